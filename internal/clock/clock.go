@@ -1,0 +1,64 @@
+// Package clock is the simulator's one clock. A stack's parties share one Clock, so a
+// scenario that advances time moves every party at once (DESIGN.md "Time and randomness").
+package clock
+
+import (
+	"sync"
+	"time"
+)
+
+// Clock is a settable clock. Its zero value is not usable; use New or NewFake.
+type Clock struct {
+	mu     sync.Mutex
+	fixed  bool          // true: time stands still except when moved
+	t      time.Time     // the fixed instant, when fixed
+	offset time.Duration // added to the real time, when not fixed
+}
+
+// New returns a clock that follows real time and can be moved forward.
+func New() *Clock { return &Clock{} }
+
+// NewFake returns a clock that stands at t until it is advanced or set.
+func NewFake(t time.Time) *Clock { return &Clock{fixed: true, t: t.UTC()} }
+
+// Now returns the clock's current time, in UTC.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fixed {
+		return c.t
+	}
+	return time.Now().UTC().Add(c.offset)
+}
+
+// Advance moves the clock forward by d (backwards when d is negative).
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fixed {
+		c.t = c.t.Add(d)
+		return
+	}
+	c.offset += d
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fixed {
+		c.t = t.UTC()
+		return
+	}
+	c.offset = time.Until(t)
+}
+
+// Offset reports how far the clock is from real time.
+func (c *Clock) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fixed {
+		return time.Until(c.t)
+	}
+	return c.offset
+}
