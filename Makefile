@@ -1,0 +1,31 @@
+# boxo-sim: `make run` starts the three parties and runs one flow; `make test` runs every test.
+GO       ?= go
+BIN      ?= bin/boxo-sim
+PKGS     ?= ./...
+export CGO_ENABLED := 1
+
+.PHONY: all build run test vet bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/boxo-sim
+
+## run: build, start host app, platform and miniapp on 8081/8082/8083 with their SQLite
+## databases in ./.boxo-sim, run one full Connect flow, print its 16 steps, keep serving.
+run: build
+	./$(BIN) up --demo
+
+## test: vet, then every test with the race detector.
+test: vet
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+## bench: the Go benchmarks (one whole flow, the hot endpoints).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// Config is boxo-sim's effective configuration, resolved once from flags, then BOXO_SIM_*
+// environment variables, then the YAML file, then defaults (first found wins).
+type Config struct {
+	Bind         string        `yaml:"bind"`
+	HostappPort  int           `yaml:"hostapp_port"`
+	PlatformPort int           `yaml:"platform_port"`
+	MiniappPort  int           `yaml:"miniapp_port"`
+	DataDir      string        `yaml:"data_dir"`
+	Ephemeral    bool          `yaml:"ephemeral"`
+	LogLevel     string        `yaml:"log_level"`
+	LogFormat    string        `yaml:"log_format"`
+	CallTimeout  time.Duration `yaml:"call_timeout"`
+	// Where running parties are, for connect and trace; "" means the local defaults.
+	PlatformURL string `yaml:"platform_url"`
+	HostappURL  string `yaml:"hostapp_url"`
+	ClientID    string `yaml:"client_id"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		Bind: "127.0.0.1", HostappPort: 8081, PlatformPort: 8082, MiniappPort: 8083,
+		DataDir: "./.boxo-sim", LogLevel: "info", LogFormat: "text", CallTimeout: 10 * time.Second,
+	}
+}
+
+// setting is one configuration key: its YAML name, flag name, environment variable and how to
+// read and write it as text.
+type setting struct {
+	key    string // YAML key; the env var is BOXO_SIM_<KEY>; the flag is --<key with dashes>
+	flag   string
+	usage  string
+	secret bool
+	raw    bool // printed as is: numbers, booleans, durations
+	get    func(*Config) string
+	set    func(*Config, string) error
+}
+
+func (s setting) env() string { return "BOXO_SIM_" + strings.ToUpper(s.key) }
+
+func strSetting(key, flag, usage string, p func(*Config) *string) setting {
+	return setting{key: key, flag: flag, usage: usage,
+		get: func(c *Config) string { return *p(c) },
+		set: func(c *Config, v string) error { *p(c) = v; return nil }}
+}
+
+func intSetting(key, flag, usage string, p func(*Config) *int) setting {
+	return setting{key: key, flag: flag, usage: usage, raw: true,
+		get: func(c *Config) string { return strconv.Itoa(*p(c)) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number", v)
+			}
+			*p(c) = n
+			return nil
+		}}
+}
+
+var settings = []setting{
+	strSetting("bind", "bind", "address the parties listen on", func(c *Config) *string { return &c.Bind }),
+	intSetting("hostapp_port", "hostapp-port", "port of the host app", func(c *Config) *int { return &c.HostappPort }),
+	intSetting("platform_port", "platform-port", "port of the platform", func(c *Config) *int { return &c.PlatformPort }),
+	intSetting("miniapp_port", "miniapp-port", "port of the miniapp", func(c *Config) *int { return &c.MiniappPort }),
+	strSetting("data_dir", "data-dir", "directory of hostapp.db, platform.db and miniapp.db", func(c *Config) *string { return &c.DataDir }),
+	{key: "ephemeral", flag: "ephemeral", usage: "keep the databases in a temporary directory removed on exit", raw: true,
+		get: func(c *Config) string { return strconv.FormatBool(c.Ephemeral) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			c.Ephemeral = b
+			return nil
+		}},
+	strSetting("log_level", "log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+	strSetting("log_format", "log-format", "text or json", func(c *Config) *string { return &c.LogFormat }),
+	{key: "call_timeout", flag: "call-timeout", usage: "how long the platform waits for the host app and the miniapp", raw: true,
+		get: func(c *Config) string { return c.CallTimeout.String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration such as 10s or 500ms", v)
+			}
+			c.CallTimeout = d
+			return nil
+		}},
+	strSetting("platform_url", "platform-url", "URL of a running platform (connect, trace); default: the local one", func(c *Config) *string { return &c.PlatformURL }),
+	strSetting("hostapp_url", "hostapp-url", "URL of a running host app (connect); default: the local one", func(c *Config) *string { return &c.HostappURL }),
+	strSetting("client_id", "client-id", "the host app's client_id at the platform (connect); default: the demo host app", func(c *Config) *string { return &c.ClientID }),
+}
+
+func findSetting(key string) (setting, bool) {
+	for _, s := range settings {
+		if s.key == key {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// source says where a setting's effective value came from, for config print.
+type source map[string]string
+
+// loadConfig resolves the configuration: defaults, then the YAML file (--config, or
+// BOXO_SIM_CONFIG), then BOXO_SIM_* variables, then flags that were set. Only the keys in
+// keys may come from flags (the command's own flags); others come from env and file.
+func loadConfig(flags *pflag.FlagSet, getenv func(string) string) (Config, source, error) {
+	cfg := defaultConfig()
+	src := source{}
+	for _, s := range settings {
+		src[s.key] = "default"
+	}
+	path := ""
+	if f := flags.Lookup("config"); f != nil && f.Changed {
+		path = f.Value.String()
+	} else if v := getenv("BOXO_SIM_CONFIG"); v != "" {
+		path = v
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, src, fmt.Errorf("read config file: %w", err)
+		}
+		present, err := decodeConfigFile(b, &cfg)
+		if err != nil {
+			return cfg, src, fmt.Errorf("config file %s: %w", path, err)
+		}
+		for _, k := range present {
+			src[k] = "file " + path
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(s.env()); v != "" {
+			if err := s.set(&cfg, v); err != nil {
+				return cfg, src, fmt.Errorf("environment variable %s: %w", s.env(), err)
+			}
+			src[s.key] = "env " + s.env()
+		}
+	}
+	for _, s := range settings {
+		f := flags.Lookup(s.flag)
+		if f == nil || !f.Changed {
+			continue
+		}
+		if err := s.set(&cfg, f.Value.String()); err != nil {
+			return cfg, src, fmt.Errorf("flag --%s: %w", s.flag, err)
+		}
+		src[s.key] = "flag --" + s.flag
+	}
+	return cfg, src, cfg.validate()
+}
+
+// decodeConfigFile decodes YAML strictly: an unknown key is an error with its line.
+func decodeConfigFile(b []byte, cfg *Config) ([]string, error) {
+	var keys map[string]yaml.Node
+	if err := yaml.Unmarshal(b, &keys); err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	var present []string
+	for k := range keys {
+		present = append(present, k)
+	}
+	return present, nil
+}
+
+func (c Config) validate() error {
+	for name, p := range map[string]int{"hostapp_port": c.HostappPort, "platform_port": c.PlatformPort, "miniapp_port": c.MiniappPort} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("%s %d is out of range: use 1–65535, or 0 for any free port", name, p)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log_format %q: use text or json", c.LogFormat)
+	}
+	if c.CallTimeout <= 0 {
+		return fmt.Errorf("call_timeout %s must be positive", c.CallTimeout)
+	}
+	for name, u := range map[string]string{"platform_url": c.PlatformURL, "hostapp_url": c.HostappURL} {
+		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("%s %q must start with http:// or https://", name, u)
+		}
+	}
+	return nil
+}
+
+func (c Config) addr(port int) string { return c.Bind + ":" + strconv.Itoa(port) }
+
+// localURL is where a party of a local `up` with this configuration answers.
+func (c Config) localURL(port int) string {
+	host := c.Bind
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return "http://" + host + ":" + strconv.Itoa(port)
+}
+
+// printConfig writes the effective configuration as YAML, each key with its source, secrets
+// masked.
+func printConfig(w io.Writer, cfg Config, src source) {
+	for _, s := range settings {
+		v := s.get(&cfg)
+		switch {
+		case s.secret:
+			v = yamlScalar(contract.Mask(v))
+		case !s.raw:
+			v = yamlScalar(v)
+		}
+		fmt.Fprintf(w, "%s: %s  # %s\n", s.key, v, src[s.key])
+	}
+}
+
+func yamlScalar(v string) string {
+	if v == "" {
+		return `""`
+	}
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return strconv.Quote(v)
+	}
+	return strings.TrimSpace(string(b))
+}

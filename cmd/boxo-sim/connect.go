@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+func newConnectCmd(e *env) *cobra.Command {
+	var (
+		user, password, appID, consent, userRef string
+		asJSON                                  bool
+	)
+	c := &cobra.Command{
+		Use:   "connect",
+		Short: "Run the 16-step Connect flow for one user",
+		Long: `Run the 16 steps of Boxo Connect for a host user and a miniapp with the fake SDK, and
+print one line per step (number, actor, call, status, time).
+
+It talks to running parties: --platform-url and --hostapp-url, or a local 'boxo-sim up'
+when one answers on the default ports. When none is given and none answers, it starts
+the three parties in-process on temporary storage for this one flow.
+
+Exit status 0 only when step 16 is reached.`,
+		Example: `  boxo-sim connect                       # the demo user carol
+  boxo-sim connect --user bob --json     # machine-readable result
+  boxo-sim connect --consent deny        # the user declines at step 4
+  boxo-sim connect --platform-url http://127.0.0.1:8082 --hostapp-url http://127.0.0.1:8081`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+			if err != nil {
+				return err
+			}
+			var deny bool
+			switch consent {
+			case "allow":
+			case "deny":
+				deny = true
+			default:
+				return fmt.Errorf("--consent %q: use allow or deny", consent)
+			}
+			if _, ok := demo.FindUser(user); !ok && password == "" {
+				return fmt.Errorf("--user %q is not a demo user (%s): give its --password", user, demoUserNames())
+			}
+			log := newLogger(cfg, e.stderr)
+			ctx := cmd.Context()
+			platformURL, hostURL, cleanup, err := locateParties(ctx, cfg, e.stderr)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: platformURL, HostURL: hostURL, ClientID: cfg.ClientID, Logger: log})
+			if err != nil {
+				return err
+			}
+			res, err := sdk.Connect(ctx, sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef})
+			if res == nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			} else {
+				printResult(e.stdout, res, err)
+			}
+			if err != nil {
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&user, "user", demo.DefaultUser, "host user to sign in as ("+demoUserNames()+")")
+	c.Flags().StringVar(&password, "password", "", "the user's password (default: the demo user's)")
+	c.Flags().StringVar(&appID, "app-id", demo.AppID, "the miniapp to sign in to")
+	c.Flags().StringVar(&consent, "consent", "allow", "the user's answer at step 4: allow or deny")
+	c.Flags().StringVar(&userRef, "user-reference", "", "host user id the SDK is configured with (sent as user_reference)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	c.Flags().String("platform-url", "", "URL of a running platform")
+	c.Flags().String("hostapp-url", "", "URL of a running host app")
+	c.Flags().String("client-id", "", "the host app's client_id at the platform (default "+demo.ClientID+")")
+	return c
+}
+
+func demoUserNames() string {
+	var names []string
+	for _, u := range demo.Users {
+		names = append(names, u.Username)
+	}
+	return strings.Join(names, ", ")
+}
+
+// locateParties finds the platform and host app to talk to: the configured URLs, else a local
+// `up` on the configured ports, else an in-process stack on temporary storage.
+func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (platformURL, hostURL string, cleanup func(), err error) {
+	cleanup = func() {}
+	if cfg.PlatformURL != "" {
+		hostURL = cfg.HostappURL
+		if hostURL == "" {
+			hostURL = cfg.localURL(cfg.HostappPort)
+		}
+		return strings.TrimRight(cfg.PlatformURL, "/"), strings.TrimRight(hostURL, "/"), cleanup, nil
+	}
+	local := cfg.localURL(cfg.PlatformPort)
+	if healthy(ctx, local) {
+		hostURL = cfg.HostappURL
+		if hostURL == "" {
+			hostURL = cfg.localURL(cfg.HostappPort)
+		}
+		return local, hostURL, cleanup, nil
+	}
+	fmt.Fprintf(stderr, "No platform answers at %s; running the three parties in-process on temporary storage.\n", local)
+	st, err := stack.Start(ctx, stack.Config{
+		HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
+		Ephemeral: true, CallTimeout: cfg.CallTimeout, Logger: newLogger(cfg, stderr),
+	})
+	if err != nil {
+		return "", "", cleanup, err
+	}
+	return st.PlatformURL, st.HostURL, func() { st.Close() }, nil
+}
+
+// healthy reports whether a party answers GET /healthz at base within half a second.
+func healthy(ctx context.Context, base string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// printResult prints one line per step and a closing line.
+func printResult(w io.Writer, res *sdkstub.Result, err error) {
+	if res == nil {
+		fmt.Fprintf(w, "flow could not run: %v\n", err)
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tACTOR\tCALL\tSTATUS\tTIME\tRESULT")
+	for _, s := range res.Steps {
+		status := ""
+		if s.Status != 0 {
+			status = fmt.Sprint(s.Status)
+		}
+		result := "ok"
+		if !s.OK {
+			result = "FAILED " + s.ErrorCode
+		}
+		if s.Note != "" {
+			result += " (" + s.Note + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.Number, s.Actor, s.Call, status, fmtMS(s.DurationMS), result)
+	}
+	tw.Flush()
+	var fe *sdkstub.Error
+	switch {
+	case err == nil && res.OK:
+		created := ""
+		if res.Me != nil {
+			created = fmt.Sprintf(", miniapp user %s, created: %t", res.Me.ID, res.Me.Created)
+		}
+		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, res.User, fmtMS(res.DurationMS), res.FlowID, created)
+	case errors.As(err, &fe):
+		fmt.Fprintf(w, "Flow %s stopped at step %d: %s answered %s", res.FlowID, fe.Step, fe.Party, fe.Code)
+		if fe.Message != "" && fe.Message != fe.Code {
+			fmt.Fprintf(w, " (%s)", fe.Message)
+		}
+		fmt.Fprintln(w)
+		if hint := hintFor(fe.Code); hint != "" {
+			fmt.Fprintf(w, "Hint: %s\n", hint)
+		}
+	default:
+		fmt.Fprintf(w, "Flow %s failed: %v\n", res.FlowID, err)
+	}
+}
+
+// hintFor says what usually causes an error code and where to look.
+func hintFor(code string) string {
+	switch code {
+	case contract.CodeInvalidCredentials:
+		return "the Dashboard credentials the platform sends (hostapp_client_id/secret, token prefix, miniapp secret_key) do not match what the backend expects"
+	case contract.CodeInvalidClient:
+		return "the client_id is not a host app in the platform's Dashboard (GET /_sim/hostapps on the platform)"
+	case contract.CodeMiniappNotFound:
+		return "the app_id is unknown, or the host app and miniapp have no partnership (GET /_sim/partnerships)"
+	case contract.CodeConnectNotEnabled:
+		return "switch Connect on for the host app and the partnership in the Dashboard"
+	case contract.CodeHostappError, contract.CodeMiniappError:
+		return "the backend did not answer 200 with JSON in time; 'boxo-sim trace' shows the exchange"
+	case contract.CodeMissingRequiredFields:
+		return "the host user lacks a field the miniapp marked required"
+	case sdkstub.CodeNoAuthCode:
+		return "the host app could not mint an auth code: check the user's password and the host URL"
+	case sdkstub.CodePlatformUnavailable:
+		return "is the platform running? start the parties with 'boxo-sim up'"
+	}
+	return ""
+}
+
+func fmtMS(ms float64) string {
+	switch {
+	case ms == 0:
+		return "-"
+	case ms < 10:
+		return fmt.Sprintf("%.2fms", ms)
+	default:
+		return fmt.Sprintf("%.0fms", ms)
+	}
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+// runCmd runs the whole program with args and an environment and returns its output and exit
+// status.
+func runCmd(t *testing.T, ctx context.Context, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(ctx, args, func(k string) string { return env[k] }, &out, &errb)
+	code = 0
+	if err != nil {
+		var ee exitError
+		if !asExit(err, &ee) {
+			t.Fatalf("run returned %v, not an exit status", err)
+		}
+		code = ee.code
+	}
+	return out.String(), errb.String(), code
+}
+
+func asExit(err error, ee *exitError) bool {
+	e, ok := err.(exitError)
+	if ok {
+		*ee = e
+	}
+	return ok
+}
+
+// freePort returns a port nothing listens on, so connect's probe of the default platform
+// finds nobody.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return strconv.Itoa(port)
+}
+
+func TestConnectInProcessJSON(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"BOXO_SIM_PLATFORM_PORT": freePort(t)}
+	out, errOut, code := runCmd(t, t.Context(), env, "connect", "--json", "--user", "bob")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	var res sdkstub.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("stdout is not the JSON result: %v\n%s", err, out)
+	}
+	if !res.OK || len(res.Steps) != 16 || res.Me == nil || !res.Me.Created || res.User != "bob" {
+		t.Fatalf("result = %+v", res)
+	}
+	if !strings.Contains(errOut, "in-process") {
+		t.Errorf("stderr does not say the parties ran in-process: %s", errOut)
+	}
+	if strings.Contains(out, "eyJ") { // every JWT starts so
+		t.Errorf("JSON result carries the miniapp's auth_token: %s", out)
+	}
+}
+
+func TestConnectDeniedExitsNonZero(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"BOXO_SIM_PLATFORM_PORT": freePort(t)}
+	out, _, code := runCmd(t, t.Context(), env, "connect", "--consent", "deny")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	if !strings.Contains(out, "stopped at step 4") || !strings.Contains(out, "USER_DENIED") {
+		t.Fatalf("output does not say where the flow stopped:\n%s", out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"connect", "--consent", "maybe"}, nil, "--consent"},
+		{[]string{"connect", "--user", "nobody"}, nil, "not a demo user"},
+		{[]string{"connect", "--no-such-flag"}, nil, "unknown flag"},
+		{[]string{"up", "--only", "hostapp,database"}, nil, `unknown party "database"`},
+		{[]string{"up", "--platform-port", "70000"}, nil, "out of range"},
+		{[]string{"config", "print"}, map[string]string{"BOXO_SIM_LOG_LEVEL": "loud"}, "log_level"},
+		{[]string{"config", "print"}, map[string]string{"BOXO_SIM_HOSTAPP_PORT": "eighty"}, "BOXO_SIM_HOSTAPP_PORT"},
+		{[]string{"trace", "--platform-url", "http://127.0.0.1:1"}, nil, "boxo-sim up"},
+		{[]string{"frobnicate"}, nil, "unknown command"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			_, errOut, code := runCmd(t, t.Context(), tc.env, tc.args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want non-zero and %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "boxo-sim.yaml")
+	if err := os.WriteFile(file, []byte("hostapp_port: 7001\nplatform_port: 7002\nminiapp_port: 7003\ncall_timeout: 3s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"BOXO_SIM_CONFIG": file, "BOXO_SIM_PLATFORM_PORT": "7102", "BOXO_SIM_MINIAPP_PORT": "7103"}
+	out, errOut, code := runCmd(t, t.Context(), env, "config", "print", "--miniapp-port", "7203")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"hostapp_port: 7001  # file " + file,
+		"platform_port: 7102  # env BOXO_SIM_PLATFORM_PORT",
+		"miniapp_port: 7203  # flag --miniapp-port",
+		"call_timeout: 3s  # file",
+		"bind: 127.0.0.1  # default",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config print lacks %q:\n%s", want, out)
+		}
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("hostapp_port: 7001\nplatfrom_port: 7002\n"), 0o600)
+	_, errOut, code = runCmd(t, t.Context(), map[string]string{"BOXO_SIM_CONFIG": bad}, "config", "print")
+	if code == 0 || !strings.Contains(errOut, "line 2") || !strings.Contains(errOut, "platfrom_port") {
+		t.Fatalf("unknown key: exit %d, stderr %q; want the key and its line", code, errOut)
+	}
+}
+
+// lockedBuffer lets the test read what `up` prints while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestUpConnectTrace starts `up` as a user would, then runs `connect` twice against it and
+// `trace`, and stops it with a cancelled context as Ctrl-C would.
+func TestUpConnectTrace(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	dataDir := t.TempDir()
+	var out, errb lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"up", "--demo", "--data-dir", dataDir, "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"},
+			func(string) string { return "" }, &out, &errb)
+	}()
+	urls := map[string]string{}
+	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Serving.") {
+		if time.Now().After(deadline) {
+			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", out.String(), errb.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for _, m := range re.FindAllStringSubmatch(out.String(), -1) {
+		urls[m[1]] = m[2]
+	}
+	if len(urls) != 3 {
+		t.Fatalf("up printed %d URLs: %s", len(urls), out.String())
+	}
+	if !strings.Contains(out.String(), "Signed in to") || strings.Count(out.String(), "\n16 ") != 1 {
+		t.Errorf("--demo did not print a successful 16-step flow:\n%s", out.String())
+	}
+	for _, db := range []string{"hostapp.db", "platform.db", "miniapp.db"} {
+		if _, err := os.Stat(filepath.Join(dataDir, db)); err != nil {
+			t.Errorf("data dir lacks %s: %v", db, err)
+		}
+	}
+
+	args := []string{"connect", "--json", "--user", "alice", "--platform-url", urls["platform"], "--hostapp-url", urls["hostapp"]}
+	for i, wantCreated := range []bool{true, false} {
+		stdout, stderr, code := runCmd(t, t.Context(), nil, args...)
+		if code != 0 {
+			t.Fatalf("connect #%d: exit %d\n%s\n%s", i+1, code, stdout, stderr)
+		}
+		var res sdkstub.Result
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Me == nil || res.Me.Created != wantCreated {
+			t.Fatalf("connect #%d: me = %+v, want created %t", i+1, res.Me, wantCreated)
+		}
+	}
+
+	stdout, stderr, code := runCmd(t, t.Context(), nil, "trace", "--platform-url", urls["platform"])
+	if code != 0 || !strings.Contains(stdout, "outcome ok") || !strings.Contains(stdout, "/boxo/connect/access-token") {
+		t.Fatalf("trace: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, _, code = runCmd(t, t.Context(), nil, "trace", "--platform-url", urls["platform"], "flow_doesnotexist")
+	if code == 0 {
+		t.Fatalf("trace of an unknown flow exited 0: %s", stdout)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("up after Ctrl-C: %v\n%s", err, errb.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("up did not stop after its context was cancelled")
+	}
+	if !strings.Contains(out.String(), "Stopping.") {
+		t.Errorf("up did not say it stopped: %s", out.String())
+	}
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+func newTraceCmd(e *env) *cobra.Command {
+	var asJSON, verbose bool
+	c := &cobra.Command{
+		Use:   "trace [FLOW_ID]",
+		Short: "Print a recorded flow step by step",
+		Long: `Print a flow from the platform's flow log: every step with its actor, call, status,
+time and outcome. Without FLOW_ID, the latest flow. Secrets and tokens are masked in
+the log itself. --verbose adds the masked HTTP exchange of each step.`,
+		Example: `  boxo-sim trace
+  boxo-sim trace flow_3f2a9c0d1e4b5a6c --verbose
+  boxo-sim trace --json | jq '.steps[] | select(.outcome == "failed")'`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+			if err != nil {
+				return err
+			}
+			base := cfg.PlatformURL
+			if base == "" {
+				base = cfg.localURL(cfg.PlatformPort)
+			}
+			id := "latest"
+			if len(args) == 1 {
+				id = args[0]
+			}
+			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, base+"/_sim/flows/"+url.PathEscape(id), nil)
+			if err != nil {
+				return err
+			}
+			client := &http.Client{Timeout: 10 * time.Second}
+			resp, err := client.Do(req)
+			if err != nil {
+				return fmt.Errorf("no platform answers at %s (%v): start the parties with 'boxo-sim up', or give --platform-url", base, err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+			if err != nil {
+				return err
+			}
+			switch {
+			case resp.StatusCode == http.StatusNotFound && id == "latest":
+				return fmt.Errorf("the platform at %s has recorded no flow yet: run 'boxo-sim connect' first", base)
+			case resp.StatusCode == http.StatusNotFound:
+				return fmt.Errorf("the platform at %s has no flow %q: 'boxo-sim trace' shows the latest", base, id)
+			case resp.StatusCode != http.StatusOK:
+				return fmt.Errorf("the platform at %s answered %d: %s", base, resp.StatusCode, bytes.TrimSpace(body))
+			}
+			if asJSON {
+				_, err := e.stdout.Write(body)
+				return err
+			}
+			var fl contract.Flow
+			if err := json.Unmarshal(body, &fl); err != nil {
+				return fmt.Errorf("the platform at %s answered a flow that is not valid JSON: %v", base, err)
+			}
+			printFlow(e.stdout, fl, verbose)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the flow as JSON")
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the masked HTTP exchange of each step")
+	c.Flags().String("platform-url", "", "URL of the platform (default: the local one)")
+	return c
+}
+
+func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
+	fmt.Fprintf(w, "Flow %s  started %s  client %s  app %s  outcome %s", fl.ID, fl.StartedAt.Format(time.RFC3339), fl.ClientID, fl.AppID, fl.Outcome)
+	if fl.ErrorCode != "" {
+		fmt.Fprintf(w, " (%s)", fl.ErrorCode)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tACTOR\tCALL\tSTATUS\tTIME\tRESULT")
+	for _, s := range fl.Steps {
+		status := ""
+		if s.Status != 0 {
+			status = fmt.Sprint(s.Status)
+		}
+		result := s.Outcome
+		if s.ErrorCode != "" {
+			result += " " + s.ErrorCode
+		}
+		if s.Note != "" {
+			result += " (" + s.Note + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.Step, s.Actor, s.Call, status, fmtMS(s.DurationMS), result)
+		if verbose {
+			tw.Flush()
+			printExchange(w, "request", s.Request)
+			printExchange(w, "response", s.Response)
+		}
+	}
+	tw.Flush()
+}
+
+func printExchange(w io.Writer, label string, x *contract.Exchange) {
+	if x == nil {
+		return
+	}
+	for k, v := range x.Headers {
+		fmt.Fprintf(w, "      %s header %s: %s\n", label, k, v)
+	}
+	if len(x.Body) > 0 {
+		fmt.Fprintf(w, "      %s body %s\n", label, x.Body)
+	}
+	if x.Text != "" {
+		fmt.Fprintf(w, "      %s text %q\n", label, x.Text)
+	}
+}
+
+func newConfigCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "config",
+		Short: "Inspect boxo-sim's configuration",
+		Args:  cobra.NoArgs,
+	}
+	print := &cobra.Command{
+		Use:   "print",
+		Short: "Print the effective configuration and where each value comes from",
+		Long: `Print every configuration key with its effective value and its source: a flag, a
+BOXO_SIM_* environment variable, the YAML file, or the default. Secrets are masked.
+The output is valid YAML and can be used as a configuration file.`,
+		Example: `  boxo-sim config print
+  BOXO_SIM_PLATFORM_PORT=9082 boxo-sim config print --config boxo-sim.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
+			if err != nil {
+				return err
+			}
+			printConfig(e.stdout, cfg, src)
+			return nil
+		},
+	}
+	addServeFlags(print)
+	c.AddCommand(print)
+	return c
+}

@@ -1,0 +1,497 @@
+package hostapp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gorilla/mux"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// Simulator-only admin routes under /_sim/ (contract.Plain form: errors are
+// {"error","error_description"} with status 400 or 404).
+
+const errInvalidRequest = "invalid_request"
+
+func badRequest(format string, args ...any) error {
+	return &contract.Error{Code: errInvalidRequest, Message: fmt.Sprintf(format, args...), Status: http.StatusBadRequest}
+}
+
+func notFound(what string) error {
+	return &contract.Error{Code: "not_found", Message: what + " not found", Status: http.StatusNotFound}
+}
+
+// decodeStrict reads a JSON object body into dst, rejecting keys dst does not know, so a
+// typo in a setup file fails instead of being ignored.
+func decodeStrict(w http.ResponseWriter, r *http.Request, dst any) error {
+	var raw json.RawMessage
+	if err := contract.DecodeJSON(w, r, &raw, errInvalidRequest); err != nil {
+		return err
+	}
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return badRequest("request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return badRequest("request body: %v", err)
+	}
+	return nil
+}
+
+// isObject reports whether raw is a JSON object.
+func isObject(raw json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(raw, &m) == nil && m != nil
+}
+
+// isNull reports whether raw is absent or JSON null.
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || string(t) == "null"
+}
+
+// ---- users
+
+// userJSON is a user as the admin API shows it: never the password hash.
+type userJSON struct {
+	ID               string          `json:"id"`
+	Username         string          `json:"username"`
+	Reference        string          `json:"reference"`
+	Email            string          `json:"email,omitempty"`
+	Phone            string          `json:"phone,omitempty"`
+	FirstName        string          `json:"first_name,omitempty"`
+	LastName         string          `json:"last_name,omitempty"`
+	CustomAttributes json.RawMessage `json:"custom_attributes,omitempty"`
+	HasPassword      bool            `json:"has_password"`
+	CreatedAt        time.Time       `json:"created_at"`
+	UpdatedAt        time.Time       `json:"updated_at"`
+}
+
+func toUserJSON(u User) userJSON {
+	j := userJSON{
+		ID: u.ID, Username: u.Username, Reference: u.Reference, Email: u.Email, Phone: u.Phone,
+		FirstName: u.FirstName, LastName: u.LastName, HasPassword: u.PasswordHash != "",
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+	if u.CustomAttributes != "" {
+		j.CustomAttributes = json.RawMessage(u.CustomAttributes)
+	}
+	return j
+}
+
+// userPut is the body of PUT /_sim/users/{username}. Only the username and the type of
+// custom_attributes are validated: data that breaks the Connect contract (no e-mail nor
+// phone, a long reference, a phone that is not E.164) is allowed on purpose, so tests can
+// provoke the platform's and the miniapp's checks.
+type userPut struct {
+	Password         *string         `json:"password"`
+	Reference        string          `json:"reference"`
+	Email            string          `json:"email"`
+	Phone            string          `json:"phone"`
+	FirstName        string          `json:"first_name"`
+	LastName         string          `json:"last_name"`
+	CustomAttributes json.RawMessage `json:"custom_attributes"`
+}
+
+func validUsername(name string) error {
+	switch {
+	case name == "":
+		return badRequest("username is empty")
+	case contract.Len(name) > 100:
+		return badRequest("username is longer than 100 characters")
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return badRequest("username contains control characters")
+	}
+	return nil
+}
+
+// handleListUsers serves GET /_sim/users → {"users": [user...]}.
+func handleListUsers(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		users, err := s.Store.ListUsers(r.Context())
+		if err != nil {
+			return err
+		}
+		out := make([]userJSON, 0, len(users))
+		for _, u := range users {
+			out = append(out, toUserJSON(u))
+		}
+		contract.WriteJSON(w, http.StatusOK, map[string]any{"users": out})
+		return nil
+	}
+}
+
+// handleGetUser serves GET /_sim/users/{username}.
+func handleGetUser(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		u, err := s.Store.GetUser(r.Context(), mux.Vars(r)["username"])
+		if errors.Is(err, ErrNotFound) {
+			return notFound("user")
+		}
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, toUserJSON(u))
+		return nil
+	}
+}
+
+// handlePutUser serves PUT /_sim/users/{username}: creates or replaces the user (every
+// field; an absent password keeps the stored one) and answers 200 with it.
+func handlePutUser(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		name := mux.Vars(r)["username"]
+		if err := validUsername(name); err != nil {
+			return err
+		}
+		var body userPut
+		if err := decodeStrict(w, r, &body); err != nil {
+			return err
+		}
+		u := User{
+			ID: newUserID(), Username: name, Reference: body.Reference, Email: body.Email, Phone: body.Phone,
+			FirstName: body.FirstName, LastName: body.LastName, CreatedAt: s.Now(), UpdatedAt: s.Now(),
+		}
+		if !isNull(body.CustomAttributes) {
+			if !isObject(body.CustomAttributes) {
+				return badRequest("custom_attributes must be a JSON object")
+			}
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, body.CustomAttributes); err != nil {
+				return badRequest("custom_attributes: %v", err)
+			}
+			u.CustomAttributes = buf.String()
+		}
+		if body.Password != nil {
+			if *body.Password == "" {
+				return badRequest("password is empty; leave it out to keep the stored one")
+			}
+			hash, err := hashPassword(*body.Password)
+			if err != nil {
+				return err
+			}
+			u.PasswordHash = hash
+		}
+		stored, _, err := s.Store.PutUser(r.Context(), u)
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, toUserJSON(stored))
+		return nil
+	}
+}
+
+// handleDeleteUser serves DELETE /_sim/users/{username}: 200 {"deleted": true}, 404 when
+// unknown. The user's sessions end; its tokens then answer USER_NOT_FOUND.
+func handleDeleteUser(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		err := s.Store.DeleteUser(r.Context(), mux.Vars(r)["username"])
+		if errors.Is(err, ErrNotFound) {
+			return notFound("user")
+		}
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, map[string]bool{"deleted": true})
+		return nil
+	}
+}
+
+// ---- settings
+
+// settingsJSON is GET /_sim/settings and the body of PUT (absent keys unchanged).
+type settingsJSON struct {
+	TokenPrefix *string   `json:"token_prefix"`
+	IPAllowlist *[]string `json:"ip_allowlist"`
+}
+
+func toSettingsJSON(st Settings) settingsJSON {
+	list := st.IPAllowlist
+	if list == nil {
+		list = []string{}
+	}
+	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list}
+}
+
+// validPrefix reports whether p can be an Authorization scheme word: one RFC 9110 token.
+func validPrefix(p string) bool {
+	if p == "" || len(p) > 64 {
+		return false
+	}
+	for _, c := range []byte(p) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// handleGetSettings serves GET /_sim/settings.
+func handleGetSettings(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		st, err := s.settings(r.Context())
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, toSettingsJSON(st))
+		return nil
+	}
+}
+
+// handlePutSettings serves PUT /_sim/settings: merges the given keys into the settings and
+// answers with the result. It takes effect on the next request.
+func handlePutSettings(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var body settingsJSON
+		if err := decodeStrict(w, r, &body); err != nil {
+			return err
+		}
+		st, err := s.settings(r.Context())
+		if err != nil {
+			return err
+		}
+		if body.TokenPrefix != nil {
+			if !validPrefix(*body.TokenPrefix) {
+				return badRequest("token_prefix must be one word without spaces (an HTTP token), e.g. Token or Bearer")
+			}
+			st.TokenPrefix = *body.TokenPrefix
+		}
+		if body.IPAllowlist != nil {
+			list := slices.Clone(*body.IPAllowlist)
+			if _, err := contract.ParseIPFilter(list); err != nil {
+				return badRequest("ip_allowlist: %v", err)
+			}
+			if list == nil {
+				list = []string{}
+			}
+			st.IPAllowlist = list
+		}
+		if err := s.Store.PutSettings(r.Context(), st); err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, toSettingsJSON(st))
+		return nil
+	}
+}
+
+// ---- clients
+
+// clientJSON is an OAuth client as the admin API shows it: never its secret.
+type clientJSON struct {
+	ClientID      string    `json:"client_id"`
+	Name          string    `json:"name"`
+	RedirectURIs  []string  `json:"redirect_uris"`
+	RedirectMatch string    `json:"redirect_match"`
+	Scopes        []string  `json:"scopes"`
+	SkipConsent   bool      `json:"skip_consent"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+func toClientJSON(c Client) clientJSON {
+	j := clientJSON{ClientID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, RedirectMatch: c.RedirectMatch,
+		Scopes: c.Scopes, SkipConsent: c.SkipConsent, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	if j.RedirectURIs == nil {
+		j.RedirectURIs = []string{}
+	}
+	if j.Scopes == nil {
+		j.Scopes = []string{}
+	}
+	if j.RedirectMatch == "" {
+		j.RedirectMatch = RedirectMatchExact
+	}
+	return j
+}
+
+// handleListClients serves GET /_sim/clients → {"clients": [client...]}.
+func handleListClients(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		clients, err := s.Store.ListClients(r.Context())
+		if err != nil {
+			return err
+		}
+		out := make([]clientJSON, 0, len(clients))
+		for _, c := range clients {
+			out = append(out, toClientJSON(c))
+		}
+		contract.WriteJSON(w, http.StatusOK, map[string]any{"clients": out})
+		return nil
+	}
+}
+
+// handleHealthz serves GET /healthz.
+func handleHealthz() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		contract.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "party": contract.PartyHostapp})
+	}
+}
+
+// clientPut is the body of PUT /_sim/clients/{client_id}. On an existing client absent keys
+// keep their values; a new client needs secret and redirect_uris.
+type clientPut struct {
+	Secret        *string   `json:"secret"`
+	Name          *string   `json:"name"`
+	RedirectURIs  *[]string `json:"redirect_uris"`
+	RedirectMatch *string   `json:"redirect_match"`
+	Scopes        *[]string `json:"scopes"`
+	SkipConsent   *bool     `json:"skip_consent"`
+}
+
+// validClientID: 1–64 characters, no control characters, spaces or colons (the id travels
+// inside Basic and Connect credentials, split at the first colon).
+func validClientID(id string) error {
+	switch {
+	case id == "":
+		return badRequest("client_id is empty")
+	case contract.Len(id) > 64:
+		return badRequest("client_id is longer than 64 characters")
+	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) || r == ':' }) >= 0:
+		return badRequest("client_id must not contain spaces, control characters or colons")
+	}
+	return nil
+}
+
+// validRedirectURI: an absolute URI without fragment (RFC 6749 §3.1.2); http(s) with a host.
+func validRedirectURI(v string) error {
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return badRequest("redirect_uris: %q is not a URI: %v", v, err)
+	case u.Scheme == "":
+		return badRequest("redirect_uris: %q is not absolute", v)
+	case u.Fragment != "" || strings.Contains(v, "#"):
+		return badRequest("redirect_uris: %q has a fragment", v)
+	case (u.Scheme == "http" || u.Scheme == "https") && u.Host == "":
+		return badRequest("redirect_uris: %q has no host", v)
+	case len(v) > 2000:
+		return badRequest("redirect_uris: %q is longer than 2000 characters", v)
+	}
+	return nil
+}
+
+// validScope: an RFC 6749 §3.3 scope-token.
+func validScope(sc string) bool {
+	if sc == "" {
+		return false
+	}
+	for _, c := range []byte(sc) {
+		if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// handleGetClient serves GET /_sim/clients/{client_id}.
+func handleGetClient(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c, err := s.Store.GetClient(r.Context(), mux.Vars(r)["client_id"])
+		if errors.Is(err, ErrNotFound) {
+			return notFound("client")
+		}
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, toClientJSON(c))
+		return nil
+	}
+}
+
+// handlePutClient serves PUT /_sim/clients/{client_id}: creates or updates the client
+// (merge) and answers 200 with it (never its secret).
+func handlePutClient(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := mux.Vars(r)["client_id"]
+		if err := validClientID(id); err != nil {
+			return err
+		}
+		var body clientPut
+		if err := decodeStrict(w, r, &body); err != nil {
+			return err
+		}
+		c, err := s.Store.GetClient(r.Context(), id)
+		isNew := errors.Is(err, ErrNotFound)
+		if err != nil && !isNew {
+			return err
+		}
+		if isNew {
+			if body.Secret == nil || body.RedirectURIs == nil {
+				return badRequest("a new client needs secret and redirect_uris")
+			}
+			c = Client{ID: id, RedirectMatch: RedirectMatchExact, CreatedAt: s.Now()}
+		}
+		if body.Secret != nil {
+			if *body.Secret == "" || len(*body.Secret) > 256 {
+				return badRequest("secret must be 1 to 256 bytes")
+			}
+			c.SecretHash = contract.Hash(*body.Secret)
+		}
+		if body.Name != nil {
+			c.Name = *body.Name
+		}
+		if body.RedirectURIs != nil {
+			if len(*body.RedirectURIs) == 0 {
+				return badRequest("redirect_uris is empty")
+			}
+			for _, u := range *body.RedirectURIs {
+				if err := validRedirectURI(u); err != nil {
+					return err
+				}
+			}
+			c.RedirectURIs = slices.Compact(slices.Clone(*body.RedirectURIs))
+		}
+		if body.RedirectMatch != nil {
+			if m := *body.RedirectMatch; m != RedirectMatchExact && m != RedirectMatchHost {
+				return badRequest("redirect_match must be %q or %q", RedirectMatchExact, RedirectMatchHost)
+			}
+			c.RedirectMatch = *body.RedirectMatch
+		}
+		if body.Scopes != nil {
+			scopes := []string{}
+			for _, sc := range *body.Scopes {
+				if !validScope(sc) {
+					return badRequest("scopes: %q is not a scope token", sc)
+				}
+				if !slices.Contains(scopes, sc) {
+					scopes = append(scopes, sc)
+				}
+			}
+			c.Scopes = scopes
+		}
+		if body.SkipConsent != nil {
+			c.SkipConsent = *body.SkipConsent
+		}
+		c.UpdatedAt = s.Now()
+		if _, err := s.Store.PutClient(r.Context(), c); err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, toClientJSON(c))
+		return nil
+	}
+}
+
+// handleDeleteClient serves DELETE /_sim/clients/{client_id}: the client goes with its
+// codes, tokens and consents. 200 {"deleted": true}, 404 when unknown.
+func handleDeleteClient(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		err := s.Store.DeleteClient(r.Context(), mux.Vars(r)["client_id"])
+		if errors.Is(err, ErrNotFound) {
+			return notFound("client")
+		}
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, map[string]bool{"deleted": true})
+		return nil
+	}
+}

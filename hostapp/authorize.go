@@ -1,0 +1,377 @@
+package hostapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// Response modes (PROTOCOL §6.2).
+const (
+	modeQuery    = "query"
+	modeFragment = "fragment"
+)
+
+// authzRequest is a validated authorization request: client and redirect URI checked.
+type authzRequest struct {
+	client       Client
+	redirectURI  string
+	responseType string // normalised: "code", "token", "id_token", "id_token token" or "none"
+	responseMode string // modeQuery or modeFragment
+	state        string
+	hasState     bool
+	nonce        string
+}
+
+// authzError is an error of the authorization endpoint. Redirect is false for the errors
+// that must never be redirected (unknown client, bad redirect URI, PROTOCOL §6.2 step 1).
+type authzError struct {
+	Code, Description string
+	Redirect          bool
+}
+
+func (e *authzError) Error() string { return e.Code + ": " + e.Description }
+
+// normaliseResponseType orders the words of a response_type so "token id_token" equals
+// "id_token token"; ok is false for anything but the five values of PROTOCOL §6.3.
+func normaliseResponseType(v string) (string, bool) {
+	words := strings.Fields(v)
+	sort.Strings(words)
+	n := strings.Join(words, " ")
+	switch n {
+	case "code", "token", "id_token", "none", "id_token token":
+		return n, true
+	}
+	return n, false
+}
+
+// defaultResponseMode is PROTOCOL §9.24: query for code and none, fragment for the others.
+func defaultResponseMode(responseType string) string {
+	switch responseType {
+	case "token", "id_token", "id_token token":
+		return modeFragment
+	}
+	return modeQuery
+}
+
+// redirectAllowed reports whether uri may receive the client's results (PROTOCOL §6.2,
+// §9.23): exact string match with a registered URI, or, with RedirectMatchHost, the same
+// scheme and host[:port] as one.
+func redirectAllowed(c Client, uri string) bool {
+	if slices.Contains(c.RedirectURIs, uri) {
+		return true
+	}
+	if c.RedirectMatch != RedirectMatchHost {
+		return false
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.Fragment != "" || u.Host == "" {
+		return false
+	}
+	for _, reg := range c.RedirectURIs {
+		ru, err := url.Parse(reg)
+		if err == nil && strings.EqualFold(ru.Scheme, u.Scheme) && strings.EqualFold(ru.Host, u.Host) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseAuthz validates an authorization request in PROTOCOL §6.2's order, up to and
+// including the checks on the request itself (steps 1–4). The request is returned as far
+// as it was understood, so a redirectable error knows where and how to go.
+func (s *server) parseAuthz(ctx context.Context, q url.Values) (authzRequest, error) {
+	var a authzRequest
+	for _, k := range []string{"client_id", "redirect_uri"} {
+		if len(q[k]) > 1 {
+			return a, &authzError{Code: contract.OAuthInvalidRequest, Description: k + " is repeated"}
+		}
+	}
+	clientID := q.Get("client_id")
+	if clientID == "" {
+		return a, &authzError{Code: contract.OAuthInvalidRequest, Description: "client_id is missing"}
+	}
+	c, err := s.Store.GetClient(ctx, clientID)
+	if errors.Is(err, ErrNotFound) {
+		return a, &authzError{Code: contract.OAuthInvalidClient, Description: "unknown client_id"}
+	}
+	if err != nil {
+		return a, err
+	}
+	a.client = c
+	a.redirectURI = q.Get("redirect_uri")
+	if a.redirectURI == "" {
+		return a, &authzError{Code: contract.OAuthInvalidRequest, Description: "redirect_uri is missing"}
+	}
+	if !redirectAllowed(c, a.redirectURI) {
+		return a, &authzError{Code: contract.OAuthInvalidRequest, Description: "redirect_uri is not registered for this client"}
+	}
+
+	// From here on, errors go back to the client (step 2).
+	rt, rtOK := normaliseResponseType(q.Get("response_type"))
+	a.responseType = rt
+	a.responseMode = defaultResponseMode(rt)
+	mode := q.Get("response_mode")
+	modeOK := mode == "" || mode == modeQuery || mode == modeFragment
+	if mode != "" && modeOK {
+		a.responseMode = mode
+	}
+	a.state, a.hasState = q.Get("state"), q.Has("state")
+	a.nonce = q.Get("nonce")
+	redirect := func(code, desc string) error {
+		return &authzError{Code: code, Description: desc, Redirect: true}
+	}
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return a, redirect(contract.OAuthInvalidRequest, k+" is repeated")
+		}
+	}
+	switch {
+	case rt == "":
+		return a, redirect(contract.OAuthInvalidRequest, "response_type is missing")
+	case !rtOK:
+		return a, redirect(contract.OAuthUnsupportedResponseType, fmt.Sprintf("response_type %q is not supported", q.Get("response_type")))
+	case !modeOK:
+		return a, redirect(contract.OAuthInvalidRequest, fmt.Sprintf("response_mode %q is not supported; use query or fragment", mode))
+	case mode == modeQuery && defaultResponseMode(rt) == modeFragment:
+		// OAuth 2.0 Multiple Response Type Encoding Practices §2.1, §3, §5: tokens never
+		// travel in the query.
+		a.responseMode = modeFragment
+		return a, redirect(contract.OAuthInvalidRequest, fmt.Sprintf("response_mode query is not allowed with response_type %q", rt))
+	case strings.Contains(rt, "id_token") && !slices.Contains(c.Scopes, "openid"):
+		return a, redirect(contract.OAuthInvalidScope, "response_type id_token needs the openid scope, which this client lacks")
+	}
+	return a, nil
+}
+
+// handleAuthorize serves GET /auth/v1/authorize (PROTOCOL §6.2): request checks, sign-in,
+// consent (a page unless skipped), then the redirect with the result.
+func handleAuthorize(s *server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		a, err := s.parseAuthz(r.Context(), q)
+		if err != nil {
+			s.authzFail(w, r, a, err)
+			return
+		}
+		// Step 5: sign in first.
+		u, ok, err := s.currentUser(r)
+		if err != nil {
+			s.authzFail(w, r, a, err)
+			return
+		}
+		if !ok {
+			s.toLogin(w, r, "/auth/v1/authorize", q)
+			return
+		}
+		// Step 6: consent, unless the client skips it or the user granted its scopes before.
+		need, err := s.needsConsent(r.Context(), u, a.client)
+		if err != nil {
+			s.authzFail(w, r, a, err)
+			return
+		}
+		if need {
+			s.consentPage(w, r, u, a.client, "/auth/v1/authorize", q)
+			return
+		}
+		s.finishAuthz(w, r, a, u)
+	}
+}
+
+// handleAuthorizeDecision serves POST /auth/v1/authorize: the consent form's answer. The
+// request is validated again from the form; csrf must match the session.
+func handleAuthorizeDecision(s *server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		params, decision, ok := s.readDecision(w, r)
+		if !ok {
+			return
+		}
+		a, err := s.parseAuthz(r.Context(), params)
+		if err != nil {
+			s.authzFail(w, r, a, err)
+			return
+		}
+		u, ok, err := s.currentUser(r)
+		if err != nil {
+			s.authzFail(w, r, a, err)
+			return
+		}
+		if !ok {
+			s.toLogin(w, r, "/auth/v1/authorize", params)
+			return
+		}
+		switch decision {
+		case "allow":
+			if err := s.grantConsent(r.Context(), u, a.client); err != nil {
+				s.authzFail(w, r, a, err)
+				return
+			}
+			s.finishAuthz(w, r, a, u)
+		case "deny":
+			s.authzFail(w, r, a, &authzError{Code: contract.OAuthAccessDenied, Description: "the user denied the request", Redirect: true})
+		default:
+			s.authzFail(w, r, a, &authzError{Code: contract.OAuthInvalidRequest, Description: "decision must be allow or deny", Redirect: true})
+		}
+	}
+}
+
+// finishAuthz issues the result (step 7) and redirects to the client.
+func (s *server) finishAuthz(w http.ResponseWriter, r *http.Request, a authzRequest, u User) {
+	params, err := s.issueAuthz(r, a, u)
+	if err != nil {
+		s.authzFail(w, r, a, err)
+		return
+	}
+	http.Redirect(w, r, resultURL(a, params), http.StatusFound)
+}
+
+// toLogin sends the browser to the sign-in page, to come back to path?params after.
+func (s *server) toLogin(w http.ResponseWriter, r *http.Request, path string, params url.Values) {
+	back := path + "?" + params.Encode()
+	http.Redirect(w, r, "/auth/v1/login?"+url.Values{"return_to": {back}}.Encode(), http.StatusFound)
+}
+
+// issueAuthz issues what the response type asks for (PROTOCOL §6.3) and returns the
+// redirect parameters (state is added by resultURL).
+func (s *server) issueAuthz(r *http.Request, a authzRequest, u User) (url.Values, error) {
+	params := url.Values{}
+	now := s.Now()
+	scopes := a.client.Scopes
+	switch a.responseType {
+	case "none":
+		return params, nil
+	case "code":
+		code := contract.RandomHex(20)
+		err := s.Store.CreateAuthCode(r.Context(), AuthCode{
+			Hash: contract.Hash(code), Kind: CodeKindOAuth, ClientID: a.client.ID, UserID: u.ID,
+			RedirectURI: a.redirectURI, Nonce: a.nonce, Scopes: scopes,
+			IssuedAt: now, ExpiresAt: now.Add(s.AuthCodeTTL),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("create auth code: %w", err)
+		}
+		params.Set("code", code)
+		s.log(r).DebugContext(r.Context(), "auth code issued", "client_id", a.client.ID, "user", u.Username, "code", contract.Secret(code))
+		return params, nil
+	}
+	// Implicit: token, id_token, "id_token token".
+	var access string
+	if strings.Contains(a.responseType, "token") && a.responseType != "id_token" {
+		var rec Token
+		var err error
+		access, rec, err = s.newAccessToken(a.client.ID, u, scopes, now)
+		if err != nil {
+			return nil, err
+		}
+		rec.GrantID = "implicit_" + contract.RandomHex(16)
+		if err := s.Store.CreateTokens(r.Context(), []Token{rec}); err != nil {
+			return nil, fmt.Errorf("store access token: %w", err)
+		}
+		params.Set("access_token", access)
+		params.Set("expires_in", strconv.FormatInt(int64(s.AccessTokenTTL/time.Second), 10))
+	}
+	if strings.Contains(a.responseType, "id_token") {
+		idt, err := s.newIDToken(a.client.ID, u, scopes, a.nonce, access, now)
+		if err != nil {
+			return nil, err
+		}
+		params.Set("id_token", idt)
+		if access == "" {
+			// PROTOCOL §8: for id_token alone, expires_in is the ID token's lifetime.
+			params.Set("expires_in", strconv.FormatInt(int64(s.IDTokenTTL/time.Second), 10))
+		}
+	}
+	params.Set("token_type", "Bearer")
+	s.log(r).DebugContext(r.Context(), "implicit tokens issued", "client_id", a.client.ID, "response_type", a.responseType)
+	return params, nil
+}
+
+// resultURL places params (and state, when it was sent) on the redirect URI per the
+// response mode, keeping any query the redirect URI already has (PROTOCOL §6.2).
+func resultURL(a authzRequest, params url.Values) string {
+	if a.hasState {
+		params.Set("state", a.state)
+	}
+	base, _, _ := strings.Cut(a.redirectURI, "#")
+	enc := params.Encode()
+	if a.responseMode == modeFragment {
+		return base + "#" + enc
+	}
+	if enc == "" {
+		return base
+	}
+	if strings.Contains(base, "?") {
+		if strings.HasSuffix(base, "?") || strings.HasSuffix(base, "&") {
+			return base + enc
+		}
+		return base + "&" + enc
+	}
+	return base + "?" + enc
+}
+
+// authzFail answers an authorization error: redirected to the client when the client and
+// redirect URI were validated (PROTOCOL §6.2 step 2), else a 400 page or JSON (step 1).
+func (s *server) authzFail(w http.ResponseWriter, r *http.Request, a authzRequest, err error) {
+	var ae *authzError
+	if !errors.As(err, &ae) {
+		s.log(r).ErrorContext(r.Context(), "authorize failed", "err", err)
+		ae = &authzError{Code: contract.OAuthServerError, Description: "unexpected failure", Redirect: a.redirectURI != "" && a.client.ID != ""}
+	}
+	s.log(r).DebugContext(r.Context(), "authorize error", "error", ae.Code, "description", ae.Description, "redirect", ae.Redirect)
+	if ae.Redirect {
+		params := url.Values{"error": {ae.Code}, "error_description": {ae.Description}}
+		http.Redirect(w, r, resultURL(a, params), http.StatusFound)
+		return
+	}
+	status := http.StatusBadRequest
+	if ae.Code == contract.OAuthServerError {
+		status = http.StatusInternalServerError
+	}
+	if wantsJSON(r) {
+		contract.WriteJSON(w, status, map[string]string{"error": ae.Code, "error_description": ae.Description})
+		return
+	}
+	s.page(w, r, status, "error", errorPage{Title: "Authorization error", Error: ae.Code, Description: ae.Description})
+}
+
+// errorPage is the data of the error template.
+type errorPage struct{ Title, Error, Description string }
+
+// wantsJSON reports whether the request's Accept header asks for JSON.
+func wantsJSON(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		mt = strings.ToLower(strings.TrimSpace(mt))
+		if mt == "application/json" || strings.HasSuffix(mt, "+json") {
+			return true
+		}
+	}
+	return false
+}
+
+// callbackPage is the data of the callback template.
+type callbackPage struct{ Title, What, Note, Code, State, Error, Description string }
+
+// handleBoxoCallback serves GET /boxo/callback, the Boxo client's redirect target: a page
+// saying the code arrived (masked). The fake SDK reads the code from the Location header and
+// never comes here.
+func handleBoxoCallback(s *server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		s.page(w, r, http.StatusOK, "callback", callbackPage{
+			Title: "Boxo Connect callback", What: "An authorization code for the Boxo client",
+			Note: "The host app hands it to the Boxo SDK (setAuthCode), which sends it to the platform.",
+			Code: contract.Mask(q.Get("code")), State: q.Get("state"),
+			Error: q.Get("error"), Description: q.Get("error_description"),
+		})
+	}
+}

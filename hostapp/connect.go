@@ -1,0 +1,276 @@
+package hostapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// The endpoints the platform calls (PROTOCOL §3.7–§3.10, §7.1). They answer HTTP 200 for
+// every outcome with {"error_code"} on failure (contract.Always200), except the IP filter's
+// 403 (§7.6).
+
+// connectHandler is a Connect endpoint that gets the settings read for this request.
+type connectHandler func(w http.ResponseWriter, r *http.Request, st Settings) error
+
+// settings returns the stored host settings, or the defaults when none are stored. They are
+// read per request (one small row), so a PUT takes effect on the next request.
+func (s *server) settings(ctx context.Context) (Settings, error) {
+	st, err := s.Store.GetSettings(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return defaultSettings(), nil
+	}
+	if err != nil {
+		return Settings{}, fmt.Errorf("settings: %w", err)
+	}
+	return st, nil
+}
+
+// connect reads the settings, applies the IP filter on the peer address (RemoteAddr only,
+// PROTOCOL §7.6) and runs h.
+func (s *server) connect(h connectHandler) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		st, err := s.settings(r.Context())
+		if err != nil {
+			return err
+		}
+		f, err := contract.ParseIPFilter(st.IPAllowlist)
+		if err != nil {
+			return fmt.Errorf("stored ip_allowlist: %w", err)
+		}
+		if !f.Allows(r.RemoteAddr) {
+			s.log(r).DebugContext(r.Context(), "connect call refused by IP filter", "remote_addr", r.RemoteAddr)
+			return &contract.Error{Code: contract.CodeIPNotAllowed, Message: "caller address not in the allowlist", Status: http.StatusForbidden}
+		}
+		return h(w, r, st)
+	}
+}
+
+// connectClient checks the client credential of PROTOCOL §3.7 check 1:
+// "Authorization: <prefix> base64(client_id:secret)", scheme word compared
+// case-insensitively, secret compared in constant time → else INVALID_CREDENTIALS.
+func (s *server) connectClient(r *http.Request, st Settings) (Client, error) {
+	fail := func(msg string) error { return contract.Errorf(contract.CodeInvalidCredentials, "%s", msg) }
+	cred, ok := contract.SchemeCredential(r.Header.Get("Authorization"), st.TokenPrefix)
+	if !ok {
+		return Client{}, fail("Authorization must be \"" + st.TokenPrefix + " base64(client_id:secret)\"")
+	}
+	id, secret, ok := contract.DecodeBasic(cred)
+	if !ok {
+		return Client{}, fail("the credential is not base64(client_id:secret)")
+	}
+	c, err := s.Store.GetClient(r.Context(), id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		contract.Equal(contract.Hash(secret), dummySecretHash) // same cost as a known client
+		return Client{}, fail("unknown client or wrong secret")
+	case err != nil:
+		return Client{}, err
+	}
+	if !contract.Equal(contract.Hash(secret), c.SecretHash) {
+		return Client{}, fail("unknown client or wrong secret")
+	}
+	return c, nil
+}
+
+// dummySecretHash (the SHA-256 of "") is compared against for unknown clients.
+const dummySecretHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// newConnectPair returns a fresh Connect access and refresh token and their records
+// (PROTOCOL §6.10: opaque, 3600 s and 30 days by default).
+func (s *server) newConnectPair(clientID, userID, appID, grantID string, scopes []string) (access, refresh string, recs []Token) {
+	now := s.Now()
+	access, refresh = contract.RandomToken(), contract.RandomToken()
+	base := Token{API: APIConnect, ClientID: clientID, UserID: userID, AppID: appID, Scopes: scopes, GrantID: grantID, IssuedAt: now}
+	a, rf := base, base
+	a.Hash, a.Kind, a.ExpiresAt = contract.Hash(access), TokenAccess, now.Add(s.ConnectAccessTTL)
+	rf.Hash, rf.Kind, rf.ExpiresAt = contract.Hash(refresh), TokenRefresh, now.Add(s.ConnectRefreshTTL)
+	return access, refresh, []Token{a, rf}
+}
+
+// handleAccessToken serves POST /boxo/connect/access-token (steps 6–7, PROTOCOL §3.7,
+// §3.8, §6.10): credential, body, then the code's single use.
+func handleAccessToken(s *server) connectHandler {
+	return func(w http.ResponseWriter, r *http.Request, st Settings) error {
+		client, err := s.connectClient(r, st)
+		if err != nil {
+			return err
+		}
+		var body contract.AccessTokenRequest
+		if err := contract.DecodeJSON(w, r, &body, contract.CodeInvalidRequest); err != nil {
+			return err
+		}
+		invalid := func(msg string) error { return contract.Errorf(contract.CodeInvalidAuthCode, "%s", msg) }
+		if body.AuthCode == "" {
+			return invalid("auth_code is missing")
+		}
+		hash := contract.Hash(body.AuthCode)
+		code, err := s.Store.GetAuthCode(r.Context(), hash)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return invalid("unknown auth code")
+		case err != nil:
+			return err
+		case code.Kind != CodeKindOAuth || code.ClientID != client.ID:
+			return invalid("auth code was issued to another client")
+		case !code.UsedAt.IsZero():
+			s.revokeReplayed(r, code)
+			return invalid("auth code was already used")
+		case !s.Now().Before(code.ExpiresAt):
+			return invalid("auth code has expired")
+		}
+		appID := r.Header.Get(contract.HeaderMiniappAppID)
+		access, refresh, recs := s.newConnectPair(client.ID, code.UserID, appID, code.Hash, code.Scopes)
+		switch err := s.Store.RedeemAuthCode(r.Context(), hash, s.Now(), recs); {
+		case errors.Is(err, ErrUsed):
+			s.revokeReplayed(r, code)
+			return invalid("auth code was already used")
+		case errors.Is(err, ErrNotFound):
+			return invalid("unknown auth code")
+		case err != nil:
+			return err
+		}
+		s.log(r).DebugContext(r.Context(), "connect tokens issued", "client_id", client.ID, "app_id", appID,
+			"access_token", contract.Secret(access))
+		contract.WriteJSON(w, http.StatusOK, contract.TokenPair{AccessToken: access, RefreshToken: refresh})
+		return nil
+	}
+}
+
+// revokeReplayed revokes what a code issued when it is presented again (RFC 6749 §4.1.2,
+// PROTOCOL §6.4). The error answer does not depend on it, so a store failure is only logged.
+func (s *server) revokeReplayed(r *http.Request, code AuthCode) {
+	n, err := s.Store.RevokeGrant(r.Context(), code.Hash, s.Now())
+	if err != nil {
+		s.log(r).ErrorContext(r.Context(), "revoke replayed code's tokens", "err", err)
+		return
+	}
+	s.log(r).WarnContext(r.Context(), "auth code replayed; its tokens are revoked", "client_id", code.ClientID, "revoked", n)
+}
+
+// handleUserData serves GET and POST /boxo/connect/user-data (steps 8–9, PROTOCOL §3.9,
+// §3.10). The user's data is sent as stored: the host does not validate it.
+func handleUserData(s *server) connectHandler {
+	return func(w http.ResponseWriter, r *http.Request, st Settings) error {
+		cred, ok := contract.SchemeCredential(r.Header.Get("Authorization"), st.TokenPrefix)
+		if !ok {
+			return contract.Errorf(contract.CodeInvalidCredentials, "Authorization must be %q", st.TokenPrefix+" <access_token>")
+		}
+		if r.Method == http.MethodPost {
+			if err := emptyOrObject(w, r); err != nil {
+				return err
+			}
+		}
+		invalid := func(msg string) error { return contract.Errorf(contract.CodeInvalidAccessToken, "%s", msg) }
+		tok, err := s.Store.GetToken(r.Context(), contract.Hash(cred))
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return invalid("unknown access token")
+		case err != nil:
+			return err
+		case tok.Kind != TokenAccess || tok.API != APIConnect:
+			return invalid("not a Connect access token")
+		case !tok.Active(s.Now()):
+			return invalid("access token expired or revoked")
+		}
+		if appID := r.Header.Get(contract.HeaderMiniappAppID); appID != "" && tok.AppID != "" && appID != tok.AppID {
+			return invalid("access token was issued for another miniapp")
+		}
+		u, err := s.Store.GetUserByID(r.Context(), tok.UserID)
+		if errors.Is(err, ErrNotFound) {
+			return contract.Errorf(contract.CodeUserNotFound, "the token's user no longer exists")
+		}
+		if err != nil {
+			return err
+		}
+		data, err := json.Marshal(userData(u))
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, contract.UserDataResponse{UserData: data})
+		return nil
+	}
+}
+
+// userData is the Connect profile of u (PROTOCOL §3.10): absent fields omitted.
+func userData(u User) contract.UserData {
+	d := contract.UserData{Reference: u.Reference, Email: u.Email, Phone: u.Phone, FirstName: u.FirstName, LastName: u.LastName}
+	if u.CustomAttributes != "" {
+		d.CustomAttributes = json.RawMessage(u.CustomAttributes)
+	}
+	return d
+}
+
+// emptyOrObject accepts a POST body that is empty or one JSON object (PROTOCOL §3.9), with
+// a JSON content type or none → else INVALID_REQUEST.
+func emptyOrObject(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, contract.MaxBodyBytes))
+	if err != nil {
+		return contract.Errorf(contract.CodeInvalidRequest, "request body is larger than %d bytes or unreadable", contract.MaxBodyBytes)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var obj map[string]json.RawMessage
+	if err := contract.DecodeJSON(w, r, &obj, contract.CodeInvalidRequest); err != nil {
+		return err
+	}
+	if obj == nil {
+		return contract.Errorf(contract.CodeInvalidRequest, "request body must be empty or a JSON object")
+	}
+	return nil
+}
+
+// handleRefreshToken serves POST /boxo/connect/refresh-token (PROTOCOL §7.1): the client
+// credential as for the access token, then the refresh token's single use; the new access
+// token is bound like the old one.
+func handleRefreshToken(s *server) connectHandler {
+	return func(w http.ResponseWriter, r *http.Request, st Settings) error {
+		client, err := s.connectClient(r, st)
+		if err != nil {
+			return err
+		}
+		var body contract.RefreshTokenRequest
+		if err := contract.DecodeJSON(w, r, &body, contract.CodeInvalidRequest); err != nil {
+			return err
+		}
+		invalid := func(msg string) error { return contract.Errorf(contract.CodeInvalidRefreshToken, "%s", msg) }
+		if body.RefreshToken == "" {
+			return invalid("refresh_token is missing")
+		}
+		hash := contract.Hash(body.RefreshToken)
+		old, err := s.Store.GetToken(r.Context(), hash)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return invalid("unknown refresh token")
+		case err != nil:
+			return err
+		case old.Kind != TokenRefresh || old.API != APIConnect:
+			return invalid("not a Connect refresh token")
+		case old.ClientID != client.ID:
+			return invalid("refresh token was issued to another client")
+		case !old.Active(s.Now()):
+			return invalid("refresh token expired, revoked or already used")
+		}
+		if appID := r.Header.Get(contract.HeaderMiniappAppID); appID != "" && old.AppID != "" && appID != old.AppID {
+			return invalid("refresh token was issued for another miniapp")
+		}
+		access, refresh, recs := s.newConnectPair(client.ID, old.UserID, old.AppID, old.GrantID, old.Scopes)
+		switch err := s.Store.RotateRefreshToken(r.Context(), hash, s.Now(), recs); {
+		case errors.Is(err, ErrUsed), errors.Is(err, ErrNotFound):
+			return invalid("refresh token expired, revoked or already used")
+		case err != nil:
+			return err
+		}
+		s.log(r).DebugContext(r.Context(), "connect tokens refreshed", "client_id", client.ID, "access_token", contract.Secret(access))
+		contract.WriteJSON(w, http.StatusOK, contract.TokenPair{AccessToken: access, RefreshToken: refresh})
+		return nil
+	}
+}

@@ -1,0 +1,154 @@
+package hostapp
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// loginPage is the data of the sign-in template.
+type loginPage struct {
+	Title, Error, Username, ReturnTo string
+}
+
+// currentUser returns the signed-in user of the request, ok=false when there is none (no
+// cookie, unknown or expired session, user deleted since). err is a store failure.
+func (s *server) currentUser(r *http.Request) (u User, ok bool, err error) {
+	c, cerr := r.Cookie(SessionCookie)
+	if cerr != nil || c.Value == "" || len(c.Value) > 256 {
+		return User{}, false, nil
+	}
+	sess, err := s.Store.GetSession(r.Context(), contract.Hash(c.Value))
+	if errors.Is(err, ErrNotFound) {
+		return User{}, false, nil
+	}
+	if err != nil {
+		return User{}, false, err
+	}
+	if !s.Now().Before(sess.ExpiresAt) {
+		return User{}, false, nil
+	}
+	u, err = s.Store.GetUserByID(r.Context(), sess.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return User{}, false, nil
+	}
+	if err != nil {
+		return User{}, false, err
+	}
+	return u, true, nil
+}
+
+// safeReturnTo accepts only a relative reference to a path on this host (an absolute path
+// without scheme, host or backslashes); anything else becomes "/".
+func safeReturnTo(v string) string {
+	if v == "" || v[0] != '/' || strings.HasPrefix(v, "//") || strings.ContainsAny(v, "\\\r\n\t") {
+		return "/"
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return v
+}
+
+// handleLoginPage serves GET /auth/v1/login: the sign-in form.
+func handleLoginPage(s *server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.page(w, r, http.StatusOK, "login", loginPage{Title: "Sign in", ReturnTo: safeReturnTo(r.URL.Query().Get("return_to"))})
+	}
+}
+
+// handleLogin serves POST /auth/v1/login (PROTOCOL §9.31): on success it sets the
+// host_session cookie and redirects to return_to; on failure it answers 401 with the form
+// and an error message.
+func handleLogin(s *server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		fail := func(status int, msg, username, returnTo string) {
+			s.page(w, r, status, "login", loginPage{Title: "Sign in", Error: msg, Username: username, ReturnTo: returnTo})
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+			fail(http.StatusBadRequest, "The sign-in form must be sent as application/x-www-form-urlencoded.", "", "/")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, contract.MaxBodyBytes)
+		if err := r.ParseForm(); err != nil {
+			fail(http.StatusBadRequest, "The sign-in form could not be read.", "", "/")
+			return
+		}
+		username, password := r.PostForm.Get("username"), r.PostForm.Get("password")
+		returnTo := safeReturnTo(r.PostForm.Get("return_to"))
+		u, err := s.Store.GetUser(r.Context(), username)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			s.log(r).ErrorContext(r.Context(), "sign-in: get user", "err", err)
+			fail(http.StatusInternalServerError, "Signing in failed; try again.", username, returnTo)
+			return
+		}
+		stored := u.PasswordHash
+		if err != nil || stored == "" {
+			stored = dummyPasswordHash // same cost for unknown users
+		}
+		if !checkPassword(stored, password) || err != nil || u.PasswordHash == "" {
+			s.log(r).DebugContext(r.Context(), "sign-in failed", "username", username)
+			fail(http.StatusUnauthorized, "Wrong username or password.", username, returnTo)
+			return
+		}
+		if err := s.startSession(w, r, u); err != nil {
+			s.log(r).ErrorContext(r.Context(), "sign-in: create session", "err", err)
+			fail(http.StatusInternalServerError, "Signing in failed; try again.", username, returnTo)
+			return
+		}
+		s.log(r).DebugContext(r.Context(), "signed in", "username", username)
+		http.Redirect(w, r, returnTo, http.StatusFound)
+	}
+}
+
+// startSession stores a new session for u and sets its cookie.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, u User) error {
+	token := contract.RandomToken()
+	now := s.Now()
+	err := s.Store.CreateSession(r.Context(), Session{Hash: contract.Hash(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.SessionTTL)})
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", MaxAge: int(s.SessionTTL.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.baseURL.Scheme == "https",
+	})
+	return nil
+}
+
+// handleLogout serves POST /auth/v1/logout: ends the session and redirects to "/".
+func handleLogout(s *server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+			if err := s.Store.DeleteSession(r.Context(), contract.Hash(c.Value)); err != nil {
+				s.log(r).ErrorContext(r.Context(), "sign-out", "err", err)
+			}
+		}
+		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		http.Redirect(w, r, "/", http.StatusFound)
+	}
+}
+
+// homePage is the data of the home template.
+type homePage struct{ Title, User string }
+
+// handleHome serves GET /: who is signed in.
+func handleHome(s *server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, ok, err := s.currentUser(r)
+		if err != nil {
+			s.log(r).ErrorContext(r.Context(), "home: session", "err", err)
+		}
+		p := homePage{Title: "Demo Super App"}
+		if ok {
+			p.User = u.Username
+		}
+		s.page(w, r, http.StatusOK, "home", p)
+	}
+}

@@ -1,0 +1,171 @@
+package miniapp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// maxClientIDLen bounds X-Hostapp-Client-ID (PROTOCOL §1.2: opaque string ≤ 64 chars).
+const maxClientIDLen = 64
+
+// authTokenBody is step 10's body (PROTOCOL §3.11): the UserData fields, flat. Unknown keys
+// are ignored; null counts as absent (§2.3).
+type authTokenBody struct {
+	Reference        string          `json:"reference"`
+	Email            string          `json:"email"`
+	Phone            string          `json:"phone"`
+	FirstName        string          `json:"first_name"`
+	LastName         string          `json:"last_name"`
+	CustomAttributes json.RawMessage `json:"custom_attributes"`
+	// UserData is the encrypted form of PROTOCOL §7.2, not supported yet.
+	UserData json.RawMessage `json:"user_data"`
+}
+
+// handleAuthToken is the Get Auth Token endpoint, steps 10–11 (PROTOCOL §3.11, §3.12). It
+// answers HTTP 200 {"auth_token", "refresh_token"} or HTTP 200 {"error_code"}, except for a
+// caller outside the IP allowlist, which gets HTTP 403 IP_NOT_ALLOWED (§7.6). The checks run
+// in this order and nothing is written unless all pass:
+//  1. peer address (RemoteAddr only) in the allowlist → else IP_NOT_ALLOWED (403);
+//  2. Authorization: Basic base64(app_id:secret_key) matching the settings, and its user
+//     equal to X-Miniapp-App-ID → else INVALID_CREDENTIALS (§7.7, §9.7);
+//  3. X-Hostapp-Client-ID present and ≤ 64 characters → else INVALID_REQUEST;
+//  4. a JSON object body → else INVALID_REQUEST;
+//  5. the user data (§3.11, §3.10) → else INVALID_USER_DATA.
+//
+// Then the user is created or found atomically by (client_id, reference) and updated with
+// the received non-empty fields (§9.17, §9.18, §9.45), and a new session is issued.
+func handleAuthToken(c Config) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		ctx, log := r.Context(), c.logger(r)
+		set, err := c.Store.Settings(ctx)
+		if err != nil {
+			return fmt.Errorf("load miniapp settings (seed them or PUT /_sim/settings): %w", err)
+		}
+		filter, err := contract.ParseIPFilter(set.IPAllowlist)
+		if err != nil {
+			return fmt.Errorf("stored IP allowlist: %w", err)
+		}
+		if !filter.Allows(r.RemoteAddr) {
+			return refuse(log, &contract.Error{Code: contract.CodeIPNotAllowed, Status: http.StatusForbidden,
+				Message: "caller address is not in the miniapp's IP allowlist"})
+		}
+		if err := checkPlatformCredentials(set, r); err != nil {
+			return refuse(log, err)
+		}
+		clientID := r.Header.Get(contract.HeaderHostappClientID)
+		if clientID == "" || contract.Len(clientID) > maxClientIDLen {
+			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "%s is missing or longer than %d characters",
+				contract.HeaderHostappClientID, maxClientIDLen))
+		}
+		var body *authTokenBody
+		if err := contract.DecodeJSON(w, r, &body, contract.CodeInvalidRequest); err != nil {
+			return refuse(log, err)
+		}
+		if body == nil {
+			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "request body must be a JSON object"))
+		}
+		u, err := body.user(set.RequiredFields)
+		if err != nil {
+			return refuse(log, err)
+		}
+
+		now := c.Now()
+		u.ID, u.ClientID, u.CreatedAt, u.UpdatedAt = newUserID(), clientID, now, now
+		sess := Session{ID: newSessionID(), CreatedAt: now}
+		refresh := contract.RandomToken()
+		stored, created, err := c.Store.Login(ctx, u, sess,
+			RefreshToken{Hash: contract.Hash(refresh), CreatedAt: now, ExpiresAt: now.Add(c.RefreshTokenTTL)})
+		if err != nil {
+			return fmt.Errorf("login user: %w", err)
+		}
+		token, err := signAuthToken(c, set, stored, sess.ID, created, now)
+		if err != nil {
+			return err
+		}
+		log.DebugContext(ctx, "auth token issued", "user_id", stored.ID, "client_id", stored.ClientID,
+			"reference", stored.Reference, "created", created, "session_id", sess.ID,
+			"auth_token", contract.Secret(token), "refresh_token", contract.Secret(refresh))
+		contract.WriteJSON(w, http.StatusOK, contract.AuthTokenResponse{AuthToken: token, RefreshToken: refresh})
+		return nil
+	}
+}
+
+// checkPlatformCredentials checks step 10's Basic credential (PROTOCOL §3.11, §7.7): it must
+// decode to the settings' app_id and secret_key, and its user must equal X-Miniapp-App-ID.
+// Both comparisons run in constant time and both always run.
+func checkPlatformCredentials(set Settings, r *http.Request) error {
+	fail := func(msg string) error { return contract.Errorf(contract.CodeInvalidCredentials, "%s", msg) }
+	cred, ok := contract.SchemeCredential(r.Header.Get("Authorization"), "Basic")
+	if !ok {
+		return fail("Authorization: Basic credential is missing")
+	}
+	user, pass, ok := contract.DecodeBasic(cred)
+	if !ok {
+		return fail("Authorization: Basic credential is not base64(app_id:secret_key)")
+	}
+	idOK := contract.Equal(user, set.AppID)
+	secretOK := contract.Equal(contract.Hash(pass), set.SecretHash)
+	if !idOK || !secretOK {
+		return fail("app_id or secret_key does not match the miniapp's settings")
+	}
+	if header := r.Header.Get(contract.HeaderMiniappAppID); header == "" || !contract.Equal(header, user) {
+		return fail(contract.HeaderMiniappAppID + " is missing or differs from the Basic credential's app_id")
+	}
+	return nil
+}
+
+// user validates the body as PROTOCOL §3.11 asks and returns the user it describes; every
+// failure is INVALID_USER_DATA.
+func (b *authTokenBody) user(required []string) (User, error) {
+	invalid := func(format string, args ...any) (User, error) {
+		return User{}, contract.Errorf(contract.CodeInvalidUserData, format, args...)
+	}
+	if len(b.UserData) > 0 && string(b.UserData) != "null" {
+		return invalid("encrypted user_data (PROTOCOL §7.2) is not enabled on this miniapp")
+	}
+	if b.Reference == "" {
+		return invalid("reference is missing")
+	}
+	if n := contract.Len(b.Reference); n > contract.MaxReferenceLen {
+		return invalid("reference is %d characters long; at most %d are allowed", n, contract.MaxReferenceLen)
+	}
+	if b.Email == "" && b.Phone == "" {
+		return invalid("neither email nor phone is given")
+	}
+	if b.Phone != "" && !contract.ValidE164(b.Phone) {
+		return invalid("phone is not in E.164 form (+ and 2 to 15 digits)")
+	}
+	var attrs json.RawMessage
+	if raw := bytes.TrimSpace(b.CustomAttributes); len(raw) > 0 && string(raw) != "null" {
+		if raw[0] != '{' {
+			return invalid("custom_attributes must be a JSON object")
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err != nil {
+			return invalid("custom_attributes is not valid JSON")
+		}
+		if buf.String() != "{}" {
+			attrs = json.RawMessage(buf.Bytes())
+		}
+	}
+	data := contract.UserData{Reference: b.Reference, Email: b.Email, Phone: b.Phone,
+		FirstName: b.FirstName, LastName: b.LastName, CustomAttributes: attrs}
+	var missing []string
+	for _, f := range required {
+		if data.Field(f) == "" {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		return invalid("required fields missing: %v", missing)
+	}
+	return User{Reference: b.Reference, Email: b.Email, Phone: b.Phone,
+		FirstName: b.FirstName, LastName: b.LastName, CustomAttributes: attrs}, nil
+}
+
+func newUserID() string    { return "mu_" + contract.RandomHex(8) }
+func newSessionID() string { return "ms_" + contract.RandomHex(12) }

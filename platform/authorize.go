@@ -1,0 +1,490 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// consentPromptFields are the fields the SDK lists when a miniapp requires none (PROTOCOL
+// §3.5); a consent record stores what the prompt listed.
+var consentPromptFields = []string{"email", "phone", "first_name", "last_name"}
+
+// handleAuthorize is POST /api/v1/authorize/, PROTOCOL steps 5 to 12 (§3.6–§3.13, §5.2).
+// It answers 200 {"token", "refresh_token"?} or 400 with the envelope, always with the
+// X-Sim-Flow-Id header, and writes the flow's platform steps in one transaction before
+// answering.
+func (s *server) handleAuthorize() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		t0, startedAt := time.Now(), s.now()
+		flowID := r.Header.Get(contract.HeaderFlowID)
+		if !validFlowID(flowID) {
+			flowID = contract.NewFlowID()
+		}
+		w.Header().Set(contract.HeaderFlowID, flowID)
+		log := s.log.With("flow_id", flowID)
+
+		run := &authorizeRun{s: s, flow: &flowRun{id: flowID}}
+		resp, cerr := run.exec(r.Context(), w, r)
+
+		final := contract.FlowStep{
+			Step: 12, Actor: contract.PartyPlatform + " → " + contract.PartySDK, Call: "POST /api/v1/authorize/ response",
+			StartedAt: s.now(), DurationMS: float64(time.Since(t0).Microseconds()) / 1000, Outcome: contract.OutcomeOK,
+			Status: http.StatusOK,
+		}
+		if cerr != nil {
+			final.Status = cerr.Status
+			if final.Status == 0 {
+				final.Status = http.StatusBadRequest
+			}
+			final.Outcome, final.ErrorCode = contract.OutcomeFailed, cerr.Code
+			final.Note = cerr.Message
+			final.Response = &contract.Exchange{Body: mustJSON(envelopeOf(cerr))}
+		} else {
+			b, _ := json.Marshal(resp)
+			final.Response = &contract.Exchange{Body: maskedBody(b)}
+		}
+		run.flow.add(final)
+
+		rec := FlowRecord{
+			FlowID: flowID, ClientID: run.req.ClientID, AppID: run.req.AppID, UserReference: run.req.UserReference,
+			StartedAt: startedAt, Steps: run.flow.steps, HostTokens: run.tokens,
+		}
+		if rec.UserReference == "" {
+			rec.UserReference = run.hostRef
+		}
+		if cerr == nil {
+			rec.Consent = run.consent
+		}
+		// The SDK may have hung up; the record is still worth keeping.
+		if err := s.store.RecordFlow(context.WithoutCancel(r.Context()), rec); err != nil {
+			log.ErrorContext(r.Context(), "record flow", "err", err)
+		}
+		if cerr != nil {
+			log.DebugContext(r.Context(), "authorize failed", "error_code", cerr.Code, "source", sourceOf(cerr), "step", cerr.Step)
+			return cerr
+		}
+		log.DebugContext(r.Context(), "authorize ok", "client_id", run.req.ClientID, "app_id", run.req.AppID)
+		contract.WriteJSON(w, http.StatusOK, resp)
+		return nil
+	}
+}
+
+// authorizeRun is the state of one authorize request.
+type authorizeRun struct {
+	s       *server
+	flow    *flowRun
+	req     contract.AuthorizeRequest
+	hostRef string      // the host's reference, once step 9 gave one
+	tokens  *HostTokens // the host pair to keep (§3.8), once step 9 gave a reference
+	consent *Consent    // written only on success (§7.4)
+}
+
+func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Request) (*contract.AuthorizeResponse, *contract.Error) {
+	s := a.s
+	// Step 5: the platform's own checks (PROTOCOL §3.6).
+	if err := contract.DecodeJSON(w, r, &a.req, contract.CodeInvalidRequest); err != nil {
+		return nil, atStep(err, 5)
+	}
+	req := &a.req
+	for _, f := range []struct{ name, v string }{{"auth_code", req.AuthCode}, {"client_id", req.ClientID}, {"app_id", req.AppID}} {
+		if strings.TrimSpace(f.v) == "" {
+			return nil, platformErr(contract.CodeInvalidRequest, 5, "%s is required", f.name)
+		}
+	}
+	if contract.Len(req.AuthCode) > contract.MaxTokenLen {
+		return nil, platformErr(contract.CodeInvalidRequest, 5, "auth_code is longer than %d characters", contract.MaxTokenLen)
+	}
+	if contract.Len(req.UserReference) > contract.MaxReferenceLen {
+		return nil, platformErr(contract.CodeInvalidRequest, 5, "user_reference is longer than %d characters", contract.MaxReferenceLen)
+	}
+	host, app, cerr := s.lookupPair(ctx, req.ClientID, req.AppID, 5, true)
+	if cerr != nil {
+		return nil, cerr
+	}
+
+	// Steps 6–7: auth code → access token. Never retried: the code is single-use (§2.11).
+	pair, cerr := s.accessToken(ctx, a.flow, host, req.AppID, req.AuthCode)
+	if cerr != nil {
+		return nil, cerr
+	}
+
+	// Steps 8–9: user data, with the one refresh-and-retry of §5.2.
+	raw, cerr := a.userData(ctx, host, &pair)
+	if cerr != nil {
+		return nil, cerr
+	}
+	i := len(a.flow.steps) - 1 // the step-9 answer that gave the user data
+	body, ref, cerr := checkUserData(raw, app.RequiredFields)
+	if ref != "" {
+		a.hostRef = ref
+	}
+	keyRef := a.hostRef
+	if keyRef == "" {
+		keyRef = req.UserReference // encrypted user data: the SDK's reference is all we know
+	}
+	if keyRef != "" {
+		a.tokens = &HostTokens{ClientID: req.ClientID, AppID: req.AppID, Reference: keyRef,
+			AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, UpdatedAt: s.now()}
+	}
+	if cerr != nil {
+		a.flow.fail(i, cerr)
+		return nil, cerr
+	}
+	if req.UserReference != "" && a.hostRef != "" && req.UserReference != a.hostRef {
+		a.flow.steps[i].Note = joinNote(a.flow.steps[i].Note, fmt.Sprintf(
+			"user_reference %q sent by the SDK differs from the host's reference %q (PROTOCOL §9.37)", req.UserReference, a.hostRef))
+	}
+
+	// Steps 10–11: the miniapp registers or finds the user and issues its token.
+	resp, cerr := s.authToken(ctx, a.flow, req.ClientID, app, body)
+	if cerr != nil {
+		return nil, cerr
+	}
+	if req.UserReference != "" {
+		fields := app.RequiredFields
+		if len(fields) == 0 {
+			fields = consentPromptFields
+		}
+		a.consent = &Consent{ClientID: req.ClientID, AppID: req.AppID, UserReference: req.UserReference,
+			Fields: fields, GrantedAt: s.now()}
+	}
+	return resp, nil
+}
+
+// lookupPair finds the host app, the miniapp and their partnership, as steps 1 and 5 check
+// them (PROTOCOL §3.2, §3.6); needConnect also checks Connect is on for both.
+func (s *server) lookupPair(ctx context.Context, clientID, appID string, step int, needConnect bool) (HostApp, Miniapp, *contract.Error) {
+	host, err := s.store.GetHostApp(ctx, clientID)
+	if errors.Is(err, ErrNotFound) {
+		return HostApp{}, Miniapp{}, platformErr(contract.CodeInvalidClient, step, "no host app with client_id %q", clientID)
+	} else if err != nil {
+		return HostApp{}, Miniapp{}, s.internal(ctx, step, "get host app", err)
+	}
+	app, err := s.store.GetMiniapp(ctx, appID)
+	if errors.Is(err, ErrNotFound) {
+		return HostApp{}, Miniapp{}, platformErr(contract.CodeMiniappNotFound, step, "no miniapp with app_id %q", appID)
+	} else if err != nil {
+		return HostApp{}, Miniapp{}, s.internal(ctx, step, "get miniapp", err)
+	}
+	part, err := s.store.GetPartnership(ctx, clientID, appID)
+	if errors.Is(err, ErrNotFound) {
+		return HostApp{}, Miniapp{}, platformErr(contract.CodeMiniappNotFound, step, "miniapp %q is not partnered with host app %q", appID, clientID)
+	} else if err != nil {
+		return HostApp{}, Miniapp{}, s.internal(ctx, step, "get partnership", err)
+	}
+	if needConnect {
+		if !host.ConnectEnabled {
+			return HostApp{}, Miniapp{}, platformErr(contract.CodeConnectNotEnabled, step, "Connect is not enabled for host app %q", clientID)
+		}
+		if !part.ConnectEnabled {
+			return HostApp{}, Miniapp{}, platformErr(contract.CodeConnectNotEnabled, step, "Connect is not enabled for the partnership of %q and %q", clientID, appID)
+		}
+	}
+	return host, app, nil
+}
+
+// setExact sets a header under the exact spelling of PROTOCOL §2.6 ("X-Miniapp-App-ID"),
+// which http.Header.Set would canonicalize to "X-Miniapp-App-Id". Receivers compare names
+// case-insensitively either way.
+func setExact(h http.Header, name, value string) { h[name] = []string{value} }
+
+// hostHeader builds the headers of a platform → host call (PROTOCOL §3.7, §3.9, §7.1).
+func hostHeader(host HostApp, appID, credential, flowID string, hasBody bool) http.Header {
+	h := http.Header{}
+	h.Set("Authorization", host.TokenPrefix+" "+credential)
+	setExact(h, contract.HeaderMiniappAppID, appID)
+	setExact(h, contract.HeaderHostappClientID, host.ClientID)
+	if hasBody {
+		h.Set("Content-Type", "application/json")
+	}
+	setExact(h, contract.HeaderFlowID, flowID)
+	return h
+}
+
+// accessToken is steps 6 and 7 (PROTOCOL §3.7, §3.8).
+func (s *server) accessToken(ctx context.Context, f *flowRun, host HostApp, appID, authCode string) (contract.TokenPair, *contract.Error) {
+	body := mustJSON(contract.AccessTokenRequest{AuthCode: authCode})
+	a := s.do(ctx, f, outcall{
+		step: 6, toward: contract.PartyHostapp, method: http.MethodPost, url: host.AccessTokenURL,
+		header: hostHeader(host, appID, contract.BasicCredential(host.HostappClientID, host.HostappSecretKey), f.id, true),
+		body:   body, failCode: contract.CodeHostappError,
+	})
+	pair, cerr := checkTokenPair(a, 7, "access_token")
+	if cerr != nil {
+		f.fail(a.index, cerr)
+	}
+	return pair, cerr
+}
+
+// checkTokenPair checks a host answer carrying tokens: step 7 (§3.8) or the refresh (§7.1).
+func checkTokenPair(a answer, step int, what string) (contract.TokenPair, *contract.Error) {
+	var p contract.TokenPair
+	if problem := decodeAnswer(a, &p, contract.PartyHostapp); problem != "" {
+		return p, platformErr(contract.CodeHostappError, step, "%s", problem)
+	}
+	if p.ErrorCode != "" { // error wins over a token (PROTOCOL §2.3, §9.9)
+		return p, passThrough(contract.PartyHostapp, p.ErrorCode, step)
+	}
+	if p.AccessToken == "" {
+		return p, platformErr(contract.CodeHostappError, step, "host answer has neither %s nor error_code", what)
+	}
+	if contract.Len(p.AccessToken) > contract.MaxTokenLen || contract.Len(p.RefreshToken) > contract.MaxTokenLen {
+		return p, platformErr(contract.CodeHostappError, step, "host token is longer than %d characters", contract.MaxTokenLen)
+	}
+	return p, nil
+}
+
+// userData is steps 8 and 9 (PROTOCOL §3.9, §3.10) with the one refresh-and-retry of §5.2:
+// when step 9 says INVALID_ACCESS_TOKEN, step 7 gave a refresh token and the host app has a
+// refresh URL, the platform refreshes once and, on success, repeats step 8 once. A failed
+// refresh leaves the original INVALID_ACCESS_TOKEN. pair is updated with refreshed tokens.
+func (a *authorizeRun) userData(ctx context.Context, host HostApp, pair *contract.TokenPair) (json.RawMessage, *contract.Error) {
+	s := a.s
+	raw, cerr, i := s.fetchUserData(ctx, a.flow, host, a.req.AppID, pair.AccessToken, "")
+	if cerr == nil || cerr.Code != contract.CodeInvalidAccessToken || cerr.Source != contract.PartyHostapp ||
+		pair.RefreshToken == "" || host.RefreshTokenURL == "" {
+		return raw, cerr
+	}
+	const note = "refresh-and-retry"
+	ans := s.do(ctx, a.flow, outcall{
+		step: 8, toward: contract.PartyHostapp, method: http.MethodPost, url: host.RefreshTokenURL,
+		header: hostHeader(host, a.req.AppID, contract.BasicCredential(host.HostappClientID, host.HostappSecretKey), a.flow.id, true),
+		body:   mustJSON(contract.RefreshTokenRequest{RefreshToken: pair.RefreshToken}), note: note + " (refresh)",
+		failCode: contract.CodeHostappError,
+	})
+	fresh, rerr := checkTokenPair(ans, 9, "access_token")
+	if rerr != nil {
+		a.flow.fail(ans.index, rerr)
+		return nil, cerr // the original INVALID_ACCESS_TOKEN (§5.2)
+	}
+	// The refresh worked: the first step-9 answer no longer ends the flow.
+	a.flow.steps[i].Outcome, a.flow.steps[i].ErrorCode = contract.OutcomeOK, ""
+	a.flow.steps[i].Note = "host answered INVALID_ACCESS_TOKEN; refreshed the access token and retried"
+	if fresh.RefreshToken == "" {
+		fresh.RefreshToken = pair.RefreshToken
+	}
+	*pair = fresh
+	raw, cerr, _ = s.fetchUserData(ctx, a.flow, host, a.req.AppID, pair.AccessToken, note+" (retry)")
+	return raw, cerr
+}
+
+// fetchUserData makes one step-8 call and checks its step-9 answer up to the user_data
+// value; i is the answer's step index.
+func (s *server) fetchUserData(ctx context.Context, f *flowRun, host HostApp, appID, accessToken, note string) (json.RawMessage, *contract.Error, int) {
+	c := outcall{
+		step: 8, toward: contract.PartyHostapp, method: host.UserDataMethod, url: host.UserDataURL,
+		note: note, failCode: contract.CodeHostappError,
+	}
+	if c.method == http.MethodPost {
+		c.body = []byte("{}")
+	} else {
+		c.method = http.MethodGet
+	}
+	c.header = hostHeader(host, appID, accessToken, f.id, c.body != nil)
+	a := s.do(ctx, f, c)
+	fail := func(e *contract.Error) (json.RawMessage, *contract.Error, int) {
+		f.fail(a.index, e)
+		return nil, e, a.index
+	}
+	var ud contract.UserDataResponse
+	if problem := decodeAnswer(a, &ud, contract.PartyHostapp); problem != "" {
+		return fail(platformErr(contract.CodeHostappError, 9, "%s", problem))
+	}
+	if ud.ErrorCode != "" {
+		return fail(passThrough(contract.PartyHostapp, ud.ErrorCode, 9))
+	}
+	if len(ud.UserData) == 0 || string(ud.UserData) == "null" {
+		return fail(platformErr(contract.CodeHostappError, 9, "host answer has neither user_data nor error_code"))
+	}
+	return ud.UserData, nil, a.index
+}
+
+// checkUserData applies PROTOCOL §3.10's checks to step 9's user_data and returns the
+// step-10 body and the host's reference. A JSON string (encrypted, §7.2) is forwarded as
+// {"user_data": "<string>"} without checks. Unknown keys are dropped; null counts as absent.
+func checkUserData(raw json.RawMessage, required []string) (body []byte, reference string, cerr *contract.Error) {
+	raw = bytes.TrimSpace(raw)
+	invalid := func(format string, args ...any) ([]byte, string, *contract.Error) {
+		return nil, reference, platformErr(contract.CodeInvalidUserData, 9, format, args...)
+	}
+	if len(raw) == 0 {
+		return invalid("user_data is empty")
+	}
+	switch raw[0] {
+	case '"':
+		return mustJSON(map[string]json.RawMessage{"user_data": raw}), "", nil
+	case '{':
+	default:
+		return invalid("user_data must be an object (or an encrypted string)")
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return invalid("user_data is not a valid object: %v", err)
+	}
+	str := func(key string) (string, bool) {
+		v, ok := m[key]
+		if !ok || string(v) == "null" {
+			return "", true
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", false
+		}
+		return s, true
+	}
+	var u contract.UserData
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{
+		{"reference", &u.Reference}, {"email", &u.Email}, {"phone", &u.Phone},
+		{"first_name", &u.FirstName}, {"last_name", &u.LastName},
+	} {
+		v, ok := str(f.key)
+		if !ok {
+			return invalid("user_data.%s must be a string", f.key)
+		}
+		*f.dst = v
+	}
+	if strings.TrimSpace(u.Reference) == "" {
+		return invalid("user_data.reference is missing or empty")
+	}
+	if contract.Len(u.Reference) > contract.MaxReferenceLen {
+		return invalid("user_data.reference is longer than %d characters", contract.MaxReferenceLen)
+	}
+	reference = u.Reference
+	if u.Email == "" && u.Phone == "" {
+		return invalid("user_data has neither email nor phone")
+	}
+	if ca, ok := m["custom_attributes"]; ok && string(ca) != "null" {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, ca); err != nil || buf.Len() == 0 || buf.Bytes()[0] != '{' {
+			return invalid("user_data.custom_attributes must be an object")
+		}
+		u.CustomAttributes = buf.Bytes()
+	}
+	var missing []string
+	for _, f := range required {
+		if strings.TrimSpace(u.Field(f)) == "" {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		e := platformErr(contract.CodeMissingRequiredFields, 9, "user_data lacks required fields: %s", strings.Join(missing, ", "))
+		e.Extra = map[string]any{"missing": missing}
+		return nil, reference, e
+	}
+	return mustJSON(u), reference, nil
+}
+
+// authToken is steps 10 and 11 (PROTOCOL §3.11, §3.12).
+func (s *server) authToken(ctx context.Context, f *flowRun, clientID string, app Miniapp, body []byte) (*contract.AuthorizeResponse, *contract.Error) {
+	h := http.Header{}
+	h.Set("Authorization", "Basic "+contract.BasicCredential(app.AppID, app.SecretKey))
+	setExact(h, contract.HeaderHostappClientID, clientID)
+	setExact(h, contract.HeaderMiniappAppID, app.AppID)
+	h.Set("Content-Type", "application/json")
+	setExact(h, contract.HeaderFlowID, f.id)
+	a := s.do(ctx, f, outcall{
+		step: 10, toward: contract.PartyMiniapp, method: http.MethodPost, url: app.AuthTokenURL,
+		header: h, body: body, failCode: contract.CodeMiniappError,
+	})
+	fail := func(e *contract.Error) (*contract.AuthorizeResponse, *contract.Error) {
+		f.fail(a.index, e)
+		return nil, e
+	}
+	var at contract.AuthTokenResponse
+	if problem := decodeAnswer(a, &at, contract.PartyMiniapp); problem != "" {
+		return fail(platformErr(contract.CodeMiniappError, 11, "%s", problem))
+	}
+	if at.ErrorCode != "" {
+		return fail(passThrough(contract.PartyMiniapp, at.ErrorCode, 11))
+	}
+	if at.AuthToken == "" {
+		return fail(platformErr(contract.CodeMiniappError, 11, "miniapp answer has neither auth_token nor error_code"))
+	}
+	if contract.Len(at.AuthToken) > contract.MaxTokenLen || contract.Len(at.RefreshToken) > contract.MaxTokenLen {
+		return fail(platformErr(contract.CodeMiniappError, 11, "miniapp token is longer than %d characters", contract.MaxTokenLen))
+	}
+	return &contract.AuthorizeResponse{Token: at.AuthToken, RefreshToken: at.RefreshToken}, nil
+}
+
+// platformErr is a failure the platform itself detects.
+func platformErr(code string, step int, format string, args ...any) *contract.Error {
+	return &contract.Error{Code: code, Message: fmt.Sprintf(format, args...), Source: contract.PartyPlatform, Step: step}
+}
+
+// passThrough is a host or miniapp error code handed on unchanged (PROTOCOL §3.13, §5.2).
+func passThrough(source, code string, step int) *contract.Error {
+	return &contract.Error{Code: code, Message: fmt.Sprintf("%s answered %s at step %d", source, code, step), Source: source, Step: step}
+}
+
+// atStep turns a decoding failure into a platform error at step.
+func atStep(err error, step int) *contract.Error {
+	var ce *contract.Error
+	if errors.As(err, &ce) {
+		return &contract.Error{Code: ce.Code, Message: ce.Message, Source: contract.PartyPlatform, Step: step}
+	}
+	return platformErr(contract.CodeInvalidRequest, step, "%v", err)
+}
+
+// internal logs an unexpected failure and returns INTERNAL_ERROR without its details.
+func (s *server) internal(ctx context.Context, step int, what string, err error) *contract.Error {
+	s.log.ErrorContext(ctx, what, "err", err)
+	e := platformErr(contract.CodeInternalError, step, "unexpected failure")
+	e.Status = http.StatusInternalServerError
+	return e
+}
+
+// envelopeOf is the envelope contract.WriteEnvelope writes for e, for the flow log.
+func envelopeOf(e *contract.Error) contract.ErrorEnvelope {
+	attrs := map[string]any{"source": sourceOf(e)}
+	if e.Step != 0 {
+		attrs["step"] = e.Step
+	}
+	for k, v := range e.Extra {
+		attrs[k] = v
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = e.Code
+	}
+	return contract.ErrorEnvelope{ErrorCode: e.Code, ErrorMessage: msg, CustomAttributes: attrs}
+}
+
+func sourceOf(e *contract.Error) string {
+	if e.Source == "" {
+		return contract.PartyPlatform
+	}
+	return e.Source
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with values that always marshal
+	}
+	return b
+}
+
+// validFlowID accepts a correlation id worth keeping: 1–64 characters of
+// [A-Za-z0-9_.:~@+=-], other than "latest" (a route of its own).
+func validFlowID(id string) bool {
+	if id == "" || len(id) > maxIDLen || id == "latest" {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_.:~@+=-", c)) {
+			return false
+		}
+	}
+	return true
+}

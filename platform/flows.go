@@ -1,0 +1,253 @@
+package platform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// Flow log routes (DESIGN.md "Flow log"), contract.Plain form.
+
+const (
+	defaultFlowLimit = 20
+	maxFlowLimit     = 500
+	maxPostedSteps   = 100
+)
+
+// flowSummary is a flow in the list: contract.Flow without its steps.
+type flowSummary struct {
+	ID            string    `json:"id"`
+	StartedAt     time.Time `json:"started_at"`
+	ClientID      string    `json:"client_id,omitempty"`
+	AppID         string    `json:"app_id,omitempty"`
+	UserReference string    `json:"user_reference,omitempty"`
+	Outcome       string    `json:"outcome"`
+	ErrorCode     string    `json:"error_code,omitempty"`
+}
+
+// handleListFlows is GET /_sim/flows?limit=N → {"flows": [...]}, newest first, without
+// steps; limit defaults to 20 and is capped at 500.
+func (s *server) handleListFlows() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		limit := defaultFlowLimit
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return invalidField("limit", "must be a positive integer")
+			}
+			limit = min(n, maxFlowLimit)
+		}
+		flows, err := s.store.ListFlows(r.Context(), limit)
+		if err != nil {
+			return err
+		}
+		out := make([]flowSummary, len(flows))
+		for i, f := range flows {
+			out[i] = flowSummary{ID: f.ID, StartedAt: f.StartedAt, ClientID: f.ClientID, AppID: f.AppID,
+				UserReference: f.UserReference, Outcome: f.Outcome, ErrorCode: f.ErrorCode}
+		}
+		contract.WriteJSON(w, http.StatusOK, map[string]any{"flows": out})
+		return nil
+	}
+}
+
+// handleLatestFlow is GET /_sim/flows/latest: the most recently created flow with steps.
+func (s *server) handleLatestFlow() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		f, err := s.store.LatestFlow(r.Context())
+		if errors.Is(err, ErrNotFound) {
+			return notFoundErr("no flow has been recorded yet")
+		} else if err != nil {
+			return err
+		}
+		writeFlow(w, f)
+		return nil
+	}
+}
+
+// handleGetFlow is GET /_sim/flows/{id}: the flow with its steps ordered by step number,
+// then start time.
+func (s *server) handleGetFlow() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := mux.Vars(r)["id"]
+		f, err := s.store.GetFlow(r.Context(), id)
+		if err != nil {
+			return storeErr(err, "flow "+quote(id))
+		}
+		writeFlow(w, f)
+		return nil
+	}
+}
+
+func writeFlow(w http.ResponseWriter, f contract.Flow) {
+	if f.Steps == nil {
+		f.Steps = []contract.FlowStep{}
+	}
+	contract.WriteJSON(w, http.StatusOK, f)
+}
+
+// postedSteps is the object form of POST /_sim/flows/{id}/steps.
+type postedSteps struct {
+	ClientID      string              `json:"client_id"`
+	AppID         string              `json:"app_id"`
+	UserReference string              `json:"user_reference"`
+	Steps         []contract.FlowStep `json:"steps"`
+}
+
+// handlePostFlowSteps is POST /_sim/flows/{id}/steps: the SDK's own steps (1–5, 13–16).
+// The body is a JSON array of contract.FlowStep, or {"client_id", "app_id",
+// "user_reference", "steps": [...]}. Steps are checked (step 1..16, actor non-empty,
+// outcome ok or failed, "" meaning ok) and masked again; the flow is created when absent.
+// Answer: {"id": flow id, "added": n}.
+func (s *server) handlePostFlowSteps() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := mux.Vars(r)["id"]
+		if !validFlowID(id) {
+			return invalidField("id", "flow id must be 1 to 64 characters of A-Z a-z 0-9 _ . : ~ @ + = -, and not \"latest\"")
+		}
+		var raw json.RawMessage
+		if err := contract.DecodeJSON(w, r, &raw, plainInvalidRequest); err != nil {
+			return err
+		}
+		var body postedSteps
+		switch t := bytes.TrimSpace(raw); {
+		case len(t) > 0 && t[0] == '[':
+			if err := json.Unmarshal(t, &body.Steps); err != nil {
+				return &contract.Error{Code: plainInvalidRequest, Message: "steps: " + err.Error()}
+			}
+		case len(t) > 0 && t[0] == '{':
+			if err := json.Unmarshal(t, &body); err != nil {
+				return &contract.Error{Code: plainInvalidRequest, Message: err.Error()}
+			}
+		default:
+			return &contract.Error{Code: plainInvalidRequest, Message: "request body must be an array of steps or an object with steps"}
+		}
+		if len(body.Steps) > maxPostedSteps {
+			return invalidField("steps", "more than %d steps in one request", maxPostedSteps)
+		}
+		for _, f := range []struct{ name, v string }{{"client_id", body.ClientID}, {"app_id", body.AppID}} {
+			if f.v != "" {
+				if err := checkID(f.name, f.v); err != nil {
+					return err
+				}
+			}
+		}
+		if contract.Len(body.UserReference) > contract.MaxReferenceLen {
+			return invalidField("user_reference", "is longer than %d characters", contract.MaxReferenceLen)
+		}
+		now := s.now()
+		started := now
+		for i := range body.Steps {
+			if err := cleanStep(&body.Steps[i], i, now); err != nil {
+				return err
+			}
+			if t := body.Steps[i].StartedAt; t.Before(started) {
+				started = t
+			}
+		}
+		err := s.store.RecordFlow(r.Context(), FlowRecord{
+			FlowID: id, ClientID: body.ClientID, AppID: body.AppID, UserReference: body.UserReference,
+			StartedAt: started, Steps: body.Steps,
+		})
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "added": len(body.Steps)})
+		return nil
+	}
+}
+
+// cleanStep checks one posted step and masks its exchanges again, defensively.
+func cleanStep(st *contract.FlowStep, i int, now time.Time) error {
+	field := "steps[" + strconv.Itoa(i) + "]"
+	switch {
+	case st.Step < 1 || st.Step > 16:
+		return invalidField(field+".step", "must be between 1 and 16")
+	case st.Actor == "":
+		return invalidField(field+".actor", "is required")
+	case contract.Len(st.Actor) > 200 || contract.Len(st.Call) > 1000 || contract.Len(st.Note) > 2000 || contract.Len(st.ErrorCode) > 200:
+		return invalidField(field, "actor, call, note or error_code is too long")
+	case st.Status < 0 || st.Status > 999:
+		return invalidField(field+".status", "must be an HTTP status")
+	case st.DurationMS < 0 || math.IsNaN(st.DurationMS) || math.IsInf(st.DurationMS, 0):
+		return invalidField(field+".duration_ms", "must not be negative")
+	}
+	switch st.Outcome {
+	case "":
+		st.Outcome = contract.OutcomeOK
+	case contract.OutcomeOK, contract.OutcomeFailed:
+	default:
+		return invalidField(field+".outcome", "must be ok or failed")
+	}
+	if st.StartedAt.IsZero() {
+		st.StartedAt = now
+	}
+	st.Request = remask(st.Request)
+	st.Response = remask(st.Response)
+	return nil
+}
+
+// masked matches a value contract.Mask already produced.
+var masked = regexp.MustCompile(`^[^…]{0,4}…\[\d+\]$`)
+
+// remask masks an exchange posted by someone else: credentials in headers, secret keys in
+// JSON bodies and token-looking runs in text, leaving values that are already masked.
+func remask(x *contract.Exchange) *contract.Exchange {
+	if x == nil {
+		return nil
+	}
+	out := &contract.Exchange{Text: maskText([]byte(x.Text))}
+	if len(x.Headers) > 0 {
+		h, keep := http.Header{}, map[string]string{}
+		for k, v := range x.Headers {
+			if _, cred, ok := strings.Cut(v, " "); ok && masked.MatchString(cred) || masked.MatchString(v) {
+				keep[k] = v
+				continue
+			}
+			h.Set(k, v)
+		}
+		out.Headers = contract.MaskHeaders(h)
+		for k, v := range keep {
+			out.Headers[k] = v
+		}
+	}
+	if len(x.Body) > 0 {
+		var v any
+		if err := json.Unmarshal(x.Body, &v); err == nil {
+			if b, err := json.Marshal(remaskValue(v)); err == nil {
+				out.Body = b
+			}
+		}
+	}
+	return out
+}
+
+func remaskValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if s, ok := x.(string); ok && contract.SecretKeys[k] {
+				if !masked.MatchString(s) {
+					t[k] = contract.Mask(s)
+				}
+				continue
+			}
+			t[k] = remaskValue(x)
+		}
+	case []any:
+		for i := range t {
+			t[i] = remaskValue(t[i])
+		}
+	}
+	return v
+}

@@ -1,0 +1,192 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// flowRun collects the platform's steps of one authorize; they are written in one
+// transaction when the request ends (DESIGN.md "Flow log").
+type flowRun struct {
+	id    string
+	steps []contract.FlowStep
+}
+
+// add appends a step and returns its index, so the step can be finished later.
+func (f *flowRun) add(st contract.FlowStep) int {
+	f.steps = append(f.steps, st)
+	return len(f.steps) - 1
+}
+
+// fail marks step i failed with e's code and message.
+func (f *flowRun) fail(i int, e *contract.Error) {
+	f.steps[i].Outcome = contract.OutcomeFailed
+	f.steps[i].ErrorCode = e.Code
+	f.steps[i].Note = joinNote(f.steps[i].Note, e.Message)
+}
+
+func joinNote(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
+// outcall is one outbound call of the platform (steps 6, 8, 10 and the host refresh).
+type outcall struct {
+	step     int    // the request's step; the answer is recorded as step+1
+	toward   string // "hostapp" or "miniapp"
+	method   string
+	url      string
+	header   http.Header
+	body     []byte // nil: no body
+	note     string // added to both steps, e.g. "refresh-and-retry"
+	failCode string // HOSTAPP_ERROR or MINIAPP_ERROR
+}
+
+// answer is what came back, after the transport-level checks of PROTOCOL §3.8 and §3.12.
+type answer struct {
+	status  int
+	body    []byte
+	problem string // non-empty: no usable answer (timeout, unreachable, non-200, too large)
+	index   int    // the answer's step in the flowRun
+}
+
+// do makes the call with the configured timeout and records the request step (outcome ok:
+// the platform sent it) and the answer step (outcome ok until the caller says otherwise,
+// failed with failCode when there was no usable answer).
+func (s *server) do(ctx context.Context, f *flowRun, c outcall) answer {
+	path := "/"
+	if u, err := url.Parse(c.url); err == nil && u.Path != "" {
+		path = u.Path
+	}
+	reqStep := contract.FlowStep{
+		Step: c.step, Actor: contract.PartyPlatform + " → " + c.toward, Call: c.method + " " + path,
+		StartedAt: s.now(), Outcome: contract.OutcomeOK, Note: c.note,
+		Request: &contract.Exchange{Headers: contract.MaskHeaders(c.header), Body: maskedBody(c.body)},
+	}
+	t0 := time.Now()
+	status, respHeader, body, problem := s.roundTrip(ctx, c)
+	reqStep.DurationMS = float64(time.Since(t0).Microseconds()) / 1000
+	f.add(reqStep)
+
+	ansStep := contract.FlowStep{
+		Step: c.step + 1, Actor: c.toward + " → " + contract.PartyPlatform, Call: c.method + " " + path + " response",
+		Status: status, StartedAt: s.now(), Outcome: contract.OutcomeOK, Note: c.note,
+	}
+	if status != 0 {
+		ansStep.Response = &contract.Exchange{Headers: contract.MaskHeaders(respHeader)}
+		if j, ok := contract.MaskJSON(body); ok && len(j) <= maxLoggedJSON {
+			ansStep.Response.Body = j
+		} else if len(body) > 0 {
+			ansStep.Response.Text = maskText(body)
+		}
+	}
+	a := answer{status: status, body: body, problem: problem}
+	a.index = f.add(ansStep)
+	if problem != "" {
+		f.fail(a.index, &contract.Error{Code: c.failCode, Message: problem})
+	}
+	return a
+}
+
+// roundTrip sends the request and reads at most MaxBodyBytes of the answer, all within the
+// call timeout. problem describes why there is no usable answer.
+func (s *server) roundTrip(ctx context.Context, c outcall) (status int, header http.Header, body []byte, problem string) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var rd io.Reader
+	if c.body != nil {
+		rd = bytes.NewReader(c.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, c.method, c.url, rd)
+	if err != nil {
+		return 0, nil, nil, fmt.Sprintf("cannot call %s: %v", c.toward, err)
+	}
+	req.Header = c.header
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, nil, nil, transportProblem(c.toward, s.timeout, err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, contract.MaxBodyBytes+1))
+	switch {
+	case err != nil:
+		return resp.StatusCode, resp.Header, body, transportProblem(c.toward, s.timeout, err)
+	case len(body) > contract.MaxBodyBytes:
+		return resp.StatusCode, resp.Header, body[:512], fmt.Sprintf("%s answer is larger than %d bytes", c.toward, contract.MaxBodyBytes)
+	case resp.StatusCode != http.StatusOK:
+		return resp.StatusCode, resp.Header, body, fmt.Sprintf("%s answered HTTP %d; the contract wants 200 for every outcome", c.toward, resp.StatusCode)
+	}
+	return resp.StatusCode, resp.Header, body, ""
+}
+
+func transportProblem(toward string, timeout time.Duration, err error) string {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Sprintf("%s did not answer within %v", toward, timeout)
+	}
+	if errors.Is(err, context.Canceled) {
+		return "the SDK's request was canceled while waiting for " + toward
+	}
+	return fmt.Sprintf("call to %s failed: %v", toward, err)
+}
+
+// decodeAnswer decodes a usable answer's JSON object into dst; it returns a problem when
+// the body is not a JSON object of the expected shape.
+func decodeAnswer(a answer, dst any, toward string) string {
+	if a.problem != "" {
+		return a.problem
+	}
+	t := bytes.TrimSpace(a.body)
+	if len(t) == 0 || t[0] != '{' {
+		return toward + " answer is not a JSON object"
+	}
+	if err := json.Unmarshal(t, dst); err != nil {
+		return toward + " answer does not fit the contract: " + err.Error()
+	}
+	return ""
+}
+
+// maskedBody masks a JSON request body for the flow log.
+func maskedBody(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	if j, ok := contract.MaskJSON(b); ok {
+		return j
+	}
+	return nil
+}
+
+// maxLoggedJSON is the largest answer body the flow log keeps as JSON; a larger one is kept
+// as its first 200 bytes of text.
+const maxLoggedJSON = 64 << 10
+
+// tokenish matches runs that look like a token, a code or a secret.
+var tokenish = regexp.MustCompile(`[A-Za-z0-9_\-.~+/=]{16,}`)
+
+// maskText keeps the first 200 bytes of a body that is not JSON, as valid UTF-8, with
+// anything token-looking masked.
+func maskText(b []byte) string {
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	return tokenish.ReplaceAllStringFunc(s, contract.Mask)
+}

@@ -1,0 +1,105 @@
+// Package platform is the simulated Boxo platform (PROTOCOL §1.1, DESIGN.md): the Dashboard
+// registry of host apps, miniapps and partnerships, the endpoints the SDK calls (miniapp
+// settings, authorize, consent), the calls to the host app and the miniapp that turn an auth
+// code into a miniapp token (PROTOCOL §3.6–§3.13, §5), and the flow log.
+//
+// The platform talks to host apps and miniapps only over HTTP, at the URLs in its registry.
+package platform
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// DefaultCallTimeout is how long the platform waits for one host or miniapp answer
+// (PROTOCOL §2.11).
+const DefaultCallTimeout = 10 * time.Second
+
+// Config is everything the platform needs. Zero values mean the defaults.
+type Config struct {
+	BaseURL string // our external URL, e.g. http://127.0.0.1:8082 (no trailing slash)
+	Store   Store
+	Logger  *slog.Logger     // nil means discard
+	Now     func() time.Time // nil means time.Now
+	// HTTPClient makes every outbound call (steps 6, 8, 10, refresh). nil means one client
+	// per platform with keep-alive connections that does not follow redirects.
+	HTTPClient *http.Client
+	// CallTimeout bounds each outbound call, answer body included, through a context
+	// deadline; 0 means DefaultCallTimeout.
+	CallTimeout time.Duration
+}
+
+// server holds the validated configuration the handlers share. It is read-only after New.
+type server struct {
+	baseURL string
+	store   Store
+	log     *slog.Logger
+	now     func() time.Time
+	client  *http.Client
+	timeout time.Duration
+}
+
+// New validates cfg, fills in the defaults and returns the platform's router.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("platform: Config.Store is required")
+	}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, errors.New("platform: Config.BaseURL must be an absolute http(s) URL")
+		}
+	}
+	if cfg.CallTimeout < 0 {
+		return nil, errors.New("platform: Config.CallTimeout must not be negative")
+	}
+	s := &server{
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"),
+		store:   cfg.Store,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		client:  cfg.HTTPClient,
+		timeout: cfg.CallTimeout,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.client == nil {
+		s.client = newHTTPClient()
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultCallTimeout
+	}
+	r := mux.NewRouter()
+	r.NotFoundHandler = contract.NotFound()
+	r.MethodNotAllowedHandler = contract.MethodNotAllowed()
+	addRoutes(r, s)
+	return r, nil
+}
+
+// newHTTPClient is the default outbound client: keep-alive connections reused across flows
+// (DESIGN.md "Speed budget"), redirects not followed (a redirect is a non-200 answer,
+// PROTOCOL §3.8), no overall timeout (each call carries its own deadline).
+func newHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 256
+	tr.MaxIdleConnsPerHost = 64
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}

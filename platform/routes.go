@@ -1,0 +1,57 @@
+package platform
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// addRoutes lists the platform's whole API surface.
+func addRoutes(r *mux.Router, s *server) {
+	envelope, plain := contract.Envelope(s.log), contract.Plain(s.log)
+
+	r.Handle("/healthz", plain(handleHealth())).Methods(http.MethodGet)
+
+	// Contract endpoints (PROTOCOL §3, §7.4), both slash forms without redirect (§2.8).
+	both(r, "/api/v1/miniapps/{app_id}/settings/", envelope(s.handleSettings()), http.MethodGet)
+	both(r, "/api/v1/authorize/", envelope(s.handleAuthorize()), http.MethodPost)
+	both(r, "/api/v1/accounts/consent/get_consent/", envelope(s.handleGetConsent()), http.MethodGet)
+
+	// Dashboard registry (PROTOCOL §1.3), simulator-only.
+	r.Handle("/_sim/hostapps", plain(s.handleListHostApps())).Methods(http.MethodGet)
+	r.Handle("/_sim/hostapps/{client_id}", plain(s.handleGetHostApp())).Methods(http.MethodGet)
+	r.Handle("/_sim/hostapps/{client_id}", plain(s.handlePutHostApp())).Methods(http.MethodPut)
+	r.Handle("/_sim/hostapps/{client_id}", plain(s.handleDeleteHostApp())).Methods(http.MethodDelete)
+	r.Handle("/_sim/miniapps", plain(s.handleListMiniapps())).Methods(http.MethodGet)
+	r.Handle("/_sim/miniapps/{app_id}", plain(s.handleGetMiniapp())).Methods(http.MethodGet)
+	r.Handle("/_sim/miniapps/{app_id}", plain(s.handlePutMiniapp())).Methods(http.MethodPut)
+	r.Handle("/_sim/miniapps/{app_id}", plain(s.handleDeleteMiniapp())).Methods(http.MethodDelete)
+	r.Handle("/_sim/partnerships", plain(s.handleListPartnerships())).Methods(http.MethodGet)
+	r.Handle("/_sim/partnerships/{client_id}/{app_id}", plain(s.handleGetPartnership())).Methods(http.MethodGet)
+	r.Handle("/_sim/partnerships/{client_id}/{app_id}", plain(s.handlePutPartnership())).Methods(http.MethodPut)
+	r.Handle("/_sim/partnerships/{client_id}/{app_id}", plain(s.handleDeletePartnership())).Methods(http.MethodDelete)
+
+	// Consent revocation (PROTOCOL §7.4), simulator-only.
+	r.Handle("/_sim/consent/revoke", plain(s.handleRevokeConsent())).Methods(http.MethodPost)
+
+	// Flow log (DESIGN.md "Flow log").
+	r.Handle("/_sim/flows", plain(s.handleListFlows())).Methods(http.MethodGet)
+	r.Handle("/_sim/flows/latest", plain(s.handleLatestFlow())).Methods(http.MethodGet)
+	r.Handle("/_sim/flows/{id}", plain(s.handleGetFlow())).Methods(http.MethodGet)
+	r.Handle("/_sim/flows/{id}/steps", plain(s.handlePostFlowSteps())).Methods(http.MethodPost)
+}
+
+// both registers a platform path with and without its trailing slash (PROTOCOL §2.8, §9.38).
+func both(r *mux.Router, path string, h http.Handler, methods ...string) {
+	r.Handle(path, h).Methods(methods...)
+	r.Handle(path[:len(path)-1], h).Methods(methods...)
+}
+
+func handleHealth() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		contract.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "party": contract.PartyPlatform})
+		return nil
+	}
+}

@@ -1,0 +1,547 @@
+// Package sqlite is the platform's Store on SQLite (DESIGN.md "Storage").
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/store"
+	"github.com/boxo-sim/boxo-sim/platform"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a platform.Store backed by one SQLite database.
+type DB struct {
+	db *sql.DB
+}
+
+var _ platform.Store = (*DB)(nil)
+
+// Open opens (creating and migrating if needed) the database at path.
+func Open(ctx context.Context, path string) (*DB, error) {
+	db, err := store.Open(ctx, path, migrations)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+func notFound(what string) error { return fmt.Errorf("%s: %w", what, store.ErrNotFound) }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// queryer is what *sql.DB and *sql.Tx share.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// ---- host apps ----
+
+const hostAppCols = `client_id, name, connect_enabled, access_token_url, user_data_url, refresh_token_url,
+	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanHostApp(s scanner) (platform.HostApp, error) {
+	var h platform.HostApp
+	var enabled int
+	var allow string
+	err := s.Scan(&h.ClientID, &h.Name, &enabled, &h.AccessTokenURL, &h.UserDataURL, &h.RefreshTokenURL,
+		&h.HostappClientID, &h.HostappSecretKey, &h.TokenPrefix, &h.UserDataMethod, &allow)
+	h.ConnectEnabled = enabled != 0
+	h.IPAllowlist = store.SplitList(allow)
+	return h, err
+}
+
+func getHostApp(ctx context.Context, q queryer, clientID string) (platform.HostApp, error) {
+	h, err := scanHostApp(q.QueryRowContext(ctx, `SELECT `+hostAppCols+` FROM hostapps WHERE client_id = ?`, clientID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, notFound("host app " + clientID)
+	}
+	return h, err
+}
+
+// ListHostApps implements platform.Store.
+func (d *DB) ListHostApps(ctx context.Context) ([]platform.HostApp, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+hostAppCols+` FROM hostapps ORDER BY client_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []platform.HostApp
+	for rows.Next() {
+		h, err := scanHostApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// GetHostApp implements platform.Store.
+func (d *DB) GetHostApp(ctx context.Context, clientID string) (platform.HostApp, error) {
+	return getHostApp(ctx, d.db, clientID)
+}
+
+// UpdateHostApp implements platform.Store.
+func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platform.HostApp, bool) (platform.HostApp, error)) (platform.HostApp, bool, error) {
+	var out platform.HostApp
+	var created bool
+	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+		old, err := getHostApp(ctx, tx, clientID)
+		exists := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if !exists {
+			old = platform.HostApp{ClientID: clientID}
+		}
+		h, err := fn(old, exists)
+		if err != nil {
+			return err
+		}
+		h.ClientID = clientID
+		_, err = tx.ExecContext(ctx, `INSERT INTO hostapps (`+hostAppCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, connect_enabled = excluded.connect_enabled,
+				access_token_url = excluded.access_token_url, user_data_url = excluded.user_data_url,
+				refresh_token_url = excluded.refresh_token_url, hostapp_client_id = excluded.hostapp_client_id,
+				hostapp_secret_key = excluded.hostapp_secret_key, token_prefix = excluded.token_prefix,
+				user_data_method = excluded.user_data_method, ip_allowlist = excluded.ip_allowlist`,
+			h.ClientID, h.Name, b2i(h.ConnectEnabled), h.AccessTokenURL, h.UserDataURL, h.RefreshTokenURL,
+			h.HostappClientID, h.HostappSecretKey, h.TokenPrefix, h.UserDataMethod, store.JoinList(h.IPAllowlist))
+		out, created = h, !exists
+		return err
+	})
+	if err != nil {
+		return platform.HostApp{}, false, err
+	}
+	return out, created, nil
+}
+
+// DeleteHostApp implements platform.Store.
+func (d *DB) DeleteHostApp(ctx context.Context, clientID string) error {
+	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM hostapps WHERE client_id = ?`, clientID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("host app " + clientID)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM consents WHERE client_id = ?`, clientID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM host_tokens WHERE client_id = ?`, clientID)
+		return err
+	})
+}
+
+// ---- miniapps ----
+
+const miniappCols = `app_id, name, url, auth_token_url, secret_key, required_fields, ip_allowlist`
+
+func scanMiniapp(s scanner) (platform.Miniapp, error) {
+	var m platform.Miniapp
+	var fields, allow string
+	err := s.Scan(&m.AppID, &m.Name, &m.URL, &m.AuthTokenURL, &m.SecretKey, &fields, &allow)
+	m.RequiredFields = store.SplitList(fields)
+	m.IPAllowlist = store.SplitList(allow)
+	return m, err
+}
+
+func getMiniapp(ctx context.Context, q queryer, appID string) (platform.Miniapp, error) {
+	m, err := scanMiniapp(q.QueryRowContext(ctx, `SELECT `+miniappCols+` FROM miniapps WHERE app_id = ?`, appID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, notFound("miniapp " + appID)
+	}
+	return m, err
+}
+
+// ListMiniapps implements platform.Store.
+func (d *DB) ListMiniapps(ctx context.Context) ([]platform.Miniapp, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+miniappCols+` FROM miniapps ORDER BY app_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []platform.Miniapp
+	for rows.Next() {
+		m, err := scanMiniapp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// GetMiniapp implements platform.Store.
+func (d *DB) GetMiniapp(ctx context.Context, appID string) (platform.Miniapp, error) {
+	return getMiniapp(ctx, d.db, appID)
+}
+
+// UpdateMiniapp implements platform.Store.
+func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.Miniapp, bool) (platform.Miniapp, error)) (platform.Miniapp, bool, error) {
+	var out platform.Miniapp
+	var created bool
+	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+		old, err := getMiniapp(ctx, tx, appID)
+		exists := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if !exists {
+			old = platform.Miniapp{AppID: appID}
+		}
+		m, err := fn(old, exists)
+		if err != nil {
+			return err
+		}
+		m.AppID = appID
+		_, err = tx.ExecContext(ctx, `INSERT INTO miniapps (`+miniappCols+`) VALUES (?,?,?,?,?,?,?)
+			ON CONFLICT (app_id) DO UPDATE SET name = excluded.name, url = excluded.url,
+				auth_token_url = excluded.auth_token_url, secret_key = excluded.secret_key,
+				required_fields = excluded.required_fields, ip_allowlist = excluded.ip_allowlist`,
+			m.AppID, m.Name, m.URL, m.AuthTokenURL, m.SecretKey, store.JoinList(m.RequiredFields), store.JoinList(m.IPAllowlist))
+		out, created = m, !exists
+		return err
+	})
+	if err != nil {
+		return platform.Miniapp{}, false, err
+	}
+	return out, created, nil
+}
+
+// DeleteMiniapp implements platform.Store.
+func (d *DB) DeleteMiniapp(ctx context.Context, appID string) error {
+	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM miniapps WHERE app_id = ?`, appID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("miniapp " + appID)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM consents WHERE app_id = ?`, appID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM host_tokens WHERE app_id = ?`, appID)
+		return err
+	})
+}
+
+// ---- partnerships ----
+
+func scanPartnership(s scanner) (platform.Partnership, error) {
+	var p platform.Partnership
+	var c, dr int
+	err := s.Scan(&p.ClientID, &p.AppID, &c, &dr)
+	p.ConnectEnabled, p.DirectEnabled = c != 0, dr != 0
+	return p, err
+}
+
+func getPartnership(ctx context.Context, q queryer, clientID, appID string) (platform.Partnership, error) {
+	p, err := scanPartnership(q.QueryRowContext(ctx,
+		`SELECT client_id, app_id, connect_enabled, direct_enabled FROM partnerships WHERE client_id = ? AND app_id = ?`, clientID, appID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, notFound("partnership " + clientID + "/" + appID)
+	}
+	return p, err
+}
+
+// ListPartnerships implements platform.Store.
+func (d *DB) ListPartnerships(ctx context.Context) ([]platform.Partnership, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT client_id, app_id, connect_enabled, direct_enabled FROM partnerships ORDER BY client_id, app_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []platform.Partnership
+	for rows.Next() {
+		p, err := scanPartnership(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// GetPartnership implements platform.Store.
+func (d *DB) GetPartnership(ctx context.Context, clientID, appID string) (platform.Partnership, error) {
+	return getPartnership(ctx, d.db, clientID, appID)
+}
+
+// UpdatePartnership implements platform.Store.
+func (d *DB) UpdatePartnership(ctx context.Context, clientID, appID string, fn func(platform.Partnership, bool) (platform.Partnership, error)) (platform.Partnership, bool, error) {
+	var out platform.Partnership
+	var created bool
+	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM hostapps WHERE client_id = ?) + (SELECT COUNT(*) FROM miniapps WHERE app_id = ?)`,
+			clientID, appID).Scan(&n); err != nil {
+			return err
+		}
+		if n != 2 {
+			return notFound("host app " + clientID + " or miniapp " + appID)
+		}
+		old, err := getPartnership(ctx, tx, clientID, appID)
+		exists := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if !exists {
+			old = platform.Partnership{ClientID: clientID, AppID: appID}
+		}
+		p, err := fn(old, exists)
+		if err != nil {
+			return err
+		}
+		p.ClientID, p.AppID = clientID, appID
+		_, err = tx.ExecContext(ctx, `INSERT INTO partnerships (client_id, app_id, connect_enabled, direct_enabled) VALUES (?,?,?,?)
+			ON CONFLICT (client_id, app_id) DO UPDATE SET connect_enabled = excluded.connect_enabled, direct_enabled = excluded.direct_enabled`,
+			p.ClientID, p.AppID, b2i(p.ConnectEnabled), b2i(p.DirectEnabled))
+		out, created = p, !exists
+		return err
+	})
+	if err != nil {
+		return platform.Partnership{}, false, err
+	}
+	return out, created, nil
+}
+
+// DeletePartnership implements platform.Store.
+func (d *DB) DeletePartnership(ctx context.Context, clientID, appID string) error {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM partnerships WHERE client_id = ? AND app_id = ?`, clientID, appID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("partnership " + clientID + "/" + appID)
+	}
+	return nil
+}
+
+// ---- consents and host tokens ----
+
+// GetConsent implements platform.Store.
+func (d *DB) GetConsent(ctx context.Context, clientID, appID, ref string) (platform.Consent, error) {
+	c := platform.Consent{ClientID: clientID, AppID: appID, UserReference: ref}
+	var fields string
+	var at int64
+	err := d.db.QueryRowContext(ctx, `SELECT fields, granted_at FROM consents WHERE client_id = ? AND app_id = ? AND user_reference = ?`,
+		clientID, appID, ref).Scan(&fields, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, notFound("consent")
+	}
+	c.Fields, c.GrantedAt = store.SplitList(fields), store.FromMillis(at)
+	return c, err
+}
+
+// DeleteConsent implements platform.Store.
+func (d *DB) DeleteConsent(ctx context.Context, clientID, appID, ref string) error {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM consents WHERE client_id = ? AND app_id = ? AND user_reference = ?`, clientID, appID, ref)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("consent")
+	}
+	return nil
+}
+
+// GetHostTokens implements platform.Store.
+func (d *DB) GetHostTokens(ctx context.Context, clientID, appID, ref string) (platform.HostTokens, error) {
+	t := platform.HostTokens{ClientID: clientID, AppID: appID, Reference: ref}
+	var at int64
+	err := d.db.QueryRowContext(ctx, `SELECT access_token, refresh_token, updated_at FROM host_tokens WHERE client_id = ? AND app_id = ? AND reference = ?`,
+		clientID, appID, ref).Scan(&t.AccessToken, &t.RefreshToken, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, notFound("host tokens")
+	}
+	t.UpdatedAt = store.FromMillis(at)
+	return t, err
+}
+
+// ---- flow log ----
+
+// RecordFlow implements platform.Store.
+func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
+	if rec.FlowID == "" {
+		return errors.New("record flow: empty flow id")
+	}
+	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference) VALUES (?,?,?,?,?)
+			ON CONFLICT (id) DO UPDATE SET
+				started_at = MIN(started_at, excluded.started_at),
+				client_id = COALESCE(NULLIF(excluded.client_id, ''), client_id),
+				app_id = COALESCE(NULLIF(excluded.app_id, ''), app_id),
+				user_reference = COALESCE(NULLIF(excluded.user_reference, ''), user_reference)`,
+			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference)
+		if err != nil {
+			return fmt.Errorf("record flow: %w", err)
+		}
+		if len(rec.Steps) > 0 {
+			stmt, err := tx.PrepareContext(ctx, `INSERT INTO flow_steps (flow_id, step, actor, call, status, started_at, duration_ms,
+				outcome, error_code, note, request, response) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, st := range rec.Steps {
+				req, err := exchangeJSON(st.Request)
+				if err != nil {
+					return err
+				}
+				resp, err := exchangeJSON(st.Response)
+				if err != nil {
+					return err
+				}
+				if _, err := stmt.ExecContext(ctx, rec.FlowID, st.Step, st.Actor, st.Call, st.Status, store.Millis(st.StartedAt),
+					st.DurationMS, st.Outcome, st.ErrorCode, st.Note, req, resp); err != nil {
+					return fmt.Errorf("record flow step: %w", err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE flows SET
+				outcome = CASE
+					WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed') THEN 'failed'
+					WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND step = 16 AND outcome = 'ok') THEN 'ok'
+					ELSE 'running' END,
+				error_code = COALESCE((SELECT error_code FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed'
+					ORDER BY step, started_at, seq LIMIT 1), '')
+				WHERE id = ?1`, rec.FlowID); err != nil {
+				return fmt.Errorf("record flow outcome: %w", err)
+			}
+		}
+		if t := rec.HostTokens; t != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO host_tokens (client_id, app_id, reference, access_token, refresh_token, updated_at)
+				VALUES (?,?,?,?,?,?) ON CONFLICT (client_id, app_id, reference) DO UPDATE SET access_token = excluded.access_token,
+				refresh_token = excluded.refresh_token, updated_at = excluded.updated_at`,
+				t.ClientID, t.AppID, t.Reference, t.AccessToken, t.RefreshToken, store.Millis(t.UpdatedAt)); err != nil {
+				return fmt.Errorf("keep host tokens: %w", err)
+			}
+		}
+		if c := rec.Consent; c != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO consents (client_id, app_id, user_reference, fields, granted_at)
+				VALUES (?,?,?,?,?) ON CONFLICT (client_id, app_id, user_reference) DO UPDATE SET fields = excluded.fields,
+				granted_at = excluded.granted_at`,
+				c.ClientID, c.AppID, c.UserReference, store.JoinList(c.Fields), store.Millis(c.GrantedAt)); err != nil {
+				return fmt.Errorf("write consent: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func exchangeJSON(x *contract.Exchange) (sql.NullString, error) {
+	if x == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return sql.NullString{}, fmt.Errorf("encode exchange: %w", err)
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+const flowCols = `id, started_at, client_id, app_id, user_reference, outcome, error_code`
+
+func scanFlow(s scanner) (contract.Flow, error) {
+	var f contract.Flow
+	var at int64
+	err := s.Scan(&f.ID, &at, &f.ClientID, &f.AppID, &f.UserReference, &f.Outcome, &f.ErrorCode)
+	f.StartedAt = store.FromMillis(at)
+	return f, err
+}
+
+// ListFlows implements platform.Store.
+func (d *DB) ListFlows(ctx context.Context, limit int) ([]contract.Flow, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+flowCols+` FROM flows ORDER BY seq DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []contract.Flow
+	for rows.Next() {
+		f, err := scanFlow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// GetFlow implements platform.Store.
+func (d *DB) GetFlow(ctx context.Context, id string) (contract.Flow, error) {
+	return d.flowWithSteps(ctx, `SELECT `+flowCols+` FROM flows WHERE id = ?`, id)
+}
+
+// LatestFlow implements platform.Store.
+func (d *DB) LatestFlow(ctx context.Context) (contract.Flow, error) {
+	return d.flowWithSteps(ctx, `SELECT `+flowCols+` FROM flows ORDER BY seq DESC LIMIT 1`)
+}
+
+func (d *DB) flowWithSteps(ctx context.Context, query string, args ...any) (contract.Flow, error) {
+	f, err := scanFlow(d.db.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, notFound("flow")
+	}
+	if err != nil {
+		return f, err
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT step, actor, call, status, started_at, duration_ms, outcome, error_code, note,
+		request, response FROM flow_steps WHERE flow_id = ? ORDER BY step, started_at, seq`, f.ID)
+	if err != nil {
+		return f, err
+	}
+	defer rows.Close()
+	f.Steps = []contract.FlowStep{}
+	for rows.Next() {
+		var st contract.FlowStep
+		var at int64
+		var req, resp sql.NullString
+		if err := rows.Scan(&st.Step, &st.Actor, &st.Call, &st.Status, &at, &st.DurationMS, &st.Outcome, &st.ErrorCode,
+			&st.Note, &req, &resp); err != nil {
+			return f, err
+		}
+		st.StartedAt = store.FromMillis(at)
+		if st.Request, err = parseExchange(req); err != nil {
+			return f, err
+		}
+		if st.Response, err = parseExchange(resp); err != nil {
+			return f, err
+		}
+		f.Steps = append(f.Steps, st)
+	}
+	return f, rows.Err()
+}
+
+func parseExchange(s sql.NullString) (*contract.Exchange, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	var x contract.Exchange
+	if err := json.Unmarshal([]byte(s.String), &x); err != nil {
+		return nil, fmt.Errorf("decode exchange: %w", err)
+	}
+	return &x, nil
+}

@@ -1,0 +1,149 @@
+package platform
+
+import (
+	"context"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/store"
+)
+
+// Sentinels the Store wraps (errors.Is works on every returned error).
+var (
+	ErrNotFound = store.ErrNotFound
+	ErrConflict = store.ErrConflict
+)
+
+// HostApp is a host app as the Dashboard knows it (PROTOCOL §1.3). HostappSecretKey is kept
+// raw because the platform has to send it (§3.7); it is never logged and always masked in
+// admin answers.
+type HostApp struct {
+	ClientID         string
+	Name             string
+	ConnectEnabled   bool
+	AccessTokenURL   string
+	UserDataURL      string
+	RefreshTokenURL  string // "" means the host app has no refresh URL (PROTOCOL §7.1)
+	HostappClientID  string
+	HostappSecretKey string
+	TokenPrefix      string   // the scheme word of platform → host calls, e.g. "Token"
+	UserDataMethod   string   // "GET" or "POST" (PROTOCOL §3.9, §9.1)
+	IPAllowlist      []string // CIDRs allowed to call the platform on this host app's behalf (§7.6)
+}
+
+// Miniapp is a miniapp as the Dashboard knows it (PROTOCOL §1.3). SecretKey is kept raw
+// because the platform has to send it (§3.11).
+type Miniapp struct {
+	AppID          string
+	Name           string
+	URL            string
+	AuthTokenURL   string
+	SecretKey      string
+	RequiredFields []string // a subset of contract.UserFields
+	IPAllowlist    []string
+}
+
+// Partnership links a host app and a miniapp (PROTOCOL §1.3).
+type Partnership struct {
+	ClientID       string
+	AppID          string
+	ConnectEnabled bool
+	DirectEnabled  bool
+}
+
+// Consent is the record written when an authorize with user_reference succeeds (PROTOCOL §7.4).
+type Consent struct {
+	ClientID      string
+	AppID         string
+	UserReference string
+	Fields        []string
+	GrantedAt     time.Time
+}
+
+// HostTokens is the host's step-7 token pair kept per (client_id, app_id, reference)
+// (PROTOCOL §3.8, §9.14). The tokens are kept raw: the platform sends them back to the host
+// (refresh, payments). They never reach the SDK or the miniapp.
+type HostTokens struct {
+	ClientID     string
+	AppID        string
+	Reference    string
+	AccessToken  string
+	RefreshToken string
+	UpdatedAt    time.Time
+}
+
+// FlowRecord is what one writer adds to the flow log in one go: the flow's fields (empty
+// ones leave the stored value alone), its new steps and, for an authorize, the host tokens
+// and consent it produced.
+type FlowRecord struct {
+	FlowID        string
+	ClientID      string
+	AppID         string
+	UserReference string
+	// StartedAt is used when the flow is created; an existing flow keeps the earlier of its
+	// own start and this one.
+	StartedAt  time.Time
+	Steps      []contract.FlowStep
+	HostTokens *HostTokens // nil: none to keep
+	Consent    *Consent    // nil: none to write
+}
+
+// Store holds everything the platform keeps: the Dashboard registry, consents, the host
+// token pairs and the flow log.
+//
+// Lookups return an error wrapping ErrNotFound when the record is absent. The store never
+// reads the clock: instants come in through the records.
+type Store interface {
+	// ListHostApps returns every host app ordered by client_id.
+	ListHostApps(ctx context.Context) ([]HostApp, error)
+	// GetHostApp returns one host app, or ErrNotFound.
+	GetHostApp(ctx context.Context, clientID string) (HostApp, error)
+	// UpdateHostApp is the atomic read-modify-write of one host app: fn receives the stored
+	// record (exists false and a zero record when absent) and returns the record to store,
+	// or an error, which aborts the update and is returned unchanged. fn runs inside the
+	// store's transaction and must not call the store. created reports an insert.
+	UpdateHostApp(ctx context.Context, clientID string, fn func(old HostApp, exists bool) (HostApp, error)) (h HostApp, created bool, err error)
+	// DeleteHostApp deletes a host app with its partnerships, consents and host tokens, in
+	// one transaction; ErrNotFound when absent.
+	DeleteHostApp(ctx context.Context, clientID string) error
+
+	// ListMiniapps, GetMiniapp, UpdateMiniapp and DeleteMiniapp do the same for miniapps.
+	ListMiniapps(ctx context.Context) ([]Miniapp, error)
+	GetMiniapp(ctx context.Context, appID string) (Miniapp, error)
+	UpdateMiniapp(ctx context.Context, appID string, fn func(old Miniapp, exists bool) (Miniapp, error)) (m Miniapp, created bool, err error)
+	DeleteMiniapp(ctx context.Context, appID string) error
+
+	// ListPartnerships returns every partnership ordered by (client_id, app_id).
+	ListPartnerships(ctx context.Context) ([]Partnership, error)
+	GetPartnership(ctx context.Context, clientID, appID string) (Partnership, error)
+	// UpdatePartnership is UpdateHostApp's counterpart; it returns an error wrapping
+	// ErrNotFound when the host app or the miniapp does not exist.
+	UpdatePartnership(ctx context.Context, clientID, appID string, fn func(old Partnership, exists bool) (Partnership, error)) (p Partnership, created bool, err error)
+	// DeletePartnership deletes one partnership (its consents and host tokens stay until
+	// the host app or miniapp goes); ErrNotFound when absent.
+	DeletePartnership(ctx context.Context, clientID, appID string) error
+
+	// GetConsent returns the consent record, or ErrNotFound.
+	GetConsent(ctx context.Context, clientID, appID, userReference string) (Consent, error)
+	// DeleteConsent deletes the consent record; ErrNotFound when absent.
+	DeleteConsent(ctx context.Context, clientID, appID, userReference string) error
+	// GetHostTokens returns the kept host token pair, or ErrNotFound.
+	GetHostTokens(ctx context.Context, clientID, appID, reference string) (HostTokens, error)
+
+	// RecordFlow adds rec to the flow log in one transaction: it creates the flow when
+	// absent, sets its non-empty fields, appends the steps, recomputes the flow's outcome
+	// ("failed" if any step failed, "ok" if step 16 is recorded ok, else "running"; the
+	// error code is the first failing step's, by step number then start), and stores
+	// rec.HostTokens and rec.Consent (replacing earlier ones for the same key). Either all
+	// of it is written or none.
+	RecordFlow(ctx context.Context, rec FlowRecord) error
+	// ListFlows returns up to limit flows, newest (most recently created) first, without
+	// their steps.
+	ListFlows(ctx context.Context, limit int) ([]contract.Flow, error)
+	// GetFlow returns a flow with its steps ordered by step number, then start time, then
+	// insertion; ErrNotFound when absent.
+	GetFlow(ctx context.Context, id string) (contract.Flow, error)
+	// LatestFlow returns the most recently created flow with its steps; ErrNotFound when the
+	// log is empty.
+	LatestFlow(ctx context.Context) (contract.Flow, error)
+}
