@@ -1,0 +1,228 @@
+// Package fault is the simulator's fault injection: a table of faults per party, addressed by
+// flow step or endpoint, set at run time over /_sim/faults or from a scenario, and applied to
+// the party's HTTP traffic (DESIGN.md "Scenarios and faults").
+package fault
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// Kinds of fault.
+const (
+	// KindErrorCode answers with ErrorCode in the endpoint's error form (always-200 endpoints:
+	// 200 {"error_code"}; the platform: its 400 envelope).
+	KindErrorCode = "error_code"
+	// KindDelay holds the answer back for Delay (past the platform's 10 s timeout if asked).
+	KindDelay = "delay"
+	// KindStatus answers with HTTP Status (e.g. 500, 502) and a short JSON body.
+	KindStatus = "status"
+	// KindMalformed answers 200 with a broken body: Body is "non-json", "truncated" or
+	// "wrong-types".
+	KindMalformed = "malformed"
+	// KindLongToken answers with a token of contract.MaxTokenLen+1 characters.
+	KindLongToken = "long_token"
+	// KindMissingField removes Field from the endpoint's successful JSON answer (a dotted path
+	// such as "user_data.email" reaches into objects).
+	KindMissingField = "missing_field"
+	// KindReset drops the connection without an answer.
+	KindReset = "reset"
+	// KindReplayCode makes the host's access-token endpoint (step 6) receive the auth code it
+	// redeemed last, instead of the fresh one.
+	KindReplayCode = "replay_code"
+	// KindExpire moves the shared clock past the lifetime of what the call presents (auth code
+	// at step 6, access token at step 8, miniapp token at step 14) before it is handled.
+	KindExpire = "expire"
+)
+
+// Kinds lists every fault kind.
+var Kinds = []string{KindErrorCode, KindDelay, KindStatus, KindMalformed, KindLongToken, KindMissingField, KindReset, KindReplayCode, KindExpire}
+
+// Malformed bodies.
+var MalformedBodies = []string{"non-json", "truncated", "wrong-types"}
+
+// Steps a fault can address, and the party and endpoint each one belongs to. A request step
+// and its answer step (6/7, 8/9, 10/11) address the same endpoint.
+var Steps = map[int]Target{
+	1:  {Party: contract.PartyPlatform, Endpoint: "/api/v1/miniapps/{app_id}/settings/"},
+	5:  {Party: contract.PartyPlatform, Endpoint: "/api/v1/authorize/"},
+	6:  {Party: contract.PartyHostapp, Endpoint: "/boxo/connect/access-token"},
+	7:  {Party: contract.PartyHostapp, Endpoint: "/boxo/connect/access-token"},
+	8:  {Party: contract.PartyHostapp, Endpoint: "/boxo/connect/user-data"},
+	9:  {Party: contract.PartyHostapp, Endpoint: "/boxo/connect/user-data"},
+	10: {Party: contract.PartyMiniapp, Endpoint: "/boxo/auth-token"},
+	11: {Party: contract.PartyMiniapp, Endpoint: "/boxo/auth-token"},
+	12: {Party: contract.PartyPlatform, Endpoint: "/api/v1/authorize/"},
+	14: {Party: contract.PartyMiniapp, Endpoint: "/api/me"},
+	15: {Party: contract.PartyMiniapp, Endpoint: "/api/me"},
+}
+
+// Target is where a step's traffic is served.
+type Target struct{ Party, Endpoint string }
+
+// Fault is one entry of a party's fault table. Exactly one of Step and Endpoint says which
+// calls it matches; Nth, Probability or neither says which of those it fires on.
+type Fault struct {
+	// ID is assigned by the table when the fault is added.
+	ID string `json:"id,omitempty" yaml:"-"`
+	// Party is the party whose traffic the fault changes: hostapp, platform or miniapp. With
+	// Step it may be left empty and is taken from Steps.
+	Party string `json:"party,omitempty" yaml:"party,omitempty"`
+	// Step addresses the endpoint serving that flow step (see Steps).
+	Step int `json:"step,omitempty" yaml:"step,omitempty"`
+	// Endpoint addresses a path on the party instead, e.g. /boxo/connect/refresh-token.
+	Endpoint string `json:"endpoint,omitempty" yaml:"endpoint,omitempty"`
+	Kind     string `json:"kind" yaml:"kind"`
+
+	ErrorCode string   `json:"error_code,omitempty" yaml:"error_code,omitempty"` // KindErrorCode
+	Status    int      `json:"status,omitempty" yaml:"status,omitempty"`         // KindStatus
+	Delay     Duration `json:"delay,omitempty" yaml:"delay,omitempty"`           // KindDelay
+	Body      string   `json:"body,omitempty" yaml:"body,omitempty"`             // KindMalformed
+	Field     string   `json:"field,omitempty" yaml:"field,omitempty"`           // KindMissingField
+
+	// Nth fires the fault on the Nth matching call only (1-based); 0 means every call.
+	Nth int `json:"nth,omitempty" yaml:"nth,omitempty"`
+	// Probability fires the fault on each matching call with this chance, drawn from a
+	// generator seeded with Seed, so a run can be repeated; 0 means always.
+	Probability float64 `json:"probability,omitempty" yaml:"probability,omitempty"`
+	Seed        int64   `json:"seed,omitempty" yaml:"seed,omitempty"`
+
+	// Matched and Fired count matching calls and firings; read-only.
+	Matched int `json:"matched" yaml:"-"`
+	Fired   int `json:"fired" yaml:"-"`
+}
+
+// Validate checks a fault and fills Party from Step. Messages name the field at fault.
+func (f *Fault) Validate() error {
+	if f.Step != 0 && f.Endpoint != "" {
+		return fmt.Errorf("give step or endpoint, not both")
+	}
+	switch {
+	case f.Step != 0:
+		t, ok := Steps[f.Step]
+		if !ok {
+			return fmt.Errorf("step %d cannot carry a fault: use one of %s", f.Step, stepList())
+		}
+		if f.Party == "" {
+			f.Party = t.Party
+		} else if f.Party != t.Party {
+			return fmt.Errorf("step %d is served by %s, not %s", f.Step, t.Party, f.Party)
+		}
+	case f.Endpoint != "":
+		if !strings.HasPrefix(f.Endpoint, "/") {
+			return fmt.Errorf("endpoint %q must be a path starting with /", f.Endpoint)
+		}
+		if f.Party == "" {
+			return fmt.Errorf("a fault addressed by endpoint needs a party")
+		}
+	default:
+		return fmt.Errorf("a fault needs a step (%s) or an endpoint", stepList())
+	}
+	switch f.Party {
+	case contract.PartyHostapp, contract.PartyPlatform, contract.PartyMiniapp:
+	default:
+		return fmt.Errorf("party %q: use hostapp, platform or miniapp", f.Party)
+	}
+	switch f.Kind {
+	case KindErrorCode:
+		if f.ErrorCode == "" {
+			return fmt.Errorf("kind error_code needs error_code")
+		}
+		if !contract.IsKnownCode(f.ErrorCode) {
+			return fmt.Errorf("error_code %q is not one of PROTOCOL §5.1: %s", f.ErrorCode, strings.Join(contract.Codes, ", "))
+		}
+	case KindDelay:
+		if f.Delay <= 0 {
+			return fmt.Errorf("kind delay needs a positive delay such as 11s")
+		}
+	case KindStatus:
+		if f.Status < 100 || f.Status > 599 || f.Status == 200 {
+			return fmt.Errorf("kind status needs an HTTP status other than 200, got %d", f.Status)
+		}
+	case KindMalformed:
+		if f.Body == "" {
+			f.Body = "non-json"
+		}
+		if !slices.Contains(MalformedBodies, f.Body) {
+			return fmt.Errorf("body %q: use one of %s", f.Body, strings.Join(MalformedBodies, ", "))
+		}
+	case KindMissingField:
+		if f.Field == "" {
+			return fmt.Errorf("kind missing_field needs field")
+		}
+	case KindLongToken, KindReset:
+	case KindReplayCode:
+		if f.Party != contract.PartyHostapp || (f.Step != 0 && f.Step != 6 && f.Step != 7) {
+			return fmt.Errorf("kind replay_code applies to step 6 (the host's access-token endpoint)")
+		}
+	case KindExpire:
+		if f.Step != 0 && f.Step != 6 && f.Step != 7 && f.Step != 8 && f.Step != 9 && f.Step != 14 && f.Step != 15 {
+			return fmt.Errorf("kind expire applies to steps 6, 8 and 14")
+		}
+	case "":
+		return fmt.Errorf("a fault needs a kind: one of %s", strings.Join(Kinds, ", "))
+	default:
+		return fmt.Errorf("kind %q: use one of %s", f.Kind, strings.Join(Kinds, ", "))
+	}
+	if f.Nth < 0 {
+		return fmt.Errorf("nth %d must be 1 or more (or 0 for every call)", f.Nth)
+	}
+	if f.Probability < 0 || f.Probability > 1 {
+		return fmt.Errorf("probability %v must be between 0 and 1", f.Probability)
+	}
+	if f.Nth != 0 && f.Probability != 0 {
+		return fmt.Errorf("give nth or probability, not both")
+	}
+	return nil
+}
+
+func stepList() string {
+	var s []string
+	for _, n := range []int{1, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15} {
+		s = append(s, fmt.Sprint(n))
+	}
+	return strings.Join(s, ", ")
+}
+
+// Duration is a time.Duration written as text ("11s", "250ms") in JSON and YAML.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "11s" or a number of nanoseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err2 := json.Unmarshal(b, &n); err2 != nil {
+			return fmt.Errorf("duration must be text such as \"11s\"")
+		}
+		*d = Duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %v", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText and UnmarshalText make Duration text in YAML too.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads "11s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: use a number with a unit, such as 11s or 250ms", b)
+	}
+	*d = Duration(v)
+	return nil
+}
