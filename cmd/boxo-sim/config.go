@@ -31,7 +31,17 @@ type Config struct {
 	// Where running parties are, for connect and trace; "" means the local defaults.
 	PlatformURL string `yaml:"platform_url"`
 	HostappURL  string `yaml:"hostapp_url"`
+	MiniappURL  string `yaml:"miniapp_url"`
 	ClientID    string `yaml:"client_id"`
+	// Dashboard credentials the platform uses towards a real backend (relay mode), and how the
+	// fake SDK gets an auth code from a real host app.
+	HostappClientID string `yaml:"hostapp_client_id"`
+	HostappSecret   string `yaml:"hostapp_secret"`
+	TokenPrefix     string `yaml:"token_prefix"`
+	MiniappAppID    string `yaml:"miniapp_app_id"`
+	MiniappSecret   string `yaml:"miniapp_secret"`
+	AuthCodeCmd     string `yaml:"auth_code_cmd"`
+	AuthCodeURL     string `yaml:"auth_code_url"`
 }
 
 func defaultConfig() Config {
@@ -104,7 +114,21 @@ var settings = []setting{
 		}},
 	strSetting("platform_url", "platform-url", "URL of a running platform (connect, trace); default: the local one", func(c *Config) *string { return &c.PlatformURL }),
 	strSetting("hostapp_url", "hostapp-url", "URL of a running host app (connect); default: the local one", func(c *Config) *string { return &c.HostappURL }),
+	strSetting("miniapp_url", "miniapp-url", "URL of a miniapp backend not started here", func(c *Config) *string { return &c.MiniappURL }),
 	strSetting("client_id", "client-id", "the host app's client_id at the platform (connect); default: the demo host app", func(c *Config) *string { return &c.ClientID }),
+	strSetting("hostapp_client_id", "hostapp-client-id", "hostapp_client_id the platform sends to a real host backend", func(c *Config) *string { return &c.HostappClientID }),
+	secretSetting("hostapp_secret", "hostapp-secret", "hostapp_secret_key the platform sends to a real host backend", func(c *Config) *string { return &c.HostappSecret }),
+	strSetting("token_prefix", "token-prefix", "access token prefix towards a real host backend (default Token)", func(c *Config) *string { return &c.TokenPrefix }),
+	strSetting("miniapp_app_id", "miniapp-app-id", "app_id of a real miniapp backend", func(c *Config) *string { return &c.MiniappAppID }),
+	secretSetting("miniapp_secret", "miniapp-secret", "secret_key the platform sends to a real miniapp backend", func(c *Config) *string { return &c.MiniappSecret }),
+	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
+	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
+}
+
+func secretSetting(key, flag, usage string, p func(*Config) *string) setting {
+	s := strSetting(key, flag, usage, p)
+	s.secret = true
+	return s
 }
 
 func findSetting(key string) (setting, bool) {
@@ -205,7 +229,7 @@ func (c Config) validate() error {
 	if c.CallTimeout <= 0 {
 		return fmt.Errorf("call_timeout %s must be positive", c.CallTimeout)
 	}
-	for name, u := range map[string]string{"platform_url": c.PlatformURL, "hostapp_url": c.HostappURL} {
+	for name, u := range map[string]string{"platform_url": c.PlatformURL, "hostapp_url": c.HostappURL, "miniapp_url": c.MiniappURL, "auth_code_url": c.AuthCodeURL} {
 		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 			return fmt.Errorf("%s %q must start with http:// or https://", name, u)
 		}

@@ -61,11 +61,20 @@ type Config struct {
 	HostURL, MiniappURL string
 	// PlatformURL locates the platform when it is not started here.
 	PlatformURL string
+	// Relay holds the Dashboard credentials the platform uses towards a backend at HostURL or
+	// MiniappURL that is not started here; empty fields keep the demo values.
+	Relay Relay
 	// SigningKey is the host's RSA key; nil means the one stored in hostapp.db (made on first
 	// start). Tests pass one key per test binary: RSA generation is slow.
 	SigningKey *rsa.PrivateKey
 	// HTTPClient is the platform's client for its outbound calls; nil means its own.
 	HTTPClient *http.Client
+}
+
+// Relay is what the platform's Dashboard must know of a real backend (PROTOCOL §1.2, §7.7).
+type Relay struct {
+	HostappClientID, HostappSecret, TokenPrefix string // towards a real host backend
+	MiniappAppID, MiniappSecret                 string // towards a real miniapp backend
 }
 
 // Stack is a running set of parties. Its URLs work as soon as Start returns.
