@@ -314,7 +314,7 @@ func TestAuthorizeRedirectedErrors(t *testing.T) {
 			params := loc.Query()
 			if tc.fragment {
 				var err error
-				if params, err = url.ParseQuery(loc.Fragment); err != nil {
+				if params, err = url.ParseQuery(loc.EscapedFragment()); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -2,6 +2,8 @@ package hostapp_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -26,6 +28,15 @@ const (
 	loopbackAddr = "127.0.0.1:40000" // an allowed peer (PROTOCOL §7.6 default)
 	foreignAddr  = "192.0.2.1:1234"  // httptest's default RemoteAddr, outside the allowlist
 )
+
+// testKey is one RSA key per test binary: generation is slow (STYLE.md "Time and randomness").
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
 
 var (
 	testStart     = time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
@@ -70,7 +81,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	clk := clock.NewFake(testStart)
 	cfg := hostapp.Config{
-		BaseURL: testBaseURL, Store: db, Now: clk.Now,
+		BaseURL: testBaseURL, Store: db, Now: clk.Now, SigningKey: testKey(),
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}
 	for _, o := range opts {
