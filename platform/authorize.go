@@ -135,6 +135,9 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 			AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, UpdatedAt: s.now()}
 	}
 	if cerr != nil {
+		if cerr.Code == contract.CodeInvalidUserData {
+			a.flow.violate(i, "§3.10", "%s", cerr.Message)
+		}
 		a.flow.fail(i, cerr)
 		return nil, cerr
 	}
@@ -217,27 +220,36 @@ func (s *server) accessToken(ctx context.Context, f *flowRun, host HostApp, appI
 		header: hostHeader(host, appID, contract.BasicCredential(host.HostappClientID, host.HostappSecretKey), f.id, true),
 		body:   body, failCode: contract.CodeHostappError,
 	})
-	pair, cerr := checkTokenPair(a, 7, "access_token")
+	pair, cerr := checkTokenPair(a, 7, "access_token", "§3.8")
 	if cerr != nil {
 		f.fail(a.index, cerr)
 	}
 	return pair, cerr
 }
 
-// checkTokenPair checks a host answer carrying tokens: step 7 (§3.8) or the refresh (§7.1).
-func checkTokenPair(a answer, step int, what string) (contract.TokenPair, *contract.Error) {
+// checkTokenPair checks a host answer carrying tokens: step 7 (§3.8) or the refresh (§7.1);
+// section names the table the answer follows.
+func checkTokenPair(a answer, step int, what, section string) (contract.TokenPair, *contract.Error) {
 	var p contract.TokenPair
-	if problem := decodeAnswer(a, &p, contract.PartyHostapp); problem != "" {
+	if problem := decodeAnswer(a, &p, contract.PartyHostapp, section); problem != "" {
 		return p, platformErr(contract.CodeHostappError, step, "%s", problem)
 	}
 	if p.ErrorCode != "" { // error wins over a token (PROTOCOL §2.3, §9.9)
+		if p.AccessToken != "" || p.RefreshToken != "" {
+			a.violate("§2.3", "the answer carries both a token and error_code; the platform treats it as the error (§9.9)")
+		}
+		codeViolation(a, p.ErrorCode)
 		return p, passThrough(contract.PartyHostapp, p.ErrorCode, step)
 	}
 	if p.AccessToken == "" {
+		a.violate(section, "the answer has neither %s nor error_code", what)
 		return p, platformErr(contract.CodeHostappError, step, "host answer has neither %s nor error_code", what)
 	}
-	if contract.Len(p.AccessToken) > contract.MaxTokenLen || contract.Len(p.RefreshToken) > contract.MaxTokenLen {
-		return p, platformErr(contract.CodeHostappError, step, "host token is longer than %d characters", contract.MaxTokenLen)
+	for _, t := range []struct{ name, v string }{{"access_token", p.AccessToken}, {"refresh_token", p.RefreshToken}} {
+		if n := contract.Len(t.v); n > contract.MaxTokenLen {
+			a.violate(section, "%s is %d characters long; String(%d) allows no more", t.name, n, contract.MaxTokenLen)
+			return p, platformErr(contract.CodeHostappError, step, "host token is longer than %d characters", contract.MaxTokenLen)
+		}
 	}
 	return p, nil
 }
@@ -260,7 +272,7 @@ func (a *authorizeRun) userData(ctx context.Context, host HostApp, pair *contrac
 		body:   mustJSON(contract.RefreshTokenRequest{RefreshToken: pair.RefreshToken}), note: note + " (refresh)",
 		failCode: contract.CodeHostappError,
 	})
-	fresh, rerr := checkTokenPair(ans, 9, "access_token")
+	fresh, rerr := checkTokenPair(ans, 9, "access_token", "§7.1")
 	if rerr != nil {
 		a.flow.fail(ans.index, rerr)
 		return nil, cerr // the original INVALID_ACCESS_TOKEN (§5.2)
@@ -295,13 +307,19 @@ func (s *server) fetchUserData(ctx context.Context, f *flowRun, host HostApp, ap
 		return nil, e, a.index
 	}
 	var ud contract.UserDataResponse
-	if problem := decodeAnswer(a, &ud, contract.PartyHostapp); problem != "" {
+	if problem := decodeAnswer(a, &ud, contract.PartyHostapp, "§3.10"); problem != "" {
 		return fail(platformErr(contract.CodeHostappError, 9, "%s", problem))
 	}
+	hasData := len(ud.UserData) > 0 && string(ud.UserData) != "null"
 	if ud.ErrorCode != "" {
+		if hasData {
+			a.violate("§2.3", "the answer carries both user_data and error_code; the platform treats it as the error (§9.9)")
+		}
+		codeViolation(a, ud.ErrorCode)
 		return fail(passThrough(contract.PartyHostapp, ud.ErrorCode, 9))
 	}
-	if len(ud.UserData) == 0 || string(ud.UserData) == "null" {
+	if !hasData {
+		a.violate("§3.10", "the answer has neither user_data nor error_code")
 		return fail(platformErr(contract.CodeHostappError, 9, "host answer has neither user_data nor error_code"))
 	}
 	return ud.UserData, nil, a.index
@@ -402,17 +420,25 @@ func (s *server) authToken(ctx context.Context, f *flowRun, clientID string, app
 		return nil, e
 	}
 	var at contract.AuthTokenResponse
-	if problem := decodeAnswer(a, &at, contract.PartyMiniapp); problem != "" {
+	if problem := decodeAnswer(a, &at, contract.PartyMiniapp, "§3.12"); problem != "" {
 		return fail(platformErr(contract.CodeMiniappError, 11, "%s", problem))
 	}
 	if at.ErrorCode != "" {
+		if at.AuthToken != "" || at.RefreshToken != "" {
+			a.violate("§2.3", "the answer carries both a token and error_code; the platform treats it as the error (§9.9)")
+		}
+		codeViolation(a, at.ErrorCode)
 		return fail(passThrough(contract.PartyMiniapp, at.ErrorCode, 11))
 	}
 	if at.AuthToken == "" {
+		a.violate("§3.12", "the answer has neither auth_token nor error_code")
 		return fail(platformErr(contract.CodeMiniappError, 11, "miniapp answer has neither auth_token nor error_code"))
 	}
-	if contract.Len(at.AuthToken) > contract.MaxTokenLen || contract.Len(at.RefreshToken) > contract.MaxTokenLen {
-		return fail(platformErr(contract.CodeMiniappError, 11, "miniapp token is longer than %d characters", contract.MaxTokenLen))
+	for _, t := range []struct{ name, v string }{{"auth_token", at.AuthToken}, {"refresh_token", at.RefreshToken}} {
+		if n := contract.Len(t.v); n > contract.MaxTokenLen {
+			a.violate("§3.12", "%s is %d characters long; String(%d) allows no more", t.name, n, contract.MaxTokenLen)
+			return fail(platformErr(contract.CodeMiniappError, 11, "miniapp token is longer than %d characters", contract.MaxTokenLen))
+		}
 	}
 	return &contract.AuthorizeResponse{Token: at.AuthToken, RefreshToken: at.RefreshToken}, nil
 }

@@ -181,6 +181,13 @@ func cleanStep(st *contract.FlowStep, i int, now time.Time) error {
 		return invalidField(field+".status", "must be an HTTP status")
 	case st.DurationMS < 0 || math.IsNaN(st.DurationMS) || math.IsInf(st.DurationMS, 0):
 		return invalidField(field+".duration_ms", "must not be negative")
+	case len(st.Violations) > 20:
+		return invalidField(field+".violations", "more than 20 violations on one step")
+	}
+	for j, v := range st.Violations {
+		if v == "" || contract.Len(v) > 1000 {
+			return invalidField(field+".violations["+strconv.Itoa(j)+"]", "must be 1 to 1000 characters")
+		}
 	}
 	switch st.Outcome {
 	case "":

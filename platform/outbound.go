@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -28,6 +29,11 @@ type flowRun struct {
 func (f *flowRun) add(st contract.FlowStep) int {
 	f.steps = append(f.steps, st)
 	return len(f.steps) - 1
+}
+
+// violate records on step i a contract rule its answer broke (PROTOCOL §x.y: what).
+func (f *flowRun) violate(i int, section, format string, args ...any) {
+	f.steps[i].Violations = append(f.steps[i].Violations, "PROTOCOL "+section+": "+fmt.Sprintf(format, args...))
 }
 
 // fail marks step i failed with e's code and message.
@@ -65,6 +71,12 @@ type answer struct {
 	body    []byte
 	problem string // non-empty: no usable answer (timeout, unreachable, non-200, too large)
 	index   int    // the answer's step in the flowRun
+	run     *flowRun
+}
+
+// violate records a contract rule the answer broke on the answer's step.
+func (a answer) violate(section, format string, args ...any) {
+	a.run.violate(a.index, section, format, args...)
 }
 
 // do makes the call with the configured timeout and records the request step (outcome ok:
@@ -81,7 +93,7 @@ func (s *server) do(ctx context.Context, f *flowRun, c outcall) answer {
 		Request: &contract.Exchange{Headers: contract.MaskHeaders(c.header), Body: maskedBody(c.body)},
 	}
 	t0 := time.Now()
-	status, respHeader, body, problem := s.roundTrip(ctx, c)
+	status, respHeader, body, problem, timedOut := s.roundTrip(ctx, c)
 	reqStep.DurationMS = float64(time.Since(t0).Microseconds()) / 1000
 	f.add(reqStep)
 
@@ -97,17 +109,44 @@ func (s *server) do(ctx context.Context, f *flowRun, c outcall) answer {
 			ansStep.Response.Text = maskText(body)
 		}
 	}
-	a := answer{status: status, body: body, problem: problem}
+	a := answer{status: status, body: body, problem: problem, run: f}
 	a.index = f.add(ansStep)
 	if problem != "" {
 		f.fail(a.index, &contract.Error{Code: c.failCode, Message: problem})
 	}
+	transportViolations(a, c.toward, respHeader, timedOut, s.timeout)
 	return a
 }
 
+// transportViolations records the rules of PROTOCOL §2 an answer broke before its body is
+// read: the wait (§2.11), the status (§2.3) and the content type (§2.2).
+func transportViolations(a answer, toward string, h http.Header, timedOut bool, timeout time.Duration) {
+	if timedOut {
+		a.violate("§2.11", "%s gave no answer within %v", toward, timeout)
+		return
+	}
+	if a.status == 0 {
+		return // no answer at all: unreachable, which is not a rule of the contract
+	}
+	if a.status != http.StatusOK {
+		a.violate("§2.3", "%s answered HTTP %d; this endpoint answers 200 for every outcome", toward, a.status)
+	}
+	if len(a.body) > 0 {
+		ct := h.Get("Content-Type")
+		mt, _, err := mime.ParseMediaType(ct)
+		switch {
+		case ct == "":
+			a.violate("§2.2", "the answer has no Content-Type; JSON bodies carry application/json")
+		case err != nil || mt != "application/json":
+			a.violate("§2.2", "the answer's Content-Type is %q; JSON bodies carry application/json", ct)
+		}
+	}
+}
+
 // roundTrip sends the request and reads at most MaxBodyBytes of the answer, all within the
-// call timeout. problem describes why there is no usable answer.
-func (s *server) roundTrip(ctx context.Context, c outcall) (status int, header http.Header, body []byte, problem string) {
+// call timeout. problem describes why there is no usable answer; timedOut says the call
+// timeout ran out.
+func (s *server) roundTrip(ctx context.Context, c outcall) (status int, header http.Header, body []byte, problem string, timedOut bool) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	var rd io.Reader
@@ -116,51 +155,64 @@ func (s *server) roundTrip(ctx context.Context, c outcall) (status int, header h
 	}
 	req, err := http.NewRequestWithContext(ctx, c.method, c.url, rd)
 	if err != nil {
-		return 0, nil, nil, fmt.Sprintf("cannot call %s: %v", c.toward, err)
+		return 0, nil, nil, fmt.Sprintf("cannot call %s: %v", c.toward, err), false
 	}
 	req.Header = c.header
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return 0, nil, nil, transportProblem(c.toward, s.timeout, err)
+		problem, timedOut = transportProblem(c.toward, s.timeout, err)
+		return 0, nil, nil, problem, timedOut
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, contract.MaxBodyBytes+1))
 	switch {
 	case err != nil:
-		return resp.StatusCode, resp.Header, body, transportProblem(c.toward, s.timeout, err)
+		problem, timedOut = transportProblem(c.toward, s.timeout, err)
+		return resp.StatusCode, resp.Header, body, problem, timedOut
 	case len(body) > contract.MaxBodyBytes:
-		return resp.StatusCode, resp.Header, body[:512], fmt.Sprintf("%s answer is larger than %d bytes", c.toward, contract.MaxBodyBytes)
+		return resp.StatusCode, resp.Header, body[:512], fmt.Sprintf("%s answer is larger than %d bytes", c.toward, contract.MaxBodyBytes), false
 	case resp.StatusCode != http.StatusOK:
-		return resp.StatusCode, resp.Header, body, fmt.Sprintf("%s answered HTTP %d; the contract wants 200 for every outcome", c.toward, resp.StatusCode)
+		return resp.StatusCode, resp.Header, body, fmt.Sprintf("%s answered HTTP %d; the contract wants 200 for every outcome", c.toward, resp.StatusCode), false
 	}
-	return resp.StatusCode, resp.Header, body, ""
+	return resp.StatusCode, resp.Header, body, "", false
 }
 
-func transportProblem(toward string, timeout time.Duration, err error) string {
+func transportProblem(toward string, timeout time.Duration, err error) (problem string, timedOut bool) {
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		return fmt.Sprintf("%s did not answer within %v", toward, timeout)
+		return fmt.Sprintf("%s did not answer within %v", toward, timeout), true
 	}
 	if errors.Is(err, context.Canceled) {
-		return "the SDK's request was canceled while waiting for " + toward
+		return "the SDK's request was canceled while waiting for " + toward, false
 	}
-	return fmt.Sprintf("call to %s failed: %v", toward, err)
+	return fmt.Sprintf("call to %s failed: %v", toward, err), false
 }
 
 // decodeAnswer decodes a usable answer's JSON object into dst; it returns a problem when
-// the body is not a JSON object of the expected shape.
-func decodeAnswer(a answer, dst any, toward string) string {
+// the body is not a JSON object of the expected shape, and records the rule broken
+// (§2.2, or section: the answer's table).
+func decodeAnswer(a answer, dst any, toward, section string) string {
 	if a.problem != "" {
 		return a.problem
 	}
 	t := bytes.TrimSpace(a.body)
 	if len(t) == 0 || t[0] != '{' {
+		a.violate("§2.2", "the answer is not a JSON object")
 		return toward + " answer is not a JSON object"
 	}
 	if err := json.Unmarshal(t, dst); err != nil {
+		a.violate(section, "the answer does not fit the contract: %v", err)
 		return toward + " answer does not fit the contract: " + err.Error()
 	}
 	return ""
+}
+
+// codeViolation records an error_code outside the catalogue of PROTOCOL §5.1. Parties may
+// send one and the platform passes it through, but nothing downstream can act on it.
+func codeViolation(a answer, code string) {
+	if !contract.IsKnownCode(code) {
+		a.violate("§5.1", "error_code %q is not in the catalogue; the platform passes it through, but the SDK and miniapp cannot act on it", code)
+	}
 }
 
 // maskedBody masks a JSON request body for the flow log.

@@ -32,16 +32,23 @@ print one line per step (number, actor, call, status, time).
 
 It talks to running parties: --platform-url and --hostapp-url, or a local 'boxo-sim up'
 when one answers on the default ports. When none is given and none answers, it starts
-the three parties in-process on temporary storage for this one flow.
+the parties in-process on temporary storage for this one flow; then --hostapp-url and
+--miniapp-url name backends the in-process platform relays to instead of starting
+them, with the Dashboard credentials given (--hostapp-secret, --miniapp-secret, ...).
+
+With a real host app, only your system can mint an auth code: --auth-code-cmd runs a
+command that prints a fresh one, --auth-code-url answers one (text, or JSON {"code"}).
 
 Exit status 0 only when step 16 is reached.`,
 		Example: `  boxo-sim connect                       # the demo user carol
   boxo-sim connect --user bob --json     # machine-readable result
   boxo-sim connect --consent deny        # the user declines at step 4
-  boxo-sim connect --platform-url http://127.0.0.1:8082 --hostapp-url http://127.0.0.1:8081`,
+  boxo-sim connect --platform-url http://127.0.0.1:8082 --hostapp-url http://127.0.0.1:8081
+  boxo-sim connect --miniapp-url http://127.0.0.1:9083 --miniapp-secret "$SECRET"   # in-process, your miniapp
+  boxo-sim connect --auth-code-cmd './mint-code.sh' --user test-user              # a platform relaying to your host`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+			cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 			if err != nil {
 				return err
 			}
@@ -53,11 +60,19 @@ Exit status 0 only when step 16 is reached.`,
 			default:
 				return fmt.Errorf("--consent %q: use allow or deny", consent)
 			}
-			if _, ok := demo.FindUser(user); !ok && password == "" {
+			codes, err := authCodeSource(cfg.AuthCodeCmd, cfg.AuthCodeURL)
+			if err != nil {
+				return err
+			}
+			if _, ok := demo.FindUser(user); !ok && password == "" && codes == nil {
 				return fmt.Errorf("--user %q is not a demo user (%s): give its --password", user, demoUserNames())
+			}
+			if !cmd.Flags().Changed("app-id") && cfg.MiniappAppID != "" {
+				appID = cfg.MiniappAppID
 			}
 			log := newLogger(cfg, e.stderr)
 			ctx := cmd.Context()
+			noteIgnoredRelay(ctx, cfg, src, e.stderr)
 			platformURL, hostURL, cleanup, err := locateParties(ctx, cfg, e.stderr)
 			if err != nil {
 				return err
@@ -67,7 +82,8 @@ Exit status 0 only when step 16 is reached.`,
 			if err != nil {
 				return err
 			}
-			res, err := sdk.Connect(ctx, sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef})
+			res, err := sdk.Connect(ctx, sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
+				AuthCode: sdkstub.AuthCodeFunc(codes)})
 			if res == nil {
 				return err
 			}
@@ -93,9 +109,25 @@ Exit status 0 only when step 16 is reached.`,
 	c.Flags().StringVar(&userRef, "user-reference", "", "host user id the SDK is configured with (sent as user_reference)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	c.Flags().String("platform-url", "", "URL of a running platform")
-	c.Flags().String("hostapp-url", "", "URL of a running host app")
 	c.Flags().String("client-id", "", "the host app's client_id at the platform (default "+demo.ClientID+")")
+	addRelayFlags(c)
 	return c
+}
+
+// noteIgnoredRelay warns when relay flags were given but a running platform will be used:
+// it keeps its own Dashboard, which connect does not change.
+func noteIgnoredRelay(ctx context.Context, cfg Config, src source, stderr io.Writer) {
+	var ignored []string
+	for _, k := range []string{"miniapp_url", "hostapp_client_id", "hostapp_secret", "token_prefix", "miniapp_secret"} {
+		if s, _ := findSetting(k); strings.HasPrefix(src[k], "flag") {
+			ignored = append(ignored, "--"+s.flag)
+		}
+	}
+	if len(ignored) == 0 || (cfg.PlatformURL == "" && !healthy(ctx, cfg.localURL(cfg.PlatformPort))) {
+		return
+	}
+	fmt.Fprintf(stderr, "Note: %s configure only a platform that connect starts itself; the running platform keeps its Dashboard (give them to 'boxo-sim up', or use its /_sim/ routes).\n",
+		strings.Join(ignored, ", "))
 }
 
 func demoUserNames() string {
@@ -107,7 +139,8 @@ func demoUserNames() string {
 }
 
 // locateParties finds the platform and host app to talk to: the configured URLs, else a local
-// `up` on the configured ports, else an in-process stack on temporary storage.
+// `up` on the configured ports, else an in-process stack on temporary storage that relays
+// to the configured host and miniapp backends, if any.
 func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (platformURL, hostURL string, cleanup func(), err error) {
 	cleanup = func() {}
 	if cfg.PlatformURL != "" {
@@ -125,14 +158,19 @@ func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (platformU
 		}
 		return local, hostURL, cleanup, nil
 	}
-	fmt.Fprintf(stderr, "No platform answers at %s; running the three parties in-process on temporary storage.\n", local)
 	st, err := stack.Start(ctx, stack.Config{
 		HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
 		Ephemeral: true, CallTimeout: cfg.CallTimeout, Logger: newLogger(cfg, stderr),
+		HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, Relay: relayOf(cfg),
 	})
 	if err != nil {
 		return "", "", cleanup, err
 	}
+	what := "the three parties"
+	if len(st.Started) < len(stack.Parties) {
+		what = strings.Join(st.Started, " and ") + " (relaying to the backends given)"
+	}
+	fmt.Fprintf(stderr, "No platform answers at %s; running %s in-process on temporary storage.\n", local, what)
 	return st.PlatformURL, st.HostURL, func() { st.Close() }, nil
 }
 

@@ -101,6 +101,9 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 			result += " (" + s.Note + ")"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.Step, s.Actor, s.Call, status, fmtMS(s.DurationMS), result)
+		for _, v := range s.Violations { // contract rules the answer broke, under RESULT
+			fmt.Fprintf(tw, "\t\t\t\t\tviolation: %s\n", v)
+		}
 		if verbose {
 			tw.Flush()
 			printExchange(w, "request", s.Request)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
@@ -45,10 +46,14 @@ Every party answers GET /healthz.`,
 			}
 			log := newLogger(cfg, e.stderr)
 			ctx := cmd.Context()
+			codes, err := authCodeSource(cfg.AuthCodeCmd, cfg.AuthCodeURL)
+			if err != nil {
+				return err
+			}
 			st, err := stack.Start(ctx, stack.Config{
 				HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
 				Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Logger: log, CallTimeout: cfg.CallTimeout,
-				HostURL: cfg.HostappURL, PlatformURL: cfg.PlatformURL,
+				HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg),
 			})
 			if err != nil {
 				return err
@@ -56,14 +61,15 @@ Every party answers GET /healthz.`,
 			defer st.Close()
 			printUp(e.stdout, st, cfg)
 			if runDemo {
-				if !contains(st.Started, stack.Platform) || !contains(st.Started, stack.Hostapp) || !contains(st.Started, stack.Miniapp) {
-					return fmt.Errorf("--demo needs all three parties; drop --only")
+				if !contains(st.Started, stack.Platform) || (!contains(st.Started, stack.Hostapp) && !st.Relayed(stack.Hostapp)) ||
+					(!contains(st.Started, stack.Miniapp) && !st.Relayed(stack.Miniapp)) {
+					return fmt.Errorf("--demo needs the platform started here and a host app and miniapp, started here or at --hostapp-url / --miniapp-url")
 				}
 				sdk, err := st.SDK(log)
 				if err != nil {
 					return err
 				}
-				res, err := sdk.Connect(ctx, sdkstub.Options{})
+				res, err := sdk.Connect(ctx, sdkstub.Options{AppID: st.AppID, AuthCode: sdkstub.AuthCodeFunc(codes)})
 				fmt.Fprintln(e.stdout)
 				printResult(e.stdout, res, err)
 				if err != nil {
@@ -83,27 +89,82 @@ Every party answers GET /healthz.`,
 	addServeFlags(c)
 	c.Flags().StringSliceVar(&only, "only", nil, "start only these parties (hostapp, platform, miniapp), comma-separated")
 	c.Flags().BoolVar(&runDemo, "demo", false, "run one full Connect flow once the parties are ready and print it")
-	c.Flags().String("hostapp-url", "", "URL of a host app not started here (with --only)")
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
+	addRelayFlags(c)
 	return c
+}
+
+// addRelayFlags adds the flags of relay mode (GitHub issue 5): backends not started here,
+// the Dashboard credentials the platform uses towards them, and where the fake SDK gets an
+// auth code from a real host app.
+func addRelayFlags(c *cobra.Command) {
+	c.Flags().String("hostapp-url", "", "base URL of a host backend not started here (yours, or another boxo-sim); the platform calls its /boxo/connect/... paths")
+	c.Flags().String("miniapp-url", "", "base URL of a miniapp backend not started here; the platform calls its /boxo/auth-token")
+	c.Flags().String("hostapp-client-id", "", "hostapp_client_id the platform sends to the host backend at --hostapp-url (default "+demo.HostappClientID+")")
+	c.Flags().String("hostapp-secret", "", "hostapp_secret_key the platform sends to the host backend at --hostapp-url")
+	c.Flags().String("token-prefix", "", "access token prefix towards the host backend at --hostapp-url (default "+demo.TokenPrefix+")")
+	c.Flags().String("miniapp-app-id", "", "app_id of the miniapp backend at --miniapp-url (default "+demo.AppID+")")
+	c.Flags().String("miniapp-secret", "", "secret_key the platform sends to the miniapp backend at --miniapp-url")
+	c.Flags().String("auth-code-cmd", "", "command that prints a fresh auth code from your host app (sh -c), for the fake SDK")
+	c.Flags().String("auth-code-url", "", "URL whose GET answers a fresh auth code from your host app, for the fake SDK")
+}
+
+// relayOf is the stack's relay configuration from boxo-sim's.
+func relayOf(cfg Config) stack.Relay {
+	return stack.Relay{
+		HostappClientID: cfg.HostappClientID, HostappSecret: cfg.HostappSecret, TokenPrefix: cfg.TokenPrefix,
+		MiniappAppID: cfg.MiniappAppID, MiniappSecret: cfg.MiniappSecret,
+	}
 }
 
 func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 	fmt.Fprintf(w, "boxo-sim is up (data in %s)\n", dataDirLabel(st, cfg))
-	for _, p := range st.Started {
+	for _, p := range stack.Parties {
 		u := map[string]string{stack.Hostapp: st.HostURL, stack.Platform: st.PlatformURL, stack.Miniapp: st.MiniappURL}[p]
-		fmt.Fprintf(w, "  %-9s %s\n", p, u)
+		switch {
+		case contains(st.Started, p):
+			fmt.Fprintf(w, "  %-9s %s\n", p, u)
+		case st.Relayed(p) && contains(st.Started, stack.Platform):
+			fmt.Fprintf(w, "  %-9s %s  (not started here: the platform relays to it and records contract violations in the flow log)\n", p, u)
+		}
 	}
 	fmt.Fprintln(w, "\nDemo credentials:")
 	fmt.Fprintf(w, "  host app client_id        %s\n", demo.ClientID)
-	fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix)
-	fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", demo.AppID, demo.MiniappSecret)
+	if st.Relayed(stack.Hostapp) {
+		fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q, sent to the host backend at %s)\n",
+			orDefault(cfg.HostappClientID, demo.HostappClientID), contract.Mask(orDefault(cfg.HostappSecret, demo.HostappSecret)), orDefault(cfg.TokenPrefix, demo.TokenPrefix), st.HostURL)
+	} else {
+		fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix)
+	}
+	if st.Relayed(stack.Miniapp) {
+		fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s   (sent to the miniapp backend at %s)\n", st.AppID, contract.Mask(orDefault(cfg.MiniappSecret, demo.MiniappSecret)), st.MiniappURL)
+	} else {
+		fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", demo.AppID, demo.MiniappSecret)
+	}
 	var users []string
 	for _, u := range demo.Users {
 		users = append(users, u.Username+"/"+u.Password)
 	}
 	fmt.Fprintf(w, "  host users                %s\n", strings.Join(users, ", "))
-	fmt.Fprintln(w, "\nRun a flow:  boxo-sim connect --user alice")
+	run := "boxo-sim connect --user alice"
+	if st.AppID != demo.AppID {
+		run += " --app-id " + st.AppID
+	}
+	if st.Relayed(stack.Hostapp) {
+		run = "boxo-sim connect --auth-code-cmd 'CMD'"
+		if st.AppID != demo.AppID {
+			run += " --app-id " + st.AppID
+		}
+		run += "   (CMD prints a fresh auth code from your host app)"
+	}
+	fmt.Fprintln(w, "\nRun a flow:  "+run)
+}
+
+func orDefault(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func dataDirLabel(st *stack.Stack, cfg Config) string {

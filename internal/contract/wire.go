@@ -162,6 +162,9 @@ type FlowStep struct {
 	Outcome    string    `json:"outcome"` // "ok" or "failed"
 	ErrorCode  string    `json:"error_code,omitempty"`
 	Note       string    `json:"note,omitempty"`
+	// Violations are the contract rules the answer of this step broke, each as
+	// "PROTOCOL §x.y: what was broken"; a flow may succeed with violations.
+	Violations []string  `json:"violations,omitempty"`
 	Request    *Exchange `json:"request,omitempty"`
 	Response   *Exchange `json:"response,omitempty"`
 }

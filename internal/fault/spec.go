@@ -16,7 +16,8 @@ import (
 // Kinds of fault.
 const (
 	// KindErrorCode answers with ErrorCode in the endpoint's error form (always-200 endpoints:
-	// 200 {"error_code"}; the platform: its 400 envelope).
+	// 200 {"error_code"}; the platform: its 400 envelope; the miniapp's /api/me: 401
+	// {"error": "invalid_token"}).
 	KindErrorCode = "error_code"
 	// KindDelay holds the answer back for Delay (past the platform's 10 s timeout if asked).
 	KindDelay = "delay"
@@ -30,13 +31,16 @@ const (
 	// KindMissingField removes Field from the endpoint's successful JSON answer (a dotted path
 	// such as "user_data.email" reaches into objects).
 	KindMissingField = "missing_field"
-	// KindReset drops the connection without an answer.
+	// KindReset drops the connection without an answer, with a TCP reset.
 	KindReset = "reset"
-	// KindReplayCode makes the host's access-token endpoint (step 6) receive the auth code it
-	// redeemed last, instead of the fresh one.
+	// KindReplayCode makes the host's access-token endpoint (step 6) receive an auth code it
+	// has already redeemed: the call is handled twice and the second answer is sent
+	// (INVALID_AUTH_CODE; the host also revokes the tokens of the first redemption).
 	KindReplayCode = "replay_code"
 	// KindExpire moves the shared clock past the lifetime of what the call presents (auth code
-	// at step 6, access token at step 8, miniapp token at step 14) before it is handled.
+	// at step 6, access token at step 8, miniapp token at step 14, refresh token on the refresh
+	// endpoints) before it is handled; see ExpireBy. Every firing moves the clock again, so
+	// "expire the access token, then let the refresh-and-retry succeed" needs Nth 1.
 	KindExpire = "expire"
 )
 
@@ -141,8 +145,8 @@ func (f *Fault) Validate() error {
 			return fmt.Errorf("kind delay needs a positive delay such as 11s")
 		}
 	case KindStatus:
-		if f.Status < 100 || f.Status > 599 || f.Status == 200 {
-			return fmt.Errorf("kind status needs an HTTP status other than 200, got %d", f.Status)
+		if f.Status < 201 || f.Status > 599 {
+			return fmt.Errorf("kind status needs an HTTP status from 201 to 599 (not 200), got %d", f.Status)
 		}
 	case KindMalformed:
 		if f.Body == "" {
@@ -161,8 +165,12 @@ func (f *Fault) Validate() error {
 			return fmt.Errorf("kind replay_code applies to step 6 (the host's access-token endpoint)")
 		}
 	case KindExpire:
-		if f.Step != 0 && f.Step != 6 && f.Step != 7 && f.Step != 8 && f.Step != 9 && f.Step != 14 && f.Step != 15 {
-			return fmt.Errorf("kind expire applies to steps 6, 8 and 14")
+		if _, ok := ExpireBy(*f); !ok {
+			if f.Step != 0 {
+				return fmt.Errorf("kind expire applies to steps 6, 8 and 14")
+			}
+			return fmt.Errorf("kind expire on endpoint %s of %s: nothing there expires; use steps 6, 8, 14, "+
+				"or the refresh endpoints (hostapp %s, miniapp %s)", f.Endpoint, f.Party, hostRefreshPath, miniappRefreshPath)
 		}
 	case "":
 		return fmt.Errorf("a fault needs a kind: one of %s", strings.Join(Kinds, ", "))
@@ -183,7 +191,7 @@ func (f *Fault) Validate() error {
 
 func stepList() string {
 	var s []string
-	for _, n := range []int{1, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15} {
+	for _, n := range stepNumbers {
 		s = append(s, fmt.Sprint(n))
 	}
 	return strings.Join(s, ", ")
@@ -225,4 +233,126 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// Lifetimes an expire fault moves the clock past: the simulated parties' defaults, plus one
+// second (hostapp.DefaultAuthCodeTTL, DefaultConnectAccessTTL, DefaultConnectRefreshTTL;
+// miniapp.DefaultAuthTokenTTL, DefaultRefreshTokenTTL).
+const (
+	authCodeLifetime     = 10 * time.Minute
+	accessTokenLifetime  = time.Hour
+	refreshTokenLifetime = 30 * 24 * time.Hour
+	miniappTokenLifetime = time.Hour
+
+	hostRefreshPath    = "/boxo/connect/refresh-token"
+	miniappRefreshPath = "/api/auth/refresh"
+)
+
+// ExpireBy says how far a KindExpire fault moves the shared clock before the call is handled:
+// past the auth code's lifetime at steps 6/7 (10 min + 1 s), the Connect access token's at 8/9
+// (1 h + 1 s), the miniapp auth_token's at 14/15 (1 h + 1 s), and a refresh token's (30 days
+// + 1 s) on the host's /boxo/connect/refresh-token or the miniapp's /api/auth/refresh. An
+// endpoint-addressed fault takes the lifetime of the step served there. ok is false when
+// nothing the call presents expires.
+func ExpireBy(f Fault) (d time.Duration, ok bool) {
+	step := f.Step
+	if step == 0 {
+		switch {
+		case f.Party == contract.PartyHostapp && matchPath(hostRefreshPath, f.Endpoint),
+			f.Party == contract.PartyMiniapp && matchPath(miniappRefreshPath, f.Endpoint):
+			return refreshTokenLifetime + time.Second, true
+		}
+		step = stepAt(f.Party, f.Endpoint)
+	}
+	switch step {
+	case 6, 7:
+		return authCodeLifetime + time.Second, true
+	case 8, 9:
+		return accessTokenLifetime + time.Second, true
+	case 14, 15:
+		return miniappTokenLifetime + time.Second, true
+	}
+	return 0, false
+}
+
+// stepAt returns the first step whose endpoint at party matches path, or 0.
+func stepAt(party, path string) int {
+	for _, n := range stepNumbers {
+		if t := Steps[n]; t.Party == party && matchPath(t.Endpoint, path) {
+			return n
+		}
+	}
+	return 0
+}
+
+var stepNumbers = []int{1, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15}
+
+// matchPath reports whether path is served by pattern. A segment in braces, such as
+// {app_id}, matches any one segment; a trailing slash is ignored on both sides (PROTOCOL
+// §2.8 serves both forms).
+func matchPath(pattern, path string) bool {
+	pattern, path = strings.TrimSuffix(pattern, "/"), strings.TrimSuffix(path, "/")
+	if !strings.Contains(pattern, "{") {
+		return pattern == path
+	}
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i, p := range ps {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			if xs[i] == "" {
+				return false
+			}
+			continue
+		}
+		if p != xs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Matches reports whether a call to path at the fault's party is one the fault addresses.
+func (f Fault) Matches(path string) bool {
+	if f.Step != 0 {
+		return matchPath(Steps[f.Step].Endpoint, path)
+	}
+	return matchPath(f.Endpoint, path)
+}
+
+// String describes the fault in one line, e.g. "f1 hostapp step 7: status 500, every call".
+func (f Fault) String() string {
+	var b strings.Builder
+	if f.ID != "" {
+		b.WriteString(f.ID + " ")
+	}
+	b.WriteString(f.Party)
+	if f.Step != 0 {
+		fmt.Fprintf(&b, " step %d", f.Step)
+	} else {
+		b.WriteString(" " + f.Endpoint)
+	}
+	b.WriteString(": " + f.Kind)
+	switch f.Kind {
+	case KindErrorCode:
+		b.WriteString(" " + f.ErrorCode)
+	case KindDelay:
+		b.WriteString(" " + time.Duration(f.Delay).String())
+	case KindStatus:
+		fmt.Fprintf(&b, " %d", f.Status)
+	case KindMalformed:
+		b.WriteString(" " + f.Body)
+	case KindMissingField:
+		b.WriteString(" " + f.Field)
+	}
+	switch {
+	case f.Nth != 0:
+		fmt.Fprintf(&b, ", call %d only", f.Nth)
+	case f.Probability != 0:
+		fmt.Fprintf(&b, ", probability %g (seed %d)", f.Probability, f.Seed)
+	default:
+		b.WriteString(", every call")
+	}
+	return b.String()
 }

@@ -22,6 +22,7 @@ import (
 	hostsqlite "github.com/boxo-sim/boxo-sim/hostapp/sqlite"
 	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/fault"
 	"github.com/boxo-sim/boxo-sim/miniapp"
 	minisqlite "github.com/boxo-sim/boxo-sim/miniapp/sqlite"
 	"github.com/boxo-sim/boxo-sim/platform"
@@ -58,6 +59,8 @@ type Config struct {
 	CallTimeout time.Duration
 	// HostURL and MiniappURL locate parties not started here (a real backend, or a
 	// separately started boxo-sim); the platform's demo registry entries then point there.
+	// A party located at a URL is not started, and naming it in Only too is an error
+	// (relay mode, relay.go).
 	HostURL, MiniappURL string
 	// PlatformURL locates the platform when it is not started here.
 	PlatformURL string
@@ -83,6 +86,9 @@ type Stack struct {
 	Clock                            *clock.Clock
 	DataDir                          string
 	Started                          []string // the parties started here
+	// AppID is the miniapp flows sign in to: Relay.MiniappAppID for a relayed miniapp that
+	// has one, else the demo miniapp.
+	AppID string
 
 	log       *slog.Logger
 	servers   []*http.Server
@@ -92,6 +98,8 @@ type Stack struct {
 	closeOnce sync.Once
 	closeErr  error
 	stopWatch context.CancelFunc
+	faults    map[string]*fault.Table // per started party; see faults.go
+	clockID   string
 }
 
 // Start listens on every address first, so all URLs are known before any handler is built,
@@ -100,6 +108,9 @@ type Stack struct {
 func Start(ctx context.Context, c Config) (st *Stack, err error) {
 	only, err := parseOnly(c.Only)
 	if err != nil {
+		return nil, err
+	}
+	if only, err = relayParties(only, c); err != nil { // relay.go
 		return nil, err
 	}
 	log := c.Logger
@@ -111,7 +122,8 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		clk = clock.New()
 	}
 	s := &Stack{Clock: clk, log: log, errc: make(chan error, 3), Started: only,
-		HostURL: strings.TrimRight(c.HostURL, "/"), MiniappURL: strings.TrimRight(c.MiniappURL, "/"), PlatformURL: strings.TrimRight(c.PlatformURL, "/")}
+		HostURL: strings.TrimRight(c.HostURL, "/"), MiniappURL: strings.TrimRight(c.MiniappURL, "/"), PlatformURL: strings.TrimRight(c.PlatformURL, "/"),
+		AppID: relayAppID(c)}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -169,7 +181,7 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		handlers[p] = h
+		handlers[p] = s.withFaults(p, h, plog)
 	}
 
 	for _, p := range only {
@@ -217,8 +229,11 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 		return nil, err
 	}
 	s.closers = append(s.closers, db.Close)
-	if err := platform.SeedDemo(ctx, db, platform.Demo{HostURL: s.HostURL, MiniappURL: s.MiniappURL}); err != nil {
+	if err := platform.SeedDemo(ctx, db, platform.Demo{HostURL: s.HostURL, MiniappURL: s.demoMiniappURL(c)}); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
+	}
+	if err := s.configureRelay(ctx, db, c, log); err != nil {
+		return nil, err
 	}
 	return platform.New(platform.Config{BaseURL: s.PlatformURL, Store: db, Logger: log, Now: s.Clock.Now, CallTimeout: c.CallTimeout, HTTPClient: c.HTTPClient})
 }

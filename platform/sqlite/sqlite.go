@@ -401,7 +401,7 @@ func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
 		}
 		if len(rec.Steps) > 0 {
 			stmt, err := tx.PrepareContext(ctx, `INSERT INTO flow_steps (flow_id, step, actor, call, status, started_at, duration_ms,
-				outcome, error_code, note, request, response) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`)
+				outcome, error_code, note, request, response, violations) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 			if err != nil {
 				return err
 			}
@@ -415,8 +415,16 @@ func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
 				if err != nil {
 					return err
 				}
+				var violations sql.NullString
+				if len(st.Violations) > 0 {
+					b, err := json.Marshal(st.Violations)
+					if err != nil {
+						return fmt.Errorf("encode violations: %w", err)
+					}
+					violations = sql.NullString{String: string(b), Valid: true}
+				}
 				if _, err := stmt.ExecContext(ctx, rec.FlowID, st.Step, st.Actor, st.Call, st.Status, store.Millis(st.StartedAt),
-					st.DurationMS, st.Outcome, st.ErrorCode, st.Note, req, resp); err != nil {
+					st.DurationMS, st.Outcome, st.ErrorCode, st.Note, req, resp, violations); err != nil {
 					return fmt.Errorf("record flow step: %w", err)
 				}
 			}
@@ -509,7 +517,7 @@ func (d *DB) flowWithSteps(ctx context.Context, query string, args ...any) (cont
 		return f, err
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT step, actor, call, status, started_at, duration_ms, outcome, error_code, note,
-		request, response FROM flow_steps WHERE flow_id = ? ORDER BY step, started_at, seq`, f.ID)
+		request, response, violations FROM flow_steps WHERE flow_id = ? ORDER BY step, started_at, seq`, f.ID)
 	if err != nil {
 		return f, err
 	}
@@ -518,10 +526,15 @@ func (d *DB) flowWithSteps(ctx context.Context, query string, args ...any) (cont
 	for rows.Next() {
 		var st contract.FlowStep
 		var at int64
-		var req, resp sql.NullString
+		var req, resp, violations sql.NullString
 		if err := rows.Scan(&st.Step, &st.Actor, &st.Call, &st.Status, &at, &st.DurationMS, &st.Outcome, &st.ErrorCode,
-			&st.Note, &req, &resp); err != nil {
+			&st.Note, &req, &resp, &violations); err != nil {
 			return f, err
+		}
+		if violations.Valid {
+			if err := json.Unmarshal([]byte(violations.String), &st.Violations); err != nil {
+				return f, fmt.Errorf("decode violations: %w", err)
+			}
 		}
 		st.StartedAt = store.FromMillis(at)
 		if st.Request, err = parseExchange(req); err != nil {

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/boxo-sim/boxo-sim/internal/check"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+func newCheckCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "check",
+		Short: "Check your miniapp or host-app backend against the Boxo Connect contract",
+		Long: `Play the Boxo platform against your real backend and report, check by check, where it
+breaks the contract (PROTOCOL.md). Each role has a named, versioned plan of positive and
+negative checks; each check prints PASS, WARN, FAIL or SKIP with the rule it checks and
+the evidence: the requests sent and the answers got, secrets and tokens masked.
+
+The exit status is 1 when any check FAILs. WARN marks a recommendation not followed, or
+a rule the checker cannot observe from outside (say so with --me-url for a miniapp).`,
+		Example: `  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1
+  boxo-sim check hostapp --access-token-url https://api.example.com/boxo/access-token \
+      --user-data-url https://api.example.com/boxo/user-data --client-id boxo --secret "$SECRET" \
+      --auth-code-cmd './mint-code.sh test-user'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return fmt.Errorf("say what to check: 'boxo-sim check miniapp' or 'boxo-sim check hostapp' (see --help)")
+		},
+	}
+	c.AddCommand(newCheckMiniappCmd(e), newCheckHostappCmd(e), newAuthCodeCmd(e))
+	return c
+}
+
+// reportFlags are the output flags both plans share.
+type reportFlags struct {
+	asJSON, verbose, list bool
+	junit                 string
+	timeout               time.Duration
+}
+
+func (f *reportFlags) add(c *cobra.Command) {
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print the report as JSON instead of text")
+	c.Flags().StringVar(&f.junit, "junit", "", "also write the report as JUnit XML to this file")
+	c.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "show the full evidence of passing checks too")
+	c.Flags().BoolVar(&f.list, "list", false, "list the plan's checks and exit")
+	c.Flags().DurationVar(&f.timeout, "timeout", check.DefaultTimeout, "how long each call may take (the platform waits 10s)")
+}
+
+// output prints the report and writes the JUnit file; a FAIL becomes exit status 1.
+func (f *reportFlags) output(e *env, rep *check.Report) error {
+	if f.junit != "" {
+		if err := writeFile(f.junit, func(w io.Writer) error { return check.WriteJUnit(w, rep) }); err != nil {
+			return fmt.Errorf("write --junit %s: %w", f.junit, err)
+		}
+	}
+	var err error
+	if f.asJSON {
+		err = check.WriteJSON(e.stdout, rep)
+	} else {
+		err = check.WriteText(e.stdout, rep, f.verbose)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Failed() {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func listPlan(w io.Writer, name string, plan []check.Check) {
+	fmt.Fprintf(w, "Plan %s:\n", name)
+	for _, c := range plan {
+		fmt.Fprintf(w, "  %-26s %s  [%s]\n", c.ID, c.Title, c.Rule)
+	}
+}
+
+// required says which required flags are missing, with what to give.
+func required(flags ...[2]string) error {
+	var missing []string
+	for _, f := range flags {
+		if f[1] == "" {
+			missing = append(missing, "--"+f[0])
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s (see --help for an example)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func newCheckMiniappCmd(e *env) *cobra.Command {
+	var (
+		rf                                reportFlags
+		url, appID, secret, client, meURL string
+		concurrency                       int
+	)
+	c := &cobra.Command{
+		Use:   "miniapp --url URL --app-id ID --secret S",
+		Short: "Check a miniapp backend's Get Auth Token endpoint (plan " + check.MiniappPlanName + ")",
+		Long: `Call your miniapp backend's Get Auth Token endpoint as the Boxo platform does at step 10
+(POST with Authorization: Basic base64(app_id:secret_key), X-Miniapp-App-ID and
+X-Hostapp-Client-ID) and check its answers: a valid request gets auth_token; the same
+reference twice is one user; wrong credentials, missing headers and invalid user data
+get an error_code and create no user; every answer is HTTP 200 JSON within 10 s;
+concurrent first logins of one reference make one user.
+
+The checks create users whose references start with "boxo-sim-check-": point it at a
+test instance. Users are told apart by GET --me-url (id, created) when given, else by
+the auth_token's sub and created claims, decoded without verifying the signature; with
+an opaque token and no --me-url, those checks WARN "cannot observe".`,
+		Example: `  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1
+  boxo-sim check miniapp --url https://mini.example.com/boxo/auth-token --app-id app85076 \
+      --secret "$MINIAPP_SECRET" --me-url https://mini.example.com/api/me --junit check.xml
+  boxo-sim check miniapp --list`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rf.list {
+				listPlan(e.stdout, check.MiniappPlanName, check.MiniappPlan())
+				return nil
+			}
+			if err := required([2]string{"url", url}, [2]string{"app-id", appID}, [2]string{"secret", secret}); err != nil {
+				return err
+			}
+			rep, err := check.RunMiniapp(cmd.Context(), check.MiniappConfig{
+				URL: url, AppID: appID, Secret: secret, ClientID: client, MeURL: meURL, Timeout: rf.timeout, Concurrency: concurrency,
+			})
+			if err != nil {
+				return err
+			}
+			return rf.output(e, rep)
+		},
+	}
+	c.Flags().StringVar(&url, "url", "", "the miniapp backend's Get Auth Token URL")
+	c.Flags().StringVar(&appID, "app-id", "", "the miniapp's app_id (Basic user name and X-Miniapp-App-ID)")
+	c.Flags().StringVar(&secret, "secret", "", "the miniapp's secret_key")
+	c.Flags().StringVar(&client, "client-id", demo.ClientID, "the host app's client_id, sent as X-Hostapp-Client-ID")
+	c.Flags().StringVar(&meURL, "me-url", "", "the backend's GET /api/me, to tell users apart (PROTOCOL §3.15)")
+	c.Flags().IntVar(&concurrency, "concurrency", 8, "simultaneous first logins in concurrent-first-login")
+	rf.add(c)
+	return c
+}
+
+func newCheckHostappCmd(e *env) *cobra.Command {
+	var (
+		rf                                          reportFlags
+		tokenURL, dataURL, clientID, secret, prefix string
+		codeCmd, codeURL, appID, boxoClient, method string
+	)
+	c := &cobra.Command{
+		Use:   "hostapp --access-token-url URL --user-data-url URL --client-id ID --secret S --auth-code-cmd CMD",
+		Short: "Check a host app's Connect endpoints (plan " + check.HostappPlanName + ")",
+		Long: `Call your host backend's access-token and user-data endpoints as the Boxo platform does at
+steps 6 and 8 (Authorization: <prefix> base64(hostapp_client_id:hostapp_secret_key), then
+<prefix> <access_token>) and check its answers: a fresh code gets access_token, a code
+used before or unknown gets INVALID_AUTH_CODE, a wrong secret or prefix gets an
+error_code, the token gets user_data with a reference of at most 100 characters and an
+email or phone, an unknown token gets INVALID_ACCESS_TOKEN, X-Hostapp-Client-ID is not
+required, and every answer is HTTP 200 JSON within 10 s.
+
+Only your system can mint an auth code, so give a source of fresh ones for a test user:
+--auth-code-cmd runs a command (sh -c, 30 s at most) whose standard output is the code;
+--auth-code-url is GET and answers the code as text or JSON {"code"} or {"auth_code"}.
+The plan asks for four codes. Against a boxo-sim host app,
+'boxo-sim check auth-code --user carol' prints one.`,
+		Example: `  boxo-sim check hostapp \
+      --access-token-url http://127.0.0.1:8081/boxo/connect/access-token \
+      --user-data-url http://127.0.0.1:8081/boxo/connect/user-data \
+      --client-id hostapp-client-1 --secret hostapp-secret-1 \
+      --auth-code-cmd 'boxo-sim check auth-code --user carol'
+  boxo-sim check hostapp --access-token-url https://api.example.com/boxo/token --user-data-url https://api.example.com/boxo/user \
+      --client-id boxo --secret "$SECRET" --prefix Bearer --auth-code-url https://test.example.com/mint-code --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rf.list {
+				listPlan(e.stdout, check.HostappPlanName, check.HostappPlan())
+				return nil
+			}
+			if err := required([2]string{"access-token-url", tokenURL}, [2]string{"user-data-url", dataURL},
+				[2]string{"client-id", clientID}, [2]string{"secret", secret}); err != nil {
+				return err
+			}
+			codes, err := authCodeSource(codeCmd, codeURL)
+			if err != nil {
+				return err
+			}
+			if codes == nil {
+				return fmt.Errorf("missing --auth-code-cmd or --auth-code-url: only your system can mint an auth code (see --help)")
+			}
+			rep, err := check.RunHostapp(cmd.Context(), check.HostappConfig{
+				AccessTokenURL: tokenURL, UserDataURL: dataURL, ClientID: clientID, Secret: secret, Prefix: prefix,
+				AuthCode: codes, AppID: appID, PlatformClientID: boxoClient, UserDataMethod: method, Timeout: rf.timeout,
+			})
+			if err != nil {
+				return err
+			}
+			return rf.output(e, rep)
+		},
+	}
+	c.Flags().StringVar(&tokenURL, "access-token-url", "", "the host backend's access token URL (step 6)")
+	c.Flags().StringVar(&dataURL, "user-data-url", "", "the host backend's user data URL (step 8)")
+	c.Flags().StringVar(&clientID, "client-id", "", "hostapp_client_id, as entered in the Boxo Dashboard")
+	c.Flags().StringVar(&secret, "secret", "", "hostapp_secret_key, as entered in the Boxo Dashboard")
+	c.Flags().StringVar(&prefix, "prefix", demo.TokenPrefix, "the access token prefix (scheme word of Authorization)")
+	c.Flags().StringVar(&codeCmd, "auth-code-cmd", "", "command that prints a fresh auth code (run with sh -c)")
+	c.Flags().StringVar(&codeURL, "auth-code-url", "", "URL whose GET answers a fresh auth code")
+	c.Flags().StringVar(&appID, "app-id", demo.AppID, "sent as X-Miniapp-App-ID")
+	c.Flags().StringVar(&boxoClient, "boxo-client-id", demo.ClientID, "the host app's client_id at Boxo, sent as X-Hostapp-Client-ID")
+	c.Flags().StringVar(&method, "user-data-method", "GET", "method of the user data call: GET, or POST with {}")
+	rf.add(c)
+	return c
+}
+
+// authCodeSource builds the AuthCodeFunc of --auth-code-cmd or --auth-code-url; nil when
+// neither is given.
+func authCodeSource(cmd, u string) (check.AuthCodeFunc, error) {
+	switch {
+	case cmd != "" && u != "":
+		return nil, fmt.Errorf("give either --auth-code-cmd or --auth-code-url, not both")
+	case cmd != "":
+		return check.CommandAuthCode(cmd), nil
+	case u != "":
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return nil, fmt.Errorf("--auth-code-url %q must start with http:// or https://", u)
+		}
+		return check.URLAuthCode(u, nil), nil
+	}
+	return nil, nil
+}
+
+func newAuthCodeCmd(e *env) *cobra.Command {
+	var hostURL, user, password string
+	c := &cobra.Command{
+		Use:   "auth-code",
+		Short: "Print a fresh auth code from a boxo-sim host app (for --auth-code-cmd)",
+		Long: `Sign a user in to a simulated host app and print one fresh auth code for the Boxo-facing
+OAuth client, as the host app does at step 5 (PROTOCOL §6.10). It is the auth code
+source for 'boxo-sim check hostapp' against a boxo-sim host app; a real host needs a
+command of its own.`,
+		Example: `  boxo-sim check auth-code
+  boxo-sim check auth-code --user bob --hostapp-url http://127.0.0.1:9081`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, ok := demo.FindUser(user); !ok && password == "" {
+				return fmt.Errorf("--user %q is not a demo user (%s): give its --password", user, demoUserNames())
+			}
+			// The SDK is only used for its fake host app; its platform is never called.
+			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: "http://" + demo.PlatformAddr, HostURL: hostURL})
+			if err != nil {
+				return fmt.Errorf("--hostapp-url: %w", err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			code, err := sdk.HostAuthCode(user, password)(ctx)
+			if err != nil {
+				return fmt.Errorf("no auth code from the host app at %s: %w", hostURL, err)
+			}
+			fmt.Fprintln(e.stdout, code)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&hostURL, "hostapp-url", "http://"+demo.HostAddr, "URL of the boxo-sim host app")
+	c.Flags().StringVar(&user, "user", demo.DefaultUser, "host user to sign in as ("+demoUserNames()+")")
+	c.Flags().StringVar(&password, "password", "", "the user's password (default: the demo user's)")
+	return c
+}

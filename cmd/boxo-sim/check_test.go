@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/check"
+	"github.com/boxo-sim/boxo-sim/internal/check/checktest"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+// upProcess is a running `boxo-sim up`, stopped when the test ends.
+type upProcess struct {
+	out, errb *lockedBuffer
+	urls      map[string]string // started parties
+}
+
+// startUp runs `up` with args (plus --data-dir) as a user would and waits until it serves.
+func startUp(t *testing.T, args ...string) *upProcess {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &upProcess{out: &lockedBuffer{}, errb: &lockedBuffer{}, urls: map[string]string{}}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"up", "--data-dir", t.TempDir()}, args...), func(string) string { return "" }, p.out, p.errb)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("up did not stop")
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(p.out.String(), "Serving.") {
+		if time.Now().After(deadline) {
+			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", p.out.String(), p.errb.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, p.out.String(), p.errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
+	for _, m := range re.FindAllStringSubmatch(p.out.String(), -1) {
+		p.urls[m[1]] = m[2]
+	}
+	return p
+}
+
+var allPorts0 = []string{"--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"}
+
+// TestCheckAgainstUp is the issue's done criterion: both plans pass against a running
+// `up` and exit 0; the JSON and JUnit reports agree.
+func TestCheckAgainstUp(t *testing.T) {
+	t.Parallel()
+	up := startUp(t, allPorts0...)
+	junit := filepath.Join(t.TempDir(), "check.xml")
+	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--url", up.urls["miniapp"]+demo.AuthTokenPath,
+		"--app-id", demo.AppID, "--secret", demo.MiniappSecret, "--junit", junit)
+	if code != 0 || strings.Contains(out, "FAIL ") || strings.Contains(out, "WARN ") ||
+		strings.Count(out, "\nPASS  ") != len(check.MiniappPlan()) || !strings.Contains(out, "0 FAIL") {
+		t.Fatalf("check miniapp: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out, demo.MiniappSecret) {
+		t.Error("the report shows the secret")
+	}
+	b, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+	}
+	if err := xml.Unmarshal(b, &suites); err != nil || suites.Tests != len(check.MiniappPlan()) || suites.Failures != 0 {
+		t.Fatalf("JUnit file: %v %+v", err, suites)
+	}
+
+	// The host plan, with auth codes minted by the simulated host app through an URL.
+	sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: up.urls["platform"], HostURL: up.urls["hostapp"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := sdk.HostAuthCode("bob", "")
+	codes := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, err := mint(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"code": code})
+	}))
+	t.Cleanup(codes.Close)
+	out, errOut, code = runCmd(t, t.Context(), nil, "check", "hostapp",
+		"--access-token-url", up.urls["hostapp"]+demo.AccessTokenPath, "--user-data-url", up.urls["hostapp"]+demo.UserDataPath,
+		"--client-id", demo.HostappClientID, "--secret", demo.HostappSecret, "--auth-code-url", codes.URL, "--json")
+	if code != 0 {
+		t.Fatalf("check hostapp: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rep check.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, out)
+	}
+	if rep.Plan != check.HostappPlanName || rep.Summary.Pass != len(check.HostappPlan()) {
+		t.Fatalf("hostapp report: %+v", rep.Summary)
+	}
+
+	// check auth-code is the --auth-code-cmd for a boxo-sim host app.
+	out, errOut, code = runCmd(t, t.Context(), nil, "check", "auth-code", "--hostapp-url", up.urls["hostapp"], "--user", "alice")
+	if code != 0 || !regexp.MustCompile(`^[0-9a-f]{40}\n$`).MatchString(out) {
+		t.Fatalf("check auth-code: exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+}
+
+// TestCheckBrokenBackends: the two deliberately broken backends make the CLI print exactly
+// the expected FAILs and exit 1.
+func TestCheckBrokenBackends(t *testing.T) {
+	t.Parallel()
+	mini := checktest.NewMiniapp(t, checktest.MiniappOptions{ErrStatus: http.StatusUnauthorized, DuplicateUsers: true})
+	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--url", mini.URL(), "--app-id", checktest.AppID, "--secret", checktest.Secret)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	wantFails(t, out, "always-200", "concurrent-first-login", "same-user")
+
+	host := checktest.NewHost(t, checktest.HostOptions{AcceptReuse: true})
+	codes := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := host.Mint(r.Context())
+		w.Write([]byte(c + "\n"))
+	}))
+	t.Cleanup(codes.Close)
+	out, errOut, code = runCmd(t, t.Context(), nil, "check", "hostapp", "--access-token-url", host.TokenURL(), "--user-data-url", host.UserDataURL(),
+		"--client-id", checktest.HostClientID, "--secret", checktest.HostSecret, "--auth-code-url", codes.URL)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	wantFails(t, out, "code-reuse")
+	if !strings.Contains(out, "already used for a new access_token") {
+		t.Errorf("the code-reuse FAIL does not say what happened:\n%s", out)
+	}
+}
+
+// wantFails checks the FAIL lines of a text report are exactly ids, each with its rule and
+// the evidence (a request sent and an answer got).
+func wantFails(t *testing.T, out string, ids ...string) {
+	t.Helper()
+	got := regexp.MustCompile(`(?m)^FAIL  (\S+)\s.*\[PROTOCOL §[^]]+\]$`).FindAllStringSubmatch(out, -1)
+	var names []string
+	for _, m := range got {
+		names = append(names, m[1])
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, slices.Sorted(slices.Values(ids))) {
+		t.Fatalf("FAIL lines for %q, want %q\n%s", names, ids, out)
+	}
+	if !strings.Contains(out, " "+strconv.Itoa(len(ids))+" FAIL") || !strings.Contains(out, "      → POST ") || !strings.Contains(out, "      ← ") {
+		t.Fatalf("report lacks the count or the evidence:\n%s", out)
+	}
+}
+
+func TestCheckUsageErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check"}, "'boxo-sim check miniapp' or 'boxo-sim check hostapp'"},
+		{[]string{"check", "miniapp"}, "missing --url, --app-id, --secret"},
+		{[]string{"check", "miniapp", "--url", "127.0.0.1:8083", "--app-id", "a", "--secret", "s"}, "not an absolute http(s) URL"},
+		{[]string{"check", "hostapp", "--access-token-url", "http://h/t", "--user-data-url", "http://h/u", "--client-id", "c", "--secret", "s"}, "missing --auth-code-cmd or --auth-code-url"},
+		{[]string{"check", "hostapp", "--access-token-url", "http://h/t", "--user-data-url", "http://h/u", "--client-id", "c", "--secret", "s",
+			"--auth-code-cmd", "echo x", "--auth-code-url", "http://h/c"}, "not both"},
+		{[]string{"check", "hostapp", "--client-id", "c"}, "missing --access-token-url, --user-data-url, --secret"},
+		{[]string{"check", "auth-code", "--user", "nobody"}, "not a demo user"},
+		{[]string{"connect", "--auth-code-cmd", "echo x", "--auth-code-url", "http://h/c"}, "not both"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			_, errOut, code := runCmd(t, t.Context(), nil, tc.args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want non-zero and %q", code, errOut, tc.want)
+			}
+		})
+	}
+	out, _, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--list")
+	if code != 0 || !strings.Contains(out, "Plan miniapp-v1:") || !strings.Contains(out, "concurrent-first-login") {
+		t.Fatalf("--list: exit %d\n%s", code, out)
+	}
+}
+
+// TestUpRelaysToASeparateMiniapp is the relay done criterion: `up --miniapp-url` pointing at
+// a second, separately started `up --only miniapp` runs a full connect through it, and
+// trace shows the flow.
+func TestUpRelaysToASeparateMiniapp(t *testing.T) {
+	t.Parallel()
+	mini := startUp(t, "--only", "miniapp", "--miniapp-port", "0")
+	if len(mini.urls) != 1 || mini.urls["miniapp"] == "" {
+		t.Fatalf("up --only miniapp printed %v:\n%s", mini.urls, mini.out.String())
+	}
+	relay := startUp(t, "--demo", "--hostapp-port", "0", "--platform-port", "0", "--miniapp-url", mini.urls["miniapp"])
+	if relay.urls["miniapp"] != "" || relay.urls["platform"] == "" || relay.urls["hostapp"] == "" {
+		t.Fatalf("the relaying up started %v:\n%s", relay.urls, relay.out.String())
+	}
+	if !strings.Contains(relay.out.String(), "miniapp   "+mini.urls["miniapp"]+"  (not started here") {
+		t.Errorf("up does not say it relays to the miniapp:\n%s", relay.out.String())
+	}
+	if !strings.Contains(relay.out.String(), "Signed in to "+demo.AppID+" as carol") {
+		t.Errorf("up --demo did not run a flow through the relayed miniapp:\n%s", relay.out.String())
+	}
+	out, errOut, code := runCmd(t, t.Context(), nil, "connect", "--json", "--user", "bob",
+		"--platform-url", relay.urls["platform"], "--hostapp-url", relay.urls["hostapp"])
+	if code != 0 {
+		t.Fatalf("connect: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var res sdkstub.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || len(res.Steps) != 16 || res.Me == nil || !res.Me.Created || res.Me.Reference != "u-1002" {
+		t.Fatalf("result = %+v", res)
+	}
+	resp, err := http.Get(mini.urls["miniapp"] + "/_sim/users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var users struct {
+		Users []struct{ Reference string } `json:"users"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&users); err != nil || len(users.Users) != 2 || users.Users[1].Reference != "u-1002" {
+		t.Fatalf("the separate miniapp's users: %+v, %v", users, err)
+	}
+	out, _, code = runCmd(t, t.Context(), nil, "trace", "--platform-url", relay.urls["platform"])
+	if code != 0 || !strings.Contains(out, "outcome ok") || strings.Contains(out, "violation:") {
+		t.Fatalf("trace: exit %d\n%s", code, out)
+	}
+}
+
+// TestConnectInProcessRelaysAndTraceShowsViolations: connect without a running platform
+// relays to the miniapp given; a backend that breaks the contract shows in trace.
+func TestConnectInProcessRelaysAndTraceShowsViolations(t *testing.T) {
+	t.Parallel()
+	broken := checktest.NewMiniapp(t, checktest.MiniappOptions{ErrStatus: http.StatusUnauthorized})
+	env := map[string]string{"BOXO_SIM_PLATFORM_PORT": freePort(t)}
+	// A wrong secret: the broken miniapp answers 401 INVALID_CREDENTIALS.
+	out, errOut, code := runCmd(t, t.Context(), env, "connect", "--miniapp-url", strings.TrimSuffix(broken.URL(), demo.AuthTokenPath),
+		"--miniapp-app-id", checktest.AppID, "--miniapp-secret", "wrong")
+	if code != 1 || !strings.Contains(out, "stopped at step 11") || !strings.Contains(out, "MINIAPP_ERROR") {
+		t.Fatalf("connect: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "hostapp and platform (relaying to the backends given) in-process") {
+		t.Errorf("stderr does not say what ran in-process: %s", errOut)
+	}
+
+	// With a running platform, trace prints each violation under its step.
+	up := startUp(t, "--hostapp-port", "0", "--platform-port", "0", "--miniapp-url", strings.TrimSuffix(broken.URL(), demo.AuthTokenPath),
+		"--miniapp-app-id", checktest.AppID, "--miniapp-secret", "wrong")
+	if !strings.Contains(up.out.String(), "miniapp app_id/secret_key "+checktest.AppID+" / …[5]") {
+		t.Errorf("up does not show the relay credentials masked:\n%s", up.out.String())
+	}
+	out, errOut, code = runCmd(t, t.Context(), nil, "connect", "--platform-url", up.urls["platform"], "--hostapp-url", up.urls["hostapp"],
+		"--miniapp-app-id", checktest.AppID)
+	if code != 1 || !strings.Contains(out, "stopped at step 11") {
+		t.Fatalf("connect through up: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, _, code = runCmd(t, t.Context(), nil, "trace", "--platform-url", up.urls["platform"])
+	if code != 0 || !strings.Contains(out, "violation: PROTOCOL §2.3: miniapp answered HTTP 401") {
+		t.Fatalf("trace: exit %d\n%s", code, out)
+	}
+}

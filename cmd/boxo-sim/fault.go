@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
+)
+
+func newFaultCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "fault",
+		Short: "Set, list and clear the faults of running parties",
+		Long: `Every party of a running 'boxo-sim up' holds a fault table, served at /_sim/faults.
+A fault changes the party's answer for one step of the flow (6–11, 14; the platform's 1,
+5 and 12) or one endpoint: an error_code, a delay (past the platform's 10 s timeout if you
+like), an HTTP status, a malformed body, an over-long token, a missing field, a dropped
+connection, a replayed auth code or an expired code or token. It fires on every matching
+call, on the Nth only (--nth), or with a probability drawn from a seeded generator
+(--probability, --seed). The next 'boxo-sim connect' shows the effect.
+
+Parties are found at hostapp_url, platform_url and miniapp_url (flags, BOXO_SIM_*, the
+config file), else on the local ports of 'boxo-sim up'.`,
+		Example: `  boxo-sim fault set --step 7 --kind error_code --error-code INVALID_AUTH_CODE
+  boxo-sim fault set --step 6 --kind delay --delay 11s
+  boxo-sim fault list
+  boxo-sim fault clear`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return fmt.Errorf("give a subcommand: set, list or clear\nRun 'boxo-sim fault --help' for usage")
+		},
+	}
+	addPartyURLFlags(c)
+	c.AddCommand(newFaultSetCmd(e), newFaultListCmd(e), newFaultClearCmd(e))
+	return c
+}
+
+// addPartyURLFlags adds the flags that locate running parties, for every subcommand.
+func addPartyURLFlags(c *cobra.Command) {
+	c.PersistentFlags().String("hostapp-url", "", "URL of the running host app (default: the local one)")
+	c.PersistentFlags().String("platform-url", "", "URL of the running platform (default: the local one)")
+	c.PersistentFlags().String("miniapp-url", "", "URL of the running miniapp (default: the local one)")
+}
+
+func newFaultSetCmd(e *env) *cobra.Command {
+	var (
+		f                  fault.Fault
+		delay              string
+		asJSON             bool
+		kinds, malformedBs = strings.Join(fault.Kinds, ", "), strings.Join(fault.MalformedBodies, ", ")
+	)
+	c := &cobra.Command{
+		Use:   "set",
+		Short: "Add a fault to the party serving a step or an endpoint",
+		Long: `Add one fault to a running party's fault table. --step names the flow step (the party
+is the one serving it); --endpoint with --party names a path instead. The fault is checked
+here first, then sent to the party, which answers with its id.
+
+Kinds: ` + kinds + `.
+  error_code     --error-code CODE: the endpoint's error form with a PROTOCOL §5.1 code
+  delay          --delay D: answer after D (e.g. 11s, past the platform's 10 s timeout)
+  status         --status N: answer N (e.g. 500, 502)
+  malformed      --body B: ` + malformedBs + `
+  long_token     the answer's tokens get ` + fmt.Sprint(contract.MaxTokenLen+1) + ` characters
+  missing_field  --field F: drop a field of the answer (dotted: user_data.email)
+  reset          drop the connection with a TCP reset
+  replay_code    step 6: the host receives the auth code it has just redeemed
+  expire         steps 6, 8, 14: move the shared clock past the code's or token's lifetime`,
+		Example: `  boxo-sim fault set --step 7 --kind error_code --error-code INVALID_AUTH_CODE
+  boxo-sim fault set --step 6 --kind delay --delay 11s
+  boxo-sim fault set --step 11 --kind status --status 502 --nth 2
+  boxo-sim fault set --step 9 --kind missing_field --field user_data.email
+  boxo-sim fault set --step 8 --kind expire --nth 1          # the platform refreshes and retries
+  boxo-sim fault set --party miniapp --endpoint /api/auth/refresh --kind reset --probability 0.5 --seed 7`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if delay != "" {
+				d, err := time.ParseDuration(delay)
+				if err != nil {
+					return fmt.Errorf("--delay %q is not a duration such as 11s or 250ms", delay)
+				}
+				f.Delay = fault.Duration(d)
+			}
+			if err := f.Validate(); err != nil {
+				return fmt.Errorf("%s\nRun 'boxo-sim fault set --help' for usage", faultFlagNames(err))
+			}
+			ps, err := simPartiesFor(cmd, e)
+			if err != nil {
+				return err
+			}
+			var added fault.List
+			if err := ps.do(cmd.Context(), f.Party, http.MethodPut, "/_sim/faults", fault.List{Faults: []fault.Fault{f}}, &added); err != nil {
+				return err
+			}
+			if asJSON {
+				return printIndentedJSON(e.stdout, added)
+			}
+			for _, a := range added.Faults {
+				fmt.Fprintf(e.stdout, "Added %s\n", a)
+			}
+			return nil
+		},
+	}
+	fl := c.Flags()
+	fl.IntVar(&f.Step, "step", 0, "flow step the fault addresses: 1, 5–12, 14 or 15")
+	fl.StringVar(&f.Endpoint, "endpoint", "", "path the fault addresses instead of a step (with --party)")
+	fl.StringVar(&f.Party, "party", "", "hostapp, platform or miniapp (default: the one serving --step)")
+	fl.StringVar(&f.Kind, "kind", "", "kind of fault: "+kinds)
+	fl.StringVar(&f.ErrorCode, "error-code", "", "error_code: a PROTOCOL §5.1 code")
+	fl.StringVar(&delay, "delay", "", "delay: how long to hold the answer, e.g. 11s")
+	fl.IntVar(&f.Status, "status", 0, "status: the HTTP status to answer")
+	fl.StringVar(&f.Body, "body", "", "malformed: "+malformedBs+" (default non-json)")
+	fl.StringVar(&f.Field, "field", "", "missing_field: the field to drop, dotted (user_data.email)")
+	fl.IntVar(&f.Nth, "nth", 0, "fire on the Nth matching call only (default: every call)")
+	fl.Float64Var(&f.Probability, "probability", 0, "fire with this probability, 0–1 (default: every call)")
+	fl.Int64Var(&f.Seed, "seed", 0, "seed of the --probability draws, so a run repeats")
+	fl.BoolVar(&asJSON, "json", false, "print the added fault as JSON")
+	return c
+}
+
+// flagNames rewrites the field names of a fault's validation error as the flags that set them.
+func faultFlagNames(err error) string {
+	return strings.NewReplacer("error_code needs error_code", "error_code needs --error-code",
+		"needs field", "needs --field", "needs a positive delay", "needs a positive --delay").Replace(err.Error())
+}
+
+func newFaultListCmd(e *env) *cobra.Command {
+	var party string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the faults of every running party, with how often each matched and fired",
+		Long: `List the fault tables of the host app, the platform and the miniapp (or of --party):
+each fault's id, what it addresses, its kind, when it fires, and its counters (calls it
+matched, times it fired).`,
+		Example: `  boxo-sim fault list
+  boxo-sim fault list --party hostapp --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ps, err := simPartiesFor(cmd, e)
+			if err != nil {
+				return err
+			}
+			names, err := simPartyNames(party)
+			if err != nil {
+				return err
+			}
+			all := fault.List{Faults: []fault.Fault{}}
+			for _, p := range names {
+				var l fault.List
+				if err := ps.do(cmd.Context(), p, http.MethodGet, "/_sim/faults", nil, &l); err != nil {
+					return err
+				}
+				all.Faults = append(all.Faults, l.Faults...)
+			}
+			if asJSON {
+				return printIndentedJSON(e.stdout, all)
+			}
+			if len(all.Faults) == 0 {
+				fmt.Fprintf(e.stdout, "No faults set (%s).\n", strings.Join(names, ", "))
+				return nil
+			}
+			printFaults(e.stdout, all.Faults)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&party, "party", "", "list only this party's faults: hostapp, platform or miniapp")
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"faults": [...]} as JSON`)
+	return c
+}
+
+func printFaults(w io.Writer, fs []fault.Fault) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PARTY\tID\tADDRESS\tKIND\tDETAIL\tFIRES\tMATCHED\tFIRED")
+	for _, f := range fs {
+		addr := f.Endpoint
+		if f.Step != 0 {
+			addr = fmt.Sprintf("step %d %s", f.Step, fault.Steps[f.Step].Endpoint)
+		}
+		detail := "-"
+		switch f.Kind {
+		case fault.KindErrorCode:
+			detail = f.ErrorCode
+		case fault.KindDelay:
+			detail = time.Duration(f.Delay).String()
+		case fault.KindStatus:
+			detail = fmt.Sprint(f.Status)
+		case fault.KindMalformed:
+			detail = f.Body
+		case fault.KindMissingField:
+			detail = f.Field
+		}
+		fires := "every call"
+		switch {
+		case f.Nth != 0:
+			fires = fmt.Sprintf("call %d", f.Nth)
+		case f.Probability != 0:
+			fires = fmt.Sprintf("p=%g seed=%d", f.Probability, f.Seed)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", f.Party, f.ID, addr, f.Kind, detail, fires, f.Matched, f.Fired)
+	}
+	tw.Flush()
+}
+
+func newFaultClearCmd(e *env) *cobra.Command {
+	var party string
+	c := &cobra.Command{
+		Use:   "clear [ID]",
+		Short: "Remove one fault, or every fault of every running party",
+		Long: `Without ID, empty the fault tables of the host app, the platform and the miniapp (or of
+--party only). With ID, remove that fault from the party holding it; ids are unique across
+the parties of one 'boxo-sim up', and --party picks one when separate processes reuse one.`,
+		Example: `  boxo-sim fault clear
+  boxo-sim fault clear f2
+  boxo-sim fault clear --party miniapp`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ps, err := simPartiesFor(cmd, e)
+			if err != nil {
+				return err
+			}
+			names, err := simPartyNames(party)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if len(args) == 0 {
+				var parts []string
+				total := 0
+				for _, p := range names {
+					var got struct {
+						Cleared int `json:"cleared"`
+					}
+					if err := ps.do(ctx, p, http.MethodDelete, "/_sim/faults", nil, &got); err != nil {
+						return err
+					}
+					total += got.Cleared
+					parts = append(parts, fmt.Sprintf("%s %d", p, got.Cleared))
+				}
+				fmt.Fprintf(e.stdout, "Cleared %d %s (%s).\n", total, pluralOf(total, "fault", "faults"), strings.Join(parts, ", "))
+				return nil
+			}
+			id := args[0]
+			if party == "" {
+				var holders []string
+				for _, p := range names {
+					var l fault.List
+					if err := ps.do(ctx, p, http.MethodGet, "/_sim/faults", nil, &l); err != nil {
+						return err
+					}
+					for _, f := range l.Faults {
+						if f.ID == id {
+							holders = append(holders, p)
+						}
+					}
+				}
+				switch len(holders) {
+				case 0:
+					return fmt.Errorf("no party holds fault %q: 'boxo-sim fault list' shows the ids", id)
+				case 1:
+					names = holders
+				default:
+					return fmt.Errorf("fault %q exists at %s (separate processes): choose one with --party", id, strings.Join(holders, " and "))
+				}
+			}
+			if err := ps.do(ctx, names[0], http.MethodDelete, "/_sim/faults/"+url.PathEscape(id), nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Removed %s from %s.\n", id, names[0])
+			return nil
+		},
+	}
+	c.Flags().StringVar(&party, "party", "", "only this party: hostapp, platform or miniapp")
+	return c
+}
+
+func pluralOf(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func printIndentedJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// simPartyNames returns the named party, or all three.
+func simPartyNames(party string) ([]string, error) {
+	if party == "" {
+		return stack.Parties, nil
+	}
+	for _, p := range stack.Parties {
+		if p == party {
+			return []string{p}, nil
+		}
+	}
+	return nil, fmt.Errorf("--party %q: use %s", party, strings.Join(stack.Parties, ", "))
+}
+
+// simParties reaches the /_sim/ control routes of running parties.
+type simParties struct {
+	urls   map[string]string
+	client *http.Client
+}
+
+// simPartiesFor resolves the configuration of cmd and the URL of each party: hostapp_url,
+// platform_url, miniapp_url, else the local ports of `boxo-sim up`.
+func simPartiesFor(cmd *cobra.Command, e *env) (simParties, error) {
+	cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+	if err != nil {
+		return simParties{}, err
+	}
+	urls := map[string]string{
+		stack.Hostapp:  firstSet(cfg.HostappURL, cfg.localURL(cfg.HostappPort)),
+		stack.Platform: firstSet(cfg.PlatformURL, cfg.localURL(cfg.PlatformPort)),
+		stack.Miniapp:  firstSet(cfg.MiniappURL, cfg.localURL(cfg.MiniappPort)),
+	}
+	for p, u := range urls {
+		urls[p] = strings.TrimRight(u, "/")
+	}
+	return simParties{urls: urls, client: &http.Client{Timeout: 10 * time.Second}}, nil
+}
+
+func firstSet(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// do sends a JSON request to a party's control route and decodes a 2xx answer into out (when
+// not nil). Failures name the party and its URL and say what to do.
+func (ps simParties) do(ctx context.Context, party, method, path string, body, out any) error {
+	base := ps.urls[party]
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, r)
+	if err != nil {
+		return fmt.Errorf("%s URL %q: %v", party, base, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := ps.client.Do(req)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return fmt.Errorf("no %s answers at %s (%v): start the parties with 'boxo-sim up', or give --%s-url", party, base, err, party)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("the %s at %s: reading its answer: %v", party, base, err)
+	}
+	var fail struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
+	case json.Unmarshal(b, &fail) != nil || fail.Error == "":
+		return fmt.Errorf("the %s at %s answered %s to %s %s: is it a boxo-sim party (started by 'boxo-sim up')?", party, base, resp.Status, method, path)
+	case resp.StatusCode == http.StatusNotFound && fail.Error == "not_found" && strings.HasPrefix(fail.Description, "no route"):
+		return fmt.Errorf("the %s at %s does not serve %s: is it a boxo-sim party (started by 'boxo-sim up')?", party, base, path)
+	default:
+		return fmt.Errorf("the %s at %s refused: %s", party, base, firstSet(fail.Description, fail.Error))
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("the %s at %s answered %s %s with unexpected JSON: %v", party, base, method, path, err)
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+// runUpForFaults starts `up` with args on ports 0 in a goroutine, as a user would, waits until
+// it serves, and returns the URL of each party it started. The test's end stops it.
+func runUpForFaults(t *testing.T, args ...string) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"up", "--data-dir", t.TempDir(), "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"}, args...),
+			func(string) string { return "" }, &out, &errb)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("up did not stop")
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Serving.") {
+		if time.Now().After(deadline) {
+			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", out.String(), errb.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	urls := map[string]string{}
+	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
+	for _, m := range re.FindAllStringSubmatch(out.String(), -1) {
+		urls[m[1]] = m[2]
+	}
+	return urls
+}
+
+// urlFlags points a command at the parties of a running up.
+func urlFlags(urls map[string]string) []string {
+	var f []string
+	for _, p := range []string{"hostapp", "platform", "miniapp"} {
+		if u, ok := urls[p]; ok {
+			f = append(f, "--"+p+"-url", u)
+		}
+	}
+	return f
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, code := runCmd(t, t.Context(), nil, args...)
+	if code != 0 {
+		t.Fatalf("boxo-sim %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// connectJSON runs `connect --json` against the up and returns its result and exit status.
+func connectJSON(t *testing.T, urls map[string]string, user string) (sdkstub.Result, int) {
+	t.Helper()
+	out, errOut, code := runCmd(t, t.Context(), nil, "connect", "--json", "--user", user, "--platform-url", urls["platform"], "--hostapp-url", urls["hostapp"])
+	var res sdkstub.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("connect: exit %d, stdout is not JSON: %v\n%s\n%s", code, err, out, errOut)
+	}
+	return res, code
+}
+
+// failedAt returns the step, actor and error code of a result's first failed step.
+func failedAt(res sdkstub.Result) (int, string) {
+	for _, s := range res.Steps {
+		if !s.OK {
+			return s.Number, s.ErrorCode
+		}
+	}
+	return 0, ""
+}
+
+// TestFaultsChangeTheNextConnect is issue 4's "done when": faults set over HTTP on a running
+// up change the next connect as expected, and clearing them restores success.
+func TestFaultsChangeTheNextConnect(t *testing.T) {
+	t.Parallel()
+	urls := runUpForFaults(t)
+	flags := urlFlags(urls)
+
+	res, code := connectJSON(t, urls, "alice")
+	if code != 0 || !res.OK {
+		t.Fatalf("connect before any fault: exit %d, %+v", code, res)
+	}
+
+	out := mustRun(t, append([]string{"fault", "set", "--step", "7", "--kind", "status", "--status", "500"}, flags...)...)
+	if !strings.Contains(out, "Added f1 hostapp step 7: status 500, every call") {
+		t.Fatalf("fault set printed %q", out)
+	}
+	out = mustRun(t, append([]string{"fault", "set", "--step", "11", "--kind", "error_code", "--error-code", "INVALID_USER_DATA", "--nth", "1", "--json"}, flags...)...)
+	var added fault.List
+	if err := json.Unmarshal([]byte(out), &added); err != nil || len(added.Faults) != 1 || added.Faults[0].ID != "f2" || added.Faults[0].Party != "miniapp" {
+		t.Fatalf("fault set --json printed %q (%v)", out, err)
+	}
+
+	res, code = connectJSON(t, urls, "alice")
+	if step, ec := failedAt(res); code != 1 || step != 7 || ec != contract.CodeHostappError {
+		t.Fatalf("connect with a 500 at step 7: exit %d, failed at %d with %q; steps %+v", code, step, ec, res.Steps)
+	}
+
+	out = mustRun(t, append([]string{"fault", "list"}, flags...)...)
+	for _, want := range []string{"hostapp  f1  step 7 /boxo/connect/access-token", "status", "500", "miniapp  f2  step 11 /boxo/auth-token", "INVALID_USER_DATA", "call 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fault list lacks %q:\n%s", want, out)
+		}
+	}
+	out = mustRun(t, append([]string{"fault", "list", "--json"}, flags...)...)
+	var listed fault.List
+	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed.Faults) != 2 || listed.Faults[0].Fired != 1 || listed.Faults[1].Matched != 0 {
+		t.Fatalf("fault list --json: %v\n%s", err, out)
+	}
+
+	// Remove the host's fault by id: the miniapp's fault now stops the flow at step 11.
+	out = mustRun(t, append([]string{"fault", "clear", "f1"}, flags...)...)
+	if !strings.Contains(out, "Removed f1 from hostapp") {
+		t.Fatalf("fault clear f1 printed %q", out)
+	}
+	res, code = connectJSON(t, urls, "alice")
+	if step, ec := failedAt(res); code != 1 || step != 11 || ec != contract.CodeInvalidUserData {
+		t.Fatalf("connect with INVALID_USER_DATA at step 11: exit %d, failed at %d with %q", code, step, ec)
+	}
+
+	// The virtual clock: an 11-minute jump expires the auth code the fault lets through.
+	mustRun(t, append([]string{"fault", "set", "--step", "6", "--kind", "expire"}, flags...)...)
+	res, _ = connectJSON(t, urls, "alice")
+	if step, ec := failedAt(res); step != 7 || ec != contract.CodeInvalidAuthCode {
+		t.Fatalf("connect with an expired auth code: failed at %d with %q", step, ec)
+	}
+	out = mustRun(t, append([]string{"clock", "show"}, flags...)...)
+	if strings.Count(out, "10m1s") != 3 {
+		t.Errorf("after one expire fault at step 6 every party should be 10m1s ahead:\n%s", out)
+	}
+
+	out = mustRun(t, append([]string{"fault", "clear"}, flags...)...)
+	if !strings.Contains(out, "Cleared 2 faults (hostapp 1, platform 0, miniapp 1).") {
+		t.Fatalf("fault clear printed %q", out)
+	}
+	out = mustRun(t, append([]string{"fault", "list"}, flags...)...)
+	if !strings.Contains(out, "No faults set") {
+		t.Fatalf("fault list after clear: %q", out)
+	}
+	res, code = connectJSON(t, urls, "alice")
+	if code != 0 || !res.OK || res.Me == nil || res.Me.Created {
+		t.Fatalf("connect after clearing the faults: exit %d, %+v", code, res)
+	}
+}
+
+func TestFaultUsageErrors(t *testing.T) {
+	t.Parallel()
+	down := "http://127.0.0.1:" + freePort(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fault", "set", "--step", "7"}, "needs a kind"},
+		{[]string{"fault", "set", "--kind", "reset"}, "needs a step"},
+		{[]string{"fault", "set", "--step", "13", "--kind", "reset"}, "step 13 cannot carry a fault"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "status", "--status", "200"}, "not 200"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "error_code"}, "needs --error-code"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "error_code", "--error-code", "OOPS"}, "PROTOCOL §5.1"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "delay", "--delay", "soon"}, "--delay"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "reset", "--party", "miniapp"}, "served by hostapp"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "reset", "--hostapp-url", down}, "no hostapp answers at " + down},
+		{[]string{"fault", "set", "--step", "7", "--kind", "reset", "--hostapp-url", down}, "boxo-sim up"},
+		{[]string{"fault", "list", "--platform-url", down, "--party", "platform"}, "no platform answers at " + down},
+		{[]string{"fault", "list", "--party", "database"}, `--party "database"`},
+		{[]string{"fault", "clear", "a", "b"}, "accepts at most 1 arg"},
+		{[]string{"fault"}, "give a subcommand"},
+		{[]string{"clock", "advance"}, "give the duration"},
+		{[]string{"clock", "advance", "eleven"}, "not a duration"},
+		{[]string{"clock", "set", "tomorrow"}, "RFC 3339"},
+		{[]string{"clock", "show", "--party", "platform", "--platform-url", down}, "no platform answers at " + down},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			_, errOut, code := runCmd(t, t.Context(), nil, tc.args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want non-zero and %q", code, errOut, tc.want)
+			}
+		})
+	}
+}

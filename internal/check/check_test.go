@@ -1,0 +1,491 @@
+package check_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"encoding/xml"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/check"
+	"github.com/boxo-sim/boxo-sim/internal/check/checktest"
+	"github.com/boxo-sim/boxo-sim/internal/clock"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+var signingKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// startStack starts the three simulated parties on ephemeral ports.
+func startStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	st, err := stack.Start(t.Context(), stack.Config{
+		HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
+		DataDir: t.TempDir(), Clock: clock.NewFake(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)), SigningKey: signingKey(),
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// verdicts maps each status to the sorted ids of the checks that got it.
+func verdicts(r *check.Report) map[check.Status][]string {
+	out := map[check.Status][]string{}
+	for _, res := range r.Results {
+		out[res.Status] = append(out[res.Status], res.ID)
+	}
+	for _, ids := range out {
+		slices.Sort(ids)
+	}
+	return out
+}
+
+// wantVerdicts fails unless the FAIL and WARN sets are exactly as given (nil: none).
+func wantVerdicts(t *testing.T, r *check.Report, fails, warns []string) {
+	t.Helper()
+	v := verdicts(r)
+	slices.Sort(fails)
+	slices.Sort(warns)
+	if !slices.Equal(v[check.Fail], fails) || !slices.Equal(v[check.Warn], warns) || len(v[check.Skip]) > 0 {
+		var buf bytes.Buffer
+		check.WriteText(&buf, r, false)
+		t.Fatalf("FAIL %q, WARN %q, SKIP %q; want FAIL %q, WARN %q, no SKIP\n%s", v[check.Fail], v[check.Warn], v[check.Skip], fails, warns, buf.String())
+	}
+}
+
+func TestPlansAreVersionedWithStableIDs(t *testing.T) {
+	t.Parallel()
+	for name, plan := range map[string][]check.Check{check.MiniappPlanName: check.MiniappPlan(), check.HostappPlanName: check.HostappPlan()} {
+		if !strings.HasSuffix(name, "-v1") {
+			t.Errorf("plan %s has no version", name)
+		}
+		seen := map[string]bool{}
+		for _, c := range plan {
+			if c.ID == "" || seen[c.ID] || strings.ContainsAny(c.ID, " _") || !strings.HasPrefix(c.Rule, "PROTOCOL §") || c.Title == "" {
+				t.Errorf("%s: check %+v: id empty, repeated or not kebab-case, or rule not a PROTOCOL section", name, c)
+			}
+			seen[c.ID] = true
+		}
+	}
+}
+
+func TestMiniappPlanPassesAgainstTheSimulatedMiniapp(t *testing.T) {
+	t.Parallel()
+	st := startStack(t)
+	for _, me := range []string{"", st.MiniappURL + "/api/me"} {
+		rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{
+			URL: st.MiniappURL + demo.AuthTokenPath, AppID: demo.AppID, Secret: demo.MiniappSecret, MeURL: me,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantVerdicts(t, rep, nil, nil)
+		if len(rep.Results) != len(check.MiniappPlan()) || rep.Plan != check.MiniappPlanName {
+			t.Fatalf("report has %d results of plan %s", len(rep.Results), rep.Plan)
+		}
+		if r, _ := rep.Result("same-user"); !strings.Contains(r.Message, map[bool]string{true: "GET /api/me", false: "claims"}[me != ""]) {
+			t.Errorf("same-user does not say how users were told apart: %q", r.Message)
+		}
+	}
+}
+
+func TestHostappPlanPassesAgainstTheSimulatedHost(t *testing.T) {
+	t.Parallel()
+	st := startStack(t)
+	sdk, err := st.SDK(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := check.RunHostapp(t.Context(), check.HostappConfig{
+		AccessTokenURL: st.HostURL + demo.AccessTokenPath, UserDataURL: st.HostURL + demo.UserDataPath,
+		ClientID: demo.HostappClientID, Secret: demo.HostappSecret, AuthCode: check.AuthCodeFunc(sdk.HostAuthCode("carol", "")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantVerdicts(t, rep, nil, nil)
+	if len(rep.Results) != len(check.HostappPlan()) {
+		t.Fatalf("%d results", len(rep.Results))
+	}
+}
+
+// TestBrokenMiniapp is the issue's proof that the checker can fail: a miniapp that answers
+// 401 instead of 200 and creates duplicate users fails exactly those three checks.
+func TestBrokenMiniapp(t *testing.T) {
+	t.Parallel()
+	f := checktest.NewMiniapp(t, checktest.MiniappOptions{ErrStatus: http.StatusUnauthorized, DuplicateUsers: true})
+	rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: f.URL(), AppID: checktest.AppID, Secret: checktest.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantVerdicts(t, rep, []string{"always-200", "same-user", "concurrent-first-login"}, nil)
+	if !rep.Failed() {
+		t.Fatal("Failed() is false")
+	}
+	r, _ := rep.Result("always-200")
+	if len(r.Evidence) == 0 || r.Evidence[0].Status != http.StatusUnauthorized || !strings.Contains(string(r.Evidence[0].Response.Body), "error_code") {
+		t.Errorf("always-200 evidence does not show the 401 answer: %+v", r.Evidence)
+	}
+}
+
+// TestBrokenHost: a host backend that accepts reused codes fails code-reuse, and only it.
+func TestBrokenHost(t *testing.T) {
+	t.Parallel()
+	h := checktest.NewHost(t, checktest.HostOptions{AcceptReuse: true})
+	rep := runFakeHost(t, h)
+	wantVerdicts(t, rep, []string{"code-reuse"}, []string{"code-reuse-revokes"})
+	r, _ := rep.Result("code-reuse")
+	if len(r.Evidence) != 2 || !strings.Contains(string(r.Evidence[1].Response.Body), "access_token") {
+		t.Errorf("code-reuse evidence lacks both exchanges: %+v", r.Evidence)
+	}
+	if strings.Contains(mustJSON(t, rep), checktest.HostSecret) {
+		t.Error("the report carries the host secret")
+	}
+}
+
+func runFakeHost(t *testing.T, h *checktest.Host) *check.Report {
+	t.Helper()
+	rep, err := check.RunHostapp(t.Context(), check.HostappConfig{
+		AccessTokenURL: h.TokenURL(), UserDataURL: h.UserDataURL(),
+		ClientID: checktest.HostClientID, Secret: checktest.HostSecret, AuthCode: h.Mint, Timeout: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestMiniappChecksCatchEachBreak breaks one rule at a time.
+func TestMiniappChecksCatchEachBreak(t *testing.T) {
+	t.Parallel()
+	creationChecks := []string{"bad-e164", "basic-user-mismatch", "missing-app-id-header", "no-email-no-phone", "wrong-secret"}
+	cases := []struct {
+		name         string
+		o            checktest.MiniappOptions
+		me           bool
+		timeout      time.Duration
+		fails, warns []string
+	}{
+		{name: "conforming"},
+		{name: "conforming with /api/me", me: true},
+		{name: "accepts a wrong secret", o: checktest.MiniappOptions{AcceptWrongSecret: true}, fails: []string{"wrong-secret"}},
+		{name: "creates the user before validating", o: checktest.MiniappOptions{CreateFirst: true}, fails: []string{"bad-e164", "no-email-no-phone"}},
+		{name: "opaque tokens", o: checktest.MiniappOptions{Opaque: true},
+			warns: append([]string{"same-user", "concurrent-first-login"}, creationChecks...)},
+		{name: "opaque tokens with /api/me", o: checktest.MiniappOptions{Opaque: true}, me: true},
+		{name: "no created claim", o: checktest.MiniappOptions{NoCreatedClaim: true}, warns: creationChecks},
+		{name: "text/plain", o: checktest.MiniappOptions{ContentType: "text/plain; charset=utf-8"}, fails: []string{"json-content-type"}},
+		{name: "counts bytes", o: checktest.MiniappOptions{ByteLimit: true}, fails: []string{"reference-100"}},
+		{name: "mass assignment", o: checktest.MiniappOptions{MassAssign: true}, fails: []string{"unknown-fields"}},
+		{name: "token with every error", o: checktest.MiniappOptions{BothOnError: true},
+			fails: []string{"answer-shape", "bad-e164", "basic-user-mismatch", "empty-body", "missing-app-id-header", "no-email-no-phone", "non-json-body", "reference-101", "wrong-secret"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := checktest.NewMiniapp(t, tc.o)
+			cfg := check.MiniappConfig{URL: f.URL(), AppID: checktest.AppID, Secret: checktest.Secret, Timeout: tc.timeout}
+			if tc.me {
+				cfg.MeURL = f.MeURL()
+			}
+			rep, err := check.RunMiniapp(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantVerdicts(t, rep, tc.fails, tc.warns)
+		})
+	}
+}
+
+func TestMiniappTooSlow(t *testing.T) {
+	t.Parallel()
+	f := checktest.NewMiniapp(t, checktest.MiniappOptions{Delay: 300 * time.Millisecond})
+	rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: f.URL(), AppID: checktest.AppID, Secret: checktest.Secret, Timeout: 100 * time.Millisecond, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := rep.Result("within-10s")
+	if r.Status != check.Fail || !strings.Contains(r.Message, "no complete answer within 100ms") {
+		t.Fatalf("within-10s = %s %q", r.Status, r.Message)
+	}
+	if r, _ := rep.Result("valid-request"); r.Status != check.Fail {
+		t.Fatalf("valid-request = %s", r.Status)
+	}
+	if r, _ := rep.Result("same-user"); r.Status != check.Skip {
+		t.Fatalf("same-user after a failed valid-request = %s, want SKIP", r.Status)
+	}
+}
+
+func TestHostChecksCatchEachBreak(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name         string
+		o            checktest.HostOptions
+		fails, warns []string
+	}{
+		{name: "conforming"},
+		{name: "keeps tokens of a replayed code", o: checktest.HostOptions{KeepOnReuse: true}, warns: []string{"code-reuse-revokes"}},
+		{name: "ignores the secret", o: checktest.HostOptions{IgnoreSecret: true}, fails: []string{"wrong-secret"}},
+		{name: "requires X-Hostapp-Client-ID", o: checktest.HostOptions{RequireClientID: true}, fails: []string{"client-id-header-optional"}},
+		{name: "errors as 400", o: checktest.HostOptions{ErrStatus: http.StatusBadRequest}, fails: []string{"always-200"}},
+		{name: "text/plain", o: checktest.HostOptions{TextPlain: true}, fails: []string{"json-content-type"}},
+		{name: "no email or phone", o: checktest.HostOptions{UserData: `{"reference":"u-42","first_name":"Ada"}`}, fails: []string{"token-to-user-data"}},
+		{name: "long reference", o: checktest.HostOptions{UserData: `{"reference":"` + strings.Repeat("r", 101) + `","email":"a@example.com"}`}, fails: []string{"token-to-user-data"}},
+		{name: "phone not E.164", o: checktest.HostOptions{UserData: `{"reference":"u-42","phone":"0912345678"}`}, warns: []string{"token-to-user-data"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			wantVerdicts(t, runFakeHost(t, checktest.NewHost(t, tc.o)), tc.fails, tc.warns)
+		})
+	}
+}
+
+func TestHostAuthCodeFailureSkipsDependents(t *testing.T) {
+	t.Parallel()
+	h := checktest.NewHost(t, checktest.HostOptions{})
+	rep, err := check.RunHostapp(t.Context(), check.HostappConfig{
+		AccessTokenURL: h.TokenURL(), UserDataURL: h.UserDataURL(),
+		ClientID: checktest.HostClientID, Secret: checktest.HostSecret, AuthCode: check.CommandAuthCode("echo 'no session' >&2; exit 2"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := rep.Result("code-to-token")
+	if r.Status != check.Fail || !strings.Contains(r.Message, "no session") || !strings.Contains(r.Message, "exit status 2") {
+		t.Fatalf("code-to-token = %s %q", r.Status, r.Message)
+	}
+	for _, id := range []string{"token-to-user-data", "code-reuse", "code-reuse-revokes"} {
+		if r, _ := rep.Result(id); r.Status != check.Skip {
+			t.Errorf("%s = %s, want SKIP", id, r.Status)
+		}
+	}
+	if r, _ := rep.Result("bad-token"); r.Status != check.Pass {
+		t.Errorf("bad-token needs no code but is %s", r.Status)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	for _, cfg := range []check.MiniappConfig{
+		{AppID: "a", Secret: "s"},
+		{URL: "127.0.0.1:8083/boxo/auth-token", AppID: "a", Secret: "s"},
+		{URL: "http://127.0.0.1:1/x", Secret: "s"},
+		{URL: "http://127.0.0.1:1/x", AppID: "a:b", Secret: "s"},
+		{URL: "http://127.0.0.1:1/x", AppID: "a"},
+		{URL: "http://127.0.0.1:1/x", AppID: "a", Secret: "s", MeURL: "/api/me"},
+	} {
+		if _, err := check.RunMiniapp(ctx, cfg); err == nil {
+			t.Errorf("RunMiniapp(%+v) = nil error", cfg)
+		}
+	}
+	code := func(context.Context) (string, error) { return "c", nil }
+	for _, cfg := range []check.HostappConfig{
+		{UserDataURL: "http://h/u", ClientID: "c", Secret: "s", AuthCode: code},
+		{AccessTokenURL: "http://h/t", ClientID: "c", Secret: "s", AuthCode: code},
+		{AccessTokenURL: "http://h/t", UserDataURL: "http://h/u", Secret: "s", AuthCode: code},
+		{AccessTokenURL: "http://h/t", UserDataURL: "http://h/u", ClientID: "c", AuthCode: code},
+		{AccessTokenURL: "http://h/t", UserDataURL: "http://h/u", ClientID: "c", Secret: "s"},
+		{AccessTokenURL: "http://h/t", UserDataURL: "http://h/u", ClientID: "c", Secret: "s", AuthCode: code, Prefix: "Two words"},
+		{AccessTokenURL: "http://h/t", UserDataURL: "http://h/u", ClientID: "c", Secret: "s", AuthCode: code, UserDataMethod: "PUT"},
+	} {
+		if _, err := check.RunHostapp(ctx, cfg); err == nil {
+			t.Errorf("RunHostapp(%+v) = nil error", cfg)
+		}
+	}
+}
+
+func TestNoRedirectsFollowed(t *testing.T) {
+	t.Parallel()
+	f := checktest.NewMiniapp(t, checktest.MiniappOptions{})
+	redirect := httptest.NewServer(http.RedirectHandler(f.URL(), http.StatusTemporaryRedirect))
+	t.Cleanup(redirect.Close)
+	rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: redirect.URL, AppID: checktest.AppID, Secret: checktest.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := rep.Result("always-200"); r.Status != check.Fail || !strings.Contains(r.Message, "307") {
+		t.Fatalf("always-200 = %s %q: the redirect was followed", r.Status, r.Message)
+	}
+}
+
+func TestReports(t *testing.T) {
+	t.Parallel()
+	f := checktest.NewMiniapp(t, checktest.MiniappOptions{ErrStatus: http.StatusUnauthorized, DuplicateUsers: true})
+	rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: f.URL(), AppID: checktest.AppID, Secret: checktest.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var text bytes.Buffer
+	if err := check.WriteText(&text, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	out := text.String()
+	for _, want := range []string{
+		"Plan miniapp-v1 against " + f.URL(),
+		"FAIL  always-200",
+		"[PROTOCOL §2.3, §3.12]",
+		"PASS  valid-request",
+		"→ POST /boxo/auth-token (a valid step-10 request) ← 200 {",
+		"← 401", // a FAIL shows the full answer
+		"Authorization: Basic YXBw…",
+		"checks: 15 PASS, 0 WARN, 3 FAIL, 0 SKIP (plan miniapp-v1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, checktest.Secret) || strings.Contains(out, "eyJhbGciOiJub25lIn0.") {
+		t.Errorf("text report shows a secret or a full token:\n%s", out)
+	}
+
+	var js bytes.Buffer
+	if err := check.WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	var back check.Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Summary != rep.Summary || len(back.Results) != len(rep.Results) {
+		t.Fatalf("JSON report does not round-trip: %v", err)
+	}
+
+	var ju bytes.Buffer
+	if err := check.WriteJUnit(&ju, rep); err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Suites   []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(ju.Bytes(), &suites); err != nil {
+		t.Fatalf("JUnit is not XML: %v\n%s", err, ju.String())
+	}
+	if suites.Tests != 18 || suites.Failures != 3 || len(suites.Suites) != 1 || suites.Suites[0].Name != "miniapp-v1" {
+		t.Fatalf("JUnit counts: %+v", suites)
+	}
+	var failed []string
+	for _, c := range suites.Suites[0].Cases {
+		if c.Failure != nil {
+			failed = append(failed, c.Name)
+			if !strings.Contains(c.Failure.Text, "PROTOCOL §") {
+				t.Errorf("failure of %s lacks the rule: %q", c.Name, c.Failure.Text)
+			}
+		}
+	}
+	slices.Sort(failed)
+	if !slices.Equal(failed, []string{"always-200", "concurrent-first-login", "same-user"}) {
+		t.Errorf("JUnit failures = %q", failed)
+	}
+}
+
+func TestCommandAuthCode(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	if code, err := check.CommandAuthCode("printf '  abc123\\n'")(ctx); err != nil || code != "abc123" {
+		t.Fatalf("code %q, err %v", code, err)
+	}
+	for cmd, want := range map[string]string{
+		"echo 'not signed in' >&2; exit 3": "not signed in",
+		"true":                             "no code",
+		"echo two words":                   "not a single code",
+		"exit 7":                           "exit status 7",
+	} {
+		if _, err := check.CommandAuthCode(cmd)(ctx); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want %q", cmd, err, want)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	if _, err := check.CommandAuthCode("sleep 20")(short); err == nil || time.Since(t0) > 5*time.Second {
+		t.Errorf("a hanging command: err %v after %v", err, time.Since(t0))
+	}
+}
+
+func TestURLAuthCode(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/text":
+			w.Write([]byte("code-from-text\n"))
+		case "/code":
+			w.Write([]byte(`{"code":"code-from-json"}`))
+		case "/auth_code":
+			w.Write([]byte(`{"auth_code":"code-from-auth-code"}`))
+		case "/redirect":
+			http.Redirect(w, r, "/text", http.StatusFound)
+		default:
+			http.Error(w, "no", http.StatusInternalServerError)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	for path, want := range map[string]string{"/text": "code-from-text", "/code": "code-from-json", "/auth_code": "code-from-auth-code"} {
+		if code, err := check.URLAuthCode(srv.URL+path, nil)(t.Context()); err != nil || code != want {
+			t.Errorf("%s: %q, %v", path, code, err)
+		}
+	}
+	for _, path := range []string{"/redirect", "/fail"} {
+		if _, err := check.URLAuthCode(srv.URL+path, nil)(t.Context()); err == nil {
+			t.Errorf("%s: no error", path)
+		}
+	}
+}
+
+// The checker must see the real simulated host through the SDK's own auth-code path.
+var _ check.AuthCodeFunc = check.AuthCodeFunc(sdkstub.AuthCodeFunc(nil))
+
+func TestUnreachableBackendIsOneFail(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL + "/boxo/auth-token"
+	srv.Close()
+	rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: url, AppID: "a", Secret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Fail != 1 || rep.Summary.Skip != len(rep.Results)-1 {
+		t.Fatalf("summary %+v", rep.Summary)
+	}
+	if r, _ := rep.Result("within-10s"); !strings.Contains(r.Message, "did not answer") {
+		t.Errorf("within-10s: %s %q", r.Status, r.Message)
+	}
+}

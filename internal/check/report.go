@@ -1,0 +1,205 @@
+package check
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// WriteText prints the report for a person: one block per check with its verdict, rule,
+// message and evidence. Evidence of a PASS is one line per call; FAIL, WARN and verbose
+// show the masked headers and bodies too.
+func WriteText(w io.Writer, r *Report, verbose bool) error {
+	ew := &errWriter{w: w}
+	ew.printf("Plan %s against %s\n", r.Plan, r.Target)
+	for _, s := range r.Settings {
+		ew.printf("  %s\n", s)
+	}
+	ew.printf("\n")
+	width := 0
+	for _, res := range r.Results {
+		width = max(width, len(res.ID))
+	}
+	for _, res := range r.Results {
+		ew.printf("%-4s  %-*s  %s  [%s]\n", res.Status, width, res.ID, res.Title, res.Rule)
+		ew.printf("      %s\n", res.Message)
+		full := verbose || res.Status == Fail || res.Status == Warn
+		for _, x := range res.Evidence {
+			writeExchange(ew, x, full)
+		}
+	}
+	s := r.Summary
+	ew.printf("\n%d checks: %d PASS, %d WARN, %d FAIL, %d SKIP (plan %s, %s)\n",
+		len(r.Results), s.Pass, s.Warn, s.Fail, s.Skip, r.Plan, time.Duration(r.DurationMS*float64(time.Millisecond)).Round(time.Millisecond))
+	return ew.err
+}
+
+func writeExchange(ew *errWriter, x Exchange, full bool) {
+	target := x.URL
+	if u, err := url.Parse(x.URL); err == nil && !full {
+		target = u.RequestURI()
+	}
+	label := ""
+	if x.Label != "" {
+		label = " (" + x.Label + ")"
+	}
+	answer := x.Error
+	if x.Response != nil {
+		answer = fmt.Sprintf("%d %s", x.Status, oneLine(x.Response, 160))
+	}
+	if !full {
+		ew.printf("      → %s %s%s ← %s  %s\n", x.Method, target, label, answer, fmtMS(x.DurationMS))
+		return
+	}
+	ew.printf("      → %s %s%s\n", x.Method, target, label)
+	writeHeaders(ew, x.Request.Headers)
+	if len(x.Request.Body) > 0 {
+		ew.printf("          body %s\n", x.Request.Body)
+	} else if x.Request.Text != "" {
+		ew.printf("          body %q\n", x.Request.Text)
+	}
+	if x.Response == nil {
+		ew.printf("      ← no answer: %s  %s\n", x.Error, fmtMS(x.DurationMS))
+		return
+	}
+	ew.printf("      ← %d  %s\n", x.Status, fmtMS(x.DurationMS))
+	writeHeaders(ew, x.Response.Headers)
+	if len(x.Response.Body) > 0 {
+		ew.printf("          body %s\n", x.Response.Body)
+	} else if x.Response.Text != "" {
+		ew.printf("          body %q\n", x.Response.Text)
+	}
+}
+
+func writeHeaders(ew *errWriter, h map[string]string) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		ew.printf("          %s: %s\n", k, h[k])
+	}
+}
+
+// oneLine is an answer's body on one line, cut at n bytes.
+func oneLine(x *contract.Exchange, n int) string {
+	s := string(x.Body)
+	if s == "" && x.Text != "" {
+		s = fmt.Sprintf("%q", x.Text)
+	}
+	if len(s) > n {
+		s = strings.ToValidUTF8(s[:n], "") + "…"
+	}
+	return s
+}
+
+func fmtMS(v float64) string {
+	if v < 10 {
+		return fmt.Sprintf("%.2fms", v)
+	}
+	return fmt.Sprintf("%.0fms", v)
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, a ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, a...)
+	}
+}
+
+// WriteJSON writes the report as indented JSON.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// JUnit XML, the subset CI servers read: a suite per plan, a case per check; FAIL is a
+// <failure>, SKIP a <skipped>, WARN a passing case with the warning in <system-out>.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr"`
+	Cases     []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes the report as JUnit XML.
+func WriteJUnit(w io.Writer, r *Report) error {
+	suite := junitSuite{Name: r.Plan, Tests: len(r.Results), Failures: r.Summary.Fail, Skipped: r.Summary.Skip,
+		Time: secs(r.DurationMS), Timestamp: r.StartedAt.Format("2006-01-02T15:04:05")}
+	for _, res := range r.Results {
+		var ev strings.Builder
+		ew := &errWriter{w: &ev}
+		ew.printf("%s [%s]\n%s\n", res.Title, res.Rule, res.Message)
+		for _, x := range res.Evidence {
+			writeExchange(ew, x, true)
+		}
+		c := junitCase{Name: res.ID, Classname: r.Plan, Time: secs(res.DurationMS)}
+		switch res.Status {
+		case Fail:
+			c.Failure = &junitMessage{Message: res.Message, Type: string(Fail), Text: ev.String()}
+		case Skip:
+			c.Skipped = &junitMessage{Message: res.Message}
+		case Warn:
+			c.SystemOut = "WARN " + ev.String()
+		default:
+			c.SystemOut = "PASS " + ev.String()
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	doc := junitSuites{Name: "boxo-sim check", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped, Time: suite.Time,
+		Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func secs(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
