@@ -135,6 +135,11 @@ type Options struct {
 	AuthCode AuthCodeFunc
 	// FlowID is the correlation id to use; "" means a fresh one.
 	FlowID string
+	// MeURL is where the miniapp frontend reads its user at steps 14–15 (PROTOCOL §3.15);
+	// "" means /api/me at the miniapp URL's origin.
+	MeURL string
+	// SkipMe leaves out steps 14–15, for a real miniapp whose own frontend API is unknown.
+	SkipMe bool
 	// NoTrace skips reading the platform's steps 6–12 back from its flow log and posting the
 	// SDK's own steps to it: for benchmarks.
 	NoTrace bool
@@ -374,18 +379,30 @@ func (f *flow) run(ctx context.Context) error {
 
 	// Steps 14–15: the miniapp frontend reads the user from its backend.
 	t = time.Now()
-	me, status, err := f.sdk.me(ctx, f.miniappBase(), answer.Payload.Token, f.o.FlowID)
-	if err != nil {
-		f.step(14, actorMe, "GET /api/me", 0, t, CodeMeFailed, err.Error())
-		return f.fail(14, contract.PartyMiniapp, status, CodeMeFailed, err.Error())
+	if f.o.SkipMe {
+		note := "not run: the miniapp's own frontend API is not known here"
+		f.step(14, actorMe, "(miniapp's own API)", 0, t, "", note)
+		f.step(15, actorMeBack, "(miniapp's own API)", 0, t, "", note)
+	} else {
+		meURL := f.o.MeURL
+		if meURL == "" {
+			meURL = f.miniappBase() + "/api/me"
+		}
+		call := "GET " + pathOf(meURL) + " (Bearer auth_token)"
+		me, status, err := f.sdk.me(ctx, meURL, answer.Payload.Token, f.o.FlowID)
+		if err != nil {
+			f.step(14, actorMe, call, 0, t, CodeMeFailed, err.Error())
+			return f.fail(14, contract.PartyMiniapp, status, CodeMeFailed, err.Error())
+		}
+		f.step(14, actorMe, call, 0, t, "", "")
+		if status != http.StatusOK {
+			msg := fmt.Sprintf("%s answered %d %s", pathOf(meURL), status, http.StatusText(status))
+			f.step(15, actorMeBack, "user JSON", status, t, CodeMeFailed, msg)
+			return f.fail(15, contract.PartyMiniapp, status, CodeMeFailed, msg)
+		}
+		f.res.Me = me
+		f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %t", me.ID, me.Created))
 	}
-	f.step(14, actorMe, "GET /api/me (Bearer auth_token)", 0, t, "", "")
-	if status != http.StatusOK {
-		f.step(15, actorMeBack, "user JSON", status, t, CodeMeFailed, "GET /api/me answered "+http.StatusText(status))
-		return f.fail(15, contract.PartyMiniapp, status, CodeMeFailed, "GET /api/me answered "+http.StatusText(status))
-	}
-	f.res.Me = me
-	f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %t", me.ID, me.Created))
 
 	// Step 16: the user continues, signed in.
 	f.step(16, actorUser, "continues signed in", 0, time.Now(), "", "")
@@ -600,11 +617,11 @@ func (s *SDK) doJSON(ctx context.Context, method, u string, header http.Header, 
 	return resp.StatusCode, nil
 }
 
-// me is the miniapp frontend's GET /api/me (PROTOCOL §3.15).
-func (s *SDK) me(ctx context.Context, base, token, flowID string) (*contract.Me, int, error) {
+// me is the miniapp frontend's GET /api/me (PROTOCOL §3.15) at meURL.
+func (s *SDK) me(ctx context.Context, meURL, token, flowID string) (*contract.Me, int, error) {
 	var me contract.Me
 	h := http.Header{"Authorization": {"Bearer " + token}}
-	status, err := s.doJSON(ctx, http.MethodGet, base+"/api/me", h, flowID, nil, &me, nil)
+	status, err := s.doJSON(ctx, http.MethodGet, meURL, h, flowID, nil, &me, nil)
 	if err != nil {
 		return nil, status, err
 	}
@@ -612,6 +629,14 @@ func (s *SDK) me(ctx context.Context, base, token, flowID string) (*contract.Me,
 		return nil, status, nil
 	}
 	return &me, status, nil
+}
+
+// pathOf is the path of a URL, for step descriptions.
+func pathOf(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Path != "" {
+		return p.Path
+	}
+	return u
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -655,7 +680,7 @@ func (s *SDK) Me(ctx context.Context, user, appID string) (*contract.Me, int, er
 	if !ok {
 		return nil, 0, fmt.Errorf("sdkstub: no token held for user %q and miniapp %q", user, appID)
 	}
-	return s.me(ctx, sess.base, sess.Token, "")
+	return s.me(ctx, sess.base+"/api/me", sess.Token, "")
 }
 
 // Logout is the host app's SDK logout (PROTOCOL §7.5): every miniapp session of the user is

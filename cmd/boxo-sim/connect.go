@@ -22,7 +22,8 @@ import (
 func newConnectCmd(e *env) *cobra.Command {
 	var (
 		user, password, appID, consent, userRef string
-		asJSON                                  bool
+		asJSON, skipMe                          bool
+		meURL                                   string
 	)
 	c := &cobra.Command{
 		Use:   "connect",
@@ -38,6 +39,11 @@ them, with the Dashboard credentials given (--hostapp-secret, --miniapp-secret, 
 
 With a real host app, only your system can mint an auth code: --auth-code-cmd runs a
 command that prints a fresh one, --auth-code-url answers one (text, or JSON {"code"}).
+
+Steps 14-15 are the miniapp frontend reading its user from its own backend: GET /api/me
+at the miniapp's origin, as the simulated miniapp serves it. For a real miniapp give
+--me-url (an endpoint that answers the user for "Authorization: Bearer <auth_token>"),
+or --skip-me; with --miniapp-url and no --me-url they are skipped.
 
 Exit status 0 only when step 16 is reached.`,
 		Example: `  boxo-sim connect                       # the demo user carol
@@ -82,8 +88,17 @@ Exit status 0 only when step 16 is reached.`,
 			if err != nil {
 				return err
 			}
+			if meURL != "" && !strings.HasPrefix(meURL, "http://") && !strings.HasPrefix(meURL, "https://") {
+				return fmt.Errorf("--me-url %q must start with http:// or https://", meURL)
+			}
+			if meURL != "" && skipMe {
+				return fmt.Errorf("give --me-url or --skip-me, not both")
+			}
+			if cfg.MiniappURL != "" && meURL == "" {
+				skipMe = true // a real miniapp's own frontend API is unknown
+			}
 			res, err := sdk.Connect(ctx, sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
-				AuthCode: sdkstub.AuthCodeFunc(codes)})
+				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe})
 			if res == nil {
 				return err
 			}
@@ -110,6 +125,8 @@ Exit status 0 only when step 16 is reached.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	c.Flags().String("platform-url", "", "URL of a running platform")
 	c.Flags().String("client-id", "", "the host app's client_id at the platform (default "+demo.ClientID+")")
+	c.Flags().StringVar(&meURL, "me-url", "", "where the miniapp frontend reads its user at steps 14-15 (default: /api/me at the miniapp)")
+	c.Flags().BoolVar(&skipMe, "skip-me", false, "leave out steps 14-15 (a real miniapp without the simulator's /api/me)")
 	addRelayFlags(c)
 	return c
 }
@@ -250,6 +267,8 @@ func hintFor(code string) string {
 		return "the backend did not answer 200 with JSON in time; 'boxo-sim trace' shows the exchange"
 	case contract.CodeMissingRequiredFields:
 		return "the host user lacks a field the miniapp marked required"
+	case sdkstub.CodeMeFailed:
+		return "the miniapp backend gave a token but its user endpoint refused it; a real miniapp may need --me-url or --skip-me"
 	case sdkstub.CodeNoAuthCode:
 		return "the host app could not mint an auth code: check the user's password and the host URL"
 	case sdkstub.CodePlatformUnavailable:

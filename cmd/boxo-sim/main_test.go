@@ -42,17 +42,26 @@ func asExit(err error, ee *exitError) bool {
 	return ok
 }
 
-// freePort returns a port nothing listens on, so connect's probe of the default platform
-// finds nobody.
+// freePort returns a port on which no HTTP server answers, for the whole test: it is held
+// by a listener that closes every connection at once, so connect's probe of the default
+// platform finds nobody, and no other test's server can take the port meanwhile.
 func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return strconv.Itoa(port)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
 func TestConnectInProcessJSON(t *testing.T) {

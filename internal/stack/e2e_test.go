@@ -736,3 +736,21 @@ func TestNoSecretInLogsOrFlowLog(t *testing.T) {
 		}
 	}
 }
+
+func TestStepsFourteenFifteenAgainstAnotherMiniappAPI(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	sdk := newSDK(t, st)
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice", SkipMe: true})
+	mustSucceed(t, res, fe)
+	if len(res.Steps) != 16 || res.Me != nil || !strings.Contains(res.Steps[13].Note, "not run") {
+		t.Fatalf("skipped steps 14-15: %+v", res.Steps)
+	}
+	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", MeURL: st.MiniappURL + "/api/me"})
+	mustSucceed(t, res, fe)
+	if res.Me == nil || res.Me.Created {
+		t.Fatalf("explicit --me-url: me = %+v, want the existing user", res.Me)
+	}
+	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", MeURL: st.MiniappURL + "/api/no-such-endpoint"})
+	expectFailure(t, res, fe, want{15, contract.PartyMiniapp, sdkstub.CodeMeFailed})
+}
