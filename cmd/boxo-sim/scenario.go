@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/boxo-sim/boxo-sim/scenarios"
+)
+
+func newScenarioCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "scenario",
+		Short: "Run, check and write scenario files",
+		Long: `A scenario is a YAML file that describes a situation (users, Dashboard and party
+settings), the faults to inject, the actions (connect, connect_again, refresh, logout,
+advance_clock, revoke_consent) and the expected outcome. The shipped library in
+scenarios/library covers every error code and branch of PROTOCOL.md.
+
+Files are checked strictly: an unknown key, a bad step number, an unknown error code or a
+bad duration is an error with its file and line. Editors can validate files with the JSON
+Schema scenarios/scenario.schema.json ('boxo-sim scenario schema' prints it).`,
+		Example: `  boxo-sim scenario run scenarios/library --junit report.xml
+  boxo-sim scenario new connect-my-case
+  boxo-sim scenario lint scenarios/library`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	c.AddCommand(newScenarioRunCmd(e), newScenarioNewCmd(e), newScenarioLintCmd(e), newScenarioSchemaCmd(e))
+	return c
+}
+
+// rewriteRun turns a Go-test-style -run (and -run=RE) into --run: pflag has no multi-letter
+// single-dash flags. Arguments after -- are left alone.
+func rewriteRun(args []string) []string {
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		if a == "-run" || strings.HasPrefix(a, "-run=") {
+			out[i] = "-" + a
+		}
+	}
+	return out
+}
+
+func newScenarioRunCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "run FILE|DIR...",
+		Short: "Run scenario files and report the results",
+		Long: `Run scenario files, and every *.yaml below the directories given. All files are
+checked before anything starts; a malformed one stops the run with its file, line and
+reason.
+
+By default each scenario runs on its own in-process stack (temporary storage, a fake clock,
+a 10 s call timeout unless the scenario's setup.call_timeout says otherwise), --parallel at a
+time. With --platform-url (and --hostapp-url, --miniapp-url) the scenarios run one after
+another against a running 'boxo-sim up': faults are cleared before and after each, what the
+setup changed is put back, and setup users get a fresh reference suffix each run.
+
+On a terminal a line is printed per scenario as it ends. Each failure prints the
+expectation, what happened and the flow trace of the failing step. --junit writes JUnit XML
+that GitLab, GitHub and Jenkins render (one test case per scenario, named as the scenario);
+--json prints the whole report as JSON instead of text.
+
+Exit status 0 only when every scenario passed.`,
+		Example: `  boxo-sim scenario run scenarios/library
+  boxo-sim scenario run scenarios/library --junit report.xml --parallel 8
+  boxo-sim scenario run scenarios/library -run '^hostapp-' --fail-fast
+  boxo-sim scenario run my-case.yaml --json | jq '.scenarios[] | select(.status != "passed")'
+  boxo-sim scenario run scenarios/library --platform-url http://127.0.0.1:8082 \
+      --hostapp-url http://127.0.0.1:8081 --miniapp-url http://127.0.0.1:8083`,
+		// Flags are parsed in RunE, after -run is rewritten to --run.
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.InheritedFlags() // merges the root's persistent flags into cmd.Flags()
+			if err := cmd.Flags().Parse(rewriteRun(args)); err != nil {
+				return cmd.FlagErrorFunc()(cmd, err)
+			}
+			if help, _ := cmd.Flags().GetBool("help"); help {
+				return cmd.Help()
+			}
+			return runScenarios(cmd, e, cmd.Flags().Args())
+		},
+	}
+	f := c.Flags()
+	f.Int("parallel", 0, "scenarios run at once in-process (default twice the CPUs); a run against up is sequential")
+	f.String("junit", "", "write a JUnit XML report to this file")
+	f.Bool("json", false, "print the report as JSON instead of text")
+	f.Bool("fail-fast", false, "start no further scenario after the first failure")
+	f.String("run", "", "run only the scenarios whose name matches this regular expression (-run works too)")
+	f.String("platform-url", "", "URL of a running platform: run against 'boxo-sim up' instead of in-process")
+	f.String("hostapp-url", "", "URL of the running host app (default: the local one)")
+	f.String("miniapp-url", "", "URL of the running miniapp (default: the local one)")
+	f.BoolP("help", "h", false, "help for run")
+	return c
+}
+
+func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
+	cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
+	if err != nil {
+		return err
+	}
+	f := cmd.Flags()
+	parallel, _ := f.GetInt("parallel")
+	junit, _ := f.GetString("junit")
+	asJSON, _ := f.GetBool("json")
+	failFast, _ := f.GetBool("fail-fast")
+	filter, _ := f.GetString("run")
+	if len(paths) == 0 {
+		return errors.New("name the scenario files or directories to run, e.g. 'boxo-sim scenario run scenarios/library'")
+	}
+	if parallel < 0 {
+		return fmt.Errorf("--parallel %d: give a number of scenarios, 1 or more (0 for the default)", parallel)
+	}
+	var re *regexp.Regexp
+	if filter != "" {
+		if re, err = regexp.Compile(filter); err != nil {
+			return fmt.Errorf("--run %q is not a regular expression: %v", filter, err)
+		}
+	}
+	scs, err := scenarios.Load(paths...)
+	if err != nil {
+		return loadFailure(err)
+	}
+	if re != nil {
+		kept := scs[:0]
+		for _, sc := range scs {
+			if re.MatchString(sc.Name) {
+				kept = append(kept, sc)
+			}
+		}
+		if len(kept) == 0 {
+			return fmt.Errorf("--run %q matches none of the %d scenarios given", filter, len(scs))
+		}
+		scs = kept
+	}
+
+	o := scenarios.Options{Parallel: parallel, FailFast: failFast}
+	// The parties' own logs are quiet unless a log level was asked for.
+	if src["log_level"] == "default" {
+		o.Logger = slog.New(slog.DiscardHandler)
+	} else {
+		o.Logger = newLogger(cfg, e.stderr)
+	}
+	if cfg.PlatformURL != "" {
+		o.PlatformURL, o.HostURL, o.MiniappURL = cfg.PlatformURL, cfg.HostappURL, cfg.MiniappURL
+		if o.HostURL == "" {
+			o.HostURL = cfg.localURL(cfg.HostappPort)
+		}
+		if o.MiniappURL == "" {
+			o.MiniappURL = cfg.localURL(cfg.MiniappPort)
+		}
+		for name, u := range map[string]string{"platform": o.PlatformURL, "host app": o.HostURL, "miniapp": o.MiniappURL} {
+			if !healthy(cmd.Context(), strings.TrimRight(u, "/")) {
+				return fmt.Errorf("no %s answers at %s: start the parties with 'boxo-sim up', or give its URL", name, u)
+			}
+		}
+		fmt.Fprintf(e.stderr, "Running %d %s one at a time against the platform at %s.\n", len(scs), scenarioPlural(len(scs), "scenario"), o.PlatformURL)
+	}
+	if stdoutIsTerminal(e.stdout) && !asJSON {
+		o.OnDone = func(r scenarios.Result) { fmt.Fprintln(e.stdout, r.Line()) }
+	}
+
+	rep := scenarios.Run(cmd.Context(), scs, o)
+
+	if junit != "" {
+		var b bytes.Buffer
+		if err := rep.WriteJUnit(&b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(junit, b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write the JUnit report: %w", err)
+		}
+	}
+	if asJSON {
+		err = rep.WriteJSON(e.stdout)
+	} else {
+		err = rep.WriteText(e.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// loadFailure says which files are malformed, one issue a line.
+func loadFailure(err error) error {
+	var le *scenarios.LoadError
+	if errors.As(err, &le) {
+		n := len(le.Issues)
+		return fmt.Errorf("%d %s in the scenario files; nothing was run:\n%s", n, scenarioPlural(n, "problem"), le.Error())
+	}
+	return err
+}
+
+func scenarioPlural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// stdoutIsTerminal reports whether w is a terminal (a character device), where progress lines help.
+func stdoutIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func newScenarioNewCmd(e *env) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "new NAME",
+		Short: "Write a commented scenario template",
+		Long: `Write NAME.yaml, a commented scenario template that passes as it is: one flow for a
+new host user, with every other section shown commented out. NAME is <area>-<case> in
+lower case (the scenario's name); it may carry a directory, e.g.
+scenarios/library/connect-my-case. An existing file is kept unless --force is given.`,
+		Example: `  boxo-sim scenario new connect-my-case
+  boxo-sim scenario new scenarios/library/hostapp-slow-user-data`,
+		Args: scenarioExactArgs(1, "give the new scenario's name, e.g. 'boxo-sim scenario new connect-my-case'"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			dir, name := filepath.Split(args[0])
+			name = strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")
+			if err := scenarios.ValidName(name); err != nil {
+				return err
+			}
+			path := filepath.Join(dir, name+".yaml")
+			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+			if force {
+				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			}
+			file, err := os.OpenFile(path, flags, 0o644)
+			if errors.Is(err, os.ErrExist) {
+				return fmt.Errorf("%s exists: choose another name, or give --force to overwrite it", path)
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := file.Write(scenarios.Template(name)); err != nil {
+				file.Close()
+				return err
+			}
+			if err := file.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Wrote %s. Edit it, then: boxo-sim scenario run %s\n", path, path)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	return c
+}
+
+func newScenarioLintCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lint FILE|DIR...",
+		Short: "Check scenario files without running them",
+		Long: `Check scenario files, and every *.yaml below the directories given, as 'scenario run'
+does before it starts anything: strict keys, value types, actions and their options,
+fault kinds and steps, error codes, parties and durations. Each problem is printed with
+its file and line. Exit status 0 only when every file is well formed.`,
+		Example: `  boxo-sim scenario lint scenarios/library
+  boxo-sim scenario lint my-case.yaml`,
+		Args: scenarioMinArgs(1, "name the scenario files or directories to check, e.g. 'boxo-sim scenario lint scenarios/library'"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			scs, err := scenarios.Load(args...)
+			if err != nil {
+				return loadFailure(err)
+			}
+			fmt.Fprintf(e.stdout, "ok: %d scenario %s well formed\n", len(scs), scenarioPlural(len(scs), "file"))
+			return nil
+		},
+	}
+}
+
+func newScenarioSchemaCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of scenario files",
+		Long: `Print the JSON Schema (draft-07) of the scenario format, the same as the shipped
+scenarios/scenario.schema.json. Point your editor's YAML support at it, or start a file
+with: # yaml-language-server: $schema=` + scenarios.SchemaID,
+		Example: `  boxo-sim scenario schema > scenario.schema.json`,
+		Args:    cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			b, err := scenarios.Schema()
+			if err != nil {
+				return err
+			}
+			_, err = e.stdout.Write(b)
+			return err
+		},
+	}
+}
+
+// scenarioExactArgs and scenarioMinArgs are cobra's checks with a message that says how to fix the call.
+func scenarioExactArgs(n int, hint string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("%d arguments given: %s", len(args), hint)
+		}
+		return nil
+	}
+}
+
+func scenarioMinArgs(n int, hint string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < n {
+			return errors.New(hint)
+		}
+		return nil
+	}
+}

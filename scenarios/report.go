@@ -1,0 +1,226 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Report is the outcome of a run.
+type Report struct {
+	Results  []Result // in the order the scenarios were given
+	Started  time.Time
+	Duration time.Duration
+	// Counts of Results by status.
+	Passed, Failed, Errors, Skipped int
+}
+
+// OK reports whether every scenario passed.
+func (r *Report) OK() bool { return r.Failed == 0 && r.Errors == 0 && r.Skipped == 0 }
+
+// Summary is the run in one line.
+func (r *Report) Summary() string {
+	n := len(r.Results)
+	d := r.Duration.Round(time.Millisecond)
+	if r.OK() {
+		return fmt.Sprintf("ok: %d %s passed in %s", n, plural(n, "scenario"), d)
+	}
+	var parts []string
+	if r.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", r.Failed))
+	}
+	if r.Errors > 0 {
+		parts = append(parts, fmt.Sprintf("%d could not run", r.Errors))
+	}
+	if r.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped", r.Skipped))
+	}
+	return fmt.Sprintf("FAIL: %s of %d %s (%d passed) in %s", strings.Join(parts, ", "), n, plural(n, "scenario"), r.Passed, d)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// Line is a scenario's result in one line, as the progress output shows it.
+func (r Result) Line() string {
+	word := map[Status]string{Passed: "PASS", Failed: "FAIL", Errored: "ERROR", Skipped: "SKIP"}[r.Status]
+	return fmt.Sprintf("%-5s %s (%s)", word, r.Name, r.Duration.Round(time.Millisecond))
+}
+
+// Details is what went wrong, in several lines: the file and line, the expectation, what
+// happened and the flow trace. It is empty for a scenario that passed.
+func (r Result) Details() string {
+	var b strings.Builder
+	switch {
+	case r.Failure != nil:
+		f := r.Failure
+		loc := r.File
+		if f.Line > 0 {
+			loc = fmt.Sprintf("%s:%d", r.File, f.Line)
+		}
+		who := f.Do
+		if f.User != "" {
+			who += " as " + f.User
+		}
+		fmt.Fprintf(&b, "%s: actions[%d] (%s)\n", loc, f.Action, who)
+		fmt.Fprintf(&b, "expected: %s\n", f.Expected)
+		fmt.Fprintf(&b, "got:      %s\n", f.Got)
+		if f.Trace != "" {
+			b.WriteString(f.Trace)
+		}
+	case r.Status == Errored:
+		fmt.Fprintf(&b, "%s: could not run: %s\n", r.File, r.Error)
+	case r.Status == Skipped:
+		fmt.Fprintf(&b, "%s: %s\n", r.File, skippedMessage)
+	}
+	return b.String()
+}
+
+// WriteText writes every failure's details and the summary line.
+func (r *Report) WriteText(w io.Writer) error {
+	for _, res := range r.Results {
+		if res.Status == Passed || res.Status == Skipped {
+			continue
+		}
+		fmt.Fprintf(w, "--- %s\n", res.Line())
+		for _, l := range strings.Split(strings.TrimRight(res.Details(), "\n"), "\n") {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+	}
+	_, err := fmt.Fprintln(w, r.Summary())
+	return err
+}
+
+// jsonReport is the --json shape.
+type jsonReport struct {
+	OK         bool     `json:"ok"`
+	Passed     int      `json:"passed"`
+	Failed     int      `json:"failed"`
+	Errors     int      `json:"errors"`
+	Skipped    int      `json:"skipped"`
+	DurationMS float64  `json:"duration_ms"`
+	Scenarios  []Result `json:"scenarios"`
+}
+
+// WriteJSON writes the report as one JSON document.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(jsonReport{
+		OK: r.OK(), Passed: r.Passed, Failed: r.Failed, Errors: r.Errors, Skipped: r.Skipped,
+		DurationMS: float64(r.Duration.Microseconds()) / 1000, Scenarios: r.Results,
+	})
+}
+
+// JUnit XML in the common (Ant / Jenkins) form that GitLab, GitHub and Jenkins render: one
+// testsuite, one testcase per scenario named as the scenario, classname its area (the name's
+// first word).
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr"`
+	Hostname  string      `xml:"hostname,attr,omitempty"`
+	Cases     []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	File      string        `xml:"file,attr,omitempty"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",cdata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+const skippedMessage = "not run: the run stopped before it (--fail-fast after a failure, or an interrupt)"
+
+// SuiteName names the JUnit test suite.
+const SuiteName = "boxo-sim scenarios"
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// WriteJUnit writes the report as JUnit XML.
+func (r *Report) WriteJUnit(w io.Writer) error {
+	suite := junitSuite{
+		Name: SuiteName, Tests: len(r.Results), Failures: r.Failed, Errors: r.Errors, Skipped: r.Skipped,
+		Time: seconds(r.Duration), Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05"),
+	}
+	if h, err := os.Hostname(); err == nil {
+		suite.Hostname = h
+	}
+	for _, res := range r.Results {
+		area, _, _ := strings.Cut(res.Name, "-")
+		c := junitCase{Name: res.Name, Classname: "scenarios." + area, File: res.File, Time: seconds(res.Duration)}
+		switch res.Status {
+		case Failed:
+			c.Failure = &junitProblem{Message: xmlText(res.Failure.Message()), Type: "ExpectationNotMet", Text: xmlText(res.Details())}
+		case Errored:
+			c.Error = &junitProblem{Message: xmlText(res.Error), Type: "ScenarioError", Text: xmlText(res.Details())}
+		case Skipped:
+			c.Skipped = &junitSkipped{Message: skippedMessage}
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	doc := junitSuites{
+		Name: SuiteName, Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Skipped: suite.Skipped,
+		Time: suite.Time, Suites: []junitSuite{suite},
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// xmlText replaces the characters XML 1.0 cannot hold (most control characters) with U+FFFD,
+// so text from a misbehaving backend cannot break the report.
+func xmlText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,413 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+// SDKCodes are the codes the fake SDK reports itself (PROTOCOL §4.4), and MiniappAPICodes
+// those of the miniapp frontend API (§3.15, §7.1), which refresh and /api/me fail with.
+var (
+	SDKCodes        = []string{sdkstub.CodeUserDenied, sdkstub.CodeNoAuthCode, sdkstub.CodePlatformUnavailable, sdkstub.CodeNoAuthToken, sdkstub.CodeMeFailed}
+	MiniappAPICodes = []string{contract.OAuthInvalidGrant, contract.OAuthInvalidToken}
+)
+
+// KnownCode reports whether a scenario may expect code: PROTOCOL §5.1, the SDK's own codes or
+// the miniapp frontend API's.
+func KnownCode(code string) bool {
+	return contract.IsKnownCode(code) || slices.Contains(SDKCodes, code) || slices.Contains(MiniappAPICodes, code)
+}
+
+func knownCodes() string {
+	return strings.Join(slices.Concat(contract.Codes, SDKCodes, MiniappAPICodes), ", ")
+}
+
+// Parties that can report an error.
+var Parties = []string{contract.PartyHostapp, contract.PartyPlatform, contract.PartyMiniapp, contract.PartySDK}
+
+var (
+	nameRE     = regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`)
+	usernameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	prefixRE   = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$") // one RFC 9110 token
+)
+
+// validator checks what the types cannot say: registries, ranges, and which options and
+// expectations each action takes.
+type validator struct {
+	*parser
+	root *yaml.Node
+	sc   *Scenario
+}
+
+func (v *validator) at(path ...any) int { return lineAt(v.root, path...) }
+
+func (v *validator) validate() {
+	sc := v.sc
+	switch {
+	case sc.Name == "":
+		v.add(v.at("name"), "name is missing: give the scenario's name, the file name without .yaml")
+	case !nameRE.MatchString(sc.Name) || len(sc.Name) > 100:
+		v.add(v.at("name"), "name %q: use lower-case words, digits and dashes, <area>-<case>, such as connect-new-user", sc.Name)
+	default:
+		if base, ok := fileName(v.file); ok && base != sc.Name {
+			v.add(v.at("name"), "name %q differs from the file name %q: name the file %s.yaml, or the scenario %s", sc.Name, base, sc.Name, base)
+		}
+	}
+	v.setup()
+	for i := range sc.Faults {
+		v.fault(i)
+	}
+	v.actions()
+}
+
+// fileName is the scenario name a file's name asks for.
+func fileName(file string) (string, bool) {
+	base := filepath.Base(file)
+	for _, ext := range []string{".yaml", ".yml"} {
+		if strings.HasSuffix(base, ext) {
+			return strings.TrimSuffix(base, ext), true
+		}
+	}
+	return "", false
+}
+
+func (v *validator) setup() {
+	s := v.sc.Setup
+	if d := time.Duration(s.CallTimeout); hasKey(v.root, "call_timeout", "setup") && (d <= 0 || d > 2*time.Minute) {
+		v.add(v.at("setup", "call_timeout"), "setup.call_timeout %s: use a positive duration up to 2m, such as 500ms", d)
+	}
+	seen := map[string]bool{}
+	for i, u := range s.Users {
+		switch {
+		case !usernameRE.MatchString(u.Username):
+			v.add(v.at("setup", "users", i), "setup.users[%d].username %q: use 1–64 letters, digits, dots, dashes or underscores", i, u.Username)
+		case seen[u.Username]:
+			v.add(v.at("setup", "users", i, "username"), "setup.users[%d]: user %q is defined twice", i, u.Username)
+		}
+		seen[u.Username] = true
+		if u.Reference == "" {
+			v.add(v.at("setup", "users", i), "setup.users[%d] (%s) needs a reference: the user's key in the host system", i, u.Username)
+		}
+		if hasKey(v.root, "password", "setup", "users", i) && u.Password == "" {
+			v.add(v.at("setup", "users", i, "password"), "setup.users[%d].password is empty: leave it out for the default %s-password", i, u.Username)
+		}
+	}
+	if h := s.Dashboard.Hostapp; h != nil {
+		v.prefix(h.TokenPrefix, "setup", "dashboard", "hostapp", "token_prefix")
+		v.allowlist(h.IPAllowlist, "setup", "dashboard", "hostapp", "ip_allowlist")
+		for key, u := range map[string]*string{"access_token_url": h.AccessTokenURL, "user_data_url": h.UserDataURL, "refresh_token_url": h.RefreshTokenURL} {
+			if u != nil && (*u != "" || key != "refresh_token_url") {
+				v.url(*u, "setup", "dashboard", "hostapp", key)
+			}
+		}
+		if m := h.UserDataMethod; m != nil && *m != "GET" && *m != "POST" {
+			v.add(v.at("setup", "dashboard", "hostapp", "user_data_method"), "setup.dashboard.hostapp.user_data_method %q: use GET or POST", *m)
+		}
+		if id := h.HostappClientID; id != nil && (*id == "" || strings.Contains(*id, ":")) {
+			v.add(v.at("setup", "dashboard", "hostapp", "hostapp_client_id"), "setup.dashboard.hostapp.hostapp_client_id %q: give a non-empty id without ':'", *id)
+		}
+		if k := h.HostappSecretKey; k != nil && *k == "" {
+			v.add(v.at("setup", "dashboard", "hostapp", "hostapp_secret_key"), "setup.dashboard.hostapp.hostapp_secret_key is empty: give the (wrong) secret to send")
+		}
+	}
+	if m := s.Dashboard.Miniapp; m != nil {
+		v.fields(m.RequiredFields, "setup", "dashboard", "miniapp", "required_fields")
+		v.allowlist(m.IPAllowlist, "setup", "dashboard", "miniapp", "ip_allowlist")
+		if m.AuthTokenURL != nil {
+			v.url(*m.AuthTokenURL, "setup", "dashboard", "miniapp", "auth_token_url")
+		}
+		if k := m.SecretKey; k != nil && *k == "" {
+			v.add(v.at("setup", "dashboard", "miniapp", "secret_key"), "setup.dashboard.miniapp.secret_key is empty: give the (wrong) secret to send")
+		}
+	}
+	if h := s.Hostapp; h != nil {
+		v.prefix(h.TokenPrefix, "setup", "hostapp", "token_prefix")
+		v.allowlist(h.IPAllowlist, "setup", "hostapp", "ip_allowlist")
+	}
+	if m := s.Miniapp; m != nil {
+		v.fields(m.RequiredFields, "setup", "miniapp", "required_fields")
+		v.allowlist(m.IPAllowlist, "setup", "miniapp", "ip_allowlist")
+	}
+	if s.SDK != nil && hasKey(v.root, "client_id", "setup", "sdk") && s.SDK.ClientID == "" {
+		v.add(v.at("setup", "sdk", "client_id"), "setup.sdk.client_id is empty: leave it out for the demo host app %s", demo.ClientID)
+	}
+	targets := map[string]int{}
+	for i, st := range s.Stubs {
+		name := stubTarget(st)
+		switch {
+		case st.Refresh && st.Step != 0:
+			v.add(v.at("setup", "stubs", i), "setup.stubs[%d]: give step or refresh, not both", i)
+		case !st.Refresh && st.Step != 7 && st.Step != 9 && st.Step != 11:
+			v.add(v.at("setup", "stubs", i, "step"), "setup.stubs[%d].step %d: a stub answers step 7 (host access token), 9 (host user data) or 11 (miniapp auth token), or give refresh: true", i, st.Step)
+		}
+		if prev, ok := targets[name]; ok {
+			v.add(v.at("setup", "stubs", i), "setup.stubs[%d] replaces the %s like setup.stubs[%d]: one stub per endpoint", i, name, prev)
+		}
+		targets[name] = i
+		if st.Status != 0 && (st.Status < 100 || st.Status > 599) {
+			v.add(v.at("setup", "stubs", i, "status"), "setup.stubs[%d].status %d: use an HTTP status from 100 to 599", i, st.Status)
+		}
+		if st.JSON != nil && st.Text != "" {
+			v.add(v.at("setup", "stubs", i), "setup.stubs[%d]: give json or text, not both", i)
+		}
+		if st.JSON == nil && !hasKey(v.root, "text", "setup", "stubs", i) {
+			v.add(v.at("setup", "stubs", i), "setup.stubs[%d]: give the answer as json (an object) or text", i)
+		}
+	}
+}
+
+func stubTarget(s Stub) string {
+	switch {
+	case s.Refresh:
+		return "host's refresh-token endpoint"
+	case s.Step == 7:
+		return "host's access-token endpoint"
+	case s.Step == 9:
+		return "host's user-data endpoint"
+	}
+	return "miniapp's auth-token endpoint"
+}
+
+func (v *validator) prefix(p *string, path ...any) {
+	if p != nil && !prefixRE.MatchString(*p) {
+		v.add(v.at(path...), "%s %q: a token prefix is one word without spaces, such as Token or Bearer", dotted(path), *p)
+	}
+}
+
+func (v *validator) allowlist(l *[]string, path ...any) {
+	if l == nil {
+		return
+	}
+	for i, c := range *l {
+		if _, err := contract.ParseIPFilter([]string{c}); err != nil {
+			v.add(v.at(cat(path, i)...), "%s[%d] %q: give a CIDR such as 10.0.0.0/8 or an address", dotted(path), i, c)
+		}
+	}
+}
+
+func (v *validator) fields(l *[]string, path ...any) {
+	if l == nil {
+		return
+	}
+	for i, f := range *l {
+		if !contract.IsUserField(f) {
+			v.add(v.at(cat(path, i)...), "%s[%d] %q: use one of %s", dotted(path), i, f, strings.Join(contract.UserFields, ", "))
+		}
+	}
+}
+
+func (v *validator) url(u string, path ...any) {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		v.add(v.at(path...), "%s %q: give an absolute http(s) URL", dotted(path), u)
+	}
+}
+
+func dotted(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch s := p.(type) {
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		case int:
+			fmt.Fprintf(&b, "[%d]", s)
+		}
+	}
+	return b.String()
+}
+
+// fault checks one fault with fault.Validate (the same rules the parties apply) and keeps the
+// completed fault (party filled in from the step).
+func (v *validator) fault(i int) {
+	f := v.sc.Faults[i]
+	if err := f.Validate(); err != nil {
+		msg := err.Error()
+		key := ""
+		for _, k := range []string{"step", "kind", "error_code", "delay", "status", "body", "field", "nth", "probability", "endpoint", "party"} {
+			if strings.HasPrefix(msg, k+" ") {
+				key = k
+				break
+			}
+		}
+		line := v.at("faults", i)
+		if key != "" && hasKey(v.root, key, "faults", i) {
+			line = v.at("faults", i, key)
+		}
+		v.add(line, "faults[%d]: %s", i, msg)
+		return
+	}
+	v.sc.Faults[i] = f
+}
+
+// options each action takes, besides do and expect.
+var actionOptions = map[string][]string{
+	ActConnect:       {"user", "password", "app_id", "consent", "user_reference"},
+	ActConnectAgain:  {"consent"},
+	ActRefresh:       {"user", "app_id"},
+	ActLogout:        {"user"},
+	ActAdvanceClock:  {"by"},
+	ActRevokeConsent: {"user", "app_id"},
+}
+
+// expectations each action can be given.
+var actionExpects = map[string][]string{
+	ActConnect:       {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "trace"},
+	ActConnectAgain:  {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "trace"},
+	ActRefresh:       {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent"},
+	ActLogout:        {"succeeds", "miniapp_user", "me", "consent"},
+	ActAdvanceClock:  {"miniapp_user", "me", "consent"},
+	ActRevokeConsent: {"succeeds", "miniapp_user", "me", "consent"},
+}
+
+func (v *validator) actions() {
+	sc := v.sc
+	if len(sc.Actions) == 0 {
+		v.add(v.at("actions"), "actions is missing or empty: list what happens, e.g. actions: [connect]")
+		return
+	}
+	users := map[string]bool{}
+	for _, u := range demo.Users {
+		users[u.Username] = true
+	}
+	for _, u := range sc.Setup.Users {
+		users[u.Username] = true
+	}
+	connected := false
+	last := len(sc.Actions) - 1
+	if sc.Expect != nil {
+		if sc.Actions[last].Expect != nil {
+			v.add(v.at("expect"), "expect is given both here and on the last action (line %d): give it once", sc.Actions[last].Line)
+		} else {
+			sc.Actions[last].Expect = sc.Expect
+			sc.Expect.Line = v.at("expect")
+		}
+	}
+	for i := range sc.Actions {
+		a := &sc.Actions[i]
+		path := []any{"actions", i}
+		if !slices.Contains(ActionNames, a.Do) {
+			v.add(a.Line, "actions[%d]: unknown action %q: use one of %s", i, a.Do, strings.Join(ActionNames, ", "))
+			continue
+		}
+		allowed := actionOptions[a.Do]
+		for _, opt := range []string{"user", "password", "app_id", "consent", "user_reference", "by"} {
+			if hasKey(v.root, opt, path...) && !slices.Contains(allowed, opt) {
+				hint := ""
+				if a.Do == ActConnectAgain {
+					hint = " (it repeats the previous connect; use connect to change user, password, app_id or user_reference)"
+				}
+				v.add(v.at(cat(path, opt)...), "actions[%d]: %s takes no %s%s", i, a.Do, opt, hint)
+			}
+		}
+		if a.Consent != "" && a.Consent != "allow" && a.Consent != "deny" {
+			v.add(v.at(cat(path, "consent")...), "actions[%d].consent %q: use allow or deny", i, a.Consent)
+		}
+		if hasKey(v.root, "app_id", path...) && a.AppID == "" {
+			v.add(v.at(cat(path, "app_id")...), "actions[%d].app_id is empty: leave it out for the demo miniapp %s", i, demo.AppID)
+		}
+		switch a.Do {
+		case ActConnect:
+			if a.User != "" && !users[a.User] && a.Password == "" {
+				v.add(v.at(cat(path, "user")...), "actions[%d]: user %q is neither a demo user (alice, bob, carol) nor in setup.users: define it there, or give its password", i, a.User)
+			}
+			connected = true
+		case ActConnectAgain:
+			if !connected {
+				v.add(a.Line, "actions[%d]: connect_again repeats an earlier connect, and there is none before it", i)
+			}
+		case ActAdvanceClock:
+			if a.By <= 0 {
+				v.add(a.Line, "actions[%d]: advance_clock needs by, a positive duration such as 11m or 2h", i)
+			}
+		default:
+			if a.User != "" && !users[a.User] {
+				v.add(v.at(cat(path, "user")...), "actions[%d]: user %q is neither a demo user (alice, bob, carol) nor in setup.users", i, a.User)
+			}
+		}
+		if a.Expect != nil {
+			epath := cat(path, "expect")
+			if a.Expect.Line == 0 {
+				a.Expect.Line = v.at(epath...)
+			}
+			if i == last && sc.Expect == a.Expect {
+				epath = []any{"expect"}
+			}
+			v.expect(a, epath)
+		}
+	}
+}
+
+func (v *validator) expect(a *Action, path []any) {
+	e := a.Expect
+	name := dotted(path)
+	n := valueAt(v.root, path...)
+	if n == nil || n.Kind != yaml.MappingNode || len(n.Content) == 0 {
+		v.add(e.Line, "%s says nothing: give succeeds, fails_at, error_code, party, miniapp_user, me, consent or trace, or leave it out", name)
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; !slices.Contains(actionExpects[a.Do], k) {
+			v.add(n.Content[i].Line, "%s: %s cannot be expected of %s: use %s", name, k, a.Do, strings.Join(actionExpects[a.Do], ", "))
+		}
+	}
+	failure := e.FailsAt != 0 || e.ErrorCode != "" || e.Party != ""
+	if e.Succeeds != nil && *e.Succeeds && failure {
+		v.add(v.at(cat(path, "succeeds")...), "%s: succeeds: true contradicts fails_at, error_code and party", name)
+	}
+	if (e.MiniappUser == "created" || e.MiniappUser == "existing") && (failure || (e.Succeeds != nil && !*e.Succeeds)) {
+		v.add(v.at(cat(path, "miniapp_user")...), "%s: miniapp_user %s needs a flow that succeeds", name, e.MiniappUser)
+	}
+	if hasKey(v.root, "fails_at", path...) && (e.FailsAt < 1 || e.FailsAt > 16) {
+		v.add(v.at(cat(path, "fails_at")...), "%s.fails_at %d: a flow step is 1 to 16 (PROTOCOL §3.1)", name, e.FailsAt)
+	}
+	if hasKey(v.root, "error_code", path...) && !KnownCode(e.ErrorCode) {
+		v.add(v.at(cat(path, "error_code")...), "%s.error_code %q is not a known code: use one of %s", name, e.ErrorCode, knownCodes())
+	}
+	if hasKey(v.root, "party", path...) && !slices.Contains(Parties, e.Party) {
+		v.add(v.at(cat(path, "party")...), "%s.party %q: use one of %s", name, e.Party, strings.Join(Parties, ", "))
+	}
+	if hasKey(v.root, "miniapp_user", path...) && !slices.Contains([]string{"created", "existing", "none"}, e.MiniappUser) {
+		v.add(v.at(cat(path, "miniapp_user")...), "%s.miniapp_user %q: use created, existing or none", name, e.MiniappUser)
+	}
+	if m := e.Me; m != nil {
+		mp := cat(path, "me")
+		if hasKey(v.root, "status", mp...) && (m.Status < 100 || m.Status > 599) {
+			v.add(v.at(cat(mp, "status")...), "%s.me.status %d: use an HTTP status such as 200 or 401", name, m.Status)
+		}
+		if m.Status != 0 && m.Status != 200 {
+			mn := valueAt(v.root, mp...)
+			if mn != nil && len(mn.Content) > 2 {
+				v.add(v.at(mp...), "%s.me: with status %d /api/me answers no user: give no other keys", name, m.Status)
+			}
+		}
+	}
+	for i, t := range e.Trace {
+		tp := cat(path, "trace", i)
+		if t.Step < 1 || t.Step > 16 {
+			v.add(v.at(tp...), "%s.trace[%d].step %d: a flow step is 1 to 16", name, i, t.Step)
+		}
+		if t.ErrorCode != "" && !KnownCode(t.ErrorCode) {
+			v.add(v.at(cat(tp, "error_code")...), "%s.trace[%d].error_code %q is not a known code: use one of %s", name, i, t.ErrorCode, knownCodes())
+		}
+		if t.Outcome != "" && t.Outcome != contract.OutcomeOK && t.Outcome != contract.OutcomeFailed {
+			v.add(v.at(cat(tp, "outcome")...), "%s.trace[%d].outcome %q: use ok or failed", name, i, t.Outcome)
+		}
+	}
+}
+
+// cat is a new path made of path and more, never sharing path's array.
+func cat(path []any, more ...any) []any { return slices.Concat(path, more) }
