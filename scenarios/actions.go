@@ -35,7 +35,7 @@ type ActionResult struct {
 // run (an admin call or the SDK failed to work at all).
 func play(ctx context.Context, e *env, sc *Scenario, sdk *sdkstub.SDK, clientID string) ([]ActionResult, *Failure, error) {
 	p := &player{e: e, sc: sc, sdk: sdk, clientID: clientID, user: demo.DefaultUser,
-		held: map[tokenKey]string{}, dropped: map[tokenKey]bool{}, userRefs: map[string]string{}}
+		held: map[tokenKey]string{}, userRefs: map[string]string{}}
 	var results []ActionResult
 	for i := range sc.Actions {
 		a := &sc.Actions[i]
@@ -64,7 +64,6 @@ type player struct {
 	last     *Action             // the last connect, for connect_again
 	lastUser string              // and the user it signed in
 	held     map[tokenKey]string // the last miniapp token the SDK held per user and miniapp
-	dropped  map[tokenKey]bool   // tokens the SDK dropped on revoke_consent
 	userRefs map[string]string   // user_reference the SDK was configured with, per user
 }
 
@@ -132,19 +131,14 @@ func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, err
 		r.FlowID, r.Steps, r.Error, r.OK = res.FlowID, res.Steps, fe, out.ok
 		if out.ok {
 			p.held[key] = res.Token
-			delete(p.dropped, key)
 		}
 	case ActRefresh:
-		if p.dropped[key] {
-			out.err = &sdkstub.Error{Step: 14, Party: contract.PartySDK, Code: sdkstub.CodeNoAuthToken, Message: "the SDK dropped the miniapp's tokens when consent was revoked"}
-			break
-		}
 		pl, err := p.sdk.Refresh(ctx, user, appID)
 		var fe *sdkstub.Error
 		switch {
 		case errors.As(err, &fe):
 			out.err = fe
-		case err != nil && strings.Contains(err.Error(), "no refresh token held"):
+		case errors.Is(err, sdkstub.ErrNoTokens):
 			out.err = &sdkstub.Error{Step: 14, Party: contract.PartySDK, Code: sdkstub.CodeNoAuthToken, Message: err.Error()}
 		case err != nil:
 			out.err = &sdkstub.Error{Step: 14, Party: contract.PartyMiniapp, Code: sdkstub.CodeMeFailed, Message: err.Error()}
@@ -171,9 +165,8 @@ func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, err
 		if err := p.e.admin(ctx, http.MethodPost, p.e.platformURL+"/_sim/consent/revoke", body, &ans); err != nil {
 			return r, nil, err
 		}
-		// The SDK clears that miniapp's stored tokens (PROTOCOL §7.4): sdkstub has no call for
-		// one miniapp, so the player stops using them.
-		p.dropped[key] = true
+		// The SDK clears that miniapp's stored tokens (PROTOCOL §7.4).
+		p.sdk.Forget(user, appID)
 		out.ok = true
 		out.detail = fmt.Sprintf("the platform answered revoked: %t", ans.Revoked)
 	}
@@ -225,10 +218,8 @@ func (p *player) referenceOf(user string) string {
 // token is the miniapp token to present for the user: the one the SDK holds, else the last one
 // it held.
 func (p *player) token(key tokenKey) string {
-	if !p.dropped[key] {
-		if pl, ok := p.sdk.Tokens(key.user, key.appID); ok {
-			return pl.Token
-		}
+	if pl, ok := p.sdk.Tokens(key.user, key.appID); ok {
+		return pl.Token
 	}
 	return p.held[key]
 }

@@ -76,3 +76,20 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Error("Connect without a host URL or AuthCode ran")
 	}
 }
+
+func TestForgetAndNoTokens(t *testing.T) {
+	s, err := New(Config{PlatformURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Refresh(t.Context(), "alice", ""); !errors.Is(err, ErrNoTokens) {
+		t.Fatalf("Refresh without tokens: %v, want ErrNoTokens", err)
+	}
+	s.storeTokens("alice", "app1", session{LoginPayload: LoginPayload{Token: "t", RefreshToken: "r"}})
+	if !s.Forget("alice", "app1") || s.Forget("alice", "app1") {
+		t.Fatal("Forget did not report what it dropped")
+	}
+	if _, ok := s.Tokens("alice", "app1"); ok {
+		t.Fatal("tokens still held after Forget")
+	}
+}

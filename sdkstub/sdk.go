@@ -651,7 +651,7 @@ func (s *SDK) Refresh(ctx context.Context, user, appID string) (LoginPayload, er
 	sess, ok := s.tokens[tokenKey{user, appID}]
 	s.mu.Unlock()
 	if !ok || sess.RefreshToken == "" {
-		return LoginPayload{}, fmt.Errorf("sdkstub: no refresh token held for user %q and miniapp %q: run Connect first", user, appID)
+		return LoginPayload{}, fmt.Errorf("sdkstub: no refresh token held for user %q and miniapp %q: run Connect first: %w", user, appID, ErrNoTokens)
 	}
 	var got contract.MiniappTokens
 	var fail struct {
@@ -678,9 +678,26 @@ func (s *SDK) Me(ctx context.Context, user, appID string) (*contract.Me, int, er
 	sess, ok := s.tokens[tokenKey{user, appID}]
 	s.mu.Unlock()
 	if !ok {
-		return nil, 0, fmt.Errorf("sdkstub: no token held for user %q and miniapp %q", user, appID)
+		return nil, 0, fmt.Errorf("sdkstub: no token held for user %q and miniapp %q: %w", user, appID, ErrNoTokens)
 	}
 	return s.me(ctx, sess.base+"/api/me", sess.Token, "")
+}
+
+// ErrNoTokens is wrapped by Refresh and Me when the SDK holds no tokens for the user and
+// miniapp: none were issued, or logout or a consent revocation dropped them.
+var ErrNoTokens = errors.New("no miniapp tokens held")
+
+// Forget drops the tokens held for one user and miniapp, as the SDK does when the user's
+// consent for that miniapp is revoked (PROTOCOL §7.4). It reports whether any were held.
+func (s *SDK) Forget(user, appID string) bool {
+	if appID == "" {
+		appID = demo.AppID
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.tokens[tokenKey{user, appID}]
+	delete(s.tokens, tokenKey{user, appID})
+	return ok
 }
 
 // Logout is the host app's SDK logout (PROTOCOL §7.5): every miniapp session of the user is
