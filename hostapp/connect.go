@@ -110,37 +110,64 @@ func handleAccessToken(s *server) connectHandler {
 		if body.AuthCode == "" {
 			return invalid("auth_code is missing")
 		}
-		hash := contract.Hash(body.AuthCode)
-		code, err := s.Store.GetAuthCode(r.Context(), hash)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			return invalid("unknown auth code")
-		case err != nil:
+		code, refused, err := s.findCode(r, body.AuthCode, client.ID)
+		if err != nil {
 			return err
-		case code.Kind != CodeKindOAuth || code.ClientID != client.ID:
-			return invalid("auth code was issued to another client")
-		case !code.UsedAt.IsZero():
-			s.revokeReplayed(r, code)
-			return invalid("auth code was already used")
-		case !s.Now().Before(code.ExpiresAt):
-			return invalid("auth code has expired")
+		}
+		if refused != "" {
+			return invalid(refused)
 		}
 		appID := r.Header.Get(contract.HeaderMiniappAppID)
 		access, refresh, recs := s.newConnectPair(client.ID, code.UserID, appID, code.Hash, code.Scopes)
-		switch err := s.Store.RedeemAuthCode(r.Context(), hash, s.Now(), recs); {
-		case errors.Is(err, ErrUsed):
-			s.revokeReplayed(r, code)
-			return invalid("auth code was already used")
-		case errors.Is(err, ErrNotFound):
-			return invalid("unknown auth code")
-		case err != nil:
-			return err
+		if refused, err := s.redeemCode(r, code, recs); err != nil || refused != "" {
+			if err != nil {
+				return err
+			}
+			return invalid(refused)
 		}
 		s.log(r).DebugContext(r.Context(), "connect tokens issued", "client_id", client.ID, "app_id", appID,
 			"access_token", contract.Secret(access))
 		contract.WriteJSON(w, http.StatusOK, contract.TokenPair{AccessToken: access, RefreshToken: refresh})
 		return nil
 	}
+}
+
+// findCode looks a code up for redemption by clientID and applies the rules that the token
+// endpoint and the Connect adapter share (PROTOCOL §6.4): known, issued to this client,
+// unused — a replay revokes what the code issued (RFC 6749 §4.1.2) — and unexpired. A
+// refused code comes back with the reason; err is a store failure.
+func (s *server) findCode(r *http.Request, raw, clientID string) (code AuthCode, refused string, err error) {
+	code, err = s.Store.GetAuthCode(r.Context(), contract.Hash(raw))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return code, "unknown code", nil
+	case err != nil:
+		return code, "", err
+	case code.Kind != CodeKindOAuth || code.ClientID != clientID:
+		return code, "the code was issued to another client", nil
+	case !code.UsedAt.IsZero():
+		s.revokeReplayed(r, code)
+		return code, "the code was already used; the tokens it issued are revoked", nil
+	case !s.Now().Before(code.ExpiresAt):
+		return code, "the code has expired", nil
+	}
+	return code, "", nil
+}
+
+// redeemCode spends a code found by findCode and stores the tokens it issues, in one
+// transaction: the single-use gate. A code spent meanwhile by a concurrent redemption is
+// refused as a replay.
+func (s *server) redeemCode(r *http.Request, code AuthCode, recs []Token) (refused string, err error) {
+	switch err := s.Store.RedeemAuthCode(r.Context(), code.Hash, s.Now(), recs); {
+	case errors.Is(err, ErrUsed):
+		s.revokeReplayed(r, code)
+		return "the code was already used; the tokens it issued are revoked", nil
+	case errors.Is(err, ErrNotFound):
+		return "unknown code", nil
+	case err != nil:
+		return "", err
+	}
+	return "", nil
 }
 
 // revokeReplayed revokes what a code issued when it is presented again (RFC 6749 §4.1.2,

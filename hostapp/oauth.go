@@ -236,20 +236,12 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request, 
 		return oauthErr(contract.OAuthInvalidRequest, "redirect_uri is missing")
 	}
 	invalid := func(msg string) error { return oauthErr(contract.OAuthInvalidGrant, "%s", msg) }
-	hash := contract.Hash(raw)
-	code, err := s.Store.GetAuthCode(r.Context(), hash)
+	code, refused, err := s.findCode(r, raw, client.ID)
 	switch {
-	case errors.Is(err, ErrNotFound):
-		return invalid("unknown code")
 	case err != nil:
 		return err
-	case code.Kind != CodeKindOAuth || code.ClientID != client.ID:
-		return invalid("the code was issued to another client")
-	case !code.UsedAt.IsZero():
-		s.revokeReplayed(r, code)
-		return invalid("the code was already used; the tokens it issued are revoked")
-	case !s.Now().Before(code.ExpiresAt):
-		return invalid("the code has expired")
+	case refused != "":
+		return invalid(refused)
 	case code.RedirectURI != redirectURI:
 		return invalid("redirect_uri differs from the authorization request")
 	}
@@ -264,14 +256,11 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	switch err := s.Store.RedeemAuthCode(r.Context(), hash, s.Now(), recs); {
-	case errors.Is(err, ErrUsed):
-		s.revokeReplayed(r, code)
-		return invalid("the code was already used; the tokens it issued are revoked")
-	case errors.Is(err, ErrNotFound):
-		return invalid("unknown code")
-	case err != nil:
-		return err
+	if refused, err := s.redeemCode(r, code, recs); err != nil || refused != "" {
+		if err != nil {
+			return err
+		}
+		return invalid(refused)
 	}
 	s.log(r).DebugContext(r.Context(), "token issued", "grant_type", "authorization_code", "client_id", client.ID)
 	contract.WriteJSON(w, http.StatusOK, resp)

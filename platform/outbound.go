@@ -47,7 +47,7 @@ func joinNote(a, b string) string {
 	switch {
 	case a == "":
 		return b
-	case b == "":
+	case b == "" || strings.Contains(a, b):
 		return a
 	}
 	return a + "; " + b

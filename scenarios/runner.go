@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/clock"
@@ -255,22 +254,7 @@ func (p *player) trace(ctx context.Context, out *outcome) string {
 	res := out.res
 	var b strings.Builder
 	fmt.Fprintf(&b, "flow %s:\n", res.FlowID)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	for _, s := range res.Steps {
-		status := ""
-		if s.Status != 0 {
-			status = fmt.Sprint(s.Status)
-		}
-		result := "ok"
-		if !s.OK {
-			result = "FAILED " + s.ErrorCode
-		}
-		if s.Note != "" {
-			result += " (" + s.Note + ")"
-		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", s.Number, s.Actor, s.Call, status, result)
-	}
-	tw.Flush()
+	sdkstub.WriteSteps(&b, res.Steps, "  ")
 	var fl contract.Flow
 	if err := p.e.admin(ctx, http.MethodGet, p.e.platformURL+"/_sim/flows/"+res.FlowID, nil, &fl); err != nil {
 		return b.String()

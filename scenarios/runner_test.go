@@ -90,7 +90,7 @@ func TestWrongScenariosFail(t *testing.T) {
 		t.Fatalf("failure = %+v", r.Failure)
 	}
 	d := r.Details()
-	for _, want := range []string{"testdata/wrong/wrong-expects-success.yaml:10: actions[0] (connect as alice)", "flow flow_", "7   hostapp → platform", "step 7 failed", `response: {"error":"injected_fault"}`} {
+	for _, want := range []string{"testdata/wrong/wrong-expects-success.yaml:10: actions[0] (connect as alice)", "flow flow_", "7     hostapp → platform", "step 7 failed", `response: {"error":"injected_fault"}`} {
 		if !strings.Contains(d, want) {
 			t.Errorf("details lack %q:\n%s", want, d)
 		}

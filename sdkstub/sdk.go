@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
@@ -629,6 +630,41 @@ func (s *SDK) me(ctx context.Context, meURL, token, flowID string) (*contract.Me
 		return nil, status, nil
 	}
 	return &me, status, nil
+}
+
+// WriteSteps prints steps as a table: number, actor, call, status, time and result, each
+// line starting with indent.
+func WriteSteps(w io.Writer, steps []Step, indent string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%sSTEP\tACTOR\tCALL\tSTATUS\tTIME\tRESULT\n", indent)
+	for _, s := range steps {
+		status := ""
+		if s.Status != 0 {
+			status = fmt.Sprint(s.Status)
+		}
+		result := "ok"
+		if !s.OK {
+			result = "FAILED " + s.ErrorCode
+		}
+		if s.Note != "" {
+			result += " (" + s.Note + ")"
+		}
+		fmt.Fprintf(tw, "%s%d\t%s\t%s\t%s\t%s\t%s\n", indent, s.Number, s.Actor, s.Call, status, FormatMS(s.DurationMS), result)
+	}
+	return tw.Flush()
+}
+
+// FormatMS prints a duration in milliseconds for people: "-" for none, two decimals below
+// 10 ms.
+func FormatMS(ms float64) string {
+	switch {
+	case ms == 0:
+		return "-"
+	case ms < 10:
+		return fmt.Sprintf("%.2fms", ms)
+	default:
+		return fmt.Sprintf("%.0fms", ms)
+	}
 }
 
 // pathOf is the path of a URL, for step descriptions.

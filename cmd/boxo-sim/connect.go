@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -213,23 +212,7 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 		fmt.Fprintf(w, "flow could not run: %v\n", err)
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STEP\tACTOR\tCALL\tSTATUS\tTIME\tRESULT")
-	for _, s := range res.Steps {
-		status := ""
-		if s.Status != 0 {
-			status = fmt.Sprint(s.Status)
-		}
-		result := "ok"
-		if !s.OK {
-			result = "FAILED " + s.ErrorCode
-		}
-		if s.Note != "" {
-			result += " (" + s.Note + ")"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.Number, s.Actor, s.Call, status, fmtMS(s.DurationMS), result)
-	}
-	tw.Flush()
+	sdkstub.WriteSteps(w, res.Steps, "")
 	var fe *sdkstub.Error
 	switch {
 	case err == nil && res.OK:
@@ -237,7 +220,7 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 		if res.Me != nil {
 			created = fmt.Sprintf(", miniapp user %s, created: %t", res.Me.ID, res.Me.Created)
 		}
-		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, res.User, fmtMS(res.DurationMS), res.FlowID, created)
+		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, res.User, sdkstub.FormatMS(res.DurationMS), res.FlowID, created)
 	case errors.As(err, &fe):
 		fmt.Fprintf(w, "Flow %s stopped at step %d: %s answered %s", res.FlowID, fe.Step, fe.Party, fe.Code)
 		if fe.Message != "" && fe.Message != fe.Code {
@@ -275,15 +258,4 @@ func hintFor(code string) string {
 		return "is the platform running? start the parties with 'boxo-sim up'"
 	}
 	return ""
-}
-
-func fmtMS(ms float64) string {
-	switch {
-	case ms == 0:
-		return "-"
-	case ms < 10:
-		return fmt.Sprintf("%.2fms", ms)
-	default:
-		return fmt.Sprintf("%.0fms", ms)
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
 func newTraceCmd(e *env) *cobra.Command {
@@ -100,7 +101,7 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 		if s.Note != "" {
 			result += " (" + s.Note + ")"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.Step, s.Actor, s.Call, status, fmtMS(s.DurationMS), result)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.Step, s.Actor, s.Call, status, sdkstub.FormatMS(s.DurationMS), result)
 		for _, v := range s.Violations { // contract rules the answer broke, under RESULT
 			fmt.Fprintf(tw, "\t\t\t\t\tviolation: %s\n", v)
 		}
