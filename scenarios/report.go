@@ -2,12 +2,13 @@ package scenarios
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/junit"
 )
 
 // Report is the outcome of a run.
@@ -120,107 +121,30 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	})
 }
 
-// JUnit XML in the common (Ant / Jenkins) form that GitLab, GitHub and Jenkins render: one
-// testsuite, one testcase per scenario named as the scenario, classname its area (the name's
-// first word).
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr"`
-	Hostname  string      `xml:"hostname,attr,omitempty"`
-	Cases     []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	File      string        `xml:"file,attr,omitempty"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-	Skipped   *junitSkipped `xml:"skipped,omitempty"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",cdata"`
-}
-
-type junitSkipped struct {
-	Message string `xml:"message,attr"`
-}
-
 const skippedMessage = "not run: the run stopped before it (--fail-fast after a failure, or an interrupt)"
 
 // SuiteName names the JUnit test suite.
 const SuiteName = "boxo-sim scenarios"
 
-func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
-
-// WriteJUnit writes the report as JUnit XML.
+// WriteJUnit writes the report as JUnit XML: one testsuite, one testcase per scenario named
+// as the scenario, classname its area (the name's first word).
 func (r *Report) WriteJUnit(w io.Writer) error {
-	suite := junitSuite{
-		Name: SuiteName, Tests: len(r.Results), Failures: r.Failed, Errors: r.Errors, Skipped: r.Skipped,
-		Time: seconds(r.Duration), Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05"),
-	}
+	suite := junit.Suite{Name: SuiteName, Time: junit.Seconds(r.Duration), Timestamp: junit.Timestamp(r.Started)}
 	if h, err := os.Hostname(); err == nil {
 		suite.Hostname = h
 	}
 	for _, res := range r.Results {
 		area, _, _ := strings.Cut(res.Name, "-")
-		c := junitCase{Name: res.Name, Classname: "scenarios." + area, File: res.File, Time: seconds(res.Duration)}
+		c := junit.Case{Name: res.Name, Classname: "scenarios." + area, File: res.File, Time: junit.Seconds(res.Duration)}
 		switch res.Status {
 		case Failed:
-			c.Failure = &junitProblem{Message: xmlText(res.Failure.Message()), Type: "ExpectationNotMet", Text: xmlText(res.Details())}
+			c.Failure = &junit.Problem{Message: res.Failure.Message(), Type: "ExpectationNotMet", Text: res.Details()}
 		case Errored:
-			c.Error = &junitProblem{Message: xmlText(res.Error), Type: "ScenarioError", Text: xmlText(res.Details())}
+			c.Error = &junit.Problem{Message: res.Error, Type: "ScenarioError", Text: res.Details()}
 		case Skipped:
-			c.Skipped = &junitSkipped{Message: skippedMessage}
+			c.Skipped = &junit.Skipped{Message: skippedMessage}
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
-	doc := junitSuites{
-		Name: SuiteName, Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Skipped: suite.Skipped,
-		Time: suite.Time, Suites: []junitSuite{suite},
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
-}
-
-// xmlText replaces the characters XML 1.0 cannot hold (most control characters) with U+FFFD,
-// so text from a misbehaving backend cannot break the report.
-func xmlText(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			return r
-		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
-			return '\uFFFD'
-		}
-		return r
-	}, s)
+	return junit.Write(w, SuiteName, suite)
 }

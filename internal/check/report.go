@@ -2,7 +2,6 @@ package check
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/junit"
 )
 
 // WriteText prints the report for a person: one block per check with its verdict, rule,
@@ -126,48 +126,10 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return enc.Encode(r)
 }
 
-// JUnit XML, the subset CI servers read: a suite per plan, a case per check; FAIL is a
+// WriteJUnit writes the report as JUnit XML: a suite per plan, a case per check; FAIL is a
 // <failure>, SKIP a <skipped>, WARN a passing case with the warning in <system-out>.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr"`
-	Cases     []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitMessage struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",chardata"`
-}
-
-// WriteJUnit writes the report as JUnit XML.
 func WriteJUnit(w io.Writer, r *Report) error {
-	suite := junitSuite{Name: r.Plan, Tests: len(r.Results), Failures: r.Summary.Fail, Skipped: r.Summary.Skip,
-		Time: secs(r.DurationMS), Timestamp: r.StartedAt.Format("2006-01-02T15:04:05")}
+	suite := junit.Suite{Name: r.Plan, Time: secs(r.DurationMS), Timestamp: junit.Timestamp(r.StartedAt)}
 	for _, res := range r.Results {
 		var ev strings.Builder
 		ew := &errWriter{w: &ev}
@@ -175,12 +137,12 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		for _, x := range res.Evidence {
 			writeExchange(ew, x, true)
 		}
-		c := junitCase{Name: res.ID, Classname: r.Plan, Time: secs(res.DurationMS)}
+		c := junit.Case{Name: res.ID, Classname: r.Plan, Time: secs(res.DurationMS)}
 		switch res.Status {
 		case Fail:
-			c.Failure = &junitMessage{Message: res.Message, Type: string(Fail), Text: ev.String()}
+			c.Failure = &junit.Problem{Message: res.Message, Type: string(Fail), Text: ev.String()}
 		case Skip:
-			c.Skipped = &junitMessage{Message: res.Message}
+			c.Skipped = &junit.Skipped{Message: res.Message}
 		case Warn:
 			c.SystemOut = "WARN " + ev.String()
 		default:
@@ -188,18 +150,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
-	doc := junitSuites{Name: "boxo-sim check", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped, Time: suite.Time,
-		Suites: []junitSuite{suite}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return junit.Write(w, "boxo-sim check", suite)
 }
 
 func secs(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
