@@ -1,0 +1,86 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+)
+
+var migrations = fstest.MapFS{
+	"001_init.sql": {Data: []byte(`CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);`)},
+	"002_more.sql": {Data: []byte(`ALTER TABLE t ADD COLUMN note TEXT NOT NULL DEFAULT '';`)},
+}
+
+func TestOpenMigratesOnceAndMapsErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "x.db")
+	for i := 0; i < 2; i++ { // the second open must not apply the migrations again
+		db, err := Open(t.Context(), path, migrations)
+		if err != nil {
+			t.Fatalf("open #%d: %v", i+1, err)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("open #%d: %d migrations recorded (%v), want 2", i+1, n, err)
+		}
+		var mode string
+		if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+			t.Fatalf("journal_mode = %q (%v), want wal", mode, err)
+		}
+		db.Close()
+	}
+	db, err := Open(t.Context(), path, migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO t (name) VALUES ('a')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`INSERT INTO t (name) VALUES ('a')`)
+	if !IsUnique(err) {
+		t.Fatalf("duplicate insert: %v is not reported as a unique violation", err)
+	}
+	if IsUnique(errors.New("UNIQUE constraint failed")) {
+		t.Fatal("IsUnique matched an error by its text")
+	}
+	// A failing function rolls the whole transaction back.
+	boom := errors.New("boom")
+	err = InTx(t.Context(), db, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO t (name) VALUES ('b')`); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v", err)
+	}
+	var n int
+	_ = db.QueryRow(`SELECT COUNT(*) FROM t WHERE name = 'b'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("InTx kept a row from a failed transaction")
+	}
+}
+
+func TestOpenRejectsBadMigration(t *testing.T) {
+	bad := fstest.MapFS{"001_bad.sql": {Data: []byte(`CREATE TABLE (;`)}}
+	if _, err := Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), bad); err == nil {
+		t.Fatal("a broken migration opened")
+	}
+	if _, err := Open(t.Context(), "", migrations); err == nil {
+		t.Fatal("an empty path opened")
+	}
+}
+
+func TestMillisAndLists(t *testing.T) {
+	if Millis(FromMillis(0)) != 0 || !FromMillis(0).IsZero() {
+		t.Error("zero time must map to 0 and back")
+	}
+	if got := SplitList(JoinList([]string{"email", "phone"})); len(got) != 2 || got[1] != "phone" {
+		t.Errorf("lists: %v", got)
+	}
+	if SplitList("") != nil {
+		t.Error("empty list")
+	}
+}
