@@ -223,7 +223,7 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, res.User, sdkstub.FormatMS(res.DurationMS), res.FlowID, created)
 	case errors.As(err, &fe):
 		fmt.Fprintf(w, "Flow %s stopped at step %d: %s answered %s", res.FlowID, fe.Step, fe.Party, fe.Code)
-		if fe.Message != "" && fe.Message != fe.Code {
+		if fe.Message != "" && !strings.Contains(fe.Message, fe.Code) {
 			fmt.Fprintf(w, " (%s)", fe.Message)
 		}
 		fmt.Fprintln(w)
