@@ -11,8 +11,12 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/fault"
 )
 
-// SchemaID is the $id of the shipped schema: where the module's repository serves the file.
-const SchemaID = "https://raw.githubusercontent.com/boxo-sim/boxo-sim/main/scenarios/scenario.schema.json"
+// SchemaID is the $id of the shipped schema: a name for this version of the format, not a
+// place to fetch it from (editors take the file: 'boxo-sim scenario schema' prints it).
+const SchemaID = "urn:boxo-sim:scenario:v1"
+
+// SchemaFile is the file name editors are pointed at, next to the scenario files.
+const SchemaFile = "scenario.schema.json"
 
 // durationPattern is what time.ParseDuration accepts, without the sign.
 const durationPattern = `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`

@@ -20,7 +20,8 @@ func Template(name string) []byte {
 	return []byte(strings.ReplaceAll(template, "NAME", name))
 }
 
-const template = `# yaml-language-server: $schema=` + SchemaID + `
+const template = `# yaml-language-server: $schema=` + SchemaFile + `
+#   (write it beside this file with: boxo-sim scenario schema > ` + SchemaFile + `)
 #
 # A boxo-sim scenario: the situation, the faults to inject, the actions, the expected outcome.
 # Run it:   boxo-sim scenario run NAME.yaml

@@ -296,8 +296,8 @@ func newScenarioSchemaCmd(e *env) *cobra.Command {
 		Use:   "schema",
 		Short: "Print the JSON Schema of scenario files",
 		Long: `Print the JSON Schema (draft-07) of the scenario format, the same as the shipped
-scenarios/scenario.schema.json. Point your editor's YAML support at it, or start a file
-with: # yaml-language-server: $schema=` + scenarios.SchemaID,
+scenarios/scenario.schema.json. Point your editor's YAML support at it, or save it beside
+your scenario files and start each with: # yaml-language-server: $schema=` + scenarios.SchemaFile,
 		Example: `  boxo-sim scenario schema > scenario.schema.json`,
 		Args:    cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
