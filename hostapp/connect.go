@@ -173,7 +173,8 @@ func (s *server) redeemCode(r *http.Request, code AuthCode, recs []Token) (refus
 // revokeReplayed revokes what a code issued when it is presented again (RFC 6749 §4.1.2,
 // PROTOCOL §6.4). The error answer does not depend on it, so a store failure is only logged.
 func (s *server) revokeReplayed(r *http.Request, code AuthCode) {
-	n, err := s.Store.RevokeGrant(r.Context(), code.Hash, s.Now())
+	// The revocation must happen even when the replaying caller has hung up already.
+	n, err := s.Store.RevokeGrant(context.WithoutCancel(r.Context()), code.Hash, s.Now())
 	if err != nil {
 		s.log(r).ErrorContext(r.Context(), "revoke replayed code's tokens", "err", err)
 		return

@@ -3,6 +3,7 @@ package miniapp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -61,12 +62,22 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "%s is missing or longer than %d characters",
 				contract.HeaderHostappClientID, maxClientIDLen))
 		}
-		var body *authTokenBody
-		if err := contract.DecodeJSON(w, r, &body, contract.CodeInvalidRequest); err != nil {
+		// The body's form (JSON, one object) is INVALID_REQUEST; what it says about the user,
+		// field types included, is user data (PROTOCOL §3.11, §5.1): INVALID_USER_DATA.
+		var raw json.RawMessage
+		if err := contract.DecodeJSON(w, r, &raw, contract.CodeInvalidRequest); err != nil {
 			return refuse(log, err)
 		}
-		if body == nil {
+		if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
 			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "request body must be a JSON object"))
+		}
+		var body *authTokenBody
+		if err := json.Unmarshal(raw, &body); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return refuse(log, contract.Errorf(contract.CodeInvalidUserData, "%s must be a %s, not a JSON %s", te.Field, te.Type, te.Value))
+			}
+			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "request body is not valid JSON: %v", err))
 		}
 		u, err := body.user(set.RequiredFields)
 		if err != nil {

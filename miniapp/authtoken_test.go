@@ -126,7 +126,7 @@ func TestAuthTokenRejects(t *testing.T) {
 		{"credentials checked before client id", okBody, both(header("Authorization", ""), header(contract.HeaderHostappClientID, "")), 200, creds},
 		{"credentials checked before body", `not json`, header("Authorization", ""), 200, creds},
 
-		// Headers and body form: INVALID_REQUEST.
+		// Headers and body form: INVALID_REQUEST; a field of the wrong type is user data: INVALID_USER_DATA.
 		{"X-Hostapp-Client-ID missing", okBody, header(contract.HeaderHostappClientID, ""), 200, req},
 		{"X-Hostapp-Client-ID too long", okBody, header(contract.HeaderHostappClientID, strings.Repeat("9", 65)), 200, req},
 		{"client id checked before body", `{}`, header(contract.HeaderHostappClientID, ""), 200, req},
@@ -139,10 +139,10 @@ func TestAuthTokenRejects(t *testing.T) {
 		{"JSON array", `[` + okBody + `]`, nil, 200, req},
 		{"JSON string", `"u-1"`, nil, 200, req},
 		{"JSON null", `null`, nil, 200, req},
-		{"reference is a number", `{"reference":42,"email":"a@example.com"}`, nil, 200, req},
-		{"email is a number", `{"reference":"u-1","email":7}`, nil, 200, req},
-		{"phone is an object", `{"reference":"u-1","phone":{"n":"+6591234567"}}`, nil, 200, req},
-		{"first_name is a bool", `{"reference":"u-1","email":"a@example.com","first_name":true}`, nil, 200, req},
+		{"reference is a number", `{"reference":42,"email":"a@example.com"}`, nil, 200, data},
+		{"email is a number", `{"reference":"u-1","email":7}`, nil, 200, data},
+		{"phone is an object", `{"reference":"u-1","phone":{"n":"+6591234567"}}`, nil, 200, data},
+		{"first_name is a bool", `{"reference":"u-1","email":"a@example.com","first_name":true}`, nil, 200, data},
 
 		// User data (§3.11, §3.10): INVALID_USER_DATA.
 		{"reference missing", `{"email":"a@example.com"}`, nil, 200, data},

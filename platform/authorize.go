@@ -25,7 +25,7 @@ func (s *server) handleAuthorize() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		t0, startedAt := time.Now(), s.now()
 		flowID := r.Header.Get(contract.HeaderFlowID)
-		if !validFlowID(flowID) {
+		if !contract.ValidFlowID(flowID) {
 			flowID = contract.NewFlowID()
 		}
 		w.Header().Set(contract.HeaderFlowID, flowID)
@@ -66,6 +66,11 @@ func (s *server) handleAuthorize() contract.HandlerFunc {
 		// The SDK may have hung up; the record is still worth keeping.
 		if err := s.store.RecordFlow(context.WithoutCancel(r.Context()), rec); err != nil {
 			log.ErrorContext(r.Context(), "record flow", "err", err)
+			if cerr == nil && (rec.Consent != nil || rec.HostTokens != nil) {
+				// The consent record and the host pair were lost with the flow log: a success
+				// now would leave get_consent and the refresh state contradicting it.
+				cerr = platformErr(contract.CodeInternalError, 12, "the platform could not store the flow's consent and tokens")
+			}
 		}
 		if cerr != nil {
 			log.DebugContext(r.Context(), "authorize failed", "error_code", cerr.Code, "source", sourceOf(cerr), "step", cerr.Step)
@@ -126,11 +131,9 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	if ref != "" {
 		a.hostRef = ref
 	}
-	keyRef := a.hostRef
-	if keyRef == "" {
-		keyRef = req.UserReference // encrypted user data: the SDK's reference is all we know
-	}
-	if keyRef != "" {
+	// The pair is kept under the host's own reference only: with encrypted user data the
+	// platform knows none, and the SDK's user_reference is not authenticated (§9.37).
+	if keyRef := a.hostRef; keyRef != "" {
 		a.tokens = &HostTokens{ClientID: req.ClientID, AppID: req.AppID, Reference: keyRef,
 			AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken, UpdatedAt: s.now()}
 	}
@@ -465,9 +468,7 @@ func atStep(err error, step int) *contract.Error {
 // internal logs an unexpected failure and returns INTERNAL_ERROR without its details.
 func (s *server) internal(ctx context.Context, step int, what string, err error) *contract.Error {
 	s.log.ErrorContext(ctx, what, "err", err)
-	e := platformErr(contract.CodeInternalError, step, "unexpected failure")
-	e.Status = http.StatusInternalServerError
-	return e
+	return platformErr(contract.CodeInternalError, step, "unexpected failure") // 400 like every error (§2.4)
 }
 
 // envelopeOf is the envelope contract.WriteEnvelope writes for e, for the flow log.
@@ -499,18 +500,4 @@ func mustJSON(v any) []byte {
 		panic(err) // only called with values that always marshal
 	}
 	return b
-}
-
-// validFlowID accepts a correlation id worth keeping: 1–64 characters of
-// [A-Za-z0-9_.:~@+=-], other than "latest" (a route of its own).
-func validFlowID(id string) bool {
-	if id == "" || len(id) > maxIDLen || id == "latest" {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_.:~@+=-", c)) {
-			return false
-		}
-	}
-	return true
 }

@@ -112,7 +112,7 @@ type postedSteps struct {
 func (s *server) handlePostFlowSteps() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id := mux.Vars(r)["id"]
-		if !validFlowID(id) {
+		if !contract.ValidFlowID(id) {
 			return invalidField("id", "flow id must be 1 to 64 characters of A-Z a-z 0-9 _ . : ~ @ + = -, and not \"latest\"")
 		}
 		var raw json.RawMessage

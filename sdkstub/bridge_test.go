@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -91,5 +95,41 @@ func TestForgetAndNoTokens(t *testing.T) {
 	}
 	if _, ok := s.Tokens("alice", "app1"); ok {
 		t.Fatal("tokens still held after Forget")
+	}
+}
+
+// A flow cancelled while the host app's callback runs returns the context's error, and the
+// SDK's bridge side has stopped writing to the result by then (run under -race).
+func TestConnectCancelledDuringLogin(t *testing.T) {
+	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"miniapp":{"app_id":"app1","name":"m","url":"http://127.0.0.1:1/"}}`)
+	}))
+	defer platform.Close()
+	s, err := New(Config{PlatformURL: platform.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	inCallback := make(chan struct{})
+	go func() { <-inCallback; cancel() }()
+	res, err := s.Connect(ctx, Options{NoTrace: true, AuthCode: func(cbctx context.Context) (string, error) {
+		close(inCallback)
+		<-cbctx.Done()
+		return "", cbctx.Err()
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	_ = fmt.Sprint(res.Steps) // read what the bridge side wrote
+	if _, ok := s.Tokens("carol", "app16973"); ok {
+		t.Fatal("a cancelled flow stored tokens")
+	}
+}
+
+func TestConnectRejectsBadFlowID(t *testing.T) {
+	s, _ := New(Config{PlatformURL: "http://127.0.0.1:1"})
+	if _, err := s.Connect(t.Context(), Options{FlowID: "has space", AuthCode: func(context.Context) (string, error) { return "c", nil }}); err == nil {
+		t.Fatal("a flow id the platform would replace was accepted")
 	}
 }

@@ -232,6 +232,9 @@ func (s *SDK) Connect(ctx context.Context, o Options) (*Result, error) {
 	if o.FlowID == "" {
 		o.FlowID = contract.NewFlowID()
 	}
+	if !contract.ValidFlowID(o.FlowID) {
+		return nil, fmt.Errorf("sdkstub: flow id %q: use 1–64 characters of letters, digits and _.:~@+=-", o.FlowID)
+	}
 	if o.AuthCode == nil {
 		if s.cfg.HostURL == "" {
 			return nil, errors.New("sdkstub: no HostURL configured and no AuthCode given: nothing can mint an auth code")
@@ -315,11 +318,18 @@ func (f *flow) run(ctx context.Context) error {
 	s := f.sdk
 	b := newBridge()
 	bctx, stop := context.WithCancel(ctx)
-	defer stop()
+	// The SDK's side of the bridge writes to the flow's steps; it must be done before run
+	// returns, or a cancelled flow would still be writing while Connect reads them.
+	var served sync.WaitGroup
+	defer func() { stop(); served.Wait() }()
 	var initData InitData
-	go b.serve(bctx, func(ctx context.Context, handler string, params json.RawMessage) (any, error) {
-		return f.handleBridge(ctx, handler, params, &initData)
-	})
+	served.Add(1)
+	go func() {
+		defer served.Done()
+		b.serve(bctx, func(ctx context.Context, handler string, params json.RawMessage) (any, error) {
+			return f.handleBridge(ctx, handler, params, &initData)
+		})
+	}()
 
 	// Step 1: the host app opens the miniapp; the SDK reads its settings; the miniapp loads
 	// and asks for its init data.
@@ -364,6 +374,11 @@ func (f *flow) run(ctx context.Context) error {
 		var be *BridgeError
 		if errors.As(err, &be) && f.res.Err != nil {
 			return f.res.Err // the handler recorded where it stopped
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			stop()
+			served.Wait() // the handler may still be writing the flow's steps
+			return ctxErr
 		}
 		return f.fail(13, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
 	}
@@ -699,6 +714,9 @@ func (s *SDK) Refresh(ctx context.Context, user, appID string) (LoginPayload, er
 	}
 	if status != http.StatusOK {
 		return LoginPayload{}, &Error{Step: 14, Party: contract.PartyMiniapp, Status: status, Code: fail.Error, Message: "refresh refused"}
+	}
+	if got.AuthToken == "" {
+		return LoginPayload{}, &Error{Step: 14, Party: contract.PartyMiniapp, Status: status, Code: CodeNoAuthToken, Message: "the refresh answer carries no auth_token"}
 	}
 	p := LoginPayload{Token: got.AuthToken, RefreshToken: got.RefreshToken}
 	s.storeTokens(user, appID, session{LoginPayload: p, base: sess.base})

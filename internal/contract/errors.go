@@ -98,7 +98,8 @@ func Always200(log *slog.Logger) Form {
 // unless the Error says otherwise, custom_attributes with source and step.
 func Envelope(log *slog.Logger) Form {
 	return func(h HandlerFunc) http.Handler {
-		return serve(log, h, &Error{Code: CodeInternalError, Message: "unexpected failure", Status: http.StatusInternalServerError},
+		// PROTOCOL §2.4: 400 on any error, an unexpected one included.
+		return serve(log, h, &Error{Code: CodeInternalError, Message: "unexpected failure"},
 			func(w http.ResponseWriter, e *Error) { WriteEnvelope(w, e) })
 	}
 }

@@ -34,6 +34,20 @@ func RandomToken() string {
 // NewFlowID returns a fresh flow id for X-Sim-Flow-Id.
 func NewFlowID() string { return "flow_" + RandomHex(8) }
 
+// ValidFlowID reports whether id can name a flow: 1–64 characters of [A-Za-z0-9_.:~@+=-],
+// other than "latest" (the name of the newest flow in the flow log's routes).
+func ValidFlowID(id string) bool {
+	if id == "" || len(id) > 64 || id == "latest" {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_.:~@+=-", c)) {
+			return false
+		}
+	}
+	return true
+}
+
 // Hash returns the lowercase hex SHA-256 of a token or code, the form in which parties store
 // and look them up.
 func Hash(s string) string {

@@ -110,10 +110,18 @@ func writeErrorCode(w http.ResponseWriter, party string, f Fault, path string) {
 			step = 5
 		}
 		contract.WriteEnvelope(w, &contract.Error{Code: f.ErrorCode, Message: "injected fault", Source: contract.PartyPlatform, Step: step})
-	case party == contract.PartyMiniapp && matchPath(Steps[14].Endpoint, path):
+	case party == contract.PartyMiniapp && matchPath(miniappRefreshPath, path):
+		// The miniapp frontend's refresh refuses with RFC 6749's form (PROTOCOL §7.1).
+		contract.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": contract.OAuthInvalidGrant, "error_description": "injected fault: " + f.ErrorCode})
+	case party == contract.PartyMiniapp && strings.HasPrefix(path, "/api/"):
+		// The rest of the miniapp frontend's API (/api/me, logout) refuses the token (§3.15).
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		contract.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": contract.OAuthInvalidToken})
+		contract.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": contract.OAuthInvalidToken, "error_description": "injected fault: " + f.ErrorCode})
+	case party == contract.PartyHostapp && !strings.HasPrefix(path, "/boxo/"):
+		// The authorization server and the legacy API answer in RFC 6749's form (§6.6).
+		contract.WriteOAuthError(w, &contract.Error{Code: contract.OAuthServerError, Message: "injected fault: " + f.ErrorCode})
 	default:
+		// The endpoints Boxo calls answer 200 with the code (PROTOCOL §2.3).
 		contract.WriteJSON(w, http.StatusOK, map[string]string{"error_code": f.ErrorCode})
 	}
 }

@@ -97,6 +97,16 @@ func TestErrorCodeTakesTheEndpointsForm(t *testing.T) {
 				t.Errorf("body %s", b)
 			}
 		}},
+		{"miniapp refresh", contract.PartyMiniapp, "/api/auth/refresh", fault.Fault{Endpoint: "/api/auth/refresh"}, 401, func(t *testing.T, b []byte) {
+			if m := decodeMap(t, b); m["error"] != "invalid_grant" {
+				t.Errorf("body %s", b)
+			}
+		}},
+		{"host token endpoint", contract.PartyHostapp, "/auth/v1/token", fault.Fault{Endpoint: "/auth/v1/token"}, 400, func(t *testing.T, b []byte) {
+			if m := decodeMap(t, b); m["error"] != "server_error" || m["error_code"] != nil {
+				t.Errorf("body %s", b)
+			}
+		}},
 		{"platform envelope at step 5", contract.PartyPlatform, "/api/v1/authorize", fault.Fault{Step: 5}, 400, func(t *testing.T, b []byte) {
 			var env contract.ErrorEnvelope
 			json.Unmarshal(b, &env)

@@ -754,3 +754,61 @@ func TestStepsFourteenFifteenAgainstAnotherMiniappAPI(t *testing.T) {
 	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", MeURL: st.MiniappURL + "/api/no-such-endpoint"})
 	expectFailure(t, res, fe, want{15, contract.PartyMiniapp, sdkstub.CodeMeFailed})
 }
+
+// TestCloseLetsFlowsInFlightFinish closes a stack while a flow waits on the host: the
+// platform shuts down first and waits for its flow, which still reaches the host.
+func TestCloseLetsFlowsInFlightFinish(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	admin(t, http.MethodPut, st.HostURL+"/_sim/faults", map[string]any{"step": 6, "kind": "delay", "delay": "300ms"})
+	sdk := newSDK(t, st)
+	if _, err := sdk.HostAuthCode("alice", "")(t.Context()); err != nil { // sign in first
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := sdk.Connect(t.Context(), sdkstub.Options{User: "alice", NoTrace: true, SkipMe: true})
+		done <- err
+	}()
+	for st.Faults(contract.PartyHostapp).List()[0].Matched == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("flow ended before the delay: %v", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the flow in flight failed when the stack closed: %v", err)
+	}
+}
+
+// TestCloseCutsOffWhatOutlivesTheGracePeriod closes a stack while a request waits longer
+// than Close's grace period: Close ends it instead of leaving it running on closed databases.
+func TestCloseCutsOffWhatOutlivesTheGracePeriod(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/faults", map[string]any{"step": 1, "kind": "delay", "delay": "1h"})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequest(http.MethodGet, st.PlatformURL+"/api/v1/miniapps/"+demo.AppID+"/settings/?client_id="+demo.ClientID, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	for st.Faults(contract.PartyPlatform).List()[0].Matched == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	err := st.Close()
+	if err == nil || !strings.Contains(err.Error(), "platform: shutdown") {
+		t.Fatalf("Close = %v, want the platform's shutdown to have run out of time", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request was still running after Close returned")
+	}
+}

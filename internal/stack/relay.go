@@ -68,7 +68,11 @@ func (r Relay) validate(hostRelayed, miniRelayed bool) error {
 			return fmt.Errorf("%s is for a backend not started here: give %s as well, or drop %s", f.name, f.flag, f.name)
 		}
 		if err := f.check(f.v); err != nil {
-			return fmt.Errorf("%s %q %v", f.name, f.v, err)
+			shown := f.v
+			if strings.HasSuffix(f.name, "_secret") {
+				shown = contract.Mask(f.v) // never print a secret, even a rejected one
+			}
+			return fmt.Errorf("%s %q %v", f.name, shown, err)
 		}
 	}
 	return nil

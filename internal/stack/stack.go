@@ -90,16 +90,20 @@ type Stack struct {
 	// has one, else the demo miniapp.
 	AppID string
 
-	log       *slog.Logger
-	servers   []*http.Server
-	closers   []func() error
-	tmpDir    string
-	errc      chan error
-	closeOnce sync.Once
-	closeErr  error
-	stopWatch context.CancelFunc
-	faults    map[string]*fault.Table // per started party; see faults.go
-	clockID   string
+	log     *slog.Logger
+	servers map[string]*http.Server
+	// base is every request's parent context; Close cancels it when shutting down takes too
+	// long, so handlers that wait on their request (a delay fault) end.
+	base       context.Context
+	cancelBase context.CancelFunc
+	closers    []func() error
+	tmpDir     string
+	errc       chan error
+	closeOnce  sync.Once
+	closeErr   error
+	stopWatch  context.CancelFunc
+	faults     map[string]*fault.Table // per started party; see faults.go
+	clockID    string
 }
 
 // Start listens on every address first, so all URLs are known before any handler is built,
@@ -184,14 +188,17 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		handlers[p] = s.withFaults(p, h, plog)
 	}
 
+	s.base, s.cancelBase = context.WithCancel(context.Background())
+	s.servers = map[string]*http.Server{}
 	for _, p := range only {
 		srv := &http.Server{
 			Handler:           handlers[p],
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.With("party", p).Handler(), slog.LevelDebug),
+			BaseContext:       func(net.Listener) context.Context { return s.base },
 		}
-		s.servers = append(s.servers, srv)
+		s.servers[p] = srv
 		ln := listeners[p]
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -258,8 +265,10 @@ func (s *Stack) SDK(log *slog.Logger) (*sdkstub.SDK, error) {
 // Err reports the first server failure; it is readable once a party stops serving on its own.
 func (s *Stack) Err() <-chan error { return s.errc }
 
-// Close shuts every server down, waiting up to five seconds for requests in flight, then
-// closes the databases and removes an ephemeral data directory. It is safe to call twice.
+// Close shuts the parties down, waiting up to five seconds for requests in flight: first
+// the platform, whose flows still need the host app and the miniapp, then those two. What is
+// still running after that is cut off. Then it closes the databases and removes an ephemeral
+// data directory. It is safe to call twice.
 func (s *Stack) Close() error {
 	s.closeOnce.Do(func() {
 		if s.stopWatch != nil {
@@ -268,10 +277,21 @@ func (s *Stack) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		var errs []error
-		for _, srv := range s.servers {
-			if err := srv.Shutdown(ctx); err != nil {
-				errs = append(errs, err)
+		for _, p := range []string{Platform, Hostapp, Miniapp} {
+			srv, ok := s.servers[p]
+			if !ok {
+				continue
 			}
+			if err := srv.Shutdown(ctx); err != nil {
+				// Out of time: end the requests still waiting and drop their connections, so
+				// nothing runs on the databases closed below.
+				s.cancelBase()
+				srv.Close()
+				errs = append(errs, fmt.Errorf("%s: shutdown: %w", p, err))
+			}
+		}
+		if s.cancelBase != nil {
+			s.cancelBase()
 		}
 		for i := len(s.closers) - 1; i >= 0; i-- {
 			if err := s.closers[i](); err != nil {
