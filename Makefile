@@ -2,6 +2,7 @@
 GO       ?= go
 BIN      ?= bin/boxo-sim
 PKGS     ?= ./...
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED := 1
 
 .PHONY: all build run test vet bench clean
@@ -9,7 +10,7 @@ export CGO_ENABLED := 1
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/boxo-sim
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/boxo-sim
 
 ## run: build, start host app, platform and miniapp on 8081/8082/8083 with their SQLite
 ## databases in ./.boxo-sim, run one full Connect flow, print its 16 steps, keep serving.

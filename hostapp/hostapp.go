@@ -43,7 +43,7 @@ type Config struct {
 	// slash is dropped.
 	BaseURL string
 	Store   Store
-	Logger  *slog.Logger     // nil means discard
+	Logger  *slog.Logger     // nil means discard; the caller adds "party", as for every party
 	Now     func() time.Time // nil means time.Now
 
 	AuthCodeTTL       time.Duration // 0 → 10 min (PROTOCOL §6.4)
@@ -98,7 +98,6 @@ func newServer(cfg Config) (*server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	cfg.Logger = cfg.Logger.With("party", contract.PartyHostapp)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -42,6 +42,10 @@ type Config struct {
 	CallbackTimeout time.Duration
 }
 
+// CloseIdleConnections closes the SDK's idle keep-alive connections, so servers shutting down
+// need not wait for them.
+func (s *SDK) CloseIdleConnections() { s.client.CloseIdleConnections() }
+
 // SDK is the fake native SDK. It is safe for concurrent use; each Connect runs its own
 // miniapp frontend and bridge.
 type SDK struct {
@@ -482,7 +486,7 @@ func (f *flow) login(ctx context.Context) (LoginPayload, error) {
 		f.res.Err = f.fail(12, contract.PartyPlatform, status, CodePlatformUnavailable, err.Error())
 		return LoginPayload{}, clientError(500, CodePlatformUnavailable, err.Error())
 	case env != nil:
-		f.step(5, actorAuth, call, status, t, "", "")
+		f.step(5, actorAuth, call, 0, t, "", "")
 		step, party := env.Step(), env.Source()
 		if step == 0 {
 			step = 12
@@ -493,7 +497,7 @@ func (f *flow) login(ctx context.Context) (LoginPayload, error) {
 		f.res.Err = f.fail(step, party, status, env.ErrorCode, env.ErrorMessage)
 		return LoginPayload{}, authError(401, env.ErrorCode, env.ErrorMessage)
 	}
-	f.step(5, actorAuth, call, status, t, "", "")
+	f.step(5, actorAuth, call, 0, t, "", "")
 	return LoginPayload{Token: tok.Token, RefreshToken: tok.RefreshToken}, nil
 }
 
@@ -504,6 +508,10 @@ func (f *flow) getSettings(ctx context.Context) (int, error) {
 	status, err := f.sdk.doJSON(ctx, http.MethodGet, u, nil, f.o.FlowID, nil, &f.settings, &env)
 	if err != nil {
 		return status, f.fail(1, contract.PartyPlatform, status, CodePlatformUnavailable, err.Error())
+	}
+	if status != http.StatusOK && env.ErrorCode == "" {
+		return status, f.fail(1, contract.PartyPlatform, status, CodePlatformUnavailable, fmt.Sprintf(
+			"%s answered %d without the platform's error envelope: is %s a Boxo platform?", pathOf(u), status, f.sdk.cfg.PlatformURL))
 	}
 	if status != http.StatusOK {
 		return status, f.fail(1, contract.PartyPlatform, status, env.ErrorCode, env.ErrorMessage)

@@ -56,17 +56,18 @@ the clock starts, as a returning user's device would hold its session.`,
 				return err
 			}
 			ctx := cmd.Context()
-			platformURL, hostURL, cleanup, err := locateParties(ctx, cfg, e.stderr)
+			at, err := locateParties(ctx, cfg, e.stderr)
 			if err != nil {
 				return err
 			}
-			defer cleanup()
-			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: platformURL, HostURL: hostURL, ClientID: cfg.ClientID})
+			defer at.cleanup()
+			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID})
 			if err != nil {
 				return err
 			}
+			defer sdk.CloseIdleConnections()
 			// Warm up: sign in and open connections outside the measurement.
-			if _, err := sdk.Connect(ctx, sdkstub.Options{User: user, NoTrace: true}); err != nil {
+			if _, err := sdk.Connect(ctx, sdkstub.Options{User: user, NoTrace: true, SkipMe: at.miniappRelayed}); err != nil {
 				return fmt.Errorf("warm-up flow failed: %w", err)
 			}
 			lat := make([]time.Duration, flows)
@@ -84,7 +85,7 @@ the clock starts, as a returning user's device would hold its session.`,
 							return
 						}
 						t := time.Now()
-						_, err := sdk.Connect(ctx, sdkstub.Options{User: user, NoTrace: !trace})
+						_, err := sdk.Connect(ctx, sdkstub.Options{User: user, NoTrace: !trace, SkipMe: at.miniappRelayed})
 						lat[i] = time.Since(t)
 						if err != nil {
 							failed.Add(1)

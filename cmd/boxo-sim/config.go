@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -189,8 +190,17 @@ func loadConfig(flags *pflag.FlagSet, getenv func(string) string) (Config, sourc
 		}
 		src[s.key] = "flag --" + s.flag
 	}
+	for _, st := range settings {
+		if st.secret && maskedValue.MatchString(st.get(&cfg)) {
+			return cfg, src, fmt.Errorf("%s (from %s) is a masked value as 'config print' shows it, not the secret: give the real one", st.key, src[st.key])
+		}
+	}
 	return cfg, src, cfg.validate()
 }
+
+// maskedValue matches what contract.Mask prints ("abcd…[18]"), so a printed configuration
+// fed back as a file is caught instead of sending the mask as a secret.
+var maskedValue = regexp.MustCompile(`…\[\d+\]$`)
 
 // decodeConfigFile decodes YAML strictly: an unknown key is an error with its line.
 func decodeConfigFile(b []byte, cfg *Config) ([]string, error) {
@@ -201,7 +211,7 @@ func decodeConfigFile(b []byte, cfg *Config) ([]string, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return nil, friendlyYAMLError(err)
 	}
 	var present []string
 	for k := range keys {
@@ -209,6 +219,41 @@ func decodeConfigFile(b []byte, cfg *Config) ([]string, error) {
 	}
 	return present, nil
 }
+
+// friendlyYAMLError rewrites yaml.v3's messages, which name Go types, in the words of the
+// configuration: the line, the key, and what it takes.
+func friendlyYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	var msgs []string
+	for _, m := range te.Errors {
+		if sub := unknownField.FindStringSubmatch(m); sub != nil {
+			var keys []string
+			for _, st := range settings {
+				keys = append(keys, st.key)
+			}
+			msgs = append(msgs, fmt.Sprintf("%s: unknown key %q (known keys: %s)", sub[1], sub[2], strings.Join(keys, ", ")))
+			continue
+		}
+		if sub := badValue.FindStringSubmatch(m); sub != nil {
+			want := map[string]string{"int": "a whole number", "bool": "true or false", "time.Duration": "a duration such as 10s", "string": "text"}[sub[3]]
+			if want == "" {
+				want = sub[3]
+			}
+			msgs = append(msgs, fmt.Sprintf("%s: %s is not %s", sub[1], sub[2], want))
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+var (
+	unknownField = regexp.MustCompile(`^(line \d+): field (\S+) not found in type`)
+	badValue     = regexp.MustCompile("^(line \\d+): cannot unmarshal !!\\w+ `([^`]*)` into (\\S+)")
+)
 
 func (c Config) validate() error {
 	for name, p := range map[string]int{"hostapp_port": c.HostappPort, "platform_port": c.PlatformPort, "miniapp_port": c.MiniappPort} {

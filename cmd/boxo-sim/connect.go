@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,22 +80,23 @@ Exit status 0 only when step 16 is reached.`,
 			log := newLogger(cfg, e.stderr)
 			ctx := cmd.Context()
 			noteIgnoredRelay(ctx, cfg, src, e.stderr)
-			platformURL, hostURL, cleanup, err := locateParties(ctx, cfg, e.stderr)
+			at, err := locateParties(ctx, cfg, e.stderr)
 			if err != nil {
 				return err
 			}
-			defer cleanup()
-			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: platformURL, HostURL: hostURL, ClientID: cfg.ClientID, Logger: log})
+			defer at.cleanup()
+			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, Logger: log})
 			if err != nil {
 				return err
 			}
+			defer sdk.CloseIdleConnections() // before the parties stop: they need not wait for them
 			if meURL != "" && !strings.HasPrefix(meURL, "http://") && !strings.HasPrefix(meURL, "https://") {
 				return fmt.Errorf("--me-url %q must start with http:// or https://", meURL)
 			}
 			if meURL != "" && skipMe {
 				return fmt.Errorf("give --me-url or --skip-me, not both")
 			}
-			if cfg.MiniappURL != "" && meURL == "" {
+			if at.miniappRelayed && meURL == "" {
 				skipMe = true // a real miniapp's own frontend API is unknown
 			}
 			res, err := sdk.Connect(ctx, sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
@@ -154,40 +157,83 @@ func demoUserNames() string {
 	return strings.Join(names, ", ")
 }
 
+// located is where connect and bench find the parties.
+type located struct {
+	platformURL, hostURL string
+	// miniappRelayed: the in-process platform relays to a miniapp backend not simulated here,
+	// whose own frontend API (steps 14–15) is unknown.
+	miniappRelayed bool
+	cleanup        func()
+}
+
 // locateParties finds the platform and host app to talk to: the configured URLs, else a local
 // `up` on the configured ports, else an in-process stack on temporary storage that relays
-// to the configured host and miniapp backends, if any.
-func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (platformURL, hostURL string, cleanup func(), err error) {
-	cleanup = func() {}
-	if cfg.PlatformURL != "" {
-		hostURL = cfg.HostappURL
-		if hostURL == "" {
-			hostURL = cfg.localURL(cfg.HostappPort)
-		}
-		return strings.TrimRight(cfg.PlatformURL, "/"), strings.TrimRight(hostURL, "/"), cleanup, nil
-	}
+// to the configured host and miniapp backends, if any. Without a configured host URL, the
+// host app is the one the platform's Dashboard names.
+func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (located, error) {
+	l := located{cleanup: func() {}}
 	local := cfg.localURL(cfg.PlatformPort)
-	if healthy(ctx, local) {
-		hostURL = cfg.HostappURL
-		if hostURL == "" {
-			hostURL = cfg.localURL(cfg.HostappPort)
+	switch {
+	case cfg.PlatformURL != "":
+		l.platformURL = strings.TrimRight(cfg.PlatformURL, "/")
+	case healthy(ctx, local):
+		l.platformURL = local
+	default:
+		st, err := stack.Start(ctx, stack.Config{
+			HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
+			Ephemeral: true, CallTimeout: cfg.CallTimeout, Logger: newLogger(cfg, stderr),
+			HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, Relay: relayOf(cfg),
+		})
+		if err != nil {
+			return l, err
 		}
-		return local, hostURL, cleanup, nil
+		what := "the three parties"
+		if len(st.Started) < len(stack.Parties) {
+			what = strings.Join(st.Started, " and ") + " (relaying to the backends given)"
+		}
+		fmt.Fprintf(stderr, "No platform answers at %s; running %s in-process on temporary storage.\n", local, what)
+		l.platformURL, l.hostURL, l.cleanup = st.PlatformURL, st.HostURL, func() { st.Close() }
+		l.miniappRelayed = !slices.Contains(st.Started, stack.Miniapp)
+		return l, nil
 	}
-	st, err := stack.Start(ctx, stack.Config{
-		HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
-		Ephemeral: true, CallTimeout: cfg.CallTimeout, Logger: newLogger(cfg, stderr),
-		HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, Relay: relayOf(cfg),
-	})
+	l.hostURL = strings.TrimRight(cfg.HostappURL, "/")
+	if l.hostURL == "" {
+		l.hostURL = dashboardHostURL(ctx, l.platformURL, cfg.ClientID)
+	}
+	if l.hostURL == "" {
+		l.hostURL = cfg.localURL(cfg.HostappPort)
+	}
+	return l, nil
+}
+
+// dashboardHostURL is the origin of the host app's access-token URL in the platform's
+// Dashboard: where a platform started elsewhere expects the host app. "" when it cannot tell.
+func dashboardHostURL(ctx context.Context, platformURL, clientID string) string {
+	if clientID == "" {
+		clientID = demo.ClientID
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, platformURL+"/_sim/hostapps/"+url.PathEscape(clientID), nil)
 	if err != nil {
-		return "", "", cleanup, err
+		return ""
 	}
-	what := "the three parties"
-	if len(st.Started) < len(stack.Parties) {
-		what = strings.Join(st.Started, " and ") + " (relaying to the backends given)"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ""
 	}
-	fmt.Fprintf(stderr, "No platform answers at %s; running %s in-process on temporary storage.\n", local, what)
-	return st.PlatformURL, st.HostURL, func() { st.Close() }, nil
+	defer resp.Body.Close()
+	var h struct {
+		AccessTokenURL string `json:"access_token_url"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&h) != nil {
+		return ""
+	}
+	u, err := url.Parse(h.AccessTokenURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // healthy reports whether a party answers GET /healthz at base within half a second.
@@ -215,6 +261,12 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 	sdkstub.WriteSteps(w, res.Steps, "")
 	var fe *sdkstub.Error
 	switch {
+	case errors.Is(err, context.Canceled):
+		last := 0
+		if n := len(res.Steps); n > 0 {
+			last = res.Steps[n-1].Number
+		}
+		fmt.Fprintf(w, "Flow %s interrupted after step %d\n", res.FlowID, last)
 	case err == nil && res.OK:
 		created := ""
 		if res.Me != nil {

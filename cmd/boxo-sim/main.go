@@ -16,6 +16,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// version is set at build time (make build: -ldflags "-X main.version=...").
+var version = "dev"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -77,6 +80,7 @@ file (--config or BOXO_SIM_CONFIG), then defaults. See 'boxo-sim config print'.`
   boxo-sim trace              # show the latest flow step by step`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version,
 	}
 	root.PersistentFlags().String("config", "", "YAML configuration file (also BOXO_SIM_CONFIG)")
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn or error")

@@ -114,6 +114,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"config", "print"}, map[string]string{"BOXO_SIM_HOSTAPP_PORT": "eighty"}, "BOXO_SIM_HOSTAPP_PORT"},
 		{[]string{"trace", "--platform-url", "http://127.0.0.1:1"}, nil, "boxo-sim up"},
 		{[]string{"frobnicate"}, nil, "unknown command"},
+		{[]string{"up", "--platform-url", "http://127.0.0.1:9"}, nil, "this up starts the platform"},
+		{[]string{"up", "--ephemeral", "--miniapp-url", "http://127.0.0.1:9/boxo/auth-token"}, nil, "names an endpoint"},
+		{[]string{"config", "print"}, map[string]string{"BOXO_SIM_HOSTAPP_SECRET": "s3cr…[18]"}, "masked value"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -152,8 +155,13 @@ func TestConfigPrecedence(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("hostapp_port: 7001\nplatfrom_port: 7002\n"), 0o600)
 	_, errOut, code = runCmd(t, t.Context(), map[string]string{"BOXO_SIM_CONFIG": bad}, "config", "print")
-	if code == 0 || !strings.Contains(errOut, "line 2") || !strings.Contains(errOut, "platfrom_port") {
-		t.Fatalf("unknown key: exit %d, stderr %q; want the key and its line", code, errOut)
+	if code == 0 || !strings.Contains(errOut, `line 2: unknown key "platfrom_port" (known keys: bind,`) {
+		t.Fatalf("unknown key: exit %d, stderr %q; want the key, its line and the known keys", code, errOut)
+	}
+	os.WriteFile(bad, []byte("hostapp_port: abc\ncall_timeout: 10\n"), 0o600)
+	_, errOut, code = runCmd(t, t.Context(), map[string]string{"BOXO_SIM_CONFIG": bad}, "config", "print")
+	if code == 0 || !strings.Contains(errOut, "line 1: abc is not a whole number") || !strings.Contains(errOut, "line 2: 10 is not a duration such as 10s") {
+		t.Fatalf("bad values: exit %d, stderr %q", code, errOut)
 	}
 }
 
@@ -216,7 +224,11 @@ func TestUpConnectTrace(t *testing.T) {
 		}
 	}
 
-	args := []string{"connect", "--json", "--user", "alice", "--platform-url", urls["platform"], "--hostapp-url", urls["hostapp"]}
+	if !strings.Contains(out.String(), "Run a flow:  boxo-sim connect --user alice --platform-url "+urls["platform"]) {
+		t.Errorf("up's hint does not name its platform:\n%s", out.String())
+	}
+	// Only the platform's URL: connect finds the host app in the platform's Dashboard.
+	args := []string{"connect", "--json", "--user", "alice", "--platform-url", urls["platform"]}
 	for i, wantCreated := range []bool{true, false} {
 		stdout, stderr, code := runCmd(t, t.Context(), nil, args...)
 		if code != 0 {

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -55,6 +58,9 @@ the log itself. --verbose adds the masked HTTP exchange of each step.`,
 			if err != nil {
 				return err
 			}
+			if resp.StatusCode == http.StatusNotFound && bytes.Contains(body, []byte("no route for")) {
+				return fmt.Errorf("%s has no flow log: is it a boxo-sim platform? (give the platform's URL with --platform-url)", base)
+			}
 			switch {
 			case resp.StatusCode == http.StatusNotFound && id == "latest":
 				return fmt.Errorf("the platform at %s has recorded no flow yet: run 'boxo-sim connect' first", base)
@@ -94,7 +100,10 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 		if s.Status != 0 {
 			status = fmt.Sprint(s.Status)
 		}
-		result := s.Outcome
+		result := "ok"
+		if s.Outcome != contract.OutcomeOK {
+			result = strings.ToUpper(s.Outcome)
+		}
 		if s.ErrorCode != "" {
 			result += " " + s.ErrorCode
 		}
@@ -105,27 +114,34 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 		for _, v := range s.Violations { // contract rules the answer broke, under RESULT
 			fmt.Fprintf(tw, "\t\t\t\t\tviolation: %s\n", v)
 		}
-		if verbose {
-			tw.Flush()
-			printExchange(w, "request", s.Request)
-			printExchange(w, "response", s.Response)
-		}
 	}
 	tw.Flush()
+	if !verbose {
+		return
+	}
+	// The exchanges come after the table, so they do not break its columns.
+	for _, s := range fl.Steps {
+		if s.Request == nil && s.Response == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\nstep %d  %s  %s\n", s.Step, s.Actor, s.Call)
+		printExchange(w, "request", s.Request)
+		printExchange(w, "response", s.Response)
+	}
 }
 
 func printExchange(w io.Writer, label string, x *contract.Exchange) {
 	if x == nil {
 		return
 	}
-	for k, v := range x.Headers {
-		fmt.Fprintf(w, "      %s header %s: %s\n", label, k, v)
+	for _, k := range slices.Sorted(maps.Keys(x.Headers)) {
+		fmt.Fprintf(w, "  %s header %s: %s\n", label, k, x.Headers[k])
 	}
 	if len(x.Body) > 0 {
-		fmt.Fprintf(w, "      %s body %s\n", label, x.Body)
+		fmt.Fprintf(w, "  %s body %s\n", label, x.Body)
 	}
 	if x.Text != "" {
-		fmt.Fprintf(w, "      %s text %q\n", label, x.Text)
+		fmt.Fprintf(w, "  %s text %q\n", label, x.Text)
 	}
 }
 
@@ -140,7 +156,8 @@ func newConfigCmd(e *env) *cobra.Command {
 		Short: "Print the effective configuration and where each value comes from",
 		Long: `Print every configuration key with its effective value and its source: a flag, a
 BOXO_SIM_* environment variable, the YAML file, or the default. Secrets are masked.
-The output is valid YAML and can be used as a configuration file.`,
+The output is valid YAML and can serve as a configuration file once masked secrets are
+replaced by the real ones.`,
 		Example: `  boxo-sim config print
   BOXO_SIM_PLATFORM_PORT=9082 boxo-sim config print --config boxo-sim.yaml`,
 		Args: cobra.NoArgs,

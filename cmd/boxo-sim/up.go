@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,9 +41,12 @@ Every party answers GET /healthz.`,
   boxo-sim up --only miniapp --miniapp-port 9083`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+			cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 			if err != nil {
 				return err
+			}
+			if strings.HasPrefix(src["platform_url"], "flag") && (len(only) == 0 || slices.ContainsFunc(only, func(o string) bool { return strings.Contains(o, stack.Platform) })) {
+				return fmt.Errorf("--platform-url names a platform not started here, but this up starts the platform: drop it, or start only the other parties with --only")
 			}
 			log := newLogger(cfg, e.stderr)
 			ctx := cmd.Context()
@@ -69,7 +73,8 @@ Every party answers GET /healthz.`,
 				if err != nil {
 					return err
 				}
-				res, err := sdk.Connect(ctx, sdkstub.Options{AppID: st.AppID, AuthCode: sdkstub.AuthCodeFunc(codes)})
+				res, err := sdk.Connect(ctx, sdkstub.Options{AppID: st.AppID, AuthCode: sdkstub.AuthCodeFunc(codes), SkipMe: st.Relayed(stack.Miniapp)})
+				sdk.CloseIdleConnections()
 				fmt.Fprintln(e.stdout)
 				printResult(e.stdout, res, err)
 				if err != nil {
@@ -128,33 +133,57 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 			fmt.Fprintf(w, "  %-9s %s  (not started here: the platform relays to it and records contract violations in the flow log)\n", p, u)
 		}
 	}
+	started := func(p string) bool { return contains(st.Started, p) }
 	fmt.Fprintln(w, "\nDemo credentials:")
-	fmt.Fprintf(w, "  host app client_id        %s\n", demo.ClientID)
+	if started(stack.Platform) || started(stack.Hostapp) {
+		fmt.Fprintf(w, "  host app client_id        %s\n", demo.ClientID)
+		if st.Relayed(stack.Hostapp) {
+			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q, sent to the host backend at %s)\n",
+				orDefault(cfg.HostappClientID, demo.HostappClientID), contract.Mask(orDefault(cfg.HostappSecret, demo.HostappSecret)), orDefault(cfg.TokenPrefix, demo.TokenPrefix), st.HostURL)
+		} else {
+			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix)
+		}
+	}
+	if started(stack.Platform) || started(stack.Miniapp) {
+		if st.Relayed(stack.Miniapp) {
+			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s   (sent to the miniapp backend at %s)\n", st.AppID, contract.Mask(orDefault(cfg.MiniappSecret, demo.MiniappSecret)), st.MiniappURL)
+		} else {
+			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", demo.AppID, demo.MiniappSecret)
+		}
+	}
+	if started(stack.Hostapp) {
+		var users []string
+		for _, u := range demo.Users {
+			users = append(users, u.Username+"/"+u.Password)
+		}
+		fmt.Fprintf(w, "  host users                %s\n", strings.Join(users, ", "))
+	}
+	if !started(stack.Platform) {
+		// No flow runs here: say how a platform elsewhere reaches what was started.
+		if started(stack.Hostapp) {
+			fmt.Fprintf(w, "\nRelay a platform to it:  boxo-sim up --hostapp-url %s\n", st.HostURL)
+		}
+		if started(stack.Miniapp) {
+			fmt.Fprintf(w, "\nRelay a platform to it:  boxo-sim up --miniapp-url %s\n", st.MiniappURL)
+		}
+		return
+	}
+	run := "boxo-sim connect"
 	if st.Relayed(stack.Hostapp) {
-		fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q, sent to the host backend at %s)\n",
-			orDefault(cfg.HostappClientID, demo.HostappClientID), contract.Mask(orDefault(cfg.HostappSecret, demo.HostappSecret)), orDefault(cfg.TokenPrefix, demo.TokenPrefix), st.HostURL)
+		run += " --auth-code-cmd 'CMD'"
 	} else {
-		fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix)
+		run += " --user alice"
 	}
-	if st.Relayed(stack.Miniapp) {
-		fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s   (sent to the miniapp backend at %s)\n", st.AppID, contract.Mask(orDefault(cfg.MiniappSecret, demo.MiniappSecret)), st.MiniappURL)
-	} else {
-		fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", demo.AppID, demo.MiniappSecret)
-	}
-	var users []string
-	for _, u := range demo.Users {
-		users = append(users, u.Username+"/"+u.Password)
-	}
-	fmt.Fprintf(w, "  host users                %s\n", strings.Join(users, ", "))
-	run := "boxo-sim connect --user alice"
 	if st.AppID != demo.AppID {
 		run += " --app-id " + st.AppID
 	}
+	if st.PlatformURL != cfg.localURL(defaultConfig().PlatformPort) {
+		run += " --platform-url " + st.PlatformURL // connect finds the host app in the platform's Dashboard
+	}
+	if st.Relayed(stack.Miniapp) {
+		run += " --skip-me"
+	}
 	if st.Relayed(stack.Hostapp) {
-		run = "boxo-sim connect --auth-code-cmd 'CMD'"
-		if st.AppID != demo.AppID {
-			run += " --app-id " + st.AppID
-		}
 		run += "   (CMD prints a fresh auth code from your host app)"
 	}
 	fmt.Fprintln(w, "\nRun a flow:  "+run)

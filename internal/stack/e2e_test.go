@@ -812,3 +812,36 @@ func TestCloseCutsOffWhatOutlivesTheGracePeriod(t *testing.T) {
 		t.Fatal("the request was still running after Close returned")
 	}
 }
+
+func TestTwoStacksCannotShareADataDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := stack.Config{HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0", DataDir: dir, SigningKey: signingKey()}
+	first, err := stack.Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second, err := stack.Start(t.Context(), cfg); err == nil {
+		second.Close()
+		t.Fatal("a second stack started on a data directory in use")
+	} else if !strings.Contains(err.Error(), "in use by another boxo-sim") {
+		t.Fatalf("error = %v", err)
+	}
+	first.Close()
+	again, err := stack.Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("the data directory stayed locked after Close: %v", err)
+	}
+	again.Close()
+}
+
+func TestConnectToSomethingThatIsNotAPlatform(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	sdk := newSDK(t, st, func(c *sdkstub.Config) { c.PlatformURL = st.HostURL })
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+	expectFailure(t, res, fe, want{1, contract.PartyPlatform, sdkstub.CodePlatformUnavailable})
+	if !strings.Contains(fe.Message, "is "+st.HostURL+" a Boxo platform?") {
+		t.Fatalf("message %q does not say the URL may not be a platform", fe.Message)
+	}
+}

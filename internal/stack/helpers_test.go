@@ -2,7 +2,6 @@ package stack_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -68,6 +67,7 @@ func newSDK(t *testing.T, st *stack.Stack, cfg ...func(*sdkstub.Config)) *sdkstu
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(sdk.CloseIdleConnections) // runs before the stack's Close: nothing for it to wait for
 	return sdk
 }
 
@@ -192,5 +192,3 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
-
-var _ = context.Background

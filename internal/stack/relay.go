@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode"
@@ -35,6 +36,12 @@ func relayParties(only []string, c Config) ([]string, error) {
 		if len(c.Only) > 0 && slices.Contains(only, p) {
 			return nil, fmt.Errorf("%s is both started here (--only) and located at %s (%s): drop one of them", p, l.url, l.flag)
 		}
+		if u, err := url.Parse(l.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%s %q is not an http(s) URL", l.flag, l.url)
+		} else if suffix := endpointSuffix(p, u.Path); suffix != "" {
+			return nil, fmt.Errorf("%s %q names an endpoint: give the backend's base URL (%s), the platform appends %s itself",
+				l.flag, l.url, strings.TrimSuffix(l.url, suffix), suffix)
+		}
 		out = slices.DeleteFunc(out, func(x string) bool { return x == p })
 	}
 	if len(out) == 0 {
@@ -44,6 +51,20 @@ func relayParties(only []string, c Config) ([]string, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// endpointSuffix is the contract path a relay URL wrongly ends with, if any.
+func endpointSuffix(party, path string) string {
+	paths := []string{demo.AuthTokenPath}
+	if party == Hostapp {
+		paths = []string{demo.AccessTokenPath, demo.UserDataPath, demo.RefreshTokenPath}
+	}
+	for _, p := range paths {
+		if strings.HasSuffix(strings.TrimRight(path, "/"), p) {
+			return p
+		}
+	}
+	return ""
 }
 
 // validate checks the relay credentials as the platform's Dashboard would (PROTOCOL §1.2,

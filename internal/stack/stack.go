@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/hostapp"
@@ -149,13 +150,27 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 	if err := os.MkdirAll(s.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", s.DataDir, err)
 	}
+	unlock, err := lockDataDir(s.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, unlock)
 
 	addrs := map[string]string{Hostapp: or(c.HostAddr, demo.HostAddr), Platform: or(c.PlatformAddr, demo.PlatformAddr), Miniapp: or(c.MiniappAddr, demo.MiniappAddr)}
 	listeners := map[string]net.Listener{}
 	for _, p := range only {
 		ln, err := net.Listen("tcp", addrs[p])
 		if err != nil {
-			return nil, fmt.Errorf("%s: listen on %s: %w (is another boxo-sim running? choose another port with --%s-port)", p, addrs[p], err, p)
+			hint := "check --bind and the port flags"
+			for _, q := range only {
+				if q != p && addrs[q] == addrs[p] && !strings.HasSuffix(addrs[p], ":0") {
+					hint = "two parties cannot share one address: give them different ports"
+				}
+			}
+			if hint == "check --bind and the port flags" && errors.Is(err, syscall.EADDRINUSE) {
+				hint = "is another boxo-sim running? stop it, or choose another port with --" + p + "-port"
+			}
+			return nil, fmt.Errorf("%s: listen on %s: %w (%s)", p, addrs[p], err, hint)
 		}
 		s.closers = append(s.closers, func() error { ln.Close(); return nil })
 		listeners[p] = ln
