@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -160,6 +161,24 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	}
 	p.check(root, reflect.TypeFor[Scenario](), "")
 	if len(p.issues) > 0 {
+		// The keys with issues were dropped from root: decode and validate the rest, so one
+		// lint pass reports every problem of the file. A problem the validator finds on a line
+		// that already has one is a consequence of it and is left out.
+		var sc Scenario
+		_ = root.Decode(&sc) // partial: what does not fit was reported by check
+		sc.File = file
+		vp := &parser{file: file}
+		(&validator{parser: vp, root: root, sc: &sc}).validate()
+		lines := map[int]bool{}
+		for _, is := range p.issues {
+			lines[is.Line] = true
+		}
+		for _, is := range vp.issues {
+			if !lines[is.Line] {
+				p.issues = append(p.issues, is)
+			}
+		}
+		slices.SortStableFunc(p.issues, func(a, b Issue) int { return a.Line - b.Line })
 		return nil, p.err()
 	}
 	var sc Scenario
@@ -173,6 +192,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	v := &validator{parser: p, root: root, sc: &sc}
 	v.validate()
 	if len(p.issues) > 0 {
+		slices.SortStableFunc(p.issues, func(a, b Issue) int { return a.Line - b.Line })
 		return nil, p.err()
 	}
 	return &sc, nil
@@ -260,13 +280,13 @@ var (
 // values of the wrong shape, with their lines. It is the strictness yaml.v3's KnownFields
 // gives, kept for the parts decoded through a custom UnmarshalYAML (actions), and with
 // messages that say what to write instead.
-func (p *parser) check(n *yaml.Node, t reflect.Type, path string) {
+func (p *parser) check(n *yaml.Node, t reflect.Type, path string) (keep bool) {
 	if n.Kind == yaml.AliasNode {
 		p.add(n.Line, "%s: aliases (*%s) are not supported in scenario files: write the value out", where(path), n.Value)
-		return
+		return false
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return
+		return true
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -274,27 +294,33 @@ func (p *parser) check(n *yaml.Node, t reflect.Type, path string) {
 	if reflect.PointerTo(t).Implements(textUnmarshaler) {
 		if n.Kind != yaml.ScalarNode {
 			p.add(n.Line, "%s: want a duration such as 11s or 500ms, got %s", where(path), kindName(n))
-			return
+			return false
 		}
 		u := reflect.New(t).Interface().(encoding.TextUnmarshaler)
 		if err := u.UnmarshalText([]byte(n.Value)); err != nil {
 			p.add(n.Line, "%s: %v", where(path), err)
+			return false
 		}
-		return
+		return true
 	}
 	if t == actionType && n.Kind == yaml.ScalarNode {
 		if n.Tag != "!!str" {
 			p.add(n.Line, "%s: want an action name (%s), got %q", where(path), strings.Join(ActionNames, ", "), n.Value)
+			return false
 		}
-		return
+		return true
 	}
+	before := len(p.issues)
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			p.add(n.Line, "%s: want a mapping (key: value lines), got %s", where(path), kindName(n))
-			return
+			return false
 		}
+		// Keys with an issue are dropped from the node, so that the rest of the file can still
+		// be decoded and validated in the same pass (Parse reports every problem at once).
 		fields, names := yamlFields(t)
+		kept := n.Content[:0:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
@@ -306,12 +332,15 @@ func (p *parser) check(n *yaml.Node, t reflect.Type, path string) {
 				p.add(k.Line, "unknown key %q %s: use one of %s", k.Value, in(path), strings.Join(names, ", "))
 				continue
 			}
-			p.check(v, f.Type, join(path, k.Value))
+			if p.check(v, f.Type, join(path, k.Value)) {
+				kept = append(kept, k, v)
+			}
 		}
+		n.Content = kept
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			p.add(n.Line, "%s: want a list (lines starting with -), got %s", where(path), kindName(n))
-			return
+			return false
 		}
 		for i, e := range n.Content {
 			p.check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
@@ -319,7 +348,7 @@ func (p *parser) check(n *yaml.Node, t reflect.Type, path string) {
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			p.add(n.Line, "%s: want a mapping (key: value lines), got %s", where(path), kindName(n))
-			return
+			return false
 		}
 		p.noAliases(n, path)
 	case reflect.Interface:
@@ -343,6 +372,9 @@ func (p *parser) check(n *yaml.Node, t reflect.Type, path string) {
 			p.add(n.Line, "%s: want true or false, got %s", where(path), kindName(n))
 		}
 	}
+	// Containers keep their good parts (bad keys were dropped); a scalar with an issue goes.
+	k := t.Kind()
+	return len(p.issues) == before || k == reflect.Struct || k == reflect.Slice || k == reflect.Map
 }
 
 func (p *parser) noAliases(n *yaml.Node, path string) {

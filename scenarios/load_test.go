@@ -129,6 +129,57 @@ func TestLoadReportsEveryIssueOfEveryFile(t *testing.T) {
 	}
 }
 
+// TestParseReportsEveryProblemInOnePass: unknown keys, a bad step, a bad code, an unknown
+// action and a bad expectation of one file all come out of one Parse, in line order.
+func TestParseReportsEveryProblemInOnePass(t *testing.T) {
+	t.Parallel()
+	body := `name: x
+colour: red
+faults:
+  - {step: 13, kind: reset}
+  - {step: 7, kind: error_code, error_code: NOPE, shade: blue}
+actions:
+  - do: connect
+    usr: bob
+  - dance
+  - do: connect
+    expect:
+      fails_at: 99
+      party: browser
+      fails: 7
+`
+	_, err := scenarios.Parse("x.yaml", []byte(body))
+	var le *scenarios.LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("Parse = %v, want a *LoadError", err)
+	}
+	want := []struct {
+		line int
+		msg  string
+	}{
+		{2, `unknown key "colour"`},
+		{4, "step 13 cannot carry a fault"},
+		{5, `unknown key "shade" in faults[1]`},
+		{8, `unknown key "usr" in actions[0]`},
+		{9, `unknown action "dance"`},
+		{12, "fails_at 99"},
+		{13, `party "browser"`},
+		{14, `unknown key "fails" in actions[2].expect`},
+	}
+	for _, w := range want {
+		found := false
+		for _, is := range le.Issues {
+			found = found || (is.Line == w.line && strings.Contains(is.Msg, w.msg))
+		}
+		if !found {
+			t.Errorf("no issue %q at line %d:\n%s", w.msg, w.line, err)
+		}
+	}
+	if !slices.IsSortedFunc(le.Issues, func(a, b scenarios.Issue) int { return a.Line - b.Line }) {
+		t.Errorf("issues are not in line order:\n%s", err)
+	}
+}
+
 func TestLoadRejectsDuplicateNamesAndMissingPaths(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

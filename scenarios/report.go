@@ -18,6 +18,9 @@ type Report struct {
 	Duration time.Duration
 	// Counts of Results by status.
 	Passed, Failed, Errors, Skipped int
+	// Interrupted is set when the run was cancelled (Ctrl-C): the scenarios it stopped or kept
+	// from starting are Skipped.
+	Interrupted bool
 }
 
 // OK reports whether every scenario passed.
@@ -40,7 +43,11 @@ func (r *Report) Summary() string {
 	if r.Skipped > 0 {
 		parts = append(parts, fmt.Sprintf("%d skipped", r.Skipped))
 	}
-	return fmt.Sprintf("FAIL: %s of %d %s (%d passed) in %s", strings.Join(parts, ", "), n, plural(n, "scenario"), r.Passed, d)
+	word := "FAIL"
+	if r.Interrupted {
+		word = "INTERRUPTED"
+	}
+	return fmt.Sprintf("%s: %s of %d %s (%d passed) in %s", word, strings.Join(parts, ", "), n, plural(n, "scenario"), r.Passed, d)
 }
 
 func plural(n int, word string) string {
@@ -80,7 +87,7 @@ func (r Result) Details() string {
 	case r.Status == Errored:
 		fmt.Fprintf(&b, "%s: could not run: %s\n", r.File, r.Error)
 	case r.Status == Skipped:
-		fmt.Fprintf(&b, "%s: %s\n", r.File, skippedMessage)
+		fmt.Fprintf(&b, "%s: %s\n", r.File, r.skipMessage())
 	}
 	return b.String()
 }
@@ -102,13 +109,15 @@ func (r *Report) WriteText(w io.Writer) error {
 
 // jsonReport is the --json shape.
 type jsonReport struct {
-	OK         bool     `json:"ok"`
-	Passed     int      `json:"passed"`
-	Failed     int      `json:"failed"`
-	Errors     int      `json:"errors"`
-	Skipped    int      `json:"skipped"`
-	DurationMS float64  `json:"duration_ms"`
-	Scenarios  []Result `json:"scenarios"`
+	OK      bool `json:"ok"`
+	Passed  int  `json:"passed"`
+	Failed  int  `json:"failed"`
+	Errors  int  `json:"errors"`
+	Skipped int  `json:"skipped"`
+	// Interrupted: the run was cancelled; the skipped scenarios say so.
+	Interrupted bool     `json:"interrupted,omitempty"`
+	DurationMS  float64  `json:"duration_ms"`
+	Scenarios   []Result `json:"scenarios"`
 }
 
 // WriteJSON writes the report as one JSON document.
@@ -116,9 +125,16 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(jsonReport{
-		OK: r.OK(), Passed: r.Passed, Failed: r.Failed, Errors: r.Errors, Skipped: r.Skipped,
+		OK: r.OK(), Passed: r.Passed, Failed: r.Failed, Errors: r.Errors, Skipped: r.Skipped, Interrupted: r.Interrupted,
 		DurationMS: float64(r.Duration.Microseconds()) / 1000, Scenarios: r.Results,
 	})
+}
+
+func (r Result) skipMessage() string {
+	if r.Skip != "" {
+		return r.Skip
+	}
+	return skippedMessage
 }
 
 const skippedMessage = "not run: the run stopped before it (--fail-fast after a failure, or an interrupt)"
@@ -142,7 +158,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		case Errored:
 			c.Error = &junit.Problem{Message: res.Error, Type: "ScenarioError", Text: res.Details()}
 		case Skipped:
-			c.Skipped = &junit.Skipped{Message: skippedMessage}
+			c.Skipped = &junit.Skipped{Message: res.skipMessage()}
 		}
 		suite.Cases = append(suite.Cases, c)
 	}

@@ -51,19 +51,25 @@ const (
 	Passed  Status = "passed"
 	Failed  Status = "failed"  // an expectation was not met
 	Errored Status = "error"   // the scenario could not be run
-	Skipped Status = "skipped" // --fail-fast stopped the run first
+	Skipped Status = "skipped" // --fail-fast or an interrupt stopped the run first
 )
+
+// InterruptedMessage is the skip message of the scenarios an interrupt stopped or kept from
+// starting.
+const InterruptedMessage = "interrupted: the run was cancelled (Ctrl-C) before this scenario finished"
 
 // Result is the outcome of one scenario.
 type Result struct {
-	Name       string         `json:"name"`
-	File       string         `json:"file"`
-	Status     Status         `json:"status"`
-	Duration   time.Duration  `json:"-"`
-	DurationMS float64        `json:"duration_ms"`
-	Failure    *Failure       `json:"failure,omitempty"`
-	Error      string         `json:"error,omitempty"`
-	Actions    []ActionResult `json:"actions,omitempty"`
+	Name       string        `json:"name"`
+	File       string        `json:"file"`
+	Status     Status        `json:"status"`
+	Duration   time.Duration `json:"-"`
+	DurationMS float64       `json:"duration_ms"`
+	Failure    *Failure      `json:"failure,omitempty"`
+	Error      string        `json:"error,omitempty"`
+	// Skip says why a Skipped scenario did not run to its end; "" means skippedMessage.
+	Skip    string         `json:"skip,omitempty"`
+	Actions []ActionResult `json:"actions,omitempty"`
 }
 
 // Failure is an unmet expectation: which action, what was expected, what happened, and the
@@ -146,8 +152,11 @@ func Run(ctx context.Context, scs []*Scenario, o Options) *Report {
 	}
 	close(next)
 	wg.Wait()
-	rep := &Report{Results: results, Duration: time.Since(started), Started: started}
-	for _, r := range results {
+	rep := &Report{Results: results, Duration: time.Since(started), Started: started, Interrupted: ctx.Err() != nil}
+	for i, r := range results {
+		if rep.Interrupted && r.Status == Skipped && r.Skip == "" {
+			results[i].Skip = InterruptedMessage
+		}
 		switch r.Status {
 		case Passed:
 			rep.Passed++
@@ -171,6 +180,12 @@ func RunOne(ctx context.Context, sc *Scenario, o Options) Result {
 	r.DurationMS = float64(r.Duration.Microseconds()) / 1000
 	r.Actions = actions
 	switch {
+	case ctx.Err() != nil:
+		// Cancelled: what it got was cut short, not wrong. runOne has put the state back.
+		r.Status, r.Skip = Skipped, InterruptedMessage
+		if err != nil && !errors.Is(err, context.Canceled) && strings.Contains(err.Error(), "put back") {
+			r.Skip += "; " + err.Error()
+		}
 	case err != nil:
 		r.Status, r.Error = Errored, err.Error()
 	case failure != nil:

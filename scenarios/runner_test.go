@@ -180,7 +180,8 @@ func TestRunReportsScenariosThatCannotRun(t *testing.T) {
 	sc := parse(t, "cannot-run", "name: cannot-run\nactions: [connect]\n")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if r := scenarios.RunOne(ctx, sc, testOptions(t)); r.Status != scenarios.Errored || !strings.Contains(r.Details(), "could not run") {
+	// A cancelled run is an interrupt, not a scenario that could not run.
+	if r := scenarios.RunOne(ctx, sc, testOptions(t)); r.Status != scenarios.Skipped || !strings.Contains(r.Details(), "interrupted") {
 		t.Errorf("cancelled context: result %+v", r)
 	}
 	o := scenarios.Options{PlatformURL: "http://127.0.0.1:1", HostURL: "http://127.0.0.1:1", MiniappURL: "http://127.0.0.1:1"}
@@ -277,5 +278,58 @@ func TestRemoteRunPutsEverythingBack(t *testing.T) {
 	}
 	if off := st.Clock.Offset(); off > time.Second || off < -time.Second {
 		t.Errorf("the clock is %s off real time after the runs", off)
+	}
+}
+
+// TestInterruptSkipsTheRunningAndTheRest: cancelling a run against an up (Ctrl-C) reports the
+// running scenario and the later ones as skipped because of the interrupt, not as failed or
+// errored, and still puts the parties' faults back.
+func TestInterruptSkipsTheRunningAndTheRest(t *testing.T) {
+	t.Parallel()
+	st := startUp(t)
+	scs := []*scenarios.Scenario{
+		parse(t, "slow-one", "name: slow-one\nfaults:\n  - {step: 6, kind: delay, delay: 5s}\nactions: [connect]\n"),
+		parse(t, "later-one", "name: later-one\nactions: [connect]\n"),
+		parse(t, "later-two", "name: later-two\nactions: [connect]\n"),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		// Cancel once the slow scenario's fault is in place, i.e. while it runs.
+		for ctx.Err() == nil {
+			var l struct{ Faults []any }
+			if resp, err := http.Get(st.HostURL + "/_sim/faults"); err == nil {
+				_ = json.NewDecoder(resp.Body).Decode(&l)
+				resp.Body.Close()
+			}
+			if len(l.Faults) > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	o := scenarios.Options{PlatformURL: st.PlatformURL, HostURL: st.HostURL, MiniappURL: st.MiniappURL}
+	rep := scenarios.Run(ctx, scs, o)
+	if !rep.Interrupted || rep.Failed != 0 || rep.Errors != 0 || rep.Skipped != 3 {
+		t.Fatalf("report %s (interrupted %t), want 3 skipped by the interrupt", rep.Summary(), rep.Interrupted)
+	}
+	for _, r := range rep.Results {
+		if r.Status != scenarios.Skipped || !strings.HasPrefix(r.Skip, scenarios.InterruptedMessage) || r.Failure != nil {
+			t.Errorf("%s: %s %q %+v", r.Name, r.Status, r.Skip, r.Failure)
+		}
+	}
+	if !strings.HasPrefix(rep.Summary(), "INTERRUPTED: 3 skipped") {
+		t.Errorf("summary %q", rep.Summary())
+	}
+	var b strings.Builder
+	if err := rep.WriteJUnit(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "<failure") || strings.Contains(b.String(), "<error") || strings.Count(b.String(), "interrupted") != 3 {
+		t.Errorf("JUnit report:\n%s", b.String())
+	}
+	if l := getJSON(t, st.HostURL+"/_sim/faults"); len(l["faults"].([]any)) != 0 {
+		t.Errorf("the slow scenario's fault is still set: %v", l)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,19 +25,59 @@ breaks the contract (PROTOCOL.md). Each role has a named, versioned plan of posi
 negative checks; each check prints PASS, WARN, FAIL or SKIP with the rule it checks and
 the evidence: the requests sent and the answers got, secrets and tokens masked.
 
-The exit status is 1 when any check FAILs. WARN marks a recommendation not followed, or
-a rule the checker cannot observe from outside (say so with --me-url for a miniapp).`,
+WARN marks a recommendation not followed, or a rule the checker cannot observe from
+outside (say so with --me-url for a miniapp).
+
+Exit status: 0 when no check FAILs, 1 when a check FAILs, 2 on a usage or setup error
+(a missing or invalid flag, an unwritable --junit file): nothing was checked.`,
 		Example: `  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1
   boxo-sim check hostapp --access-token-url https://api.example.com/boxo/access-token \
       --user-data-url https://api.example.com/boxo/user-data --client-id boxo --secret "$SECRET" \
       --auth-code-cmd './mint-code.sh test-user'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fmt.Errorf("say what to check: 'boxo-sim check miniapp' or 'boxo-sim check hostapp' (see --help)")
-		},
+		RunE: groupHelp,
 	}
 	c.AddCommand(newCheckMiniappCmd(e), newCheckHostappCmd(e), newAuthCodeCmd(e))
+	// Usage errors of every check command exit 2, apart from failed checks (1).
+	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError(e, fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath()))
+	})
+	for _, sub := range c.Commands() {
+		sub.Args = usageArgs(e, sub.Args)
+		run := sub.RunE
+		sub.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			var ee exitError
+			if err == nil || errors.As(err, &ee) || errors.Is(err, context.Canceled) {
+				return err
+			}
+			return usageError(e, err)
+		}
+	}
 	return c
+}
+
+// exitCheckUsage is the exit status of a check command's usage or setup error; a failed check
+// exits 1.
+const exitCheckUsage = 2
+
+// usageError prints err as run does and ends the program with exitCheckUsage.
+func usageError(e *env, err error) error {
+	fmt.Fprintf(e.stderr, "boxo-sim: %v\n", err)
+	return exitError{code: exitCheckUsage}
+}
+
+// usageArgs makes the argument errors of args usage errors.
+func usageArgs(e *env, args cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if args == nil {
+			return nil
+		}
+		if err := args(cmd, a); err != nil {
+			return usageError(e, err)
+		}
+		return nil
+	}
 }
 
 // reportFlags are the output flags both plans share.
@@ -249,14 +290,18 @@ func authCodeSource(cmd, u string) (check.AuthCodeFunc, error) {
 }
 
 func newAuthCodeCmd(e *env) *cobra.Command {
-	var hostURL, user, password string
+	var user, password string
 	c := &cobra.Command{
 		Use:   "auth-code",
 		Short: "Print a fresh auth code from a boxo-sim host app (for --auth-code-cmd)",
 		Long: `Sign a user in to a simulated host app and print one fresh auth code for the Boxo-facing
 OAuth client, as the host app does at step 5 (PROTOCOL §6.10). It is the auth code
 source for 'boxo-sim check hostapp' against a boxo-sim host app; a real host needs a
-command of its own.`,
+command of its own. The host app is found like every command finds it: --hostapp-url,
+BOXO_SIM_HOSTAPP_URL or hostapp_url in the config file, else the local port of 'boxo-sim
+up' (hostapp_port, BOXO_SIM_HOSTAPP_PORT).
+
+Exit status: 0 with the code printed, 1 when the host app gives no code, 2 on a usage error.`,
 		Example: `  boxo-sim check auth-code
   boxo-sim check auth-code --user bob --hostapp-url http://127.0.0.1:9081`,
 		Args: cobra.NoArgs,
@@ -264,6 +309,11 @@ command of its own.`,
 			if _, ok := demo.FindUser(user); !ok && password == "" {
 				return fmt.Errorf("--user %q is not a demo user (%s): give its --password", user, demoUserNames())
 			}
+			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+			if err != nil {
+				return err
+			}
+			hostURL := strings.TrimRight(firstSet(cfg.HostappURL, cfg.localURL(cfg.HostappPort)), "/")
 			// The SDK is only used for its fake host app; its platform is never called.
 			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: "http://" + demo.PlatformAddr, HostURL: hostURL})
 			if err != nil {
@@ -273,13 +323,14 @@ command of its own.`,
 			defer cancel()
 			code, err := sdk.HostAuthCode(user, password)(ctx)
 			if err != nil {
-				return fmt.Errorf("no auth code from the host app at %s: %w", hostURL, err)
+				fmt.Fprintf(e.stderr, "boxo-sim: no auth code from the host app at %s: %v\n", hostURL, err)
+				return exitError{code: 1}
 			}
 			fmt.Fprintln(e.stdout, code)
 			return nil
 		},
 	}
-	c.Flags().StringVar(&hostURL, "hostapp-url", "http://"+demo.HostAddr, "URL of the boxo-sim host app")
+	c.Flags().String("hostapp-url", "", "URL of the boxo-sim host app (default: hostapp_url, else the local one)")
 	c.Flags().StringVar(&user, "user", demo.DefaultUser, "host user to sign in as ("+demoUserNames()+")")
 	c.Flags().StringVar(&password, "password", "", "the user's password (default: the demo user's)")
 	return c

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -125,6 +126,41 @@ func TestCheckAgainstUp(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`^[0-9a-f]{40}\n$`).MatchString(out) {
 		t.Fatalf("check auth-code: exit %d, stdout %q, stderr %s", code, out, errOut)
 	}
+	// It finds the host app as every command does: BOXO_SIM_HOSTAPP_URL, the config file,
+	// BOXO_SIM_HOSTAPP_PORT.
+	hostURL, _ := url.Parse(up.urls["hostapp"])
+	file := filepath.Join(t.TempDir(), "boxo-sim.yaml")
+	if err := os.WriteFile(file, []byte("hostapp_url: "+up.urls["hostapp"]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, env := range map[string]map[string]string{
+		"url":    {"BOXO_SIM_HOSTAPP_URL": up.urls["hostapp"]},
+		"port":   {"BOXO_SIM_HOSTAPP_PORT": hostURL.Port()},
+		"config": {"BOXO_SIM_CONFIG": file},
+	} {
+		out, errOut, code = runCmd(t, t.Context(), env, "check", "auth-code", "--user", "alice")
+		if code != 0 || !regexp.MustCompile(`^[0-9a-f]{40}\n$`).MatchString(out) {
+			t.Errorf("check auth-code with the host app's %s from the environment: exit %d, stdout %q, stderr %s", name, code, out, errOut)
+		}
+	}
+}
+
+// TestCheckMiniappWrongSecret: a wrong --secret is one FAIL under a first-line hint, the
+// dependent checks SKIP, and the exit status is 1 (a failed check), not 2.
+func TestCheckMiniappWrongSecret(t *testing.T) {
+	t.Parallel()
+	mini := checktest.NewMiniapp(t, checktest.MiniappOptions{})
+	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--url", mini.URL(), "--app-id", checktest.AppID, "--secret", "wrong", "--concurrency", "2")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	if !strings.HasPrefix(out, "Hint: the backend refused the credentials: check --app-id and --secret") {
+		t.Errorf("the report does not start with the hint:\n%s", out)
+	}
+	wantFails(t, out, "valid-request")
+	if strings.Contains(out, "WARN  ") {
+		t.Errorf("a wrong secret still gives WARNs:\n%s", out)
+	}
 }
 
 // TestCheckBrokenBackends: the two deliberately broken backends make the CLI print exactly
@@ -179,7 +215,9 @@ func TestCheckUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"check"}, "'boxo-sim check miniapp' or 'boxo-sim check hostapp'"},
+		{[]string{"check", "miniapp", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"check", "hostapp", "extra"}, "unknown command"},
+		{[]string{"check", "miniapp", "--url", "http://h/a", "--app-id", "a", "--secret", "s", "--junit", "/nonexistent/dir/x.xml"}, "--junit"},
 		{[]string{"check", "miniapp"}, "missing --url, --app-id, --secret"},
 		{[]string{"check", "miniapp", "--url", "127.0.0.1:8083", "--app-id", "a", "--secret", "s"}, "not an absolute http(s) URL"},
 		{[]string{"check", "hostapp", "--access-token-url", "http://h/t", "--user-data-url", "http://h/u", "--client-id", "c", "--secret", "s"}, "missing --auth-code-cmd or --auth-code-url"},
@@ -187,16 +225,21 @@ func TestCheckUsageErrors(t *testing.T) {
 			"--auth-code-cmd", "echo x", "--auth-code-url", "http://h/c"}, "not both"},
 		{[]string{"check", "hostapp", "--client-id", "c"}, "missing --access-token-url, --user-data-url, --secret"},
 		{[]string{"check", "auth-code", "--user", "nobody"}, "not a demo user"},
-		{[]string{"connect", "--auth-code-cmd", "echo x", "--auth-code-url", "http://h/c"}, "not both"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()
 			_, errOut, code := runCmd(t, t.Context(), nil, tc.args...)
-			if code == 0 || !strings.Contains(errOut, tc.want) {
-				t.Fatalf("exit %d, stderr %q; want non-zero and %q", code, errOut, tc.want)
+			if code != 2 || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 (usage error) and %q", code, errOut, tc.want)
 			}
 		})
+	}
+	if _, errOut, code := runCmd(t, t.Context(), nil, "connect", "--auth-code-cmd", "echo x", "--auth-code-url", "http://h/c"); code == 0 || !strings.Contains(errOut, "not both") {
+		t.Fatalf("connect with both code sources: exit %d, stderr %q", code, errOut)
+	}
+	if out, errOut, code := runCmd(t, t.Context(), nil, "check", "--help"); code != 0 || !strings.Contains(out, "2 on a usage or setup error") {
+		t.Fatalf("check --help: exit %d, stderr %q\n%s", code, errOut, out)
 	}
 	out, _, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--list")
 	if code != 0 || !strings.Contains(out, "Plan miniapp-v1:") || !strings.Contains(out, "concurrent-first-login") {

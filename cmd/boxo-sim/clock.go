@@ -22,15 +22,18 @@ of auth codes, access and refresh tokens and miniapp sessions follows it, so mov
 how you test expiry without waiting: 'boxo-sim clock advance 11m' makes every auth code
 issued so far too old.
 
-advance and set move each distinct clock once: parties answering the same clock_id share
-one clock (one 'up'); parties in separate processes each get moved.`,
+advance, set and reset move each distinct clock once: parties answering the same clock_id
+share one clock (one 'up'); parties in separate processes each get moved. The clock stays
+where it is moved (an expire fault moves it too) until 'boxo-sim clock reset' (or
+'clock set now') puts it back to real time. A party that does not answer is reported as
+not running and skipped.`,
 		Example: `  boxo-sim clock show
   boxo-sim clock advance 11m
-  boxo-sim clock set 2030-01-01T09:00:00Z`,
+  boxo-sim clock advance -5m
+  boxo-sim clock set 2030-01-01T09:00:00Z
+  boxo-sim clock reset`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fmt.Errorf("give a subcommand: show, advance or set\nRun 'boxo-sim clock --help' for usage")
-		},
+		RunE: groupHelp,
 	}
 	addPartyURLFlags(c)
 	var party string
@@ -46,7 +49,7 @@ one clock (one 'up'); parties in separate processes each get moved.`,
 			if err != nil {
 				return err
 			}
-			states, err := clockStates(cmd.Context(), ps, names)
+			names, states, err := clockStates(cmd.Context(), e, ps, names)
 			if err != nil {
 				return err
 			}
@@ -58,36 +61,89 @@ one clock (one 'up'); parties in separate processes each get moved.`,
 		Use:   "advance DURATION",
 		Short: "Move the clock forward by a duration such as 11m or 1h30m",
 		Long: `Move every party's clock forward by DURATION (a Go duration: 90s, 11m, 1h30m, 720h).
-To move back, put -- before a negative duration.`,
+A negative duration (-5m) moves it back. Flags go before DURATION.`,
 		Example: `  boxo-sim clock advance 11m      # auth codes issued so far have expired
   boxo-sim clock advance 1h1s     # and the Connect access tokens and miniapp sessions
-  boxo-sim clock advance -- -5m   # back five minutes`,
-		Args: exactArgs(1, "give the duration to advance by, such as 11m"),
+  boxo-sim clock advance -5m      # back five minutes
+  boxo-sim clock advance --party miniapp 1h`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args = append(negativeDurationArgs(cmd), args...)
+			if err := exactArgs(1, "give the duration to advance by, such as 11m or -5m")(cmd, args); err != nil {
+				return err
+			}
 			d, err := time.ParseDuration(args[0])
 			if err != nil {
 				return fmt.Errorf("%q is not a duration such as 11m or 1h30m", args[0])
 			}
-			return moveClocks(cmd, e, party, stack.ClockChange{Advance: d.String()}, "Advanced by "+d.String())
+			return moveClocks(cmd, e, party, func() stack.ClockChange { return stack.ClockChange{Advance: d.String()} }, "Advanced by "+d.String())
 		},
 	}
 	set := &cobra.Command{
 		Use:   "set TIME",
 		Short: "Set the clock to an RFC 3339 time",
 		Long: `Set every party's clock to TIME, an RFC 3339 time such as 2030-01-01T09:00:00Z. A real
-clock keeps running from there; the fake clock of a test stands still.`,
-		Example: `  boxo-sim clock set 2030-01-01T09:00:00Z`,
-		Args:    exactArgs(1, "give the time to set, such as 2030-01-01T09:00:00Z"),
+clock keeps running from there; the fake clock of a test stands still. TIME "now" puts the
+clock back to real time (offset 0), like 'boxo-sim clock reset'.`,
+		Example: `  boxo-sim clock set 2030-01-01T09:00:00Z
+  boxo-sim clock set now`,
+		Args: exactArgs(1, "give the time to set, such as 2030-01-01T09:00:00Z or now"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "now" {
+				return resetClocks(cmd, e, party)
+			}
 			t, err := time.Parse(time.RFC3339Nano, args[0])
 			if err != nil {
 				return fmt.Errorf("%q is not an RFC 3339 time such as 2030-01-01T09:00:00Z", args[0])
 			}
-			return moveClocks(cmd, e, party, stack.ClockChange{Set: t.Format(time.RFC3339Nano)}, "Set to "+t.UTC().Format(time.RFC3339))
+			return moveClocks(cmd, e, party, func() stack.ClockChange { return stack.ClockChange{Set: t.Format(time.RFC3339Nano)} }, "Set to "+t.UTC().Format(time.RFC3339))
 		},
 	}
-	c.AddCommand(show, advance, set)
+	reset := &cobra.Command{
+		Use:   "reset",
+		Short: "Put the clock back to real time (offset 0)",
+		Long: `Put every party's clock back to real time: its offset becomes 0, undoing 'clock advance',
+'clock set' and the moves of expire faults. Same as 'boxo-sim clock set now'.`,
+		Example: `  boxo-sim clock reset`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return resetClocks(cmd, e, party)
+		},
+	}
+	addNegativeDurationFlags(advance)
+	c.AddCommand(show, advance, set, reset)
 	return c
+}
+
+// resetClocks sets each distinct clock to the real time now, so its offset is 0.
+func resetClocks(cmd *cobra.Command, e *env, party string) error {
+	return moveClocks(cmd, e, party, func() stack.ClockChange {
+		return stack.ClockChange{Set: time.Now().UTC().Format(time.RFC3339Nano)}
+	}, "Reset to real time")
+}
+
+// addNegativeDurationFlags lets cmd take a negative duration such as -5m as its argument. pflag
+// reads "-5m" as the shorthand flag -5 with the value "m" ("unknown shorthand flag: '5'"):
+// hidden flags -0 to -9 take such words, and negativeDurationArgs puts them back together,
+// while every real flag still parses wherever it is written.
+func addNegativeDurationFlags(cmd *cobra.Command) {
+	for d := '0'; d <= '9'; d++ {
+		name := "negative-duration-" + string(d)
+		cmd.Flags().StringP(name, string(d), "", "")
+		_ = cmd.Flags().MarkHidden(name)
+	}
+}
+
+// negativeDurationArgs returns the negative durations the hidden flags of
+// addNegativeDurationFlags took, as arguments ("-5m").
+func negativeDurationArgs(cmd *cobra.Command) []string {
+	var args []string
+	for d := '0'; d <= '9'; d++ {
+		if f := cmd.Flags().Lookup("negative-duration-" + string(d)); f != nil && f.Changed {
+			args = append(args, "-"+string(d)+f.Value.String())
+		}
+	}
+	return args
 }
 
 // exactArgs is cobra.ExactArgs with a message that says what to give.
@@ -109,26 +165,30 @@ func clockParties(cmd *cobra.Command, e *env, party string) (simParties, []strin
 	return ps, names, err
 }
 
-func clockStates(ctx context.Context, ps simParties, names []string) (map[string]stack.ClockState, error) {
+// clockStates reads the clock of each named party; parties that do not answer are reported
+// and skipped (see simParties.each). It returns the parties that answered.
+func clockStates(ctx context.Context, e *env, ps simParties, names []string) ([]string, map[string]stack.ClockState, error) {
 	states := map[string]stack.ClockState{}
-	for _, p := range names {
+	names, err := ps.each(e, names, func(p string) error {
 		var s stack.ClockState
 		if err := ps.do(ctx, p, http.MethodGet, "/_sim/clock", nil, &s); err != nil {
-			return nil, err
+			return err
 		}
 		states[p] = s
-	}
-	return states, nil
+		return nil
+	})
+	return names, states, err
 }
 
-// moveClocks posts change once per distinct clock among the parties, then prints them all.
-func moveClocks(cmd *cobra.Command, e *env, party string, change stack.ClockChange, done string) error {
+// moveClocks posts change() once per distinct clock among the parties that answer, then
+// prints them all.
+func moveClocks(cmd *cobra.Command, e *env, party string, change func() stack.ClockChange, done string) error {
 	ps, names, err := clockParties(cmd, e, party)
 	if err != nil {
 		return err
 	}
 	ctx := cmd.Context()
-	states, err := clockStates(ctx, ps, names)
+	names, states, err := clockStates(ctx, e, ps, names)
 	if err != nil {
 		return err
 	}
@@ -138,12 +198,13 @@ func moveClocks(cmd *cobra.Command, e *env, party string, change stack.ClockChan
 		if moved[id] {
 			continue
 		}
-		if err := ps.do(ctx, p, http.MethodPost, "/_sim/clock", change, nil); err != nil {
+		if err := ps.do(ctx, p, http.MethodPost, "/_sim/clock", change(), nil); err != nil {
 			return err
 		}
 		moved[id] = true
 	}
-	if states, err = clockStates(ctx, ps, names); err != nil {
+	quiet := &env{getenv: e.getenv, stdout: e.stdout, stderr: io.Discard} // skips were reported above
+	if names, states, err = clockStates(ctx, quiet, ps, names); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s (%d %s).\n", done, len(moved), pluralOf(len(moved), "clock", "clocks"))

@@ -89,4 +89,31 @@ func TestClockAdvanceMovesEachClockOnce(t *testing.T) {
 			t.Errorf("clock show lacks %s:\n%s", p, out)
 		}
 	}
+
+	// Back to real time, then negative durations, with flags before or after them.
+	for _, reset := range [][]string{{"clock", "reset"}, {"clock", "set", "now"}} {
+		out = mustRun(t, append(reset, flags...)...)
+		if !strings.Contains(out, "Reset to real time (2 clocks).") {
+			t.Errorf("%s printed:\n%s", strings.Join(reset, " "), out)
+		}
+		for p, u := range urls {
+			if d := aheadBy(t, u); d != 0 {
+				t.Errorf("%s is %v ahead after %s, want 0", p, d, strings.Join(reset, " "))
+			}
+		}
+		mustRun(t, append([]string{"clock", "advance", "3h"}, flags...)...)
+	}
+	mustRun(t, append([]string{"clock", "reset"}, flags...)...)
+	out = mustRun(t, append([]string{"clock", "advance", "-5m"}, flags...)...)
+	if !strings.Contains(out, "Advanced by -5m0s (2 clocks).") {
+		t.Errorf("clock advance -5m printed:\n%s", out)
+	}
+	mustRun(t, append([]string{"clock", "advance", "--party", "miniapp", "-1h30m"}, flags...)...)
+	mustRun(t, append(append([]string{"clock", "advance"}, flags...), "--", "-10m")...)
+	if d := aheadBy(t, urls["hostapp"]); d != -15*time.Minute {
+		t.Errorf("hostapp is %v ahead, want -15m", d)
+	}
+	if d := aheadBy(t, urls["miniapp"]); d != -(time.Hour + 45*time.Minute) {
+		t.Errorf("miniapp is %v ahead, want -1h45m", d)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -25,23 +26,23 @@ func newFaultCmd(e *env) *cobra.Command {
 		Use:   "fault",
 		Short: "Set, list and clear the faults of running parties",
 		Long: `Every party of a running 'boxo-sim up' holds a fault table, served at /_sim/faults.
-A fault changes the party's answer for one step of the flow (6–11, 14; the platform's 1,
-5 and 12) or one endpoint: an error_code, a delay (past the platform's 10 s timeout if you
+A fault changes the party's answer for one step of the flow (` + fault.StepList() + `) or one
+endpoint: an error_code, a delay (past the platform's 10 s timeout if you
 like), an HTTP status, a malformed body, an over-long token, a missing field, a dropped
 connection, a replayed auth code or an expired code or token. It fires on every matching
 call, on the Nth only (--nth), or with a probability drawn from a seeded generator
 (--probability, --seed). The next 'boxo-sim connect' shows the effect.
 
 Parties are found at hostapp_url, platform_url and miniapp_url (flags, BOXO_SIM_*, the
-config file), else on the local ports of 'boxo-sim up'.`,
+config file), else on the local ports of 'boxo-sim up'. list and clear skip a party that does
+not answer (one "not running" line on stderr each) and fail only when none answers; set
+fails when the party it targets does not answer.`,
 		Example: `  boxo-sim fault set --step 7 --kind error_code --error-code INVALID_AUTH_CODE
   boxo-sim fault set --step 6 --kind delay --delay 11s
   boxo-sim fault list
   boxo-sim fault clear`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fmt.Errorf("give a subcommand: set, list or clear\nRun 'boxo-sim fault --help' for usage")
-		},
+		RunE: groupHelp,
 	}
 	addPartyURLFlags(c)
 	c.AddCommand(newFaultSetCmd(e), newFaultListCmd(e), newFaultClearCmd(e))
@@ -66,8 +67,9 @@ func newFaultSetCmd(e *env) *cobra.Command {
 		Use:   "set",
 		Short: "Add a fault to the party serving a step or an endpoint",
 		Long: `Add one fault to a running party's fault table. --step names the flow step (the party
-is the one serving it); --endpoint with --party names a path instead. The fault is checked
-here first, then sent to the party, which answers with its id.
+is the one serving it); --endpoint with --party names a path the simulated party serves
+instead. The fault is checked here first (each kind takes only its own value flag), then sent
+to the party, which answers with its id.
 
 Kinds: ` + kinds + `.
   error_code     --error-code CODE: the endpoint's error form with a PROTOCOL §5.1 code
@@ -87,6 +89,9 @@ Kinds: ` + kinds + `.
   boxo-sim fault set --party miniapp --endpoint /api/auth/refresh --kind reset --probability 0.5 --seed 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkKindFlags(cmd, f.Kind); err != nil {
+				return err
+			}
 			if delay != "" {
 				d, err := time.ParseDuration(delay)
 				if err != nil {
@@ -115,7 +120,7 @@ Kinds: ` + kinds + `.
 		},
 	}
 	fl := c.Flags()
-	fl.IntVar(&f.Step, "step", 0, "flow step the fault addresses: 1, 5–12, 14 or 15")
+	fl.IntVar(&f.Step, "step", 0, "flow step the fault addresses: "+fault.StepList())
 	fl.StringVar(&f.Endpoint, "endpoint", "", "path the fault addresses instead of a step (with --party)")
 	fl.StringVar(&f.Party, "party", "", "hostapp, platform or miniapp (default: the one serving --step)")
 	fl.StringVar(&f.Kind, "kind", "", "kind of fault: "+kinds)
@@ -129,6 +134,40 @@ Kinds: ` + kinds + `.
 	fl.Int64Var(&f.Seed, "seed", 0, "seed of the --probability draws, so a run repeats")
 	fl.BoolVar(&asJSON, "json", false, "print the added fault as JSON")
 	return c
+}
+
+// kindFlags maps each kind-specific flag of 'fault set' to the fault field it sets.
+var kindFlags = []struct{ flag, field string }{
+	{"error-code", "error_code"}, {"delay", "delay"}, {"status", "status"}, {"body", "body"}, {"field", "field"},
+}
+
+// checkKindFlags refuses a value flag that does not belong to kind (--status 500 with
+// --error-code X would otherwise drop the code), saying which flag the kind takes.
+func checkKindFlags(cmd *cobra.Command, kind string) error {
+	if !slices.Contains(fault.Kinds, kind) {
+		return nil // Validate says what is wrong with the kind
+	}
+	own := fault.KindField[kind]
+	var ownFlag string
+	var wrong []string
+	for _, kf := range kindFlags {
+		if kf.field == own {
+			ownFlag = "--" + kf.flag
+			continue
+		}
+		if cmd.Flags().Changed(kf.flag) {
+			wrong = append(wrong, "--"+kf.flag)
+		}
+	}
+	if len(wrong) == 0 {
+		return nil
+	}
+	takes := "takes none of the value flags"
+	if ownFlag != "" {
+		takes = "takes only " + ownFlag
+	}
+	return fmt.Errorf("%s %s not belong to --kind %s, which %s\nRun 'boxo-sim fault set --help' for usage",
+		strings.Join(wrong, " and "), map[bool]string{true: "does", false: "do"}[len(wrong) == 1], kind, takes)
 }
 
 // flagNames rewrites the field names of a fault's validation error as the flags that set them.
@@ -159,12 +198,16 @@ matched, times it fired).`,
 				return err
 			}
 			all := fault.List{Faults: []fault.Fault{}}
-			for _, p := range names {
+			names, err = ps.each(e, names, func(p string) error {
 				var l fault.List
 				if err := ps.do(cmd.Context(), p, http.MethodGet, "/_sim/faults", nil, &l); err != nil {
 					return err
 				}
 				all.Faults = append(all.Faults, l.Faults...)
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 			if asJSON {
 				return printIndentedJSON(e.stdout, all)
@@ -240,7 +283,7 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 			if len(args) == 0 {
 				var parts []string
 				total := 0
-				for _, p := range names {
+				if _, err := ps.each(e, names, func(p string) error {
 					var got struct {
 						Cleared int `json:"cleared"`
 					}
@@ -249,6 +292,9 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 					}
 					total += got.Cleared
 					parts = append(parts, fmt.Sprintf("%s %d", p, got.Cleared))
+					return nil
+				}); err != nil {
+					return err
 				}
 				fmt.Fprintf(e.stdout, "Cleared %d %s (%s).\n", total, pluralOf(total, "fault", "faults"), strings.Join(parts, ", "))
 				return nil
@@ -256,7 +302,7 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 			id := args[0]
 			if party == "" {
 				var holders []string
-				for _, p := range names {
+				if _, err := ps.each(e, names, func(p string) error {
 					var l fault.List
 					if err := ps.do(ctx, p, http.MethodGet, "/_sim/faults", nil, &l); err != nil {
 						return err
@@ -266,6 +312,9 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 							holders = append(holders, p)
 						}
 					}
+					return nil
+				}); err != nil {
+					return err
 				}
 				switch len(holders) {
 				case 0:
@@ -286,6 +335,10 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 	c.Flags().StringVar(&party, "party", "", "only this party: hostapp, platform or miniapp")
 	return c
 }
+
+// groupHelp is the RunE of a command group (fault, clock) run without a subcommand: it
+// prints the group's help and succeeds, like 'scenario' and 'config'.
+func groupHelp(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 
 func pluralOf(n int, one, many string) string {
 	if n == 1 {
@@ -344,6 +397,50 @@ func firstSet(a, b string) string {
 	return b
 }
 
+// notRunningError says that nothing answers at a party's URL.
+type notRunningError struct {
+	party, url string
+	err        error
+}
+
+func (e notRunningError) Error() string {
+	return fmt.Sprintf("no %s answers at %s (%v): start the parties with 'boxo-sim up', or give --%s-url", e.party, e.url, e.err, e.party)
+}
+
+func (e notRunningError) Unwrap() error { return e.err }
+
+// each runs fn for each named party, in order. A party that does not answer (fn returns a
+// notRunningError) is reported on stderr in one line and skipped; any other error stops. each
+// fails when no party answered, and returns the parties that did.
+func (ps simParties) each(e *env, names []string, fn func(party string) error) ([]string, error) {
+	var answered, where []string
+	var down error
+	for _, p := range names {
+		err := fn(p)
+		var nr notRunningError
+		switch {
+		case errors.As(err, &nr):
+			down = err
+			where = append(where, fmt.Sprintf("%s at %s", p, nr.url))
+			if len(names) > 1 {
+				fmt.Fprintf(e.stderr, "%s: not running at %s (skipped)\n", p, nr.url)
+			}
+		case err != nil:
+			return answered, err
+		default:
+			answered = append(answered, p)
+		}
+	}
+	switch {
+	case len(answered) > 0:
+		return answered, nil
+	case len(names) == 1:
+		return nil, down
+	default:
+		return nil, fmt.Errorf("no party answers (%s): start them with 'boxo-sim up', or give --hostapp-url, --platform-url and --miniapp-url", strings.Join(where, ", "))
+	}
+}
+
 // do sends a JSON request to a party's control route and decodes a 2xx answer into out (when
 // not nil). Failures name the party and its URL and say what to do.
 func (ps simParties) do(ctx context.Context, party, method, path string, body, out any) error {
@@ -368,7 +465,7 @@ func (ps simParties) do(ctx context.Context, party, method, path string, body, o
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
-		return fmt.Errorf("no %s answers at %s (%v): start the parties with 'boxo-sim up', or give --%s-url", party, base, err, party)
+		return notRunningError{party: party, url: base, err: err}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))

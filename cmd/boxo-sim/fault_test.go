@@ -151,6 +151,10 @@ func TestFaultsChangeTheNextConnect(t *testing.T) {
 	if strings.Count(out, "10m1s") != 3 {
 		t.Errorf("after one expire fault at step 6 every party should be 10m1s ahead:\n%s", out)
 	}
+	mustRun(t, append([]string{"clock", "reset"}, flags...)...)
+	if out = mustRun(t, append([]string{"clock", "show"}, flags...)...); strings.Count(out, " 0s ") != 3 {
+		t.Errorf("clock reset did not put every party back to real time:\n%s", out)
+	}
 
 	out = mustRun(t, append([]string{"fault", "clear"}, flags...)...)
 	if !strings.Contains(out, "Cleared 2 faults (hostapp 1, platform 0, miniapp 1).") {
@@ -163,6 +167,62 @@ func TestFaultsChangeTheNextConnect(t *testing.T) {
 	res, code = connectJSON(t, urls, "alice")
 	if code != 0 || !res.OK || res.Me == nil || res.Me.Created {
 		t.Fatalf("connect after clearing the faults: exit %d, %+v", code, res)
+	}
+}
+
+// TestPartiesThatDoNotAnswerAreSkipped: with the miniapp not running, list, clear and clock
+// work on the parties that answer and say which one is not running; set fails only when its
+// own party does not answer, and everything fails when no party answers.
+func TestPartiesThatDoNotAnswerAreSkipped(t *testing.T) {
+	t.Parallel()
+	urls := runUpForFaults(t, "--only", "hostapp,platform")
+	down := "http://127.0.0.1:" + freePort(t)
+	urls["miniapp"] = down
+	flags := urlFlags(urls)
+	notRunning := "miniapp: not running at " + down
+
+	mustRun(t, append([]string{"fault", "set", "--step", "7", "--kind", "status", "--status", "500"}, flags...)...)
+	for _, args := range [][]string{{"fault", "list"}, {"clock", "show"}, {"clock", "advance", "1m"}} {
+		out, errOut, code := runCmd(t, t.Context(), nil, append(args, flags...)...)
+		if code != 0 || strings.Count(errOut, notRunning) != 1 || !strings.Contains(out, "hostapp") || strings.Contains(out, "miniapp") {
+			t.Errorf("%s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	out, errOut, code := runCmd(t, t.Context(), nil, append([]string{"fault", "set", "--step", "11", "--kind", "reset"}, flags...)...)
+	if code != 1 || !strings.Contains(errOut, "no miniapp answers at "+down) || !strings.Contains(errOut, "boxo-sim up") {
+		t.Errorf("fault set on the missing miniapp: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	out, errOut, code = runCmd(t, t.Context(), nil, append([]string{"fault", "clear"}, flags...)...)
+	if code != 0 || !strings.Contains(out, "Cleared 1 fault (hostapp 1, platform 0).") || !strings.Contains(errOut, notRunning) {
+		t.Errorf("fault clear: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+
+	none := []string{"--hostapp-url", down, "--platform-url", down, "--miniapp-url", down}
+	for _, args := range [][]string{{"fault", "list"}, {"fault", "clear"}, {"clock", "show"}, {"clock", "reset"}} {
+		_, errOut, code := runCmd(t, t.Context(), nil, append(args, none...)...)
+		if code != 1 || !strings.Contains(errOut, "no party answers") || !strings.Contains(errOut, "boxo-sim up") || !strings.Contains(errOut, "--miniapp-url") {
+			t.Errorf("%s with no party: exit %d, stderr %q", strings.Join(args, " "), code, errOut)
+		}
+	}
+}
+
+func TestGroupsRunBarePrintHelp(t *testing.T) {
+	t.Parallel()
+	for _, g := range []string{"fault", "clock", "check", "scenario", "config"} {
+		out, errOut, code := runCmd(t, t.Context(), nil, g)
+		if code != 0 || !strings.Contains(out, "Available Commands") || errOut != "" {
+			t.Errorf("boxo-sim %s: exit %d\nstdout: %s\nstderr: %s", g, code, out, errOut)
+		}
+	}
+}
+
+func TestFaultHelpListsTheAcceptedSteps(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"fault", "--help"}, {"fault", "set", "--help"}} {
+		out := mustRun(t, args...)
+		if !strings.Contains(out, fault.StepList()) || strings.Contains(out, "6–11, 14") {
+			t.Errorf("%s does not list the steps %s:\n%s", strings.Join(args, " "), fault.StepList(), out)
+		}
 	}
 }
 
@@ -186,7 +246,14 @@ func TestFaultUsageErrors(t *testing.T) {
 		{[]string{"fault", "list", "--platform-url", down, "--party", "platform"}, "no platform answers at " + down},
 		{[]string{"fault", "list", "--party", "database"}, `--party "database"`},
 		{[]string{"fault", "clear", "a", "b"}, "accepts at most 1 arg"},
-		{[]string{"fault"}, "give a subcommand"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "status", "--status", "500", "--error-code", "INVALID_AUTH_CODE"},
+			"--error-code does not belong to --kind status, which takes only --status"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "reset", "--delay", "1s", "--body", "truncated"},
+			"--delay and --body do not belong to --kind reset, which takes none"},
+		{[]string{"fault", "set", "--step", "9", "--kind", "missing_field", "--field", "user_data..email"}, "without empty segments"},
+		{[]string{"fault", "set", "--party", "hostapp", "--endpoint", "/nope", "--kind", "reset"}, "does not serve it"},
+		{[]string{"fault", "set", "--step", "11", "--kind", "reset", "--miniapp-url", down}, "no miniapp answers at " + down},
+		{[]string{"clock", "advance", "-5m", "3m"}, "give the duration"},
 		{[]string{"clock", "advance"}, "give the duration"},
 		{[]string{"clock", "advance", "eleven"}, "not a duration"},
 		{[]string{"clock", "set", "tomorrow"}, "RFC 3339"},

@@ -191,6 +191,10 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 	if err != nil {
 		return err
 	}
+	if rep.Interrupted {
+		return fmt.Errorf("interrupted: %d %s not run to the end (reported as skipped); what the scenarios changed was put back",
+			rep.Skipped, scenarioPlural(rep.Skipped, "scenario"))
+	}
 	if !rep.OK() {
 		return exitError{code: 1}
 	}

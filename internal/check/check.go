@@ -84,8 +84,10 @@ type Summary struct {
 
 // Report is the outcome of one run of a plan.
 type Report struct {
-	Plan       string    `json:"plan"`   // e.g. "miniapp-v1"
-	Target     string    `json:"target"` // what was checked
+	Plan   string `json:"plan"`   // e.g. "miniapp-v1"
+	Target string `json:"target"` // what was checked
+	// Hint, when set, is the one thing to fix first, e.g. the credentials the backend refused.
+	Hint       string    `json:"hint,omitempty"`
 	Settings   []string  `json:"settings,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	DurationMS float64   `json:"duration_ms"`
@@ -116,6 +118,13 @@ type run interface {
 	unreachable() string
 }
 
+// blocker is a run that can stop depending checks early: after a check, blocked says why
+// the check with id cannot be judged ("" when it can), and hint what to fix first.
+type blocker interface {
+	blocked(id string) string
+	hint() string
+}
+
 // step is a check of a plan with the code that runs it.
 type step[R run] struct {
 	Check
@@ -144,6 +153,8 @@ func runPlan[R run](ctx context.Context, plan, target string, settings []string,
 		var v verdict
 		if why := r.unreachable(); why != "" {
 			v = skip(why)
+		} else if b, ok := any(r).(blocker); ok && b.blocked(s.ID) != "" {
+			v = skip(b.blocked(s.ID))
 		} else {
 			v = s.run(r, ctx)
 		}
@@ -164,6 +175,9 @@ func runPlan[R run](ctx context.Context, plan, target string, settings []string,
 			rep.Summary.Skip++
 		}
 		rep.Results = append(rep.Results, res)
+	}
+	if b, ok := any(r).(blocker); ok {
+		rep.Hint = b.hint()
 	}
 	rep.DurationMS = ms(time.Since(t0))
 	return rep

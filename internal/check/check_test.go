@@ -225,6 +225,46 @@ func TestMiniappChecksCatchEachBreak(t *testing.T) {
 	}
 }
 
+// TestMiniappWrongConfiguredSecret: a wrong --secret is one FAIL with a hint, and the checks
+// that need a valid login are skipped instead of cascading into FAILs and WARNs.
+func TestMiniappWrongConfiguredSecret(t *testing.T) {
+	t.Parallel()
+	f := checktest.NewMiniapp(t, checktest.MiniappOptions{})
+	rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: f.URL(), AppID: checktest.AppID, Secret: "not-the-secret", Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Fail != 1 || rep.Summary.Warn != 0 {
+		t.Errorf("summary %+v, want exactly one FAIL and no WARN", rep.Summary)
+	}
+	if r, _ := rep.Result("valid-request"); r.Status != check.Fail || !strings.Contains(r.Message, "INVALID_CREDENTIALS") {
+		t.Errorf("valid-request: %s %s", r.Status, r.Message)
+	}
+	for _, r := range rep.Results {
+		switch r.ID {
+		case "valid-request":
+		case "always-200", "answer-shape", "json-content-type", "within-10s":
+			if r.Status != check.Pass {
+				t.Errorf("%s: %s %s, want PASS (it judges the answers got)", r.ID, r.Status, r.Message)
+			}
+		default:
+			if r.Status != check.Skip || !strings.Contains(r.Message, "check --app-id and --secret") {
+				t.Errorf("%s: %s %s, want SKIP with the hint", r.ID, r.Status, r.Message)
+			}
+		}
+	}
+	var b strings.Builder
+	if err := check.WriteText(&b, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(b.String(), "\n"); first != "Hint: the backend refused the credentials: check --app-id and --secret (valid-request was answered INVALID_CREDENTIALS)" {
+		t.Errorf("first line of the report: %q", first)
+	}
+	if !strings.Contains(mustJSON(t, rep), `"hint": "the backend refused the credentials`) && !strings.Contains(mustJSON(t, rep), `"hint":"the backend refused the credentials`) {
+		t.Errorf("the JSON report has no hint")
+	}
+}
+
 func TestMiniappTooSlow(t *testing.T) {
 	t.Parallel()
 	f := checktest.NewMiniapp(t, checktest.MiniappOptions{Delay: 300 * time.Millisecond})

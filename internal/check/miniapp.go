@@ -74,9 +74,33 @@ type miniRun struct {
 	firstRef  string
 	firstID   identity
 	firstCall answer
+
+	// refused is set when valid-request was answered INVALID_CREDENTIALS: the configured
+	// app_id and secret_key are wrong, so the checks that need a valid login cannot judge.
+	refused bool
 }
 
 func (r *miniRun) unreachable() string { return r.c.unreachable() }
+
+// credentialsHint is the report's first line when the backend refused the credentials.
+const credentialsHint = "the backend refused the credentials: check --app-id and --secret"
+
+// formChecks judge the answers already got, so they still run after refused credentials.
+var formChecks = []string{"always-200", "answer-shape", "json-content-type", "within-10s"}
+
+func (r *miniRun) blocked(id string) string {
+	if !r.refused || id == "valid-request" || slices.Contains(formChecks, id) {
+		return ""
+	}
+	return "needs a valid login, and valid-request got INVALID_CREDENTIALS: " + credentialsHint
+}
+
+func (r *miniRun) hint() string {
+	if r.refused {
+		return credentialsHint + " (valid-request was answered INVALID_CREDENTIALS)"
+	}
+	return ""
+}
 
 // MiniappPlan lists the checks of MiniappPlanName in the order they run.
 func MiniappPlan() []Check { return checksOf(miniappSteps) }
@@ -231,6 +255,10 @@ func (m *miniRun) validRequest(ctx context.Context) verdict {
 	m.firstRef = m.ref("valid")
 	c, a := m.login(ctx, "a valid step-10 request", m.user(m.firstRef))
 	m.first, m.firstCall = c, a
+	if !a.hasToken() && a.code == contract.CodeInvalidCredentials {
+		m.refused = true
+		return fail("a valid request was refused with INVALID_CREDENTIALS: "+credentialsHint, c)
+	}
 	if !a.hasToken() || a.code != "" {
 		return fail("a valid request was not answered with auth_token: "+describe(c, a, "auth_token"), c)
 	}

@@ -18,6 +18,9 @@ import (
 // show the masked headers and bodies too.
 func WriteText(w io.Writer, r *Report, verbose bool) error {
 	ew := &errWriter{w: w}
+	if r.Hint != "" {
+		ew.printf("Hint: %s\n\n", r.Hint)
+	}
 	ew.printf("Plan %s against %s\n", r.Plan, r.Target)
 	for _, s := range r.Settings {
 		ew.printf("  %s\n", s)

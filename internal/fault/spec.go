@@ -124,6 +124,9 @@ func (f *Fault) Validate() error {
 		if f.Party == "" {
 			return fmt.Errorf("a fault addressed by endpoint needs a party")
 		}
+		if paths, ok := Endpoints[f.Party]; ok && !Serves(f.Party, f.Endpoint) {
+			return fmt.Errorf("endpoint %s: the simulated %s does not serve it; it serves %s", f.Endpoint, f.Party, strings.Join(paths, ", "))
+		}
 	default:
 		return fmt.Errorf("a fault needs a step (%s) or an endpoint", stepList())
 	}
@@ -131,6 +134,9 @@ func (f *Fault) Validate() error {
 	case contract.PartyHostapp, contract.PartyPlatform, contract.PartyMiniapp:
 	default:
 		return fmt.Errorf("party %q: use hostapp, platform or miniapp", f.Party)
+	}
+	if err := f.checkKindFields(); err != nil {
+		return err
 	}
 	switch f.Kind {
 	case KindErrorCode:
@@ -158,6 +164,9 @@ func (f *Fault) Validate() error {
 	case KindMissingField:
 		if f.Field == "" {
 			return fmt.Errorf("kind missing_field needs field")
+		}
+		if slices.Contains(strings.Split(f.Field, "."), "") {
+			return fmt.Errorf("field %q: a dotted path such as user_data.email, without empty segments", f.Field)
 		}
 	case KindLongToken, KindReset:
 	case KindReplayCode:
@@ -189,12 +198,93 @@ func (f *Fault) Validate() error {
 	return nil
 }
 
+// KindField is the one Fault field each kind takes (by its JSON name), for the kinds that
+// take one.
+var KindField = map[string]string{
+	KindErrorCode:    "error_code",
+	KindDelay:        "delay",
+	KindStatus:       "status",
+	KindMalformed:    "body",
+	KindMissingField: "field",
+}
+
+// SetKindFields returns the JSON names of the kind-specific fields set on f, in a fixed order.
+func (f Fault) SetKindFields() []string {
+	var set []string
+	for _, x := range []struct {
+		name string
+		set  bool
+	}{{"error_code", f.ErrorCode != ""}, {"delay", f.Delay != 0}, {"status", f.Status != 0}, {"body", f.Body != ""}, {"field", f.Field != ""}} {
+		if x.set {
+			set = append(set, x.name)
+		}
+	}
+	return set
+}
+
+// checkKindFields refuses a kind-specific field that does not belong to the fault's kind
+// (status 500 with an error_code would otherwise silently drop the code).
+func (f Fault) checkKindFields() error {
+	if !slices.Contains(Kinds, f.Kind) {
+		return nil // the kind switch says what is wrong
+	}
+	own := KindField[f.Kind]
+	for _, name := range f.SetKindFields() {
+		if name == own {
+			continue
+		}
+		if own == "" {
+			return fmt.Errorf("%s does not belong to kind %s, which takes no value", name, f.Kind)
+		}
+		return fmt.Errorf("%s does not belong to kind %s, which takes only %s", name, f.Kind, own)
+	}
+	return nil
+}
+
+// StepList lists the steps a fault can address, e.g. "1, 5, 6, ..., 15".
+func StepList() string { return stepList() }
+
 func stepList() string {
 	var s []string
 	for _, n := range stepNumbers {
 		s = append(s, fmt.Sprint(n))
 	}
 	return strings.Join(s, ", ")
+}
+
+// Endpoints lists the paths each simulated party serves (their routes.go; {x} is any one
+// segment, a trailing slash is ignored). A fault addressed by endpoint must name one of them:
+// any other path would never match. The /_sim/faults and /_sim/clock control routes are
+// answered before the fault table and are not listed.
+var Endpoints = map[string][]string{
+	contract.PartyHostapp: {
+		"/boxo/connect/access-token", "/boxo/connect/user-data", "/boxo/connect/refresh-token",
+		"/auth/v1/login", "/auth/v1/logout", "/auth/v1/authorize", "/auth/v1/token", "/auth/v1/userinfo",
+		"/auth/v1/revoke", "/auth/v1/jwks", "/.well-known/openid-configuration", "/boxo/callback",
+		"/v1/oauth/authorize", "/v1/oauth/access_token", "/v1/oauth/{access_token}",
+		"/demo", "/demo/callback", "/demo/v1/callback", "/", "/healthz",
+		"/_sim/users", "/_sim/users/{username}", "/_sim/settings", "/_sim/clients", "/_sim/clients/{client_id}",
+	},
+	contract.PartyPlatform: {
+		"/api/v1/miniapps/{app_id}/settings/", "/api/v1/authorize/", "/api/v1/accounts/consent/get_consent/",
+		"/healthz", "/_sim/hostapps", "/_sim/hostapps/{client_id}", "/_sim/miniapps", "/_sim/miniapps/{app_id}",
+		"/_sim/partnerships", "/_sim/partnerships/{client_id}/{app_id}", "/_sim/consent/revoke",
+		"/_sim/flows", "/_sim/flows/latest", "/_sim/flows/{id}", "/_sim/flows/{id}/steps",
+	},
+	contract.PartyMiniapp: {
+		"/boxo/auth-token", "/api/me", "/api/auth/refresh", "/api/auth/logout", "/", "/healthz",
+		"/_sim/settings", "/_sim/users",
+	},
+}
+
+// Serves reports whether the simulated party serves path (see Endpoints).
+func Serves(party, path string) bool {
+	for _, p := range Endpoints[party] {
+		if matchPath(p, path) {
+			return true
+		}
+	}
+	return false
 }
 
 // Duration is a time.Duration written as text ("11s", "250ms") in JSON and YAML.

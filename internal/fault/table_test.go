@@ -87,6 +87,16 @@ func TestAddRefusesInvalidFaults(t *testing.T) {
 		{"replay_code elsewhere", fault.Fault{Step: 9, Kind: fault.KindReplayCode}, "step 6"},
 		{"expire at a step without expiry", fault.Fault{Step: 11, Kind: fault.KindExpire, Party: contract.PartyMiniapp}, "steps 6, 8 and 14"},
 		{"expire at an endpoint without expiry", fault.Fault{Endpoint: "/healthz", Kind: fault.KindExpire}, "nothing there expires"},
+		{"error_code on a status fault", fault.Fault{Step: 7, Kind: fault.KindStatus, Status: 500, ErrorCode: "INVALID_AUTH_CODE"}, "error_code does not belong to kind status, which takes only status"},
+		{"status on an error_code fault", fault.Fault{Step: 7, Kind: fault.KindErrorCode, ErrorCode: "INVALID_AUTH_CODE", Status: 500}, "status does not belong to kind error_code"},
+		{"delay on a reset fault", fault.Fault{Step: 7, Kind: fault.KindReset, Delay: fault.Duration(time.Second)}, "delay does not belong to kind reset, which takes no value"},
+		{"field on a malformed fault", fault.Fault{Step: 7, Kind: fault.KindMalformed, Field: "x"}, "field does not belong to kind malformed, which takes only body"},
+		{"body on a missing_field fault", fault.Fault{Step: 9, Kind: fault.KindMissingField, Field: "reference", Body: "truncated"}, "body does not belong"},
+		{"endpoint the host does not serve", fault.Fault{Endpoint: "/nope", Kind: fault.KindReset}, "does not serve it"},
+		{"endpoint of the platform at the host", fault.Fault{Endpoint: "/api/v1/authorize/", Kind: fault.KindReset}, "/boxo/connect/refresh-token"},
+		{"field with an empty segment", fault.Fault{Step: 9, Kind: fault.KindMissingField, Field: "user_data..email"}, "without empty segments"},
+		{"field with a leading dot", fault.Fault{Step: 9, Kind: fault.KindMissingField, Field: ".email"}, "without empty segments"},
+		{"field with a trailing dot", fault.Fault{Step: 9, Kind: fault.KindMissingField, Field: "user_data."}, "without empty segments"},
 		{"negative nth", fault.Fault{Step: 7, Kind: fault.KindReset, Nth: -1}, "nth"},
 		{"probability above 1", fault.Fault{Step: 7, Kind: fault.KindReset, Probability: 1.5}, "between 0 and 1"},
 		{"nth and probability", fault.Fault{Step: 7, Kind: fault.KindReset, Nth: 2, Probability: 0.5}, "not both"},
@@ -105,6 +115,49 @@ func TestAddRefusesInvalidFaults(t *testing.T) {
 				t.Fatalf("a refused fault was added: %d in the table", n)
 			}
 		})
+	}
+}
+
+func TestServes(t *testing.T) {
+	cases := []struct {
+		party, path string
+		want        bool
+	}{
+		{contract.PartyHostapp, "/boxo/connect/refresh-token", true},
+		{contract.PartyHostapp, "/boxo/connect/refresh-token/", true},
+		{contract.PartyHostapp, "/v1/oauth/abc", true},
+		{contract.PartyHostapp, "/nope", false},
+		{contract.PartyHostapp, "/api/me", false},
+		{contract.PartyPlatform, "/api/v1/miniapps/app1/settings", true},
+		{contract.PartyPlatform, "/api/v1/authorize", true},
+		{contract.PartyPlatform, "/boxo/connect/user-data", false},
+		{contract.PartyMiniapp, "/api/auth/refresh", true},
+		{contract.PartyMiniapp, "/api/auth", false},
+		{"database", "/healthz", false},
+	}
+	for _, tc := range cases {
+		if got := fault.Serves(tc.party, tc.path); got != tc.want {
+			t.Errorf("Serves(%s, %s) = %v, want %v", tc.party, tc.path, got, tc.want)
+		}
+	}
+	// Every step's endpoint is served by its party.
+	for n, st := range fault.Steps {
+		if !fault.Serves(st.Party, st.Endpoint) {
+			t.Errorf("step %d: %s does not serve its own endpoint %s", n, st.Party, st.Endpoint)
+		}
+	}
+}
+
+func TestAddAcceptsDottedFieldsAndKnownEndpoints(t *testing.T) {
+	tb := fault.NewTable(contract.PartyHostapp)
+	for _, f := range []fault.Fault{
+		{Step: 9, Kind: fault.KindMissingField, Field: "user_data.email"},
+		{Endpoint: "/boxo/connect/refresh-token/", Kind: fault.KindStatus, Status: 502},
+		{Step: 7, Kind: fault.KindMalformed}, // body defaults to non-json
+	} {
+		if _, err := tb.Add(f); err != nil {
+			t.Errorf("Add(%+v) = %v", f, err)
+		}
 	}
 }
 
@@ -141,7 +194,7 @@ func TestMatchPaths(t *testing.T) {
 		{contract.PartyPlatform, fault.Fault{Step: 12}, "/api/v1/authorize/", true},
 		{contract.PartyMiniapp, fault.Fault{Endpoint: "/api/auth/refresh/"}, "/api/auth/refresh", true},
 		{contract.PartyMiniapp, fault.Fault{Endpoint: "/api/auth/refresh"}, "/api/auth/refresh/", true},
-		{contract.PartyMiniapp, fault.Fault{Endpoint: "/api/auth"}, "/api/auth/refresh", false},
+		{contract.PartyMiniapp, fault.Fault{Endpoint: "/api/me"}, "/api/me/refresh", false}, // no prefix match
 	}
 	for _, tc := range cases {
 		tb := fault.NewTable(tc.party)
