@@ -117,9 +117,7 @@ clock back to real time (offset 0), like 'boxo-sim clock reset'.`,
 
 // resetClocks sets each distinct clock to the real time now, so its offset is 0.
 func resetClocks(cmd *cobra.Command, e *env, party string) error {
-	return moveClocks(cmd, e, party, func() stack.ClockChange {
-		return stack.ClockChange{Set: time.Now().UTC().Format(time.RFC3339Nano)}
-	}, "Reset to real time")
+	return moveClocks(cmd, e, party, func() stack.ClockChange { return stack.ClockChange{Reset: true} }, "Reset to real time")
 }
 
 // addNegativeDurationFlags lets cmd take a negative duration such as -5m as its argument. pflag

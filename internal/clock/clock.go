@@ -53,6 +53,13 @@ func (c *Clock) Set(t time.Time) {
 	c.offset = time.Until(t)
 }
 
+// Reset makes the clock follow real time again, with no offset.
+func (c *Clock) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fixed, c.offset = false, 0
+}
+
 // Offset reports how far the clock is from real time.
 func (c *Clock) Offset() time.Duration {
 	c.mu.Lock()

@@ -28,3 +28,19 @@ func TestRealAdvance(t *testing.T) {
 		t.Fatalf("advanced real clock is %v ahead, want about 1h", d)
 	}
 }
+
+func TestReset(t *testing.T) {
+	c := NewFake(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
+	c.Reset()
+	c2 := New()
+	c2.Advance(time.Hour)
+	c2.Reset()
+	for _, clk := range []*Clock{c, c2} {
+		if d := clk.Now().Sub(time.Now()); d > time.Second || d < -time.Second {
+			t.Fatalf("after Reset the clock is %v from real time", d)
+		}
+		if clk.Offset() != 0 {
+			t.Fatalf("after Reset the offset is %v", clk.Offset())
+		}
+	}
+}

@@ -35,10 +35,11 @@ type ClockState struct {
 }
 
 // ClockChange is the body of POST /_sim/clock: exactly one of Advance (a Go duration such as
-// "11m"; negative moves back) and Set (RFC 3339).
+// "11m"; negative moves back), Set (RFC 3339) and Reset (back to real time).
 type ClockChange struct {
 	Advance string `json:"advance,omitempty"`
 	Set     string `json:"set,omitempty"`
+	Reset   bool   `json:"reset,omitempty"`
 }
 
 // withFaults wraps a party's handler: /_sim/faults and /_sim/clock are answered here, before
@@ -105,8 +106,10 @@ func handlePostClock(clk *clock.Clock, id string) contract.HandlerFunc {
 			return contract.Errorf(contract.OAuthInvalidRequest, `the body must be {"advance": "11m"} or {"set": "2030-01-01T09:00:00Z"}: %v`, err)
 		}
 		switch {
-		case c.Advance != "" && c.Set != "":
-			return contract.Errorf(contract.OAuthInvalidRequest, "give advance or set, not both")
+		case (c.Advance != "" && c.Set != "") || (c.Reset && (c.Advance != "" || c.Set != "")):
+			return contract.Errorf(contract.OAuthInvalidRequest, "give only one of advance, set and reset, not both")
+		case c.Reset:
+			clk.Reset()
 		case c.Advance != "":
 			d, err := time.ParseDuration(c.Advance)
 			if err != nil {
@@ -120,7 +123,7 @@ func handlePostClock(clk *clock.Clock, id string) contract.HandlerFunc {
 			}
 			clk.Set(t)
 		default:
-			return contract.Errorf(contract.OAuthInvalidRequest, `give advance (a duration such as "11m") or set (an RFC 3339 time)`)
+			return contract.Errorf(contract.OAuthInvalidRequest, `give advance (a duration such as "11m"), set (an RFC 3339 time) or reset (true)`)
 		}
 		contract.WriteJSON(w, http.StatusOK, clockState(clk, id))
 		return nil

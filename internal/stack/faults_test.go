@@ -294,6 +294,7 @@ func TestClockAPI(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
 		{"neither", `{}`, "give advance"},
 		{"both", `{"advance":"1m","set":"2030-01-01T00:00:00Z"}`, "not both"},
+		{"reset and advance", `{"advance":"1m","reset":true}`, "not both"},
 		{"bad duration", `{"advance":"eleven minutes"}`, "not a duration"},
 		{"bad time", `{"set":"tomorrow"}`, "RFC 3339"},
 		{"unknown key", `{"advanse":"1m"}`, `unknown field "advanse"`},
@@ -306,6 +307,10 @@ func TestClockAPI(t *testing.T) {
 	}
 	if !clk.Now().Equal(set) {
 		t.Fatalf("refused requests moved the clock to %v", clk.Now())
+	}
+	got = decode[stack.ClockState](t, admin(t, http.MethodPost, st.PlatformURL+"/_sim/clock", map[string]bool{"reset": true}))
+	if d := time.Until(got.Now); d > time.Minute || d < -time.Minute || clk.Offset() != 0 {
+		t.Fatalf("after reset: %+v, offset %v", got, clk.Offset())
 	}
 }
 
