@@ -164,13 +164,8 @@ func handleAuthorize(s *server) http.HandlerFunc {
 			return
 		}
 		// Step 5: sign in first.
-		u, ok, err := s.currentUser(r)
-		if err != nil {
-			s.authzFail(w, r, a, err)
-			return
-		}
+		u, ok := s.signedIn(w, r, a, "/auth/v1/authorize", q)
 		if !ok {
-			s.toLogin(w, r, "/auth/v1/authorize", q)
 			return
 		}
 		// Step 6: consent, unless the client skips it or the user granted its scopes before.
@@ -200,13 +195,8 @@ func handleAuthorizeDecision(s *server) http.HandlerFunc {
 			s.authzFail(w, r, a, err)
 			return
 		}
-		u, ok, err := s.currentUser(r)
-		if err != nil {
-			s.authzFail(w, r, a, err)
-			return
-		}
+		u, ok := s.signedIn(w, r, a, "/auth/v1/authorize", params)
 		if !ok {
-			s.toLogin(w, r, "/auth/v1/authorize", params)
 			return
 		}
 		switch decision {
@@ -235,6 +225,22 @@ func (s *server) finishAuthz(w http.ResponseWriter, r *http.Request, a authzRequ
 }
 
 // toLogin sends the browser to the sign-in page, to come back to path?params after.
+// signedIn returns the signed-in user. Otherwise it answers the request itself, sending the
+// browser to sign in (to come back to path with params) or, on a store failure, failing as
+// onFail says, and reports false.
+func (s *server) signedIn(w http.ResponseWriter, r *http.Request, onFail authzRequest, path string, params url.Values) (User, bool) {
+	u, ok, err := s.currentUser(r)
+	if err != nil {
+		s.authzFail(w, r, onFail, err)
+		return User{}, false
+	}
+	if !ok {
+		s.toLogin(w, r, path, params)
+		return User{}, false
+	}
+	return u, true
+}
+
 func (s *server) toLogin(w http.ResponseWriter, r *http.Request, path string, params url.Values) {
 	back := path + "?" + params.Encode()
 	http.Redirect(w, r, "/auth/v1/login?"+url.Values{"return_to": {back}}.Encode(), http.StatusFound)

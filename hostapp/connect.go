@@ -65,18 +65,33 @@ func (s *server) connectClient(r *http.Request, st Settings) (Client, error) {
 	if !ok {
 		return Client{}, fail("the credential is not base64(client_id:secret)")
 	}
-	c, err := s.Store.GetClient(r.Context(), id)
+	c, ok, err := s.clientBySecret(r.Context(), id, secret)
+	if err != nil || !ok {
+		if err == nil {
+			err = fail("unknown client or wrong secret")
+		}
+		return Client{}, err
+	}
+	return c, nil
+}
+
+// clientBySecret finds a client and checks its secret, in constant time and at the same cost
+// for an unknown client as for a known one. ok is false for an unknown client or a wrong
+// secret alike; err is a store failure. Every client authentication of the host app (Connect,
+// the token endpoint, the v1 API) goes through it.
+func (s *server) clientBySecret(ctx context.Context, id, secret string) (c Client, ok bool, err error) {
+	c, err = s.Store.GetClient(ctx, id)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		contract.Equal(contract.Hash(secret), dummySecretHash) // same cost as a known client
-		return Client{}, fail("unknown client or wrong secret")
+		return Client{}, false, nil
 	case err != nil:
-		return Client{}, err
+		return Client{}, false, err
 	}
 	if !contract.Equal(contract.Hash(secret), c.SecretHash) {
-		return Client{}, fail("unknown client or wrong secret")
+		return Client{}, false, nil
 	}
-	return c, nil
+	return c, true, nil
 }
 
 // dummySecretHash (the SHA-256 of "") is compared against for unknown clients.

@@ -115,6 +115,17 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	return r.PostForm, nil
 }
 
+// clientForm reads the form body of a client's request (token, revocation) and
+// authenticates the client.
+func (s *server) clientForm(w http.ResponseWriter, r *http.Request) (url.Values, Client, error) {
+	form, err := readForm(w, r)
+	if err != nil {
+		return nil, Client{}, err
+	}
+	client, err := s.tokenClient(r, form)
+	return form, client, err
+}
+
 // tokenClient authenticates the client (RFC 6749 §2.3.1): client_secret_basic (id and
 // secret form-encoded inside Basic) or client_secret_post, not both.
 func (s *server) tokenClient(r *http.Request, form url.Values) (Client, error) {
@@ -147,16 +158,12 @@ func (s *server) tokenClient(r *http.Request, form url.Values) (Client, error) {
 			return Client{}, invalidClient("client authentication is required (Basic or client_id and client_secret)")
 		}
 	}
-	c, err := s.Store.GetClient(r.Context(), id)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		contract.Equal(contract.Hash(secret), dummySecretHash)
-		return Client{}, invalidClient("unknown client or wrong secret")
-	case err != nil:
+	c, ok, err := s.clientBySecret(r.Context(), id, secret)
+	if err != nil || !ok {
+		if err == nil {
+			err = invalidClient("unknown client or wrong secret")
+		}
 		return Client{}, err
-	}
-	if !contract.Equal(contract.Hash(secret), c.SecretHash) {
-		return Client{}, invalidClient("unknown client or wrong secret")
 	}
 	return c, nil
 }
@@ -181,11 +188,7 @@ func noStore(w http.ResponseWriter) {
 func handleToken(s *server) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		noStore(w)
-		form, err := readForm(w, r)
-		if err != nil {
-			return err
-		}
-		client, err := s.tokenClient(r, form)
+		form, client, err := s.clientForm(w, r)
 		if err != nil {
 			return err
 		}
@@ -367,11 +370,7 @@ func handleUserinfo(s *server) contract.HandlerFunc {
 func handleRevoke(s *server) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		noStore(w)
-		form, err := readForm(w, r)
-		if err != nil {
-			return err
-		}
-		client, err := s.tokenClient(r, form)
+		form, client, err := s.clientForm(w, r)
 		if err != nil {
 			return err
 		}

@@ -56,13 +56,8 @@ func handleV1Authorize(s *server) http.HandlerFunc {
 			s.authzFail(w, r, a, err)
 			return
 		}
-		u, ok, err := s.currentUser(r)
-		if err != nil {
-			s.authzFail(w, r, authzRequest{}, err)
-			return
-		}
+		u, ok := s.signedIn(w, r, authzRequest{}, "/v1/oauth/authorize", q)
 		if !ok {
-			s.toLogin(w, r, "/v1/oauth/authorize", q)
 			return
 		}
 		need, err := s.needsConsent(r.Context(), u, a.client)
@@ -90,13 +85,8 @@ func handleV1Decision(s *server) http.HandlerFunc {
 			s.authzFail(w, r, a, err)
 			return
 		}
-		u, ok, err := s.currentUser(r)
-		if err != nil {
-			s.authzFail(w, r, authzRequest{}, err)
-			return
-		}
+		u, ok := s.signedIn(w, r, authzRequest{}, "/v1/oauth/authorize", params)
 		if !ok {
-			s.toLogin(w, r, "/v1/oauth/authorize", params)
 			return
 		}
 		switch decision {
@@ -155,14 +145,11 @@ func handleV1AccessToken(s *server) contract.HandlerFunc {
 		if body.ApplicationID == "" || body.ApplicationSecret == "" {
 			return invalidClient("application_id and application_secret are required")
 		}
-		c, err := s.Store.GetClient(r.Context(), body.ApplicationID)
+		c, ok, err := s.clientBySecret(r.Context(), body.ApplicationID, body.ApplicationSecret)
 		switch {
-		case errors.Is(err, ErrNotFound):
-			contract.Equal(contract.Hash(body.ApplicationSecret), dummySecretHash)
-			return invalidClient("unknown application or wrong secret")
 		case err != nil:
 			return err
-		case !contract.Equal(contract.Hash(body.ApplicationSecret), c.SecretHash):
+		case !ok:
 			return invalidClient("unknown application or wrong secret")
 		}
 		if body.Nonce == "" {
