@@ -1,9 +1,6 @@
 package hostapp_test
 
 import (
-	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,7 +9,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/testkit"
 )
 
 const (
@@ -29,14 +26,8 @@ const (
 	foreignAddr  = "192.0.2.1:1234"  // httptest's default RemoteAddr, outside the allowlist
 )
 
-// testKey is one RSA key per test binary: generation is slow (STYLE.md "Time and randomness").
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+// testKey is the test binary's one RSA key.
+var testKey = testkit.SigningKey
 
 var (
 	testStart     = time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
@@ -279,20 +270,5 @@ func wantCode(t *testing.T, m map[string]any, code string) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer safe for concurrent writers.
+type syncBuffer = testkit.Buffer

@@ -2,8 +2,6 @@ package scenarios_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,17 +14,12 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/internal/testkit"
 	"github.com/boxo-sim/boxo-sim/scenarios"
 )
 
-// signingKey is one RSA key per test binary.
-var signingKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+// signingKey is the test binary's one RSA key.
+var signingKey = testkit.SigningKey
 
 func testOptions(t *testing.T) scenarios.Options {
 	return scenarios.Options{SigningKey: signingKey(), Logger: testLogger(t)}

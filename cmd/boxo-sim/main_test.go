@@ -10,10 +10,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/boxo-sim/boxo-sim/internal/testkit"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -165,23 +165,8 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
-// lockedBuffer lets the test read what `up` prints while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is a buffer safe for concurrent writers.
+type lockedBuffer = testkit.Buffer
 
 // TestUpConnectTrace starts `up` as a user would, then runs `connect` twice against it and
 // `trace`, and stops it with a cancelled context as Ctrl-C would.

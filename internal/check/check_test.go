@@ -3,8 +3,6 @@ package check_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"encoding/xml"
 	"log/slog"
@@ -12,7 +10,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,16 +18,12 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/internal/testkit"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
-var signingKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+// signingKey is the test binary's one RSA key.
+var signingKey = testkit.SigningKey
 
 // startStack starts the three simulated parties on ephemeral ports.
 func startStack(t *testing.T) *stack.Stack {

@@ -2,30 +2,22 @@ package stack_test
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/internal/testkit"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
-// signingKey is one RSA key per test binary: generating one per stack would dominate the run.
-var signingKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+// signingKey is the test binary's one RSA key.
+var signingKey = testkit.SigningKey
 
 type stackOpts struct {
 	callTimeout time.Duration
@@ -175,20 +167,5 @@ func miniappUsers(t *testing.T, st *stack.Stack) []map[string]any {
 	return decode[[]map[string]any](t, b)
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of several servers' loggers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer safe for concurrent writers.
+type syncBuffer = testkit.Buffer
