@@ -3,12 +3,15 @@
 package clock
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"sync"
 	"time"
 )
 
 // Clock is a settable clock. Its zero value is not usable; use New or NewFake.
 type Clock struct {
+	id     string // tells clocks apart, e.g. across the parties of separate processes
 	mu     sync.Mutex
 	fixed  bool          // true: time stands still except when moved
 	t      time.Time     // the fixed instant, when fixed
@@ -16,10 +19,20 @@ type Clock struct {
 }
 
 // New returns a clock that follows real time and can be moved forward.
-func New() *Clock { return &Clock{} }
+func New() *Clock { return &Clock{id: newID()} }
 
 // NewFake returns a clock that stands at t until it is advanced or set.
-func NewFake(t time.Time) *Clock { return &Clock{fixed: true, t: t.UTC()} }
+func NewFake(t time.Time) *Clock { return &Clock{id: newID(), fixed: true, t: t.UTC()} }
+
+// ID identifies this clock: parties that report the same ID share it, so moving it once
+// moves them all.
+func (c *Clock) ID() string { return c.id }
+
+func newID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}
 
 // Now returns the clock's current time, in UTC.
 func (c *Clock) Now() time.Time {

@@ -44,3 +44,10 @@ func TestReset(t *testing.T) {
 		}
 	}
 }
+
+func TestIDTellsClocksApart(t *testing.T) {
+	a, b := New(), NewFake(time.Now())
+	if a.ID() == "" || a.ID() == b.ID() || a.ID() != a.ID() {
+		t.Fatalf("ids %q and %q", a.ID(), b.ID())
+	}
+}

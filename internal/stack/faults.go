@@ -22,9 +22,9 @@ func (s *Stack) Faults(party string) *fault.Table {
 	return s.faults[party]
 }
 
-// ClockID identifies this stack's clock in GET /_sim/clock: parties that answer the same id
-// share one clock, so moving it once moves them all.
-func (s *Stack) ClockID() string { return s.clockID }
+// ClockID identifies the stack's clock in GET /_sim/clock: parties that answer the same id
+// share one clock, so moving it once moves them all, even across stacks.
+func (s *Stack) ClockID() string { return s.Clock.ID() }
 
 // ClockState is the body of GET and POST /_sim/clock.
 type ClockState struct {
@@ -51,15 +51,14 @@ func (s *Stack) withFaults(party string, h http.Handler, log *slog.Logger) http.
 		for i, t := range fault.NewTables(s.Started...) {
 			s.faults[s.Started[i]] = t
 		}
-		s.clockID = contract.RandomHex(8)
 	}
 	t := s.faults[party]
 	admin := mux.NewRouter()
 	admin.NotFoundHandler, admin.MethodNotAllowedHandler = contract.NotFound(), contract.MethodNotAllowed()
 	plain := contract.Plain(log)
 	for _, p := range []string{"/_sim/clock", "/_sim/clock/"} {
-		admin.Handle(p, plain(handleGetClock(s.Clock, s.clockID))).Methods(http.MethodGet)
-		admin.Handle(p, plain(handlePostClock(s.Clock, s.clockID))).Methods(http.MethodPost)
+		admin.Handle(p, plain(handleGetClock(s.Clock))).Methods(http.MethodGet)
+		admin.Handle(p, plain(handlePostClock(s.Clock))).Methods(http.MethodPost)
 	}
 	faults := fault.Handler(t, log)
 	admin.PathPrefix("/_sim/faults").Handler(faults)
@@ -82,18 +81,18 @@ func isControlPath(p string) bool {
 	return false
 }
 
-func clockState(clk *clock.Clock, id string) ClockState {
-	return ClockState{Now: clk.Now(), Offset: clk.Offset().Round(time.Millisecond).String(), ClockID: id}
+func clockState(clk *clock.Clock) ClockState {
+	return ClockState{Now: clk.Now(), Offset: clk.Offset().Round(time.Millisecond).String(), ClockID: clk.ID()}
 }
 
-func handleGetClock(clk *clock.Clock, id string) contract.HandlerFunc {
+func handleGetClock(clk *clock.Clock) contract.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) error {
-		contract.WriteJSON(w, http.StatusOK, clockState(clk, id))
+		contract.WriteJSON(w, http.StatusOK, clockState(clk))
 		return nil
 	}
 }
 
-func handlePostClock(clk *clock.Clock, id string) contract.HandlerFunc {
+func handlePostClock(clk *clock.Clock) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var raw json.RawMessage
 		if err := contract.DecodeJSON(w, r, &raw, contract.OAuthInvalidRequest); err != nil {
@@ -125,7 +124,7 @@ func handlePostClock(clk *clock.Clock, id string) contract.HandlerFunc {
 		default:
 			return contract.Errorf(contract.OAuthInvalidRequest, `give advance (a duration such as "11m"), set (an RFC 3339 time) or reset (true)`)
 		}
-		contract.WriteJSON(w, http.StatusOK, clockState(clk, id))
+		contract.WriteJSON(w, http.StatusOK, clockState(clk))
 		return nil
 	}
 }

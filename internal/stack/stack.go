@@ -104,7 +104,6 @@ type Stack struct {
 	closeErr   error
 	stopWatch  context.CancelFunc
 	faults     map[string]*fault.Table // per started party; see faults.go
-	clockID    string
 }
 
 // Start listens on every address first, so all URLs are known before any handler is built,
