@@ -314,3 +314,23 @@ func TestSeedDemo(t *testing.T) {
 		t.Errorf("default host URL = %q", h.UserDataURL)
 	}
 }
+
+func TestCheckCredentialUsesTheDashboardsRules(t *testing.T) {
+	cases := []struct{ kind, v, want string }{
+		{platform.CredHostappClientID, "a:b", "':'"},
+		{platform.CredSecret, "", "must not be empty"},
+		{platform.CredTokenPrefix, "two words", "single word"},
+		{platform.CredAppID, "app/1", "must not contain"},
+	}
+	for _, tc := range cases {
+		err := platform.CheckCredential(tc.kind, "the_field", tc.v)
+		if err == nil || !strings.HasPrefix(err.Error(), "the_field: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %q: %v", tc.kind, tc.v, err)
+		}
+	}
+	for kind, v := range map[string]string{platform.CredHostappClientID: "hostapp-client-1", platform.CredSecret: "s3cret", platform.CredTokenPrefix: "Token", platform.CredAppID: "app16973"} {
+		if err := platform.CheckCredential(kind, "f", v); err != nil {
+			t.Errorf("%s %q refused: %v", kind, v, err)
+		}
+	}
+}

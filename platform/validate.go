@@ -28,6 +28,38 @@ const (
 	plainNotFound       = "not_found"
 )
 
+// Credential kinds of the Dashboard, for CheckCredential.
+const (
+	CredHostappClientID = "hostapp_client_id" // the user part of the Basic credential to the host
+	CredSecret          = "secret"            // hostapp_secret_key or a miniapp secret_key
+	CredTokenPrefix     = "token_prefix"
+	CredAppID           = "app_id"
+)
+
+// CheckCredential applies the Dashboard's rule for a credential of the given kind to v, for
+// configuration that reaches the registry other than through its admin routes (relay mode),
+// so both are held to the same rules. The error's message starts with name.
+func CheckCredential(kind, name, v string) error {
+	var err error
+	switch kind {
+	case CredHostappClientID:
+		err = checkBasicUser(name, v)
+	case CredSecret:
+		err = checkText(name, v, maxSecretLen)
+	case CredTokenPrefix:
+		err = checkPrefix(name, v)
+	case CredAppID:
+		err = checkID(name, v)
+	default:
+		return fmt.Errorf("platform: unknown credential kind %q", kind)
+	}
+	var ce *contract.Error
+	if errors.As(err, &ce) {
+		return errors.New(ce.Message) // "name: rule", without the admin route's error code
+	}
+	return err
+}
+
 func invalidField(field, format string, args ...any) *contract.Error {
 	return &contract.Error{Code: plainInvalidRequest, Message: field + ": " + fmt.Sprintf(format, args...)}
 }

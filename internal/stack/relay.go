@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
@@ -74,13 +73,13 @@ func (r Relay) validate(hostRelayed, miniRelayed bool) error {
 		name, v string
 		relayed bool
 		flag    string
-		check   func(string) error
+		kind    string // the Dashboard's rule, platform.CheckCredential
 	}{
-		{"hostapp_client_id", r.HostappClientID, hostRelayed, "--hostapp-url", checkBasicUser},
-		{"hostapp_secret", r.HostappSecret, hostRelayed, "--hostapp-url", checkSecret},
-		{"token_prefix", r.TokenPrefix, hostRelayed, "--hostapp-url", checkPrefix},
-		{"miniapp_app_id", r.MiniappAppID, miniRelayed, "--miniapp-url", checkAppID},
-		{"miniapp_secret", r.MiniappSecret, miniRelayed, "--miniapp-url", checkSecret},
+		{"hostapp_client_id", r.HostappClientID, hostRelayed, "--hostapp-url", platform.CredHostappClientID},
+		{"hostapp_secret", r.HostappSecret, hostRelayed, "--hostapp-url", platform.CredSecret},
+		{"token_prefix", r.TokenPrefix, hostRelayed, "--hostapp-url", platform.CredTokenPrefix},
+		{"miniapp_app_id", r.MiniappAppID, miniRelayed, "--miniapp-url", platform.CredAppID},
+		{"miniapp_secret", r.MiniappSecret, miniRelayed, "--miniapp-url", platform.CredSecret},
 	} {
 		if f.v == "" {
 			continue
@@ -88,62 +87,12 @@ func (r Relay) validate(hostRelayed, miniRelayed bool) error {
 		if !f.relayed {
 			return fmt.Errorf("%s is for a backend not started here: give %s as well, or drop %s", f.name, f.flag, f.name)
 		}
-		if err := f.check(f.v); err != nil {
+		if err := platform.CheckCredential(f.kind, f.name, f.v); err != nil {
 			shown := f.v
-			if strings.HasSuffix(f.name, "_secret") {
+			if f.kind == platform.CredSecret {
 				shown = contract.Mask(f.v) // never print a secret, even a rejected one
 			}
-			return fmt.Errorf("%s %q %v", f.name, shown, err)
-		}
-	}
-	return nil
-}
-
-func checkSecret(v string) error {
-	if strings.TrimSpace(v) == "" || contract.Len(v) > 1000 {
-		return fmt.Errorf("must be 1 to 1000 characters")
-	}
-	for _, c := range v {
-		if unicode.IsControl(c) {
-			return fmt.Errorf("must not contain control characters")
-		}
-	}
-	return nil
-}
-
-// checkBasicUser: the user part of a Basic credential cannot hold ':' (PROTOCOL §7.7).
-func checkBasicUser(v string) error {
-	if err := checkSecret(v); err != nil {
-		return err
-	}
-	if strings.Contains(v, ":") {
-		return fmt.Errorf("must not contain ':' (it is the user part of a Basic credential)")
-	}
-	return nil
-}
-
-// checkPrefix: one HTTP auth scheme token (PROTOCOL §9.5, RFC 9110 §5.6.2).
-func checkPrefix(v string) error {
-	for _, c := range v {
-		if c >= 0x80 || !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c)) {
-			return fmt.Errorf("must be one word without spaces (an HTTP auth scheme such as Token or Bearer)")
-		}
-	}
-	if len(v) > 64 {
-		return fmt.Errorf("is longer than 64 characters")
-	}
-	return nil
-}
-
-// checkAppID: an opaque id of at most 64 characters (PROTOCOL §1.2) that travels in paths
-// and as a Basic user name.
-func checkAppID(v string) error {
-	if contract.Len(v) > 64 {
-		return fmt.Errorf("is longer than 64 characters")
-	}
-	for _, c := range v {
-		if !unicode.IsPrint(c) || unicode.IsSpace(c) || strings.ContainsRune(`/?#%:\`, c) {
-			return fmt.Errorf(`must not contain spaces, control characters or any of / ? # %% : \`)
+			return fmt.Errorf("%v (got %q)", err, shown)
 		}
 	}
 	return nil
