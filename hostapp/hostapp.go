@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/cors"
 )
 
 // Default lifetimes (PROTOCOL §6.4, §9.12, §9.31).
@@ -63,6 +64,10 @@ type Config struct {
 	// HTTPClient makes the demo client page's call to our own token endpoint. nil means a
 	// client with a 10 s timeout.
 	HTTPClient *http.Client
+
+	// CORS says which origins may call discovery, JWKS, token, userinfo and revocation from a
+	// browser (PROTOCOL §2.12); nil allows any.
+	CORS *cors.Policy
 }
 
 // server is what the handlers share: the resolved configuration and parsed templates.

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 )
 
@@ -46,6 +47,8 @@ type Config struct {
 	RefreshTokenTTL time.Duration
 	// Name is the miniapp's display name on its frontend page; "" means demo.MiniappName.
 	Name string
+	// CORS says which origins may call /api/ from a browser (PROTOCOL §2.12); nil allows any.
+	CORS *cors.Policy
 }
 
 // New validates cfg, fills in its defaults and returns the miniapp's router.

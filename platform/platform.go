@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/cors"
 )
 
 // DefaultCallTimeout is how long the platform waits for one host or miniapp answer
@@ -36,6 +37,9 @@ type Config struct {
 	// CallTimeout bounds each outbound call, answer body included, through a context
 	// deadline; 0 means DefaultCallTimeout.
 	CallTimeout time.Duration
+	// CORS says which origins may call /api/v1/ from a browser (PROTOCOL §2.12); nil allows
+	// any.
+	CORS *cors.Policy
 }
 
 // server holds the validated configuration the handlers share. It is read-only after New.

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/cors"
 )
 
 // Config is boxo-sim's effective configuration, resolved once from flags, then BOXO_SIM_*
@@ -43,6 +44,9 @@ type Config struct {
 	MiniappSecret   string `yaml:"miniapp_secret"`
 	AuthCodeCmd     string `yaml:"auth_code_cmd"`
 	AuthCodeURL     string `yaml:"auth_code_url"`
+	// CORSOrigins lists the origins whose pages may call the parties' browser-facing
+	// endpoints (PROTOCOL §2.12), comma-separated; empty means any origin.
+	CORSOrigins string `yaml:"cors_origins"`
 }
 
 func defaultConfig() Config {
@@ -124,6 +128,7 @@ var settings = []setting{
 	secretSetting("miniapp_secret", "miniapp-secret", "secret_key the platform sends to a real miniapp backend", func(c *Config) *string { return &c.MiniappSecret }),
 	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
 	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
+	strSetting("cors_origins", "cors-origins", "origins whose pages may call the parties from a browser, comma-separated, e.g. http://localhost:5173 (default: any origin)", func(c *Config) *string { return &c.CORSOrigins }),
 }
 
 func secretSetting(key, flag, usage string, p func(*Config) *string) setting {
@@ -279,7 +284,16 @@ func (c Config) validate() error {
 			return fmt.Errorf("%s %q must start with http:// or https://", name, u)
 		}
 	}
+	if _, err := cors.Parse(c.CORSOrigins); err != nil {
+		return err
+	}
 	return nil
+}
+
+// corsPolicy is the cors_origins setting as the parties take it; validate has checked it.
+func (c Config) corsPolicy() *cors.Policy {
+	p, _ := cors.Parse(c.CORSOrigins)
+	return p
 }
 
 func (c Config) addr(port int) string { return c.Bind + ":" + strconv.Itoa(port) }

@@ -23,6 +23,7 @@ func addServeFlags(c *cobra.Command) {
 	c.Flags().String("data-dir", d.DataDir, "directory of hostapp.db, platform.db and miniapp.db")
 	c.Flags().Bool("ephemeral", false, "keep the databases in a temporary directory removed on exit")
 	c.Flags().Duration("call-timeout", d.CallTimeout, "how long the platform waits for the host app and the miniapp")
+	c.Flags().String("cors-origins", "", "origins whose pages may call the parties from a browser, comma-separated (default: any origin)")
 }
 
 func newUpCmd(e *env) *cobra.Command {
@@ -57,7 +58,7 @@ Every party answers GET /healthz.`,
 			st, err := stack.Start(ctx, stack.Config{
 				HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
 				Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Logger: log, CallTimeout: cfg.CallTimeout,
-				HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg),
+				HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
 			})
 			if err != nil {
 				return err

@@ -22,6 +22,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/hostapp"
 	hostsqlite "github.com/boxo-sim/boxo-sim/hostapp/sqlite"
 	"github.com/boxo-sim/boxo-sim/internal/clock"
+	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
 	"github.com/boxo-sim/boxo-sim/miniapp"
@@ -73,6 +74,9 @@ type Config struct {
 	SigningKey *rsa.PrivateKey
 	// HTTPClient is the platform's client for its outbound calls; nil means its own.
 	HTTPClient *http.Client
+	// CORS is the cors_origins setting shared by every party's browser-facing endpoints
+	// (PROTOCOL §2.12); nil allows any origin.
+	CORS *cors.Policy
 }
 
 // Relay is what the platform's Dashboard must know of a real backend (PROTOCOL §1.2, §7.7).
@@ -194,7 +198,7 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		case Platform:
 			h, err = s.startPlatform(ctx, c, plog)
 		case Miniapp:
-			h, err = s.startMiniapp(ctx, plog)
+			h, err = s.startMiniapp(ctx, c, plog)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
@@ -241,7 +245,7 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 	if err := hostapp.SeedDemo(ctx, db, s.HostURL); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
-	return hostapp.New(hostapp.Config{BaseURL: s.HostURL, Store: db, Logger: log, Now: s.Clock.Now, SigningKey: c.SigningKey})
+	return hostapp.New(hostapp.Config{BaseURL: s.HostURL, Store: db, Logger: log, Now: s.Clock.Now, SigningKey: c.SigningKey, CORS: c.CORS})
 }
 
 func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
@@ -256,10 +260,10 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 	if err := s.configureRelay(ctx, db, c, log); err != nil {
 		return nil, err
 	}
-	return platform.New(platform.Config{BaseURL: s.PlatformURL, Store: db, Logger: log, Now: s.Clock.Now, CallTimeout: c.CallTimeout, HTTPClient: c.HTTPClient})
+	return platform.New(platform.Config{BaseURL: s.PlatformURL, Store: db, Logger: log, Now: s.Clock.Now, CallTimeout: c.CallTimeout, HTTPClient: c.HTTPClient, CORS: c.CORS})
 }
 
-func (s *Stack) startMiniapp(ctx context.Context, log *slog.Logger) (http.Handler, error) {
+func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
 	db, err := minisqlite.Open(ctx, filepath.Join(s.DataDir, "miniapp.db"))
 	if err != nil {
 		return nil, err
@@ -268,7 +272,7 @@ func (s *Stack) startMiniapp(ctx context.Context, log *slog.Logger) (http.Handle
 	if err := miniapp.SeedDemo(ctx, db, demo.AppID, demo.MiniappSecret); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
-	return miniapp.New(miniapp.Config{BaseURL: s.MiniappURL, Store: db, Logger: log, Now: s.Clock.Now})
+	return miniapp.New(miniapp.Config{BaseURL: s.MiniappURL, Store: db, Logger: log, Now: s.Clock.Now, CORS: c.CORS})
 }
 
 // SDK returns a fake SDK wired to this stack's platform and host app.
