@@ -1,0 +1,91 @@
+// Package browsertest starts a real headless Chromium for tests of the parties' pages.
+//
+// A machine without Chromium skips those tests with a message saying how to install it; in CI
+// (CI=true) a missing browser fails them instead, so a pipeline can never pass by skipping.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Candidates are the executables tried, in order, when BOXO_SIM_CHROMIUM is not set.
+var Candidates = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+
+// Find returns the path of a Chromium executable, or "" when there is none.
+func Find() string {
+	if p := os.Getenv("BOXO_SIM_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, c := range Candidates {
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Timeout bounds one test's use of the browser, so a page that never settles fails the test
+// instead of hanging the suite.
+const Timeout = 60 * time.Second
+
+// New starts a headless Chromium with a fresh profile and returns a tab's context, closed at
+// the end of the test. Without a browser it skips (fails when CI=true).
+func New(t testing.TB) context.Context {
+	t.Helper()
+	path := Find()
+	if path == "" {
+		msg := "browser tests need Chromium: install it (Debian: apt-get install chromium) or set BOXO_SIM_CHROMIUM to its path"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	ctx, cancelTimeout := context.WithTimeout(ctx, Timeout)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelTab()
+		cancelAlloc()
+	})
+	if err := chromedp.Run(ctx); err != nil { // starts the browser
+		t.Fatalf("start %s: %v", path, err)
+	}
+	return ctx
+}
+
+// Screenshot saves a PNG of the whole page to path (directories created), for a person to look
+// at; tests call it where a picture helps read a failure.
+func Screenshot(t testing.TB, ctx context.Context, path string) {
+	t.Helper()
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 90)); err != nil {
+		t.Errorf("screenshot: %v", err)
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Errorf("screenshot: %v", err)
+		return
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Errorf("screenshot: %v", err)
+	}
+}
