@@ -90,7 +90,9 @@ func New(cfg Config) (http.Handler, error) {
 	r.NotFoundHandler = contract.NotFound()
 	r.MethodNotAllowedHandler = contract.MethodNotAllowed()
 	addRoutes(r, s)
-	return r, nil
+	// CORS answers before the router, so a preflight never meets mux's 405 (PROTOCOL §2.12);
+	// /_sim/ is never covered.
+	return cfg.CORS.Wrap(r, cors.Prefix("/api/v1/"), http.MethodGet, http.MethodPost), nil
 }
 
 // newHTTPClient is the default outbound client: keep-alive connections reused across flows

@@ -40,7 +40,9 @@ func addRoutes(r *mux.Router, s *server) {
 	r.Handle("/_sim/flows", plain(s.handleListFlows())).Methods(http.MethodGet)
 	r.Handle("/_sim/flows/latest", plain(s.handleLatestFlow())).Methods(http.MethodGet)
 	r.Handle("/_sim/flows/{id}", plain(s.handleGetFlow())).Methods(http.MethodGet)
-	r.Handle("/_sim/flows/{id}/steps", plain(s.handlePostFlowSteps())).Methods(http.MethodPost)
+	r.Handle("/_sim/flows/{id}/steps", plain(s.handleReportSteps())).Methods(http.MethodPost)
+	// The same for pages in a browser, outside /_sim/ and with CORS (sdksteps.go).
+	both(r, "/api/v1/sim/flows/{id}/steps/", plain(s.handleReportSteps()), http.MethodPost)
 }
 
 // both registers a platform path with and without its trailing slash (PROTOCOL §2.8, §9.38).
