@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -349,4 +351,91 @@ func (w *logoutWatch) last() (string, int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return "", 0
+}
+
+// teamPage is a team's own web host app on another origin: it loads the vendored web SDK
+// from its own server, points baseUrl at the platform, and stands in for the miniapp with a
+// same-origin frame, so the test sees the SDK's login answer.
+const teamPage = `<!doctype html><title>team host app</title><iframe id="f"></iframe><pre id="out"></pre>
+<script type="module">
+import { AppboxoWebSDK } from "/sdk/dist/index.js";
+const q = new URLSearchParams(location.search);
+const out = document.getElementById("out");
+const done = (v) => { out.textContent = JSON.stringify(v); const d = document.createElement("p"); d.id = "done"; d.textContent = "done"; document.body.append(d); };
+const sdk = new AppboxoWebSDK({ clientId: q.get("client_id"), appId: q.get("app_id"), baseUrl: q.get("base"), userId: "u-1003",
+  onGetAuthCode: async () => q.get("code") });
+try {
+  const url = await sdk.getMiniappUrl();
+  const frame = document.getElementById("f");
+  sdk.setIframe(frame);
+  sdk.initialize();
+  frame.contentWindow.addEventListener("message", (ev) => done({ url, answer: ev.data }));
+  window.postMessage({ type: "appboxo-js-sdk", handler: "AppBoxoWebAppLogin", params: { request_id: 1 } }, "*");
+} catch (e) {
+  done({ error: e.message });
+}
+</script>`
+
+// TestBrowserWebSDKFromAnotherOrigin: a page on another origin uses the real web SDK with
+// baseUrl set to the platform and completes the settings and authorize calls, with no proxy
+// in between; the platform closes the flow at step 12, since this page reports nothing.
+func TestBrowserWebSDKFromAnotherOrigin(t *testing.T) {
+	st, _ := startStack(t)
+	code, err := newSDK(t, st).HostAuthCode("carol", "")(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vendored := http.Dir("../../hostapp/web/vendor/web-sdk")
+	team := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, teamPage)
+			return
+		}
+		p := strings.TrimPrefix(r.URL.Path, "/sdk")
+		if !strings.HasSuffix(p, ".js") { // extensionless imports, as a bundler resolves them
+			if f, err := vendored.Open(p + ".js"); err == nil {
+				f.Close()
+				p += ".js"
+			} else {
+				http.Redirect(w, r, r.URL.Path+"/index.js", http.StatusFound)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "text/javascript")
+		r.URL.Path = p
+		http.FileServer(vendored).ServeHTTP(w, r)
+	}))
+	defer team.Close()
+
+	ctx := browsertest.New(t)
+	q := url.Values{"client_id": {demo.ClientID}, "app_id": {demo.AppID}, "base": {st.PlatformURL + "/api/v1"}, "code": {code}}
+	var out string
+	if err := chromedp.Run(ctx, chromedp.Navigate(team.URL+"/?"+q.Encode()), chromedp.WaitVisible("#done", chromedp.ByQuery),
+		chromedp.Text("#out", &out, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		URL    string `json:"url"`
+		Error  string `json:"error"`
+		Answer struct {
+			Type string `json:"type"`
+			Data struct {
+				Payload struct {
+					Token string `json:"token"`
+				} `json:"payload"`
+			} `json:"data"`
+		} `json:"answer"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Error != "" {
+		t.Fatalf("page: %s (%v)", out, err)
+	}
+	if !strings.HasSuffix(got.URL, "/") || got.Answer.Type != "appboxo-host-response" || got.Answer.Data.Payload.Token == "" {
+		t.Fatalf("page saw %s", out)
+	}
+	var f contract.Flow
+	getJSON(t, st.PlatformURL+"/_sim/flows/latest", &f)
+	if f.Outcome != contract.OutcomeOK || !strings.Contains(f.Note, "not reported") || len(stepNumbers(f)) != 7 {
+		t.Errorf("flow %s: %s, note %q, steps %v", f.ID, f.Outcome, f.Note, stepNumbers(f))
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/clock"
+	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/internal/testkit"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
@@ -22,6 +23,7 @@ var signingKey = testkit.SigningKey
 type stackOpts struct {
 	callTimeout time.Duration
 	logs        io.Writer // in addition to the test output
+	cors        *cors.Policy
 }
 
 // startStack starts the three parties on ephemeral ports with databases in a temp dir and a
@@ -39,7 +41,7 @@ func startStack(t *testing.T, opts ...stackOpts) (*stack.Stack, *clock.Clock) {
 	clk := clock.NewFake(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
 	st, err := stack.Start(t.Context(), stack.Config{
 		HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
-		DataDir: t.TempDir(), Clock: clk, CallTimeout: o.callTimeout, SigningKey: signingKey(),
+		DataDir: t.TempDir(), Clock: clk, CallTimeout: o.callTimeout, SigningKey: signingKey(), CORS: o.cors,
 		Logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
