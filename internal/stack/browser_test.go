@@ -22,6 +22,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/hostapp"
 	"github.com/boxo-sim/boxo-sim/internal/browsertest"
+	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
@@ -35,12 +36,13 @@ import (
 type browserDemo struct {
 	t   *testing.T
 	st  *stack.Stack
+	clk *clock.Clock
 	ctx context.Context
 }
 
 func startBrowserDemo(t *testing.T) *browserDemo {
 	t.Helper()
-	st, _ := startStack(t)
+	st, clk := startStack(t)
 	ctx := browsertest.New(t, browsertest.InProcessFrames...)
 	// The pages' console and uncaught errors go to the test log, to read a failure by.
 	chromedp.ListenTarget(ctx, func(ev any) {
@@ -60,7 +62,7 @@ func startBrowserDemo(t *testing.T) *browserDemo {
 	if err := chromedp.Run(ctx, cdplog.Enable()); err != nil {
 		t.Fatal(err)
 	}
-	return &browserDemo{t: t, st: st, ctx: ctx}
+	return &browserDemo{t: t, st: st, clk: clk, ctx: ctx}
 }
 
 func (d *browserDemo) run(what string, actions ...chromedp.Action) {
@@ -92,7 +94,8 @@ func (d *browserDemo) signIn(user, password string) {
 	)
 }
 
-// openMiniapp opens the demo miniapp and returns its iframe once its page offers to log in.
+// openMiniapp opens the demo miniapp and returns its iframe once its page has started; a
+// page without a session offers to log in with the host app.
 func (d *browserDemo) openMiniapp() *cdp.Node {
 	d.t.Helper()
 	var frames []*cdp.Node
@@ -103,8 +106,8 @@ func (d *browserDemo) openMiniapp() *cdp.Node {
 	)
 	var label string
 	d.run("miniapp page ready",
-		chromedp.WaitVisible("#login", chromedp.ByQuery, chromedp.FromNode(frames[0])),
-		chromedp.Text("#login", &label, chromedp.ByQuery, chromedp.FromNode(frames[0])),
+		chromedp.WaitReady(`body[data-ready="1"]`, chromedp.ByQuery, chromedp.FromNode(frames[0])),
+		chromedp.TextContent("#login", &label, chromedp.ByQuery, chromedp.FromNode(frames[0])),
 	)
 	if label != "Log in with "+demo.HostappName {
 		d.t.Errorf("log-in button says %q", label)
@@ -222,6 +225,17 @@ func TestBrowserDemo(t *testing.T) {
 	}
 	if names := cookieNames(pageURL); containsString(names, hostapp.SessionCookie) {
 		t.Errorf("the miniapp page at %s would get the host's cookie: %v", pageURL, names)
+	}
+
+	// The miniapp keeps its token as the JS SDK does (ab_token): opened again two hours
+	// later, it finds the token expired and renews it with its refresh token.
+	d.clk.Advance(2 * time.Hour)
+	frame = d.openMiniapp()
+	if got := d.frameText(frame, "#created"); got != "false" {
+		t.Errorf("after a refresh, created: %q, want false", got)
+	}
+	if got := d.frameText(frame, "#user-name"); got != "Carol Tan" {
+		t.Errorf("after a refresh the miniapp shows %q", got)
 	}
 
 	// Host sign-out logs the SDK out: the miniapp ends its session.

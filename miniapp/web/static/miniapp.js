@@ -178,5 +178,7 @@
   }).catch(function (err) {
     show("Not signed in.");
     showError("The host app did not answer AppBoxoWebAppGetInitData: " + bridgeError(err));
+  }).then(function () {
+    document.body.dataset.ready = "1"; // started: signed in or offering to log in
   });
 })();
