@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
 )
 
 // TestUpSaysWhereToOpenTheDemo: up tells a person where the demo and the console are, and
@@ -33,5 +35,14 @@ func TestUpSaysWhereToOpenTheDemo(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), `id="signin"`) {
 		t.Errorf("the demo page: %d %s", res.StatusCode, b)
+	}
+}
+
+// TestTracePrintsTheFlowNote: a flow the SDK never reported says so in trace.
+func TestTracePrintsTheFlowNote(t *testing.T) {
+	var b strings.Builder
+	printFlow(&b, contract.Flow{ID: "flow_x", Outcome: contract.OutcomeOK, Note: "the SDK's steps were not reported"}, false)
+	if !strings.Contains(b.String(), "\nNote: the SDK's steps were not reported\n") {
+		t.Errorf("trace output:\n%s", b.String())
 	}
 }
