@@ -48,9 +48,15 @@ func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 		}
 		t.Skip(msg)
 	}
+	// The profile is not a t.TempDir: Chromium's helper processes may still write to it for a
+	// moment after the browser exits, which would fail the test in TempDir's cleanup.
+	profile, err := os.MkdirTemp("", "boxo-sim-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
@@ -67,6 +73,12 @@ func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 		cancelTimeout()
 		cancelTab()
 		cancelAlloc()
+		for range 20 { // best effort, see profile above
+			if os.RemoveAll(profile) == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	if err := chromedp.Run(ctx); err != nil { // starts the browser
 		t.Fatalf("start %s: %v", path, err)

@@ -101,7 +101,9 @@ func (d *browserDemo) openMiniapp() *cdp.Node {
 	var frames []*cdp.Node
 	d.run("open the miniapp",
 		chromedp.Click(`button.open[data-app-id="`+demo.AppID+`"]`, chromedp.ByQuery),
-		chromedp.WaitReady("iframe#miniapp", chromedp.ByQuery),
+		// Once the miniapp page talks over the bridge, the frame holds its document (and
+		// not the blank one it starts with).
+		chromedp.WaitReady(`iframe#miniapp[data-bridge="1"]`, chromedp.ByQuery),
 		chromedp.Nodes("iframe#miniapp", &frames, chromedp.ByQuery),
 	)
 	var label string

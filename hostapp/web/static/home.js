@@ -157,6 +157,7 @@ function describe(env, err) {
 window.addEventListener("message", (ev) => {
   if (!opened || !opened.iframe || ev.source !== opened.iframe.contentWindow) return;
   const d = ev.data || {};
+  if (d.type === "appboxo-js-sdk") opened.iframe.dataset.bridge = "1"; // the miniapp page runs
   if (d.type === "appboxo-js-sdk" && d.handler === "AppBoxoWebAppLogin") {
     startLogin((d.params && d.params.confirmModalText) || "");
   } else if (d.type === "boxo-sim-steps" && current === null && lastFlow && d.flow_id === lastFlow.id) {
