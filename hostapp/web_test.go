@@ -52,7 +52,9 @@ func TestWebAuthCode(t *testing.T) {
 	}{
 		{"not signed in", func(c *call) { c.cookie = nil }, http.StatusUnauthorized, "not_signed_in"},
 		{"no CSRF token", func(c *call) { delete(c.header, "X-CSRF-Token") }, http.StatusForbidden, "forbidden"},
-		{"another session's token", func(c *call) { c.header["X-CSRF-Token"] = e.homeConfig(e.signIn("bob", "bob-password"))["csrf"].(string) }, http.StatusForbidden, "forbidden"},
+		{"another session's token", func(c *call) {
+			c.header["X-CSRF-Token"] = e.homeConfig(e.signIn("bob", "bob-password"))["csrf"].(string)
+		}, http.StatusForbidden, "forbidden"},
 		{"another origin", func(c *call) { c.header["Origin"] = "http://evil.example" }, http.StatusForbidden, "forbidden"},
 		{"no origin", func(c *call) { delete(c.header, "Origin") }, http.StatusForbidden, "forbidden"},
 		{"cross-site fetch", func(c *call) { c.header["Sec-Fetch-Site"] = "cross-site" }, http.StatusForbidden, "forbidden"},

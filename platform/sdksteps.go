@@ -229,4 +229,3 @@ func flowNote(f contract.Flow) string {
 	}
 	return ""
 }
-

@@ -9,7 +9,7 @@ const api = cfg.platform_url + "/api/v1"; // the web SDK's baseUrl
 const defaultFields = ["email", "phone", "first_name", "last_name"]; // PROTOCOL §3.5
 const $ = (sel) => document.querySelector(sel);
 
-let opened = null; // the open miniapp: {app, sdk, iframe, origin, settings, settingsStep}
+let opened = null; // the open miniapp: {app, sdk, iframe, port, settings, settingsStep}
 let current = null; // the login in progress: {id, appId, steps, sent, code}
 let reports = Promise.resolve(); // reports go to the platform one after another, in order
 
@@ -157,20 +157,33 @@ function describe(env, err) {
 window.addEventListener("message", (ev) => {
   if (!opened || !opened.iframe || ev.source !== opened.iframe.contentWindow) return;
   const d = ev.data || {};
-  if (d.type === "appboxo-js-sdk") opened.iframe.dataset.bridge = "1"; // the miniapp page runs
-  if (d.type === "appboxo-js-sdk" && d.handler === "AppBoxoWebAppLogin") {
-    startLogin((d.params && d.params.confirmModalText) || "");
-  } else if (d.type === "boxo-sim-steps" && current === null && lastFlow && d.flow_id === lastFlow.id) {
-    // The miniapp page's own steps (14–16), after its login; it does not know the platform.
-    for (const st of d.steps || []) {
-      if (st && st.step >= 14 && st.step <= 16) addStep(lastFlow, st.step, String(st.actor || ""), String(st.call || ""), st);
-    }
-    flush(lastFlow);
-    if ((d.steps || []).some((st) => st.step === 16 && st.outcome !== "failed")) status(opened.app.name + " signed you in: all 16 steps done.");
-  } else if (d.type === "boxo-sim-logged-out" && logoutWaiter) {
-    logoutWaiter();
-  }
+  if (d.type !== "appboxo-js-sdk") return;
+  if (!opened.port) hello();
+  if (d.handler === "AppBoxoWebAppLogin") startLogin((d.params && d.params.confirmModalText) || "");
 }, true);
+
+// The demo pages' own channel, beside the SDK's bridge (which would refuse its messages): the
+// host page tells the miniapp page the flow id of a login, and the miniapp page hands back its
+// own steps (14–16) and says when it has logged out. A miniapp that does not take the port
+// simply never uses it.
+function hello() {
+  const ch = new MessageChannel();
+  opened.port = ch.port1;
+  ch.port1.onmessage = (ev) => {
+    const d = ev.data || {};
+    if (d.type === "steps" && current === null && lastFlow && d.flow_id === lastFlow.id) {
+      for (const st of d.steps || []) {
+        if (st && st.step >= 14 && st.step <= 16) addStep(lastFlow, st.step, String(st.actor || ""), String(st.call || ""), st);
+      }
+      flush(lastFlow);
+      if ((d.steps || []).some((st) => st.step === 16 && st.outcome !== "failed")) status(opened.app.name + " signed you in: all 16 steps done.");
+    } else if (d.type === "logged-out" && logoutWaiter) {
+      logoutWaiter();
+    }
+  };
+  opened.iframe.contentWindow.postMessage({ type: "boxo-sim-hello" }, new URL(opened.iframe.src).origin, [ch.port2]);
+  opened.iframe.dataset.bridge = "1"; // the miniapp page runs
+}
 
 let lastFlow = null; // the flow whose miniapp steps may still come
 
@@ -187,7 +200,7 @@ function startLogin(text) {
   addStep(flow, 2, "miniapp", "needs the user's identity");
   addStep(flow, 3, "miniapp → sdk", "AppBoxoWebAppLogin");
   // Tell the miniapp page which flow this is, so it can label its own steps.
-  opened.iframe.contentWindow.postMessage({ type: "boxo-sim-flow", flow_id: flow.id }, opened.origin);
+  if (opened.port) opened.port.postMessage({ type: "flow", flow_id: flow.id });
   status("The miniapp asks to log you in.");
 }
 
@@ -269,7 +282,10 @@ function onLoginComplete(ok) {
 // ---- opening a miniapp ----
 
 async function openMiniapp(app) {
-  if (opened) opened.sdk.destroy();
+  if (opened) {
+    opened.sdk.destroy();
+    if (opened.port) opened.port.close();
+  }
   current = null;
   $("#steps").replaceChildren();
   const sdk = new AppboxoWebSDK({
@@ -278,14 +294,13 @@ async function openMiniapp(app) {
   });
   sdk.onAuth(onAuth);
   sdk.onLoginComplete(onLoginComplete);
-  opened = { app, sdk, iframe: null, origin: "*" };
+  opened = { app, sdk, iframe: null, port: null };
   const empty = $("#miniapp-empty");
   if (empty) empty.remove();
   status("Opening " + app.name + "…");
   try {
     const iframe = await sdk.mount({ container: "#miniapp-frame", className: "miniapp" });
     opened.iframe = iframe;
-    opened.origin = new URL(iframe.src).origin;
     iframe.id = "miniapp";
     status(app.name + " is open.");
   } catch (e) {

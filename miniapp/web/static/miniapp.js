@@ -7,6 +7,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var hostName = "your host app";
   var flowID = ""; // the flow this login belongs to, when the host app says (boxo-sim only)
+  var hostPort = null; // the boxo-sim demo host page's channel, beside the SDK's bridge
 
   // ---- the token, kept as the JS SDK keeps it: cookies ab_token and ab_refesh_token (sic) ----
   // In a browser the miniapp runs in the host app's iframe, another site, where a browser
@@ -97,7 +98,7 @@
 
   // report hands the miniapp's own steps to the host page, which adds them to the flow log.
   function report(on, steps) {
-    if (on && flowID && window.parent !== window) window.parent.postMessage({ type: "boxo-sim-steps", flow_id: flowID, steps: steps }, "*");
+    if (on && flowID && hostPort) hostPort.postMessage({ type: "steps", flow_id: flowID, steps: steps });
   }
 
   // ---- log in (PROTOCOL §3.4, §4.3) ----
@@ -140,14 +141,19 @@
     var d = e && e.detail;
     if (d && d.handler === "AppBoxoWebAppLogout" && d.data && d.data.action === "logout") {
       logOut("The host app signed you out.").then(function () {
-        window.parent.postMessage({ type: "boxo-sim-logged-out" }, "*");
+        if (hostPort) hostPort.postMessage({ type: "logged-out" });
       });
     }
   });
+  // The boxo-sim demo host page offers a channel of its own: it names the flow of a login (so
+  // the miniapp's steps 14–16 land in the platform's flow log) and learns when the miniapp has
+  // logged out. Another host app never offers one, and nothing here depends on it.
   window.addEventListener("message", function (ev) {
-    if (ev.source === window.parent && ev.data && ev.data.type === "boxo-sim-flow" && typeof ev.data.flow_id === "string") {
-      flowID = ev.data.flow_id;
-    }
+    if (ev.source !== window.parent || !ev.data || ev.data.type !== "boxo-sim-hello" || !ev.ports || !ev.ports[0]) return;
+    hostPort = ev.ports[0];
+    hostPort.onmessage = function (e) {
+      if (e.data && e.data.type === "flow" && typeof e.data.flow_id === "string") flowID = e.data.flow_id;
+    };
   });
 
   $("login").addEventListener("click", logIn);
