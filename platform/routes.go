@@ -39,8 +39,12 @@ func addRoutes(r *mux.Router, s *server) {
 	// Flow log (DESIGN.md "Flow log").
 	r.Handle("/_sim/flows", plain(s.handleListFlows())).Methods(http.MethodGet)
 	r.Handle("/_sim/flows/latest", plain(s.handleLatestFlow())).Methods(http.MethodGet)
+	r.Handle("/_sim/flows/events", plain(s.handleFlowEvents())).Methods(http.MethodGet) // before {id}
 	r.Handle("/_sim/flows/{id}", plain(s.handleGetFlow())).Methods(http.MethodGet)
 	r.Handle("/_sim/flows/{id}/steps", plain(s.handlePostFlowSteps())).Methods(http.MethodPost)
+
+	// The console (console.go) and what it reads besides the flow log.
+	addConsoleRoutes(r, s)
 }
 
 // both registers a platform path with and without its trailing slash (PROTOCOL §2.8, §9.38).
