@@ -262,6 +262,32 @@ func TestConsoleShowsFailedStep(t *testing.T) {
 	run(t, ctx, "see the fault fire",
 		waitFor(`(document.querySelector('#faults-hostapp .fault .counts') || {}).textContent === 'matched 1 · fired 1'`))
 	shot(t, ctx, "failed-step-7")
+
+	// Relay mode records the rules a backend's answer broke on the step; a flow can succeed
+	// with them. Such a step, as the flow log holds it, posted the way an SDK posts its steps:
+	const violation = "PROTOCOL §3.8: the answer's Content-Type is text/plain, not application/json"
+	steps := fmt.Sprintf(`{"client_id":%q,"app_id":%q,"steps":[{"step":7,"actor":"hostapp → platform","call":"POST /boxo/connect/access-token response","status":200,"violations":[%q]}]}`,
+		demo.ClientID, demo.AppID, violation)
+	resp, err = http.Post(st.PlatformURL+"/_sim/flows/flow_relayed_1/steps", "application/json", strings.NewReader(steps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("post steps: %d", resp.StatusCode)
+	}
+	var badge, listed string
+	run(t, ctx, "open the flow with a violation",
+		chromedp.Navigate(st.PlatformURL+"/#flow=flow_relayed_1"),
+		chromedp.WaitVisible("#flow-violations", chromedp.ByQuery),
+		chromedp.Text("#step-7 .vio", &badge, chromedp.ByQuery),
+		chromedp.Click("#step-7", chromedp.ByQuery),
+		chromedp.WaitVisible("#exchange-violations", chromedp.ByQuery),
+		chromedp.Text("#exchange-violations", &listed, chromedp.ByQuery))
+	if badge != "⚠ 1" || listed != violation {
+		t.Errorf("step 7's violation: badge %q, listed %q; want ⚠ 1 and %q", badge, listed, violation)
+	}
+	shot(t, ctx, "violation")
 }
 
 // hostFaults reads the host app's fault table from the host app itself.

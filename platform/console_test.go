@@ -38,7 +38,7 @@ func TestConsolePage(t *testing.T) {
 	body := rec.Body.String()
 	for _, want := range []string{
 		`id="console-config"`, `src="/_sim/console/console.js"`, `href="/_sim/console/console.css"`,
-		`href="http://127.0.0.1:8081/"`, // the host app's card links to it
+		`href="http://127.0.0.1:8081/"`,                                   // the host app's card links to it
 		"Relayed to a backend not simulated here: it has no fault table.", // the relayed miniapp
 	} {
 		if !strings.Contains(body, want) {

@@ -15,7 +15,9 @@
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === undefined || v === null || v === false) continue;
       if (k === 'class') e.className = v;
-      else if (k === 'dataset') Object.assign(e.dataset, v);
+      else if (k === 'dataset') {
+        for (const [dk, dv] of Object.entries(v)) if (dv !== undefined && dv !== null) e.dataset[dk] = dv;
+      }
       else if (k === 'style') Object.assign(e.style, v);
       else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
       else e.setAttribute(k, v === true ? '' : v);
@@ -29,10 +31,12 @@
 
   async function api(method, path, body) {
     const opts = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
-    if (body !== undefined) {
+    if (method !== 'GET') {
+      // Every change is sent as JSON, a bodiless DELETE included: the /_sim/ routes take
+      // only JSON for what changes state (PROTOCOL §2.13).
       opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
     }
+    if (body !== undefined) opts.body = JSON.stringify(body);
     const resp = await fetch(path, opts);
     let data = null;
     try { data = await resp.json(); } catch (_) { /* not JSON */ }
@@ -78,6 +82,7 @@
     16: 'The user carries on, signed in: nothing goes over the wire.',
   };
 
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const section = (n) => cfg.sections[n] ? `PROTOCOL §${cfg.sections[n]}` : 'PROTOCOL §3';
 
   function fmtMS(ms) {
@@ -267,8 +272,9 @@
         '; error codes: ', el('span', { class: 'section' }, `PROTOCOL §${cfg.codes_section}`),
         firstFail.note ? el('div', {}, firstFail.note) : null) : null,
       violations.length ? el('div', { class: 'flow-warn', id: 'flow-violations' },
-        `${violations.reduce((n, s) => n + s.violations.length, 0)} contract violation(s) in the answers of step ` +
-        violations.map((s) => s.step).join(', ') + '. Click a step to read them.') : null,
+        plural(violations.reduce((n, s) => n + s.violations.length, 0), 'contract violation') +
+        ` in the answers of step ${violations.map((s) => s.step).join(', ')}: the flow log lists what PROTOCOL.md asks ` +
+        'and the backend did not do. Click the step to read them.') : null,
     ].filter(Boolean));
 
     const list = $('#steps');
@@ -299,7 +305,12 @@
       }));
       // The label starts where the arrow starts and may run past its end: the calls between
       // neighbouring lanes are longer than the arrows.
-      Object.assign(label.style, { left: `${left}%`, maxWidth: `${Math.max(width, 99 - left)}%` });
+      // Near the right edge it ends where the arrow ends and runs leftwards instead.
+      if (left + width > 80) {
+        Object.assign(label.style, { right: `${100 - left - width}%`, maxWidth: `${left + width - 1}%`, textAlign: 'right' });
+      } else {
+        Object.assign(label.style, { left: `${left}%`, maxWidth: `${Math.max(width, 99 - left)}%` });
+      }
     } else {
       const c = lanePos(lanes[0]);
       area.append(el('div', { class: 'self', style: { left: `${c}%` } }));
@@ -326,7 +337,7 @@
     const li = el('li', {
       class: 'step' + (state.stepKey === r.key ? ' selected' : ''),
       id: `step-${r.key}`,
-      dataset: { step: r.n, outcome, key: r.key },
+      dataset: { step: r.n, outcome, key: r.key, violations: s && s.violations && s.violations.length ? s.violations.length : undefined },
       tabindex: 0, role: 'button',
       title: r.missing ? `step ${r.n}: ${missingText}` :
         `step ${r.n} · ${s.actor} · ${s.call}` + (isNaN(since) ? '' : ` · at +${fmtMS(Math.max(0, since))}`),
@@ -460,6 +471,7 @@
 
   function renderClock(c) {
     $('#clock-now').textContent = fmtDateTime(c.now);
+    $('#clock-now').title = `read at ${fmtTime(new Date().toISOString())} UTC; read again after each change and each flow`;
     $('#clock-now').setAttribute('datetime', c.now);
     const off = $('#clock-offset');
     const moved = c.offset && c.offset !== '0s';
@@ -626,6 +638,7 @@
   wireFaults();
   const linked = deepLink();
   if (linked) { setFollow(false); selectFlow(linked, false); }
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) loadClock(); });
   connectEvents();
   loadClock();
   loadAllFaults();
