@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/gorilla/mux"
-
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
 )
@@ -99,22 +97,6 @@ func (s *server) consoleConfig() consoleConfig {
 	}
 }
 
-func addConsoleRoutes(r *mux.Router, s *server) {
-	plain := contract.Plain(s.log)
-	r.Handle("/", plain(s.handleConsole())).Methods(http.MethodGet, http.MethodHead)
-	assets, err := fs.Sub(consoleFiles, "console")
-	if err != nil {
-		panic(err) // the embedded directory is fixed at build time
-	}
-	files := http.StripPrefix("/_sim/console/", http.FileServer(http.FS(assets)))
-	r.PathPrefix("/_sim/console/").Handler(consoleAssets(files)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/_sim/stack", plain(s.handleStack())).Methods(http.MethodGet)
-	for _, p := range []string{"/_sim/parties/{party}/faults", "/_sim/parties/{party}/faults/",
-		"/_sim/parties/{party}/faults/{id}", "/_sim/parties/{party}/faults/{id}/"} {
-		r.Handle(p, plain(s.handlePartyFaults())).Methods(http.MethodGet, http.MethodPut, http.MethodDelete)
-	}
-}
-
 // handleConsole is GET /: the console page.
 func (s *server) handleConsole() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -137,9 +119,14 @@ func (s *server) handleConsole() contract.HandlerFunc {
 	}
 }
 
-// consoleAssets serves the embedded files; only the page's own files exist (the HTML
-// template is not served raw), anything else is the JSON 404 of every route.
-func consoleAssets(files http.Handler) http.Handler {
+// consoleAssets serves the page's embedded script and style under /_sim/console/; anything
+// else there (the HTML template included) is the JSON 404 of every route.
+func consoleAssets() http.Handler {
+	assets, err := fs.Sub(consoleFiles, "console")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at build time
+	}
+	files := http.StripPrefix("/_sim/console/", http.FileServer(http.FS(assets)))
 	served := map[string]bool{"/_sim/console/console.css": true, "/_sim/console/console.js": true}
 	notFound := contract.NotFound()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -139,7 +139,6 @@ func TestConsoleShowsFlowsLive(t *testing.T) {
 	t.Parallel()
 	st := startConsoleStack(t)
 	ctx := newBrowser(t)
-	started := time.Now()
 
 	first, err := runFlow(t, st, "alice")
 	if err != nil {
@@ -197,7 +196,6 @@ func TestConsoleShowsFlowsLive(t *testing.T) {
 		t.Errorf("step 6 shows the host credential in full:\n%s", text)
 	}
 	shot(t, ctx, "ok")
-	t.Logf("browser part took %v", time.Since(started).Round(time.Millisecond))
 }
 
 func TestConsoleShowsFailedStep(t *testing.T) {

@@ -306,7 +306,7 @@
       // The label starts where the arrow starts and may run past its end: the calls between
       // neighbouring lanes are longer than the arrows.
       // Near the right edge it ends where the arrow ends and runs leftwards instead.
-      if (left + width > 80) {
+      if (left > 50) {
         Object.assign(label.style, { right: `${100 - left - width}%`, maxWidth: `${left + width - 1}%`, textAlign: 'right' });
       } else {
         Object.assign(label.style, { left: `${left}%`, maxWidth: `${Math.max(width, 99 - left)}%` });
@@ -342,7 +342,11 @@
       title: r.missing ? `step ${r.n}: ${missingText}` :
         `step ${r.n} · ${s.actor} · ${s.call}` + (isNaN(since) ? '' : ` · at +${fmtMS(Math.max(0, since))}`),
       onclick: () => pickStep(r),
-      onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pickStep(r); } },
+      onkeydown: (e) => {
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pickStep(r); return; }
+        const next = e.key === 'ArrowDown' ? li.nextElementSibling : e.key === 'ArrowUp' ? li.previousElementSibling : null;
+        if (next) { e.preventDefault(); next.focus(); next.click(); }
+      },
     }, el('span', { class: 'num' }, r.n), area, meta);
     return li;
   }
