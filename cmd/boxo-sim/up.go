@@ -134,9 +134,6 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 			fmt.Fprintf(w, "  %-9s %s  (not started here: the platform relays to it and records contract violations in the flow log)\n", p, u)
 		}
 	}
-	if contains(st.Started, stack.Platform) {
-		fmt.Fprintf(w, "  console   %s/   (the flow log, fault tables and clock in a browser)\n", st.PlatformURL)
-	}
 	started := func(p string) bool { return contains(st.Started, p) }
 	fmt.Fprintln(w, "\nDemo credentials:")
 	if started(stack.Platform) || started(stack.Hostapp) {
