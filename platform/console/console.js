@@ -75,6 +75,10 @@
   // Where the other half of an HTTP exchange is kept.
   const PAIRED = { 6: 7, 7: 6, 8: 9, 9: 8, 10: 11, 11: 10 };
   const NO_HTTP = {
+    1: 'The SDK reports this step with its status; the flow log keeps no exchange for it.',
+    5: "The SDK reports this step; the platform's answer to its POST /api/v1/authorize/ is step 12.",
+    14: 'The miniapp frontend reports this step with its status; the flow log keeps no exchange for it.',
+    15: 'The miniapp frontend reports this step with its status; the flow log keeps no exchange for it.',
     2: 'This step happens inside the miniapp: nothing goes over the wire.',
     3: 'This step is a bridge message from the miniapp to the SDK (PROTOCOL §4), not HTTP.',
     4: 'This step is the SDK asking the user for consent: no HTTP.',
