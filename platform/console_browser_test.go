@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,29 +262,62 @@ func TestConsoleShowsFailedStep(t *testing.T) {
 		waitFor(`(document.querySelector('#faults-hostapp .fault .counts') || {}).textContent === 'matched 1 · fired 1'`))
 	shot(t, ctx, "failed-step-7")
 
-	// Relay mode records the rules a backend's answer broke on the step; a flow can succeed
-	// with them. Such a step, as the flow log holds it, posted the way an SDK posts its steps:
-	const violation = "PROTOCOL §3.8: the answer's Content-Type is text/plain, not application/json"
-	steps := fmt.Sprintf(`{"client_id":%q,"app_id":%q,"steps":[{"step":7,"actor":"hostapp → platform","call":"POST /boxo/connect/access-token response","status":200,"violations":[%q]}]}`,
-		demo.ClientID, demo.AppID, violation)
-	resp, err = http.Post(st.PlatformURL+"/_sim/flows/flow_relayed_1/steps", "application/json", strings.NewReader(steps))
+}
+
+// In relay mode the platform records the rules a real backend's answers broke on the step,
+// and a flow can succeed with them; the relayed backend has no fault table.
+func TestConsoleShowsRelayViolations(t *testing.T) {
+	t.Parallel()
+	// A miniapp backend that answers step 11 with the right JSON under the wrong Content-Type.
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != demo.AuthTokenPath {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, `{"auth_token":"relayed-auth-token-0123456789abcdef","refresh_token":"relayed-refresh-0123456789abcdef"}`)
+	}))
+	t.Cleanup(backend.Close)
+	st, err := stack.Start(t.Context(), stack.Config{
+		HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", Ephemeral: true, SigningKey: testkit.SigningKey(),
+		MiniappURL: backend.URL, Relay: stack.Relay{MiniappSecret: demo.MiniappSecret},
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("post steps: %d", resp.StatusCode)
+	t.Cleanup(func() { st.Close() })
+	sdk, err := st.SDK(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	var badge, listed string
-	run(t, ctx, "open the flow with a violation",
-		chromedp.Navigate(st.PlatformURL+"/#flow=flow_relayed_1"),
+	defer sdk.CloseIdleConnections()
+	res, err := sdk.Connect(t.Context(), sdkstub.Options{AppID: st.AppID, SkipMe: true})
+	if err != nil {
+		t.Fatalf("relayed flow: %v", err)
+	}
+
+	ctx := newBrowser(t)
+	var badge, listed, card, table string
+	run(t, ctx, "open the relayed flow",
+		chromedp.Navigate(st.PlatformURL+"/#flow="+res.FlowID),
 		chromedp.WaitVisible("#flow-violations", chromedp.ByQuery),
-		chromedp.Text("#step-7 .vio", &badge, chromedp.ByQuery),
-		chromedp.Click("#step-7", chromedp.ByQuery),
+		chromedp.Text("#step-11 .vio", &badge, chromedp.ByQuery),
+		chromedp.Click("#step-11", chromedp.ByQuery),
 		chromedp.WaitVisible("#exchange-violations", chromedp.ByQuery),
-		chromedp.Text("#exchange-violations", &listed, chromedp.ByQuery))
-	if badge != "⚠ 1" || listed != violation {
-		t.Errorf("step 7's violation: badge %q, listed %q; want ⚠ 1 and %q", badge, listed, violation)
+		chromedp.Text("#exchange-violations", &listed, chromedp.ByQuery),
+		chromedp.Text(`[data-count-for="miniapp"]`, &card, chromedp.ByQuery),
+		chromedp.Text("#faults-miniapp .fault-body", &table, chromedp.ByQuery))
+	if badge != "⚠ 1" || !strings.Contains(listed, "PROTOCOL §2.2") || !strings.Contains(listed, "text/plain") {
+		t.Errorf("step 11's violation: badge %q, listed %q", badge, listed)
+	}
+	if card != "no fault table" || !strings.Contains(table, "no fault table") {
+		t.Errorf("the relayed miniapp's card says %q and its table %q", card, table)
+	}
+	var outcome string
+	run(t, ctx, "read the outcome", chromedp.TextContent("#flow-outcome", &outcome, chromedp.ByQuery))
+	if outcome != contract.OutcomeOK {
+		t.Errorf("a flow with violations only is %q, want ok", outcome)
 	}
 	shot(t, ctx, "violation")
 }

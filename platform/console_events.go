@@ -87,7 +87,9 @@ func (s *flowSub) take() ([]string, bool) {
 }
 
 // notifyingStore is the platform's Store that publishes the id of every flow it writes,
-// whoever writes it (authorize, the SDK's posted steps).
+// whoever writes it (authorize, the SDK's posted steps). Every Store method that writes the
+// flow log must be overridden here, or the console misses those writes (TestFlowEvents
+// posts steps the way an SDK does and waits for their event).
 type notifyingStore struct {
 	Store
 	hub *flowHub
