@@ -159,6 +159,25 @@ func (d *browserDemo) reportedFlow(n int) contract.Flow {
 	return f
 }
 
+// console opens the platform's console on flow id in a second tab, waits until every
+// JavaScript expression in conds is true there, and returns the page's text.
+func (d *browserDemo) console(id string, conds ...string) string {
+	d.t.Helper()
+	tab, cancel := chromedp.NewContext(d.ctx)
+	defer cancel()
+	actions := []chromedp.Action{chromedp.Navigate(d.st.PlatformURL + "/#flow=" + url.QueryEscape(id))}
+	for _, c := range conds {
+		actions = append(actions, chromedp.Poll(c, nil, chromedp.WithPollingTimeout(15*time.Second)))
+	}
+	var text string
+	actions = append(actions, chromedp.Text("body", &text, chromedp.ByQuery))
+	if err := chromedp.Run(tab, actions...); err != nil {
+		browsertest.Screenshot(d.t, tab, d.t.TempDir()+"/console.png")
+		d.t.Fatalf("console on flow %s: %v", id, err)
+	}
+	return text
+}
+
 func getJSON(t *testing.T, u string, v any) {
 	t.Helper()
 	res, err := http.Get(u)
@@ -206,6 +225,17 @@ func TestBrowserDemo(t *testing.T) {
 	if path := os.Getenv("BOXO_SIM_DEMO_SCREENSHOT"); path != "" {
 		browsertest.Screenshot(t, d.ctx, path)
 	}
+	// The console draws the same flow with its 16 steps ok; the home screen links to it.
+	var link string
+	d.run("console link", chromedp.AttributeValue("#console-link", "href", &link, nil, chromedp.ByQuery))
+	if link != d.st.PlatformURL+"/#flow="+f.ID {
+		t.Errorf("console link %q", link)
+	}
+	d.console(f.ID,
+		fmt.Sprintf(`document.querySelector('#flow-head h2') && document.querySelector('#flow-head h2').textContent.startsWith(%q)`, f.ID),
+		`document.querySelectorAll('#steps .step[data-outcome="ok"]').length === 16`,
+		`document.querySelector('#flow-step-count').textContent === "16/16"`,
+		`document.querySelector('#flow-outcome').textContent === "ok"`)
 
 	// Same-site realism: the miniapp's page is on another site than the host app, so the
 	// browser never sends it the host's session cookie.
@@ -306,6 +336,11 @@ func TestBrowserFaultAtStep7(t *testing.T) {
 	if users := miniappUsers(t, d.st); len(users) != 0 {
 		t.Errorf("miniapp users after a failed login: %v", users)
 	}
+	// The console shows the failed step with its code.
+	d.console(f.ID,
+		fmt.Sprintf(`document.querySelector('#flow-head h2') && document.querySelector('#flow-head h2').textContent.startsWith(%q)`, f.ID),
+		`document.querySelector('#flow-outcome').textContent === "failed"`,
+		fmt.Sprintf(`(s => s && s.textContent.includes(%q))(document.querySelector('#steps .step[data-step="7"][data-outcome="failed"] .err'))`, contract.CodeInvalidAuthCode))
 }
 
 func stepNumbers(f contract.Flow) []int {

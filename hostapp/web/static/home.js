@@ -43,6 +43,8 @@ function flush(flow) {
       // For people and tests: the flow log has this flow up to step `last`.
       document.body.dataset.flowId = flow.id;
       document.body.dataset.reported = String(last);
+      const link = $("#console-link"); // the console opens on this flow
+      if (link) link.href = link.href.split("#")[0] + "#flow=" + encodeURIComponent(flow.id);
     }).catch((e) => console.warn("flow log unreachable", e)));
   return reports;
 }
