@@ -99,7 +99,7 @@ type webPageConfig struct {
 }
 
 type webHomeData struct {
-	Title, User, Name, PlatformURL, ConsoleURL, Error, WebSDKVersion string
+	Title, User, Name, PlatformURL, ConsoleURL, Error, Warning, WebSDKVersion string
 	Miniapps                                                         []webMiniapp
 	Config                                                           template.JS
 }
@@ -135,6 +135,13 @@ func handleWebHome(s *server, tmpl *template.Template) http.HandlerFunc {
 			for _, m := range d.Miniapps {
 				if o := originOf(m.URL); o != "" && !slices.Contains(frames, o) {
 					frames = append(frames, o)
+				}
+				if u, err := url.Parse(m.URL); err == nil && d.Warning == "" && u.Hostname() == hostname(r.Host) {
+					d.Warning = "This page is open at " + hostname(r.Host) + ", the host of " + m.Name +
+						"'s page too, so the browser shares cookies between them, unlike production."
+					if s.baseURL.Hostname() != u.Hostname() {
+						d.Warning += " Open the host app at " + s.baseURL.String() + "/ instead."
+					}
 				}
 			}
 			cfg, err := json.Marshal(webPageConfig{
@@ -220,6 +227,14 @@ func (s *server) getPlatformJSON(ctx context.Context, p string, v any) error {
 		return fmt.Errorf("GET %s answered %s", p, res.Status)
 	}
 	return json.NewDecoder(res.Body).Decode(v)
+}
+
+// hostname is the host of a Host header, without its port.
+func hostname(hostport string) string {
+	if u, err := url.Parse("http://" + hostport); err == nil {
+		return u.Hostname()
+	}
+	return hostport
 }
 
 // originOf returns scheme://host[:port] of an absolute http(s) URL, or "".

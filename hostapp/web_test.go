@@ -123,6 +123,14 @@ func TestWebHome(t *testing.T) {
 			t.Errorf("CSP lacks %q: %s", want, csp)
 		}
 	}
+	if strings.Contains(page, `id="home-warning"`) {
+		t.Errorf("warning on another site than the miniapp's: %s", page)
+	}
+	// Opened on the miniapp page's host, the page says the two now share cookies.
+	rec = e.do(call{method: http.MethodGet, path: "/", cookie: carol, host: "localhost:8081"})
+	if !strings.Contains(rec.Body.String(), `id="home-warning"`) || !strings.Contains(rec.Body.String(), "Open the host app at "+testBaseURL+"/ instead") {
+		t.Errorf("no warning on the miniapp's host: %s", rec.Body)
+	}
 	cfg := e.homeConfig(carol)
 	if cfg["platform_url"] != platform.URL || cfg["client_id"] != demo.ClientID || cfg["user_reference"] != "u-1003" {
 		t.Errorf("page config %v", cfg)

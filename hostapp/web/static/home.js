@@ -293,6 +293,7 @@ async function openMiniapp(app) {
   const sdk = new AppboxoWebSDK({
     clientId: cfg.client_id, appId: app.app_id, userId: cfg.user_reference, baseUrl: api,
     onGetAuthCode: takeAuthCode,
+    allowedOrigins: [new URL(app.url).origin], // bridge messages from the miniapp's page only
   });
   sdk.onAuth(onAuth);
   sdk.onLoginComplete(onLoginComplete);
