@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,6 +19,14 @@ var reportPaths = map[string]string{
 	"_sim":       "/_sim/flows/%s/steps",
 	"api/v1/sim": "/api/v1/sim/flows/%s/steps/",
 	"no slash":   "/api/v1/sim/flows/%s/steps",
+}
+
+func manyHeaders(n int) string {
+	var hs []string
+	for i := range n {
+		hs = append(hs, fmt.Sprintf(`"X-H%d":"v"`, i))
+	}
+	return strings.Join(hs, ",")
 }
 
 func reportPath(form, id string) string { return strings.Replace(reportPaths[form], "%s", id, 1) }
@@ -41,6 +50,11 @@ func TestReportStepsRules(t *testing.T) {
 				{"long duration", `[{"step":3,"actor":"sdk","duration_ms":86400001}]`},
 				{"long header", `[{"step":3,"actor":"sdk","request":{"headers":{"X":"` + strings.Repeat("a", 8193) + `"}}}]`},
 				{"long body", `[{"step":3,"actor":"sdk","response":{"text":"` + strings.Repeat("a", 64<<10+1) + `"}}]`},
+				{"many headers", `[{"step":3,"actor":"sdk","request":{"headers":{` + manyHeaders(51) + `}}}]`},
+				{"long actor", `[{"step":3,"actor":"` + strings.Repeat("a", 201) + `"}]`},
+				{"long note", `[{"step":3,"actor":"sdk","note":"` + strings.Repeat("a", 2001) + `"}]`},
+				{"status 1000", `[{"step":3,"actor":"sdk","status":1000}]`},
+				{"negative status", `[{"step":3,"actor":"sdk","status":-1}]`},
 			}
 			for _, tt := range refused {
 				if rec := post("f1", tt.body); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"error":"invalid_request"`) {
