@@ -81,7 +81,7 @@ func New(cfg Config) (http.Handler, error) {
 		s.now = time.Now
 	}
 	if s.client == nil {
-		s.client = newHTTPClient()
+		s.client = NewHTTPClient()
 	}
 	if s.timeout == 0 {
 		s.timeout = DefaultCallTimeout
@@ -93,10 +93,10 @@ func New(cfg Config) (http.Handler, error) {
 	return r, nil
 }
 
-// newHTTPClient is the default outbound client: keep-alive connections reused across flows
+// NewHTTPClient is the default outbound client: keep-alive connections reused across flows
 // (DESIGN.md "Speed budget"), redirects not followed (a redirect is a non-200 answer,
 // PROTOCOL §3.8), no overall timeout (each call carries its own deadline).
-func newHTTPClient() *http.Client {
+func NewHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 256
 	tr.MaxIdleConnsPerHost = 64
