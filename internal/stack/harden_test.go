@@ -1,0 +1,268 @@
+package stack_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/clock"
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/internal/testkit"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+// send sends one request with the given headers ("Host" sets the Host header) and returns
+// the status and the body's "error" value.
+func send(t *testing.T, method, u, body string, header ...string) (int, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, u, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct {
+		Error string `json:"error"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(b, &e)
+	return resp.StatusCode, e.Error
+}
+
+// TestAdminRoutesRefuseWebPages plays a web page the developer visits reaching a
+// loopback-bound stack: DNS rebinding (a foreign Host), a cross-site form post, a fetch from
+// another origin. Each is refused on every party; the same requests from a command-line
+// client pass.
+func TestAdminRoutesRefuseWebPages(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	for _, base := range []string{st.HostURL, st.PlatformURL, st.MiniappURL} {
+		u, _ := url.Parse(base)
+		port := u.Port()
+		cases := []struct {
+			name, method, path, body string
+			header                   []string
+			status                   int
+			code                     string
+		}{
+			{"loopback read", "GET", "/_sim/faults", "", nil, 200, ""},
+			{"localhost Host", "GET", "/_sim/faults", "", []string{"Host", "localhost:" + port}, 200, ""},
+			{"rebinding Host", "GET", "/_sim/faults", "", []string{"Host", "attacker.example:" + port}, 403, "forbidden"},
+			{"rebinding Host on the clock", "GET", "/_sim/clock", "", []string{"Host", "attacker.example"}, 403, "forbidden"},
+			{"cross-site form post", "PUT", "/_sim/faults", "step=5&kind=reset", []string{"Content-Type", "application/x-www-form-urlencoded", "Origin", "http://attacker.example", "Sec-Fetch-Site", "cross-site"}, 403, "forbidden"},
+			{"form post without Origin", "PUT", "/_sim/faults", "step=5&kind=reset", []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"},
+			{"text/plain post", "POST", "/_sim/clock", `{"advance":"1h"}`, []string{"Content-Type", "text/plain"}, 415, "unsupported_media_type"},
+			{"body without a type", "POST", "/_sim/clock", `{"advance":"1h"}`, nil, 415, "unsupported_media_type"},
+			{"JSON from a foreign origin", "POST", "/_sim/clock", `{"advance":"1h"}`, []string{"Content-Type", "application/json", "Origin", "http://localhost:5173"}, 403, "forbidden"},
+			{"JSON with Sec-Fetch-Site cross-site", "DELETE", "/_sim/faults", "", []string{"Sec-Fetch-Site", "cross-site"}, 403, "forbidden"},
+			{"JSON from the party's own origin", "DELETE", "/_sim/faults", "", []string{"Origin", base}, 200, ""},
+		}
+		for _, tc := range cases {
+			status, code := send(t, tc.method, base+tc.path, tc.body, tc.header...)
+			if status != tc.status || code != tc.code {
+				t.Errorf("%s %s: %d %q, want %d %q", base, tc.name, status, code, tc.status, tc.code)
+			}
+		}
+		// Contract endpoints are not the guard's business.
+		if status, _ := send(t, "GET", base+"/healthz", "", "Host", "attacker.example"); status != 200 {
+			t.Errorf("%s /healthz with a foreign Host: %d, want 200", base, status)
+		}
+	}
+	if got := st.Clock.Now(); !got.Equal(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)) {
+		t.Fatalf("a refused request moved the clock to %s", got)
+	}
+	// The console page is guarded like /_sim/.
+	if status, _ := send(t, "GET", st.PlatformURL+"/", "", "Host", "attacker.example"); status != http.StatusForbidden {
+		t.Fatalf("platform / with a foreign Host: %d, want 403", status)
+	}
+}
+
+// TestAdminRoutesNeedTheTokenBeyondLoopback binds the host app to every interface and calls
+// it through 127.0.0.1: even a loopback caller then needs the admin token.
+func TestAdminRoutesNeedTheTokenBeyondLoopback(t *testing.T) {
+	t.Parallel()
+	const token = "test-admin-token-0123456789"
+	st, _ := startStack(t, stackOpts{hostAddr: "0.0.0.0:0", adminToken: token})
+	u, _ := url.Parse(st.HostURL)
+	base := "http://127.0.0.1:" + u.Port()
+	if status, code := send(t, "GET", base+"/_sim/users", ""); status != http.StatusUnauthorized || code != "unauthorized" {
+		t.Fatalf("no token: %d %q, want 401 unauthorized", status, code)
+	}
+	if status, _ := send(t, "PUT", base+"/_sim/users/carol", `{"password":"owned","reference":"u-1003"}`, "Content-Type", "application/json"); status != http.StatusUnauthorized {
+		t.Fatalf("resetting carol's password without the token: %d, want 401", status)
+	}
+	if status, _ := send(t, "GET", base+"/_sim/users", "", "Authorization", "Bearer wrong-token-0123456789"); status != http.StatusUnauthorized {
+		t.Fatalf("wrong token: %d, want 401", status)
+	}
+	if status, _ := send(t, "GET", base+"/_sim/users", "", "Authorization", "Bearer "+token); status != http.StatusOK {
+		t.Fatalf("with the token: %d, want 200", status)
+	}
+	if status, _ := send(t, "GET", base+"/_sim/users", "", "Authorization", "Bearer "+token, "Host", "boxo.internal:"+u.Port()); status != http.StatusOK {
+		t.Fatalf("with the token under another host name: %d, want 200", status)
+	}
+	if status, _ := send(t, "GET", base+"/.well-known/openid-configuration", ""); status != http.StatusOK {
+		t.Fatalf("a contract endpoint without the token: %d, want 200", status)
+	}
+	// The platform, still on loopback, admits loopback callers without the token.
+	if status, _ := send(t, "GET", st.PlatformURL+"/_sim/hostapps", ""); status != http.StatusOK {
+		t.Fatalf("loopback-bound platform: %d, want 200", status)
+	}
+	// The SDK given the token records its steps in the flow log; flows run as before.
+	sdk := newSDK(t, st, func(c *sdkstub.Config) { c.AdminToken = token })
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+	mustSucceed(t, res, fe)
+}
+
+// TestEpochClockDoesNotMakeUsedCodesFresh runs a flow whose auth code is submitted twice
+// while the clock reads 1970-01-01T00:00:00Z, the instant stores once took for "unset".
+func TestEpochClockDoesNotMakeUsedCodesFresh(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t, stackOpts{clock: clock.NewFake(time.Unix(0, 0))})
+	putFaults(t, st, fault.Fault{Party: stack.Hostapp, Step: 6, Kind: fault.KindReplayCode})
+	sdk := newSDK(t, st)
+	for range 3 {
+		res, fe := connect(t, sdk, sdkstub.Options{User: "alice", SkipMe: true})
+		expectFailure(t, res, fe, want{7, contract.PartyHostapp, contract.CodeInvalidAuthCode})
+	}
+}
+
+// TestSlowBodyIsCut sends a request body one byte at a time: the connection is cut after
+// the body timeout, as a slow header would be.
+func TestSlowBodyIsCut(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t, stackOpts{bodyTimeout: 300 * time.Millisecond})
+	u, _ := url.Parse(st.PlatformURL)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const body = `{"client_id":"352131","app_id":"app16973","auth_code":"x"}`
+	if _, err := io.WriteString(c, "POST /api/v1/authorize/ HTTP/1.1\r\nHost: "+u.Host+"\r\nContent-Type: application/json\r\nContent-Length: "+itoa(len(body))+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := 0; i < len(body); i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			if _, err := c.Write([]byte{body[i]}); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	_ = c.SetReadDeadline(start.Add(3 * time.Second))
+	_, err = io.Copy(io.Discard, bufio.NewReader(c))
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the slow body's connection was still open after %s", time.Since(start).Round(time.Millisecond))
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("the slow body's connection was cut after %s, want about the 300ms body timeout", took)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestDataFilesArePrivate checks the modes of a new data directory and that a start
+// tightens the ones an older version left, saying so.
+func TestDataFilesArePrivate(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	st, _ := startStack(t, stackOpts{dataDir: dir})
+	sdk := newSDK(t, st)
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+	mustSucceed(t, res, fe)
+	sdk.CloseIdleConnections()
+	check := func(when string) {
+		t.Helper()
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: data directory mode %v (%v), want 0700", when, fi.Mode().Perm(), err)
+		}
+		n := 0
+		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			n++
+			if fi, err := d.Info(); err == nil && fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %s mode %v, want 0600", when, d.Name(), fi.Mode().Perm())
+			}
+			return nil
+		})
+		if n < 4 {
+			t.Errorf("%s: only %d files in the data directory", when, n)
+		}
+	}
+	check("new")
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// An older version's modes.
+	_ = os.Chmod(dir, 0o755)
+	for _, db := range stack.DatabaseFiles {
+		_ = os.Chmod(filepath.Join(dir, db), 0o644)
+	}
+	var logs testkit.Buffer
+	startStack(t, stackOpts{dataDir: dir, logs: &logs})
+	check("restarted")
+	if !strings.Contains(logs.String(), "made it private") || !strings.Contains(logs.String(), "hostapp.db") {
+		t.Fatalf("tightening was not logged:\n%s", logs.String())
+	}
+}
+
+// TestClockRefusesWhatItCannotRepresent sets the clock out of its range and advances it
+// until it would overflow: each is refused in the /_sim/ error form and the clock stays.
+func TestClockRefusesWhatItCannotRepresent(t *testing.T) {
+	t.Parallel()
+	st, clk := startStack(t)
+	before := clk.Now()
+	for _, body := range []string{
+		`{"set":"0001-01-01T00:00:00Z"}`,
+		`{"set":"0000-01-01T00:00:00+01:00"}`,
+		`{"set":"9999-12-31T23:59:59Z"}`,
+		`{"advance":"2562047h"}`,
+		`{"advance":"2562047h"}`,
+		`{"advance":"-2562047h"}`,
+	} {
+		status, code := send(t, "POST", st.PlatformURL+"/_sim/clock", body, "Content-Type", "application/json")
+		if status != http.StatusBadRequest || code != contract.OAuthInvalidRequest {
+			t.Errorf("%s: %d %q, want 400 %s", body, status, code, contract.OAuthInvalidRequest)
+		}
+		if now := clk.Now(); !now.Equal(before) {
+			t.Fatalf("%s moved the clock to %s", body, now)
+		}
+	}
+	if status, _ := send(t, "POST", st.PlatformURL+"/_sim/clock", `{"set":"1970-01-01T00:00:00Z"}`, "Content-Type", "application/json"); status != http.StatusOK {
+		t.Fatalf("setting the epoch: %d, want 200", status)
+	}
+}
