@@ -42,9 +42,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
-func ms(t time.Time) int64          { return store.Millis(t) }
-func fromMS(v int64) time.Time      { return store.FromMillis(v) }
-func nullMS(t time.Time) any        { return store.NullMillis(t) }
+func ms(t time.Time) int64     { return store.Millis(t) }
+func fromMS(v int64) time.Time { return store.FromMillis(v) }
+func nullMS(t time.Time) any   { return store.NullMillis(t) }
 func fromNullMS(v sql.NullInt64) time.Time {
 	return store.FromNullMillis(v)
 }
