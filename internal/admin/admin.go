@@ -86,20 +86,20 @@ func (g *Guard) Wrap(next http.Handler, protected func(*http.Request) bool) http
 }
 
 // Check returns nil when r may reach a protected route, else the refusal to answer:
-//   - 401 without the admin token, unless the caller is on loopback and the party is bound
-//     to loopback (a present but wrong token is ignored for such a caller);
 //   - 403 for a Host that is neither the bound address, localhost nor a loopback literal,
 //     unless the admin token is presented (a rebinding page cannot know it);
+//   - 401 without the admin token, unless the caller is on loopback and the party is bound
+//     to loopback (a present but wrong token is ignored for such a caller);
 //   - 403 for a state-changing request with a foreign Origin or Sec-Fetch-Site: cross-site;
 //   - 415 for a state-changing request whose body is not declared as JSON.
 func (g *Guard) Check(r *http.Request) *contract.Error {
 	tokenOK := g.tokenMatches(r)
-	if !tokenOK && !g.hostAllowed(r.Host) {
+	if !tokenOK && g.boundToLoopback && !g.hostAllowed(r.Host) {
 		return &contract.Error{Code: CodeForbidden, Status: http.StatusForbidden,
 			Message: "Host " + quote(r.Host) + " is not this party's address: the simulator's own routes answer only to localhost, a loopback address or the address they are bound to"}
 	}
 	if !tokenOK && !(g.boundToLoopback && remoteIsLoopback(r.RemoteAddr)) {
-		msg := "the simulator's own routes need the stack's admin token (Authorization: Bearer <token>) from callers beyond loopback; boxo-sim's commands read it from the data directory's state file"
+		msg := "the simulator's own routes need the stack's admin token (Authorization: Bearer <token>) when the party listens beyond loopback; boxo-sim's commands read it from the state file in up's data directory"
 		if _, has := bearer(r); has {
 			msg = "the admin token does not match this stack's"
 		}

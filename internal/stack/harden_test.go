@@ -266,3 +266,37 @@ func TestClockRefusesWhatItCannotRepresent(t *testing.T) {
 		t.Fatalf("setting the epoch: %d, want 200", status)
 	}
 }
+
+// TestAllowlistsFollowOneRule puts lists that would lock every caller out to the three
+// parties' allowlists: each party refuses them alike and keeps its list.
+func TestAllowlistsFollowOneRule(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	targets := map[string]string{
+		"hostapp settings":  st.HostURL + "/_sim/settings",
+		"miniapp settings":  st.MiniappURL + "/_sim/settings",
+		"platform host app": st.PlatformURL + "/_sim/hostapps/352131",
+		"platform miniapp":  st.PlatformURL + "/_sim/miniapps/app16973",
+	}
+	for name, u := range targets {
+		for _, list := range []string{`[""]`, `["  "]`, `["::ffff:10.0.0.0/104"]`, `["::ffff:127.0.0.1"]`, `["127.0.0.1,10.0.0.1"]`, `["fe80::1%eth0"]`, `["10.0.0.0/33"]`} {
+			status, code := send(t, "PUT", u, `{"ip_allowlist":`+list+`}`, "Content-Type", "application/json")
+			if status != http.StatusBadRequest || code == "" {
+				t.Errorf("%s: ip_allowlist %s: %d %q, want 400", name, list, status, code)
+			}
+		}
+	}
+	sdk := newSDK(t, st)
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+	mustSucceed(t, res, fe)
+	// Ids: the miniapp takes its app_id with the Dashboard's rule.
+	for _, id := range []string{"app/16973", "app 1", "app:1", strings.Repeat("a", 65)} {
+		b, _ := json.Marshal(map[string]string{"app_id": id})
+		if status, _ := send(t, "PUT", st.MiniappURL+"/_sim/settings", string(b), "Content-Type", "application/json"); status != http.StatusBadRequest {
+			t.Errorf("miniapp app_id %q: %d, want 400", id, status)
+		}
+		if status, _ := send(t, "PUT", st.PlatformURL+"/_sim/miniapps/"+url.PathEscape(id), `{"name":"x"}`, "Content-Type", "application/json"); status != http.StatusBadRequest && status != http.StatusNotFound {
+			t.Errorf("platform app_id %q: %d, want 400", id, status)
+		}
+	}
+}

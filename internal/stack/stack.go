@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -227,7 +228,7 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		}
 		s.closers = append(s.closers, func() error { ln.Close(); return nil })
 		listeners[p] = ln
-		u := "http://" + ln.Addr().String()
+		u := "http://" + urlHost(ln.Addr())
 		switch p {
 		case Hostapp:
 			s.HostURL = u
@@ -457,6 +458,16 @@ func parseOnly(only []string) ([]string, error) {
 	// Start order is fixed, whatever order they were named in.
 	slices.SortFunc(out, func(a, b string) int { return slices.Index(Parties, a) - slices.Index(Parties, b) })
 	return out, nil
+}
+
+// urlHost is a listener's address as the parties' URLs name it: a party bound to every
+// interface (0.0.0.0, ::) is named by 127.0.0.1, which reaches it from this machine, so the
+// demo redirect URIs and the issuer work locally out of the box.
+func urlHost(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+	}
+	return a.String()
 }
 
 func or(a, b string) string {
