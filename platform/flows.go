@@ -56,8 +56,7 @@ func (s *server) handleListFlows() contract.HandlerFunc {
 			out[i] = flowSummary{ID: f.ID, StartedAt: f.StartedAt, ClientID: f.ClientID, AppID: f.AppID,
 				UserReference: f.UserReference, Outcome: f.Outcome, ErrorCode: f.ErrorCode}
 		}
-		contract.WriteJSON(w, http.StatusOK, map[string]any{"flows": out})
-		return nil
+		return contract.EncodeJSON(w, http.StatusOK, map[string]any{"flows": out})
 	}
 }
 
@@ -70,8 +69,7 @@ func (s *server) handleLatestFlow() contract.HandlerFunc {
 		} else if err != nil {
 			return err
 		}
-		writeFlow(w, f)
-		return nil
+		return writeFlow(w, f)
 	}
 }
 
@@ -84,16 +82,29 @@ func (s *server) handleGetFlow() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "flow "+quote(id))
 		}
-		writeFlow(w, f)
-		return nil
+		return writeFlow(w, f)
 	}
 }
 
-func writeFlow(w http.ResponseWriter, f contract.Flow) {
+// writeFlow answers a flow; a flow that cannot be encoded is an error the route logs and
+// answers in its form.
+func writeFlow(w http.ResponseWriter, f contract.Flow) error {
 	if f.Steps == nil {
 		f.Steps = []contract.FlowStep{}
 	}
-	contract.WriteJSON(w, http.StatusOK, f)
+	return contract.EncodeJSON(w, http.StatusOK, f)
+}
+
+// handleDeleteFlows is DELETE /_sim/flows: empties the flow log → {"deleted": n}.
+func (s *server) handleDeleteFlows() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		n, err := s.store.DeleteFlows(r.Context())
+		if err != nil {
+			return err
+		}
+		s.log.InfoContext(r.Context(), "flow log cleared", "flows", n)
+		return contract.EncodeJSON(w, http.StatusOK, map[string]int{"deleted": n})
+	}
 }
 
 // postedSteps is the object form of POST /_sim/flows/{id}/steps.

@@ -7,6 +7,7 @@
 package platform
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -80,6 +81,7 @@ func New(cfg Config) (http.Handler, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.store = clockedStore{Store: s.store, now: s.now}
 	if s.client == nil {
 		s.client = NewHTTPClient()
 	}
@@ -106,4 +108,18 @@ func NewHTTPClient() *http.Client {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// clockedStore stamps every flow record with the platform's clock, which the flow log's
+// retention counts from (FlowRecord.RecordedAt).
+type clockedStore struct {
+	Store
+	now func() time.Time
+}
+
+func (c clockedStore) RecordFlow(ctx context.Context, rec FlowRecord) error {
+	if rec.RecordedAt.IsZero() {
+		rec.RecordedAt = c.now()
+	}
+	return c.Store.RecordFlow(ctx, rec)
 }

@@ -493,3 +493,26 @@ func (d *DB) ConsumeDemoState(ctx context.Context, hash, browserHash string, now
 	s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
 	return s, mapErr("consume demo state", err)
 }
+
+// DeleteExpired implements hostapp.Store.
+func (d *DB) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	at := ms(now)
+	n := 0
+	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM auth_codes WHERE expires_at <= ?`,
+			`DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?`,
+			`DELETE FROM sessions WHERE expires_at <= ?`,
+			`DELETE FROM demo_states WHERE expires_at <= ?`,
+		} {
+			res, err := tx.ExecContext(ctx, q, at)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	return n, mapErr("delete expired", err)
+}

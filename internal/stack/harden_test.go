@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"bufio"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -20,6 +21,8 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/internal/testkit"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
+
+	_ "github.com/mattn/go-sqlite3"
 )
 
 // send sends one request with the given headers ("Host" sets the Host header) and returns
@@ -298,5 +301,168 @@ func TestAllowlistsFollowOneRule(t *testing.T) {
 		if status, _ := send(t, "PUT", st.PlatformURL+"/_sim/miniapps/"+url.PathEscape(id), `{"name":"x"}`, "Content-Type", "application/json"); status != http.StatusBadRequest && status != http.StatusNotFound {
 			t.Errorf("platform app_id %q: %d, want 400", id, status)
 		}
+	}
+}
+
+// openDB opens one of a stack's databases beside it, for what no route shows.
+func openDB(t *testing.T, st *stack.Stack, name string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(st.DataDir, name)+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func count(t *testing.T, db *sql.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(t.Context(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// TestSweepDeletesWhatExpired runs flows, moves the stack's clock and sweeps: expired codes,
+// tokens and sessions go, and the flow log keeps its newest N flows and no flow older than D.
+func TestSweepDeletesWhatExpired(t *testing.T) {
+	t.Parallel()
+	st, clk := startStack(t, stackOpts{maxFlows: 3, maxAge: 48 * time.Hour})
+	sdk := newSDK(t, st)
+	for range 5 {
+		res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+		mustSucceed(t, res, fe)
+	}
+	host, mini := openDB(t, st, "hostapp.db"), openDB(t, st, "miniapp.db")
+	if count(t, host, `SELECT COUNT(*) FROM auth_codes`) == 0 || count(t, host, `SELECT COUNT(*) FROM sessions`) == 0 ||
+		count(t, mini, `SELECT COUNT(*) FROM refresh_tokens`) == 0 {
+		t.Fatal("the flows left no codes, sessions or refresh tokens to sweep")
+	}
+	flows := func() int {
+		t.Helper()
+		return len(decode[struct{ Flows []any }](t, admin(t, "GET", st.PlatformURL+"/_sim/flows?limit=500", nil)).Flows)
+	}
+	if _, err := st.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := flows(); n != 3 {
+		t.Fatalf("after the sweep the flow log holds %d flows, want the newest 3", n)
+	}
+	codes := count(t, host, `SELECT COUNT(*) FROM auth_codes`)
+	if codes == 0 {
+		t.Fatal("the sweep deleted codes that had not expired")
+	}
+
+	if err := clk.Advance(400 * 24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.Sweep(t.Context())
+	if err != nil || n == 0 {
+		t.Fatalf("sweep: %d deleted, %v", n, err)
+	}
+	now := clk.Now().UnixMilli()
+	for q, want := range map[string]int{
+		`SELECT COUNT(*) FROM auth_codes`: 0,
+		`SELECT COUNT(*) FROM sessions`:   0,
+		`SELECT COUNT(*) FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?`: 0,
+	} {
+		if got := count(t, host, q, now); got != want {
+			t.Errorf("hostapp %s = %d after the sweep, want %d", q, got, want)
+		}
+	}
+	if got := count(t, mini, `SELECT COUNT(*) FROM refresh_tokens`); got != 0 {
+		t.Errorf("miniapp refresh tokens after the sweep: %d, want 0", got)
+	}
+	if n := flows(); n != 0 {
+		t.Fatalf("flows older than 48h after the sweep: %d, want 0", n)
+	}
+	// The stack still works.
+	res, fe := connect(t, sdk, sdkstub.Options{User: "bob"})
+	mustSucceed(t, res, fe)
+}
+
+// TestFlowLogWithABadTimeStillLists stores what older versions let a posted step store — a
+// time before year 0000 and an infinite duration — and reads the flow log.
+func TestFlowLogWithABadTimeStillLists(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	sdk := newSDK(t, st)
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+	mustSucceed(t, res, fe)
+	db := openDB(t, st, "platform.db")
+	bad := time.Date(-1, 12, 31, 23, 0, 0, 0, time.UTC).UnixMilli()
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO flow_steps (flow_id, step, actor, call, status, started_at, duration_ms, outcome, error_code, note)
+		VALUES (?, 2, 'miniapp', 'x', 0, ?, 9e999, 'ok', '', '')`, res.FlowID, bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), `UPDATE flows SET started_at = ? WHERE id = ?`, bad, res.FlowID); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/_sim/flows", "/_sim/flows/latest", "/_sim/flows/" + res.FlowID} {
+		if status, b := call(t, "GET", st.PlatformURL+p, nil); status != http.StatusOK {
+			t.Errorf("GET %s: %d %s", p, status, b)
+		}
+	}
+	fl := decode[contract.Flow](t, admin(t, "GET", st.PlatformURL+"/_sim/flows/"+res.FlowID, nil))
+	if fl.StartedAt.Year() != 0 || len(fl.Steps) != 17 {
+		t.Fatalf("flow read back: started %s, %d steps", fl.StartedAt, len(fl.Steps))
+	}
+}
+
+// TestFlowLogClears empties the flow log through DELETE /_sim/flows.
+func TestFlowLogClears(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	sdk := newSDK(t, st)
+	for range 2 {
+		res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+		mustSucceed(t, res, fe)
+	}
+	if got := decode[map[string]int](t, admin(t, "DELETE", st.PlatformURL+"/_sim/flows", nil)); got["deleted"] != 2 {
+		t.Fatalf("DELETE /_sim/flows answered %v, want 2 deleted", got)
+	}
+	if status, _ := call(t, "GET", st.PlatformURL+"/_sim/flows/latest", nil); status != http.StatusNotFound {
+		t.Fatalf("latest flow after clearing: %d, want 404", status)
+	}
+	if n := count(t, openDB(t, st, "platform.db"), `SELECT COUNT(*) FROM flow_steps`); n != 0 {
+		t.Fatalf("%d steps left after clearing", n)
+	}
+}
+
+// TestFaultTableIsBounded adds faults until the table is full: the next is refused with a
+// clear error and the table keeps working.
+func TestFaultTableIsBounded(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	list := make([]map[string]any, fault.MaxFaults)
+	for i := range list {
+		list[i] = map[string]any{"step": 6, "kind": "delay", "delay": "1ms", "nth": i + 1000}
+	}
+	admin(t, "PUT", st.HostURL+"/_sim/faults", map[string]any{"faults": list})
+	status, b := call(t, "PUT", st.HostURL+"/_sim/faults", map[string]any{"step": 6, "kind": "reset"})
+	if status != http.StatusConflict || !strings.Contains(string(b), "at most 1000") {
+		t.Fatalf("fault beyond the bound: %d %s, want 409 naming the bound", status, b)
+	}
+	admin(t, "DELETE", st.HostURL+"/_sim/faults", nil)
+	admin(t, "PUT", st.HostURL+"/_sim/faults", map[string]any{"step": 6, "kind": "reset"})
+}
+
+// TestAdminStoreFailureIsAnsweredInForm breaks the platform's database under a running
+// stack: its admin routes answer in their JSON error form and log the failure.
+func TestAdminStoreFailureIsAnsweredInForm(t *testing.T) {
+	t.Parallel()
+	var logs testkit.Buffer
+	st, _ := startStack(t, stackOpts{logs: &logs})
+	if _, err := openDB(t, st, "platform.db").ExecContext(t.Context(), `DROP TABLE flows`); err != nil {
+		t.Fatal(err)
+	}
+	status, b := call(t, "GET", st.PlatformURL+"/_sim/flows", nil)
+	var e map[string]string
+	if json.Unmarshal(b, &e) != nil || status != http.StatusInternalServerError || e["error"] != "internal_error" {
+		t.Fatalf("store failure answered %d %s, want 500 in the /_sim/ JSON form", status, b)
+	}
+	if !strings.Contains(logs.String(), "request failed") || !strings.Contains(logs.String(), "no such table: flows") {
+		t.Fatalf("the store failure was not logged:\n%s", logs.String())
 	}
 }

@@ -139,11 +139,15 @@ type Stack struct {
 	stopWatch  context.CancelFunc
 	faults     map[string]*fault.Table // per started party; see faults.go
 
-	reqs     requests             // serve.go
-	newConns map[string]*newConns // per party: connections that have sent nothing yet
-	outbound *http.Client         // the platform's client, whose idle connections Close drops first
-	grace    time.Duration
-	aborted  atomic.Bool
+	reqs      requests             // serve.go
+	newConns  map[string]*newConns // per party: connections that have sent nothing yet
+	outbound  *http.Client         // the platform's client, whose idle connections Close drops first
+	grace     time.Duration
+	aborted   atomic.Bool
+	stores    stores // sweep.go
+	maxFlows  int
+	maxAge    time.Duration
+	stopSweep func() // stops the sweep and waits for it
 }
 
 // Start listens on every address first, so all URLs are known before any handler is built,
@@ -169,6 +173,13 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		HostURL: strings.TrimRight(c.HostURL, "/"), MiniappURL: strings.TrimRight(c.MiniappURL, "/"), PlatformURL: strings.TrimRight(c.PlatformURL, "/"),
 		AppID: relayAppID(c), grace: c.ShutdownGrace, newConns: map[string]*newConns{}}
 	s.reqs.running = map[*request]struct{}{}
+	s.maxFlows, s.maxAge = c.FlowLogMaxFlows, c.FlowLogMaxAge
+	if s.maxFlows <= 0 {
+		s.maxFlows = DefaultFlowLogMaxFlows
+	}
+	if s.maxAge <= 0 {
+		s.maxAge = DefaultFlowLogMaxAge
+	}
 	if s.grace <= 0 {
 		s.grace = DefaultShutdownGrace
 	}
@@ -279,6 +290,9 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 			}
 		}()
 	}
+	stopSweep, sweepDone := make(chan struct{}), make(chan struct{})
+	go s.sweepLoop(stopSweep, sweepDone)
+	s.stopSweep = func() { close(stopSweep); <-sweepDone }
 	wctx, stop := context.WithCancel(context.Background())
 	s.stopWatch = stop
 	go func() {
@@ -297,6 +311,7 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 		return nil, err
 	}
 	s.closers = append(s.closers, db.Close)
+	s.stores.host = db
 	if err := hostapp.SeedDemo(ctx, db, s.HostURL); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
@@ -309,6 +324,7 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 		return nil, err
 	}
 	s.closers = append(s.closers, db.Close)
+	s.stores.platform = db
 	if err := platform.SeedDemo(ctx, db, platform.Demo{HostURL: s.HostURL, MiniappURL: s.demoMiniappURL(c)}); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
@@ -328,6 +344,7 @@ func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (h
 		return nil, err
 	}
 	s.closers = append(s.closers, db.Close)
+	s.stores.miniapp = db
 	if err := miniapp.SeedDemo(ctx, db, demo.AppID, demo.MiniappSecret); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
@@ -380,6 +397,9 @@ func (s *Stack) Close() error {
 		cut.Stop()
 		if s.cancelBase != nil {
 			s.cancelBase()
+		}
+		if s.stopSweep != nil {
+			s.stopSweep()
 		}
 		if !s.reqs.wait(cutOffWait) {
 			running := s.reqs.Running()

@@ -295,3 +295,29 @@ func mapErr(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// DeleteExpired implements miniapp.Store.
+func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := store.InTx(ctx, db.db, func(tx *sql.Tx) error {
+		for _, q := range []struct {
+			sql string
+			at  time.Time
+		}{
+			{`DELETE FROM refresh_tokens WHERE expires_at <= ?`, now},
+			{`DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at <= ?`, now.Add(-24 * time.Hour)},
+		} {
+			res, err := tx.ExecContext(ctx, q.sql, store.Millis(q.at))
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("delete expired: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,5 @@
+-- The flow log's retention counts a flow's age from when the platform first recorded it, on
+-- the stack's clock: a posted step's own time is the poster's.
+ALTER TABLE flows ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
+UPDATE flows SET recorded_at = started_at;
+CREATE INDEX flows_recorded_at ON flows (recorded_at);
