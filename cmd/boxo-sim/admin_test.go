@@ -128,3 +128,16 @@ func TestClockCommandRefusesOutOfRange(t *testing.T) {
 		t.Fatalf("a refused change moved the clock by %s", d)
 	}
 }
+
+// TestTraceClear empties the flow log of a running up.
+func TestTraceClear(t *testing.T) {
+	t.Parallel()
+	urls := runUpForFaults(t)
+	mustRun(t, "connect", "--platform-url", urls["platform"], "--hostapp-url", urls["hostapp"])
+	if out := mustRun(t, "trace", "--clear", "--platform-url", urls["platform"]); !strings.Contains(out, "Deleted 1 flow from the flow log.") {
+		t.Fatalf("trace --clear printed %q", out)
+	}
+	if _, errOut, code := runCmd(t, t.Context(), nil, "trace", "--platform-url", urls["platform"]); code == 0 || !strings.Contains(errOut, "no flow yet") {
+		t.Fatalf("trace after --clear: exit %d, %q", code, errOut)
+	}
+}

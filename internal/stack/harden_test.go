@@ -466,3 +466,49 @@ func TestAdminStoreFailureIsAnsweredInForm(t *testing.T) {
 		t.Fatalf("the store failure was not logged:\n%s", logs.String())
 	}
 }
+
+// TestTraceExplainsAReplayedCode submits one auth code in two flows: the second replays it,
+// the host revokes what the first got, and both fail. Each flow's trace says why.
+func TestTraceExplainsAReplayedCode(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	// Hold the first flow between getting its token (step 7) and using it (step 8).
+	putFaults(t, st, fault.Fault{Party: stack.Hostapp, Step: 8, Kind: fault.KindDelay, Delay: fault.Duration(300 * time.Millisecond), Nth: 1})
+	sdk := newSDK(t, st)
+	code, err := sdk.HostAuthCode("alice", "")(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorize := func(flowID string) {
+		b, _ := json.Marshal(map[string]string{"client_id": "352131", "app_id": "app16973", "auth_code": code})
+		status, body := call(t, "POST", st.PlatformURL+"/api/v1/authorize/", string(b), contract.HeaderFlowID, flowID)
+		if status != http.StatusBadRequest {
+			t.Errorf("flow %s: %d %s, want a failure", flowID, status, body)
+		}
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); authorize("flow_winner") }()
+	for st.Faults(contract.PartyHostapp).List()[0].Matched == 0 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	authorize("flow_replay")
+	<-done
+
+	note := func(id, code string) string {
+		t.Helper()
+		fl := decode[contract.Flow](t, admin(t, "GET", st.PlatformURL+"/_sim/flows/"+id, nil))
+		for _, s := range fl.Steps {
+			if s.Outcome == contract.OutcomeFailed && s.ErrorCode == code {
+				return s.Note
+			}
+		}
+		t.Fatalf("flow %s has no step failed with %s: %+v", id, code, fl.Steps)
+		return ""
+	}
+	if n := note("flow_winner", contract.CodeInvalidAccessToken); !strings.Contains(n, "revoked") || !strings.Contains(n, "flow_replay") {
+		t.Errorf("the flow that lost its token does not say why: %q", n)
+	}
+	if n := note("flow_replay", contract.CodeInvalidAuthCode); !strings.Contains(n, "flow_winner") {
+		t.Errorf("the replaying flow does not name the other: %q", n)
+	}
+}

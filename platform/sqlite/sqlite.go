@@ -395,13 +395,14 @@ func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
 		if recorded.IsZero() {
 			recorded = rec.StartedAt
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at) VALUES (?,?,?,?,?,?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash) VALUES (?,?,?,?,?,?,?)
 			ON CONFLICT (id) DO UPDATE SET
 				started_at = MIN(started_at, excluded.started_at),
 				client_id = COALESCE(NULLIF(excluded.client_id, ''), client_id),
 				app_id = COALESCE(NULLIF(excluded.app_id, ''), app_id),
-				user_reference = COALESCE(NULLIF(excluded.user_reference, ''), user_reference)`,
-			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded))
+				user_reference = COALESCE(NULLIF(excluded.user_reference, ''), user_reference),
+				code_hash = COALESCE(NULLIF(excluded.code_hash, ''), code_hash)`,
+			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash)
 		if err != nil {
 			return fmt.Errorf("record flow: %w", err)
 		}
@@ -504,6 +505,25 @@ func flowTime(ms int64) time.Time {
 		return maxFlowTime
 	}
 	return t
+}
+
+// FlowsSharingCode implements platform.Store.
+func (d *DB) FlowsSharingCode(ctx context.Context, flowID string) ([]contract.Flow, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+flowCols+` FROM flows WHERE id != ?1 AND code_hash != ''
+		AND code_hash = (SELECT code_hash FROM flows WHERE id = ?1) ORDER BY seq`, flowID)
+	if err != nil {
+		return nil, fmt.Errorf("flows sharing a code: %w", err)
+	}
+	defer rows.Close()
+	var out []contract.Flow
+	for rows.Next() {
+		f, err := scanFlow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
 // DeleteFlows implements platform.Store.
