@@ -139,15 +139,16 @@ type Stack struct {
 	stopWatch  context.CancelFunc
 	faults     map[string]*fault.Table // per started party; see faults.go
 
-	reqs      requests             // serve.go
-	newConns  map[string]*newConns // per party: connections that have sent nothing yet
-	outbound  *http.Client         // the platform's client, whose idle connections Close drops first
-	grace     time.Duration
-	aborted   atomic.Bool
-	stores    stores // sweep.go
-	maxFlows  int
-	maxAge    time.Duration
-	stopSweep func() // stops the sweep and waits for it
+	reqs       requests             // serve.go
+	newConns   map[string]*newConns // per party: connections that have sent nothing yet
+	outbound   *http.Client         // the platform's client, whose idle connections Close drops first
+	grace      time.Duration
+	aborted    atomic.Bool
+	stores     stores // sweep.go
+	adminToken string
+	maxFlows   int
+	maxAge     time.Duration
+	stopSweep  func() // stops the sweep and waits for it
 }
 
 // Start listens on every address first, so all URLs are known before any handler is built,
@@ -173,6 +174,7 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		HostURL: strings.TrimRight(c.HostURL, "/"), MiniappURL: strings.TrimRight(c.MiniappURL, "/"), PlatformURL: strings.TrimRight(c.PlatformURL, "/"),
 		AppID: relayAppID(c), grace: c.ShutdownGrace, newConns: map[string]*newConns{}}
 	s.reqs.running = map[*request]struct{}{}
+	s.adminToken = c.AdminToken
 	s.maxFlows, s.maxAge = c.FlowLogMaxFlows, c.FlowLogMaxAge
 	if s.maxFlows <= 0 {
 		s.maxFlows = DefaultFlowLogMaxFlows
@@ -353,7 +355,7 @@ func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (h
 
 // SDK returns a fake SDK wired to this stack's platform and host app.
 func (s *Stack) SDK(log *slog.Logger) (*sdkstub.SDK, error) {
-	return sdkstub.New(sdkstub.Config{PlatformURL: s.PlatformURL, HostURL: s.HostURL, Logger: log})
+	return sdkstub.New(sdkstub.Config{PlatformURL: s.PlatformURL, HostURL: s.HostURL, Logger: log, AdminToken: s.adminToken})
 }
 
 // Err reports the first server failure; it is readable once a party stops serving on its own.
