@@ -266,12 +266,29 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.out.String(), "Stopping."); {
+	// Wait until the platform holds the request, then signal once and wait for "Stopping.".
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var l struct {
+			Faults []struct{ Matched int } `json:"faults"`
+		}
+		if resp, err := http.Get(p.urls["platform"] + "/_sim/faults"); err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&l)
+			resp.Body.Close()
+		}
+		if len(l.Faults) == 1 && l.Faults[0].Matched > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached the platform")
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.out.String(), "Stopping."); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("up did not start stopping")
 		}
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		time.Sleep(50 * time.Millisecond)
 	}
 	took, code := p.stop(t, syscall.SIGTERM, 10*time.Second)
 	if took > time.Second || code == 0 || code == -1 {

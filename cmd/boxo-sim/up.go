@@ -113,7 +113,6 @@ Every party answers GET /healthz.`,
 			case err := <-st.Err():
 				return err
 			}
-			fmt.Fprintln(e.stdout, "Stopping.")
 			return stopStack(st, e)
 		},
 	}
@@ -133,6 +132,7 @@ func stopStack(st *stack.Stack, e *env) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
+	fmt.Fprintln(e.stdout, "Stopping.") // after Notify: a second signal from now on is seen
 	closed := make(chan error, 1)
 	go func() { closed <- st.Close() }()
 	select {
