@@ -363,8 +363,8 @@ func TestSweepDeletesWhatExpired(t *testing.T) {
 	}
 	now := clk.Now().UnixMilli()
 	for q, want := range map[string]int{
-		`SELECT COUNT(*) FROM auth_codes`: 0,
-		`SELECT COUNT(*) FROM sessions`:   0,
+		`SELECT COUNT(*) FROM auth_codes`:                                              0,
+		`SELECT COUNT(*) FROM sessions`:                                                0,
 		`SELECT COUNT(*) FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?`: 0,
 	} {
 		if got := count(t, host, q, now); got != want {

@@ -91,10 +91,7 @@ func (s *Stack) serveParty(party string, h http.Handler, guard *admin.Guard, bod
 		if bodyTimeout > 0 && r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 			rc := http.NewResponseController(w)
 			if rc.SetReadDeadline(time.Now().Add(bodyTimeout)) == nil {
-				r.Body = &deadlineBody{ReadCloser: r.Body,
-					clear: func() { _ = rc.SetReadDeadline(time.Time{}) },
-					// The rest of a cut body must not be read as the next request.
-					cut: func() { w.Header().Set("Connection", "close") }}
+				r.Body = &deadlineBody{ReadCloser: r.Body, clear: func() { _ = rc.SetReadDeadline(time.Time{}) }}
 			}
 		}
 		tw := &trackingWriter{ResponseWriter: w}
@@ -169,25 +166,20 @@ func (t *trackingWriter) Flush() {
 // Unwrap lets http.ResponseController reach the connection.
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
-// deadlineBody clears the connection's read deadline once the body has been read, and
-// closes the connection after the answer when the deadline cut the body.
+// deadlineBody clears the connection's read deadline once the body has been read to its end,
+// so the deadline never cuts a handler that runs long after reading it (net/http watches the
+// connection then). A body cut by the deadline ends its connection: net/http does not reuse
+// a connection whose request body was not read.
 type deadlineBody struct {
 	io.ReadCloser
-	once       sync.Once
-	clear, cut func()
+	once  sync.Once
+	clear func()
 }
 
 func (d *deadlineBody) Read(p []byte) (int, error) {
 	n, err := d.ReadCloser.Read(p)
-	if err != nil {
-		d.once.Do(func() {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				d.cut()
-				return
-			}
-			d.clear()
-		})
+	if err == io.EOF {
+		d.once.Do(d.clear)
 	}
 	return n, err
 }
