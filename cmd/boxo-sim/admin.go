@@ -75,3 +75,11 @@ func addAdminTokenFlag(fs *pflag.FlagSet) {
 	fs.String("admin-token", "", "the stack's admin token (default: the one in the state file of the up on --data-dir)")
 	fs.String("data-dir", defaultConfig().DataDir, "data directory of the running 'boxo-sim up', whose state file holds its admin token")
 }
+
+// tokenHint says how a client command gets the admin token, after a 401.
+func tokenHint(status int) string {
+	if status != http.StatusUnauthorized {
+		return ""
+	}
+	return " (give --data-dir with the running up's data directory, or --admin-token / BOXO_SIM_ADMIN_TOKEN)"
+}

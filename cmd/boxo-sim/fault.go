@@ -484,7 +484,7 @@ func (ps simParties) do(ctx context.Context, party, method, path string, body, o
 	case resp.StatusCode == http.StatusNotFound && fail.Error == "not_found" && strings.HasPrefix(fail.Description, "no route"):
 		return fmt.Errorf("the %s at %s does not serve %s: is it a boxo-sim party (started by 'boxo-sim up')?", party, base, path)
 	default:
-		return fmt.Errorf("the %s at %s refused: %s", party, base, firstSet(fail.Description, fail.Error))
+		return fmt.Errorf("the %s at %s refused: %s%s", party, base, firstSet(fail.Description, fail.Error), tokenHint(resp.StatusCode))
 	}
 	if out == nil {
 		return nil

@@ -76,7 +76,7 @@ the flow log.`,
 			case resp.StatusCode == http.StatusNotFound:
 				return fmt.Errorf("the platform at %s has no flow %q: 'boxo-sim trace' shows the latest", base, id)
 			case resp.StatusCode != http.StatusOK:
-				return fmt.Errorf("the platform at %s answered %d: %s", base, resp.StatusCode, bytes.TrimSpace(body))
+				return fmt.Errorf("the platform at %s answered %d: %s%s", base, resp.StatusCode, bytes.TrimSpace(body), tokenHint(resp.StatusCode))
 			}
 			if asJSON {
 				_, err := e.stdout.Write(body)
@@ -111,7 +111,7 @@ func clearFlows(ctx context.Context, e *env, client *http.Client, base string) e
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("the platform at %s refused to clear its flow log (%d): %s", base, resp.StatusCode, bytes.TrimSpace(body))
+		return fmt.Errorf("the platform at %s refused to clear its flow log (%d): %s%s", base, resp.StatusCode, bytes.TrimSpace(body), tokenHint(resp.StatusCode))
 	}
 	var out struct {
 		Deleted int `json:"deleted"`
