@@ -135,6 +135,13 @@ func TestAdminRoutesNeedTheTokenBeyondLoopback(t *testing.T) {
 	if status, _ := send(t, "GET", st.PlatformURL+"/_sim/hostapps", ""); status != http.StatusOK {
 		t.Fatalf("loopback-bound platform: %d, want 200", status)
 	}
+	// The console's proxy to the host's fault table passes the caller's token on.
+	if status, _ := send(t, "GET", st.PlatformURL+"/_sim/parties/hostapp/faults", ""); status != http.StatusUnauthorized {
+		t.Fatalf("the platform's proxy to the host's faults without the token: %d, want the host's 401", status)
+	}
+	if status, _ := send(t, "GET", st.PlatformURL+"/_sim/parties/hostapp/faults", "", "Authorization", "Bearer "+token); status != http.StatusOK {
+		t.Fatalf("the platform's proxy to the host's faults with the token: %d, want 200", status)
+	}
 	// The SDK given the token records its steps in the flow log; flows run as before.
 	sdk := newSDK(t, st, func(c *sdkstub.Config) { c.AdminToken = token })
 	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})

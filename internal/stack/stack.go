@@ -149,6 +149,9 @@ type Stack struct {
 	maxFlows   int
 	maxAge     time.Duration
 	stopSweep  func() // stops the sweep and waits for it
+	// platformDone ends the platform's long-lived answers (the console's event streams)
+	// when its server shuts down.
+	platformDone chan struct{}
 }
 
 // Start listens on every address first, so all URLs are known before any handler is built,
@@ -284,6 +287,10 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 			BaseContext:       func(net.Listener) context.Context { return s.base },
 			ConnState:         nc.track,
 		}
+		if p == Platform {
+			var once sync.Once
+			srv.RegisterOnShutdown(func() { once.Do(func() { close(s.platformDone) }) })
+		}
 		s.servers[p] = srv
 		ln := listeners[p]
 		go func() {
@@ -337,7 +344,13 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 	if s.outbound == nil {
 		s.outbound = platform.NewHTTPClient()
 	}
-	return platform.New(platform.Config{BaseURL: s.PlatformURL, Store: db, Logger: log, Now: s.Clock.Now, CallTimeout: c.CallTimeout, HTTPClient: s.outbound, CORS: c.CORS})
+	s.platformDone = make(chan struct{})
+	peers := platform.Peers{
+		Hostapp: platform.Peer{URL: s.HostURL, Relayed: s.Relayed(Hostapp)},
+		Miniapp: platform.Peer{URL: s.MiniappURL, Relayed: s.Relayed(Miniapp)},
+	}
+	return platform.New(platform.Config{BaseURL: s.PlatformURL, Store: db, Logger: log, Now: s.Clock.Now, CallTimeout: c.CallTimeout, HTTPClient: s.outbound, CORS: c.CORS,
+		Peers: peers, Done: s.platformDone})
 }
 
 func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
