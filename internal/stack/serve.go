@@ -121,7 +121,7 @@ func writeUnavailable(w http.ResponseWriter, party, path string) {
 	case party == Hostapp && strings.HasPrefix(path, "/boxo/connect/"), party == Miniapp && strings.HasPrefix(path, "/boxo/"):
 		contract.WriteJSON(w, http.StatusOK, map[string]string{"error_code": contract.CodeInternalError})
 	case party == Hostapp && (strings.HasPrefix(path, "/auth/v1/") || strings.HasPrefix(path, "/v1/oauth/")):
-		contract.WriteOAuthError(w, &contract.Error{Code: "temporarily_unavailable", Message: msg, Status: http.StatusServiceUnavailable})
+		contract.WriteOAuthError(w, &contract.Error{Code: contract.OAuthServerError, Message: msg, Status: http.StatusServiceUnavailable})
 	default:
 		contract.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unavailable", "error_description": msg})
 	}
