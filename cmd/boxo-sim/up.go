@@ -79,7 +79,7 @@ Every party answers GET /healthz.`,
 				return err
 			}
 			defer st.Close()
-			removeState, err := stack.WriteState(st.DataDir, st.State(token))
+			removeState, err := stack.WriteState(st.DataDir, st.State())
 			if err != nil {
 				return err
 			}

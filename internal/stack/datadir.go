@@ -40,8 +40,8 @@ type PartyState struct {
 }
 
 // State returns this stack's state, for WriteState.
-func (s *Stack) State(adminToken string) State {
-	st := State{PID: os.Getpid(), StartedAt: time.Now().UTC(), DataDir: s.DataDir, Parties: map[string]PartyState{}, AdminToken: adminToken}
+func (s *Stack) State() State {
+	st := State{PID: os.Getpid(), StartedAt: time.Now().UTC(), DataDir: s.DataDir, Parties: map[string]PartyState{}, AdminToken: s.adminToken}
 	for p, u := range map[string]string{Hostapp: s.HostURL, Platform: s.PlatformURL, Miniapp: s.MiniappURL} {
 		switch {
 		case contains(s.Started, p):

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -143,7 +142,6 @@ type Stack struct {
 	newConns   map[string]*newConns // per party: connections that have sent nothing yet
 	outbound   *http.Client         // the platform's client, whose idle connections Close drops first
 	grace      time.Duration
-	aborted    atomic.Bool
 	stores     stores // sweep.go
 	adminToken string
 	maxFlows   int
@@ -454,7 +452,6 @@ func (s *Stack) cutOff() {
 // the handlers have returned.
 func (s *Stack) Abort() []string {
 	running := s.reqs.Running()
-	s.aborted.Store(true)
 	s.reqs.cutting.Store(true)
 	if s.cancelBase != nil {
 		s.cancelBase()
@@ -464,9 +461,6 @@ func (s *Stack) Abort() []string {
 	}
 	return running
 }
-
-// Running describes the requests the parties are serving, oldest first.
-func (s *Stack) Running() []string { return s.reqs.Running() }
 
 func parseOnly(only []string) ([]string, error) {
 	if len(only) == 0 {
