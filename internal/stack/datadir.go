@@ -105,16 +105,21 @@ func ReadState(dir string) (State, error) {
 // secureDataDir makes dir and the stack's files in it readable by the owner only (0700,
 // 0600; DESIGN.md "Storage"): they hold signing keys, the Dashboard's secrets and the admin
 // token. Looser modes left by older versions are tightened, each with a log line. A directory
-// the user does not own, or a shared one (sticky bit, like /tmp), is left alone with a warning.
+// that is not boxo-sim's own — not the user's, shared (sticky bit, like /tmp), or holding
+// other files (--data-dir .) — keeps its mode, with a warning; the files are tightened still.
 func secureDataDir(dir string, log *slog.Logger) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return
 	}
+	names := []string{lockFileName, StateFileName, StateFileName + ".tmp"}
+	for _, db := range DatabaseFiles {
+		names = append(names, db, db+"-wal", db+"-shm", db+"-journal")
+	}
 	if mode := fi.Mode(); mode.Perm()&0o077 != 0 {
 		switch {
-		case mode&fs.ModeSticky != 0 || !ownedByUs(fi):
-			log.Warn("the data directory is readable by other users and is not boxo-sim's own to tighten; give --data-dir a directory of its own",
+		case mode&fs.ModeSticky != 0 || !ownedByUs(fi) || !onlyOurs(dir, names):
+			log.Warn("the data directory is readable by other users, and it holds more than boxo-sim's files, so its mode is left alone; give --data-dir a directory of its own",
 				"dir", dir, "mode", mode.Perm().String())
 		default:
 			if err := os.Chmod(dir, 0o700); err != nil {
@@ -123,10 +128,6 @@ func secureDataDir(dir string, log *slog.Logger) {
 				log.Info("data directory was readable by other users; made it private", "dir", dir, "was", mode.Perm().String(), "now", fs.FileMode(0o700).String())
 			}
 		}
-	}
-	names := []string{lockFileName, StateFileName}
-	for _, db := range DatabaseFiles {
-		names = append(names, db, db+"-wal", db+"-shm")
 	}
 	for _, n := range names {
 		path := filepath.Join(dir, n)
@@ -140,6 +141,20 @@ func secureDataDir(dir string, log *slog.Logger) {
 		}
 		log.Info("data file was readable by other users; made it private", "file", path, "was", fi.Mode().Perm().String(), "now", fs.FileMode(0o600).String())
 	}
+}
+
+// onlyOurs reports whether dir holds nothing but the files named.
+func onlyOurs(dir string, names []string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !contains(names, e.Name()) {
+			return false
+		}
+	}
+	return true
 }
 
 // RemoveDatabases deletes the parties' databases in dir (with their -wal and -shm files),

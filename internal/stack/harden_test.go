@@ -519,3 +519,25 @@ func TestTraceExplainsAReplayedCode(t *testing.T) {
 		t.Errorf("the replaying flow does not name the other: %q", n)
 	}
 }
+
+// TestSharedDataDirKeepsItsMode: a --data-dir that holds other files (say, the user's project
+// directory) is not made private behind the user's back; the databases are.
+func TestSharedDataDirKeepsItsMode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(dir, 0o755)
+	var logs testkit.Buffer
+	startStack(t, stackOpts{dataDir: dir, logs: &logs})
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
+		t.Fatalf("a directory with other files became %v", fi.Mode().Perm())
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "hostapp.db")); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("hostapp.db is %v, want 0600", fi.Mode().Perm())
+	}
+	if !strings.Contains(logs.String(), "its mode is left alone") {
+		t.Fatalf("no warning:\n%s", logs.String())
+	}
+}
