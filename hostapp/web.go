@@ -47,6 +47,9 @@ type Web struct {
 	// BoxoClientID is the Boxo-facing OAuth client (PROTOCOL §6.10) whose auth codes
 	// POST /web/auth-code mints; "" means demo.HostappClientID.
 	BoxoClientID string
+	// AdminToken is the stack's admin token, sent to the platform's Dashboard routes under
+	// /_sim/ (PROTOCOL §2.13) when listing the miniapps; "" sends none.
+	AdminToken string
 }
 
 // webCSRFHeader carries the auth-code endpoint's CSRF token.
@@ -100,8 +103,8 @@ type webPageConfig struct {
 
 type webHomeData struct {
 	Title, User, Name, PlatformURL, ConsoleURL, Error, Warning, WebSDKVersion string
-	Miniapps                                                         []webMiniapp
-	Config                                                           template.JS
+	Miniapps                                                                  []webMiniapp
+	Config                                                                    template.JS
 }
 
 // handleWebHome serves GET /: the sign-in link, or the home screen of the signed-in user.
@@ -217,6 +220,9 @@ func (s *server) getPlatformJSON(ctx context.Context, p string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Web.PlatformURL+p, nil)
 	if err != nil {
 		return err
+	}
+	if s.Web.AdminToken != "" {
+		req.Header.Set("Authorization", "Bearer "+s.Web.AdminToken)
 	}
 	res, err := s.HTTPClient.Do(req)
 	if err != nil {

@@ -93,6 +93,9 @@ func TestWebAuthCode(t *testing.T) {
 // and lets the page reach the platform and frame only those miniapps.
 func TestWebHome(t *testing.T) {
 	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got := r.Header.Get("Authorization"); got != "Bearer admin-token-1" {
+			t.Errorf("%s: Authorization %q, want the admin token", r.URL.Path, got)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case "/_sim/partnerships":
@@ -107,7 +110,7 @@ func TestWebHome(t *testing.T) {
 		}
 	}))
 	defer platform.Close()
-	e := newEnv(t, func(c *hostapp.Config) { c.Web = hostapp.Web{PlatformURL: platform.URL} })
+	e := newEnv(t, func(c *hostapp.Config) { c.Web = hostapp.Web{PlatformURL: platform.URL, AdminToken: "admin-token-1"} })
 	if rec := e.do(call{method: http.MethodGet, path: "/"}); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="signin"`) || pageConfig.MatchString(rec.Body.String()) {
 		t.Errorf("signed out: %d %s", rec.Code, rec.Body)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
@@ -216,4 +217,19 @@ func TestReportStepsPoisonedTime(t *testing.T) {
 	h, db = start()
 	defer db.Close()
 	check("after restart")
+}
+
+// A flow created by a report is kept as long as one the platform created: the flow log's
+// retention counts from the platform's clock, not from the reported times.
+func TestReportStepsRetention(t *testing.T) {
+	e := newEnv(t)
+	if rec := e.do(http.MethodPost, reportPath("api/v1/sim", "old-times"), `[{"step":1,"actor":"sdk","started_at":"2001-01-01T00:00:00Z"}]`, nil); rec.Code != http.StatusOK {
+		t.Fatalf("report: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := e.db.PruneFlows(t.Context(), 100, fixedNow.Add(-24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if rec := e.do(http.MethodGet, "/_sim/flows/old-times", "", nil); rec.Code != http.StatusOK {
+		t.Errorf("the reported flow was pruned at once: %d", rec.Code)
+	}
 }
