@@ -144,8 +144,11 @@ func TestCodeFlowStandardClients(t *testing.T) {
 			if err != nil {
 				t.Fatalf("refreshed ID token: %v", err)
 			}
-			if err := idt2.Claims(&claims); err != nil || claims.AuthTime != testStart.Unix() || !idt2.IssuedAt.Equal(testStart.Add(61*time.Minute)) {
-				t.Fatalf("refreshed ID token: auth_time %d, iat %v (%v)", claims.AuthTime, idt2.IssuedAt, err)
+			var claims2 struct {
+				AuthTime int64 `json:"auth_time"`
+			}
+			if err := idt2.Claims(&claims2); err != nil || claims2.AuthTime != testStart.Unix() || !idt2.IssuedAt.Equal(testStart.Add(61*time.Minute)) {
+				t.Fatalf("refreshed ID token: auth_time %d, iat %v (%v)", claims2.AuthTime, idt2.IssuedAt, err)
 			}
 			_, err = conf.TokenSource(ctx, &old).Token()
 			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
@@ -167,10 +170,12 @@ func TestCodeFlowStandardClients(t *testing.T) {
 	}
 }
 
+var jsonHeader = map[string]string{"Content-Type": "application/json"}
+
 // putClient creates or changes a client through the admin API.
 func (e *env) putClient(id, body string) {
 	e.t.Helper()
-	if rec := e.do(call{method: http.MethodPut, path: "/_sim/clients/" + id, body: body}); rec.Code != http.StatusOK {
+	if rec := e.do(call{method: http.MethodPut, path: "/_sim/clients/" + id, body: body, header: jsonHeader}); rec.Code != http.StatusOK {
 		e.t.Fatalf("PUT client %s: %d %s", id, rec.Code, rec.Body)
 	}
 }

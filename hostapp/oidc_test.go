@@ -179,20 +179,20 @@ func TestClientsAdminAuthMethod(t *testing.T) {
 		{`{"redirect_uris":["https://a.example/cb"]}`, "needs a secret"},
 		{`{"token_endpoint_auth_method":"client_secret_post","redirect_uris":["https://a.example/cb"]}`, "needs a secret"},
 	} {
-		rec := e.do(call{method: http.MethodPut, path: "/_sim/clients/c1", body: tc.body})
+		rec := e.do(call{method: http.MethodPut, path: "/_sim/clients/c1", body: tc.body, header: jsonHeader})
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) {
 			t.Errorf("%s: %d %s", tc.body, rec.Code, rec.Body)
 		}
 	}
-	rec := e.do(call{method: http.MethodPut, path: "/_sim/clients/pub", body: `{"token_endpoint_auth_method":"none","redirect_uris":["https://a.example/cb"]}`})
+	rec := e.do(call{method: http.MethodPut, path: "/_sim/clients/pub", header: jsonHeader, body: `{"token_endpoint_auth_method":"none","redirect_uris":["https://a.example/cb"]}`})
 	if m := jsonBody(t, rec); rec.Code != 200 || m["token_endpoint_auth_method"] != "none" || m["require_pkce"] != true {
 		t.Fatalf("public client: %d %v", rec.Code, m)
 	}
 	// Turning it confidential needs a secret; then PKCE is the client's choice.
-	if rec := e.do(call{method: http.MethodPut, path: "/_sim/clients/pub", body: `{"token_endpoint_auth_method":"client_secret_basic"}`}); rec.Code != 400 {
+	if rec := e.do(call{method: http.MethodPut, path: "/_sim/clients/pub", header: jsonHeader, body: `{"token_endpoint_auth_method":"client_secret_basic"}`}); rec.Code != 400 {
 		t.Fatalf("confidential without secret: %d %s", rec.Code, rec.Body)
 	}
-	rec = e.do(call{method: http.MethodPut, path: "/_sim/clients/pub", body: `{"token_endpoint_auth_method":"client_secret_basic","secret":"s","require_pkce":false}`})
+	rec = e.do(call{method: http.MethodPut, path: "/_sim/clients/pub", header: jsonHeader, body: `{"token_endpoint_auth_method":"client_secret_basic","secret":"s","require_pkce":false}`})
 	if m := jsonBody(t, rec); rec.Code != 200 || m["token_endpoint_auth_method"] != "client_secret_basic" || m["require_pkce"] != false {
 		t.Fatalf("confidential: %d %v", rec.Code, m)
 	}
@@ -231,6 +231,9 @@ func TestPKCE(t *testing.T) {
 		c := code(url.Values{"code_challenge": {s256}, "code_challenge_method": {"S256"}})
 		status, m := redeem(c, nil)
 		want(t, status, m, 400, "invalid_grant")
+		if d, _ := m["error_description"].(string); !strings.Contains(d, "code_verifier is required") {
+			t.Fatalf("missing verifier: %q", d)
+		}
 		status, m = redeem(c, &other)
 		want(t, status, m, 400, "invalid_grant")
 		status, m = redeem(c, &short)
@@ -241,6 +244,10 @@ func TestPKCE(t *testing.T) {
 	})
 	t.Run("plain", func(t *testing.T) {
 		c := code(url.Values{"code_challenge": {verifier}, "code_challenge_method": {"plain"}})
+		// A plain challenge is the verifier itself: the code keeps only its hash.
+		if rec, err := l.db.GetAuthCode(t.Context(), contract.Hash(c)); err != nil || rec.CodeChallenge == verifier || rec.CodeChallengeMethod != "plain" {
+			t.Fatalf("stored challenge %q %q (%v)", rec.CodeChallenge, rec.CodeChallengeMethod, err)
+		}
 		status, m := redeem(c, &other)
 		want(t, status, m, 400, "invalid_grant")
 		status, m = redeem(c, &verifier)
@@ -296,6 +303,16 @@ func TestPKCE(t *testing.T) {
 		l.withSPA()
 		wantAuthzError(t, b.result(authzPath("spa", spaRedirect, nil)), "invalid_request")
 		codeOf(t, b.result(authzPath("spa", spaRedirect, url.Values{"code_challenge": {s256}, "code_challenge_method": {"S256"}})))
+		// Also when the stored flag says otherwise (a record written by other means).
+		c, err := l.db.GetClient(t.Context(), "spa")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.RequirePKCE = false
+		if _, err := l.db.PutClient(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+		wantAuthzError(t, b.result(authzPath("spa", spaRedirect, nil)), "invalid_request")
 	})
 }
 

@@ -61,6 +61,9 @@ const csrfPage = `<!doctype html><meta charset="utf-8"><title>evil</title>
 // public client, PKCE), and cannot sign a user in from another site.
 func TestBrowserSinglePageApp(t *testing.T) {
 	ctx := browsertest.New(t)
+	// Close the browser gracefully before its profile directory is removed, so no Chromium
+	// process is still writing there.
+	t.Cleanup(func() { _ = chromedp.Cancel(ctx) })
 	l := newLive(t)
 	spa := httptest.NewUnstartedServer(nil)
 	// localhost, not 127.0.0.1: another site than the host app, not only another origin.
