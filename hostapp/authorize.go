@@ -567,8 +567,9 @@ func (s *server) authzFail(w http.ResponseWriter, r *http.Request, a authzReques
 	s.page(w, r, status, "error", errorPage{Title: "Authorization error", Error: ae.Code, Description: ae.Description})
 }
 
-// errorPage is the data of the error template.
-type errorPage struct{ Title, Error, Description string }
+// errorPage is the data of the error template. Note replaces the default explanation (that
+// the request was not sent back to an untrusted client).
+type errorPage struct{ Title, Error, Description, Note string }
 
 // wantsJSON reports whether the request's Accept header asks for JSON.
 func wantsJSON(r *http.Request) bool {

@@ -149,7 +149,8 @@ func TestSignInAndOutRefuseCrossSitePosts(t *testing.T) {
 		"Origin of another host":    {"Origin": "https://evil.example"},
 	} {
 		r := login(h)
-		if r.status != http.StatusForbidden || r.header.Get("Set-Cookie") != "" || r.header.Get("Location") != "" {
+		if r.status != http.StatusForbidden || r.header.Get("Set-Cookie") != "" || r.header.Get("Location") != "" ||
+			!strings.Contains(r.body, "cross_site_request") || strings.Contains(r.body, "could not be trusted") {
 			t.Errorf("%s: %d %v", name, r.status, r.header)
 		}
 	}

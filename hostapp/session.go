@@ -71,7 +71,8 @@ func (s *server) crossSite(w http.ResponseWriter, r *http.Request) bool {
 		s.log(r).DebugContext(r.Context(), "cross-site form post refused", "path", r.URL.Path,
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 		s.page(w, r, http.StatusForbidden, "error", errorPage{Title: "Request refused", Error: "cross_site_request",
-			Description: "this form was posted from another site; open the page on this site and try again"})
+			Description: "this form was posted from another site; open the page on this site and try again",
+			Note:        "Nothing was changed: you are signed in (or out) as before."})
 		return true
 	}
 	return false
