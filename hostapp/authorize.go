@@ -314,7 +314,9 @@ func handleAuthorize(s *server) http.HandlerFunc {
 		// then comes back without what forced it, since the new sign-in satisfies it.
 		if ok && (a.forcesSignIn() || a.tooOld(sess.CreatedAt, now)) {
 			s.endSession(w, r)
-			ok = false
+			back := "/auth/v1/authorize?" + withoutReauth(q).Encode()
+			http.Redirect(w, r, "/auth/v1/login?"+url.Values{"again": {"1"}, "return_to": {back}}.Encode(), http.StatusFound)
+			return
 		}
 		if !ok {
 			s.toLogin(w, r, "/auth/v1/authorize", withoutReauth(q))

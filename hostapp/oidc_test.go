@@ -395,6 +395,9 @@ func TestAuthTimeAndMaxAge(t *testing.T) {
 	if loc := oldJar.get(authzPath("rp", rpRedirect, nil)).location(t); loc.Path != "/auth/v1/login" {
 		t.Fatalf("the old session still signs in: %s", loc)
 	}
+	if page := b.get(r.location(t).String()); !strings.Contains(page.body, "asks you to sign in again") {
+		t.Fatalf("the sign-in page does not say why: %s", page.body)
+	}
 	claims = l.exchange(codeOf(t, b.signInAgain(r, "alice")))
 	if want := testStart.Add(10*time.Minute + time.Second).Unix(); claims["auth_time"] != float64(want) {
 		t.Fatalf("auth_time %v after signing in again, want %d", claims["auth_time"], want)

@@ -13,7 +13,7 @@ import (
 
 // loginPage is the data of the sign-in template.
 type loginPage struct {
-	Title, Error, Username, ReturnTo string
+	Title, Error, Note, Username, ReturnTo string
 }
 
 // currentUser returns the signed-in user of the request, ok=false when there is none (no
@@ -94,7 +94,11 @@ func safeReturnTo(v string) string {
 // handleLoginPage serves GET /auth/v1/login: the sign-in form.
 func handleLoginPage(s *server) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.page(w, r, http.StatusOK, "login", loginPage{Title: "Sign in", ReturnTo: safeReturnTo(r.URL.Query().Get("return_to"))})
+		p := loginPage{Title: "Sign in", ReturnTo: safeReturnTo(r.URL.Query().Get("return_to"))}
+		if r.URL.Query().Get("again") == "1" {
+			p.Note = "The application asks you to sign in again."
+		}
+		s.page(w, r, http.StatusOK, "login", p)
 	}
 }
 
