@@ -348,7 +348,7 @@ func (s *server) authorizeSilently(w http.ResponseWriter, r *http.Request, a aut
 	case !signedIn:
 		fail(oauthLoginRequired, "prompt=none: the user is not signed in")
 		return
-	case a.tooOld(sess.CreatedAt, s.Now()):
+	case a.forcesSignIn() || a.tooOld(sess.CreatedAt, s.Now()): // with none, only max_age=0 forces
 		fail(oauthLoginRequired, "prompt=none: the user signed in longer ago than max_age allows")
 		return
 	}

@@ -446,6 +446,9 @@ func TestPrompt(t *testing.T) {
 		l.clk.Advance(time.Hour)
 		wantAuthzError(t, b.result(authzPath("rp", rpRedirect, url.Values{"prompt": {"none"}, "max_age": {"60"}})), "login_required")
 		codeOf(t, b.result(authzPath("rp", rpRedirect, url.Values{"prompt": {"none"}, "max_age": {"3600"}})))
+		// max_age=0 is prompt=login, which prompt=none cannot satisfy, even right after a sign-in.
+		b.signIn("alice")
+		wantAuthzError(t, b.result(authzPath("rp", rpRedirect, url.Values{"prompt": {"none"}, "max_age": {"0"}})), "login_required")
 	})
 	t.Run("refused values", func(t *testing.T) {
 		b := l.browser()
