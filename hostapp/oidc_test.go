@@ -738,3 +738,39 @@ func TestDiscoveryMatchesBehaviour(t *testing.T) {
 		t.Errorf("issuer %q, token iss %v", doc.Issuer, idt.claims["iss"])
 	}
 }
+
+// A public client as x/oauth2 makes one (no secret, client_id in the form) with PKCE, its ID
+// token verified by go-oidc.
+func TestPublicClientStandardLibraries(t *testing.T) {
+	l := newLive(t)
+	l.withSPA()
+	ctx := l.ctx()
+	provider, err := oidc.NewProvider(ctx, l.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := provider.Endpoint()
+	ep.AuthStyle = oauth2.AuthStyleInParams
+	conf := &oauth2.Config{ClientID: "spa", Endpoint: ep, RedirectURL: spaRedirect, Scopes: []string{oidc.ScopeOpenID, "email"}}
+	b := l.browser()
+	b.signIn("carol")
+	verifier, nonce := oauth2.GenerateVerifier(), contract.RandomHex(8)
+
+	// Without PKCE the public client gets no code at all.
+	r := b.get(conf.AuthCodeURL("st-1", oidc.Nonce(nonce)))
+	p, _ := resultParams(t, r.location(t))
+	wantAuthzError(t, p, "invalid_request")
+
+	p, _ = resultParams(t, b.get(conf.AuthCodeURL("st-1", oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))).location(t))
+	tok, err := conf.Exchange(ctx, codeOf(t, p), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := provider.Verifier(&oidc.Config{ClientID: "spa", Now: l.clk.Now}).Verify(ctx, tok.Extra("id_token").(string))
+	if err != nil || idt.Nonce != nonce {
+		t.Fatalf("ID token %+v %v", idt, err)
+	}
+	if ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err != nil || ui.Email != "carol@example.com" {
+		t.Fatalf("userinfo %+v %v", ui, err)
+	}
+}
