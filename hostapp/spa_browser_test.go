@@ -52,6 +52,19 @@ async function callback() {
 (location.pathname === "/cb" ? callback() : start()).catch((e) => done({error: String(e)}));
 </script>`
 
+// silentPages renew a sign-in without a page (prompt=none in a hidden iframe, as
+// oidc-client-ts signinSilent does); the iframe's callback hands its query to the parent.
+const silentPage = `<!doctype html><meta charset="utf-8"><title>silent</title><pre id="out"></pre>
+<script>
+addEventListener("message", (e) => { if (e.origin !== location.origin) return; const o = document.getElementById("out"); o.textContent = e.data; o.id = "done"; });
+const f = document.createElement("iframe");
+f.src = %q + "/auth/v1/authorize?" + new URLSearchParams({client_id: "spa", redirect_uri: location.origin + "/silent-cb", response_type: "code",
+  prompt: "none", state: "s", code_challenge: "a".repeat(43), code_challenge_method: "S256"});
+document.body.appendChild(f);
+</script>`
+
+const silentCallback = `<!doctype html><script>parent.postMessage(location.search, location.origin)</script>`
+
 // csrfPage posts the sign-in form to the host app from another site as soon as it loads.
 const csrfPage = `<!doctype html><meta charset="utf-8"><title>evil</title>
 <form id="f" method="post" action="%s/auth/v1/login"><input name="username" value="carol"><input name="password" value="carol-password"><input name="return_to" value="/"></form>
@@ -70,15 +83,23 @@ func TestBrowserSinglePageApp(t *testing.T) {
 	origin := "http://localhost:" + spa.Listener.Addr().String()[strings.LastIndex(spa.Listener.Addr().String(), ":")+1:]
 	spa.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if r.URL.Path == "/csrf" {
+		switch r.URL.Path {
+		case "/csrf":
 			fmt.Fprintf(w, csrfPage, l.url)
+			return
+		case "/silent":
+			fmt.Fprintf(w, silentPage, l.url)
+			return
+		case "/silent-cb":
+			fmt.Fprint(w, silentCallback)
 			return
 		}
 		fmt.Fprintf(w, spaPages, l.url)
 	})
 	spa.Start()
 	t.Cleanup(spa.Close)
-	l.putClient("spa", `{"token_endpoint_auth_method":"none","redirect_uris":["`+origin+`/cb"],"scopes":["openid","profile","email"]}`)
+	sameSite := "http://" + spa.Listener.Addr().String() // 127.0.0.1 like the host app: another origin, the same site
+	l.putClient("spa", `{"token_endpoint_auth_method":"none","redirect_uris":["`+origin+`/cb","`+origin+`/silent-cb","`+sameSite+`/silent-cb"],"scopes":["openid","profile","email"]}`)
 
 	// Each step gets 20 s, so a page that never shows what is awaited fails well before the
 	// browser's own limit.
@@ -125,6 +146,19 @@ func TestBrowserSinglePageApp(t *testing.T) {
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v (page reported %s)", k, got[k], v, out)
+		}
+	}
+
+	// Silent renewal: prompt=none in an iframe gets a code without a page for a same-site
+	// app; from another site the browser keeps the SameSite=Lax session cookie out of the
+	// frame, so the answer is login_required — never the sign-in page in the frame.
+	for _, tc := range []struct{ origin, want string }{{sameSite, "code="}, {origin, "error=login_required"}} {
+		var q string
+		if err := step(chromedp.Navigate(tc.origin+"/silent"), chromedp.WaitReady("#done", chromedp.ByQuery), chromedp.Text("#done", &q, chromedp.ByQuery)); err != nil {
+			t.Fatalf("silent renewal from %s: %v", tc.origin, err)
+		}
+		if !strings.Contains(q, tc.want) || !strings.Contains(q, "state=s") {
+			t.Errorf("silent renewal from %s: %q, want %s", tc.origin, q, tc.want)
 		}
 	}
 }
