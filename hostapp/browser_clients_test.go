@@ -311,3 +311,30 @@ func TestRepeatedFormParameters(t *testing.T) {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
 }
+
+// The consent forms refuse cross-site posts too, even with the session's CSRF token.
+func TestConsentRefusesCrossSitePosts(t *testing.T) {
+	l := newLive(t)
+	b := l.browser()
+	b.signIn("alice")
+	r := b.get(authzPath(hostapp.DemoWebClientID, l.url+hostapp.DemoWebCallbackPath, nil))
+	action, fields, ok := consentForm(r.body)
+	if !ok {
+		t.Fatalf("no consent page: %d %s", r.status, r.body)
+	}
+	fields.Set("decision", "allow")
+	post := func(h map[string]string) response {
+		req, _ := http.NewRequest(http.MethodPost, l.url+action, strings.NewReader(fields.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		return b.do(req)
+	}
+	if r := post(map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}); r.status != http.StatusForbidden || r.header.Get("Location") != "" {
+		t.Fatalf("cross-site consent: %d %v", r.status, r.header)
+	}
+	if r := post(map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": l.url}); r.status != http.StatusFound || mustParams(t, r).Get("code") == "" {
+		t.Fatalf("same-origin consent: %d %v", r.status, r.header)
+	}
+}
