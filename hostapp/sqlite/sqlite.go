@@ -42,9 +42,26 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
-func ms(t time.Time) int64          { return store.Millis(t) }
-func fromMS(v int64) time.Time      { return store.FromMillis(v) }
-func joinScopes(s []string) string  { return strings.Join(s, " ") }
+func ms(t time.Time) int64         { return store.Millis(t) }
+func fromMS(v int64) time.Time     { return store.FromMillis(v) }
+func joinScopes(s []string) string { return strings.Join(s, " ") }
+
+// optMS stores an optional instant (a sign-in time): NULL when t is zero, never 0, which is
+// an instant a fake clock may stand at.
+func optMS(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromOptMS reads what optMS stored.
+func fromOptMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
 func splitScopes(s string) []string { return strings.Fields(s) }
 
 // mapErr turns driver errors into the Store contract's sentinels.
@@ -319,11 +336,12 @@ const codeCols = `hash, kind, client_id, user_id, redirect_uri, nonce, scopes, i
 func scanCode(s scanner) (hostapp.AuthCode, error) {
 	var c hostapp.AuthCode
 	var scopes string
-	var issued, expires, used, authTime int64
+	var issued, expires, used int64
+	var authTime sql.NullInt64
 	err := s.Scan(&c.Hash, &c.Kind, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Nonce, &scopes, &issued, &expires, &used,
 		&c.CodeChallenge, &c.CodeChallengeMethod, &authTime)
 	c.Scopes = splitScopes(scopes)
-	c.IssuedAt, c.ExpiresAt, c.UsedAt, c.AuthTime = fromMS(issued), fromMS(expires), fromMS(used), fromMS(authTime)
+	c.IssuedAt, c.ExpiresAt, c.UsedAt, c.AuthTime = fromMS(issued), fromMS(expires), fromMS(used), fromOptMS(authTime)
 	return c, err
 }
 
@@ -331,7 +349,7 @@ func scanCode(s scanner) (hostapp.AuthCode, error) {
 func (d *DB) CreateAuthCode(ctx context.Context, c hostapp.AuthCode) error {
 	_, err := d.db.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Hash, c.Kind, c.ClientID, c.UserID, c.RedirectURI, c.Nonce, joinScopes(c.Scopes),
-		ms(c.IssuedAt), ms(c.ExpiresAt), ms(c.UsedAt), c.CodeChallenge, c.CodeChallengeMethod, ms(c.AuthTime))
+		ms(c.IssuedAt), ms(c.ExpiresAt), ms(c.UsedAt), c.CodeChallenge, c.CodeChallengeMethod, optMS(c.AuthTime))
 	return mapErr("create auth code", err)
 }
 
@@ -373,7 +391,7 @@ func insertTokens(ctx context.Context, tx *sql.Tx, tokens []hostapp.Token) error
 	for _, t := range tokens {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			t.Hash, t.Kind, t.API, t.ClientID, t.UserID, t.AppID, joinScopes(t.Scopes), t.GrantID,
-			ms(t.IssuedAt), ms(t.ExpiresAt), ms(t.RevokedAt), ms(t.UsedAt), ms(t.AuthTime))
+			ms(t.IssuedAt), ms(t.ExpiresAt), ms(t.RevokedAt), ms(t.UsedAt), optMS(t.AuthTime))
 		if err != nil {
 			return err
 		}
@@ -391,12 +409,13 @@ func (d *DB) CreateTokens(ctx context.Context, tokens []hostapp.Token) error {
 func (d *DB) GetToken(ctx context.Context, hash string) (hostapp.Token, error) {
 	var t hostapp.Token
 	var scopes string
-	var issued, expires, revoked, used, authTime int64
+	var issued, expires, revoked, used int64
+	var authTime sql.NullInt64
 	err := d.db.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`, hash).Scan(
 		&t.Hash, &t.Kind, &t.API, &t.ClientID, &t.UserID, &t.AppID, &scopes, &t.GrantID, &issued, &expires, &revoked, &used, &authTime)
 	t.Scopes = splitScopes(scopes)
 	t.IssuedAt, t.ExpiresAt, t.RevokedAt, t.UsedAt = fromMS(issued), fromMS(expires), fromMS(revoked), fromMS(used)
-	t.AuthTime = fromMS(authTime)
+	t.AuthTime = fromOptMS(authTime)
 	return t, mapErr("get token", err)
 }
 

@@ -323,4 +323,17 @@ func TestOIDCFieldsRoundTrip(t *testing.T) {
 	if got, err := db.GetToken(ctx, "r1"); err != nil || !got.AuthTime.Equal(r.AuthTime) {
 		t.Fatalf("token auth_time %v %v", got.AuthTime, err)
 	}
+	// Unknown stays unknown, and the epoch (where a fake clock may stand) stays the epoch.
+	epoch := time.UnixMilli(0).UTC()
+	r2, r3 := token("r2", hostapp.TokenRefresh, "g"), token("r3", hostapp.TokenRefresh, "g")
+	r3.AuthTime = epoch
+	if err := db.CreateTokens(ctx, []hostapp.Token{r2, r3}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetToken(ctx, "r2"); !got.AuthTime.IsZero() {
+		t.Fatalf("unknown auth_time read back as %v", got.AuthTime)
+	}
+	if got, _ := db.GetToken(ctx, "r3"); !got.AuthTime.Equal(epoch) || got.AuthTime.IsZero() {
+		t.Fatalf("epoch auth_time read back as %v", got.AuthTime)
+	}
 }

@@ -9,6 +9,8 @@ ALTER TABLE clients ADD COLUMN require_pkce INTEGER NOT NULL DEFAULT 0;
 -- the challenge for plain (the challenge is then the verifier itself). '' when none was sent.
 ALTER TABLE auth_codes ADD COLUMN code_challenge TEXT NOT NULL DEFAULT '';
 ALTER TABLE auth_codes ADD COLUMN code_challenge_method TEXT NOT NULL DEFAULT '';
-ALTER TABLE auth_codes ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
+-- auth_time: Unix milliseconds of the sign-in; NULL when unknown (codes and tokens stored
+-- before it was recorded, v1 and Connect grants keep it too).
+ALTER TABLE auth_codes ADD COLUMN auth_time INTEGER;
 
-ALTER TABLE tokens ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN auth_time INTEGER;
