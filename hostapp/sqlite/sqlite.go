@@ -42,26 +42,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
-func ms(t time.Time) int64         { return store.Millis(t) }
-func fromMS(v int64) time.Time     { return store.FromMillis(v) }
-func joinScopes(s []string) string { return strings.Join(s, " ") }
-
-// optMS stores an optional instant (a sign-in time): NULL when t is zero, never 0, which is
-// an instant a fake clock may stand at.
-func optMS(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-// fromOptMS reads what optMS stored.
-func fromOptMS(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	return time.UnixMilli(v.Int64).UTC()
-}
+func ms(t time.Time) int64          { return store.Millis(t) }
+func fromMS(v int64) time.Time      { return store.FromMillis(v) }
+func joinScopes(s []string) string  { return strings.Join(s, " ") }
 func splitScopes(s string) []string { return strings.Fields(s) }
 
 // mapErr turns driver errors into the Store contract's sentinels.
@@ -514,4 +497,21 @@ func (d *DB) ConsumeDemoState(ctx context.Context, hash, browserHash string, now
 	})
 	s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
 	return s, mapErr("consume demo state", err)
+}
+
+// optMS stores an optional instant (a sign-in time): NULL when t is zero, never 0, which is
+// an instant a fake clock may stand at.
+func optMS(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromOptMS reads what optMS stored.
+func fromOptMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
 }
