@@ -267,8 +267,8 @@ func handlePutSettings(s *server) contract.HandlerFunc {
 			st.TokenPrefix = *body.TokenPrefix
 		}
 		if body.IPAllowlist != nil {
-			list := slices.Clone(*body.IPAllowlist)
-			if _, err := contract.ParseIPFilter(list); err != nil {
+			list, err := contract.NormalizeAllowlist(*body.IPAllowlist)
+			if err != nil {
 				return badRequest("ip_allowlist: %v", err)
 			}
 			if list == nil {
@@ -356,13 +356,8 @@ type clientPut struct {
 // validClientID: 1–64 characters, no control characters, spaces or colons (the id travels
 // inside Basic and Connect credentials, split at the first colon).
 func validClientID(id string) error {
-	switch {
-	case id == "":
-		return badRequest("client_id is empty")
-	case contract.Len(id) > 64:
-		return badRequest("client_id is longer than 64 characters")
-	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) || r == ':' }) >= 0:
-		return badRequest("client_id must not contain spaces, control characters or colons")
+	if err := contract.CheckID(id); err != nil {
+		return badRequest("client_id %v", err)
 	}
 	return nil
 }

@@ -105,6 +105,10 @@ type Store interface {
 	// browserHash and has not expired at now; otherwise ErrNotFound and nothing changes
 	// (an expired state is deleted all the same). Of concurrent calls one succeeds.
 	ConsumeDemoState(ctx context.Context, hash, browserHash string, now time.Time) (DemoState, error)
+	// DeleteExpired deletes the auth codes, tokens, sign-in sessions and demo states that
+	// expired at or before now (the retention sweep) and returns how many. Tokens without an
+	// expiry stay. A used code stays until it expires, so a replay is still recognised.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }
 
 // Consent records that a user authorized a client for a set of scopes (PROTOCOL §6.2 step
