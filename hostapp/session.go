@@ -139,12 +139,6 @@ func handleLogin(s *server) http.HandlerFunc {
 			fail(http.StatusUnauthorized, "Wrong username or password.", username, returnTo)
 			return
 		}
-		// A new sign-in replaces the browser's previous session rather than leaving it alive.
-		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-			if err := s.Store.DeleteSession(r.Context(), contract.Hash(c.Value)); err != nil {
-				s.log(r).ErrorContext(r.Context(), "sign-in: end previous session", "err", err)
-			}
-		}
 		if err := s.startSession(w, r, u); err != nil {
 			s.log(r).ErrorContext(r.Context(), "sign-in: create session", "err", err)
 			fail(http.StatusInternalServerError, "Signing in failed; try again.", username, returnTo)
