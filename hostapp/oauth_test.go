@@ -751,8 +751,14 @@ func TestAuthorizationServerLogsHoldNoSecrets(t *testing.T) {
 	b := l.browser()
 	b.signIn("carol")
 	redirect := l.url + hostapp.DemoWebCallbackPath
-	code := l.demoCode(b, url.Values{"nonce": {"nonce-value-1234"}})
-	_, _, m := l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret, codeForm(code, redirect))
+	pkce := oauth2.GenerateVerifier()
+	code := l.demoCode(b, url.Values{"nonce": {"nonce-value-1234"}, "code_challenge": {pkce}, "code_challenge_method": {"plain"}})
+	wrong := codeForm(code, redirect)
+	wrong.Set("code_verifier", oauth2.GenerateVerifier())
+	l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret, wrong)
+	right := codeForm(code, redirect)
+	right.Set("code_verifier", pkce)
+	_, _, m := l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret, right)
 	_, _, m2 := l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret,
 		url.Values{"grant_type": {"refresh_token"}, "refresh_token": {m["refresh_token"].(string)}})
 	l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret, codeForm(code, redirect)) // replay
@@ -769,7 +775,7 @@ func TestAuthorizationServerLogsHoldNoSecrets(t *testing.T) {
 	}
 	for _, secret := range []string{code, m["access_token"].(string), m["refresh_token"].(string), m["id_token"].(string),
 		m2["access_token"].(string), m2["refresh_token"].(string), nonce, v1["access_token"].(string),
-		hostapp.DemoWebClientSecret, hostapp.DemoV1AppSecret, "wrong-secret-value", "carol-password"} {
+		hostapp.DemoWebClientSecret, hostapp.DemoV1AppSecret, "wrong-secret-value", "carol-password", pkce, wrong.Get("code_verifier")} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log contains secret %q", contract.Mask(secret))
 		}
