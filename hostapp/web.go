@@ -175,6 +175,8 @@ func handleWebHome(s *server, tmpl *template.Template) http.HandlerFunc {
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src "+
 			connect+"; frame-src "+frameSrc+"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 		_, _ = buf.WriteTo(w)

@@ -120,6 +120,9 @@ func TestWebHome(t *testing.T) {
 	if !strings.Contains(page, `data-app-id="app16973"`) || strings.Contains(page, `data-app-id="off"`) || strings.Contains(page, `data-app-id="theirs"`) {
 		t.Errorf("miniapps listed: %s", page)
 	}
+	if rec.Header().Get("X-Content-Type-Options") != "nosniff" || rec.Header().Get("Referrer-Policy") != "no-referrer" || rec.Header().Get("X-Frame-Options") != "DENY" {
+		t.Errorf("page headers %v", rec.Header())
+	}
 	csp := rec.Header().Get("Content-Security-Policy")
 	for _, want := range []string{"connect-src 'self' " + platform.URL + ";", "frame-src http://localhost:8083;", "script-src 'self';", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, want) {

@@ -172,13 +172,15 @@ func affected(res sql.Result, err error) error {
 
 // ---- clients
 
-const clientCols = `id, secret_hash, name, redirect_uris, redirect_match, scopes, skip_consent, created_at, updated_at`
+const clientCols = `id, secret_hash, name, redirect_uris, redirect_match, scopes, skip_consent, created_at, updated_at,
+	token_endpoint_auth_method, require_pkce`
 
 func scanClient(s scanner) (hostapp.Client, error) {
 	var c hostapp.Client
 	var uris, scopes string
 	var created, updated int64
-	if err := s.Scan(&c.ID, &c.SecretHash, &c.Name, &uris, &c.RedirectMatch, &scopes, &c.SkipConsent, &created, &updated); err != nil {
+	if err := s.Scan(&c.ID, &c.SecretHash, &c.Name, &uris, &c.RedirectMatch, &scopes, &c.SkipConsent, &created, &updated,
+		&c.AuthMethod, &c.RequirePKCE); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(uris), &c.RedirectURIs); err != nil {
@@ -230,18 +232,21 @@ func (d *DB) PutClient(ctx context.Context, c hostapp.Client) (bool, error) {
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = c.CreatedAt
 	}
+	method := c.TokenAuthMethod()
 	var created bool
 	err = store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE clients SET secret_hash = ?, name = ?, redirect_uris = ?,
-			redirect_match = ?, scopes = ?, skip_consent = ?, updated_at = ? WHERE id = ?`,
-			c.SecretHash, c.Name, string(urisJSON), match, joinScopes(c.Scopes), c.SkipConsent, ms(c.UpdatedAt), c.ID)
+			redirect_match = ?, scopes = ?, skip_consent = ?, updated_at = ?, token_endpoint_auth_method = ?,
+			require_pkce = ? WHERE id = ?`,
+			c.SecretHash, c.Name, string(urisJSON), match, joinScopes(c.Scopes), c.SkipConsent, ms(c.UpdatedAt),
+			method, c.RequirePKCE, c.ID)
 		if err := affected(res, err); !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		created = true
-		_, err = tx.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`) VALUES (?,?,?,?,?,?,?,?,?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 			c.ID, c.SecretHash, c.Name, string(urisJSON), match, joinScopes(c.Scopes), c.SkipConsent,
-			ms(c.CreatedAt), ms(c.UpdatedAt))
+			ms(c.CreatedAt), ms(c.UpdatedAt), method, c.RequirePKCE)
 		return err
 	})
 	return created, mapErr("put client", err)
@@ -312,24 +317,26 @@ func (d *DB) DeleteSession(ctx context.Context, hash string) error {
 
 // ---- auth codes
 
-const codeCols = `hash, kind, client_id, user_id, redirect_uri, nonce, scopes, issued_at, expires_at, used_at`
+const codeCols = `hash, kind, client_id, user_id, redirect_uri, nonce, scopes, issued_at, expires_at, used_at,
+	code_challenge, code_challenge_method, auth_time`
 
 func scanCode(s scanner) (hostapp.AuthCode, error) {
 	var c hostapp.AuthCode
 	var scopes string
 	var issued, expires int64
-	var used sql.NullInt64
-	err := s.Scan(&c.Hash, &c.Kind, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Nonce, &scopes, &issued, &expires, &used)
+	var used, authTime sql.NullInt64
+	err := s.Scan(&c.Hash, &c.Kind, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Nonce, &scopes, &issued, &expires, &used,
+		&c.CodeChallenge, &c.CodeChallengeMethod, &authTime)
 	c.Scopes = splitScopes(scopes)
-	c.IssuedAt, c.ExpiresAt, c.UsedAt = fromMS(issued), fromMS(expires), fromNullMS(used)
+	c.IssuedAt, c.ExpiresAt, c.UsedAt, c.AuthTime = fromMS(issued), fromMS(expires), fromNullMS(used), fromNullMS(authTime)
 	return c, err
 }
 
 // CreateAuthCode implements hostapp.Store.
 func (d *DB) CreateAuthCode(ctx context.Context, c hostapp.AuthCode) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+	_, err := d.db.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Hash, c.Kind, c.ClientID, c.UserID, c.RedirectURI, c.Nonce, joinScopes(c.Scopes),
-		ms(c.IssuedAt), ms(c.ExpiresAt), nullMS(c.UsedAt))
+		ms(c.IssuedAt), ms(c.ExpiresAt), nullMS(c.UsedAt), c.CodeChallenge, c.CodeChallengeMethod, nullMS(c.AuthTime))
 	return mapErr("create auth code", err)
 }
 
@@ -364,13 +371,14 @@ func (d *DB) RedeemAuthCode(ctx context.Context, hash string, usedAt time.Time, 
 
 // ---- tokens
 
-const tokenCols = `hash, kind, api, client_id, user_id, app_id, scopes, grant_id, issued_at, expires_at, revoked_at, used_at`
+const tokenCols = `hash, kind, api, client_id, user_id, app_id, scopes, grant_id, issued_at, expires_at, revoked_at, used_at,
+	auth_time`
 
 func insertTokens(ctx context.Context, tx *sql.Tx, tokens []hostapp.Token) error {
 	for _, t := range tokens {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			t.Hash, t.Kind, t.API, t.ClientID, t.UserID, t.AppID, joinScopes(t.Scopes), t.GrantID,
-			ms(t.IssuedAt), nullMS(t.ExpiresAt), nullMS(t.RevokedAt), nullMS(t.UsedAt))
+			ms(t.IssuedAt), nullMS(t.ExpiresAt), nullMS(t.RevokedAt), nullMS(t.UsedAt), nullMS(t.AuthTime))
 		if err != nil {
 			return err
 		}
@@ -389,11 +397,12 @@ func (d *DB) GetToken(ctx context.Context, hash string) (hostapp.Token, error) {
 	var t hostapp.Token
 	var scopes string
 	var issued int64
-	var expires, revoked, used sql.NullInt64
+	var expires, revoked, used, authTime sql.NullInt64
 	err := d.db.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`, hash).Scan(
-		&t.Hash, &t.Kind, &t.API, &t.ClientID, &t.UserID, &t.AppID, &scopes, &t.GrantID, &issued, &expires, &revoked, &used)
+		&t.Hash, &t.Kind, &t.API, &t.ClientID, &t.UserID, &t.AppID, &scopes, &t.GrantID, &issued, &expires, &revoked, &used, &authTime)
 	t.Scopes = splitScopes(scopes)
 	t.IssuedAt, t.ExpiresAt, t.RevokedAt, t.UsedAt = fromMS(issued), fromNullMS(expires), fromNullMS(revoked), fromNullMS(used)
+	t.AuthTime = fromNullMS(authTime)
 	return t, mapErr("get token", err)
 }
 

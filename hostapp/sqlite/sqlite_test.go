@@ -292,6 +292,54 @@ func TestSettingsAndReopen(t *testing.T) {
 	}
 }
 
+// The fields of PROTOCOL §6.13 round-trip: a client's authentication method and PKCE flag, a
+// code's challenge and sign-in time, a token's sign-in time (kept through rotation).
+func TestOIDCFieldsRoundTrip(t *testing.T) {
+	db := openTestDB(t)
+	ctx := t.Context()
+	c, _ := fixture(t, db)
+	if got, _ := db.GetClient(ctx, "c1"); got.AuthMethod != hostapp.AuthClientSecretBasic || got.RequirePKCE {
+		t.Fatalf("defaults: %q %v", got.AuthMethod, got.RequirePKCE)
+	}
+	c.AuthMethod, c.RequirePKCE, c.SecretHash = hostapp.AuthNone, true, ""
+	if _, err := db.PutClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetClient(ctx, "c1"); got.AuthMethod != hostapp.AuthNone || !got.RequirePKCE || got.SecretHash != "" {
+		t.Fatalf("public client: %+v", got)
+	}
+	k := code("k1")
+	k.CodeChallenge, k.CodeChallengeMethod, k.AuthTime = "challenge", hostapp.PKCES256, t0.Add(-time.Hour)
+	if err := db.CreateAuthCode(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetAuthCode(ctx, "k1")
+	if err != nil || got.CodeChallenge != "challenge" || got.CodeChallengeMethod != hostapp.PKCES256 || !got.AuthTime.Equal(k.AuthTime) {
+		t.Fatalf("code %+v %v", got, err)
+	}
+	r := token("r1", hostapp.TokenRefresh, "g")
+	r.AuthTime = t0.Add(-time.Hour)
+	if err := db.CreateTokens(ctx, []hostapp.Token{r}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.GetToken(ctx, "r1"); err != nil || !got.AuthTime.Equal(r.AuthTime) {
+		t.Fatalf("token auth_time %v %v", got.AuthTime, err)
+	}
+	// Unknown stays unknown, and the epoch (where a fake clock may stand) stays the epoch.
+	epoch := time.UnixMilli(0).UTC()
+	r2, r3 := token("r2", hostapp.TokenRefresh, "g"), token("r3", hostapp.TokenRefresh, "g")
+	r3.AuthTime = epoch
+	if err := db.CreateTokens(ctx, []hostapp.Token{r2, r3}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetToken(ctx, "r2"); !got.AuthTime.IsZero() {
+		t.Fatalf("unknown auth_time read back as %v", got.AuthTime)
+	}
+	if got, _ := db.GetToken(ctx, "r3"); !got.AuthTime.Equal(epoch) || got.AuthTime.IsZero() {
+		t.Fatalf("epoch auth_time read back as %v", got.AuthTime)
+	}
+}
+
 // TestMigrationTurnsZeroIntoNull opens a database written before migration 030, where 0
 // meant "unset": its zeros become NULL, other times stay, and a code redeemed at the epoch
 // stays redeemed.
