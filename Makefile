@@ -35,7 +35,7 @@ bench:
 WEB_SDK_VERSION ?= 1.4.4
 JS_SDK_VERSION  ?= 1.9.0
 vendor-sdks:
-	WEB_SDK_VERSION=$(WEB_SDK_VERSION) JS_SDK_VERSION=$(JS_SDK_VERSION) ./scripts/vendor-sdks.sh
+	WEB_SDK_VERSION=$(WEB_SDK_VERSION) JS_SDK_VERSION=$(JS_SDK_VERSION) ./internal/jsvendor/vendor-sdks.sh
 
 clean:
 	rm -rf bin

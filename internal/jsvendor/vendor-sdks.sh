@@ -3,7 +3,7 @@
 # changed. The demo pages embed these files (go:embed), so nothing needs npm or a network
 # when boxo-sim runs; this script is the only place that talks to npm.
 #
-#   WEB_SDK_VERSION=1.4.4 JS_SDK_VERSION=1.9.0 scripts/vendor-sdks.sh
+#   WEB_SDK_VERSION=1.4.4 JS_SDK_VERSION=1.9.0 internal/jsvendor/vendor-sdks.sh
 #
 # After a version change, update WebSDKVersion (hostapp/web.go) or JSSDKVersion
 # (miniapp/web.go): a test compares them with the vendored package.json.
@@ -11,7 +11,7 @@ set -eu
 
 WEB_SDK_VERSION=${WEB_SDK_VERSION:-1.4.4}
 JS_SDK_VERSION=${JS_SDK_VERSION:-1.9.0}
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 web_dir=$root/hostapp/web/vendor/web-sdk
 js_dir=$root/miniapp/web/vendor/js-sdk
 
