@@ -117,6 +117,9 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	if cerr != nil {
 		return nil, cerr
 	}
+	if cerr := signingSettings(host, app, 5); cerr != nil {
+		return nil, cerr
+	}
 
 	// Steps 6–7: auth code → access token. Never retried: the code is single-use (§2.11).
 	pair, cerr := s.accessToken(ctx, a.flow, host, req.AppID, req.AuthCode)
@@ -153,7 +156,7 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 
 	// Steps 10–11: the miniapp registers or finds the user and issues its token.
-	resp, cerr := s.authToken(ctx, a.flow, req.ClientID, app, body)
+	resp, cerr := s.authToken(ctx, a.flow, req.ClientID, app, body, 10)
 	if cerr != nil {
 		return nil, cerr
 	}
@@ -224,7 +227,7 @@ func (s *server) accessToken(ctx context.Context, f *flowRun, host HostApp, appI
 	a := s.do(ctx, f, outcall{
 		step: 6, toward: contract.PartyHostapp, method: http.MethodPost, url: host.AccessTokenURL,
 		header: hostHeader(host, appID, contract.BasicCredential(host.HostappClientID, host.HostappSecretKey), f.id, true),
-		body:   body, failCode: contract.CodeHostappError,
+		body:   body, failCode: contract.CodeHostappError, signWith: signSecret(host.SigningEnabled, host.SigningSecret),
 	})
 	pair, cerr := checkTokenPair(a, 7, "access_token", "§3.8")
 	if cerr != nil {
@@ -276,7 +279,7 @@ func (a *authorizeRun) userData(ctx context.Context, host HostApp, pair *contrac
 		step: 8, toward: contract.PartyHostapp, method: http.MethodPost, url: host.RefreshTokenURL,
 		header: hostHeader(host, a.req.AppID, contract.BasicCredential(host.HostappClientID, host.HostappSecretKey), a.flow.id, true),
 		body:   mustJSON(contract.RefreshTokenRequest{RefreshToken: pair.RefreshToken}), note: note + " (refresh)",
-		failCode: contract.CodeHostappError,
+		failCode: contract.CodeHostappError, signWith: signSecret(host.SigningEnabled, host.SigningSecret),
 	})
 	fresh, rerr := checkTokenPair(ans, 9, "access_token", "§7.1")
 	if rerr != nil {
@@ -299,7 +302,7 @@ func (a *authorizeRun) userData(ctx context.Context, host HostApp, pair *contrac
 func (s *server) fetchUserData(ctx context.Context, f *flowRun, host HostApp, appID, accessToken, note string) (json.RawMessage, *contract.Error, int) {
 	c := outcall{
 		step: 8, toward: contract.PartyHostapp, method: host.UserDataMethod, url: host.UserDataURL,
-		note: note, failCode: contract.CodeHostappError,
+		note: note, failCode: contract.CodeHostappError, signWith: signSecret(host.SigningEnabled, host.SigningSecret),
 	}
 	if c.method == http.MethodPost {
 		c.body = []byte("{}")
@@ -409,8 +412,9 @@ func checkUserData(raw json.RawMessage, required []string) (body []byte, referen
 	return mustJSON(u), reference, nil
 }
 
-// authToken is steps 10 and 11 (PROTOCOL §3.11, §3.12).
-func (s *server) authToken(ctx context.Context, f *flowRun, clientID string, app Miniapp, body []byte) (*contract.AuthorizeResponse, *contract.Error) {
+// authToken is steps 10 and 11 (PROTOCOL §3.11, §3.12), or 7 and 8 of Direct (§7.3): step is
+// the call's number, its answer's is step+1.
+func (s *server) authToken(ctx context.Context, f *flowRun, clientID string, app Miniapp, body []byte, step int) (*contract.AuthorizeResponse, *contract.Error) {
 	h := http.Header{}
 	h.Set("Authorization", "Basic "+contract.BasicCredential(app.AppID, app.SecretKey))
 	setExact(h, contract.HeaderHostappClientID, clientID)
@@ -418,8 +422,8 @@ func (s *server) authToken(ctx context.Context, f *flowRun, clientID string, app
 	h.Set("Content-Type", "application/json")
 	setExact(h, contract.HeaderFlowID, f.id)
 	a := s.do(ctx, f, outcall{
-		step: 10, toward: contract.PartyMiniapp, method: http.MethodPost, url: app.AuthTokenURL,
-		header: h, body: body, failCode: contract.CodeMiniappError,
+		step: step, toward: contract.PartyMiniapp, method: http.MethodPost, url: app.AuthTokenURL,
+		header: h, body: body, failCode: contract.CodeMiniappError, signWith: signSecret(app.SigningEnabled, app.SigningSecret),
 	})
 	fail := func(e *contract.Error) (*contract.AuthorizeResponse, *contract.Error) {
 		f.fail(a.index, e)
@@ -427,23 +431,23 @@ func (s *server) authToken(ctx context.Context, f *flowRun, clientID string, app
 	}
 	var at contract.AuthTokenResponse
 	if problem := decodeAnswer(a, &at, contract.PartyMiniapp, "§3.12"); problem != "" {
-		return fail(platformErr(contract.CodeMiniappError, 11, "%s", problem))
+		return fail(platformErr(contract.CodeMiniappError, step+1, "%s", problem))
 	}
 	if at.ErrorCode != "" {
 		if at.AuthToken != "" || at.RefreshToken != "" {
 			a.violate("§2.3", "the answer carries both a token and error_code; the platform treats it as the error (§9.9)")
 		}
 		codeViolation(a, at.ErrorCode)
-		return fail(passThrough(contract.PartyMiniapp, at.ErrorCode, 11))
+		return fail(passThrough(contract.PartyMiniapp, at.ErrorCode, step+1))
 	}
 	if at.AuthToken == "" {
 		a.violate("§3.12", "the answer has neither auth_token nor error_code")
-		return fail(platformErr(contract.CodeMiniappError, 11, "miniapp answer has neither auth_token nor error_code"))
+		return fail(platformErr(contract.CodeMiniappError, step+1, "miniapp answer has neither auth_token nor error_code"))
 	}
 	for _, t := range []struct{ name, v string }{{"auth_token", at.AuthToken}, {"refresh_token", at.RefreshToken}} {
 		if n := contract.Len(t.v); n > contract.MaxTokenLen {
 			a.violate("§3.12", "%s is %d characters long; String(%d) allows no more", t.name, n, contract.MaxTokenLen)
-			return fail(platformErr(contract.CodeMiniappError, 11, "miniapp token is longer than %d characters", contract.MaxTokenLen))
+			return fail(platformErr(contract.CodeMiniappError, step+1, "miniapp token is longer than %d characters", contract.MaxTokenLen))
 		}
 	}
 	return &contract.AuthorizeResponse{Token: at.AuthToken, RefreshToken: at.RefreshToken}, nil

@@ -65,6 +65,9 @@ func (s *server) handleGetConsent() contract.HandlerFunc {
 		if f, err := contract.ParseIPFilter(host.IPAllowlist); err != nil || !f.Allows(r.RemoteAddr) {
 			return consentErr(contract.CodeIPNotAllowed, "the caller's address is not in the host app's IP allowlist")
 		}
+		if e := s.verifySigned(r, nil, host, 0); e != nil {
+			return e
+		}
 		if _, err := s.store.GetMiniapp(r.Context(), appID); errors.Is(err, ErrNotFound) {
 			return consentErr(contract.CodeMiniappNotFound, "no miniapp with app_id "+quote(appID))
 		} else if err != nil {

@@ -103,7 +103,7 @@ func (n notifyingStore) RecordFlow(ctx context.Context, rec FlowRecord) error {
 	return err
 }
 
-func (n notifyingStore) RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, steps []contract.FlowStep) error) error {
+func (n notifyingStore) RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, mode string, steps []contract.FlowStep) error) error {
 	err := n.Store.RecordSDKSteps(ctx, rec, check)
 	if err == nil {
 		n.hub.publish(rec.FlowID)

@@ -63,6 +63,8 @@ type outcall struct {
 	body     []byte // nil: no body
 	note     string // added to both steps, e.g. "refresh-and-retry"
 	failCode string // HOSTAPP_ERROR or MINIAPP_ERROR
+	// signWith is the HMAC secret to sign the call with (PROTOCOL §7.8); "" sends it unsigned.
+	signWith string
 }
 
 // answer is what came back, after the transport-level checks of PROTOCOL §3.8 and §3.12.
@@ -86,6 +88,12 @@ func (s *server) do(ctx context.Context, f *flowRun, c outcall) answer {
 	path := "/"
 	if u, err := url.Parse(c.url); err == nil && u.Path != "" {
 		path = u.Path
+	}
+	if c.signWith != "" {
+		if c.header == nil {
+			c.header = http.Header{}
+		}
+		s.signOutcall(f, &c)
 	}
 	reqStep := contract.FlowStep{
 		Step: c.step, Actor: contract.PartyPlatform + " → " + c.toward, Call: c.method + " " + path,

@@ -20,6 +20,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/cors"
+	"github.com/boxo-sim/boxo-sim/internal/signing"
 )
 
 // DefaultCallTimeout is how long the platform waits for one host or miniapp answer
@@ -61,6 +62,8 @@ type server struct {
 	peers   Peers
 	done    <-chan struct{}
 	flows   *flowHub // tells the console's event streams which flows changed
+	// verifier checks signed Direct and consent calls and remembers their nonces (§7.8).
+	verifier *signing.Verifier
 }
 
 // New validates cfg, fills in the defaults and returns the platform's router.
@@ -98,6 +101,7 @@ func New(cfg Config) (http.Handler, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.verifier = &signing.Verifier{Now: s.now}
 	s.store = clockedStore{Store: s.store, now: s.now}
 	if s.client == nil {
 		s.client = NewHTTPClient()
@@ -143,7 +147,7 @@ func (c clockedStore) RecordFlow(ctx context.Context, rec FlowRecord) error {
 	return c.Store.RecordFlow(ctx, rec)
 }
 
-func (c clockedStore) RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, steps []contract.FlowStep) error) error {
+func (c clockedStore) RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, mode string, steps []contract.FlowStep) error) error {
 	if rec.RecordedAt.IsZero() {
 		rec.RecordedAt = c.now()
 	}

@@ -31,6 +31,8 @@ type hostAppJSON struct {
 	TokenPrefix      string   `json:"token_prefix"`
 	UserDataMethod   string   `json:"user_data_method"`
 	IPAllowlist      []string `json:"ip_allowlist"`
+	SigningEnabled   bool     `json:"signing_enabled"`
+	SigningSecret    string   `json:"signing_secret"`
 }
 
 func hostAppOut(h HostApp) hostAppJSON {
@@ -39,6 +41,7 @@ func hostAppOut(h HostApp) hostAppJSON {
 		AccessTokenURL: h.AccessTokenURL, UserDataURL: h.UserDataURL, RefreshTokenURL: h.RefreshTokenURL,
 		HostappClientID: h.HostappClientID, HostappSecretKey: contract.Mask(h.HostappSecretKey),
 		TokenPrefix: h.TokenPrefix, UserDataMethod: h.UserDataMethod, IPAllowlist: nonNil(h.IPAllowlist),
+		SigningEnabled: h.SigningEnabled, SigningSecret: contract.Mask(h.SigningSecret),
 	}
 }
 
@@ -55,6 +58,8 @@ type hostAppPatch struct {
 	TokenPrefix      *string   `json:"token_prefix"`
 	UserDataMethod   *string   `json:"user_data_method"`
 	IPAllowlist      *[]string `json:"ip_allowlist"`
+	SigningEnabled   *bool     `json:"signing_enabled"`
+	SigningSecret    *string   `json:"signing_secret"`
 }
 
 // apply merges the patch into h (a stored record, or the defaults for a new one) and
@@ -87,6 +92,8 @@ func (p hostAppPatch) apply(h HostApp, exists bool) (HostApp, error) {
 	set(&h.TokenPrefix, p.TokenPrefix)
 	set(&h.UserDataMethod, p.UserDataMethod)
 	set(&h.IPAllowlist, p.IPAllowlist)
+	set(&h.SigningEnabled, p.SigningEnabled)
+	set(&h.SigningSecret, p.SigningSecret)
 	return h, h.check()
 }
 
@@ -119,6 +126,9 @@ func (h HostApp) check() error {
 	if h.UserDataMethod != http.MethodGet && h.UserDataMethod != http.MethodPost {
 		return invalidField("user_data_method", "must be GET or POST")
 	}
+	if contract.Len(h.SigningSecret) > maxSecretLen {
+		return invalidField("signing_secret", "is longer than %d characters", maxSecretLen)
+	}
 	return checkCIDRs("ip_allowlist", h.IPAllowlist)
 }
 
@@ -131,12 +141,15 @@ type miniappJSON struct {
 	SecretKey      string   `json:"secret_key"`
 	RequiredFields []string `json:"required_fields"`
 	IPAllowlist    []string `json:"ip_allowlist"`
+	SigningEnabled bool     `json:"signing_enabled"`
+	SigningSecret  string   `json:"signing_secret"`
 }
 
 func miniappOut(m Miniapp) miniappJSON {
 	return miniappJSON{
 		AppID: m.AppID, Name: m.Name, URL: m.URL, AuthTokenURL: m.AuthTokenURL,
 		SecretKey: contract.Mask(m.SecretKey), RequiredFields: nonNil(m.RequiredFields), IPAllowlist: nonNil(m.IPAllowlist),
+		SigningEnabled: m.SigningEnabled, SigningSecret: contract.Mask(m.SigningSecret),
 	}
 }
 
@@ -148,6 +161,8 @@ type miniappPatch struct {
 	SecretKey      *string   `json:"secret_key"`
 	RequiredFields *[]string `json:"required_fields"`
 	IPAllowlist    *[]string `json:"ip_allowlist"`
+	SigningEnabled *bool     `json:"signing_enabled"`
+	SigningSecret  *string   `json:"signing_secret"`
 }
 
 func (p miniappPatch) apply(m Miniapp, exists bool) (Miniapp, error) {
@@ -170,6 +185,8 @@ func (p miniappPatch) apply(m Miniapp, exists bool) (Miniapp, error) {
 	set(&m.SecretKey, p.SecretKey)
 	set(&m.RequiredFields, p.RequiredFields)
 	set(&m.IPAllowlist, p.IPAllowlist)
+	set(&m.SigningEnabled, p.SigningEnabled)
+	set(&m.SigningSecret, p.SigningSecret)
 	fields, err := checkFields("required_fields", m.RequiredFields)
 	if err != nil {
 		return m, err
@@ -196,6 +213,9 @@ func (m Miniapp) check() error {
 	}
 	if _, err := checkFields("required_fields", m.RequiredFields); err != nil {
 		return err
+	}
+	if contract.Len(m.SigningSecret) > maxSecretLen {
+		return invalidField("signing_secret", "is longer than %d characters", maxSecretLen)
 	}
 	return checkCIDRs("ip_allowlist", m.IPAllowlist)
 }

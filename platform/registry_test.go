@@ -57,7 +57,7 @@ func TestRegistryGetMasksSecrets(t *testing.T) {
 		"access_token_url": e.host.srv.URL + demo.AccessTokenPath, "user_data_url": e.host.srv.URL + demo.UserDataPath,
 		"refresh_token_url": e.host.srv.URL + demo.RefreshTokenPath, "hostapp_client_id": demo.HostappClientID,
 		"hostapp_secret_key": contract.Mask(demo.HostappSecret), "token_prefix": "Token", "user_data_method": "GET",
-		"ip_allowlist": []any{"127.0.0.0/8", "::1/128"},
+		"ip_allowlist": []any{"127.0.0.0/8", "::1/128"}, "signing_enabled": false, "signing_secret": "",
 	}
 	if !reflect.DeepEqual(h, want) {
 		t.Errorf("host app = %v\nwant %v", h, want)
@@ -67,13 +67,14 @@ func TestRegistryGetMasksSecrets(t *testing.T) {
 	wantM := map[string]any{
 		"app_id": demo.AppID, "name": demo.MiniappName, "url": e.mini.srv.URL + "/", "auth_token_url": e.mini.srv.URL + demo.AuthTokenPath,
 		"secret_key": contract.Mask(demo.MiniappSecret), "required_fields": []any{}, "ip_allowlist": []any{"127.0.0.0/8", "::1/128"},
+		"signing_enabled": false, "signing_secret": "",
 	}
 	if !reflect.DeepEqual(m, wantM) {
 		t.Errorf("miniapp = %v\nwant %v", m, wantM)
 	}
 	var p map[string]any
 	decode(t, e.do(http.MethodGet, "/_sim/partnerships", "", nil), &p)
-	wantP := map[string]any{"partnerships": []any{map[string]any{"client_id": demo.ClientID, "app_id": demo.AppID, "connect_enabled": true, "direct_enabled": false}}}
+	wantP := map[string]any{"partnerships": []any{map[string]any{"client_id": demo.ClientID, "app_id": demo.AppID, "connect_enabled": true, "direct_enabled": true}}}
 	if !reflect.DeepEqual(p, wantP) {
 		t.Errorf("partnerships = %v", p)
 	}

@@ -18,6 +18,7 @@ func addRoutes(r *mux.Router, s *server) {
 	both(r, "/api/v1/miniapps/{app_id}/settings/", envelope(s.handleSettings()), http.MethodGet)
 	both(r, "/api/v1/authorize/", envelope(s.handleAuthorize()), http.MethodPost)
 	both(r, "/api/v1/accounts/consent/get_consent/", envelope(s.handleGetConsent()), http.MethodGet)
+	both(r, "/api/v1/connect/", envelope(s.handleConnect()), http.MethodPost) // Direct (§7.3)
 
 	// Dashboard registry (PROTOCOL §1.3), simulator-only.
 	r.Handle("/_sim/hostapps", plain(s.handleListHostApps())).Methods(http.MethodGet)

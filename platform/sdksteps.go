@@ -43,12 +43,31 @@ const codeFlowClosed = "flow_closed"
 // sdkStep reports whether step n is one the SDK side performs (PROTOCOL §3.1).
 func sdkStep(n int) bool { return n >= 1 && n <= 5 || n >= 13 && n <= 16 }
 
+// sdkStepIn is sdkStep for a flow of mode: Direct's SDK and host-app steps are 1–5 and 10–12
+// (PROTOCOL §7.3), the platform's 6–9.
+func sdkStepIn(mode string, n int) bool {
+	if mode == ModeDirect {
+		return n >= 1 && n <= 5 || n >= 10 && n <= 12
+	}
+	return sdkStep(n)
+}
+
+// lastStep is the step that ends a flow of mode: the user continuing.
+func lastStep(mode string) int {
+	if mode == ModeDirect {
+		return 12
+	}
+	return 16
+}
+
 // stepReport is the object form of a report.
 type stepReport struct {
-	ClientID      string              `json:"client_id"`
-	AppID         string              `json:"app_id"`
-	UserReference string              `json:"user_reference"`
-	Steps         []contract.FlowStep `json:"steps"`
+	ClientID      string `json:"client_id"`
+	AppID         string `json:"app_id"`
+	UserReference string `json:"user_reference"`
+	// Mode is "connect" (the default) or "direct"; it must match the flow's.
+	Mode  string              `json:"mode"`
+	Steps []contract.FlowStep `json:"steps"`
 }
 
 // handleReportSteps takes a report of the SDK's steps for flow {id}. The body is a JSON array
@@ -97,10 +116,15 @@ func (s *server) handleReportSteps() contract.HandlerFunc {
 		if contract.Len(body.UserReference) > contract.MaxReferenceLen {
 			return invalidField("user_reference", "is longer than %d characters", contract.MaxReferenceLen)
 		}
+		switch body.Mode {
+		case "", ModeConnect, ModeDirect:
+		default:
+			return invalidField("mode", "must be connect or direct")
+		}
 		now := s.now().UTC()
 		started := now
 		for i := range body.Steps {
-			if err := cleanStep(&body.Steps[i], i, now); err != nil {
+			if err := cleanStep(&body.Steps[i], i, now, body.Mode); err != nil {
 				return err
 			}
 			if t := body.Steps[i].StartedAt; t.Before(started) {
@@ -109,9 +133,18 @@ func (s *server) handleReportSteps() contract.HandlerFunc {
 		}
 		err := s.store.RecordSDKSteps(r.Context(), FlowRecord{
 			FlowID: id, ClientID: body.ClientID, AppID: body.AppID, UserReference: body.UserReference,
-			StartedAt: started, Steps: body.Steps,
-		}, func(exists bool, steps []contract.FlowStep) error {
-			return reportAllowed(id, steps, len(body.Steps))
+			StartedAt: started, Steps: body.Steps, Mode: body.Mode,
+		}, func(exists bool, mode string, steps []contract.FlowStep) error {
+			if body.Mode != "" && body.Mode != mode {
+				return &contract.Error{Code: codeFlowClosed, Status: http.StatusConflict,
+					Message: "flow " + quote(id) + " is a " + mode + " flow; these steps are reported as " + body.Mode}
+			}
+			for i, st := range body.Steps {
+				if !sdkStepIn(mode, st.Step) {
+					return invalidField("steps["+strconv.Itoa(i)+"].step", "%d is not a step the SDK reports in a %s flow", st.Step, mode)
+				}
+			}
+			return reportAllowed(id, mode, steps, len(body.Steps))
 		})
 		if err != nil {
 			return err
@@ -123,14 +156,14 @@ func (s *server) handleReportSteps() contract.HandlerFunc {
 
 // reportAllowed says whether a flow with these recorded steps still takes n SDK steps: it has
 // not ended (no step 16, no failed SDK step) and stays within maxSDKStepsPerFlow.
-func reportAllowed(id string, steps []contract.FlowStep, n int) error {
+func reportAllowed(id, mode string, steps []contract.FlowStep, n int) error {
 	held := 0
 	for _, st := range steps {
-		if !sdkStep(st.Step) {
+		if !sdkStepIn(mode, st.Step) {
 			continue
 		}
 		held++
-		if st.Step == 16 || st.Outcome == contract.OutcomeFailed {
+		if st.Step == lastStep(mode) || st.Outcome == contract.OutcomeFailed {
 			return &contract.Error{Code: codeFlowClosed, Status: http.StatusConflict,
 				Message: "flow " + quote(id) + " has ended (step " + strconv.Itoa(st.Step) + " is recorded as " + st.Outcome + "): report the steps of a new flow under a new flow id"}
 		}
@@ -143,10 +176,12 @@ func reportAllowed(id string, steps []contract.FlowStep, n int) error {
 }
 
 // cleanStep checks one reported step and masks its exchanges again, defensively.
-func cleanStep(st *contract.FlowStep, i int, now time.Time) error {
+func cleanStep(st *contract.FlowStep, i int, now time.Time, mode string) error {
 	field := "steps[" + strconv.Itoa(i) + "]"
 	switch {
-	case !sdkStep(st.Step):
+	case mode == ModeDirect && !sdkStepIn(mode, st.Step):
+		return invalidField(field+".step", "%d is not a step the SDK or host app reports in Direct: only 1–5 and 10–12 (steps 6–9 are the platform's own)", st.Step)
+	case !sdkStepIn(mode, st.Step) && !sdkStepIn(ModeDirect, st.Step):
 		return invalidField(field+".step", "%d is not a step the SDK reports: only 1–5 and 13–16 (steps 6–12 are the platform's own)", st.Step)
 	case st.Actor == "":
 		return invalidField(field+".actor", "is required")
@@ -210,12 +245,29 @@ func checkExchange(field string, x *contract.Exchange) error {
 }
 
 // noteSDKSilent is the flow note of a flow closed at step 12 with no SDK step reported.
+// noteDirectSilent is noteSDKSilent for a Direct flow (PROTOCOL §7.3).
+const noteDirectSilent = "the SDK's and host app's steps (1–5, 10–12) were not reported: the outcome is the platform's answer at step 9"
+
 const noteSDKSilent = "the SDK's steps (1–5, 13–16) were not reported: the outcome is the platform's answer at step 12"
 
 // flowNote is what a flow's record lacks, for its readers: a flow the platform answered at
 // step 12 whose SDK reported nothing (a team's own web host app) is closed by that answer.
 func flowNote(f contract.Flow) string {
 	answered, reported := false, false
+	if f.Mode == ModeDirect {
+		for _, st := range f.Steps {
+			switch {
+			case st.Step == 9:
+				answered = true
+			case sdkStepIn(ModeDirect, st.Step):
+				reported = true
+			}
+		}
+		if answered && !reported {
+			return noteDirectSilent
+		}
+		return ""
+	}
 	for _, st := range f.Steps {
 		switch {
 		case st.Step == 12:

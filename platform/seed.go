@@ -76,7 +76,7 @@ func SeedDemo(ctx context.Context, s Store, d Demo) error {
 	}
 	_, _, err = s.UpdatePartnership(ctx, demo.ClientID, demo.AppID, func(p Partnership, exists bool) (Partnership, error) {
 		if !exists {
-			p = Partnership{ClientID: demo.ClientID, AppID: demo.AppID, ConnectEnabled: true}
+			p = Partnership{ClientID: demo.ClientID, AppID: demo.AppID, ConnectEnabled: true, DirectEnabled: true}
 		}
 		return p, nil
 	})

@@ -29,6 +29,11 @@ type HostApp struct {
 	TokenPrefix      string   // the scheme word of platform → host calls, e.g. "Token"
 	UserDataMethod   string   // "GET" or "POST" (PROTOCOL §3.9, §9.1)
 	IPAllowlist      []string // CIDRs allowed to call the platform on this host app's behalf (§7.6)
+	// SigningEnabled switches request signing on (PROTOCOL §7.8): the platform signs its calls
+	// to the host with SigningSecret and requires the host's Direct and consent calls to be
+	// signed with it. SigningSecret is kept raw, never logged, masked in admin answers.
+	SigningEnabled bool
+	SigningSecret  string
 }
 
 // Miniapp is a miniapp as the Dashboard knows it (PROTOCOL §1.3). SecretKey is kept raw
@@ -41,6 +46,9 @@ type Miniapp struct {
 	SecretKey      string
 	RequiredFields []string // a subset of contract.UserFields
 	IPAllowlist    []string
+	// SigningEnabled and SigningSecret: the platform signs its calls to the miniapp (§7.8).
+	SigningEnabled bool
+	SigningSecret  string
 }
 
 // Partnership links a host app and a miniapp (PROTOCOL §1.3).
@@ -86,12 +94,21 @@ type FlowRecord struct {
 	// RecordedAt is the platform's clock when it records; a new flow keeps it as the instant
 	// the flow log's retention counts from. Zero means StartedAt.
 	RecordedAt time.Time
+	// Mode is ModeConnect or ModeDirect; "" leaves the flow's mode alone (a new flow is
+	// ModeConnect).
+	Mode string
 	// CodeHash is contract.Hash of the auth code the flow submitted; "" leaves it alone.
 	CodeHash   string
 	Steps      []contract.FlowStep
 	HostTokens *HostTokens // nil: none to keep
 	Consent    *Consent    // nil: none to write
 }
+
+// Flow modes (contract.Flow.Mode).
+const (
+	ModeConnect = "connect" // the 16 steps of PROTOCOL §3
+	ModeDirect  = "direct"  // the 12 steps of PROTOCOL §7.3
+)
 
 // Store holds everything the platform keeps: the Dashboard registry, consents, the host
 // token pairs and the flow log.
@@ -144,11 +161,12 @@ type Store interface {
 	// of it is written or none.
 	RecordFlow(ctx context.Context, rec FlowRecord) error
 	// RecordSDKSteps is RecordFlow for steps reported from outside the platform (the SDK's
-	// steps 1–5 and 13–16). In one transaction it calls check with whether the flow exists
-	// and its recorded steps (Step, Outcome and ErrorCode only); an error from check aborts
+	// steps 1–5 and 13–16, or 1–5 and 10–12 of Direct). In one transaction it calls check with
+	// whether the flow exists, its mode (rec.Mode, else ModeConnect, for a new flow) and its
+	// recorded steps (Step, Outcome and ErrorCode only); an error from check aborts
 	// the write and is returned unchanged. rec's ClientID, AppID and UserReference only fill
 	// fields the flow has empty; rec.HostTokens and rec.Consent must be nil.
-	RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, steps []contract.FlowStep) error) error
+	RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, mode string, steps []contract.FlowStep) error) error
 	// ListFlows returns up to limit flows, newest (most recently created) first, without
 	// their steps.
 	ListFlows(ctx context.Context, limit int) ([]contract.Flow, error)

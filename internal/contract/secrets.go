@@ -138,7 +138,7 @@ func MaskHeaders(h http.Header) map[string]string {
 var SecretKeys = map[string]bool{
 	"auth_code": true, "access_token": true, "refresh_token": true, "auth_token": true,
 	"token": true, "id_token": true, "code": true, "secret": true, "secret_key": true,
-	"hostapp_secret_key": true, "client_secret": true, "password": true, "application_secret": true,
+	"hostapp_secret_key": true, "signing_secret": true, "client_secret": true, "password": true, "application_secret": true,
 	"nonce": true, "payload": true,
 }
 

@@ -138,8 +138,11 @@ type Flow struct {
 	ClientID      string    `json:"client_id,omitempty"`
 	AppID         string    `json:"app_id,omitempty"`
 	UserReference string    `json:"user_reference,omitempty"`
-	Outcome       string    `json:"outcome"` // "running", "ok" or "failed"
-	ErrorCode     string    `json:"error_code,omitempty"`
+	// Mode is "connect" for the 16 steps of PROTOCOL §3, "direct" for the 12 of §7.3; the
+	// steps' numbers follow the mode's own table.
+	Mode      string `json:"mode,omitempty"`
+	Outcome   string `json:"outcome"` // "running", "ok" or "failed"
+	ErrorCode string `json:"error_code,omitempty"`
 	// Note says what the log lacks, e.g. that the SDK's own steps were not reported.
 	Note  string     `json:"note,omitempty"`
 	Steps []FlowStep `json:"steps"`
@@ -185,3 +188,18 @@ func ValidE164(phone string) bool { return e164.MatchString(phone) }
 
 // Len counts Unicode code points, as PROTOCOL §2.9 measures String(n).
 func Len(s string) int { return utf8.RuneCountInString(s) }
+
+// ConnectRequest is the host backend's POST /api/v1/connect/ body (PROTOCOL §7.3, Direct).
+// UserData stays raw so the platform applies §3.10's checks to exactly what was sent.
+type ConnectRequest struct {
+	ClientID string          `json:"client_id"`
+	AppID    string          `json:"app_id"`
+	UserData json.RawMessage `json:"user_data"`
+}
+
+// DirectTokensRequest is the host app's call to its own backend at step 5 of Direct
+// (POST /boxo/direct/tokens, PROTOCOL §7.3); the answer is an AuthorizeResponse, or the
+// platform's error envelope.
+type DirectTokensRequest struct {
+	AppID string `json:"app_id"`
+}

@@ -57,17 +57,18 @@ type queryer interface {
 // ---- host apps ----
 
 const hostAppCols = `client_id, name, connect_enabled, access_token_url, user_data_url, refresh_token_url,
-	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist`
+	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist, signing_enabled, signing_secret`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanHostApp(s scanner) (platform.HostApp, error) {
 	var h platform.HostApp
-	var enabled int
+	var enabled, signing int
 	var allow string
 	err := s.Scan(&h.ClientID, &h.Name, &enabled, &h.AccessTokenURL, &h.UserDataURL, &h.RefreshTokenURL,
-		&h.HostappClientID, &h.HostappSecretKey, &h.TokenPrefix, &h.UserDataMethod, &allow)
+		&h.HostappClientID, &h.HostappSecretKey, &h.TokenPrefix, &h.UserDataMethod, &allow, &signing, &h.SigningSecret)
 	h.ConnectEnabled = enabled != 0
+	h.SigningEnabled = signing != 0
 	h.IPAllowlist = store.SplitList(allow)
 	return h, err
 }
@@ -121,14 +122,16 @@ func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platfor
 			return err
 		}
 		h.ClientID = clientID
-		_, err = tx.ExecContext(ctx, `INSERT INTO hostapps (`+hostAppCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO hostapps (`+hostAppCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, connect_enabled = excluded.connect_enabled,
+				signing_enabled = excluded.signing_enabled, signing_secret = excluded.signing_secret,
 				access_token_url = excluded.access_token_url, user_data_url = excluded.user_data_url,
 				refresh_token_url = excluded.refresh_token_url, hostapp_client_id = excluded.hostapp_client_id,
 				hostapp_secret_key = excluded.hostapp_secret_key, token_prefix = excluded.token_prefix,
 				user_data_method = excluded.user_data_method, ip_allowlist = excluded.ip_allowlist`,
 			h.ClientID, h.Name, b2i(h.ConnectEnabled), h.AccessTokenURL, h.UserDataURL, h.RefreshTokenURL,
-			h.HostappClientID, h.HostappSecretKey, h.TokenPrefix, h.UserDataMethod, store.JoinList(h.IPAllowlist))
+			h.HostappClientID, h.HostappSecretKey, h.TokenPrefix, h.UserDataMethod, store.JoinList(h.IPAllowlist),
+			b2i(h.SigningEnabled), h.SigningSecret)
 		out, created = h, !exists
 		return err
 	})
@@ -158,12 +161,14 @@ func (d *DB) DeleteHostApp(ctx context.Context, clientID string) error {
 
 // ---- miniapps ----
 
-const miniappCols = `app_id, name, url, auth_token_url, secret_key, required_fields, ip_allowlist`
+const miniappCols = `app_id, name, url, auth_token_url, secret_key, required_fields, ip_allowlist, signing_enabled, signing_secret`
 
 func scanMiniapp(s scanner) (platform.Miniapp, error) {
 	var m platform.Miniapp
 	var fields, allow string
-	err := s.Scan(&m.AppID, &m.Name, &m.URL, &m.AuthTokenURL, &m.SecretKey, &fields, &allow)
+	var signing int
+	err := s.Scan(&m.AppID, &m.Name, &m.URL, &m.AuthTokenURL, &m.SecretKey, &fields, &allow, &signing, &m.SigningSecret)
+	m.SigningEnabled = signing != 0
 	m.RequiredFields = store.SplitList(fields)
 	m.IPAllowlist = store.SplitList(allow)
 	return m, err
@@ -218,11 +223,13 @@ func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.M
 			return err
 		}
 		m.AppID = appID
-		_, err = tx.ExecContext(ctx, `INSERT INTO miniapps (`+miniappCols+`) VALUES (?,?,?,?,?,?,?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO miniapps (`+miniappCols+`) VALUES (?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (app_id) DO UPDATE SET name = excluded.name, url = excluded.url,
+				signing_enabled = excluded.signing_enabled, signing_secret = excluded.signing_secret,
 				auth_token_url = excluded.auth_token_url, secret_key = excluded.secret_key,
 				required_fields = excluded.required_fields, ip_allowlist = excluded.ip_allowlist`,
-			m.AppID, m.Name, m.URL, m.AuthTokenURL, m.SecretKey, store.JoinList(m.RequiredFields), store.JoinList(m.IPAllowlist))
+			m.AppID, m.Name, m.URL, m.AuthTokenURL, m.SecretKey, store.JoinList(m.RequiredFields), store.JoinList(m.IPAllowlist),
+			b2i(m.SigningEnabled), m.SigningSecret)
 		out, created = m, !exists
 		return err
 	})
@@ -394,14 +401,21 @@ func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
 }
 
 // RecordSDKSteps implements platform.Store.
-func (d *DB) RecordSDKSteps(ctx context.Context, rec platform.FlowRecord, check func(exists bool, steps []contract.FlowStep) error) error {
+func (d *DB) RecordSDKSteps(ctx context.Context, rec platform.FlowRecord, check func(exists bool, mode string, steps []contract.FlowStep) error) error {
 	if rec.FlowID == "" {
 		return errors.New("record flow: empty flow id")
 	}
 	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM flows WHERE id = ?)`, rec.FlowID).Scan(&exists); err != nil {
+		mode := rec.Mode
+		switch err := tx.QueryRowContext(ctx, `SELECT mode FROM flows WHERE id = ?`, rec.FlowID).Scan(&mode); {
+		case err == nil:
+			exists = true
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
+		}
+		if mode == "" {
+			mode = platform.ModeConnect
 		}
 		var steps []contract.FlowStep
 		if exists {
@@ -422,7 +436,7 @@ func (d *DB) RecordSDKSteps(ctx context.Context, rec platform.FlowRecord, check 
 				return err
 			}
 		}
-		if err := check(exists, steps); err != nil {
+		if err := check(exists, mode, steps); err != nil {
 			return err
 		}
 		return recordFlow(ctx, tx, rec, true)
@@ -444,12 +458,17 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 	if recorded.IsZero() {
 		recorded = rec.StartedAt
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash) VALUES (?,?,?,?,?,?,?)
+	mode, modeSet := rec.Mode, 1
+	if mode == "" {
+		mode, modeSet = platform.ModeConnect, 0
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode) VALUES (?,?,?,?,?,?,?,?)
 		ON CONFLICT (id) DO UPDATE SET
 			started_at = MIN(started_at, excluded.started_at),
 			`+set+`,
-			code_hash = COALESCE(NULLIF(excluded.code_hash, ''), code_hash)`,
-		rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash)
+			code_hash = COALESCE(NULLIF(excluded.code_hash, ''), code_hash),
+			mode = CASE WHEN ? THEN excluded.mode ELSE mode END`,
+		rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, modeSet)
 	if err != nil {
 		return fmt.Errorf("record flow: %w", err)
 	}
@@ -485,10 +504,11 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 		if _, err := tx.ExecContext(ctx, `UPDATE flows SET
 			outcome = CASE
 				WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed') THEN 'failed'
-				WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND step IN (12, 16) AND outcome = 'ok') THEN 'ok'
+				WHEN mode = 'direct' AND EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND step IN (9, 12) AND outcome = 'ok') THEN 'ok'
+				WHEN mode != 'direct' AND EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND step IN (12, 16) AND outcome = 'ok') THEN 'ok'
 				ELSE 'running' END,
 			error_code = COALESCE((SELECT error_code FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed'
-				ORDER BY step BETWEEN 6 AND 12 DESC, step, started_at, seq LIMIT 1), '')
+				ORDER BY step BETWEEN 6 AND (CASE WHEN mode = 'direct' THEN 9 ELSE 12 END) DESC, step, started_at, seq LIMIT 1), '')
 			WHERE id = ?1`, rec.FlowID); err != nil {
 			return fmt.Errorf("record flow outcome: %w", err)
 		}
@@ -523,12 +543,12 @@ func exchangeJSON(x *contract.Exchange) (sql.NullString, error) {
 	return sql.NullString{String: string(b), Valid: true}, nil
 }
 
-const flowCols = `id, started_at, client_id, app_id, user_reference, outcome, error_code`
+const flowCols = `id, started_at, client_id, app_id, user_reference, outcome, error_code, mode`
 
 func scanFlow(s scanner) (contract.Flow, error) {
 	var f contract.Flow
 	var at int64
-	err := s.Scan(&f.ID, &at, &f.ClientID, &f.AppID, &f.UserReference, &f.Outcome, &f.ErrorCode)
+	err := s.Scan(&f.ID, &at, &f.ClientID, &f.AppID, &f.UserReference, &f.Outcome, &f.ErrorCode, &f.Mode)
 	f.StartedAt = flowTime(at)
 	return f, err
 }

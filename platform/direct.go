@@ -1,0 +1,186 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// Connect Direct (PROTOCOL §7.3): the host backend sends its signed-in user's data to the
+// platform itself. The platform's steps of the 12 are 6 (the call arrives and is checked),
+// 7–8 (the miniapp's Get Auth Token, as OAuth steps 10–11) and 9 (the answer to the host).
+
+// handleConnect is POST /api/v1/connect/. Checks, in order, each a 400 envelope at step 6:
+// the body (INVALID_REQUEST), client_id, app_id and user_data present (INVALID_REQUEST), the
+// host app (HOSTAPP_NOT_FOUND), the caller's address against the host app's allowlist (§7.6),
+// the signature when the host app signs (§7.8), the miniapp, the partnership, Connect on for
+// the host app and Direct on for the partnership, then user_data as §3.10 checks step 9's
+// (INVALID_USER_DATA; RESPONSE_ATTRIBUTE_MISSING for the miniapp's required fields). Then
+// steps 7–8, whose failures pass through as in the OAuth flow; on success the consent record
+// for (client_id, app_id, reference) is written with the flow log, and the answer is 200
+// {"token", "refresh_token"}.
+func (s *server) handleConnect() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		t0, startedAt := time.Now(), s.now()
+		flowID := r.Header.Get(contract.HeaderFlowID)
+		if !contract.ValidFlowID(flowID) {
+			flowID = contract.NewFlowID()
+		}
+		w.Header().Set(contract.HeaderFlowID, flowID)
+		log := s.log.With("flow_id", flowID)
+
+		run := &directRun{s: s, flow: &flowRun{id: flowID}}
+		resp, cerr := run.exec(r.Context(), w, r, t0)
+
+		final := contract.FlowStep{
+			Step: 9, Actor: contract.PartyPlatform + " → " + contract.PartyHostapp, Call: "POST /api/v1/connect/ response",
+			StartedAt: s.now(), DurationMS: float64(time.Since(t0).Microseconds()) / 1000, Outcome: contract.OutcomeOK,
+			Status: http.StatusOK,
+		}
+		if cerr != nil {
+			final.Status = cerr.Status
+			if final.Status == 0 {
+				final.Status = http.StatusBadRequest
+			}
+			final.Outcome, final.ErrorCode, final.Note = contract.OutcomeFailed, cerr.Code, cerr.Message
+			final.Response = &contract.Exchange{Body: mustJSON(envelopeOf(cerr))}
+		} else {
+			final.Response = &contract.Exchange{Body: maskedBody(mustJSON(resp))}
+		}
+		run.flow.add(final)
+
+		rec := FlowRecord{
+			FlowID: flowID, Mode: ModeDirect, ClientID: run.req.ClientID, AppID: run.req.AppID, UserReference: run.ref,
+			StartedAt: startedAt, Steps: run.flow.steps,
+		}
+		if cerr == nil {
+			rec.Consent = run.consent
+		}
+		if err := s.store.RecordFlow(context.WithoutCancel(r.Context()), rec); err != nil {
+			log.ErrorContext(r.Context(), "record flow", "err", err)
+			if cerr == nil {
+				// The consent record was lost with the flow log: get_consent would contradict
+				// a success.
+				cerr = platformErr(contract.CodeInternalError, 9, "the platform could not store the flow's consent")
+			}
+		}
+		if cerr != nil {
+			log.DebugContext(r.Context(), "direct connect failed", "error_code", cerr.Code, "source", sourceOf(cerr), "step", cerr.Step)
+			return cerr
+		}
+		log.DebugContext(r.Context(), "direct connect ok", "client_id", run.req.ClientID, "app_id", run.req.AppID)
+		contract.WriteJSON(w, http.StatusOK, resp)
+		return nil
+	}
+}
+
+// directRun is the state of one /api/v1/connect/ request.
+type directRun struct {
+	s       *server
+	flow    *flowRun
+	req     contract.ConnectRequest
+	ref     string   // the user's reference, once user_data gave one
+	consent *Consent // written only on success
+}
+
+func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Request, t0 time.Time) (*contract.AuthorizeResponse, *contract.Error) {
+	s := d.s
+	// Step 6: the call arrives. The raw body is kept: the signature covers it (§7.8).
+	arrived := contract.FlowStep{
+		Step: 6, Actor: contract.PartyHostapp + " → " + contract.PartyPlatform, Call: "POST /api/v1/connect/",
+		StartedAt: s.now(), Outcome: contract.OutcomeOK,
+		Request: &contract.Exchange{Headers: contract.MaskHeaders(r.Header)},
+	}
+	i := d.flow.add(arrived)
+	fail := func(e *contract.Error) (*contract.AuthorizeResponse, *contract.Error) {
+		d.flow.steps[i].DurationMS = float64(time.Since(t0).Microseconds()) / 1000
+		d.flow.fail(i, e)
+		return nil, e
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, contract.MaxBodyBytes))
+	if err != nil {
+		return fail(platformErr(contract.CodeInvalidRequest, 6, "request body is larger than %d bytes or unreadable", contract.MaxBodyBytes))
+	}
+	d.flow.steps[i].Request.Body = maskedBody(raw)
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if err := contract.DecodeJSON(w, r, &d.req, contract.CodeInvalidRequest); err != nil {
+		return fail(atStep(err, 6))
+	}
+	req := &d.req
+	for _, f := range []struct{ name, v string }{{"client_id", req.ClientID}, {"app_id", req.AppID}} {
+		if strings.TrimSpace(f.v) == "" {
+			return fail(platformErr(contract.CodeInvalidRequest, 6, "%s is required", f.name))
+		}
+	}
+	if t := bytes.TrimSpace(req.UserData); len(t) == 0 || string(t) == "null" {
+		return fail(platformErr(contract.CodeInvalidRequest, 6, "user_data is required"))
+	}
+
+	// Who may call (§7.3 "Authentication"): the host app's allowlist, then its signature.
+	host, err := s.store.GetHostApp(ctx, req.ClientID)
+	if errors.Is(err, ErrNotFound) {
+		return fail(platformErr(contract.CodeInvalidClient, 6, "no host app with client_id %q", req.ClientID))
+	} else if err != nil {
+		return fail(s.internal(ctx, 6, "get host app", err))
+	}
+	if f, err := contract.ParseIPFilter(host.IPAllowlist); err != nil || !f.Allows(r.RemoteAddr) {
+		return fail(platformErr(contract.CodeIPNotAllowed, 6, "the caller's address is not in the IP allowlist of host app %q", req.ClientID))
+	}
+	if cerr := s.verifySigned(r, raw, host, 6); cerr != nil {
+		return fail(cerr)
+	}
+
+	// The Dashboard: miniapp, partnership, and the switches.
+	host, app, cerr := s.lookupPair(ctx, req.ClientID, req.AppID, 6, false)
+	if cerr != nil {
+		return fail(cerr)
+	}
+	if cerr := signingSettings(host, app, 6); cerr != nil {
+		return fail(cerr)
+	}
+	part, err := s.store.GetPartnership(ctx, req.ClientID, req.AppID)
+	if err != nil {
+		return fail(s.internal(ctx, 6, "get partnership", err))
+	}
+	if !host.ConnectEnabled {
+		return fail(platformErr(contract.CodeConnectNotEnabled, 6, "Connect is not enabled for host app %q", req.ClientID))
+	}
+	if !part.DirectEnabled {
+		return fail(platformErr(contract.CodeConnectNotEnabled, 6, "Direct is not enabled for the partnership of %q and %q", req.ClientID, req.AppID))
+	}
+
+	// The user data, as step 9 of the OAuth flow checks it (§3.10, §7.3). Encrypted user
+	// data is not part of Direct (§7.3).
+	if t := bytes.TrimSpace(req.UserData); t[0] == '"' {
+		d.flow.violate(i, "§7.3", "user_data is a string; Direct takes the user data as an object (encrypted user data is not supported)")
+		return fail(platformErr(contract.CodeInvalidUserData, 6, "user_data must be an object: encrypted user data is not supported in Direct"))
+	}
+	body, ref, cerr := checkUserData(req.UserData, app.RequiredFields)
+	d.ref = ref
+	if cerr != nil {
+		cerr.Step = 6
+		if cerr.Code == contract.CodeInvalidUserData {
+			d.flow.violate(i, "§7.3", "%s", cerr.Message)
+		}
+		return fail(cerr)
+	}
+	d.flow.steps[i].DurationMS = float64(time.Since(t0).Microseconds()) / 1000
+
+	// Steps 7–8: the miniapp registers or finds the user and issues its token.
+	resp, cerr := s.authToken(ctx, d.flow, req.ClientID, app, body, 7)
+	if cerr != nil {
+		return nil, cerr
+	}
+	fields := app.RequiredFields
+	if len(fields) == 0 {
+		fields = consentPromptFields
+	}
+	d.consent = &Consent{ClientID: req.ClientID, AppID: req.AppID, UserReference: ref, Fields: fields, GrantedAt: s.now()}
+	return resp, nil
+}

@@ -1,0 +1,216 @@
+package platform_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/signing"
+)
+
+// directBody is a /api/v1/connect/ body for the demo pair with the given user_data.
+func directBody(userData string) string {
+	return `{"client_id":"` + demo.ClientID + `","app_id":"` + demo.AppID + `","user_data":` + userData + `}`
+}
+
+// direct posts a Direct call under flowID from loopback.
+func (e *env) direct(flowID, body string, hdr map[string]string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	h := map[string]string{contract.HeaderFlowID: flowID}
+	for k, v := range hdr {
+		h[k] = v
+	}
+	return e.do(http.MethodPost, "/api/v1/connect/", body, h)
+}
+
+// put changes a Dashboard record over the admin routes, failing the test on an error.
+func (e *env) put(path, body string) {
+	e.t.Helper()
+	if rec := e.do(http.MethodPut, path, body, nil); rec.Code != http.StatusOK {
+		e.t.Fatalf("PUT %s %s: %d %s", path, body, rec.Code, rec.Body)
+	}
+}
+
+func TestDirectSuccess(t *testing.T) {
+	e := newEnv(t)
+	e.mini.on(http.MethodPost, demo.AuthTokenPath, ok200(`{"auth_token":"`+miniToken+`","refresh_token":"`+miniRefresh+`"}`))
+	for i, p := range []string{"/api/v1/connect/", "/api/v1/connect"} {
+		flowID := []string{"flow_direct_ok", "flow_direct_ok2"}[i]
+		rec := e.do(http.MethodPost, p, directBody(carolUserDataObj), map[string]string{contract.HeaderFlowID: flowID})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", p, rec.Code, rec.Body)
+		}
+		var got map[string]string
+		decode(t, rec, &got)
+		if got["token"] != miniToken || got["refresh_token"] != miniRefresh || len(got) != 2 {
+			t.Errorf("%s answered %v, want {token, refresh_token}", p, got)
+		}
+		if rec.Header().Get(contract.HeaderFlowID) != flowID {
+			t.Errorf("X-Sim-Flow-Id = %q", rec.Header().Get(contract.HeaderFlowID))
+		}
+		f, raw := e.flow(flowID)
+		if f.Mode != "direct" || f.Outcome != contract.OutcomeOK || f.UserReference != "u-1003" {
+			t.Errorf("flow = mode %q outcome %q ref %q, want direct ok u-1003", f.Mode, f.Outcome, f.UserReference)
+		}
+		var nums []int
+		for _, st := range f.Steps {
+			nums = append(nums, st.Step)
+		}
+		if len(nums) != 4 || nums[0] != 6 || nums[1] != 7 || nums[2] != 8 || nums[3] != 9 {
+			t.Errorf("steps = %v, want 6 7 8 9", nums)
+		}
+		if strings.Contains(raw, miniToken) || strings.Contains(raw, miniRefresh) {
+			t.Errorf("the flow log shows a token in full: %s", raw)
+		}
+	}
+	// Step 7 is the miniapp's Get Auth Token, as OAuth step 10: Basic credential, headers, the
+	// checked user data.
+	got := e.mini.requests(demo.AuthTokenPath)
+	if len(got) != 2 {
+		t.Fatalf("miniapp got %d calls, want 2", len(got))
+	}
+	r := got[0]
+	if r.Header.Get("Authorization") != wantMiniappBasic || r.Header.Get(contract.HeaderHostappClientID) != demo.ClientID ||
+		r.Header.Get(contract.HeaderMiniappAppID) != demo.AppID || r.Header.Get(signing.HeaderSignature) != "" {
+		t.Errorf("step 7 headers = %v", r.Header)
+	}
+	var ud contract.UserData
+	if err := json.Unmarshal([]byte(r.Body), &ud); err != nil || ud.Reference != "u-1003" || ud.Email != "carol@example.com" {
+		t.Errorf("step 7 body = %s (%v)", r.Body, err)
+	}
+	// The consent record (§7.3).
+	q := "?client_id=" + demo.ClientID + "&app_id=" + demo.AppID + "&user_reference=u-1003"
+	rec := e.do(http.MethodGet, "/api/v1/accounts/consent/get_consent/"+q, "", nil)
+	var c map[string]any
+	decode(t, rec, &c)
+	if c["consent"] != true {
+		t.Errorf("get_consent after Direct = %s", rec.Body)
+	}
+	if e.host.count() != 0 {
+		t.Errorf("Direct called the host backend %d times; it calls none", e.host.count())
+	}
+}
+
+func TestDirectErrors(t *testing.T) {
+	const carol = carolUserDataObj
+	cases := []struct {
+		name  string
+		setup func(e *env)
+		body  string
+		hdr   map[string]string
+		code  string
+		step  int
+	}{
+		{name: "not JSON", body: `{"client_id":`, code: contract.CodeInvalidRequest, step: 6},
+		{name: "no client_id", body: `{"app_id":"` + demo.AppID + `","user_data":` + carol + `}`, code: contract.CodeInvalidRequest, step: 6},
+		{name: "no app_id", body: `{"client_id":"` + demo.ClientID + `","user_data":` + carol + `}`, code: contract.CodeInvalidRequest, step: 6},
+		{name: "no user_data", body: `{"client_id":"` + demo.ClientID + `","app_id":"` + demo.AppID + `"}`, code: contract.CodeInvalidRequest, step: 6},
+		{name: "user_data null", body: directBody("null"), code: contract.CodeInvalidRequest, step: 6},
+		{name: "unknown host app", body: strings.Replace(directBody(carol), demo.ClientID, "999999", 1), code: contract.CodeInvalidClient, step: 6},
+		{name: "unknown miniapp", body: strings.Replace(directBody(carol), demo.AppID, "app00000", 1), code: contract.CodeMiniappNotFound, step: 6},
+		{name: "caller not allowlisted", setup: func(e *env) {
+			e.put("/_sim/hostapps/"+demo.ClientID, `{"ip_allowlist":["10.0.0.0/8"]}`)
+		}, body: directBody(carol), code: contract.CodeIPNotAllowed, step: 6},
+		{name: "Connect off for the host app", setup: func(e *env) {
+			e.put("/_sim/hostapps/"+demo.ClientID, `{"connect_enabled":false}`)
+		}, body: directBody(carol), code: contract.CodeConnectNotEnabled, step: 6},
+		{name: "Direct off for the partnership", setup: func(e *env) {
+			e.put("/_sim/partnerships/"+demo.ClientID+"/"+demo.AppID, `{"direct_enabled":false}`)
+		}, body: directBody(carol), code: contract.CodeConnectNotEnabled, step: 6},
+		{name: "no reference", body: directBody(`{"email":"a@example.com"}`), code: contract.CodeInvalidUserData, step: 6},
+		{name: "neither email nor phone", body: directBody(`{"reference":"u-1"}`), code: contract.CodeInvalidUserData, step: 6},
+		{name: "reference too long", body: directBody(`{"reference":"` + strings.Repeat("r", 101) + `","email":"a@example.com"}`), code: contract.CodeInvalidUserData, step: 6},
+		{name: "encrypted user data", body: directBody(`"c2VjcmV0"`), code: contract.CodeInvalidUserData, step: 6},
+		{name: "user_data not an object", body: directBody(`[1]`), code: contract.CodeInvalidUserData, step: 6},
+		{name: "required field missing", setup: func(e *env) {
+			e.put("/_sim/miniapps/"+demo.AppID, `{"required_fields":["first_name","phone"]}`)
+		}, body: directBody(`{"reference":"u-1","email":"a@example.com"}`), code: contract.CodeMissingRequiredFields, step: 6},
+		{name: "signing on, request unsigned", setup: func(e *env) {
+			e.put("/_sim/hostapps/"+demo.ClientID, `{"signing_enabled":true,"signing_secret":"host-sign-1"}`)
+		}, body: directBody(carol), code: contract.CodeInvalidSignature, step: 6},
+		{name: "signing on, no secret", setup: func(e *env) {
+			e.put("/_sim/hostapps/"+demo.ClientID, `{"signing_enabled":true}`)
+		}, body: directBody(carol), code: contract.CodeMissingRequestSignatureSettings, step: 6},
+		{name: "miniapp signing on, no secret", setup: func(e *env) {
+			e.put("/_sim/miniapps/"+demo.AppID, `{"signing_enabled":true}`)
+		}, body: directBody(carol), code: contract.CodeMissingRequestSignatureSettings, step: 6},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			if c.setup != nil {
+				c.setup(e)
+			}
+			rec := e.direct("flow_direct_err", c.body, c.hdr)
+			wantEnvelope(t, rec, c.code, contract.PartyPlatform, c.step)
+			if n := e.mini.count(); n != 0 {
+				t.Errorf("the miniapp was called %d times", n)
+			}
+			f, _ := e.flow("flow_direct_err")
+			if f.Mode != "direct" || f.Outcome != contract.OutcomeFailed || f.ErrorCode != c.code {
+				t.Errorf("flow = %s/%s/%s, want direct/failed/%s", f.Mode, f.Outcome, f.ErrorCode, c.code)
+			}
+		})
+	}
+}
+
+// A miniapp's error passes through with source miniapp at step 8; no consent is recorded.
+func TestDirectMiniappError(t *testing.T) {
+	e := newEnv(t)
+	e.mini.on(http.MethodPost, demo.AuthTokenPath, ok200(`{"error_code":"INVALID_USER_DATA"}`))
+	rec := e.direct("flow_direct_mini", directBody(carolUserDataObj), nil)
+	wantEnvelope(t, rec, contract.CodeInvalidUserData, contract.PartyMiniapp, 8)
+	q := "?client_id=" + demo.ClientID + "&app_id=" + demo.AppID + "&user_reference=u-1003"
+	var c map[string]any
+	decode(t, e.do(http.MethodGet, "/api/v1/accounts/consent/get_consent/"+q, "", nil), &c)
+	if c["consent"] != false {
+		t.Errorf("a failed Direct call recorded consent: %v", c)
+	}
+
+	e.mini.on(http.MethodPost, demo.AuthTokenPath, reply(http.StatusBadGateway, `{}`))
+	rec = e.direct("flow_direct_mini2", directBody(carolUserDataObj), nil)
+	wantEnvelope(t, rec, contract.CodeMiniappError, contract.PartyPlatform, 8)
+}
+
+// With signing on for the host app, a signed Direct call passes, a replayed one is refused,
+// and with signing on for the miniapp the platform's step-7 call verifies with its secret.
+func TestDirectSigned(t *testing.T) {
+	e := newEnv(t)
+	e.put("/_sim/hostapps/"+demo.ClientID, `{"signing_enabled":true,"signing_secret":"host-sign-1"}`)
+	e.put("/_sim/miniapps/"+demo.AppID, `{"signing_enabled":true,"signing_secret":"mini-sign-1"}`)
+	for _, p := range []string{"/_sim/hostapps/" + demo.ClientID, "/_sim/miniapps/" + demo.AppID} {
+		if b := e.do(http.MethodGet, p, "", nil).Body.String(); strings.Contains(b, "host-sign-1") || strings.Contains(b, "mini-sign-1") ||
+			!strings.Contains(b, `"signing_enabled":true`) {
+			t.Errorf("GET %s shows the signing secret or not the switch: %s", p, b)
+		}
+	}
+	v := &signing.Verifier{Now: func() time.Time { return fixedNow }}
+	e.mini.on(http.MethodPost, demo.AuthTokenPath, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := v.Verify(r, body, "mini-sign-1"); err != nil {
+			t.Errorf("step 7 does not verify: %v", err)
+		}
+		ok200(`{"auth_token":"`+miniToken+`"}`)(w, r)
+	})
+	body := directBody(carolUserDataObj)
+	sign := func(secret string, at time.Time) map[string]string {
+		h := signing.Sign(secret, http.MethodPost, "http://example.com/api/v1/connect/", []byte(body), at, "")
+		return map[string]string{signing.HeaderSignature: h.Signature, signing.HeaderTimestamp: h.Timestamp, signing.HeaderNonce: h.Nonce}
+	}
+	good := sign("host-sign-1", fixedNow)
+	if rec := e.direct("flow_signed", body, good); rec.Code != http.StatusOK {
+		t.Fatalf("signed Direct call: %d %s", rec.Code, rec.Body)
+	}
+	wantEnvelope(t, e.direct("flow_signed_again", body, good), contract.CodeSignatureValidationError, contract.PartyPlatform, 6)
+	wantEnvelope(t, e.direct("flow_signed_stale", body, sign("host-sign-1", fixedNow.Add(-301e9))), contract.CodeSignatureValidationError, contract.PartyPlatform, 6)
+	wantEnvelope(t, e.direct("flow_signed_wrong", body, sign("other", fixedNow)), contract.CodeInvalidSignature, contract.PartyPlatform, 6)
+	if n := len(e.mini.requests(demo.AuthTokenPath)); n != 1 {
+		t.Errorf("the miniapp was called %d times, want 1", n)
+	}
+}
