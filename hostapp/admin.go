@@ -211,8 +211,10 @@ func handleDeleteUser(s *server) contract.HandlerFunc {
 
 // settingsJSON is GET /_sim/settings and the body of PUT (absent keys unchanged).
 type settingsJSON struct {
-	TokenPrefix *string   `json:"token_prefix"`
-	IPAllowlist *[]string `json:"ip_allowlist"`
+	TokenPrefix    *string   `json:"token_prefix"`
+	IPAllowlist    *[]string `json:"ip_allowlist"`
+	SigningEnabled *bool     `json:"signing_enabled"`
+	SigningSecret  *string   `json:"signing_secret"` // masked in answers
 }
 
 func toSettingsJSON(st Settings) settingsJSON {
@@ -220,7 +222,8 @@ func toSettingsJSON(st Settings) settingsJSON {
 	if list == nil {
 		list = []string{}
 	}
-	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list}
+	masked := contract.Mask(st.SigningSecret)
+	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list, SigningEnabled: &st.SigningEnabled, SigningSecret: &masked}
 }
 
 // validPrefix reports whether p can be an Authorization scheme word: one RFC 9110 token.
@@ -275,6 +278,15 @@ func handlePutSettings(s *server) contract.HandlerFunc {
 				list = []string{}
 			}
 			st.IPAllowlist = list
+		}
+		if body.SigningEnabled != nil {
+			st.SigningEnabled = *body.SigningEnabled
+		}
+		if body.SigningSecret != nil {
+			if contract.Len(*body.SigningSecret) > 256 {
+				return badRequest("signing_secret: at most 256 characters")
+			}
+			st.SigningSecret = *body.SigningSecret
 		}
 		if err := s.Store.PutSettings(r.Context(), st); err != nil {
 			return err

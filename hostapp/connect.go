@@ -48,6 +48,9 @@ func (s *server) connect(h connectHandler) contract.HandlerFunc {
 			s.log(r).DebugContext(r.Context(), "connect call refused by IP filter", "remote_addr", r.RemoteAddr)
 			return &contract.Error{Code: contract.CodeIPNotAllowed, Message: "caller address not in the allowlist", Status: http.StatusForbidden}
 		}
+		if err := s.verifySignature(w, r, st); err != nil {
+			return err
+		}
 		return h(w, r, st)
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/cors"
+	"github.com/boxo-sim/boxo-sim/internal/signing"
 )
 
 // Default lifetimes (PROTOCOL §6.4, §9.12, §9.31).
@@ -80,6 +81,8 @@ type server struct {
 	pages    *template.Template
 	webPages *template.Template
 	signer   *signer
+	// verifier checks the platform's signed calls and remembers their nonces (§7.8).
+	verifier *signing.Verifier
 }
 
 // New validates cfg, fills in defaults and returns the host app's router.
@@ -151,7 +154,7 @@ func newServer(cfg Config) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hostapp: signing key: %w", err)
 	}
-	return &server{Config: cfg, baseURL: u, pages: pages, webPages: webPages, signer: sg}, nil
+	return &server{Config: cfg, baseURL: u, pages: pages, webPages: webPages, signer: sg, verifier: &signing.Verifier{Now: cfg.Now}}, nil
 }
 
 // log returns the logger for a request, with flow_id when the request carries one.

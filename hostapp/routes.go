@@ -52,6 +52,11 @@ func addRoutes(r *mux.Router, s *server) {
 		r.Handle(p, always200(s.connect(handleRefreshToken(s)))).Methods(post)
 	}
 
+	// Connect Direct (PROTOCOL §7.3): the host app's own call for its signed-in user.
+	for _, p := range bothSlashes("/boxo/direct/tokens") {
+		r.Handle(p, contract.Envelope(s.Logger)(handleDirectTokens(s))).Methods(post)
+	}
+
 	// Simulator-only admin routes.
 	r.Handle("/_sim/users", plain(handleListUsers(s))).Methods(get)
 	r.Handle("/_sim/users/{username}", plain(handleGetUser(s))).Methods(get)

@@ -202,6 +202,12 @@ func (c Client) PKCERequired() bool { return c.RequirePKCE || c.TokenAuthMethod(
 type Settings struct {
 	TokenPrefix string   // the Authorization scheme word of the platform's calls
 	IPAllowlist []string // CIDRs or addresses allowed to call /boxo/connect/*
+	// SigningEnabled switches request signing on (PROTOCOL §7.8): the platform's calls to
+	// /boxo/connect/* must carry a valid signature made with SigningSecret, and the host's
+	// own Direct calls to the platform are signed with it. The secret is never logged and
+	// masked in admin answers.
+	SigningEnabled bool
+	SigningSecret  string
 }
 
 // Session is a signed-in browser (PROTOCOL §9.31).

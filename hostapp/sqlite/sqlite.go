@@ -264,7 +264,10 @@ func (d *DB) DeleteClient(ctx context.Context, id string) error {
 func (d *DB) GetSettings(ctx context.Context) (hostapp.Settings, error) {
 	var s hostapp.Settings
 	var list string
-	err := d.db.QueryRowContext(ctx, `SELECT token_prefix, ip_allowlist FROM settings WHERE id = 1`).Scan(&s.TokenPrefix, &list)
+	var signing int
+	err := d.db.QueryRowContext(ctx, `SELECT token_prefix, ip_allowlist, signing_enabled, signing_secret FROM settings WHERE id = 1`).Scan(
+		&s.TokenPrefix, &list, &signing, &s.SigningSecret)
+	s.SigningEnabled = signing != 0
 	if err != nil {
 		return s, mapErr("get settings", err)
 	}
@@ -284,9 +287,14 @@ func (d *DB) PutSettings(ctx context.Context, s hostapp.Settings) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.db.ExecContext(ctx, `INSERT INTO settings (id, token_prefix, ip_allowlist) VALUES (1, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET token_prefix = excluded.token_prefix, ip_allowlist = excluded.ip_allowlist`,
-		s.TokenPrefix, string(b))
+	signing := 0
+	if s.SigningEnabled {
+		signing = 1
+	}
+	_, err = d.db.ExecContext(ctx, `INSERT INTO settings (id, token_prefix, ip_allowlist, signing_enabled, signing_secret) VALUES (1, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET token_prefix = excluded.token_prefix, ip_allowlist = excluded.ip_allowlist,
+			signing_enabled = excluded.signing_enabled, signing_secret = excluded.signing_secret`,
+		s.TokenPrefix, string(b), signing, s.SigningSecret)
 	return mapErr("put settings", err)
 }
 
