@@ -27,10 +27,12 @@ type settingsView struct {
 	AppID          string   `json:"app_id"`
 	RequiredFields []string `json:"required_fields"`
 	IPAllowlist    []string `json:"ip_allowlist"`
+	SigningEnabled bool     `json:"signing_enabled"` // signing_secret, like secret_key, is write-only
 }
 
 func viewSettings(s Settings) settingsView {
-	v := settingsView{AppID: s.AppID, RequiredFields: s.RequiredFields, IPAllowlist: s.IPAllowlist}
+	v := settingsView{AppID: s.AppID, RequiredFields: s.RequiredFields, IPAllowlist: s.IPAllowlist,
+		SigningEnabled: s.RequestSigning}
 	if v.RequiredFields == nil {
 		v.RequiredFields = []string{}
 	}
@@ -63,6 +65,8 @@ type settingsPatch struct {
 	SecretKey      *string
 	RequiredFields *[]string
 	IPAllowlist    *[]string
+	SigningEnabled *bool
+	SigningSecret  *string
 }
 
 // handlePutSettings answers PUT /_sim/settings {"app_id", "secret_key", "required_fields",
@@ -118,6 +122,7 @@ func decodeSettingsPatch(w http.ResponseWriter, r *http.Request) (settingsPatch,
 	targets := map[string]any{
 		"app_id": &p.AppID, "secret_key": &p.SecretKey,
 		"required_fields": &p.RequiredFields, "ip_allowlist": &p.IPAllowlist,
+		"signing_enabled": &p.SigningEnabled, "signing_secret": &p.SigningSecret,
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -128,7 +133,7 @@ func decodeSettingsPatch(w http.ResponseWriter, r *http.Request) (settingsPatch,
 		dst, ok := targets[k]
 		if !ok {
 			return settingsPatch{}, contract.Errorf(contract.OAuthInvalidRequest,
-				"unknown key %q; known keys are app_id, secret_key, required_fields, ip_allowlist", k)
+				"unknown key %q; known keys are app_id, secret_key, required_fields, ip_allowlist, signing_enabled, signing_secret", k)
 		}
 		if err := json.Unmarshal(raw[k], dst); err != nil {
 			return settingsPatch{}, contract.Errorf(contract.OAuthInvalidRequest, "%s has the wrong type", k)
@@ -165,6 +170,15 @@ func (p settingsPatch) apply(s Settings) (Settings, error) {
 			}
 		}
 		s.RequiredFields = fields
+	}
+	if p.SigningEnabled != nil {
+		s.RequestSigning = *p.SigningEnabled
+	}
+	if p.SigningSecret != nil {
+		if contract.Len(*p.SigningSecret) > contract.MaxTokenLen {
+			return bad("signing_secret must be at most %d characters", contract.MaxTokenLen)
+		}
+		s.RequestSigningSecret = *p.SigningSecret
 	}
 	if p.IPAllowlist != nil {
 		list, err := contract.NormalizeAllowlist(*p.IPAllowlist)

@@ -52,7 +52,7 @@ func TestSettingsGet(t *testing.T) {
 	if fmt.Sprint(s) != fmt.Sprint(want) || !strings.Contains(raw, `"required_fields":[]`) {
 		t.Fatalf("GET /_sim/settings = %s, want %+v", raw, want)
 	}
-	if strings.Contains(raw, "secret") || strings.Contains(raw, "signing") {
+	if strings.Contains(raw, "secret") || strings.Contains(raw, "signing_key") || !strings.Contains(raw, `"signing_enabled":false`) {
 		t.Fatalf("settings show a secret: %s", raw)
 	}
 	if got := e.settings().SecretHash; got != contract.Hash(demo.MiniappSecret) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
@@ -55,6 +56,9 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 				Message: "caller address is not in the miniapp's IP allowlist"})
 		}
 		if err := checkPlatformCredentials(set, r); err != nil {
+			return refuse(log, err)
+		}
+		if err := c.verifySignature(w, r, set); err != nil {
 			return refuse(log, err)
 		}
 		clientID := r.Header.Get(contract.HeaderHostappClientID)
@@ -180,3 +184,26 @@ func (b *authTokenBody) user(required []string) (User, error) {
 
 func newUserID() string    { return "mu_" + contract.RandomHex(8) }
 func newSessionID() string { return "ms_" + contract.RandomHex(12) }
+
+// verifySignature checks the signing headers of the platform's call when signing is on
+// (PROTOCOL §7.8): INVALID_SIGNATURE for a missing or wrong signature,
+// SIGNATURE_VALIDATION_ERROR for a stale timestamp or a replayed nonce,
+// MISSING_REQUEST_SIGNATURE_SETTINGS when signing is on without a secret. The body is read
+// and put back for the handler.
+func (c Config) verifySignature(w http.ResponseWriter, r *http.Request, set Settings) error {
+	if !set.RequestSigning {
+		return nil
+	}
+	if set.RequestSigningSecret == "" {
+		return contract.Errorf(contract.CodeMissingRequestSignatureSettings, "request signing is on but no signing secret is set (PUT /_sim/settings)")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, contract.MaxBodyBytes))
+	if err != nil {
+		return contract.Errorf(contract.CodeInvalidRequest, "request body is larger than %d bytes or unreadable", contract.MaxBodyBytes)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if e := c.verifier.Verify(r, body, set.RequestSigningSecret); e != nil {
+		return e
+	}
+	return nil
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/signing"
 )
 
 // Default lifetimes (PROTOCOL §9.12).
@@ -49,6 +50,10 @@ type Config struct {
 	Name string
 	// CORS says which origins may call /api/ from a browser (PROTOCOL §2.12); nil allows any.
 	CORS *cors.Policy
+
+	// verifier checks the platform's signed calls and remembers their nonces (§7.8); made by
+	// New, shared by the handlers through this Config.
+	verifier *signing.Verifier
 }
 
 // New validates cfg, fills in its defaults and returns the miniapp's router.
@@ -98,6 +103,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Name == "" {
 		cfg.Name = demo.MiniappName
 	}
+	cfg.verifier = &signing.Verifier{Now: cfg.Now}
 	return cfg, nil
 }
 

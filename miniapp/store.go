@@ -82,6 +82,11 @@ type Settings struct {
 	RequiredFields []string // subset of contract.UserFields
 	IPAllowlist    []string // CIDRs or addresses, see contract.ParseIPFilter
 	SigningKey     []byte   // 32 random bytes, made once and kept
+	// RequestSigning switches request signing on (PROTOCOL §7.8): the platform's Get Auth
+	// Token calls must be signed with RequestSigningSecret, which is kept raw (verifying
+	// needs it), never logged and never shown.
+	RequestSigning       bool
+	RequestSigningSecret string
 }
 
 // User is a miniapp user, created or found by (ClientID, Reference) in step 11. Empty strings

@@ -41,12 +41,14 @@ func (db *DB) Close() error { return db.db.Close() }
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface{ Scan(dest ...any) error }
 
-const settingsColumns = `app_id, secret_hash, required_fields, ip_allowlist, signing_key`
+const settingsColumns = `app_id, secret_hash, required_fields, ip_allowlist, signing_key, request_signing, request_signing_secret`
 
 func scanSettings(row rowScanner) (miniapp.Settings, error) {
 	var s miniapp.Settings
 	var fields, allow string
-	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey)
+	var signing int
+	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey, &signing, &s.RequestSigningSecret)
+	s.RequestSigning = signing != 0
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("settings: %w", miniapp.ErrNotFound)
 	}
@@ -58,7 +60,11 @@ func scanSettings(row rowScanner) (miniapp.Settings, error) {
 }
 
 func settingsArgs(s miniapp.Settings) []any {
-	return []any{s.AppID, s.SecretHash, store.JoinList(s.RequiredFields), store.JoinList(s.IPAllowlist), s.SigningKey}
+	signing := 0
+	if s.RequestSigning {
+		signing = 1
+	}
+	return []any{s.AppID, s.SecretHash, store.JoinList(s.RequiredFields), store.JoinList(s.IPAllowlist), s.SigningKey, signing, s.RequestSigningSecret}
 }
 
 // Settings implements miniapp.Store.
@@ -71,7 +77,7 @@ func (db *DB) CreateSettings(ctx context.Context, s miniapp.Settings) error {
 	if err := checkList(s.RequiredFields, s.IPAllowlist); err != nil {
 		return err
 	}
-	_, err := db.db.ExecContext(ctx, `INSERT INTO settings (id, `+settingsColumns+`) VALUES (1, ?, ?, ?, ?, ?)`, settingsArgs(s)...)
+	_, err := db.db.ExecContext(ctx, `INSERT INTO settings (id, `+settingsColumns+`) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`, settingsArgs(s)...)
 	if store.IsUnique(err) {
 		return fmt.Errorf("create settings: %w", miniapp.ErrConflict)
 	}
@@ -96,7 +102,8 @@ func (db *DB) UpdateSettings(ctx context.Context, update func(miniapp.Settings) 
 		if err := checkList(next.RequiredFields, next.IPAllowlist); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE settings SET app_id = ?, secret_hash = ?, required_fields = ?, ip_allowlist = ?, signing_key = ? WHERE id = 1`,
+		_, err = tx.ExecContext(ctx, `UPDATE settings SET app_id = ?, secret_hash = ?, required_fields = ?, ip_allowlist = ?, signing_key = ?,
+			request_signing = ?, request_signing_secret = ? WHERE id = 1`,
 			settingsArgs(next)...)
 		if err != nil {
 			return fmt.Errorf("update settings: %w", err)
