@@ -1,0 +1,132 @@
+package stack_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+// hostBrowser signs a demo user in to the host app and returns a client holding the session.
+func hostBrowser(t *testing.T, st *stack.Stack, user string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	u, _ := demo.FindUser(user)
+	res, err := c.PostForm(st.HostURL+"/auth/v1/login", url.Values{"username": {user}, "password": {u.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("sign-in of %s: %d", user, res.StatusCode)
+	}
+	return c
+}
+
+// directTokens is step 5 of Direct: the host app asks its backend for the miniapp's tokens.
+func directTokens(t *testing.T, c *http.Client, st *stack.Stack, flowID string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, st.HostURL+"/boxo/direct/tokens", strings.NewReader(`{"app_id":"`+demo.AppID+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(contract.HeaderFlowID, flowID)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("answer %s: %v", b, err)
+	}
+	return res.StatusCode, m
+}
+
+// Connect Direct through the three real parties: the host backend's /boxo/direct/tokens, the
+// platform's /api/v1/connect/, the miniapp's Get Auth Token; the token reads the user from the
+// miniapp, and the flow log holds the platform's steps 6–9 under mode direct.
+func TestDirectEndToEnd(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	c := hostBrowser(t, st, "carol")
+	status, got := directTokens(t, c, st, "flow_e2e_direct")
+	token, _ := got["token"].(string)
+	if status != http.StatusOK || token == "" || got["refresh_token"] == nil {
+		t.Fatalf("direct tokens: %d %v", status, got)
+	}
+	s, b := call(t, http.MethodGet, st.MiniappURL+"/api/me", nil, "Authorization", "Bearer "+token)
+	me := decode[contract.Me](t, b)
+	if s != http.StatusOK || me.Reference != "u-1003" || me.ClientID != demo.ClientID {
+		t.Fatalf("/api/me: %d %s", s, b)
+	}
+	f := decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/flow_e2e_direct", nil))
+	if f.Mode != "direct" || f.Outcome != contract.OutcomeOK || len(f.Steps) != 4 {
+		t.Fatalf("flow log: %+v", f)
+	}
+	q := url.Values{"client_id": {demo.ClientID}, "app_id": {demo.AppID}, "user_reference": {"u-1003"}}
+	consent := decode[map[string]any](t, admin(t, http.MethodGet, st.PlatformURL+"/api/v1/accounts/consent/get_consent/?"+q.Encode(), nil))
+	if consent["consent"] != true {
+		t.Errorf("no consent recorded: %v", consent)
+	}
+
+	// Direct switched off for the partnership: the platform's envelope reaches the host app.
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/partnerships/"+demo.ClientID+"/"+demo.AppID, map[string]any{"direct_enabled": false})
+	status, got = directTokens(t, c, st, "flow_e2e_direct_off")
+	if status != http.StatusBadRequest || got["error_code"] != contract.CodeConnectNotEnabled {
+		t.Errorf("Direct off: %d %v", status, got)
+	}
+}
+
+// With request signing on at every party (PROTOCOL §7.8), both flows verify end to end; a
+// secret that differs between the Dashboard and a party fails the flow at that party with
+// INVALID_SIGNATURE.
+func TestSigningEndToEnd(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"signing_enabled": true, "signing_secret": "host-sign-1"})
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/miniapps/"+demo.AppID, map[string]any{"signing_enabled": true, "signing_secret": "mini-sign-1"})
+	admin(t, http.MethodPut, st.HostURL+"/_sim/settings", map[string]any{"signing_enabled": true, "signing_secret": "host-sign-1"})
+	admin(t, http.MethodPut, st.MiniappURL+"/_sim/settings", map[string]any{"signing_enabled": true, "signing_secret": "mini-sign-1"})
+
+	sdk := newSDK(t, st)
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+	mustSucceed(t, res, fe)
+	f := decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+res.FlowID, nil))
+	for _, s := range f.Steps {
+		if (s.Step == 6 || s.Step == 8 || s.Step == 10) && s.Request.Headers["X-Signature"] == "" {
+			t.Errorf("step %d went unsigned: %v", s.Step, s.Request.Headers)
+		}
+	}
+	c := hostBrowser(t, st, "carol")
+	if status, got := directTokens(t, c, st, "flow_signed_direct"); status != http.StatusOK {
+		t.Fatalf("signed Direct: %d %v", status, got)
+	}
+
+	// The miniapp's copy of the secret differs: step 11 fails at the miniapp.
+	admin(t, http.MethodPut, st.MiniappURL+"/_sim/settings", map[string]any{"signing_secret": "mini-sign-2"})
+	_, fe = connect(t, sdk, sdkstub.Options{User: "alice"})
+	if fe == nil || fe.Code != contract.CodeInvalidSignature || fe.Party != contract.PartyMiniapp || fe.Step != 11 {
+		t.Errorf("miniapp secret differs: %v", fe)
+	}
+	// The host's copy differs: step 7 fails at the host, and its Direct call fails at the
+	// platform (step 6).
+	admin(t, http.MethodPut, st.MiniappURL+"/_sim/settings", map[string]any{"signing_secret": "mini-sign-1"})
+	admin(t, http.MethodPut, st.HostURL+"/_sim/settings", map[string]any{"signing_secret": "host-sign-2"})
+	_, fe = connect(t, sdk, sdkstub.Options{User: "alice"})
+	if fe == nil || fe.Code != contract.CodeInvalidSignature || fe.Party != contract.PartyHostapp || fe.Step != 7 {
+		t.Errorf("host secret differs: %v", fe)
+	}
+	status, got := directTokens(t, c, st, "flow_signed_direct_bad")
+	if status != http.StatusBadRequest || got["error_code"] != contract.CodeInvalidSignature {
+		t.Errorf("Direct with the host's secret differing: %d %v", status, got)
+	}
+}
