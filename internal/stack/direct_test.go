@@ -130,3 +130,45 @@ func TestSigningEndToEnd(t *testing.T) {
 		t.Errorf("Direct with the host's secret differing: %d %v", status, got)
 	}
 }
+
+// The fake SDK runs the 12 Direct steps: each numbered as PROTOCOL §7.3's table, the
+// platform's 6–9 read back from the flow log; refusals stop at the party and step that made
+// them.
+func TestConnectDirectTwelveSteps(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	sdk := newSDK(t, st)
+	res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob"}, nil)
+	if err != nil {
+		t.Fatalf("direct: %v\n%+v", err, res)
+	}
+	if len(res.Steps) != 12 {
+		t.Fatalf("%d steps, want 12: %+v", len(res.Steps), res.Steps)
+	}
+	for i, s := range res.Steps {
+		if s.Number != i+1 || !s.OK {
+			t.Errorf("step %d: %+v", i+1, s)
+		}
+	}
+	if res.Me == nil || res.Me.Reference != "u-1002" || !res.OK {
+		t.Errorf("me = %+v", res.Me)
+	}
+	f := decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+res.FlowID, nil))
+	if f.Mode != "direct" || f.Outcome != contract.OutcomeOK || len(f.Steps) != 12 || f.Note != "" {
+		t.Errorf("flow log: mode %s outcome %s, %d steps, note %q", f.Mode, f.Outcome, len(f.Steps), f.Note)
+	}
+
+	_, err = sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob", Deny: true}, nil)
+	if fe, ok := err.(*sdkstub.Error); !ok || fe.Step != 4 || fe.Code != sdkstub.CodeUserDenied {
+		t.Errorf("denied: %v", err)
+	}
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/partnerships/"+demo.ClientID+"/"+demo.AppID, map[string]any{"direct_enabled": false})
+	res, err = sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob"}, nil)
+	if fe, ok := err.(*sdkstub.Error); !ok || fe.Step != 6 || fe.Party != contract.PartyPlatform || fe.Code != contract.CodeConnectNotEnabled {
+		t.Errorf("Direct off: %v", err)
+	}
+	f = decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+res.FlowID, nil))
+	if f.Outcome != contract.OutcomeFailed || f.ErrorCode != contract.CodeConnectNotEnabled {
+		t.Errorf("failed flow log: %s %s", f.Outcome, f.ErrorCode)
+	}
+}
