@@ -92,8 +92,8 @@ func TestDirectTokens(t *testing.T) {
 		t.Fatalf("platform got %d calls", len(reqs))
 	}
 	var sent struct {
-		ClientID string           `json:"client_id"`
-		AppID    string           `json:"app_id"`
+		ClientID string            `json:"client_id"`
+		AppID    string            `json:"app_id"`
 		UserData contract.UserData `json:"user_data"`
 	}
 	if err := json.Unmarshal([]byte(bodies[0]), &sent); err != nil {
