@@ -24,11 +24,11 @@ func newConnectCmd(e *env) *cobra.Command {
 	var (
 		user, password, appID, consent, userRef string
 		asJSON, skipMe                          bool
-		meURL                                   string
+		meURL, mode                             string
 	)
 	c := &cobra.Command{
 		Use:   "connect",
-		Short: "Run the 16-step Connect flow for one user",
+		Short: "Run the 16-step Connect flow (or the 12 steps of Connect Direct) for one user",
 		Long: `Run the 16 steps of Boxo Connect for a host user and a miniapp with the fake SDK, and
 print one line per step (number, actor, call, status, time).
 
@@ -46,10 +46,17 @@ at the miniapp's origin, as the simulated miniapp serves it. For a real miniapp 
 --me-url (an endpoint that answers the user for "Authorization: Bearer <auth_token>"),
 or --skip-me; with --miniapp-url and no --me-url they are skipped.
 
-Exit status 0 only when step 16 is reached.`,
+--mode direct runs Connect Direct instead (PROTOCOL §7.3, 12 steps): at step 5 the host
+app asks its own backend (POST /boxo/direct/tokens with the user's session), which sends
+the user's data to the platform's /api/v1/connect/ (steps 6-9); the host app hands the
+tokens to the SDK with setAuthTokens (step 10) and the miniapp reads its user (step 11).
+The partnership's direct_enabled must be on (it is for the demo pair).
+
+Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 		Example: `  boxo-sim connect                       # the demo user carol
   boxo-sim connect --user bob --json     # machine-readable result
   boxo-sim connect --consent deny        # the user declines at step 4
+  boxo-sim connect --mode direct         # Connect Direct, 12 steps
   boxo-sim connect --platform-url http://127.0.0.1:8082 --hostapp-url http://127.0.0.1:8081
   boxo-sim connect --miniapp-url http://127.0.0.1:9083 --miniapp-secret "$SECRET"   # in-process, your miniapp
   boxo-sim connect --auth-code-cmd './mint-code.sh' --user test-user              # a platform relaying to your host`,
@@ -67,9 +74,15 @@ Exit status 0 only when step 16 is reached.`,
 			default:
 				return fmt.Errorf("--consent %q: use allow or deny", consent)
 			}
+			if mode != "oauth" && mode != "direct" {
+				return usageError(e, fmt.Errorf("--mode %q: use oauth (the 16-step flow) or direct (Connect Direct, 12 steps)", mode))
+			}
 			codes, err := authCodeSource(cfg.AuthCodeCmd, cfg.AuthCodeURL)
 			if err != nil {
 				return err
+			}
+			if mode == "direct" && codes != nil {
+				return usageError(e, fmt.Errorf("--auth-code-cmd and --auth-code-url mint auth codes, which Connect Direct does not use (--mode direct)"))
 			}
 			if _, ok := demo.FindUser(user); !ok && password == "" && codes == nil {
 				return fmt.Errorf("--user %q is not a demo user (%s): give its --password", user, demoUserNames())
@@ -99,8 +112,15 @@ Exit status 0 only when step 16 is reached.`,
 			if at.miniappRelayed && meURL == "" {
 				skipMe = true // a real miniapp's own frontend API is unknown
 			}
-			res, err := sdk.Connect(ctx, sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
-				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe})
+			opts := sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
+				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe}
+			var res *sdkstub.Result
+			if mode == "direct" {
+				opts.AuthCode = nil
+				res, err = sdk.ConnectDirect(ctx, opts, nil)
+			} else {
+				res, err = sdk.Connect(ctx, opts)
+			}
 			if res == nil {
 				return err
 			}
@@ -125,6 +145,7 @@ Exit status 0 only when step 16 is reached.`,
 	c.Flags().StringVar(&consent, "consent", "allow", "the user's answer at step 4: allow or deny")
 	c.Flags().StringVar(&userRef, "user-reference", "", "host user id the SDK is configured with (sent as user_reference)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	c.Flags().StringVar(&mode, "mode", "oauth", "oauth (the 16-step flow) or direct (Connect Direct, PROTOCOL §7.3)")
 	c.Flags().String("platform-url", "", "URL of a running platform")
 	addAdminTokenFlag(c.Flags())
 	c.Flags().String("client-id", "", "the host app's client_id at the platform (default "+demo.ClientID+")")
@@ -298,9 +319,13 @@ func hintFor(code string) string {
 	case contract.CodeMiniappNotFound:
 		return "the app_id is unknown, or the host app and miniapp have no partnership (GET /_sim/partnerships)"
 	case contract.CodeConnectNotEnabled:
-		return "switch Connect on for the host app and the partnership in the Dashboard"
+		return "switch Connect on for the host app and the partnership in the Dashboard (and direct_enabled on the partnership for Connect Direct)"
 	case contract.CodeHostappError, contract.CodeMiniappError:
 		return "the backend did not answer 200 with JSON in time; 'boxo-sim trace' shows the exchange"
+	case contract.CodeInvalidSignature, contract.CodeSignatureValidationError:
+		return "request signing is on: the secret in the Dashboard and the party's own signing_secret must be the same, and the clocks within 300 s ('boxo-sim sign' prints the headers for a request)"
+	case contract.CodeMissingRequestSignatureSettings:
+		return "signing_enabled is on without a signing_secret in the Dashboard or at the party"
 	case contract.CodeMissingRequiredFields:
 		return "the host user lacks a field the miniapp marked required"
 	case sdkstub.CodeMeFailed:

@@ -237,6 +237,19 @@ func TestUpConnectTrace(t *testing.T) {
 		t.Fatalf("trace of an unknown flow exited 0: %s", stdout)
 	}
 
+	// Connect Direct: 12 steps, and the trace says which flow it is.
+	stdout, stderr, code = runCmd(t, t.Context(), nil, "connect", "--mode", "direct", "--user", "bob", "--platform-url", urls["platform"])
+	if code != 0 || strings.Count(stdout, "\n12 ") != 1 || strings.Contains(stdout, "\n13 ") || !strings.Contains(stdout, "setAuthTokens") {
+		t.Fatalf("connect --mode direct: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCmd(t, t.Context(), nil, "trace", "--platform-url", urls["platform"])
+	if code != 0 || !strings.Contains(stdout, "Connect Direct") || !strings.Contains(stdout, "POST /api/v1/connect/") {
+		t.Fatalf("trace of a Direct flow: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code = runCmd(t, t.Context(), nil, "connect", "--mode", "sideways", "--platform-url", urls["platform"]); code != 2 || !strings.Contains(stderr, "--mode") {
+		t.Errorf("connect --mode sideways: exit %d, %s", code, stderr)
+	}
+
 	cancel()
 	select {
 	case err := <-done:

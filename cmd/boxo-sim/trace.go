@@ -129,6 +129,9 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 		fmt.Fprintf(w, " (%s)", fl.ErrorCode)
 	}
 	fmt.Fprintln(w)
+	if fl.Mode == "direct" {
+		fmt.Fprintln(w, "Connect Direct: the 12 steps of PROTOCOL §7.3 (6-9 are the platform's)")
+	}
 	if fl.Note != "" {
 		fmt.Fprintf(w, "Note: %s\n", fl.Note)
 	}
