@@ -40,6 +40,9 @@ const NonJSONBody = "<html><head><title>Error</title></head><body><h1>Something 
 //   - replay_code: handles the call twice and answers the second, so the host sees the auth
 //     code it has just redeemed (INVALID_AUTH_CODE, and the host revokes the first tokens).
 //   - expire: advances clk by ExpireBy, then handles the call.
+//   - bad_signature: replaces X-Signature with another valid-looking one, then handles the call.
+//   - stale_timestamp: advances clk by SkewBeyond, then handles the call.
+//   - replayed_nonce: handles the call twice and answers the second, as replay_code does.
 //
 // Transforming kinds leave an answer they cannot parse as it is.
 func Middleware(party string, t *Table, clk *clock.Clock, next http.Handler) http.Handler {
@@ -84,7 +87,20 @@ func apply(party string, f Fault, clk *clock.Clock, next http.Handler) http.Hand
 			rec.writeTo(w, transform(f, rec.body.Bytes()))
 		case KindReset:
 			reset(w)
-		case KindReplayCode:
+		case KindBadSignature:
+			r = r.Clone(r.Context())
+			sig := r.Header.Get("X-Signature")
+			if sig == "" || sig[0] == 'A' {
+				sig = "B" + strings.TrimPrefix(sig, "A")
+			} else {
+				sig = "A" + sig[1:]
+			}
+			r.Header.Set("X-Signature", sig)
+			next.ServeHTTP(w, r)
+		case KindStaleTimestamp:
+			clk.Advance(SkewBeyond)
+			next.ServeHTTP(w, r)
+		case KindReplayCode, KindReplayedNonce:
 			body, _ := io.ReadAll(io.LimitReader(r.Body, contract.MaxBodyBytes+1))
 			next.ServeHTTP(newRecorder(), withBody(r, body)) // redeems the code; answer dropped
 			next.ServeHTTP(w, withBody(r, body))

@@ -42,10 +42,25 @@ const (
 	// endpoints) before it is handled; see ExpireBy. Every firing moves the clock again, so
 	// "expire the access token, then let the refresh-and-retry succeed" needs Nth 1.
 	KindExpire = "expire"
+	// KindBadSignature changes the X-Signature of the call before the receiver verifies it
+	// (adds one when there is none), as a sender with the wrong secret would: a receiver with
+	// request signing on answers INVALID_SIGNATURE (PROTOCOL §7.8).
+	KindBadSignature = "bad_signature"
+	// KindStaleTimestamp moves the shared clock SkewBeyond past the call's X-Timestamp before
+	// the receiver verifies it: SIGNATURE_VALIDATION_ERROR where signing is on.
+	KindStaleTimestamp = "stale_timestamp"
+	// KindReplayedNonce handles the call twice and answers the second, so the receiver sees a
+	// nonce it has just accepted: SIGNATURE_VALIDATION_ERROR where signing is on.
+	KindReplayedNonce = "replayed_nonce"
 )
 
+// SkewBeyond is how far KindStaleTimestamp moves the clock: one second past the profile's
+// 300 s window (PROTOCOL §7.8).
+const SkewBeyond = 301 * time.Second
+
 // Kinds lists every fault kind.
-var Kinds = []string{KindErrorCode, KindDelay, KindStatus, KindMalformed, KindLongToken, KindMissingField, KindReset, KindReplayCode, KindExpire}
+var Kinds = []string{KindErrorCode, KindDelay, KindStatus, KindMalformed, KindLongToken, KindMissingField, KindReset, KindReplayCode, KindExpire,
+	KindBadSignature, KindStaleTimestamp, KindReplayedNonce}
 
 // Malformed bodies.
 var MalformedBodies = []string{"non-json", "truncated", "wrong-types"}
@@ -168,7 +183,7 @@ func (f *Fault) Validate() error {
 		if slices.Contains(strings.Split(f.Field, "."), "") {
 			return fmt.Errorf("field %q: a dotted path such as user_data.email, without empty segments", f.Field)
 		}
-	case KindLongToken, KindReset:
+	case KindLongToken, KindReset, KindBadSignature, KindStaleTimestamp, KindReplayedNonce:
 	case KindReplayCode:
 		if f.Party != contract.PartyHostapp || (f.Step != 0 && f.Step != 6 && f.Step != 7) {
 			return fmt.Errorf("kind replay_code applies to step 6 (the host's access-token endpoint)")
@@ -258,7 +273,7 @@ func stepList() string {
 // answered before the fault table and are not listed.
 var Endpoints = map[string][]string{
 	contract.PartyHostapp: {
-		"/boxo/connect/access-token", "/boxo/connect/user-data", "/boxo/connect/refresh-token",
+		"/boxo/connect/access-token", "/boxo/connect/user-data", "/boxo/connect/refresh-token", "/boxo/direct/tokens",
 		"/auth/v1/login", "/auth/v1/logout", "/auth/v1/authorize", "/auth/v1/token", "/auth/v1/userinfo",
 		"/auth/v1/revoke", "/auth/v1/jwks", "/.well-known/openid-configuration", "/boxo/callback",
 		"/v1/oauth/authorize", "/v1/oauth/access_token", "/v1/oauth/{access_token}",
@@ -266,7 +281,7 @@ var Endpoints = map[string][]string{
 		"/_sim/users", "/_sim/users/{username}", "/_sim/settings", "/_sim/clients", "/_sim/clients/{client_id}",
 	},
 	contract.PartyPlatform: {
-		"/api/v1/miniapps/{app_id}/settings/", "/api/v1/authorize/", "/api/v1/accounts/consent/get_consent/",
+		"/api/v1/miniapps/{app_id}/settings/", "/api/v1/authorize/", "/api/v1/accounts/consent/get_consent/", "/api/v1/connect/",
 		"/healthz", "/_sim/hostapps", "/_sim/hostapps/{client_id}", "/_sim/miniapps", "/_sim/miniapps/{app_id}",
 		"/_sim/partnerships", "/_sim/partnerships/{client_id}/{app_id}", "/_sim/consent/revoke",
 		"/_sim/flows", "/_sim/flows/latest", "/_sim/flows/{id}", "/_sim/flows/{id}/steps",
