@@ -132,6 +132,24 @@ func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, err
 		if out.ok {
 			p.held[key] = res.Token
 		}
+	case ActConnectDirect:
+		o := sdkstub.Options{User: user, Password: a.Password, AppID: appID, Deny: a.Consent == "deny"}
+		if o.Password == "" {
+			o.Password = p.password(user)
+		}
+		res, err := p.sdk.ConnectDirect(ctx, o, nil)
+		if res == nil {
+			return r, nil, err
+		}
+		var fe *sdkstub.Error
+		if err != nil && !errors.As(err, &fe) {
+			return r, nil, err
+		}
+		out.res, out.err, out.ok = res, fe, fe == nil && res.OK
+		r.FlowID, r.Steps, r.Error, r.OK = res.FlowID, res.Steps, fe, out.ok
+		if out.ok {
+			p.held[key] = res.Token
+		}
 	case ActRefresh:
 		pl, err := p.sdk.Refresh(ctx, user, appID)
 		var fe *sdkstub.Error
@@ -405,6 +423,8 @@ func describeSuccess(a *Action) string {
 	switch a.Do {
 	case ActConnect, ActConnectAgain:
 		return "the flow succeeds (step 16 reached)"
+	case ActConnectDirect:
+		return "the Direct flow succeeds (step 12 reached)"
 	case ActRefresh:
 		return "the miniapp session is refreshed"
 	case ActLogout:
@@ -433,8 +453,8 @@ func describeFailure(e *Expect) string {
 func describe(out *outcome) string {
 	if out.ok {
 		switch out.action.Do {
-		case ActConnect, ActConnectAgain:
-			s := "succeeded (step 16 reached)"
+		case ActConnect, ActConnectAgain, ActConnectDirect:
+			s := "succeeded (the last step reached)"
 			if out.res != nil && out.res.Me != nil {
 				s += fmt.Sprintf(", miniapp user %s created: %t", out.res.Me.ID, out.res.Me.Created)
 			}

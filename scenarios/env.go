@@ -167,7 +167,7 @@ func (e *env) applySetup(ctx context.Context, sc *Scenario) error {
 		}
 	}
 	if s.Hostapp != nil {
-		if err := e.merge(ctx, e.hostURL+"/_sim/settings", s.Hostapp, nil); err != nil {
+		if err := e.merge(ctx, e.hostURL+"/_sim/settings", s.Hostapp, map[string]string{"signing_secret": ""}); err != nil {
 			return fmt.Errorf("setup.hostapp: %w", err)
 		}
 	}
@@ -180,13 +180,13 @@ func (e *env) applySetup(ctx context.Context, sc *Scenario) error {
 	hostapps := e.platformURL + "/_sim/hostapps/" + url.PathEscape(demo.ClientID)
 	miniapps := e.platformURL + "/_sim/miniapps/" + url.PathEscape(demo.AppID)
 	if d.Hostapp != nil {
-		secrets := map[string]string{"hostapp_secret_key": demo.HostappSecret}
+		secrets := map[string]string{"hostapp_secret_key": demo.HostappSecret, "signing_secret": ""}
 		if err := e.merge(ctx, hostapps, d.Hostapp, secrets); err != nil {
 			return fmt.Errorf("setup.dashboard.hostapp: %w", err)
 		}
 	}
 	if d.Miniapp != nil {
-		secrets := map[string]string{"secret_key": demo.MiniappSecret}
+		secrets := map[string]string{"secret_key": demo.MiniappSecret, "signing_secret": ""}
 		if err := e.merge(ctx, miniapps, d.Miniapp, secrets); err != nil {
 			return fmt.Errorf("setup.dashboard.miniapp: %w", err)
 		}

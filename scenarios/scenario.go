@@ -71,6 +71,8 @@ type DashboardHostapp struct {
 	RefreshTokenURL  *string   `yaml:"refresh_token_url,omitempty" json:"refresh_token_url,omitempty" doc:"\"\" switches the platform's refresh-and-retry off (PROTOCOL §5.2)."`
 	UserDataMethod   *string   `yaml:"user_data_method,omitempty" json:"user_data_method,omitempty" enum:"GET,POST"`
 	IPAllowlist      *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"CIDRs or addresses the platform accepts the host app's server calls from (PROTOCOL §7.6)."`
+	SigningEnabled   *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"Request signing (PROTOCOL §7.8): the platform signs its calls to the host and requires the host's Direct calls signed. Set hostapp.signing_enabled and the same secret too."`
+	SigningSecret    *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The HMAC secret of request signing; a value other than the host's own gives INVALID_SIGNATURE."`
 }
 
 // DashboardMiniapp is the miniapp's Dashboard record (PROTOCOL §1.3).
@@ -79,23 +81,30 @@ type DashboardMiniapp struct {
 	AuthTokenURL   *string   `yaml:"auth_token_url,omitempty" json:"auth_token_url,omitempty"`
 	RequiredFields *[]string `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the platform requires in the host's user data; a missing one gives MISSING_REQUIRED_FIELDS at step 9."`
 	IPAllowlist    *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
+	SigningEnabled *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"Request signing (PROTOCOL §7.8): the platform signs its Get Auth Token calls. Set miniapp.signing_enabled and the same secret too."`
+	SigningSecret  *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The HMAC secret of request signing for the miniapp."`
 }
 
 // Partnership is the Dashboard's partnership record.
 type Partnership struct {
 	ConnectEnabled *bool `yaml:"connect_enabled,omitempty" json:"connect_enabled,omitempty" doc:"false gives CONNECT_NOT_ENABLED at step 5."`
+	DirectEnabled  *bool `yaml:"direct_enabled,omitempty" json:"direct_enabled,omitempty" doc:"Connect Direct switched on for the pair (on in the demo); false gives CONNECT_NOT_ENABLED at Direct's step 6 (PROTOCOL §7.3)."`
 }
 
 // HostSettings are the host backend's own settings.
 type HostSettings struct {
-	TokenPrefix *string   `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
-	IPAllowlist *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 IP_NOT_ALLOWED, which the platform reports as HOSTAPP_ERROR (PROTOCOL §7.6)."`
+	TokenPrefix    *string   `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
+	IPAllowlist    *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 IP_NOT_ALLOWED, which the platform reports as HOSTAPP_ERROR (PROTOCOL §7.6)."`
+	SigningEnabled *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"The host requires the platform's calls signed and signs its Direct calls (PROTOCOL §7.8)."`
+	SigningSecret  *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The host's copy of the HMAC secret."`
 }
 
 // MiniSettings are the miniapp backend's own settings.
 type MiniSettings struct {
 	RequiredFields *[]string `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the miniapp itself requires at step 10; a missing one gives INVALID_USER_DATA from the miniapp."`
 	IPAllowlist    *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
+	SigningEnabled *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"The miniapp requires the platform's Get Auth Token calls signed (PROTOCOL §7.8)."`
+	SigningSecret  *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The miniapp's copy of the HMAC secret."`
 }
 
 // SDKSetup configures the fake SDK.
@@ -120,14 +129,15 @@ const (
 	ActLogout        = "logout"
 	ActAdvanceClock  = "advance_clock"
 	ActRevokeConsent = "revoke_consent"
+	ActConnectDirect = "connect_direct"
 )
 
 // ActionNames lists every action, in the order the docs give them.
-var ActionNames = []string{ActConnect, ActConnectAgain, ActRefresh, ActLogout, ActAdvanceClock, ActRevokeConsent}
+var ActionNames = []string{ActConnect, ActConnectAgain, ActRefresh, ActLogout, ActAdvanceClock, ActRevokeConsent, ActConnectDirect}
 
 // Action is one step of a scenario. A bare name (`- connect`) is an action with its defaults.
 type Action struct {
-	Do            string         `yaml:"do" json:"do" required:"true" enum:"connect,connect_again,refresh,logout,advance_clock,revoke_consent" doc:"connect: the 16 steps for a user; connect_again: the same user (and options) again; refresh: the miniapp frontend renews its session (PROTOCOL §7.1); logout: the host app's SDK logout (§7.5); advance_clock: move every party's clock; revoke_consent: the platform's consent for the user is revoked and the SDK drops the miniapp's tokens (§7.4)."`
+	Do            string         `yaml:"do" json:"do" required:"true" enum:"connect,connect_again,refresh,logout,advance_clock,revoke_consent,connect_direct" doc:"connect: the 16 steps for a user; connect_direct: the 12 steps of Connect Direct (PROTOCOL §7.3), step numbers as its table; connect_again: the same user (and options) again; refresh: the miniapp frontend renews its session (PROTOCOL §7.1); logout: the host app's SDK logout (§7.5); advance_clock: move every party's clock; revoke_consent: the platform's consent for the user is revoked and the SDK drops the miniapp's tokens (§7.4)."`
 	User          string         `yaml:"user,omitempty" json:"user,omitempty" doc:"The host user (connect, refresh, logout, revoke_consent); default: the user of the previous action, else carol."`
 	Password      string         `yaml:"password,omitempty" json:"password,omitempty" doc:"connect: the password typed at the host; default the user's own. A wrong one gives NO_AUTH_CODE at step 5."`
 	AppID         string         `yaml:"app_id,omitempty" json:"app_id,omitempty" doc:"The miniapp; default app16973. An unknown one gives MINIAPP_NOT_FOUND at step 1."`

@@ -261,6 +261,7 @@ var actionOptions = map[string][]string{
 	ActLogout:        {"user"},
 	ActAdvanceClock:  {"by"},
 	ActRevokeConsent: {"user", "app_id"},
+	ActConnectDirect: {"user", "password", "app_id", "consent"},
 }
 
 // expectations each action can be given.
@@ -271,6 +272,7 @@ var actionExpects = map[string][]string{
 	ActLogout:        {"succeeds", "miniapp_user", "me", "consent"},
 	ActAdvanceClock:  {"miniapp_user", "me", "consent"},
 	ActRevokeConsent: {"succeeds", "miniapp_user", "me", "consent"},
+	ActConnectDirect: {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "trace"},
 }
 
 func (v *validator) actions() {
@@ -320,7 +322,7 @@ func (v *validator) actions() {
 			v.add(v.at(cat(path, "app_id")...), "actions[%d].app_id is empty: leave it out for the demo miniapp %s", i, demo.AppID)
 		}
 		switch a.Do {
-		case ActConnect:
+		case ActConnect, ActConnectDirect:
 			if a.User != "" && !users[a.User] && a.Password == "" {
 				v.add(v.at(cat(path, "user")...), "actions[%d]: user %q is neither a demo user (alice, bob, carol) nor in setup.users: define it there, or give its password", i, a.User)
 			}

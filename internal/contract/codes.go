@@ -37,7 +37,8 @@ var Codes = []string{
 	CodeInvalidAuthCode, CodeInvalidAccessToken, CodeInvalidUserData, CodeInvalidCredentials,
 	CodeInvalidRefreshToken, CodeUserNotFound, CodeMissingRequiredFields, CodeInvalidRequest,
 	CodeInvalidClient, CodeMiniappNotFound, CodeConnectNotEnabled, CodeIPNotAllowed,
-	CodeInvalidSignature, CodeHostappError, CodeMiniappError, CodeInternalError,
+	CodeInvalidSignature, CodeSignatureValidationError, CodeMissingRequestSignatureSettings,
+	CodeHostappError, CodeMiniappError, CodeInternalError,
 }
 
 // IsKnownCode reports whether code is one of PROTOCOL §5.1.
