@@ -427,3 +427,45 @@ func TestConsoleChangesFaultsAndClock(t *testing.T) {
 		t.Errorf("clock offset after Reset in the console: %s", off)
 	}
 }
+
+// A Direct flow is drawn with its own 12 steps (PROTOCOL §7.3): step 6 is the host backend's
+// call to the platform, and step 8's request is found on step 7.
+func TestConsoleShowsDirectFlow(t *testing.T) {
+	t.Parallel()
+	st := startConsoleStack(t)
+	ctx := newBrowser(t)
+	sdk, err := st.SDK(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdk.CloseIdleConnections()
+	res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "carol"}, nil)
+	if err != nil {
+		t.Fatalf("direct flow: %v", err)
+	}
+	run(t, ctx, "open the console",
+		chromedp.Navigate(st.PlatformURL+"/"),
+		chromedp.WaitVisible(flowSel(res.FlowID), chromedp.ByQuery),
+		waitFor(`document.querySelectorAll('#steps .step[data-outcome="ok"]').length === 12`),
+	)
+	var count, mode string
+	run(t, ctx, "read the flow header",
+		chromedp.Text("#flow-step-count", &count, chromedp.ByQuery),
+		chromedp.Text("#flow-mode", &mode, chromedp.ByQuery))
+	if count != "12/12" || mode != "Connect Direct" {
+		t.Errorf("flow header says %q steps, mode %q; want 12/12, Connect Direct", count, mode)
+	}
+	run(t, ctx, "open step 6",
+		chromedp.Click("#step-6", chromedp.ByQuery),
+		chromedp.WaitVisible(`#exchange-step[data-step="6"] pre.body`, chromedp.ByQuery))
+	if text := pageText(t, ctx); !strings.Contains(text, "/api/v1/connect/") || !strings.Contains(text, "PROTOCOL §7.3") {
+		t.Errorf("step 6 should show the Direct call and cite §7.3:\n%s", text)
+	}
+	run(t, ctx, "open step 8",
+		chromedp.Click("#step-8", chromedp.ByQuery),
+		chromedp.WaitVisible(`#exchange-step[data-step="8"]`, chromedp.ByQuery))
+	if text := pageText(t, ctx); !strings.Contains(text, "The request is on step 7.") {
+		t.Errorf("step 8 should point to its request on step 7:\n%s", text)
+	}
+	shot(t, ctx, "direct")
+}

@@ -86,6 +86,42 @@
     16: 'The user carries on, signed in: nothing goes over the wire.',
   };
 
+  // Connect Direct's 12 steps (PROTOCOL §7.3): the host backend calls the platform itself.
+  const DIRECT = {
+    total: 12,
+    lanes: {
+      1: ['sdk', 'platform'], 2: ['miniapp'], 3: ['miniapp', 'sdk'], 4: ['sdk'], 5: ['sdk', 'hostapp'],
+      6: ['hostapp', 'platform'], 7: ['platform', 'miniapp'], 8: ['miniapp', 'platform'],
+      9: ['platform', 'hostapp'], 10: ['sdk', 'miniapp'], 11: ['miniapp'], 12: ['miniapp'],
+    },
+    answers: new Set([8, 9, 10]),
+    names: {
+      1: 'open miniapp: GET settings', 2: 'miniapp needs the user', 3: 'AppBoxoWebAppLogin',
+      4: 'consent prompt', 5: 'host app → its backend: POST /boxo/direct/tokens', 6: 'POST /api/v1/connect/',
+      7: 'POST Get Auth Token URL', 8: 'auth_token', 9: '{token, refresh_token}',
+      10: 'setAuthTokens: login answer to the miniapp', 11: 'GET /api/me', 12: 'user continues signed in',
+    },
+    paired: { 7: [8, 'answer'], 8: [7, 'request'] },
+    noHTTP: {
+      1: 'The SDK reports this step with its status; the flow log keeps no exchange for it.',
+      5: "The host app reports this step; its backend's call to the platform is step 6, the answer step 9.",
+      2: 'This step happens inside the miniapp: nothing goes over the wire.',
+      3: 'This step is a bridge message from the miniapp to the SDK (PROTOCOL §4), not HTTP.',
+      4: 'This step is the SDK asking the user for consent: no HTTP.',
+      10: 'This step is the SDK answering the miniapp over the bridge with the tokens the host app set, not HTTP.',
+      11: 'The miniapp frontend reports this step with its status; the flow log keeps no exchange for it.',
+      12: 'The user carries on, signed in: nothing goes over the wire.',
+    },
+    section: () => 'PROTOCOL §7.3',
+  };
+  const OAUTH = {
+    total: 16, lanes: STEP_LANES, answers: ANSWERS, names: STEP_NAMES, noHTTP: NO_HTTP,
+    paired: Object.fromEntries(Object.entries(PAIRED).map(([n, m]) => [n, [m, n % 2 ? 'request' : 'answer']])),
+    section: (n) => section(n),
+  };
+  // tab is the step table of a flow: Direct's or the OAuth flow's.
+  const tab = (f) => (f && f.mode === 'direct' ? DIRECT : OAUTH);
+
   const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const section = (n) => cfg.sections[n] ? `PROTOCOL §${cfg.sections[n]}` : 'PROTOCOL §3';
 
@@ -226,13 +262,14 @@
       byNum.get(s.step).push(s);
     }
     const out = [];
-    for (let n = 1; n <= 16; n++) {
+    const total = tab(f).total;
+    for (let n = 1; n <= total; n++) {
       const recs = byNum.get(n);
       if (!recs) { out.push({ key: `${n}`, n, missing: true }); continue; }
       recs.forEach((s, i) => out.push({ key: i ? `${n}-${i + 1}` : `${n}`, n, s }));
     }
-    for (const [n, recs] of byNum) { // anything outside 1..16 still shows
-      if (n < 1 || n > 16) recs.forEach((s, i) => out.push({ key: `${n}-${i + 1}`, n, s }));
+    for (const [n, recs] of byNum) { // anything outside 1..total still shows
+      if (n < 1 || n > total) recs.forEach((s, i) => out.push({ key: `${n}-${i + 1}`, n, s }));
     }
     return out;
   }
@@ -268,11 +305,12 @@
         el('span', {}, 'host app ', el('b', {}, f.client_id || '—'), ' → miniapp ', el('b', {}, f.app_id || '—')),
         el('span', {}, 'started ', el('b', {}, fmtTime(f.started_at, true)), ' UTC'),
         took !== null ? el('span', {}, 'took ', el('b', {}, fmtMS(took))) : null,
-        el('span', {}, 'steps ', el('b', { id: 'flow-step-count' }, `${numbers.size}/16`))),
+        el('span', {}, 'steps ', el('b', { id: 'flow-step-count' }, `${numbers.size}/${tab(f).total}`)),
+        f.mode === 'direct' ? el('span', { id: 'flow-mode' }, el('b', {}, 'Connect Direct')) : null),
       firstFail ? el('div', { class: 'flow-error', id: 'flow-error' },
         `Failed at step ${firstFail.step} (${firstFail.actor}): `,
         el('span', { class: 'code' }, firstFail.error_code || f.error_code || 'failed'),
-        ' — breaks ', el('span', { class: 'section' }, section(firstFail.step)),
+        ' — breaks ', el('span', { class: 'section' }, tab(f).section(firstFail.step)),
         '; error codes: ', el('span', { class: 'section' }, `PROTOCOL §${cfg.codes_section}`),
         firstFail.note ? el('div', {}, firstFail.note) : null) : null,
       violations.length ? el('div', { class: 'flow-warn', id: 'flow-violations' },
@@ -294,17 +332,18 @@
   function stepRow(r, missingText) {
     const s = r.s;
     const outcome = r.missing ? 'missing' : s.outcome;
-    const lanes = STEP_LANES[r.n] || ['platform'];
+    const t = tab(state.flow);
+    const lanes = t.lanes[r.n] || ['platform'];
     const area = el('div', { class: 'lanes' });
     // A failed step's code comes first, so a long call cannot push it out of sight.
     const label = el('span', { class: 'call' },
       s && s.outcome === 'failed' && s.error_code ? el('span', { class: 'err' }, s.error_code) : null,
-      r.missing ? STEP_NAMES[r.n] : s.call);
+      r.missing ? t.names[r.n] : s.call);
     if (lanes.length === 2) {
       const a = lanePos(lanes[0]), b = lanePos(lanes[1]);
       const left = Math.min(a, b), width = Math.abs(a - b);
       area.append(el('div', {
-        class: `arrow ${b > a ? 'right' : 'left'}${ANSWERS.has(r.n) ? ' answer' : ''}`,
+        class: `arrow ${b > a ? 'right' : 'left'}${t.answers.has(r.n) ? ' answer' : ''}`,
         style: { left: `${left}%`, width: `${width}%` },
       }));
       // The label starts where the arrow starts and may run past its end: the calls between
@@ -390,10 +429,12 @@
   function renderExchange(r) {
     const box = $('#exchange');
     const n = r.n;
+    const t = tab(state.flow);
+    const section = t.section;
     if (r.missing) {
       box.replaceChildren(
         el('h2', {}, el('span', { class: 'stepno' }, n), `Step ${n}`, el('span', { class: 'badge' }, missingWord(state.flow))),
-        el('p', { class: 'actor' }, STEP_NAMES[n]),
+        el('p', { class: 'actor' }, t.names[n]),
         el('dl', { class: 'kv' }, el('dt', {}, 'Specified in'), el('dd', { class: 'section' }, section(n))),
         el('p', { class: 'muted' }, 'The flow log has no record of this step.'));
       return;
@@ -423,11 +464,11 @@
     if (s.request) parts.push(...exchangeBlock('Request', s.request));
     if (s.response) parts.push(...exchangeBlock('Response', s.response));
     if (!s.request && !s.response) {
-      let why = NO_HTTP[n] || 'No HTTP exchange was recorded for this step.';
-      if (PAIRED[n]) why = `This step's ${n % 2 ? 'request' : 'answer'} is kept on step ${PAIRED[n]}.`;
+      let why = t.noHTTP[n] || 'No HTTP exchange was recorded for this step.';
+      if (t.paired[n]) why = `This step's ${t.paired[n][1]} is kept on step ${t.paired[n][0]}.`;
       parts.push(el('p', { class: 'muted' }, why));
-    } else if (PAIRED[n]) {
-      parts.push(el('p', { class: 'muted' }, `The ${n % 2 ? 'request' : 'answer'} is on step ${PAIRED[n]}.`));
+    } else if (t.paired[n]) {
+      parts.push(el('p', { class: 'muted' }, `The ${t.paired[n][1]} is on step ${t.paired[n][0]}.`));
     }
     parts.push(el('p', { class: 'mask-note' },
       'Secrets, codes and tokens are masked as the flow log stores them: their first characters, then …[length].'));
