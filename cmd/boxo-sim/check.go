@@ -37,7 +37,7 @@ Exit status: 0 when no check FAILs, 1 when a check FAILs, 2 on a usage or setup 
 		Args: cobra.NoArgs,
 		RunE: groupHelp,
 	}
-	c.AddCommand(newCheckMiniappCmd(e), newCheckHostappCmd(e), newCheckDirectCmd(e), newAuthCodeCmd(e))
+	c.AddCommand(newCheckMiniappCmd(e), newCheckHostappCmd(e), newCheckDirectCmd(e), newCheckSigningCmd(e), newAuthCodeCmd(e))
 	// Usage errors of every check command exit 2, apart from failed checks (1).
 	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError(e, fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath()))
