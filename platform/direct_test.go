@@ -214,3 +214,29 @@ func TestDirectSigned(t *testing.T) {
 		t.Errorf("the miniapp was called %d times, want 1", n)
 	}
 }
+
+// Signing switched on without a secret stops the OAuth flow too, before the host is called
+// (PROTOCOL §5.1: the platform can neither sign nor verify).
+func TestSigningNotConfigured(t *testing.T) {
+	for _, path := range []string{"/_sim/hostapps/" + demo.ClientID, "/_sim/miniapps/" + demo.AppID} {
+		e := newEnv(t)
+		e.put(path, `{"signing_enabled":true}`)
+		wantEnvelope(t, e.authorize("flow_sign_unset"), contract.CodeMissingRequestSignatureSettings, contract.PartyPlatform, 5)
+		if n := e.host.count() + e.mini.count(); n != 0 {
+			t.Errorf("%s: %d calls went out", path, n)
+		}
+		// With a secret the host is called, signed.
+		e.put(path, `{"signing_secret":"s-1"}`)
+		e.happy()
+		if rec := e.authorize("flow_sign_set"); rec.Code != http.StatusOK {
+			t.Fatalf("%s with a secret: %d %s", path, rec.Code, rec.Body)
+		}
+		got := e.host.requests(demo.AccessTokenPath)
+		if path == "/_sim/miniapps/"+demo.AppID {
+			got = e.mini.requests(demo.AuthTokenPath)
+		}
+		if len(got) != 1 || got[0].Header.Get(signing.HeaderSignature) == "" || got[0].Header.Get(signing.HeaderNonce) == "" {
+			t.Errorf("%s: the call is not signed: %v", path, got)
+		}
+	}
+}
