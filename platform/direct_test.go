@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +239,49 @@ func TestSigningNotConfigured(t *testing.T) {
 		if len(got) != 1 || got[0].Header.Get(signing.HeaderSignature) == "" || got[0].Header.Get(signing.HeaderNonce) == "" {
 			t.Errorf("%s: the call is not signed: %v", path, got)
 		}
+	}
+}
+
+// The SDK reports a Direct flow's own steps (1–5, 10–12) under mode direct; the mode must
+// match the flow's, and step 12 ends it.
+func TestDirectStepReports(t *testing.T) {
+	e := newEnv(t)
+	e.mini.on(http.MethodPost, demo.AuthTokenPath, ok200(`{"auth_token":"`+miniToken+`"}`))
+	if rec := e.direct("flow_rep_direct", directBody(carolUserDataObj), nil); rec.Code != http.StatusOK {
+		t.Fatalf("direct: %d %s", rec.Code, rec.Body)
+	}
+	report := func(id, body string) int {
+		t.Helper()
+		return e.do(http.MethodPost, "/_sim/flows/"+id+"/steps", body, nil).Code
+	}
+	step := func(n int) string { return `{"step":` + strconv.Itoa(n) + `,"actor":"sdk","call":"x"}` }
+	for _, c := range []struct {
+		name, body string
+		want       int
+	}{
+		{"as an OAuth flow", `{"mode":"connect","steps":[` + step(1) + `]}`, http.StatusConflict},
+		{"an unknown mode", `{"mode":"sideways","steps":[` + step(1) + `]}`, http.StatusBadRequest},
+		{"OAuth step 13", `{"mode":"direct","steps":[` + step(13) + `]}`, http.StatusBadRequest},
+		{"the platform's step 7", `{"mode":"direct","steps":[` + step(7) + `]}`, http.StatusBadRequest},
+		{"steps 1 and 10-12", `{"mode":"direct","steps":[` + step(1) + `,` + step(10) + `,` + step(11) + `,` + step(12) + `]}`, http.StatusOK},
+		{"after step 12", `{"mode":"direct","steps":[` + step(11) + `]}`, http.StatusConflict},
+	} {
+		if got := report("flow_rep_direct", c.body); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+	if f, _ := e.flow("flow_rep_direct"); f.Outcome != contract.OutcomeOK || len(f.Steps) != 8 || f.Note != "" {
+		t.Errorf("flow after the reports: %s, %d steps, note %q", f.Outcome, len(f.Steps), f.Note)
+	}
+	// An OAuth flow takes no Direct-only step number.
+	e.happy()
+	if rec := e.authorize("flow_rep_oauth"); rec.Code != http.StatusOK {
+		t.Fatalf("authorize: %d", rec.Code)
+	}
+	if got := report("flow_rep_oauth", `{"steps":[`+step(10)+`]}`); got != http.StatusBadRequest {
+		t.Errorf("step 10 on an OAuth flow: %d", got)
+	}
+	if got := report("flow_rep_oauth", `{"mode":"direct","steps":[`+step(1)+`]}`); got != http.StatusConflict {
+		t.Errorf("mode direct on an OAuth flow: %d", got)
 	}
 }

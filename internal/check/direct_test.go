@@ -108,9 +108,9 @@ func TestDirectPlanPassesTheSimulatedHostapp(t *testing.T) {
 // calls fails direct-called and skips the rest.
 func TestDirectPlanFailures(t *testing.T) {
 	t.Parallel()
-	send := func(body, contentType string, sign bool) func(ctx context.Context, u string) error {
+	sendTo := func(path, body, contentType string, sign bool) func(ctx context.Context, u string) error {
 		return func(ctx context.Context, u string) error {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u+"/api/v1/connect/", strings.NewReader(body))
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u+path, strings.NewReader(body))
 			req.Header.Set("Content-Type", contentType)
 			if sign {
 				signing.Sign("s3", http.MethodPost, u+"/api/v1/connect/", []byte(body), time.Now().Add(-time.Hour), "").Apply(req.Header)
@@ -122,6 +122,9 @@ func TestDirectPlanFailures(t *testing.T) {
 			return err
 		}
 	}
+	send := func(body, contentType string, sign bool) func(ctx context.Context, u string) error {
+		return sendTo("/api/v1/connect/", body, contentType, sign)
+	}
 	good := `{"client_id":"352131","app_id":"app16973","user_data":{"reference":"u-1","email":"a@example.com"}}`
 	for _, c := range []struct {
 		name    string
@@ -129,6 +132,7 @@ func TestDirectPlanFailures(t *testing.T) {
 		secret  string
 		failing string
 	}{
+		{"other path", sendTo("/api/v1/connect/direct/", good, "application/json", false), "", "direct-called"},
 		{"form body", send("client_id=352131", "application/x-www-form-urlencoded", false), "", "direct-json"},
 		{"wrong client", send(strings.Replace(good, "352131", "999", 1), "application/json", false), "", "direct-ids"},
 		{"no email or phone", send(`{"client_id":"352131","app_id":"app16973","user_data":{"reference":"u-1"}}`, "application/json", false), "", "direct-user-data"},
