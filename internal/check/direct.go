@@ -154,7 +154,8 @@ func RunDirect(ctx context.Context, cfg DirectConfig) (*Report, error) {
 		d.missing = fmt.Sprintf("no call reached %s/api/v1/connect/ within %s: point the backend's Boxo platform URL at %s and make it connect a user", d.url, cfg.Wait, d.url)
 	}
 	if d.got != nil {
-		d.ev = &call{x: Exchange{Label: "the backend's call", Method: d.got.req.Method, URL: d.url + d.got.req.URL.RequestURI(),
+		d.ev = &call{x: Exchange{Label: "the backend's call; the checker answered 200 with made-up tokens", Method: d.got.req.Method,
+			URL: d.url + d.got.req.URL.RequestURI(), Status: http.StatusOK,
 			Request: contract.Exchange{Headers: contract.MaskHeaders(d.got.req.Header)}}}
 		if j, ok := contract.MaskJSON(d.got.body); ok {
 			d.ev.x.Request.Body = j
