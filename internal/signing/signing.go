@@ -15,7 +15,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -188,14 +187,4 @@ func (v *Verifier) remember(nonce string, now time.Time) bool {
 	v.seen[nonce] = now
 	v.order = append(v.order, nonce)
 	return true
-}
-
-// Describe is a one-line account of a signature for a person debugging a verifier: the
-// payload that was signed, with the body cut to 200 bytes.
-func Describe(timestamp, nonce, method, url string, body []byte) string {
-	b := string(body)
-	if len(b) > 200 {
-		b = b[:200] + fmt.Sprintf("…(%d bytes)", len(body))
-	}
-	return Payload(timestamp, nonce, method, url, []byte(b))
 }
