@@ -355,8 +355,8 @@ func (f *flow) run(ctx context.Context) error {
 		return err
 	}
 	if _, err := b.call(ctx, HandlerGetInitData, nil); err != nil {
-		f.step(1, actorHost, call, status, t, contract.CodeInternalError, "GetInitData: "+err.Error())
-		return f.fail(1, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
+		f.step(1, actorHost, call, status, t, contract.CodeUnknownError, "GetInitData: "+err.Error())
+		return f.fail(1, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	f.step(1, actorHost, call, status, t, "", "miniapp URL "+f.settings.Miniapp.URL)
 
@@ -384,7 +384,7 @@ func (f *flow) run(ctx context.Context) error {
 			served.Wait() // the handler may still be writing the flow's steps
 			return ctxErr
 		}
-		return f.fail(13, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
+		return f.fail(13, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	var answer struct {
 		Payload LoginPayload `json:"payload"`
@@ -421,7 +421,7 @@ func (f *flow) run(ctx context.Context) error {
 			return f.fail(15, contract.PartyMiniapp, status, CodeMeFailed, msg)
 		}
 		f.res.Me = me
-		f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %t", me.ID, me.Created))
+		f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
 	}
 
 	// Step 16: the user continues, signed in.

@@ -21,7 +21,7 @@ func newCheckCmd(e *env) *cobra.Command {
 		Use:   "check",
 		Short: "Check your miniapp or host-app backend against the Boxo Connect contract",
 		Long: `Play the Boxo platform against your real backend and report, check by check, where it
-breaks the contract (PROTOCOL.md). Each role has a named, versioned plan of positive and
+breaks the contract (boxo-sim contract). Each role has a named, versioned plan of positive and
 negative checks; each check prints PASS, WARN, FAIL or SKIP with the rule it checks and
 the evidence: the requests sent and the answers got, secrets and tokens masked.
 
@@ -196,7 +196,7 @@ an opaque token and no --me-url, those checks WARN "cannot observe".`,
 	c.Flags().StringVar(&appID, "app-id", "", "the miniapp's app_id (Basic user name and X-Miniapp-App-ID)")
 	c.Flags().StringVar(&secret, "secret", "", "the miniapp's secret_key")
 	c.Flags().StringVar(&client, "client-id", demo.ClientID, "the host app's client_id, sent as X-Hostapp-Client-ID")
-	c.Flags().StringVar(&meURL, "me-url", "", "the backend's GET /api/me, to tell users apart (PROTOCOL §3.15)")
+	c.Flags().StringVar(&meURL, "me-url", "", "the backend's GET /api/me, to tell users apart (contract §3.15)")
 	c.Flags().IntVar(&concurrency, "concurrency", 8, "simultaneous first logins in concurrent-first-login")
 	rf.add(c)
 	return c
@@ -295,7 +295,7 @@ func newAuthCodeCmd(e *env) *cobra.Command {
 		Use:   "auth-code",
 		Short: "Print a fresh auth code from a boxo-sim host app (for --auth-code-cmd)",
 		Long: `Sign a user in to a simulated host app and print one fresh auth code for the Boxo-facing
-OAuth client, as the host app does at step 5 (PROTOCOL §6.10). It is the auth code
+OAuth client, as the host app does at step 5 (contract §6.10). It is the auth code
 source for 'boxo-sim check hostapp' against a boxo-sim host app; a real host needs a
 command of its own. The host app is found like every command finds it: --hostapp-url,
 BOXO_SIM_HOSTAPP_URL or hostapp_url in the config file, else the local port of 'boxo-sim

@@ -195,7 +195,7 @@ func TestCheckBrokenBackends(t *testing.T) {
 // the evidence (a request sent and an answer got).
 func wantFails(t *testing.T, out string, ids ...string) {
 	t.Helper()
-	got := regexp.MustCompile(`(?m)^FAIL  (\S+)\s.*\[PROTOCOL §[^]]+\]$`).FindAllStringSubmatch(out, -1)
+	got := regexp.MustCompile(`(?m)^FAIL  (\S+)\s.*\[contract §[^]]+\]$`).FindAllStringSubmatch(out, -1)
 	var names []string
 	for _, m := range got {
 		names = append(names, m[1])
@@ -275,7 +275,7 @@ func TestUpRelaysToASeparateMiniapp(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
-	if !res.OK || len(res.Steps) != 16 || res.Me == nil || !res.Me.Created || res.Me.Reference != "u-1002" {
+	if !res.OK || len(res.Steps) != 16 || res.Me == nil || res.Me.CreatedText() != "true" || res.Me.Reference != "u-1002" {
 		t.Fatalf("result = %+v", res)
 	}
 	resp, err := http.Get(mini.urls["miniapp"] + "/_sim/users")
@@ -301,10 +301,10 @@ func TestConnectInProcessRelaysAndTraceShowsViolations(t *testing.T) {
 	t.Parallel()
 	broken := checktest.NewMiniapp(t, checktest.MiniappOptions{ErrStatus: http.StatusUnauthorized})
 	env := map[string]string{"BOXO_SIM_PLATFORM_PORT": freePort(t)}
-	// A wrong secret: the broken miniapp answers 401 INVALID_CREDENTIALS.
+	// A wrong secret: the broken miniapp answers 401 ACCESS_DENIED.
 	out, errOut, code := runCmd(t, t.Context(), env, "connect", "--miniapp-url", strings.TrimSuffix(broken.URL(), demo.AuthTokenPath),
 		"--miniapp-app-id", checktest.AppID, "--miniapp-secret", "wrong")
-	if code != 1 || !strings.Contains(out, "stopped at step 11") || !strings.Contains(out, "MINIAPP_ERROR") {
+	if code != 1 || !strings.Contains(out, "stopped at step 11") || !strings.Contains(out, "UNEXPECTED_RESPONSE_ERROR") {
 		t.Fatalf("connect: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if !strings.Contains(errOut, "hostapp and platform (relaying to the backends given) in-process") {
@@ -323,7 +323,7 @@ func TestConnectInProcessRelaysAndTraceShowsViolations(t *testing.T) {
 		t.Fatalf("connect through up: exit %d\n%s\n%s", code, out, errOut)
 	}
 	out, _, code = runCmd(t, t.Context(), nil, "trace", "--platform-url", up.urls["platform"])
-	if code != 0 || !strings.Contains(out, "violation: PROTOCOL §2.3: miniapp answered HTTP 401") {
+	if code != 0 || !strings.Contains(out, "violation: contract §2.3: miniapp answered HTTP 401") {
 		t.Fatalf("trace: exit %d\n%s", code, out)
 	}
 }

@@ -368,7 +368,7 @@ type answer struct {
 	token    string                     // auth_token, access_token; user_data for the user-data call (raw JSON)
 	refresh  string
 	code     string
-	problems []string // rule breaks of the shape, each "PROTOCOL §x: …"
+	problems []string // rule breaks of the shape, each "contract §x: …"
 }
 
 // hasToken says whether the answer carries its success value.
@@ -383,7 +383,7 @@ func parseAnswer(c *call, tokenKey, section string) answer {
 	t := bytes.TrimSpace(c.body)
 	if len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &a.obj) != nil {
 		a.obj = nil
-		a.problems = append(a.problems, "PROTOCOL §2.2: the answer is not a JSON object")
+		a.problems = append(a.problems, "contract §2.2: the answer is not a JSON object")
 		return a
 	}
 	str := func(key string) (string, bool) {
@@ -393,7 +393,7 @@ func parseAnswer(c *call, tokenKey, section string) answer {
 		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
-			a.problems = append(a.problems, fmt.Sprintf("PROTOCOL %s: %s is %s, not a string", section, key, jsonKind(raw)))
+			a.problems = append(a.problems, fmt.Sprintf("contract %s: %s is %s, not a string", section, key, jsonKind(raw)))
 			return "", false
 		}
 		return s, true
@@ -408,15 +408,15 @@ func parseAnswer(c *call, tokenKey, section string) answer {
 		a.refresh, _ = str("refresh_token")
 		for _, f := range []struct{ name, v string }{{tokenKey, a.token}, {"refresh_token", a.refresh}} {
 			if n := contract.Len(f.v); n > contract.MaxTokenLen {
-				a.problems = append(a.problems, fmt.Sprintf("PROTOCOL %s: %s is %d characters; String(%d) allows no more", section, f.name, n, contract.MaxTokenLen))
+				a.problems = append(a.problems, fmt.Sprintf("contract %s: %s is %d characters; String(%d) allows no more", section, f.name, n, contract.MaxTokenLen))
 			}
 		}
 	}
 	switch {
 	case a.code != "" && a.token != "":
-		a.problems = append(a.problems, fmt.Sprintf("PROTOCOL §2.3: the answer carries both %s and error_code (§9.9: the platform treats it as the error)", tokenKey))
+		a.problems = append(a.problems, fmt.Sprintf("contract §2.3: the answer carries both %s and error_code (§9.9: the platform treats it as the error)", tokenKey))
 	case a.code == "" && a.token == "":
-		a.problems = append(a.problems, fmt.Sprintf("PROTOCOL %s: the answer has neither %s nor error_code", section, tokenKey))
+		a.problems = append(a.problems, fmt.Sprintf("contract %s: the answer has neither %s nor error_code", section, tokenKey))
 	}
 	return a
 }
@@ -459,9 +459,9 @@ func describe(c *call, a answer, tokenKey string) string {
 }
 
 // refused judges a request the backend must refuse: an answer with error_code and without
-// the success value. want is the code PROTOCOL names ("" when it names none): another code
-// is a WARN. ok is false when the verdict is already a FAIL.
-func refused(c *call, a answer, tokenKey, want string) (v verdict, ok bool) {
+// the success value. want lists the codes the contract names for the case (none when it
+// names none): another code is a WARN. ok is false when the verdict is already a FAIL.
+func refused(c *call, a answer, tokenKey string, want ...string) (v verdict, ok bool) {
 	switch {
 	case !c.answered():
 		return fail("no answer: "+c.x.Error, c), false
@@ -469,8 +469,8 @@ func refused(c *call, a answer, tokenKey, want string) (v verdict, ok bool) {
 		return fail(fmt.Sprintf("accepted it: answered %s", describe(c, a, tokenKey)), c), false
 	case a.code == "":
 		return fail(fmt.Sprintf("answered %s; an error_code was expected", describe(c, a, tokenKey)), c), false
-	case want != "" && a.code != want:
-		return warn(fmt.Sprintf("refused with error_code %s; PROTOCOL names %s for this case", a.code, want), c), true
+	case len(want) > 0 && !slices.Contains(want, a.code):
+		return warn(fmt.Sprintf("refused with error_code %s; contract §5.1 names %s for this case", a.code, strings.Join(want, " or ")), c), true
 	}
 	return pass(fmt.Sprintf("refused with error_code %s", a.code), c), true
 }

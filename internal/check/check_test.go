@@ -73,8 +73,8 @@ func TestPlansAreVersionedWithStableIDs(t *testing.T) {
 		}
 		seen := map[string]bool{}
 		for _, c := range plan {
-			if c.ID == "" || seen[c.ID] || strings.ContainsAny(c.ID, " _") || !strings.HasPrefix(c.Rule, "PROTOCOL §") || c.Title == "" {
-				t.Errorf("%s: check %+v: id empty, repeated or not kebab-case, or rule not a PROTOCOL section", name, c)
+			if c.ID == "" || seen[c.ID] || strings.ContainsAny(c.ID, " _") || !strings.HasPrefix(c.Rule, "contract §") || c.Title == "" {
+				t.Errorf("%s: check %+v: id empty, repeated or not kebab-case, or rule not a contract section", name, c)
 			}
 			seen[c.ID] = true
 		}
@@ -230,7 +230,7 @@ func TestMiniappWrongConfiguredSecret(t *testing.T) {
 	if rep.Summary.Fail != 1 || rep.Summary.Warn != 0 {
 		t.Errorf("summary %+v, want exactly one FAIL and no WARN", rep.Summary)
 	}
-	if r, _ := rep.Result("valid-request"); r.Status != check.Fail || !strings.Contains(r.Message, "INVALID_CREDENTIALS") {
+	if r, _ := rep.Result("valid-request"); r.Status != check.Fail || !strings.Contains(r.Message, "ACCESS_DENIED") {
 		t.Errorf("valid-request: %s %s", r.Status, r.Message)
 	}
 	for _, r := range rep.Results {
@@ -250,7 +250,7 @@ func TestMiniappWrongConfiguredSecret(t *testing.T) {
 	if err := check.WriteText(&b, rep, false); err != nil {
 		t.Fatal(err)
 	}
-	if first, _, _ := strings.Cut(b.String(), "\n"); first != "Hint: the backend refused the credentials: check --app-id and --secret (valid-request was answered INVALID_CREDENTIALS)" {
+	if first, _, _ := strings.Cut(b.String(), "\n"); first != "Hint: the backend refused the credentials: check --app-id and --secret (valid-request was answered ACCESS_DENIED)" {
 		t.Errorf("first line of the report: %q", first)
 	}
 	if !strings.Contains(mustJSON(t, rep), `"hint": "the backend refused the credentials`) && !strings.Contains(mustJSON(t, rep), `"hint":"the backend refused the credentials`) {
@@ -387,7 +387,7 @@ func TestReports(t *testing.T) {
 	for _, want := range []string{
 		"Plan miniapp-v1 against " + f.URL(),
 		"FAIL  always-200",
-		"[PROTOCOL §2.3, §3.12]",
+		"[contract §2.3, §3.12]",
 		"PASS  valid-request",
 		"→ POST /boxo/auth-token (a valid step-10 request) ← 200 {",
 		"← 401", // a FAIL shows the full answer
@@ -439,7 +439,7 @@ func TestReports(t *testing.T) {
 	for _, c := range suites.Suites[0].Cases {
 		if c.Failure != nil {
 			failed = append(failed, c.Name)
-			if !strings.Contains(c.Failure.Text, "PROTOCOL §") {
+			if !strings.Contains(c.Failure.Text, "contract §") {
 				t.Errorf("failure of %s lacks the rule: %q", c.Name, c.Failure.Text)
 			}
 		}

@@ -75,7 +75,7 @@ type miniRun struct {
 	firstID   identity
 	firstCall answer
 
-	// refused is set when valid-request was answered INVALID_CREDENTIALS: the configured
+	// refused is set when valid-request was answered ACCESS_DENIED: the configured
 	// app_id and secret_key are wrong, so the checks that need a valid login cannot judge.
 	refused bool
 }
@@ -92,12 +92,12 @@ func (r *miniRun) blocked(id string) string {
 	if !r.refused || id == "valid-request" || slices.Contains(formChecks, id) {
 		return ""
 	}
-	return "needs a valid login, and valid-request got INVALID_CREDENTIALS: " + credentialsHint
+	return "needs a valid login, and valid-request got ACCESS_DENIED: " + credentialsHint
 }
 
 func (r *miniRun) hint() string {
 	if r.refused {
-		return credentialsHint + " (valid-request was answered INVALID_CREDENTIALS)"
+		return credentialsHint + " (valid-request was answered ACCESS_DENIED)"
 	}
 	return ""
 }
@@ -106,30 +106,30 @@ func (r *miniRun) hint() string {
 func MiniappPlan() []Check { return checksOf(miniappSteps) }
 
 var miniappSteps = []step[*miniRun]{
-	{Check{"valid-request", "accepts a valid request: answers auth_token", "PROTOCOL §3.11, §3.12"}, (*miniRun).validRequest},
-	{Check{"same-user", "the same reference twice is the same user", "PROTOCOL §3.12, §9.17"}, (*miniRun).sameUser},
-	{Check{"optional-fields", "accepts a body with only reference and email, or reference and phone", "PROTOCOL §3.10, §8"}, (*miniRun).optionalFields},
-	{Check{"reference-100", "accepts a reference of exactly 100 characters (Unicode code points)", "PROTOCOL §2.9, §3.10"}, (*miniRun).reference100},
-	{Check{"wrong-secret", "refuses a wrong secret_key: error_code, no user created", "PROTOCOL §3.11, §7.7, §9.7"}, (*miniRun).wrongSecret},
-	{Check{"missing-app-id-header", "refuses a request without X-Miniapp-App-ID: error_code, no user created", "PROTOCOL §3.11"}, (*miniRun).missingAppIDHeader},
-	{Check{"basic-user-mismatch", "refuses a Basic user that differs from X-Miniapp-App-ID: error_code, no user created", "PROTOCOL §3.11"}, (*miniRun).basicUserMismatch},
-	{Check{"no-email-no-phone", "refuses user data with neither email nor phone: error_code, no user created", "PROTOCOL §3.10, §3.11"}, (*miniRun).noEmailNoPhone},
-	{Check{"reference-101", "refuses a reference of 101 characters: error_code", "PROTOCOL §3.10, §3.11"}, (*miniRun).reference101},
-	{Check{"bad-e164", "refuses a phone that is not E.164: error_code, no user created", "PROTOCOL §3.11"}, (*miniRun).badE164},
-	{Check{"unknown-fields", "ignores unknown body keys (or refuses them); they never set the user's identity", "PROTOCOL §3.10"}, (*miniRun).unknownFields},
-	{Check{"empty-body", "refuses an empty body: error_code", "PROTOCOL §2.2, §2.3"}, (*miniRun).emptyBody},
-	{Check{"non-json-body", "refuses a body that is not JSON: error_code", "PROTOCOL §2.2, §2.3"}, (*miniRun).nonJSONBody},
-	{Check{"concurrent-first-login", "concurrent first logins of one reference make one user", "PROTOCOL §9.45"}, (*miniRun).concurrentFirstLogin},
-	{Check{"always-200", "answers HTTP 200 for every outcome", "PROTOCOL §2.3, §3.12"}, func(m *miniRun, _ context.Context) verdict {
+	{Check{"valid-request", "accepts a valid request: answers auth_token", "contract §3.11, §3.12"}, (*miniRun).validRequest},
+	{Check{"same-user", "the same reference twice is the same user", "contract §3.12, §9.17"}, (*miniRun).sameUser},
+	{Check{"optional-fields", "accepts a body with only reference and email, or reference and phone", "contract §3.10, §8"}, (*miniRun).optionalFields},
+	{Check{"reference-100", "accepts a reference of exactly 100 characters (Unicode code points)", "contract §2.9, §3.10"}, (*miniRun).reference100},
+	{Check{"wrong-secret", "refuses a wrong secret_key: error_code, no user created", "contract §3.11, §7.7, §9.7"}, (*miniRun).wrongSecret},
+	{Check{"missing-app-id-header", "refuses a request without X-Miniapp-App-ID: error_code, no user created", "contract §3.11"}, (*miniRun).missingAppIDHeader},
+	{Check{"basic-user-mismatch", "refuses a Basic user that differs from X-Miniapp-App-ID: error_code, no user created", "contract §3.11"}, (*miniRun).basicUserMismatch},
+	{Check{"no-email-no-phone", "refuses user data with neither email nor phone: error_code, no user created", "contract §3.10, §3.11"}, (*miniRun).noEmailNoPhone},
+	{Check{"reference-101", "refuses a reference of 101 characters: error_code", "contract §3.10, §3.11"}, (*miniRun).reference101},
+	{Check{"bad-e164", "refuses a phone that is not E.164: error_code, no user created", "contract §3.11"}, (*miniRun).badE164},
+	{Check{"unknown-fields", "ignores unknown body keys (or refuses them); they never set the user's identity", "contract §3.10"}, (*miniRun).unknownFields},
+	{Check{"empty-body", "refuses an empty body: error_code", "contract §2.2, §2.3"}, (*miniRun).emptyBody},
+	{Check{"non-json-body", "refuses a body that is not JSON: error_code", "contract §2.2, §2.3"}, (*miniRun).nonJSONBody},
+	{Check{"concurrent-first-login", "concurrent first logins of one reference make one user", "contract §9.45"}, (*miniRun).concurrentFirstLogin},
+	{Check{"always-200", "answers HTTP 200 for every outcome", "contract §2.3, §3.12"}, func(m *miniRun, _ context.Context) verdict {
 		return checkAlways200(m.c, "auth-token")
 	}},
-	{Check{"answer-shape", "answers auth_token (at most 1000 characters) or error_code, not both", "PROTOCOL §2.3, §3.12"}, func(m *miniRun, _ context.Context) verdict {
+	{Check{"answer-shape", "answers auth_token (at most 1000 characters) or error_code, not both", "contract §2.3, §3.12"}, func(m *miniRun, _ context.Context) verdict {
 		return checkShapes(m.c, map[string]func(*call) answer{"auth-token": parseAuthToken})
 	}},
-	{Check{"json-content-type", "answers with Content-Type application/json", "PROTOCOL §2.2"}, func(m *miniRun, _ context.Context) verdict {
+	{Check{"json-content-type", "answers with Content-Type application/json", "contract §2.2"}, func(m *miniRun, _ context.Context) verdict {
 		return checkJSONContentType(m.c, "auth-token")
 	}},
-	{Check{"within-10s", "answers every call within 10 s", "PROTOCOL §2.11"}, func(m *miniRun, _ context.Context) verdict {
+	{Check{"within-10s", "answers every call within 10 s", "contract §2.11"}, func(m *miniRun, _ context.Context) verdict {
 		return checkWithin(m.c, m.cfg.Timeout)
 	}},
 }
@@ -255,9 +255,9 @@ func (m *miniRun) validRequest(ctx context.Context) verdict {
 	m.firstRef = m.ref("valid")
 	c, a := m.login(ctx, "a valid step-10 request", m.user(m.firstRef))
 	m.first, m.firstCall = c, a
-	if !a.hasToken() && a.code == contract.CodeInvalidCredentials {
+	if !a.hasToken() && a.code == contract.CodeAccessDenied {
 		m.refused = true
-		return fail("a valid request was refused with INVALID_CREDENTIALS: "+credentialsHint, c)
+		return fail("a valid request was refused with ACCESS_DENIED: "+credentialsHint, c)
 	}
 	if !a.hasToken() || a.code != "" {
 		return fail("a valid request was not answered with auth_token: "+describe(c, a, "auth_token"), c)
@@ -335,9 +335,9 @@ func (m *miniRun) reference100(ctx context.Context) verdict {
 // refusal sends a request the backend must refuse, and judges the answer and, when ref is
 // not "", whether it created a user: a later valid login of ref must be the one that
 // creates it.
-func (m *miniRun) refusal(ctx context.Context, label, want, ref string, h http.Header, body []byte) verdict {
+func (m *miniRun) refusal(ctx context.Context, label string, want []string, ref string, h http.Header, body []byte) verdict {
 	c, a := m.post(ctx, label, h, body)
-	v, ok := refused(c, a, "auth_token", want)
+	v, ok := refused(c, a, "auth_token", want...)
 	if !ok || ref == "" {
 		if ok {
 			v.message += "; judged by the answer alone: the request has no reference a later login could use"
@@ -368,7 +368,7 @@ func (m *miniRun) wrongSecret(ctx context.Context) verdict {
 	h := m.header()
 	h.Set("Authorization", "Basic "+contract.BasicCredential(m.cfg.AppID, m.cfg.Secret+"-wrong"))
 	b, _ := json.Marshal(m.user(ref))
-	return m.refusal(ctx, "Basic app_id:secret_key with a wrong secret_key", contract.CodeInvalidCredentials, ref, h, b)
+	return m.refusal(ctx, "Basic app_id:secret_key with a wrong secret_key", []string{contract.CodeAccessDenied}, ref, h, b)
 }
 
 func (m *miniRun) missingAppIDHeader(ctx context.Context) verdict {
@@ -376,7 +376,7 @@ func (m *miniRun) missingAppIDHeader(ctx context.Context) verdict {
 	h := m.header()
 	delete(h, contract.HeaderMiniappAppID)
 	b, _ := json.Marshal(m.user(ref))
-	return m.refusal(ctx, "no X-Miniapp-App-ID header", contract.CodeInvalidCredentials, ref, h, b)
+	return m.refusal(ctx, "no X-Miniapp-App-ID header", []string{contract.CodeMissingHeader, contract.CodeAccessDenied}, ref, h, b)
 }
 
 func (m *miniRun) basicUserMismatch(ctx context.Context) verdict {
@@ -384,20 +384,20 @@ func (m *miniRun) basicUserMismatch(ctx context.Context) verdict {
 	h := m.header()
 	setExact(h, contract.HeaderMiniappAppID, "other-"+m.cfg.AppID)
 	b, _ := json.Marshal(m.user(ref))
-	return m.refusal(ctx, "X-Miniapp-App-ID differs from the Basic user", contract.CodeInvalidCredentials, ref, h, b)
+	return m.refusal(ctx, "X-Miniapp-App-ID differs from the Basic user", []string{contract.CodeAccessDenied}, ref, h, b)
 }
 
 func (m *miniRun) noEmailNoPhone(ctx context.Context) verdict {
 	ref := m.ref("no-email-no-phone")
 	b, _ := json.Marshal(map[string]any{"reference": ref, "first_name": "Check", "last_name": "Runner"})
-	return m.refusal(ctx, "neither email nor phone", contract.CodeInvalidUserData, ref, m.header(), b)
+	return m.refusal(ctx, "neither email nor phone", []string{contract.CodeInvalidUserData}, ref, m.header(), b)
 }
 
 func (m *miniRun) reference101(ctx context.Context) verdict {
 	base := m.ref("101-")
 	body := m.user(base + strings.Repeat("x", contract.MaxReferenceLen+1-contract.Len(base)))
 	b, _ := json.Marshal(body)
-	return m.refusal(ctx, "a reference of 101 characters", contract.CodeInvalidUserData, "", m.header(), b)
+	return m.refusal(ctx, "a reference of 101 characters", []string{contract.CodeInvalidUserData}, "", m.header(), b)
 }
 
 func (m *miniRun) badE164(ctx context.Context) verdict {
@@ -405,15 +405,15 @@ func (m *miniRun) badE164(ctx context.Context) verdict {
 	body := m.user(ref)
 	body["phone"] = "091-234-5678"
 	b, _ := json.Marshal(body)
-	return m.refusal(ctx, "phone 091-234-5678, not E.164", contract.CodeInvalidUserData, ref, m.header(), b)
+	return m.refusal(ctx, "phone 091-234-5678, not E.164", []string{contract.CodeInvalidUserData}, ref, m.header(), b)
 }
 
 func (m *miniRun) emptyBody(ctx context.Context) verdict {
-	return m.refusal(ctx, "an empty body", "", "", m.header(), []byte{})
+	return m.refusal(ctx, "an empty body", nil, "", m.header(), []byte{})
 }
 
 func (m *miniRun) nonJSONBody(ctx context.Context) verdict {
-	return m.refusal(ctx, "a body that is not JSON", "", "", m.header(), []byte("reference=boxo-sim-check&email=check@example.com"))
+	return m.refusal(ctx, "a body that is not JSON", nil, "", m.header(), []byte("reference=boxo-sim-check&email=check@example.com"))
 }
 
 // unknownFields sends keys the contract does not have, some named like a user's identity.
@@ -432,7 +432,7 @@ func (m *miniRun) unknownFields(ctx context.Context) verdict {
 	case !c.answered():
 		return fail("no answer: "+c.x.Error, c)
 	case a.code != "" && !a.hasToken():
-		return pass(fmt.Sprintf("refused it with error_code %s (PROTOCOL §3.10 drops unknown keys; refusing them is stricter, and tolerated)", a.code), c)
+		return pass(fmt.Sprintf("refused it with error_code %s (contract §3.10 drops unknown keys; refusing them is stricter, and tolerated)", a.code), c)
 	case !a.hasToken():
 		return fail("answered "+describe(c, a, "auth_token"), c)
 	}

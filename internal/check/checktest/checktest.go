@@ -106,7 +106,7 @@ func (f *Miniapp) authToken(w http.ResponseWriter, r *http.Request) {
 	}
 	user, pass, ok := r.BasicAuth()
 	if !ok || user != AppID || (pass != Secret && !f.o.AcceptWrongSecret) || r.Header.Get(contract.HeaderMiniappAppID) != user {
-		f.refuse(w, contract.CodeInvalidCredentials)
+		f.refuse(w, contract.CodeAccessDenied)
 		return
 	}
 	var body map[string]any
@@ -265,7 +265,7 @@ func (h *Host) accessToken(w http.ResponseWriter, r *http.Request) {
 	user, pass, _ := contract.DecodeBasic(cred)
 	if !ok || user != HostClientID || (pass != HostSecret && !h.o.IgnoreSecret) ||
 		(h.o.RequireClientID && r.Header.Get(contract.HeaderHostappClientID) == "") {
-		h.refuse(w, contract.CodeInvalidCredentials)
+		h.refuse(w, contract.CodeAccessDenied)
 		return
 	}
 	var body contract.AccessTokenRequest
@@ -301,13 +301,13 @@ func (h *Host) userData(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	switch {
 	case !ok:
-		h.refuse(w, contract.CodeInvalidCredentials)
+		h.refuse(w, contract.CodeAccessDenied)
 		return
 	case !known:
 		h.refuse(w, contract.CodeInvalidAccessToken)
 		return
 	case h.o.RequireClientID && r.Header.Get(contract.HeaderHostappClientID) == "":
-		h.refuse(w, contract.CodeInvalidCredentials)
+		h.refuse(w, contract.CodeAccessDenied)
 		return
 	}
 	ud := h.o.UserData
