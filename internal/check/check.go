@@ -35,11 +35,14 @@ const DefaultTimeout = 10 * time.Second
 // Status is a check's verdict.
 type Status string
 
-// Verdicts. WARN is a deviation from a recommendation, or a rule the checker could not
-// observe from outside; SKIP is a check whose precondition failed in an earlier check
-// (which carries the FAIL).
+// Verdicts. INFO is a conformant answer worth knowing about (a choice the contract leaves
+// to the backend); WARN is a deviation from a recommendation, or a rule the checker could
+// not observe from outside; SKIP is a check that could not run: not asked for (a flag is
+// missing), or blocked by an earlier check it depends on (which carries the FAIL). Only
+// FAIL fails a run, unless WARNs are made to (--warn-as-failure).
 const (
 	Pass Status = "PASS"
+	Info Status = "INFO"
 	Warn Status = "WARN"
 	Fail Status = "FAIL"
 	Skip Status = "SKIP"
@@ -49,7 +52,7 @@ const (
 type Check struct {
 	ID    string `json:"id"`    // stable within the plan, e.g. "same-user"
 	Title string `json:"title"` // what the backend must do
-	Rule  string `json:"rule"`  // where PROTOCOL.md says so, e.g. "PROTOCOL §3.12"
+	Rule  string `json:"rule"`  // where the contract says so, e.g. "contract §3.12" (boxo-sim contract 3.12)
 }
 
 // Result is a check's outcome with its evidence.
@@ -77,6 +80,7 @@ type Exchange struct {
 // Summary counts the verdicts of a report.
 type Summary struct {
 	Pass int `json:"pass"`
+	Info int `json:"info,omitempty"`
 	Warn int `json:"warn"`
 	Fail int `json:"fail"`
 	Skip int `json:"skip"`
@@ -98,6 +102,9 @@ type Report struct {
 // Failed reports whether any check failed.
 func (r *Report) Failed() bool { return r.Summary.Fail > 0 }
 
+// FailedStrictly reports whether any check failed or warned (--warn-as-failure).
+func (r *Report) FailedStrictly() bool { return r.Summary.Fail > 0 || r.Summary.Warn > 0 }
+
 // Result returns the result of the check with that id.
 func (r *Report) Result(id string) (Result, bool) {
 	for _, res := range r.Results {
@@ -118,45 +125,77 @@ type run interface {
 	unreachable() string
 }
 
-// blocker is a run that can stop depending checks early: after a check, blocked says why
-// the check with id cannot be judged ("" when it can), and hint what to fix first.
-type blocker interface {
-	blocked(id string) string
-	hint() string
-}
-
 // step is a check of a plan with the code that runs it.
 type step[R run] struct {
 	Check
 	run func(r R, ctx context.Context) verdict
 }
 
+// needs says, per check id, which checks it depends on: when one of them FAILs or is
+// skipped, the check is skipped as "blocked by <check>: <reason>", with the reason of the
+// check at the root of the chain.
+type needs map[string][]string
+
 // verdict is what a check's code decides; the runner adds the check and the evidence.
+// diagnosis, for a FAIL, is the one thing to fix, said once for every check it blocks.
 type verdict struct {
-	status   Status
-	message  string
-	evidence []*call // nil entries are ignored
+	status    Status
+	message   string
+	evidence  []*call // nil entries are ignored
+	diagnosis string
 }
 
-func pass(msg string, ev ...*call) verdict { return verdict{Pass, msg, ev} }
-func warn(msg string, ev ...*call) verdict { return verdict{Warn, msg, ev} }
-func fail(msg string, ev ...*call) verdict { return verdict{Fail, msg, ev} }
+func pass(msg string, ev ...*call) verdict { return verdict{status: Pass, message: msg, evidence: ev} }
+func info(msg string, ev ...*call) verdict { return verdict{status: Info, message: msg, evidence: ev} }
+func warn(msg string, ev ...*call) verdict { return verdict{status: Warn, message: msg, evidence: ev} }
+func fail(msg string, ev ...*call) verdict { return verdict{status: Fail, message: msg, evidence: ev} }
 func skip(msg string) verdict              { return verdict{status: Skip, message: msg} }
 
+// blockage is why a check that others need did not succeed: the check at the root and its
+// reason.
+type blockage struct{ root, reason string }
+
 // runPlan runs the steps in order and assembles the report. Once the backend proves
-// unreachable, the remaining steps are skipped: their verdicts would all be that.
-func runPlan[R run](ctx context.Context, plan, target string, settings []string, steps []step[R], r R) *Report {
+// unreachable, the remaining steps are skipped: their verdicts would all be that. A step
+// whose needs did not succeed is skipped as blocked, and the report's hint says why once.
+func runPlan[R run](ctx context.Context, plan, target string, settings []string, steps []step[R], deps needs, r R) *Report {
 	rep := &Report{Plan: plan, Target: target, Settings: settings, StartedAt: time.Now().UTC(), Results: []Result{}}
 	t0 := time.Now()
+	blocked := map[string]blockage{} // check id → why the checks needing it cannot run
+	hints := map[string]int{}        // root check → how many checks it blocked
+	var roots []string
 	for _, s := range steps {
 		t := time.Now()
 		var v verdict
-		if why := r.unreachable(); why != "" {
-			v = skip(why)
-		} else if b, ok := any(r).(blocker); ok && b.blocked(s.ID) != "" {
-			v = skip(b.blocked(s.ID))
-		} else {
+		var by *blockage
+		for _, n := range deps[s.ID] {
+			if b, ok := blocked[n]; ok {
+				by = &b
+				break
+			}
+		}
+		switch {
+		case r.unreachable() != "":
+			v = skip(r.unreachable())
+		case by != nil:
+			v = skip("blocked by " + by.root + ": " + by.reason)
+			blocked[s.ID] = *by
+			if hints[by.root] == 0 {
+				roots = append(roots, by.root)
+			}
+			hints[by.root]++
+		default:
 			v = s.run(r, ctx)
+			switch v.status {
+			case Fail:
+				reason := v.diagnosis
+				if reason == "" {
+					reason = v.message
+				}
+				blocked[s.ID] = blockage{root: s.ID, reason: reason}
+			case Skip:
+				blocked[s.ID] = blockage{root: s.ID, reason: v.message}
+			}
 		}
 		res := Result{Check: s.Check, Status: v.status, Message: v.message, DurationMS: ms(time.Since(t))}
 		for _, c := range v.evidence {
@@ -167,6 +206,8 @@ func runPlan[R run](ctx context.Context, plan, target string, settings []string,
 		switch v.status {
 		case Pass:
 			rep.Summary.Pass++
+		case Info:
+			rep.Summary.Info++
 		case Warn:
 			rep.Summary.Warn++
 		case Fail:
@@ -176,8 +217,13 @@ func runPlan[R run](ctx context.Context, plan, target string, settings []string,
 		}
 		rep.Results = append(rep.Results, res)
 	}
-	if b, ok := any(r).(blocker); ok {
-		rep.Hint = b.hint()
+	for _, root := range roots {
+		b := blocked[root]
+		h := fmt.Sprintf("%s: %s (%d dependent checks skipped)", root, b.reason, hints[root])
+		if rep.Hint != "" {
+			rep.Hint += "; "
+		}
+		rep.Hint += h
 	}
 	rep.DurationMS = ms(time.Since(t0))
 	return rep

@@ -137,7 +137,7 @@ func RunHostapp(ctx context.Context, cfg HostappConfig) (*Report, error) {
 	h := &hostRun{cfg: cfg, c: newCaller(cfg.HTTPClient, cfg.Timeout, 4)}
 	settings := []string{"hostapp_client_id " + cfg.ClientID, "prefix " + cfg.Prefix, "user data " + cfg.UserDataMethod + " " + cfg.UserDataURL,
 		"X-Miniapp-App-ID " + cfg.AppID, "X-Hostapp-Client-ID " + cfg.PlatformClientID}
-	return runPlan(ctx, HostappPlanName, cfg.AccessTokenURL, settings, hostappSteps, h), nil
+	return runPlan(ctx, HostappPlanName, cfg.AccessTokenURL, settings, hostappSteps, nil, h), nil
 }
 
 func parseAccessToken(c *call) answer { return parseAnswer(c, "access_token", "§3.8") }
