@@ -359,7 +359,7 @@ func TestConnectInProcessRelaysAndTraceShowsViolations(t *testing.T) {
 		t.Fatalf("connect through up: exit %d\n%s\n%s", code, out, errOut)
 	}
 	out, _, code = runCmd(t, t.Context(), nil, "trace", "--platform-url", up.urls["platform"])
-	if code != 0 || !strings.Contains(out, "violation: contract §2.3: miniapp answered HTTP 401") {
+	if code != 0 || !strings.Contains(out, "violation: contract §2.3: miniapp answered HTTP 401") || !strings.Contains(out, "'boxo-sim contract x.y' prints the rule") {
 		t.Fatalf("trace: exit %d\n%s", code, out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
 // TestContractCommand: the contract ships in the binary; one section prints alone, the error
@@ -33,5 +34,21 @@ func TestContractCommand(t *testing.T) {
 	}
 	if _, errOut, code := runCmd(t, t.Context(), nil, "contract", "12.4"); code == 0 || !strings.Contains(errOut, `no section "12.4"`) {
 		t.Fatalf("contract 12.4: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestConnectSaysCreatedUnknown: created is boxo-sim's own field; a miniapp backend that does
+// not report it is printed as unknown, not as false.
+func TestConnectSaysCreatedUnknown(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	printResult(&b, &sdkstub.Result{OK: true, AppID: "app1", User: "carol", FlowID: "flow_1", Me: &contract.Me{ID: "u-7"}}, nil)
+	if !strings.Contains(b.String(), "miniapp user u-7, created: unknown)") {
+		t.Errorf("connect printed %q", b.String())
+	}
+	b.Reset()
+	printResult(&b, &sdkstub.Result{OK: true, AppID: "app1", User: "carol", FlowID: "flow_1", Me: &contract.Me{ID: "u-7", Created: new(false)}}, nil)
+	if !strings.Contains(b.String(), "created: false)") {
+		t.Errorf("connect printed %q", b.String())
 	}
 }

@@ -371,7 +371,7 @@ func (m *miniRun) validRequest(ctx context.Context) verdict {
 		v := fail(fmt.Sprintf("a valid request was refused with %s: %s", a.code, credentialsHint), c)
 		v.diagnosis = fmt.Sprintf("the backend refused the credentials (%s): check --app-id and --secret", a.code)
 		if strings.Contains(m.cfg.Secret, ":") {
-			v.diagnosis += "; the secret contains ':', so the backend must split the Basic credential at its first colon (RFC 7617 §2)"
+			v.diagnosis += "; if --secret is right, note that it contains ':': the backend must split the Basic credential at its first colon (RFC 7617 §2)"
 		}
 		return v
 	}
