@@ -506,7 +506,8 @@ func describe(c *call, a answer, tokenKey string) string {
 
 // refused judges a request the backend must refuse: an answer with error_code and without
 // the success value. want lists the codes the contract names for the case (none when it
-// names none): another code is a WARN. ok is false when the verdict is already a FAIL.
+// names none); judgeCode says how another code is taken: a code of Boxo's list is never
+// called wrong. ok is false when the verdict is already a FAIL.
 func refused(c *call, a answer, tokenKey string, want ...string) (v verdict, ok bool) {
 	switch {
 	case !c.answered():
@@ -515,10 +516,9 @@ func refused(c *call, a answer, tokenKey string, want ...string) (v verdict, ok 
 		return fail(fmt.Sprintf("accepted it: answered %s", describe(c, a, tokenKey)), c), false
 	case a.code == "":
 		return fail(fmt.Sprintf("answered %s; an error_code was expected", describe(c, a, tokenKey)), c), false
-	case len(want) > 0 && !slices.Contains(want, a.code):
-		return warn(fmt.Sprintf("refused with error_code %s; contract §5.1 names %s for this case", a.code, strings.Join(want, " or ")), c), true
 	}
-	return pass(fmt.Sprintf("refused with error_code %s", a.code), c), true
+	status, msg := judgeCode(a.code, want)
+	return verdict{status: status, message: msg, evidence: []*call{c}}, true
 }
 
 // ---- checks that judge every answer of a run ----

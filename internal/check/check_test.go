@@ -18,6 +18,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/check"
 	"github.com/boxo-sim/boxo-sim/internal/check/checktest"
 	"github.com/boxo-sim/boxo-sim/internal/clock"
+	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/internal/testkit"
@@ -397,11 +398,19 @@ func TestHostChecksCatchEachBreak(t *testing.T) {
 		{name: "no email or phone", o: checktest.HostOptions{UserData: `{"reference":"u-42","first_name":"Ada"}`}, fails: []string{"token-to-user-data"}},
 		{name: "long reference", o: checktest.HostOptions{UserData: `{"reference":"` + strings.Repeat("r", 101) + `","email":"a@example.com"}`}, fails: []string{"token-to-user-data"}},
 		{name: "phone not E.164", o: checktest.HostOptions{UserData: `{"reference":"u-42","phone":"0912345678"}`}, warns: []string{"token-to-user-data"}},
+		// Any code of Boxo's list is conformant: another one than the case's is INFO, never
+		// advice to change it; an earlier boxo-sim name is a WARN naming Boxo's code.
+		{name: "another Boxo code for bad credentials", o: checktest.HostOptions{AccessDeniedAs: contract.CodeUnknownError}},
+		{name: "an earlier boxo-sim code", o: checktest.HostOptions{AccessDeniedAs: "INVALID_CREDENTIALS"}, warns: []string{"wrong-prefix", "wrong-secret"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			wantVerdicts(t, runFakeHost(t, checktest.NewHost(t, tc.o)), tc.fails, tc.warns)
+			rep := runFakeHost(t, checktest.NewHost(t, tc.o))
+			wantVerdicts(t, rep, tc.fails, tc.warns)
+			if r, _ := rep.Result("wrong-secret"); tc.o.AccessDeniedAs == contract.CodeUnknownError && (r.Status != check.Info || strings.Contains(r.Message, "use ")) {
+				t.Errorf("wrong-secret = %s %q, want INFO", r.Status, r.Message)
+			}
 		})
 	}
 }

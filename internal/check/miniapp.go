@@ -478,10 +478,7 @@ func (m *miniRun) refusal(ctx context.Context, label string, want []string, ref 
 	case !*id.created:
 		return fail(v.message+fmt.Sprintf("; but the valid login afterwards found the user already existing (judged by %s): the refused request created it", id.how), ev...)
 	}
-	if v.status == Pass {
-		return pass(v.message+fmt.Sprintf("; no user was created: the valid login afterwards created it (judged by %s)", id.how), ev...)
-	}
-	return warn(v.message+fmt.Sprintf("; no user was created (judged by %s)", id.how), ev...)
+	return verdict{status: v.status, message: v.message + fmt.Sprintf("; no user was created: the valid login afterwards created it (judged by %s)", id.how), evidence: ev}
 }
 
 func (m *miniRun) wrongSecret(ctx context.Context) verdict {

@@ -332,6 +332,8 @@ type HostOptions struct {
 	UserData        string // user_data JSON; "" means a valid user
 	ErrStatus       int    // HTTP status of error answers; 0 means 200
 	TextPlain       bool   // answers with Content-Type text/plain
+	// AccessDeniedAs is the code answered where ACCESS_DENIED belongs; "" means ACCESS_DENIED.
+	AccessDeniedAs string
 }
 
 // The credentials Host accepts: Token base64(HostClientID:HostSecret).
@@ -388,6 +390,9 @@ func (h *Host) answer(w http.ResponseWriter, status int, v any) {
 }
 
 func (h *Host) refuse(w http.ResponseWriter, code string) {
+	if code == contract.CodeAccessDenied && h.o.AccessDeniedAs != "" {
+		code = h.o.AccessDeniedAs
+	}
 	status := http.StatusOK
 	if h.o.ErrStatus != 0 {
 		status = h.o.ErrStatus
