@@ -494,7 +494,7 @@ func (f *flow) login(ctx context.Context) (LoginPayload, error) {
 		if party == "" {
 			party = contract.PartyPlatform
 		}
-		f.res.Err = f.fail(step, party, status, env.ErrorCode, env.ErrorMessage)
+		f.res.Err = f.fail(step, party, status, env.ErrorCode, env.Explained())
 		return LoginPayload{}, authError(401, env.ErrorCode, env.ErrorMessage)
 	}
 	f.step(5, actorAuth, call, 0, t, "", "")
@@ -514,7 +514,7 @@ func (f *flow) getSettings(ctx context.Context) (int, error) {
 			"%s answered %d without the platform's error envelope: is %s a Boxo platform?", pathOf(u), status, f.sdk.cfg.PlatformURL))
 	}
 	if status != http.StatusOK {
-		return status, f.fail(1, contract.PartyPlatform, status, env.ErrorCode, env.ErrorMessage)
+		return status, f.fail(1, contract.PartyPlatform, status, env.ErrorCode, env.Explained())
 	}
 	if f.settings.Miniapp.URL == "" {
 		return status, f.fail(1, contract.PartyPlatform, status, CodePlatformUnavailable, "settings carry no miniapp URL")

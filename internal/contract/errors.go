@@ -172,6 +172,21 @@ func (e ErrorEnvelope) Source() string {
 	return s
 }
 
+// Detail returns custom_attributes.detail, the simulated platform's own explanation, or ""
+// when absent.
+func (e ErrorEnvelope) Detail() string {
+	s, _ := e.CustomAttributes["detail"].(string)
+	return s
+}
+
+// Explained is error_message followed by the detail in brackets, when there is one.
+func (e ErrorEnvelope) Explained() string {
+	if d := e.Detail(); d != "" && d != e.ErrorMessage {
+		return e.ErrorMessage + " [" + d + "]"
+	}
+	return e.ErrorMessage
+}
+
 // Step returns custom_attributes.step, or 0 when absent.
 func (e ErrorEnvelope) Step() int {
 	switch v := e.CustomAttributes["step"].(type) {
