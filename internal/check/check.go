@@ -1,9 +1,9 @@
 // Package check is the conformance checker of GitHub issue 5: it plays the Boxo platform
 // against someone's real miniapp backend or host-app backend and reports, check by check,
-// where the backend breaks PROTOCOL.md. A plan is a named, versioned list of checks
-// (MiniappPlanName, HostappPlanName); each check has a stable id, the rule it checks and,
-// in the report, a status with the evidence: the requests sent and the answers got, with
-// secrets and tokens masked.
+// where the backend breaks the contract (docs/contract.md). A plan is a named, versioned
+// list of checks (MiniappPlanName, HostappPlanName); each check has a stable id, the rule it
+// checks and, in the report, a status with the evidence: the requests sent and the answers
+// got, with secrets and tokens masked.
 //
 // The checker's HTTP client never follows redirects and bounds every call (10 s by
 // default, PROTOCOL §2.11), answer body included.
