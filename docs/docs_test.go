@@ -77,7 +77,8 @@ func TestErrorCodeTableIsTheCatalogue(t *testing.T) {
 var citation = regexp.MustCompile(`(RFC \d+ )?§(\d+(?:\.\d+)?)`)
 
 // TestEveryCitationExists walks every string in the module's Go code outside tests, the
-// scenario library and the READMEs: each "§x.y" they cite is a section of the contract.
+// scenario library and the READMEs: each "§x.y" they cite is a section of the contract, and
+// none cites PROTOCOL, which users do not have.
 func TestEveryCitationExists(t *testing.T) {
 	root := ".."
 	have := map[string]bool{}
@@ -86,6 +87,9 @@ func TestEveryCitationExists(t *testing.T) {
 	}
 	n := 0
 	check := func(where, s string) {
+		if strings.Contains(s, "PROTOCOL §") || strings.Contains(s, "PROTOCOL.md") {
+			t.Errorf("%s cites PROTOCOL, a document users do not have; cite the contract: %q", where, s)
+		}
 		for _, m := range citation.FindAllStringSubmatch(s, -1) {
 			if m[1] != "" {
 				continue
