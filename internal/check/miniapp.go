@@ -370,7 +370,10 @@ func (m *miniRun) validRequest(ctx context.Context) verdict {
 	if !a.hasToken() && refusedCredentials(a.code) {
 		v := fail(fmt.Sprintf("a valid request was refused with %s: %s", a.code, credentialsHint), c)
 		v.diagnosis = fmt.Sprintf("the backend refused the credentials (%s): check --app-id and --secret", a.code)
-		if strings.Contains(m.cfg.Secret, ":") {
+		if r, _ := contract.Replacement(a.code); r == contract.CodeMissingHeader {
+			v.diagnosis = fmt.Sprintf("the backend says a header is missing (%s), though the checker sends Authorization, %s and %s: check the header names it reads (they are case-insensitive, contract §2.6)",
+				a.code, contract.HeaderMiniappAppID, contract.HeaderHostappClientID)
+		} else if strings.Contains(m.cfg.Secret, ":") {
 			v.diagnosis += "; if --secret is right, note that it contains ':': the backend must split the Basic credential at its first colon (RFC 7617 §2)"
 		}
 		return v
