@@ -350,6 +350,16 @@ func TestCredentialsRefusedEverywhereIsOneDiagnosis(t *testing.T) {
 	}
 }
 
+// TestMissingHeaderDiagnosis: a backend that wants a header the platform does not send is
+// told about headers, not about its secret.
+func TestMissingHeaderDiagnosis(t *testing.T) {
+	t.Parallel()
+	rep := runFakeMiniapp(t, checktest.MiniappOptions{RequireHeader: "X-App-Id"}, false, 2)
+	if rep.Summary.Fail != 1 || !strings.HasPrefix(rep.Hint, "valid-request: the backend says a header is missing (MISSING_HEADER)") {
+		t.Fatalf("summary %+v, hint %q", rep.Summary, rep.Hint)
+	}
+}
+
 // TestRoundsFindAOneInSevenRace: the default rounds find a race that shows in one round of
 // seven with at least 99% probability, and the report says how many rounds ran.
 func TestRoundsFindAOneInSevenRace(t *testing.T) {

@@ -53,6 +53,7 @@ type MiniappOptions struct {
 	NoCreated            bool   // neither the token nor /api/me says whether the user was created
 	SubjectClaim         string // the token claim carrying the user id; "" means sub
 	Secret               string // its secret_key; "" means Secret
+	RequireHeader        string // a header the platform never sends, required: MISSING_HEADER
 }
 
 // Miniapp is a miniapp backend serving POST /boxo/auth-token (PROTOCOL §3.11, §3.12) and
@@ -188,6 +189,9 @@ func (f *Miniapp) authToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch h := r.Header.Get(contract.HeaderMiniappAppID); {
+	case f.o.RequireHeader != "" && r.Header.Get(f.o.RequireHeader) == "":
+		f.refuse(w, contract.CodeMissingHeader)
+		return
 	case h == "":
 		f.refuse(w, contract.CodeMissingHeader)
 		return
