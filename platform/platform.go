@@ -40,6 +40,13 @@ type Config struct {
 	// CORS says which origins may call /api/v1/ from a browser (PROTOCOL §2.12); nil allows
 	// any.
 	CORS *cors.Policy
+	// Peers locate the host app and miniapp this platform works with, for GET /_sim/stack and
+	// the console's fault tables (console_stack.go). The zero value means not known.
+	Peers Peers
+	// Done, when closed, ends long-lived answers (the console's flow event stream), so a
+	// server shutting down is not held up by them; close it from http.Server.RegisterOnShutdown.
+	// nil means they end only when their caller leaves.
+	Done <-chan struct{}
 }
 
 // server holds the validated configuration the handlers share. It is read-only after New.
@@ -50,6 +57,9 @@ type server struct {
 	now     func() time.Time
 	client  *http.Client
 	timeout time.Duration
+	peers   Peers
+	done    <-chan struct{}
+	flows   *flowHub // tells the console's event streams which flows changed
 }
 
 // New validates cfg, fills in the defaults and returns the platform's router.
@@ -66,9 +76,16 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.CallTimeout < 0 {
 		return nil, errors.New("platform: Config.CallTimeout must not be negative")
 	}
+	if err := cfg.Peers.validate(); err != nil {
+		return nil, err
+	}
+	hub := newFlowHub()
 	s := &server{
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"),
-		store:   cfg.Store,
+		store:   notifyingStore{Store: cfg.Store, hub: hub},
+		peers:   cfg.Peers.trimmed(),
+		done:    cfg.Done,
+		flows:   hub,
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		client:  cfg.HTTPClient,

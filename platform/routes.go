@@ -39,8 +39,20 @@ func addRoutes(r *mux.Router, s *server) {
 	// Flow log (DESIGN.md "Flow log").
 	r.Handle("/_sim/flows", plain(s.handleListFlows())).Methods(http.MethodGet)
 	r.Handle("/_sim/flows/latest", plain(s.handleLatestFlow())).Methods(http.MethodGet)
+	r.Handle("/_sim/flows/events", plain(s.handleFlowEvents())).Methods(http.MethodGet) // before {id}
 	r.Handle("/_sim/flows/{id}", plain(s.handleGetFlow())).Methods(http.MethodGet)
 	r.Handle("/_sim/flows/{id}/steps", plain(s.handlePostFlowSteps())).Methods(http.MethodPost)
+
+	// The console (console.go): the page, its embedded assets, and what it reads besides the
+	// flow log: where the stack's parties are, and each party's fault table through the
+	// platform's origin (console_stack.go).
+	r.Handle("/", plain(s.handleConsole())).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/_sim/console/").Handler(consoleAssets()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/_sim/stack", plain(s.handleStack())).Methods(http.MethodGet)
+	for _, p := range []string{"/_sim/parties/{party}/faults", "/_sim/parties/{party}/faults/",
+		"/_sim/parties/{party}/faults/{id}", "/_sim/parties/{party}/faults/{id}/"} {
+		r.Handle(p, plain(s.handlePartyFaults())).Methods(http.MethodGet, http.MethodPut, http.MethodDelete)
+	}
 }
 
 // both registers a platform path with and without its trailing slash (PROTOCOL §2.8, §9.38).

@@ -35,9 +35,10 @@ func RandomToken() string {
 func NewFlowID() string { return "flow_" + RandomHex(8) }
 
 // ValidFlowID reports whether id can name a flow: 1–64 characters of [A-Za-z0-9_.:~@+=-],
-// other than "latest" (the name of the newest flow in the flow log's routes).
+// other than "latest" and "events" (the newest flow and the change stream in the flow log's
+// routes).
 func ValidFlowID(id string) bool {
-	if id == "" || len(id) > 64 || id == "latest" {
+	if id == "" || len(id) > 64 || id == "latest" || id == "events" {
 		return false
 	}
 	for _, c := range id {

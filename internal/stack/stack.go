@@ -108,6 +108,9 @@ type Stack struct {
 	closeErr   error
 	stopWatch  context.CancelFunc
 	faults     map[string]*fault.Table // per started party; see faults.go
+	// platformDone ends the platform's long-lived answers (the console's event streams)
+	// when its server shuts down.
+	platformDone chan struct{}
 }
 
 // Start listens on every address first, so all URLs are known before any handler is built,
@@ -216,6 +219,10 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 			ErrorLog:          slog.NewLogLogger(log.With("party", p).Handler(), slog.LevelDebug),
 			BaseContext:       func(net.Listener) context.Context { return s.base },
 		}
+		if p == Platform {
+			var once sync.Once
+			srv.RegisterOnShutdown(func() { once.Do(func() { close(s.platformDone) }) })
+		}
 		s.servers[p] = srv
 		ln := listeners[p]
 		go func() {
@@ -260,7 +267,13 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 	if err := s.configureRelay(ctx, db, c, log); err != nil {
 		return nil, err
 	}
-	return platform.New(platform.Config{BaseURL: s.PlatformURL, Store: db, Logger: log, Now: s.Clock.Now, CallTimeout: c.CallTimeout, HTTPClient: c.HTTPClient, CORS: c.CORS})
+	s.platformDone = make(chan struct{})
+	peers := platform.Peers{
+		Hostapp: platform.Peer{URL: s.HostURL, Relayed: s.Relayed(Hostapp)},
+		Miniapp: platform.Peer{URL: s.MiniappURL, Relayed: s.Relayed(Miniapp)},
+	}
+	return platform.New(platform.Config{BaseURL: s.PlatformURL, Store: db, Logger: log, Now: s.Clock.Now, CallTimeout: c.CallTimeout, HTTPClient: c.HTTPClient, CORS: c.CORS,
+		Peers: peers, Done: s.platformDone})
 }
 
 func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
