@@ -267,8 +267,8 @@ func handlePutSettings(s *server) contract.HandlerFunc {
 			st.TokenPrefix = *body.TokenPrefix
 		}
 		if body.IPAllowlist != nil {
-			list := slices.Clone(*body.IPAllowlist)
-			if _, err := contract.ParseIPFilter(list); err != nil {
+			list, err := contract.NormalizeAllowlist(*body.IPAllowlist)
+			if err != nil {
 				return badRequest("ip_allowlist: %v", err)
 			}
 			if list == nil {
@@ -294,13 +294,16 @@ type clientJSON struct {
 	RedirectMatch string    `json:"redirect_match"`
 	Scopes        []string  `json:"scopes"`
 	SkipConsent   bool      `json:"skip_consent"`
+	AuthMethod    string    `json:"token_endpoint_auth_method"`
+	RequirePKCE   bool      `json:"require_pkce"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func toClientJSON(c Client) clientJSON {
 	j := clientJSON{ClientID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, RedirectMatch: c.RedirectMatch,
-		Scopes: c.Scopes, SkipConsent: c.SkipConsent, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Scopes: c.Scopes, SkipConsent: c.SkipConsent, AuthMethod: c.TokenAuthMethod(), RequirePKCE: c.PKCERequired(),
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if j.RedirectURIs == nil {
 		j.RedirectURIs = []string{}
 	}
@@ -337,7 +340,8 @@ func handleHealthz() http.HandlerFunc {
 }
 
 // clientPut is the body of PUT /_sim/clients/{client_id}. On an existing client absent keys
-// keep their values; a new client needs secret and redirect_uris.
+// keep their values; a new client needs redirect_uris, and secret unless it is public
+// (token_endpoint_auth_method none, which has no secret and always requires PKCE).
 type clientPut struct {
 	Secret        *string   `json:"secret"`
 	Name          *string   `json:"name"`
@@ -345,18 +349,15 @@ type clientPut struct {
 	RedirectMatch *string   `json:"redirect_match"`
 	Scopes        *[]string `json:"scopes"`
 	SkipConsent   *bool     `json:"skip_consent"`
+	AuthMethod    *string   `json:"token_endpoint_auth_method"`
+	RequirePKCE   *bool     `json:"require_pkce"`
 }
 
 // validClientID: 1–64 characters, no control characters, spaces or colons (the id travels
 // inside Basic and Connect credentials, split at the first colon).
 func validClientID(id string) error {
-	switch {
-	case id == "":
-		return badRequest("client_id is empty")
-	case contract.Len(id) > 64:
-		return badRequest("client_id is longer than 64 characters")
-	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) || r == ':' }) >= 0:
-		return badRequest("client_id must not contain spaces, control characters or colons")
+	if err := contract.CheckID(id); err != nil {
+		return badRequest("client_id %v", err)
 	}
 	return nil
 }
@@ -425,16 +426,41 @@ func handlePutClient(s *server) contract.HandlerFunc {
 			return err
 		}
 		if isNew {
-			if body.Secret == nil || body.RedirectURIs == nil {
-				return badRequest("a new client needs secret and redirect_uris")
+			if body.RedirectURIs == nil {
+				return badRequest("a new client needs redirect_uris")
 			}
 			c = Client{ID: id, RedirectMatch: RedirectMatchExact, CreatedAt: s.Now()}
 		}
-		if body.Secret != nil {
+		if body.AuthMethod != nil {
+			switch m := *body.AuthMethod; m {
+			case AuthClientSecretBasic, AuthClientSecretPost, AuthNone:
+				c.AuthMethod = m
+			default:
+				return badRequest("token_endpoint_auth_method must be %q, %q or %q", AuthClientSecretBasic, AuthClientSecretPost, AuthNone)
+			}
+		}
+		public := c.TokenAuthMethod() == AuthNone
+		switch {
+		case public && body.Secret != nil:
+			return badRequest("a client with token_endpoint_auth_method none is public and has no secret")
+		case public:
+			c.SecretHash = "" // a secret kept from before would never be checked
+		case body.Secret != nil:
 			if *body.Secret == "" || len(*body.Secret) > 256 {
 				return badRequest("secret must be 1 to 256 bytes")
 			}
 			c.SecretHash = contract.Hash(*body.Secret)
+		case c.SecretHash == "":
+			return badRequest("a client with token_endpoint_auth_method %s needs a secret", c.TokenAuthMethod())
+		}
+		if body.RequirePKCE != nil {
+			if public && !*body.RequirePKCE {
+				return badRequest("a public client (token_endpoint_auth_method none) always requires PKCE")
+			}
+			c.RequirePKCE = *body.RequirePKCE
+		}
+		if public {
+			c.RequirePKCE = true
 		}
 		if body.Name != nil {
 			c.Name = *body.Name

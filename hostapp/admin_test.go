@@ -165,7 +165,8 @@ func TestClientsAdmin(t *testing.T) {
 	e := newEnv(t)
 	rec := e.do(call{method: http.MethodGet, path: "/_sim/clients"})
 	body := rec.Body.String()
-	if strings.Contains(body, demo.HostappSecret) || strings.Contains(body, contract.Hash(demo.HostappSecret)) || strings.Contains(body, "secret") {
+	if strings.Contains(body, demo.HostappSecret) || strings.Contains(body, contract.Hash(demo.HostappSecret)) ||
+		strings.Contains(body, `"secret"`) || strings.Contains(body, "secret_hash") {
 		t.Fatalf("clients list shows a secret: %s", body)
 	}
 	clients := jsonBody(t, rec)["clients"].([]any)

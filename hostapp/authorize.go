@@ -30,6 +30,30 @@ type authzRequest struct {
 	state        string
 	hasState     bool
 	nonce        string
+
+	// scope is the scope parameter as sent (the granted scopes are the client's, PROTOCOL
+	// §6.2); hasScope says whether one was sent.
+	scope    string
+	hasScope bool
+	// prompt holds the prompt values (OIDC Core §3.1.2.1), each at most once.
+	prompt map[string]bool
+	// maxAge is max_age in seconds, -1 when absent.
+	maxAge int64
+	// codeChallenge and codeChallengeMethod are the PKCE parameters (RFC 7636 §4.3), the
+	// method defaulted to plain when a challenge came without one; "" without a challenge.
+	codeChallenge, codeChallengeMethod string
+}
+
+// forcesSignIn reports whether the request asks for a new sign-in whatever the session:
+// prompt=login, prompt=select_account (treated as login: one account per browser) or
+// max_age=0 (OIDC Core §3.1.2.1: equivalent to prompt=login).
+func (a authzRequest) forcesSignIn() bool {
+	return a.prompt["login"] || a.prompt["select_account"] || a.maxAge == 0
+}
+
+// tooOld reports whether a sign-in at authTime is older than max_age allows at now.
+func (a authzRequest) tooOld(authTime, now time.Time) bool {
+	return a.maxAge >= 0 && now.Unix()-authTime.Unix() > a.maxAge
 }
 
 // authzError is an error of the authorization endpoint. Redirect is false for the errors
@@ -149,12 +173,124 @@ func (s *server) parseAuthz(ctx context.Context, q url.Values) (authzRequest, er
 		return a, redirect(contract.OAuthInvalidRequest, fmt.Sprintf("response_mode query is not allowed with response_type %q", rt))
 	case strings.Contains(rt, "id_token") && !slices.Contains(c.Scopes, "openid"):
 		return a, redirect(contract.OAuthInvalidScope, "response_type id_token needs the openid scope, which this client lacks")
+	// OIDC Core §6.1, §6.2: request objects are not supported (discovery says so), and
+	// §3.1.2.6 gives each its own error. Dynamic registration is not either.
+	case q.Has("request"):
+		return a, redirect(oauthRequestNotSupported, "request objects (the request parameter) are not supported; send the parameters in the query")
+	case q.Has("request_uri"):
+		return a, redirect(oauthRequestURINotSupported, "request_uri is not supported; send the parameters in the query")
+	case q.Has("registration"):
+		return a, redirect(oauthRegistrationNotSupported, "the registration parameter is not supported")
+	}
+	a.scope, a.hasScope = q.Get("scope"), q.Has("scope")
+	if a.prompt, err = parsePrompt(q.Get("prompt")); err != nil {
+		return a, redirect(contract.OAuthInvalidRequest, err.Error())
+	}
+	a.maxAge = -1
+	if q.Has("max_age") {
+		v := q.Get("max_age")
+		n, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil || n < 0 || strings.HasPrefix(v, "+") {
+			return a, redirect(contract.OAuthInvalidRequest, fmt.Sprintf("max_age %q is not a number of seconds (0 or more)", v))
+		}
+		a.maxAge = n
+	}
+	// OIDC Core §3.2.2.1, §3.3.2.11: nonce is required whenever the authorization endpoint
+	// returns an ID token.
+	if strings.Contains(rt, "id_token") && a.nonce == "" {
+		return a, redirect(contract.OAuthInvalidRequest, fmt.Sprintf("nonce is required with response_type %q", rt))
+	}
+	if err := a.parsePKCE(q); err != nil {
+		return a, redirect(contract.OAuthInvalidRequest, err.Error())
 	}
 	return a, nil
 }
 
-// handleAuthorize serves GET /auth/v1/authorize (PROTOCOL §6.2): request checks, sign-in,
-// consent (a page unless skipped), then the redirect with the result.
+// OpenID Connect authorization errors (OIDC Core §3.1.2.6) not in internal/contract.
+const (
+	oauthLoginRequired            = "login_required"
+	oauthConsentRequired          = "consent_required"
+	oauthRequestNotSupported      = "request_not_supported"
+	oauthRequestURINotSupported   = "request_uri_not_supported"
+	oauthRegistrationNotSupported = "registration_not_supported"
+)
+
+// promptValues are the prompt values this server implements (discovery lists them).
+var promptValues = []string{"none", "login", "consent", "select_account"}
+
+// parsePrompt reads a space-separated prompt (OIDC Core §3.1.2.1): known values only, and
+// none alone.
+func parsePrompt(v string) (map[string]bool, error) {
+	p := map[string]bool{}
+	for _, w := range strings.Fields(v) {
+		if !slices.Contains(promptValues, w) {
+			return nil, fmt.Errorf("prompt value %q is not supported; use none, login, consent or select_account", w)
+		}
+		p[w] = true
+	}
+	if p["none"] && len(p) > 1 {
+		return nil, errors.New("prompt=none cannot be combined with another prompt value")
+	}
+	return p, nil
+}
+
+// parsePKCE reads code_challenge and code_challenge_method (RFC 7636 §4.3) and applies
+// the client's require_pkce. Only the code response type binds a challenge; the others
+// issue no code, but a malformed challenge is refused with any of them.
+func (a *authzRequest) parsePKCE(q url.Values) error {
+	cc, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	switch {
+	case cc == "" && method != "":
+		return errors.New("code_challenge_method was sent without code_challenge")
+	case cc == "" && a.responseType == "code" && a.client.PKCERequired():
+		return errors.New("this client must use PKCE: code_challenge is required (code_challenge_method S256)")
+	case cc == "":
+		return nil
+	case method == "":
+		method = PKCEPlain // RFC 7636 §4.3: plain when absent
+	}
+	switch method {
+	case PKCES256:
+		// BASE64URL(SHA256(verifier)) is always 43 characters of the base64url alphabet.
+		if len(cc) != 43 || strings.IndexFunc(cc, func(r rune) bool { return !isBase64URL(r) }) >= 0 {
+			return errors.New("code_challenge is not an S256 challenge (43 base64url characters, BASE64URL(SHA256(code_verifier)))")
+		}
+	case PKCEPlain:
+		if !validVerifier(cc) {
+			return errors.New("code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)")
+		}
+	default:
+		return fmt.Errorf("code_challenge_method %q is not supported; use S256 or plain", method)
+	}
+	if a.responseType == "code" {
+		a.codeChallenge, a.codeChallengeMethod = cc, method
+	}
+	return nil
+}
+
+// validVerifier reports whether v has the syntax of a code_verifier (RFC 7636 §4.1):
+// 43 to 128 unreserved characters.
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for _, r := range v {
+		if !isBase64URL(r) && r != '.' && r != '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func isBase64URL(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+}
+
+// handleAuthorize serves GET /auth/v1/authorize (PROTOCOL §6.2, §6.13): request checks,
+// sign-in (forced anew by prompt=login, prompt=select_account or an exceeded max_age),
+// consent (a page unless skipped or granted before, always with prompt=consent), then the
+// redirect with the result. prompt=none never shows a page: what would need one is
+// redirected to the client as login_required or consent_required.
 func handleAuthorize(s *server) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -163,23 +299,94 @@ func handleAuthorize(s *server) http.HandlerFunc {
 			s.authzFail(w, r, a, err)
 			return
 		}
-		// Step 5: sign in first.
-		u, ok := s.signedIn(w, r, a, "/auth/v1/authorize", q)
-		if !ok {
+		u, sess, ok, err := s.currentSession(r)
+		if err != nil {
+			s.authzFail(w, r, a, err)
 			return
 		}
-		// Step 6: consent, unless the client skips it or the user granted its scopes before.
+		now := s.Now()
+		if a.prompt["none"] {
+			s.authorizeSilently(w, r, a, u, sess, ok)
+			return
+		}
+		// Step 5: sign in first. A forced sign-in ends the session, so the sign-in cannot be
+		// skipped by going back to the authorization request without signing in; the request
+		// then comes back without what forced it, since the new sign-in satisfies it.
+		if ok && (a.forcesSignIn() || a.tooOld(sess.CreatedAt, now)) {
+			s.endSession(w, r)
+			back := "/auth/v1/authorize?" + withoutReauth(q).Encode()
+			http.Redirect(w, r, "/auth/v1/login?"+url.Values{"again": {"1"}, "return_to": {back}}.Encode(), http.StatusFound)
+			return
+		}
+		if !ok {
+			s.toLogin(w, r, "/auth/v1/authorize", withoutReauth(q))
+			return
+		}
+		// Step 6: consent, unless the client skips it or the user granted its scopes before;
+		// prompt=consent asks in any case.
 		need, err := s.needsConsent(r.Context(), u, a.client)
 		if err != nil {
 			s.authzFail(w, r, a, err)
 			return
 		}
-		if need {
+		if need || a.prompt["consent"] {
 			s.consentPage(w, r, u, a.client, "/auth/v1/authorize", q)
 			return
 		}
-		s.finishAuthz(w, r, a, u)
+		s.finishAuthz(w, r, a, u, sess.CreatedAt)
 	}
+}
+
+// authorizeSilently answers prompt=none (OIDC Core §3.1.2.6): a code or tokens when the
+// user is signed in recently enough and needs no consent page, else the error, redirected.
+// interaction_required never arises: sign-in and consent are this server's only pages.
+func (s *server) authorizeSilently(w http.ResponseWriter, r *http.Request, a authzRequest, u User, sess Session, signedIn bool) {
+	fail := func(code, desc string) {
+		s.authzFail(w, r, a, &authzError{Code: code, Description: desc, Redirect: true})
+	}
+	switch {
+	case !signedIn:
+		fail(oauthLoginRequired, "prompt=none: the user is not signed in")
+		return
+	case a.forcesSignIn() || a.tooOld(sess.CreatedAt, s.Now()): // with none, only max_age=0 forces
+		fail(oauthLoginRequired, "prompt=none: the user signed in longer ago than max_age allows")
+		return
+	}
+	need, err := s.needsConsent(r.Context(), u, a.client)
+	if err != nil {
+		s.authzFail(w, r, a, err)
+		return
+	}
+	if need {
+		fail(oauthConsentRequired, "prompt=none: the user has not authorized this client for its scopes")
+		return
+	}
+	s.finishAuthz(w, r, a, u, sess.CreatedAt)
+}
+
+// withoutReauth returns the authorization request to come back to after a sign-in: the
+// same parameters without prompt login and select_account and without max_age, which the
+// fresh sign-in satisfies (and which would otherwise ask again at once).
+func withoutReauth(q url.Values) url.Values {
+	p := url.Values{}
+	for k, vs := range q {
+		p[k] = slices.Clone(vs)
+	}
+	p.Del("max_age")
+	if p.Has("prompt") {
+		var keep []string
+		for _, v := range strings.Fields(p.Get("prompt")) {
+			if v != "login" && v != "select_account" {
+				keep = append(keep, v)
+			}
+		}
+		if len(keep) == 0 {
+			p.Del("prompt")
+		} else {
+			p.Set("prompt", strings.Join(keep, " "))
+		}
+	}
+	return p
 }
 
 // handleAuthorizeDecision serves POST /auth/v1/authorize: the consent form's answer. The
@@ -195,8 +402,13 @@ func handleAuthorizeDecision(s *server) http.HandlerFunc {
 			s.authzFail(w, r, a, err)
 			return
 		}
-		u, ok := s.signedIn(w, r, a, "/auth/v1/authorize", params)
+		u, sess, ok, err := s.currentSession(r)
+		if err != nil {
+			s.authzFail(w, r, a, err)
+			return
+		}
 		if !ok {
+			s.toLogin(w, r, "/auth/v1/authorize", withoutReauth(params))
 			return
 		}
 		switch decision {
@@ -205,7 +417,7 @@ func handleAuthorizeDecision(s *server) http.HandlerFunc {
 				s.authzFail(w, r, a, err)
 				return
 			}
-			s.finishAuthz(w, r, a, u)
+			s.finishAuthz(w, r, a, u, sess.CreatedAt)
 		case "deny":
 			s.authzFail(w, r, a, &authzError{Code: contract.OAuthAccessDenied, Description: "the user denied the request", Redirect: true})
 		default:
@@ -214,9 +426,10 @@ func handleAuthorizeDecision(s *server) http.HandlerFunc {
 	}
 }
 
-// finishAuthz issues the result (step 7) and redirects to the client.
-func (s *server) finishAuthz(w http.ResponseWriter, r *http.Request, a authzRequest, u User) {
-	params, err := s.issueAuthz(r, a, u)
+// finishAuthz issues the result (step 7) and redirects to the client. authTime is when u
+// signed in (the session's start).
+func (s *server) finishAuthz(w http.ResponseWriter, r *http.Request, a authzRequest, u User, authTime time.Time) {
+	params, err := s.issueAuthz(r, a, u, authTime)
 	if err != nil {
 		s.authzFail(w, r, a, err)
 		return
@@ -248,7 +461,7 @@ func (s *server) toLogin(w http.ResponseWriter, r *http.Request, path string, pa
 
 // issueAuthz issues what the response type asks for (PROTOCOL §6.3) and returns the
 // redirect parameters (state is added by resultURL).
-func (s *server) issueAuthz(r *http.Request, a authzRequest, u User) (url.Values, error) {
+func (s *server) issueAuthz(r *http.Request, a authzRequest, u User, authTime time.Time) (url.Values, error) {
 	params := url.Values{}
 	now := s.Now()
 	scopes := a.client.Scopes
@@ -260,7 +473,8 @@ func (s *server) issueAuthz(r *http.Request, a authzRequest, u User) (url.Values
 		err := s.Store.CreateAuthCode(r.Context(), AuthCode{
 			Hash: contract.Hash(code), Kind: CodeKindOAuth, ClientID: a.client.ID, UserID: u.ID,
 			RedirectURI: a.redirectURI, Nonce: a.nonce, Scopes: scopes,
-			IssuedAt: now, ExpiresAt: now.Add(s.AuthCodeTTL),
+			IssuedAt: now, ExpiresAt: now.Add(s.AuthCodeTTL), AuthTime: authTime,
+			CodeChallenge: storedChallenge(a.codeChallenge, a.codeChallengeMethod), CodeChallengeMethod: a.codeChallengeMethod,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("create auth code: %w", err)
@@ -279,14 +493,20 @@ func (s *server) issueAuthz(r *http.Request, a authzRequest, u User) (url.Values
 			return nil, err
 		}
 		rec.GrantID = "implicit_" + contract.RandomHex(16)
+		rec.AuthTime = authTime
 		if err := s.Store.CreateTokens(r.Context(), []Token{rec}); err != nil {
 			return nil, fmt.Errorf("store access token: %w", err)
 		}
 		params.Set("access_token", access)
 		params.Set("expires_in", strconv.FormatInt(int64(s.AccessTokenTTL/time.Second), 10))
+		// RFC 6749 §4.2.2: scope is required when the granted scope differs from the
+		// requested one (here always the client's scopes, PROTOCOL §6.2).
+		if !a.hasScope || !sameScopes(strings.Fields(a.scope), scopes) {
+			params.Set("scope", strings.Join(scopes, " "))
+		}
 	}
 	if strings.Contains(a.responseType, "id_token") {
-		idt, err := s.newIDToken(a.client.ID, u, scopes, a.nonce, access, now)
+		idt, err := s.newIDToken(a.client.ID, u, scopes, a.nonce, access, authTime, now)
 		if err != nil {
 			return nil, err
 		}
@@ -349,8 +569,9 @@ func (s *server) authzFail(w http.ResponseWriter, r *http.Request, a authzReques
 	s.page(w, r, status, "error", errorPage{Title: "Authorization error", Error: ae.Code, Description: ae.Description})
 }
 
-// errorPage is the data of the error template.
-type errorPage struct{ Title, Error, Description string }
+// errorPage is the data of the error template. Note replaces the default explanation (that
+// the request was not sent back to an untrusted client).
+type errorPage struct{ Title, Error, Description, Note string }
 
 // wantsJSON reports whether the request's Accept header asks for JSON.
 func wantsJSON(r *http.Request) bool {

@@ -135,6 +135,11 @@ func handleAccessToken(s *server) connectHandler {
 		if refused != "" {
 			return invalid(refused)
 		}
+		// A code bound to a PKCE challenge is redeemed only with its verifier (RFC 7636 §4.6),
+		// which this call has no field for.
+		if code.CodeChallenge != "" {
+			return invalid("the code was issued with a PKCE code_challenge; redeem it at the token endpoint with its code_verifier")
+		}
 		appID := r.Header.Get(contract.HeaderMiniappAppID)
 		access, refresh, recs := s.newConnectPair(client.ID, code.UserID, appID, code.Hash, code.Scopes)
 		if refused, err := s.redeemCode(r, code, recs); err != nil || refused != "" {

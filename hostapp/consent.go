@@ -111,6 +111,9 @@ func (s *server) readDecision(w http.ResponseWriter, r *http.Request) (params ur
 	fail := func(status int, code, desc string) {
 		s.page(w, r, status, "error", errorPage{Title: "Authorization error", Error: code, Description: desc})
 	}
+	if s.crossSite(w, r) {
+		return nil, "", false
+	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
 		fail(http.StatusBadRequest, contract.OAuthInvalidRequest, "the consent form must be sent as application/x-www-form-urlencoded")
 		return nil, "", false

@@ -88,8 +88,13 @@ func New(cfg Config) (http.Handler, error) {
 	r.NotFoundHandler = contract.NotFound()
 	r.MethodNotAllowedHandler = contract.MethodNotAllowed()
 	addRoutes(r, s)
-	return r, nil
+	// CORS (PROTOCOL §2.12, §6.13) sits before the router, so a preflight never meets mux's
+	// 405. The authorization endpoint and the pages are top-level navigations: no CORS.
+	return s.CORS.Wrap(r, cors.Paths(corsPaths...), http.MethodGet, http.MethodPost), nil
 }
+
+// corsPaths are the endpoints a browser client on another origin calls with fetch.
+var corsPaths = []string{"/.well-known/openid-configuration", "/auth/v1/jwks", "/auth/v1/token", "/auth/v1/userinfo", "/auth/v1/revoke"}
 
 func newServer(cfg Config) (*server, error) {
 	if cfg.Store == nil {

@@ -1,9 +1,12 @@
 package hostapp
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -33,10 +36,14 @@ func (s *server) newAccessToken(clientID string, u User, scopes []string, now ti
 		Scopes: scopes, IssuedAt: now, ExpiresAt: exp}, nil
 }
 
-// newIDToken signs an RS256 ID token for clientID: the user's claims for scopes, nonce when
-// one was sent, at_hash when an access token goes with it.
-func (s *server) newIDToken(clientID string, u User, scopes []string, nonce, accessToken string, now time.Time) (string, error) {
+// newIDToken signs an RS256 ID token for clientID: the user's claims for scopes, auth_time
+// (when the user signed in; left out only for a grant stored before it was recorded), nonce
+// when one was sent, at_hash when an access token goes with it.
+func (s *server) newIDToken(clientID string, u User, scopes []string, nonce, accessToken string, authTime, now time.Time) (string, error) {
 	claims := jwt.MapClaims{"iss": s.BaseURL, "sub": u.ID, "aud": clientID, "iat": now.Unix(), "exp": now.Add(s.IDTokenTTL).Unix()}
+	if !authTime.IsZero() {
+		claims["auth_time"] = authTime.Unix()
+	}
 	for k, v := range userClaims(u, scopes) {
 		claims[k] = v
 	}
@@ -126,10 +133,12 @@ func (s *server) clientForm(w http.ResponseWriter, r *http.Request) (url.Values,
 	return form, client, err
 }
 
-// tokenClient authenticates the client (RFC 6749 §2.3.1): client_secret_basic (id and
-// secret form-encoded inside Basic) or client_secret_post, not both.
+// tokenClient authenticates the client (RFC 6749 §2.3.1, PROTOCOL §6.13) by the one method
+// it is registered for: client_secret_basic (id and secret form-encoded inside Basic),
+// client_secret_post (client_id and client_secret in the form) or none (client_id alone,
+// a public client). Any other presentation, or a wrong secret, is invalid_client.
 func (s *server) tokenClient(r *http.Request, form url.Values) (Client, error) {
-	var id, secret string
+	var id, secret, method string
 	postID, postSecret := form.Get("client_id"), form.Get("client_secret")
 	if h := r.Header.Get("Authorization"); h != "" {
 		cred, ok := contract.SchemeCredential(h, "Basic")
@@ -146,17 +155,35 @@ func (s *server) tokenClient(r *http.Request, form url.Values) (Client, error) {
 		if err1 != nil || err2 != nil {
 			return Client{}, invalidClient("the Basic credential is not form-encoded")
 		}
-		if postSecret != "" {
+		if form.Has("client_secret") {
 			return Client{}, oauthErr(contract.OAuthInvalidRequest, "use one client authentication method, not Basic and client_secret together")
 		}
 		if postID != "" && postID != id {
 			return Client{}, oauthErr(contract.OAuthInvalidRequest, "client_id differs from the Basic credential")
 		}
+		method = AuthClientSecretBasic
 	} else {
 		id, secret = postID, postSecret
-		if id == "" || secret == "" {
-			return Client{}, invalidClient("client authentication is required (Basic or client_id and client_secret)")
+		switch {
+		case id == "":
+			return Client{}, invalidClient("client authentication is required (Basic, client_id and client_secret, or client_id alone for a public client)")
+		case form.Has("client_secret"):
+			method = AuthClientSecretPost
+		default:
+			method = AuthNone
 		}
+	}
+	if method == AuthNone {
+		c, err := s.Store.GetClient(r.Context(), id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return Client{}, invalidClient("unknown client")
+		case err != nil:
+			return Client{}, err
+		case c.TokenAuthMethod() != AuthNone:
+			return Client{}, invalidClient(fmt.Sprintf("client authentication is required: this client uses %s", c.TokenAuthMethod()))
+		}
+		return c, nil
 	}
 	c, ok, err := s.clientBySecret(r.Context(), id, secret)
 	if err != nil || !ok {
@@ -164,6 +191,9 @@ func (s *server) tokenClient(r *http.Request, form url.Values) (Client, error) {
 			err = invalidClient("unknown client or wrong secret")
 		}
 		return Client{}, err
+	}
+	if c.TokenAuthMethod() != method {
+		return Client{}, invalidClient(fmt.Sprintf("this client authenticates with %s, not %s", c.TokenAuthMethod(), method))
 	}
 	return c, nil
 }
@@ -206,21 +236,22 @@ func handleToken(s *server) contract.HandlerFunc {
 }
 
 // issueTokens makes the token response for u: a signed access token, an opaque refresh
-// token and, with openid, an ID token; their records share grantID.
-func (s *server) issueTokens(clientID string, u User, scopes []string, nonce, grantID string) (tokenResponse, []Token, error) {
+// token and, with openid, an ID token; their records share grantID and authTime (the
+// sign-in behind the grant).
+func (s *server) issueTokens(clientID string, u User, scopes []string, nonce, grantID string, authTime time.Time) (tokenResponse, []Token, error) {
 	now := s.Now()
 	access, rec, err := s.newAccessToken(clientID, u, scopes, now)
 	if err != nil {
 		return tokenResponse{}, nil, err
 	}
-	rec.GrantID = grantID
+	rec.GrantID, rec.AuthTime = grantID, authTime
 	refresh := contract.RandomToken()
 	recs := []Token{rec, {Hash: contract.Hash(refresh), Kind: TokenRefresh, API: APIOAuth, ClientID: clientID, UserID: u.ID,
-		Scopes: scopes, GrantID: grantID, IssuedAt: now, ExpiresAt: now.Add(s.RefreshTokenTTL)}}
+		Scopes: scopes, GrantID: grantID, IssuedAt: now, ExpiresAt: now.Add(s.RefreshTokenTTL), AuthTime: authTime}}
 	resp := tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.AccessTokenTTL / time.Second),
 		RefreshToken: refresh, Scope: strings.Join(scopes, " ")}
 	if slices.Contains(scopes, "openid") {
-		if resp.IDToken, err = s.newIDToken(clientID, u, scopes, nonce, access, now); err != nil {
+		if resp.IDToken, err = s.newIDToken(clientID, u, scopes, nonce, access, authTime, now); err != nil {
 			return tokenResponse{}, nil, err
 		}
 	}
@@ -229,14 +260,20 @@ func (s *server) issueTokens(clientID string, u User, scopes []string, nonce, gr
 
 // grantAuthorizationCode is RFC 6749 §4.1.3: the code must be known, issued to this client,
 // unexpired and unused, and redirect_uri must equal the one of the authorization request
-// (PROTOCOL §6.5). A replayed code revokes what it issued (§6.4).
+// (PROTOCOL §6.5). A replayed code revokes what it issued (§6.4). PKCE (RFC 7636 §4.6): a
+// code issued with a code_challenge needs the matching code_verifier, and a code_verifier
+// for a code issued without one is refused. A refused verifier does not spend the code, as
+// a wrong redirect_uri does not.
 func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request, client Client, form url.Values) error {
 	raw, redirectURI := form.Get("code"), form.Get("redirect_uri")
+	verifier, hasVerifier := form.Get("code_verifier"), form.Has("code_verifier")
 	switch {
 	case raw == "":
 		return oauthErr(contract.OAuthInvalidRequest, "code is missing")
 	case redirectURI == "":
 		return oauthErr(contract.OAuthInvalidRequest, "redirect_uri is missing")
+	case hasVerifier && !validVerifier(verifier):
+		return oauthErr(contract.OAuthInvalidRequest, "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)")
 	}
 	invalid := func(msg string) error { return oauthErr(contract.OAuthInvalidGrant, "%s", msg) }
 	code, refused, err := s.findCode(r, raw, client.ID)
@@ -247,6 +284,12 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request, 
 		return invalid(refused)
 	case code.RedirectURI != redirectURI:
 		return invalid("redirect_uri differs from the authorization request")
+	case code.CodeChallenge == "" && hasVerifier:
+		return invalid("code_verifier was sent, but the authorization request had no code_challenge")
+	case code.CodeChallenge != "" && !hasVerifier:
+		return invalid("code_verifier is required: the authorization request had a code_challenge")
+	case code.CodeChallenge != "" && !contract.Equal(storedChallenge(challengeOf(verifier, code.CodeChallengeMethod), code.CodeChallengeMethod), code.CodeChallenge):
+		return invalid("code_verifier does not match the code_challenge")
 	}
 	u, err := s.Store.GetUserByID(r.Context(), code.UserID)
 	if errors.Is(err, ErrNotFound) {
@@ -255,7 +298,7 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	resp, recs, err := s.issueTokens(client.ID, u, code.Scopes, code.Nonce, code.Hash)
+	resp, recs, err := s.issueTokens(client.ID, u, code.Scopes, code.Nonce, code.Hash, code.AuthTime)
 	if err != nil {
 		return err
 	}
@@ -297,7 +340,7 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request, clien
 	if err != nil {
 		return err
 	}
-	resp, recs, err := s.issueTokens(client.ID, u, old.Scopes, "", old.GrantID)
+	resp, recs, err := s.issueTokens(client.ID, u, old.Scopes, "", old.GrantID, old.AuthTime)
 	if err != nil {
 		return err
 	}
@@ -310,6 +353,24 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request, clien
 	s.log(r).DebugContext(r.Context(), "token issued", "grant_type", "refresh_token", "client_id", client.ID)
 	contract.WriteJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// challengeOf computes the code_challenge that verifier answers with method (RFC 7636 §4.2).
+func challengeOf(verifier, method string) string {
+	if method == PKCES256 {
+		sum := sha256.Sum256([]byte(verifier))
+		return base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	return verifier
+}
+
+// storedChallenge is how a code keeps its challenge: an S256 challenge as sent (a hash of
+// the verifier already), a plain one (the verifier itself) as its contract.Hash.
+func storedChallenge(challenge, method string) string {
+	if challenge == "" || method == PKCES256 {
+		return challenge
+	}
+	return contract.Hash(challenge)
 }
 
 // ---- userinfo (OIDC Core §5.3)
@@ -327,7 +388,10 @@ func handleUserinfo(s *server) contract.HandlerFunc {
 		noStore(w)
 		raw, ok := contract.SchemeCredential(r.Header.Get("Authorization"), "Bearer")
 		if !ok {
-			return invalidToken("a Bearer access token is required")
+			// RFC 6750 §3.1: a request without credentials gets the challenge and no error code.
+			w.Header().Set("WWW-Authenticate", `Bearer realm="userinfo"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return nil
 		}
 		tok, err := s.Store.GetToken(r.Context(), contract.Hash(raw))
 		switch {
@@ -398,29 +462,63 @@ func handleRevoke(s *server) contract.HandlerFunc {
 
 // ---- discovery
 
-// handleDiscovery serves GET /.well-known/openid-configuration.
+// pkceMethods are the code_challenge_method values accepted (RFC 7636 §4.3).
+var pkceMethods = []string{PKCES256, PKCEPlain}
+
+// authMethodsInUse lists, in a fixed order, the token_endpoint_auth_method values some
+// registered client uses; client_secret_basic, the default, when there is no client.
+func authMethodsInUse(clients []Client) []string {
+	var out []string
+	for _, m := range []string{AuthClientSecretBasic, AuthClientSecretPost, AuthNone} {
+		if slices.ContainsFunc(clients, func(c Client) bool { return c.TokenAuthMethod() == m }) {
+			out = append(out, m)
+		}
+	}
+	if out == nil {
+		out = []string{AuthClientSecretBasic}
+	}
+	return out
+}
+
+// handleDiscovery serves GET /.well-known/openid-configuration (OpenID Connect Discovery
+// 1.0 §3). It advertises exactly what the server does; in particular the client
+// authentication methods are those some registered client uses, read per request.
 func handleDiscovery(s *server) http.HandlerFunc {
 	b := s.BaseURL
-	doc := map[string]any{
-		"issuer":                                     b,
-		"authorization_endpoint":                     b + "/auth/v1/authorize",
-		"token_endpoint":                             b + "/auth/v1/token",
-		"userinfo_endpoint":                          b + "/auth/v1/userinfo",
-		"jwks_uri":                                   b + "/auth/v1/jwks",
-		"revocation_endpoint":                        b + "/auth/v1/revoke",
-		"response_types_supported":                   []string{"code", "token", "id_token", "id_token token", "none"},
-		"response_modes_supported":                   []string{modeQuery, modeFragment},
-		"grant_types_supported":                      []string{"authorization_code", "refresh_token", "implicit"},
-		"subject_types_supported":                    []string{"public"},
-		"id_token_signing_alg_values_supported":      []string{"RS256"},
-		"token_endpoint_auth_methods_supported":      []string{"client_secret_basic", "client_secret_post"},
-		"revocation_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-		"scopes_supported":                           []string{"openid", "profile", "email", "phone"},
-		"claims_supported": []string{"iss", "sub", "aud", "iat", "exp", "nonce", "at_hash", "name", "given_name",
+	base := map[string]any{
+		"issuer":                                b,
+		"authorization_endpoint":                b + "/auth/v1/authorize",
+		"token_endpoint":                        b + "/auth/v1/token",
+		"userinfo_endpoint":                     b + "/auth/v1/userinfo",
+		"jwks_uri":                              b + "/auth/v1/jwks",
+		"revocation_endpoint":                   b + "/auth/v1/revoke",
+		"response_types_supported":              []string{"code", "token", "id_token", "id_token token", "none"},
+		"response_modes_supported":              []string{modeQuery, modeFragment},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token", "implicit"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"code_challenge_methods_supported":      pkceMethods,
+		"prompt_values_supported":               promptValues,
+		"scopes_supported":                      []string{"openid", "profile", "email", "phone"},
+		"claims_supported": []string{"iss", "sub", "aud", "iat", "exp", "auth_time", "nonce", "at_hash", "name", "given_name",
 			"family_name", "preferred_username", "locale", "zoneinfo", "email", "email_verified", "phone_number",
 			"phone_number_verified"},
+		"claims_parameter_supported":       false,
+		"request_parameter_supported":      false,
+		"request_uri_parameter_supported":  false,
+		"require_request_uri_registration": false,
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
+		clients, err := s.Store.ListClients(r.Context())
+		if err != nil {
+			s.log(r).ErrorContext(r.Context(), "discovery: list clients", "err", err)
+			contract.WriteOAuthError(w, &contract.Error{Code: contract.OAuthServerError, Message: "unexpected failure", Status: http.StatusInternalServerError})
+			return
+		}
+		doc := maps.Clone(base)
+		methods := authMethodsInUse(clients)
+		doc["token_endpoint_auth_methods_supported"] = methods
+		doc["revocation_endpoint_auth_methods_supported"] = methods
 		contract.WriteJSON(w, http.StatusOK, doc)
 	}
 }

@@ -31,12 +31,15 @@ func (l *live) oauthConfig(p *oidc.Provider, style oauth2.AuthStyle) *oauth2.Con
 		Endpoint: ep, RedirectURL: l.url + hostapp.DemoWebCallbackPath, Scopes: []string{oidc.ScopeOpenID}}
 }
 
-// The code flow driven by independent, standard clients: x/oauth2 for the flow, go-oidc for
-// the ID token against discovery and JWKS.
+// The code flow driven by independent, standard clients: x/oauth2 for the flow (with PKCE
+// S256), go-oidc for the ID token against discovery and JWKS.
 func TestCodeFlowStandardClients(t *testing.T) {
 	for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleInParams} {
 		t.Run(map[oauth2.AuthStyle]string{oauth2.AuthStyleInHeader: "client_secret_basic", oauth2.AuthStyleInParams: "client_secret_post"}[style], func(t *testing.T) {
 			l := newLive(t)
+			if style == oauth2.AuthStyleInParams {
+				l.putClient(hostapp.DemoWebClientID, `{"token_endpoint_auth_method":"client_secret_post"}`)
+			}
 			ctx := l.ctx()
 			provider, err := oidc.NewProvider(ctx, l.url)
 			if err != nil {
@@ -46,9 +49,9 @@ func TestCodeFlowStandardClients(t *testing.T) {
 			verifier := provider.Verifier(&oidc.Config{ClientID: hostapp.DemoWebClientID, Now: l.clk.Now})
 
 			b := l.browser()
-			state, nonce := contract.RandomHex(16), contract.RandomHex(16)
+			state, nonce, pkce := contract.RandomHex(16), contract.RandomHex(16), oauth2.GenerateVerifier()
 			// Not signed in: the authorization request sends the browser to sign in and back.
-			r := b.get(conf.AuthCodeURL(state, oidc.Nonce(nonce)))
+			r := b.get(conf.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(pkce)))
 			login := r.location(t)
 			if login.Path != "/auth/v1/login" {
 				t.Fatalf("not signed in: redirected to %s", login)
@@ -64,7 +67,14 @@ func TestCodeFlowStandardClients(t *testing.T) {
 				t.Fatalf("callback %s", cb)
 			}
 
-			tok, err := conf.Exchange(ctx, cb.Query().Get("code"))
+			// The code is bound to the challenge: no verifier, then the wrong one, are refused
+			// without spending it.
+			_, err = conf.Exchange(ctx, cb.Query().Get("code"))
+			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+			_, err = conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(oauth2.GenerateVerifier()))
+			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+			l.clk.Advance(time.Minute) // iat moves on; auth_time stays the sign-in's
+			tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(pkce))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +87,7 @@ func TestCodeFlowStandardClients(t *testing.T) {
 				t.Fatal(err)
 			}
 			if idt.Nonce != nonce || idt.Issuer != l.url || !slices.Equal(idt.Audience, []string{hostapp.DemoWebClientID}) ||
-				!idt.Expiry.Equal(testStart.Add(604800*time.Second)) {
+				!idt.Expiry.Equal(testStart.Add(time.Minute+604800*time.Second)) || !idt.IssuedAt.Equal(testStart.Add(time.Minute)) {
 				t.Fatalf("ID token %+v", idt)
 			}
 			if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
@@ -91,12 +101,13 @@ func TestCodeFlowStandardClients(t *testing.T) {
 				FamilyName    string `json:"family_name"`
 				Locale        string `json:"locale"`
 				Phone         string `json:"phone_number"`
+				AuthTime      int64  `json:"auth_time"`
 			}
 			if err := idt.Claims(&claims); err != nil {
 				t.Fatal(err)
 			}
 			if claims.Email != "carol@example.com" || !claims.EmailVerified || claims.Name != "Carol Tan" || claims.GivenName != "Carol" ||
-				claims.FamilyName != "Tan" || claims.Locale != "en-SG" || claims.Phone != "" {
+				claims.FamilyName != "Tan" || claims.Locale != "en-SG" || claims.Phone != "" || claims.AuthTime != testStart.Unix() {
 				t.Fatalf("claims %+v (phone is not a scope of this client)", claims)
 			}
 
@@ -118,6 +129,8 @@ func TestCodeFlowStandardClients(t *testing.T) {
 			}
 
 			// Refresh with rotation; the old refresh token is then refused.
+			// The refreshed ID token keeps the sign-in's auth_time (OIDC Core §12.2).
+			l.clk.Advance(time.Hour)
 			old := *tok
 			old.Expiry = time.Now().Add(-time.Minute) // make x/oauth2 refresh
 			tok2, err := conf.TokenSource(ctx, &old).Token()
@@ -127,15 +140,22 @@ func TestCodeFlowStandardClients(t *testing.T) {
 			if tok2.AccessToken == tok.AccessToken || tok2.RefreshToken == tok.RefreshToken || tok2.RefreshToken == "" {
 				t.Fatalf("refresh did not rotate: %+v", tok2)
 			}
-			if _, err := verifier.Verify(ctx, tok2.Extra("id_token").(string)); err != nil {
+			idt2, err := verifier.Verify(ctx, tok2.Extra("id_token").(string))
+			if err != nil {
 				t.Fatalf("refreshed ID token: %v", err)
+			}
+			var claims2 struct {
+				AuthTime int64 `json:"auth_time"`
+			}
+			if err := idt2.Claims(&claims2); err != nil || claims2.AuthTime != testStart.Unix() || !idt2.IssuedAt.Equal(testStart.Add(61*time.Minute)) {
+				t.Fatalf("refreshed ID token: auth_time %d, iat %v (%v)", claims2.AuthTime, idt2.IssuedAt, err)
 			}
 			_, err = conf.TokenSource(ctx, &old).Token()
 			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 
 			// Revocation (RFC 7009) of the new access token ends its grant: userinfo refuses it
 			// and the refresh token that came with it.
-			rr := b.post(l.url+"/auth/v1/revoke", url.Values{"token": {tok2.AccessToken}, "client_id": {hostapp.DemoWebClientID}, "client_secret": {hostapp.DemoWebClientSecret}})
+			rr := l.revoke(style, hostapp.DemoWebClientID, hostapp.DemoWebClientSecret, url.Values{"token": {tok2.AccessToken}})
 			if rr.status != http.StatusOK {
 				t.Fatalf("revoke: %d %s", rr.status, rr.body)
 			}
@@ -148,6 +168,40 @@ func TestCodeFlowStandardClients(t *testing.T) {
 			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 		})
 	}
+}
+
+var jsonHeader = map[string]string{"Content-Type": "application/json"}
+
+// putClient creates or changes a client through the admin API.
+func (e *env) putClient(id, body string) {
+	e.t.Helper()
+	if rec := e.do(call{method: http.MethodPut, path: "/_sim/clients/" + id, body: body, header: jsonHeader}); rec.Code != http.StatusOK {
+		e.t.Fatalf("PUT client %s: %d %s", id, rec.Code, rec.Body)
+	}
+}
+
+// revoke posts form to the revocation endpoint, authenticating as style says.
+func (l *live) revoke(style oauth2.AuthStyle, id, secret string, form url.Values) response {
+	l.t.Helper()
+	form = cloneValues(form)
+	if style == oauth2.AuthStyleInParams {
+		form.Set("client_id", id)
+		form.Set("client_secret", secret)
+	}
+	req, _ := http.NewRequest(http.MethodPost, l.url+"/auth/v1/revoke", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if style == oauth2.AuthStyleInHeader {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	return (&browser{t: l.t, c: l.srv.Client()}).do(req)
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
 }
 
 func wantRetrieveError(t *testing.T, err error, code string, status int) {
@@ -446,7 +500,7 @@ func TestUserinfoErrors(t *testing.T) {
 	}
 	// A JWT signed by someone else with our kid, a refresh token, garbage, no token.
 	forged := access[:strings.LastIndex(access, ".")] + ".c2lnbmF0dXJl"
-	for name, tok := range map[string]string{"refresh token": refresh, "garbage": "abc", "none": "", "forged signature": forged} {
+	for name, tok := range map[string]string{"refresh token": refresh, "garbage": "abc", "forged signature": forged} {
 		r := l.userinfo(tok)
 		if r.status != http.StatusUnauthorized || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), `Bearer realm="userinfo", error="invalid_token"`) ||
 			!strings.Contains(r.body, `"error":"invalid_token"`) {
@@ -589,8 +643,10 @@ func TestResponseTypePlacement(t *testing.T) {
 	} {
 		t.Run(tc.responseType+"/"+tc.mode, func(t *testing.T) {
 			nonce := contract.RandomHex(8)
+			// The scope sent is the one granted (the client's), so no scope comes back (RFC 6749
+			// §4.2.2); TestImplicitScope covers the other case.
 			q := url.Values{"client_id": {"rp"}, "redirect_uri": {"https://rp.example/cb?tenant=7"}, "response_type": {tc.responseType},
-				"state": {"st&=x"}, "nonce": {nonce}}
+				"state": {"st&=x"}, "nonce": {nonce}, "scope": {"email openid"}}
 			if tc.mode != "" {
 				q.Set("response_mode", tc.mode)
 			}
@@ -695,8 +751,14 @@ func TestAuthorizationServerLogsHoldNoSecrets(t *testing.T) {
 	b := l.browser()
 	b.signIn("carol")
 	redirect := l.url + hostapp.DemoWebCallbackPath
-	code := l.demoCode(b, url.Values{"nonce": {"nonce-value-1234"}})
-	_, _, m := l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret, codeForm(code, redirect))
+	pkce := oauth2.GenerateVerifier()
+	code := l.demoCode(b, url.Values{"nonce": {"nonce-value-1234"}, "code_challenge": {pkce}, "code_challenge_method": {"plain"}})
+	wrong := codeForm(code, redirect)
+	wrong.Set("code_verifier", oauth2.GenerateVerifier())
+	l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret, wrong)
+	right := codeForm(code, redirect)
+	right.Set("code_verifier", pkce)
+	_, _, m := l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret, right)
 	_, _, m2 := l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret,
 		url.Values{"grant_type": {"refresh_token"}, "refresh_token": {m["refresh_token"].(string)}})
 	l.tokenCall(hostapp.DemoWebClientID, hostapp.DemoWebClientSecret, codeForm(code, redirect)) // replay
@@ -713,7 +775,7 @@ func TestAuthorizationServerLogsHoldNoSecrets(t *testing.T) {
 	}
 	for _, secret := range []string{code, m["access_token"].(string), m["refresh_token"].(string), m["id_token"].(string),
 		m2["access_token"].(string), m2["refresh_token"].(string), nonce, v1["access_token"].(string),
-		hostapp.DemoWebClientSecret, hostapp.DemoV1AppSecret, "wrong-secret-value", "carol-password"} {
+		hostapp.DemoWebClientSecret, hostapp.DemoV1AppSecret, "wrong-secret-value", "carol-password", pkce, wrong.Get("code_verifier")} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log contains secret %q", contract.Mask(secret))
 		}

@@ -13,34 +13,69 @@ import (
 
 // loginPage is the data of the sign-in template.
 type loginPage struct {
-	Title, Error, Username, ReturnTo string
+	Title, Error, Note, Username, ReturnTo string
 }
 
 // currentUser returns the signed-in user of the request, ok=false when there is none (no
 // cookie, unknown or expired session, user deleted since). err is a store failure.
 func (s *server) currentUser(r *http.Request) (u User, ok bool, err error) {
+	u, _, ok, err = s.currentSession(r)
+	return u, ok, err
+}
+
+// currentSession is currentUser with the session, whose CreatedAt is the time of the
+// sign-in (OIDC auth_time).
+func (s *server) currentSession(r *http.Request) (u User, sess Session, ok bool, err error) {
 	c, cerr := r.Cookie(SessionCookie)
 	if cerr != nil || c.Value == "" || len(c.Value) > 256 {
-		return User{}, false, nil
+		return User{}, Session{}, false, nil
 	}
-	sess, err := s.Store.GetSession(r.Context(), contract.Hash(c.Value))
+	sess, err = s.Store.GetSession(r.Context(), contract.Hash(c.Value))
 	if errors.Is(err, ErrNotFound) {
-		return User{}, false, nil
+		return User{}, Session{}, false, nil
 	}
 	if err != nil {
-		return User{}, false, err
+		return User{}, Session{}, false, err
 	}
 	if !s.Now().Before(sess.ExpiresAt) {
-		return User{}, false, nil
+		return User{}, Session{}, false, nil
 	}
 	u, err = s.Store.GetUserByID(r.Context(), sess.UserID)
 	if errors.Is(err, ErrNotFound) {
-		return User{}, false, nil
+		return User{}, Session{}, false, nil
 	}
 	if err != nil {
-		return User{}, false, err
+		return User{}, Session{}, false, err
 	}
-	return u, true, nil
+	return u, sess, true, nil
+}
+
+// endSession deletes the request's session, if any, and clears its cookie.
+func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		if err := s.Store.DeleteSession(r.Context(), contract.Hash(c.Value)); err != nil {
+			s.log(r).ErrorContext(r.Context(), "end session", "err", err)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.baseURL.Scheme == "https"})
+}
+
+// crossSite refuses a state-changing form post that a browser sent from another origin
+// (login CSRF, forced sign-out): Sec-Fetch-Site other than same-origin or none, or else an
+// Origin whose host differs from Host (net/http.CrossOriginProtection). Requests with
+// neither header come from no browser, or one too old to send them, and are accepted. It
+// answers 403 with an error page and reports true when it refused.
+func (s *server) crossSite(w http.ResponseWriter, r *http.Request) bool {
+	if err := http.NewCrossOriginProtection().Check(r); err != nil {
+		s.log(r).DebugContext(r.Context(), "cross-site form post refused", "path", r.URL.Path,
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		s.page(w, r, http.StatusForbidden, "error", errorPage{Title: "Request refused", Error: "cross_site_request",
+			Description: "this form was posted from another site; open the page on this site and try again",
+			Note:        "Nothing was changed: you are signed in (or out) as before."})
+		return true
+	}
+	return false
 }
 
 // safeReturnTo accepts only a relative reference to a path on this host (an absolute path
@@ -59,7 +94,11 @@ func safeReturnTo(v string) string {
 // handleLoginPage serves GET /auth/v1/login: the sign-in form.
 func handleLoginPage(s *server) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.page(w, r, http.StatusOK, "login", loginPage{Title: "Sign in", ReturnTo: safeReturnTo(r.URL.Query().Get("return_to"))})
+		p := loginPage{Title: "Sign in", ReturnTo: safeReturnTo(r.URL.Query().Get("return_to"))}
+		if r.URL.Query().Get("again") == "1" {
+			p.Note = "The application asks you to sign in again."
+		}
+		s.page(w, r, http.StatusOK, "login", p)
 	}
 }
 
@@ -70,6 +109,9 @@ func handleLogin(s *server) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		fail := func(status int, msg, username, returnTo string) {
 			s.page(w, r, status, "login", loginPage{Title: "Sign in", Error: msg, Username: username, ReturnTo: returnTo})
+		}
+		if s.crossSite(w, r) {
+			return
 		}
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
 			fail(http.StatusBadRequest, "The sign-in form must be sent as application/x-www-form-urlencoded.", "", "/")
@@ -125,12 +167,10 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, u User) er
 // handleLogout serves POST /auth/v1/logout: ends the session and redirects to "/".
 func handleLogout(s *server) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-			if err := s.Store.DeleteSession(r.Context(), contract.Hash(c.Value)); err != nil {
-				s.log(r).ErrorContext(r.Context(), "sign-out", "err", err)
-			}
+		if s.crossSite(w, r) {
+			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		s.endSession(w, r)
 		http.Redirect(w, r, "/", http.StatusFound)
 	}
 }

@@ -105,6 +105,10 @@ type Store interface {
 	// browserHash and has not expired at now; otherwise ErrNotFound and nothing changes
 	// (an expired state is deleted all the same). Of concurrent calls one succeeds.
 	ConsumeDemoState(ctx context.Context, hash, browserHash string, now time.Time) (DemoState, error)
+	// DeleteExpired deletes the auth codes, tokens, sign-in sessions and demo states that
+	// expired at or before now (the retention sweep) and returns how many. Tokens without an
+	// expiry stay. A used code stays until it expires, so a replay is still recognised.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }
 
 // Consent records that a user authorized a client for a set of scopes (PROTOCOL §6.2 step
@@ -155,18 +159,44 @@ const (
 	RedirectMatchHost  = "host"  // scheme and host[:port] equal those of a registered URI (the seed's rule)
 )
 
+// How a client authenticates at the token and revocation endpoints (PROTOCOL §6.13,
+// RFC 7591 token_endpoint_auth_method).
+const (
+	AuthClientSecretBasic = "client_secret_basic" // Basic base64(id:secret); the default
+	AuthClientSecretPost  = "client_secret_post"  // client_id and client_secret in the form
+	AuthNone              = "none"                // a public client: client_id only, PKCE required
+)
+
 // Client is an OAuth client of the authorization server (PROTOCOL §6, §6.10).
 type Client struct {
 	ID            string
-	SecretHash    string // contract.Hash of the secret
+	SecretHash    string // contract.Hash of the secret; "" for a public client
 	Name          string
 	RedirectURIs  []string
 	RedirectMatch string   // RedirectMatchExact or RedirectMatchHost; "" means exact
 	Scopes        []string // the scopes granted on every request (PROTOCOL §6.2)
 	SkipConsent   bool     // no consent screen (the Boxo client, PROTOCOL §6.10)
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// AuthMethod is the one token_endpoint_auth_method the client may use: AuthClientSecretBasic
+	// ("" means it), AuthClientSecretPost or AuthNone.
+	AuthMethod string
+	// RequirePKCE: authorization requests for a code must carry a code_challenge (RFC 7636).
+	// Always true for an AuthNone client.
+	RequirePKCE bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
+
+// TokenAuthMethod returns the client's authentication method, the default filled in.
+func (c Client) TokenAuthMethod() string {
+	if c.AuthMethod == "" {
+		return AuthClientSecretBasic
+	}
+	return c.AuthMethod
+}
+
+// PKCERequired reports whether the client's code requests must carry a code_challenge:
+// when it asks for it, and always for a public client.
+func (c Client) PKCERequired() bool { return c.RequirePKCE || c.TokenAuthMethod() == AuthNone }
 
 // Settings are the host app's Connect settings (PROTOCOL §2.7, §7.6).
 type Settings struct {
@@ -200,7 +230,21 @@ type AuthCode struct {
 	IssuedAt    time.Time
 	ExpiresAt   time.Time
 	UsedAt      time.Time // zero while unused
+	// CodeChallenge and CodeChallengeMethod are the PKCE binding (RFC 7636): method
+	// PKCES256 with the challenge as sent, or PKCEPlain with the contract.Hash of the
+	// challenge; both "" when the request had none.
+	CodeChallenge       string
+	CodeChallengeMethod string
+	// AuthTime is when the user signed in to the session that authorized the code (OIDC
+	// Core auth_time); zero for codes that never lead to an ID token.
+	AuthTime time.Time
 }
+
+// PKCE code challenge methods (RFC 7636 §4.2).
+const (
+	PKCES256  = "S256"
+	PKCEPlain = "plain"
+)
 
 // Token kinds.
 const (
@@ -232,6 +276,9 @@ type Token struct {
 	ExpiresAt time.Time // zero: never expires (v1 tokens)
 	RevokedAt time.Time // zero while not revoked
 	UsedAt    time.Time // refresh tokens: when rotated; zero while unused
+	// AuthTime is the sign-in time behind the grant, kept through rotations so that a
+	// refreshed ID token carries the original auth_time (OIDC Core §12.2); zero if unknown.
+	AuthTime time.Time
 }
 
 // Active reports whether the token can be used at now: not revoked, not spent, unexpired.

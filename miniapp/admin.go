@@ -9,13 +9,9 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 )
-
-// maxAppIDLen bounds app_id (PROTOCOL §1.2: opaque string ≤ 64 chars).
-const maxAppIDLen = 64
 
 // handleHealthz answers GET /healthz → 200 {"status": "ok", "party": "miniapp"}.
 func handleHealthz() contract.HandlerFunc {
@@ -171,15 +167,8 @@ func (p settingsPatch) apply(s Settings) (Settings, error) {
 		s.RequiredFields = fields
 	}
 	if p.IPAllowlist != nil {
-		list := []string{}
-		for _, e := range *p.IPAllowlist {
-			e = strings.TrimSpace(e)
-			if e == "" {
-				return bad("ip_allowlist: empty entry")
-			}
-			list = append(list, e)
-		}
-		if _, err := contract.ParseIPFilter(list); err != nil {
+		list, err := contract.NormalizeAllowlist(*p.IPAllowlist)
+		if err != nil {
 			return bad("ip_allowlist: %v", err)
 		}
 		s.IPAllowlist = list
@@ -187,14 +176,10 @@ func (p settingsPatch) apply(s Settings) (Settings, error) {
 	return s, nil
 }
 
-// validAppID checks an app_id: 1 to 64 characters, no colon (it is the user of a Basic
-// credential, RFC 7617), no control characters.
+// validAppID checks an app_id with the rule every party shares (contract.CheckID).
 func validAppID(id string) error {
-	if id == "" || contract.Len(id) > maxAppIDLen {
-		return fmt.Errorf("app_id must be 1 to %d characters", maxAppIDLen)
-	}
-	if strings.ContainsFunc(id, func(r rune) bool { return r == ':' || unicode.IsControl(r) }) {
-		return errors.New("app_id must not contain a colon or control characters")
+	if err := contract.CheckID(id); err != nil {
+		return fmt.Errorf("app_id %v", err)
 	}
 	return nil
 }

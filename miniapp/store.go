@@ -67,6 +67,10 @@ type Store interface {
 	// ErrNotFound; a token found expired or orphaned is deleted all the same. Of several
 	// concurrent calls with one hash at most one succeeds.
 	RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, next RefreshToken) (Session, error)
+	// DeleteExpired deletes the refresh tokens that expired at or before now and the
+	// sessions that ended a day or more before now (the retention sweep), and returns how
+	// many.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }
 
 // Settings are the miniapp's own Dashboard-like settings (PROTOCOL §1.3): the credentials the

@@ -57,6 +57,9 @@ func (s *server) handleAuthorize() contract.HandlerFunc {
 			FlowID: flowID, ClientID: run.req.ClientID, AppID: run.req.AppID, UserReference: run.req.UserReference,
 			StartedAt: startedAt, Steps: run.flow.steps, HostTokens: run.tokens,
 		}
+		if run.req.AuthCode != "" {
+			rec.CodeHash = contract.Hash(run.req.AuthCode)
+		}
 		if rec.UserReference == "" {
 			rec.UserReference = run.hostRef
 		}

@@ -2,11 +2,13 @@ package platform
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,8 +58,7 @@ func (s *server) handleListFlows() contract.HandlerFunc {
 			out[i] = flowSummary{ID: f.ID, StartedAt: f.StartedAt, ClientID: f.ClientID, AppID: f.AppID,
 				UserReference: f.UserReference, Outcome: f.Outcome, ErrorCode: f.ErrorCode}
 		}
-		contract.WriteJSON(w, http.StatusOK, map[string]any{"flows": out})
-		return nil
+		return contract.EncodeJSON(w, http.StatusOK, map[string]any{"flows": out})
 	}
 }
 
@@ -70,8 +71,10 @@ func (s *server) handleLatestFlow() contract.HandlerFunc {
 		} else if err != nil {
 			return err
 		}
-		writeFlow(w, f)
-		return nil
+		if err := s.explainReplay(r.Context(), &f); err != nil {
+			return err
+		}
+		return writeFlow(w, f)
 	}
 }
 
@@ -84,16 +87,69 @@ func (s *server) handleGetFlow() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "flow "+quote(id))
 		}
-		writeFlow(w, f)
-		return nil
+		if err := s.explainReplay(r.Context(), &f); err != nil {
+			return err
+		}
+		return writeFlow(w, f)
 	}
 }
 
-func writeFlow(w http.ResponseWriter, f contract.Flow) {
+// explainReplay tells, in the note of a flow's failed step, what another flow that
+// submitted the same auth code did to it. The host app revokes what a code issued when the
+// code comes again (RFC 6749 §4.1.2, PROTOCOL §6.4), so both flows fail: the one that
+// replayed it at step 7 (INVALID_AUTH_CODE), and the one that had redeemed it, whose access
+// token no longer works at step 9 (INVALID_ACCESS_TOKEN).
+func (s *server) explainReplay(ctx context.Context, f *contract.Flow) error {
+	i := slices.IndexFunc(f.Steps, func(st contract.FlowStep) bool {
+		return st.Outcome == contract.OutcomeFailed &&
+			(st.ErrorCode == contract.CodeInvalidAccessToken || st.ErrorCode == contract.CodeInvalidAuthCode)
+	})
+	if i < 0 {
+		return nil
+	}
+	others, err := s.store.FlowsSharingCode(ctx, f.ID)
+	if err != nil || len(others) == 0 {
+		return err
+	}
+	ids := make([]string, len(others))
+	for j, o := range others {
+		ids[j] = o.ID
+	}
+	var why string
+	if f.Steps[i].ErrorCode == contract.CodeInvalidAccessToken {
+		why = "the host app revoked this flow's tokens because its auth code was submitted again, in flow " + strings.Join(ids, ", ") +
+			" (a replayed code revokes what it issued, RFC 6749 §4.1.2): send each auth code to the platform once"
+	} else {
+		why = "this auth code was also submitted in flow " + strings.Join(ids, ", ") +
+			"; submitting it again made the host app revoke the tokens it had issued there (RFC 6749 §4.1.2)"
+	}
+	st := &f.Steps[i]
+	if st.Note != "" {
+		st.Note += "; "
+	}
+	st.Note += why
+	return nil
+}
+
+// writeFlow answers a flow; a flow that cannot be encoded is an error the route logs and
+// answers in its form.
+func writeFlow(w http.ResponseWriter, f contract.Flow) error {
 	if f.Steps == nil {
 		f.Steps = []contract.FlowStep{}
 	}
-	contract.WriteJSON(w, http.StatusOK, f)
+	return contract.EncodeJSON(w, http.StatusOK, f)
+}
+
+// handleDeleteFlows is DELETE /_sim/flows: empties the flow log → {"deleted": n}.
+func (s *server) handleDeleteFlows() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		n, err := s.store.DeleteFlows(r.Context())
+		if err != nil {
+			return err
+		}
+		s.log.InfoContext(r.Context(), "flow log cleared", "flows", n)
+		return contract.EncodeJSON(w, http.StatusOK, map[string]int{"deleted": n})
+	}
 }
 
 // postedSteps is the object form of POST /_sim/flows/{id}/steps.

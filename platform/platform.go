@@ -7,6 +7,7 @@
 package platform
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -97,8 +98,9 @@ func New(cfg Config) (http.Handler, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.store = clockedStore{Store: s.store, now: s.now}
 	if s.client == nil {
-		s.client = newHTTPClient()
+		s.client = NewHTTPClient()
 	}
 	if s.timeout == 0 {
 		s.timeout = DefaultCallTimeout
@@ -110,10 +112,10 @@ func New(cfg Config) (http.Handler, error) {
 	return r, nil
 }
 
-// newHTTPClient is the default outbound client: keep-alive connections reused across flows
+// NewHTTPClient is the default outbound client: keep-alive connections reused across flows
 // (DESIGN.md "Speed budget"), redirects not followed (a redirect is a non-200 answer,
 // PROTOCOL §3.8), no overall timeout (each call carries its own deadline).
-func newHTTPClient() *http.Client {
+func NewHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 256
 	tr.MaxIdleConnsPerHost = 64
@@ -123,4 +125,18 @@ func newHTTPClient() *http.Client {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// clockedStore stamps every flow record with the platform's clock, which the flow log's
+// retention counts from (FlowRecord.RecordedAt).
+type clockedStore struct {
+	Store
+	now func() time.Time
+}
+
+func (c clockedStore) RecordFlow(ctx context.Context, rec FlowRecord) error {
+	if rec.RecordedAt.IsZero() {
+		rec.RecordedAt = c.now()
+	}
+	return c.Store.RecordFlow(ctx, rec)
 }

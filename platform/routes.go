@@ -38,6 +38,7 @@ func addRoutes(r *mux.Router, s *server) {
 
 	// Flow log (DESIGN.md "Flow log").
 	r.Handle("/_sim/flows", plain(s.handleListFlows())).Methods(http.MethodGet)
+	r.Handle("/_sim/flows", plain(s.handleDeleteFlows())).Methods(http.MethodDelete)
 	r.Handle("/_sim/flows/latest", plain(s.handleLatestFlow())).Methods(http.MethodGet)
 	r.Handle("/_sim/flows/events", plain(s.handleFlowEvents())).Methods(http.MethodGet) // before {id}
 	r.Handle("/_sim/flows/{id}", plain(s.handleGetFlow())).Methods(http.MethodGet)

@@ -82,7 +82,12 @@ type FlowRecord struct {
 	UserReference string
 	// StartedAt is used when the flow is created; an existing flow keeps the earlier of its
 	// own start and this one.
-	StartedAt  time.Time
+	StartedAt time.Time
+	// RecordedAt is the platform's clock when it records; a new flow keeps it as the instant
+	// the flow log's retention counts from. Zero means StartedAt.
+	RecordedAt time.Time
+	// CodeHash is contract.Hash of the auth code the flow submitted; "" leaves it alone.
+	CodeHash   string
 	Steps      []contract.FlowStep
 	HostTokens *HostTokens // nil: none to keep
 	Consent    *Consent    // nil: none to write
@@ -146,4 +151,12 @@ type Store interface {
 	// LatestFlow returns the most recently created flow with its steps; ErrNotFound when the
 	// log is empty.
 	LatestFlow(ctx context.Context) (contract.Flow, error)
+	// FlowsSharingCode returns the other flows that submitted the same auth code as flowID,
+	// oldest first, without their steps; none when flowID submitted none.
+	FlowsSharingCode(ctx context.Context, flowID string) ([]contract.Flow, error)
+	// DeleteFlows empties the flow log and returns how many flows it held.
+	DeleteFlows(ctx context.Context) (int, error)
+	// PruneFlows deletes the flows beyond the newest keep, and those first recorded before
+	// before, with their steps, and returns how many it deleted.
+	PruneFlows(ctx context.Context, keep int, before time.Time) (int, error)
 }

@@ -15,7 +15,6 @@ import (
 
 // Limits of the registry's fields (PROTOCOL §1.2: ids are opaque strings of at most 64).
 const (
-	maxIDLen     = 64
 	maxNameLen   = 200
 	maxSecretLen = 1000
 	maxURLLen    = 2000
@@ -71,16 +70,8 @@ func notFoundErr(format string, args ...any) *contract.Error {
 // checkID checks a client_id, app_id or flow id: 1 to 64 printable code points, no spaces
 // and none of / ? # % : \ (ids travel in paths, and app_id is a Basic user name, §2.7).
 func checkID(field, v string) error {
-	if v == "" {
-		return invalidField(field, "is required")
-	}
-	if contract.Len(v) > maxIDLen {
-		return invalidField(field, "is longer than %d characters", maxIDLen)
-	}
-	for _, c := range v {
-		if !unicode.IsPrint(c) || unicode.IsSpace(c) || strings.ContainsRune(`/?#%:\`, c) {
-			return invalidField(field, "must not contain spaces, control characters or any of / ? # %% : \\")
-		}
+	if err := contract.CheckID(v); err != nil {
+		return invalidField(field, "%v", err)
 	}
 	return nil
 }
@@ -154,14 +145,9 @@ func checkBasicUser(field, v string) error {
 	return nil
 }
 
-// checkCIDRs checks an IP allowlist.
+// checkCIDRs checks an IP allowlist with the rule every party shares.
 func checkCIDRs(field string, v []string) error {
-	for _, c := range v {
-		if strings.TrimSpace(c) == "" || strings.Contains(c, ",") {
-			return invalidField(field, "entry %q is not a CIDR", c)
-		}
-	}
-	if _, err := contract.ParseIPFilter(v); err != nil {
+	if err := contract.CheckAllowlist(v); err != nil {
 		return invalidField(field, "%v", err)
 	}
 	return nil

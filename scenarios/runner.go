@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
@@ -26,6 +27,8 @@ type Options struct {
 	// empty, each scenario runs on its own in-process stack; otherwise all three are needed
 	// and the scenarios run one after another.
 	PlatformURL, HostURL, MiniappURL string
+	// AdminToken is the running up's admin token, sent to its /_sim/ routes (PROTOCOL §2.13).
+	AdminToken string
 	// Parallel is how many scenarios run at once in-process; 0 means twice GOMAXPROCS.
 	Parallel int
 	// FailFast starts no further scenario after the first one that does not pass; those are
@@ -197,7 +200,7 @@ func RunOne(ctx context.Context, sc *Scenario, o Options) Result {
 }
 
 func runOne(ctx context.Context, sc *Scenario, o Options) (_ []ActionResult, _ *Failure, err error) {
-	e := &env{client: &http.Client{Timeout: 60 * time.Second}}
+	e := &env{client: &http.Client{Timeout: 60 * time.Second, Transport: admin.Transport(nil, o.AdminToken)}}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -256,7 +259,7 @@ func runOne(ctx context.Context, sc *Scenario, o Options) (_ []ActionResult, _ *
 	if sc.Setup.SDK != nil && sc.Setup.SDK.ClientID != "" {
 		clientID = sc.Setup.SDK.ClientID
 	}
-	sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: e.platformURL, HostURL: e.hostURL, ClientID: clientID, Logger: log.With("scenario", sc.Name, "party", "sdk")})
+	sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: e.platformURL, HostURL: e.hostURL, ClientID: clientID, Logger: log.With("scenario", sc.Name, "party", "sdk"), AdminToken: o.AdminToken})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -204,8 +204,8 @@ func (v *validator) allowlist(l *[]string, path ...any) {
 		return
 	}
 	for i, c := range *l {
-		if _, err := contract.ParseIPFilter([]string{c}); err != nil {
-			v.add(v.at(cat(path, i)...), "%s[%d] %q: give a CIDR such as 10.0.0.0/8 or an address", dotted(path), i, c)
+		if err := contract.CheckAllowlist([]string{c}); err != nil {
+			v.add(v.at(cat(path, i)...), "%s[%d] %q: %v", dotted(path), i, c, err)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 )
@@ -40,6 +41,9 @@ type Config struct {
 	Logger     *slog.Logger
 	// CallbackTimeout bounds the host app's auth callback; 0 means 30 s (PROTOCOL §9.36).
 	CallbackTimeout time.Duration
+	// AdminToken is sent to the platform's flow log (/_sim/flows), which callers beyond
+	// loopback reach only with the stack's admin token (PROTOCOL §2.13); "" sends none.
+	AdminToken string
 }
 
 // CloseIdleConnections closes the SDK's idle keep-alive connections, so servers shutting down
@@ -114,6 +118,7 @@ func New(cfg Config) (*SDK, error) {
 	if transport == nil {
 		transport = http.DefaultTransport
 	}
+	client.Transport = admin.Transport(transport, cfg.AdminToken)
 	return &SDK{
 		cfg: cfg, client: &client, log: log,
 		host: &hostApp{

@@ -61,7 +61,7 @@ the clock starts, as a returning user's device would hold its session.`,
 				return err
 			}
 			defer at.cleanup()
-			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID})
+			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, AdminToken: adminToken(cfg)})
 			if err != nil {
 				return err
 			}
@@ -131,6 +131,7 @@ the clock starts, as a returning user's device would hold its session.`,
 	c.Flags().BoolVar(&trace, "trace", false, "also post the SDK's steps to the flow log and read it back, as connect does")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	c.Flags().String("platform-url", "", "URL of a running platform")
+	addAdminTokenFlag(c.Flags())
 	c.Flags().String("hostapp-url", "", "URL of a running host app")
 	return c
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/cors"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 )
 
 // Config is boxo-sim's effective configuration, resolved once from flags, then BOXO_SIM_*
@@ -47,12 +48,26 @@ type Config struct {
 	// CORSOrigins lists the origins whose pages may call the parties' browser-facing
 	// endpoints (PROTOCOL §2.12), comma-separated; empty means any origin.
 	CORSOrigins string `yaml:"cors_origins"`
+	// AdminToken is the stack's admin token (PROTOCOL §2.13): up uses it instead of making
+	// one; client commands send it to the parties' /_sim/ routes ("" means: the one in the
+	// data directory's state file).
+	AdminToken string `yaml:"admin_token"`
+	// BodyTimeout bounds how long a request body may take to arrive.
+	BodyTimeout time.Duration `yaml:"body_timeout"`
+	// ShutdownGrace is how long up waits for requests in flight when stopping.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// FlowLogMaxFlows and FlowLogMaxAge bound the platform's flow log: the newest flows are
+	// kept, at most this many, none older than this.
+	FlowLogMaxFlows int           `yaml:"flow_log_max_flows"`
+	FlowLogMaxAge   time.Duration `yaml:"flow_log_max_age"`
 }
 
 func defaultConfig() Config {
 	return Config{
 		Bind: "127.0.0.1", HostappPort: 8081, PlatformPort: 8082, MiniappPort: 8083,
 		DataDir: "./.boxo-sim", LogLevel: "info", LogFormat: "text", CallTimeout: 10 * time.Second,
+		BodyTimeout: stack.DefaultBodyTimeout, ShutdownGrace: stack.DefaultShutdownGrace,
+		FlowLogMaxFlows: stack.DefaultFlowLogMaxFlows, FlowLogMaxAge: stack.DefaultFlowLogMaxAge,
 	}
 }
 
@@ -107,16 +122,12 @@ var settings = []setting{
 		}},
 	strSetting("log_level", "log-level", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
 	strSetting("log_format", "log-format", "text or json", func(c *Config) *string { return &c.LogFormat }),
-	{key: "call_timeout", flag: "call-timeout", usage: "how long the platform waits for the host app and the miniapp", raw: true,
-		get: func(c *Config) string { return c.CallTimeout.String() },
-		set: func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return fmt.Errorf("%q is not a duration such as 10s or 500ms", v)
-			}
-			c.CallTimeout = d
-			return nil
-		}},
+	durationSetting("call_timeout", "call-timeout", "how long the platform waits for the host app and the miniapp", func(c *Config) *time.Duration { return &c.CallTimeout }),
+	durationSetting("body_timeout", "body-timeout", "how long a request body may take to arrive before the connection is cut", func(c *Config) *time.Duration { return &c.BodyTimeout }),
+	durationSetting("shutdown_grace", "shutdown-grace", "how long up waits for requests in flight when stopping", func(c *Config) *time.Duration { return &c.ShutdownGrace }),
+	intSetting("flow_log_max_flows", "flow-log-max-flows", "the flow log keeps at most this many flows, the newest", func(c *Config) *int { return &c.FlowLogMaxFlows }),
+	durationSetting("flow_log_max_age", "flow-log-max-age", "the flow log drops flows older than this (e.g. 168h)", func(c *Config) *time.Duration { return &c.FlowLogMaxAge }),
+	secretSetting("admin_token", "admin-token", "the stack's admin token for the parties' /_sim/ routes (default: up makes one; clients read it from the data directory)", func(c *Config) *string { return &c.AdminToken }),
 	strSetting("platform_url", "platform-url", "URL of a running platform (connect, trace); default: the local one", func(c *Config) *string { return &c.PlatformURL }),
 	strSetting("hostapp_url", "hostapp-url", "URL of a running host app (connect); default: the local one", func(c *Config) *string { return &c.HostappURL }),
 	strSetting("miniapp_url", "miniapp-url", "URL of a miniapp backend not started here", func(c *Config) *string { return &c.MiniappURL }),
@@ -129,6 +140,19 @@ var settings = []setting{
 	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
 	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
 	strSetting("cors_origins", "cors-origins", "origins whose pages may call the parties from a browser, comma-separated, e.g. http://localhost:5173 (default: any origin)", func(c *Config) *string { return &c.CORSOrigins }),
+}
+
+func durationSetting(key, flag, usage string, p func(*Config) *time.Duration) setting {
+	return setting{key: key, flag: flag, usage: usage, raw: true,
+		get: func(c *Config) string { return p(c).String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration such as 10s or 500ms", v)
+			}
+			*p(c) = d
+			return nil
+		}}
 }
 
 func secretSetting(key, flag, usage string, p func(*Config) *string) setting {
@@ -276,8 +300,16 @@ func (c Config) validate() error {
 	default:
 		return fmt.Errorf("log_format %q: use text or json", c.LogFormat)
 	}
-	if c.CallTimeout <= 0 {
-		return fmt.Errorf("call_timeout %s must be positive", c.CallTimeout)
+	for name, d := range map[string]time.Duration{"call_timeout": c.CallTimeout, "body_timeout": c.BodyTimeout, "shutdown_grace": c.ShutdownGrace, "flow_log_max_age": c.FlowLogMaxAge} {
+		if d <= 0 {
+			return fmt.Errorf("%s %s must be positive", name, d)
+		}
+	}
+	if c.FlowLogMaxFlows < 1 {
+		return fmt.Errorf("flow_log_max_flows %d must be at least 1", c.FlowLogMaxFlows)
+	}
+	if c.AdminToken != "" && (len(c.AdminToken) < 16 || strings.ContainsAny(c.AdminToken, " \t\r\n")) {
+		return fmt.Errorf("admin_token must be at least 16 characters without spaces (leave it unset and up makes one)")
 	}
 	for name, u := range map[string]string{"platform_url": c.PlatformURL, "hostapp_url": c.HostappURL, "miniapp_url": c.MiniappURL, "auth_code_url": c.AuthCodeURL} {
 		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {

@@ -85,7 +85,7 @@ Exit status 0 only when step 16 is reached.`,
 				return err
 			}
 			defer at.cleanup()
-			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, Logger: log})
+			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, Logger: log, AdminToken: adminToken(cfg)})
 			if err != nil {
 				return err
 			}
@@ -126,6 +126,7 @@ Exit status 0 only when step 16 is reached.`,
 	c.Flags().StringVar(&userRef, "user-reference", "", "host user id the SDK is configured with (sent as user_reference)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	c.Flags().String("platform-url", "", "URL of a running platform")
+	addAdminTokenFlag(c.Flags())
 	c.Flags().String("client-id", "", "the host app's client_id at the platform (default "+demo.ClientID+")")
 	c.Flags().StringVar(&meURL, "me-url", "", "where the miniapp frontend reads its user at steps 14-15 (default: /api/me at the miniapp)")
 	c.Flags().BoolVar(&skipMe, "skip-me", false, "leave out steps 14-15 (a real miniapp without the simulator's /api/me)")
@@ -198,7 +199,7 @@ func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (located, 
 	}
 	l.hostURL = strings.TrimRight(cfg.HostappURL, "/")
 	if l.hostURL == "" {
-		l.hostURL = dashboardHostURL(ctx, l.platformURL, cfg.ClientID)
+		l.hostURL = dashboardHostURL(ctx, adminClient(cfg, 2*time.Second), l.platformURL, cfg.ClientID)
 	}
 	if l.hostURL == "" {
 		l.hostURL = cfg.localURL(cfg.HostappPort)
@@ -208,7 +209,7 @@ func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (located, 
 
 // dashboardHostURL is the origin of the host app's access-token URL in the platform's
 // Dashboard: where a platform started elsewhere expects the host app. "" when it cannot tell.
-func dashboardHostURL(ctx context.Context, platformURL, clientID string) string {
+func dashboardHostURL(ctx context.Context, client *http.Client, platformURL, clientID string) string {
 	if clientID == "" {
 		clientID = demo.ClientID
 	}
@@ -218,7 +219,7 @@ func dashboardHostURL(ctx context.Context, platformURL, clientID string) string 
 	if err != nil {
 		return ""
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return ""
 	}

@@ -54,6 +54,7 @@ func addPartyURLFlags(c *cobra.Command) {
 	c.PersistentFlags().String("hostapp-url", "", "URL of the running host app (default: the local one)")
 	c.PersistentFlags().String("platform-url", "", "URL of the running platform (default: the local one)")
 	c.PersistentFlags().String("miniapp-url", "", "URL of the running miniapp (default: the local one)")
+	addAdminTokenFlag(c.PersistentFlags())
 }
 
 func newFaultSetCmd(e *env) *cobra.Command {
@@ -390,7 +391,7 @@ func simPartiesFor(cmd *cobra.Command, e *env) (simParties, error) {
 	for p, u := range urls {
 		urls[p] = strings.TrimRight(u, "/")
 	}
-	return simParties{urls: urls, client: &http.Client{Timeout: 10 * time.Second}}, nil
+	return simParties{urls: urls, client: adminClient(cfg, 10*time.Second)}, nil
 }
 
 func firstSet(a, b string) string {
@@ -486,7 +487,7 @@ func (ps simParties) do(ctx context.Context, party, method, path string, body, o
 	case resp.StatusCode == http.StatusNotFound && fail.Error == "not_found" && strings.HasPrefix(fail.Description, "no route"):
 		return fmt.Errorf("the %s at %s does not serve %s: is it a boxo-sim party (started by 'boxo-sim up')?", party, base, path)
 	default:
-		return fmt.Errorf("the %s at %s refused: %s", party, base, firstSet(fail.Description, fail.Error))
+		return fmt.Errorf("the %s at %s refused: %s%s", party, base, firstSet(fail.Description, fail.Error), tokenHint(resp.StatusCode))
 	}
 	if out == nil {
 		return nil

@@ -102,6 +102,7 @@ Exit status 0 only when every scenario passed.`,
 	f.String("platform-url", "", "URL of a running platform: run against 'boxo-sim up' instead of in-process")
 	f.String("hostapp-url", "", "URL of the running host app (default: the local one)")
 	f.String("miniapp-url", "", "URL of the running miniapp (default: the local one)")
+	addAdminTokenFlag(f)
 	f.BoolP("help", "h", false, "help for run")
 	return c
 }
@@ -156,6 +157,7 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 	}
 	if cfg.PlatformURL != "" {
 		o.PlatformURL, o.HostURL, o.MiniappURL = cfg.PlatformURL, cfg.HostappURL, cfg.MiniappURL
+		o.AdminToken = adminToken(cfg)
 		if o.HostURL == "" {
 			o.HostURL = cfg.localURL(cfg.HostappPort)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,16 +21,18 @@ import (
 )
 
 func newTraceCmd(e *env) *cobra.Command {
-	var asJSON, verbose bool
+	var asJSON, verbose, clear bool
 	c := &cobra.Command{
 		Use:   "trace [FLOW_ID]",
 		Short: "Print a recorded flow step by step",
 		Long: `Print a flow from the platform's flow log: every step with its actor, call, status,
 time and outcome. Without FLOW_ID, the latest flow. Secrets and tokens are masked in
-the log itself. --verbose adds the masked HTTP exchange of each step.`,
+the log itself. --verbose adds the masked HTTP exchange of each step. --clear empties
+the flow log.`,
 		Example: `  boxo-sim trace
   boxo-sim trace flow_3f2a9c0d1e4b5a6c --verbose
-  boxo-sim trace --json | jq '.steps[] | select(.outcome == "failed")'`,
+  boxo-sim trace --json | jq '.steps[] | select(.outcome == "failed")'
+  boxo-sim trace --clear`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
@@ -40,6 +43,13 @@ the log itself. --verbose adds the masked HTTP exchange of each step.`,
 			if base == "" {
 				base = cfg.localURL(cfg.PlatformPort)
 			}
+			client := adminClient(cfg, 10*time.Second)
+			if clear {
+				if len(args) > 0 {
+					return fmt.Errorf("--clear empties the whole flow log: give no FLOW_ID")
+				}
+				return clearFlows(cmd.Context(), e, client, base)
+			}
 			id := "latest"
 			if len(args) == 1 {
 				id = args[0]
@@ -48,7 +58,6 @@ the log itself. --verbose adds the masked HTTP exchange of each step.`,
 			if err != nil {
 				return err
 			}
-			client := &http.Client{Timeout: 10 * time.Second}
 			resp, err := client.Do(req)
 			if err != nil {
 				return fmt.Errorf("no platform answers at %s (%v): start the parties with 'boxo-sim up', or give --platform-url", base, err)
@@ -67,7 +76,7 @@ the log itself. --verbose adds the masked HTTP exchange of each step.`,
 			case resp.StatusCode == http.StatusNotFound:
 				return fmt.Errorf("the platform at %s has no flow %q: 'boxo-sim trace' shows the latest", base, id)
 			case resp.StatusCode != http.StatusOK:
-				return fmt.Errorf("the platform at %s answered %d: %s", base, resp.StatusCode, bytes.TrimSpace(body))
+				return fmt.Errorf("the platform at %s answered %d: %s%s", base, resp.StatusCode, bytes.TrimSpace(body), tokenHint(resp.StatusCode))
 			}
 			if asJSON {
 				_, err := e.stdout.Write(body)
@@ -84,7 +93,34 @@ the log itself. --verbose adds the masked HTTP exchange of each step.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print the flow as JSON")
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the masked HTTP exchange of each step")
 	c.Flags().String("platform-url", "", "URL of the platform (default: the local one)")
+	addAdminTokenFlag(c.Flags())
+	c.Flags().BoolVar(&clear, "clear", false, "delete every flow from the platform's flow log")
 	return c
+}
+
+// clearFlows empties the platform's flow log (DELETE /_sim/flows).
+func clearFlows(ctx context.Context, e *env, client *http.Client, base string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, base+"/_sim/flows", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("no platform answers at %s (%v): start the parties with 'boxo-sim up', or give --platform-url", base, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the platform at %s refused to clear its flow log (%d): %s%s", base, resp.StatusCode, bytes.TrimSpace(body), tokenHint(resp.StatusCode))
+	}
+	var out struct {
+		Deleted int `json:"deleted"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return fmt.Errorf("the platform at %s answered unexpected JSON: %v", base, err)
+	}
+	fmt.Fprintf(e.stdout, "Deleted %d %s from the flow log.\n", out.Deleted, pluralOf(out.Deleted, "flow", "flows"))
+	return nil
 }
 
 func printFlow(w io.Writer, fl contract.Flow, verbose bool) {

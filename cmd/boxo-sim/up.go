@@ -3,8 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -24,11 +28,16 @@ func addServeFlags(c *cobra.Command) {
 	c.Flags().Bool("ephemeral", false, "keep the databases in a temporary directory removed on exit")
 	c.Flags().Duration("call-timeout", d.CallTimeout, "how long the platform waits for the host app and the miniapp")
 	c.Flags().String("cors-origins", "", "origins whose pages may call the parties from a browser, comma-separated (default: any origin)")
+	c.Flags().Duration("body-timeout", d.BodyTimeout, "how long a request body may take to arrive before the connection is cut")
+	c.Flags().Duration("shutdown-grace", d.ShutdownGrace, "how long to wait for requests in flight when stopping")
+	c.Flags().Int("flow-log-max-flows", d.FlowLogMaxFlows, "the flow log keeps at most this many flows, the newest")
+	c.Flags().Duration("flow-log-max-age", d.FlowLogMaxAge, "the flow log drops flows older than this")
+	c.Flags().String("admin-token", "", "admin token for the parties' /_sim/ routes and console (default: a new one, kept in the data directory's state.json)")
 }
 
 func newUpCmd(e *env) *cobra.Command {
 	var only []string
-	var runDemo bool
+	var runDemo, reset bool
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Start the host app, the platform and the miniapp",
@@ -55,16 +64,32 @@ Every party answers GET /healthz.`,
 			if err != nil {
 				return err
 			}
+			if reset && cfg.Ephemeral {
+				return fmt.Errorf("--reset and --ephemeral: an ephemeral stack always starts afresh; give one of them")
+			}
+			token, tokenFrom := upToken(cfg, src)
 			st, err := stack.Start(ctx, stack.Config{
 				HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
-				Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Logger: log, CallTimeout: cfg.CallTimeout,
+				Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Reset: reset, Logger: log, CallTimeout: cfg.CallTimeout,
 				HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
+				AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
+				FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
 			})
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			removeState, err := stack.WriteState(st.DataDir, st.State())
+			if err != nil {
+				return err
+			}
+			defer removeState()
+			stateFile := filepath.Join(st.DataDir, stack.StateFileName)
+			if !bindIsLoopback(cfg.Bind) {
+				warnExposed(e.stderr, cfg.Bind, stateFile)
+			}
 			printUp(e.stdout, st, cfg)
+			fmt.Fprintf(e.stdout, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(token), tokenFrom, stateFile)
 			if runDemo {
 				if !contains(st.Started, stack.Platform) || (!contains(st.Started, stack.Hostapp) && !st.Relayed(stack.Hostapp)) ||
 					(!contains(st.Started, stack.Miniapp) && !st.Relayed(stack.Miniapp)) {
@@ -88,16 +113,44 @@ Every party answers GET /healthz.`,
 			case err := <-st.Err():
 				return err
 			}
-			fmt.Fprintln(e.stdout, "Stopping.")
-			return st.Close()
+			return stopStack(st, e)
 		},
 	}
 	addServeFlags(c)
 	c.Flags().StringSliceVar(&only, "only", nil, "start only these parties (hostapp, platform, miniapp), comma-separated")
 	c.Flags().BoolVar(&runDemo, "demo", false, "run one full Connect flow once the parties are ready and print it")
+	c.Flags().BoolVar(&reset, "reset", false, "delete the databases in --data-dir first and start with fresh demo data")
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
 	addRelayFlags(c)
 	return c
+}
+
+// stopStack closes the stack, waiting for requests in flight up to the grace period. A second
+// Ctrl-C or SIGTERM meanwhile stops it at once and says what was cut off; the exit status is
+// then 1 when something was.
+func stopStack(st *stack.Stack, e *env) error {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	fmt.Fprintln(e.stdout, "Stopping.") // after Notify: a second signal from now on is seen
+	closed := make(chan error, 1)
+	go func() { closed <- st.Close() }()
+	select {
+	case err := <-closed:
+		return err
+	case <-sig:
+	}
+	cut := st.Abort()
+	if len(cut) == 0 {
+		fmt.Fprintln(e.stderr, "Second signal: stopped at once; no request was running.")
+		return <-closed
+	}
+	fmt.Fprintf(e.stderr, "Second signal: stopped at once, cutting off %d %s:\n", len(cut), pluralOf(len(cut), "request", "requests"))
+	for _, r := range cut {
+		fmt.Fprintf(e.stderr, "  %s\n", r)
+	}
+	<-closed
+	return exitError{code: 1}
 }
 
 // addRelayFlags adds the flags of relay mode (GitHub issue 5): backends not started here,

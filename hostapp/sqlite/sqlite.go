@@ -42,8 +42,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
-func ms(t time.Time) int64          { return store.Millis(t) }
-func fromMS(v int64) time.Time      { return store.FromMillis(v) }
+func ms(t time.Time) int64     { return store.Millis(t) }
+func fromMS(v int64) time.Time { return store.FromMillis(v) }
+func nullMS(t time.Time) any   { return store.NullMillis(t) }
+func fromNullMS(v sql.NullInt64) time.Time {
+	return store.FromNullMillis(v)
+}
 func joinScopes(s []string) string  { return strings.Join(s, " ") }
 func splitScopes(s string) []string { return strings.Fields(s) }
 
@@ -168,13 +172,15 @@ func affected(res sql.Result, err error) error {
 
 // ---- clients
 
-const clientCols = `id, secret_hash, name, redirect_uris, redirect_match, scopes, skip_consent, created_at, updated_at`
+const clientCols = `id, secret_hash, name, redirect_uris, redirect_match, scopes, skip_consent, created_at, updated_at,
+	token_endpoint_auth_method, require_pkce`
 
 func scanClient(s scanner) (hostapp.Client, error) {
 	var c hostapp.Client
 	var uris, scopes string
 	var created, updated int64
-	if err := s.Scan(&c.ID, &c.SecretHash, &c.Name, &uris, &c.RedirectMatch, &scopes, &c.SkipConsent, &created, &updated); err != nil {
+	if err := s.Scan(&c.ID, &c.SecretHash, &c.Name, &uris, &c.RedirectMatch, &scopes, &c.SkipConsent, &created, &updated,
+		&c.AuthMethod, &c.RequirePKCE); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(uris), &c.RedirectURIs); err != nil {
@@ -226,18 +232,21 @@ func (d *DB) PutClient(ctx context.Context, c hostapp.Client) (bool, error) {
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = c.CreatedAt
 	}
+	method := c.TokenAuthMethod()
 	var created bool
 	err = store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE clients SET secret_hash = ?, name = ?, redirect_uris = ?,
-			redirect_match = ?, scopes = ?, skip_consent = ?, updated_at = ? WHERE id = ?`,
-			c.SecretHash, c.Name, string(urisJSON), match, joinScopes(c.Scopes), c.SkipConsent, ms(c.UpdatedAt), c.ID)
+			redirect_match = ?, scopes = ?, skip_consent = ?, updated_at = ?, token_endpoint_auth_method = ?,
+			require_pkce = ? WHERE id = ?`,
+			c.SecretHash, c.Name, string(urisJSON), match, joinScopes(c.Scopes), c.SkipConsent, ms(c.UpdatedAt),
+			method, c.RequirePKCE, c.ID)
 		if err := affected(res, err); !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		created = true
-		_, err = tx.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`) VALUES (?,?,?,?,?,?,?,?,?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO clients (`+clientCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 			c.ID, c.SecretHash, c.Name, string(urisJSON), match, joinScopes(c.Scopes), c.SkipConsent,
-			ms(c.CreatedAt), ms(c.UpdatedAt))
+			ms(c.CreatedAt), ms(c.UpdatedAt), method, c.RequirePKCE)
 		return err
 	})
 	return created, mapErr("put client", err)
@@ -308,23 +317,26 @@ func (d *DB) DeleteSession(ctx context.Context, hash string) error {
 
 // ---- auth codes
 
-const codeCols = `hash, kind, client_id, user_id, redirect_uri, nonce, scopes, issued_at, expires_at, used_at`
+const codeCols = `hash, kind, client_id, user_id, redirect_uri, nonce, scopes, issued_at, expires_at, used_at,
+	code_challenge, code_challenge_method, auth_time`
 
 func scanCode(s scanner) (hostapp.AuthCode, error) {
 	var c hostapp.AuthCode
 	var scopes string
-	var issued, expires, used int64
-	err := s.Scan(&c.Hash, &c.Kind, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Nonce, &scopes, &issued, &expires, &used)
+	var issued, expires int64
+	var used, authTime sql.NullInt64
+	err := s.Scan(&c.Hash, &c.Kind, &c.ClientID, &c.UserID, &c.RedirectURI, &c.Nonce, &scopes, &issued, &expires, &used,
+		&c.CodeChallenge, &c.CodeChallengeMethod, &authTime)
 	c.Scopes = splitScopes(scopes)
-	c.IssuedAt, c.ExpiresAt, c.UsedAt = fromMS(issued), fromMS(expires), fromMS(used)
+	c.IssuedAt, c.ExpiresAt, c.UsedAt, c.AuthTime = fromMS(issued), fromMS(expires), fromNullMS(used), fromNullMS(authTime)
 	return c, err
 }
 
 // CreateAuthCode implements hostapp.Store.
 func (d *DB) CreateAuthCode(ctx context.Context, c hostapp.AuthCode) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+	_, err := d.db.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Hash, c.Kind, c.ClientID, c.UserID, c.RedirectURI, c.Nonce, joinScopes(c.Scopes),
-		ms(c.IssuedAt), ms(c.ExpiresAt), ms(c.UsedAt))
+		ms(c.IssuedAt), ms(c.ExpiresAt), nullMS(c.UsedAt), c.CodeChallenge, c.CodeChallengeMethod, nullMS(c.AuthTime))
 	return mapErr("create auth code", err)
 }
 
@@ -335,10 +347,10 @@ func (d *DB) GetAuthCode(ctx context.Context, hash string) (hostapp.AuthCode, er
 }
 
 // RedeemAuthCode implements hostapp.Store. The gate is one conditional UPDATE: of several
-// transactions only the first finds used_at = 0.
+// transactions only the first finds used_at unset (NULL).
 func (d *DB) RedeemAuthCode(ctx context.Context, hash string, usedAt time.Time, tokens []hostapp.Token) error {
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0`, ms(usedAt), hash)
+		res, err := tx.ExecContext(ctx, `UPDATE auth_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL`, ms(usedAt), hash)
 		if err := affected(res, err); err != nil {
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
@@ -359,13 +371,14 @@ func (d *DB) RedeemAuthCode(ctx context.Context, hash string, usedAt time.Time, 
 
 // ---- tokens
 
-const tokenCols = `hash, kind, api, client_id, user_id, app_id, scopes, grant_id, issued_at, expires_at, revoked_at, used_at`
+const tokenCols = `hash, kind, api, client_id, user_id, app_id, scopes, grant_id, issued_at, expires_at, revoked_at, used_at,
+	auth_time`
 
 func insertTokens(ctx context.Context, tx *sql.Tx, tokens []hostapp.Token) error {
 	for _, t := range tokens {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			t.Hash, t.Kind, t.API, t.ClientID, t.UserID, t.AppID, joinScopes(t.Scopes), t.GrantID,
-			ms(t.IssuedAt), ms(t.ExpiresAt), ms(t.RevokedAt), ms(t.UsedAt))
+			ms(t.IssuedAt), nullMS(t.ExpiresAt), nullMS(t.RevokedAt), nullMS(t.UsedAt), nullMS(t.AuthTime))
 		if err != nil {
 			return err
 		}
@@ -383,11 +396,13 @@ func (d *DB) CreateTokens(ctx context.Context, tokens []hostapp.Token) error {
 func (d *DB) GetToken(ctx context.Context, hash string) (hostapp.Token, error) {
 	var t hostapp.Token
 	var scopes string
-	var issued, expires, revoked, used int64
+	var issued int64
+	var expires, revoked, used, authTime sql.NullInt64
 	err := d.db.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = ?`, hash).Scan(
-		&t.Hash, &t.Kind, &t.API, &t.ClientID, &t.UserID, &t.AppID, &scopes, &t.GrantID, &issued, &expires, &revoked, &used)
+		&t.Hash, &t.Kind, &t.API, &t.ClientID, &t.UserID, &t.AppID, &scopes, &t.GrantID, &issued, &expires, &revoked, &used, &authTime)
 	t.Scopes = splitScopes(scopes)
-	t.IssuedAt, t.ExpiresAt, t.RevokedAt, t.UsedAt = fromMS(issued), fromMS(expires), fromMS(revoked), fromMS(used)
+	t.IssuedAt, t.ExpiresAt, t.RevokedAt, t.UsedAt = fromMS(issued), fromNullMS(expires), fromNullMS(revoked), fromNullMS(used)
+	t.AuthTime = fromNullMS(authTime)
 	return t, mapErr("get token", err)
 }
 
@@ -396,7 +411,7 @@ func (d *DB) RotateRefreshToken(ctx context.Context, hash string, usedAt time.Ti
 	at := ms(usedAt)
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET used_at = ? WHERE hash = ? AND kind = ?
-			AND used_at = 0 AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)`, at, hash, hostapp.TokenRefresh, at)
+			AND used_at IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`, at, hash, hostapp.TokenRefresh, at)
 		if err := affected(res, err); err != nil {
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
@@ -417,7 +432,7 @@ func (d *DB) RotateRefreshToken(ctx context.Context, hash string, usedAt time.Ti
 
 // RevokeGrant implements hostapp.Store.
 func (d *DB) RevokeGrant(ctx context.Context, grantID string, at time.Time) (int, error) {
-	res, err := d.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at = 0`, ms(at), grantID)
+	res, err := d.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL`, ms(at), grantID)
 	if err != nil {
 		return 0, mapErr("revoke grant", err)
 	}
@@ -486,4 +501,27 @@ func (d *DB) ConsumeDemoState(ctx context.Context, hash, browserHash string, now
 	})
 	s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
 	return s, mapErr("consume demo state", err)
+}
+
+// DeleteExpired implements hostapp.Store.
+func (d *DB) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	at := ms(now)
+	n := 0
+	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM auth_codes WHERE expires_at <= ?`,
+			`DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?`,
+			`DELETE FROM sessions WHERE expires_at <= ?`,
+			`DELETE FROM demo_states WHERE expires_at <= ?`,
+		} {
+			res, err := tx.ExecContext(ctx, q, at)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	return n, mapErr("delete expired", err)
 }

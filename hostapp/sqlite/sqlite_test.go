@@ -7,9 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/hostapp"
+	"github.com/boxo-sim/boxo-sim/internal/store"
 )
 
 var t0 = time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
@@ -287,5 +289,104 @@ func TestSettingsAndReopen(t *testing.T) {
 	got, err := db.GetSettings(t.Context())
 	if err != nil || got.TokenPrefix != want.TokenPrefix || !slices.Equal(got.IPAllowlist, want.IPAllowlist) {
 		t.Fatalf("settings after reopen %+v %v", got, err)
+	}
+}
+
+// The fields of PROTOCOL §6.13 round-trip: a client's authentication method and PKCE flag, a
+// code's challenge and sign-in time, a token's sign-in time (kept through rotation).
+func TestOIDCFieldsRoundTrip(t *testing.T) {
+	db := openTestDB(t)
+	ctx := t.Context()
+	c, _ := fixture(t, db)
+	if got, _ := db.GetClient(ctx, "c1"); got.AuthMethod != hostapp.AuthClientSecretBasic || got.RequirePKCE {
+		t.Fatalf("defaults: %q %v", got.AuthMethod, got.RequirePKCE)
+	}
+	c.AuthMethod, c.RequirePKCE, c.SecretHash = hostapp.AuthNone, true, ""
+	if _, err := db.PutClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetClient(ctx, "c1"); got.AuthMethod != hostapp.AuthNone || !got.RequirePKCE || got.SecretHash != "" {
+		t.Fatalf("public client: %+v", got)
+	}
+	k := code("k1")
+	k.CodeChallenge, k.CodeChallengeMethod, k.AuthTime = "challenge", hostapp.PKCES256, t0.Add(-time.Hour)
+	if err := db.CreateAuthCode(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetAuthCode(ctx, "k1")
+	if err != nil || got.CodeChallenge != "challenge" || got.CodeChallengeMethod != hostapp.PKCES256 || !got.AuthTime.Equal(k.AuthTime) {
+		t.Fatalf("code %+v %v", got, err)
+	}
+	r := token("r1", hostapp.TokenRefresh, "g")
+	r.AuthTime = t0.Add(-time.Hour)
+	if err := db.CreateTokens(ctx, []hostapp.Token{r}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.GetToken(ctx, "r1"); err != nil || !got.AuthTime.Equal(r.AuthTime) {
+		t.Fatalf("token auth_time %v %v", got.AuthTime, err)
+	}
+	// Unknown stays unknown, and the epoch (where a fake clock may stand) stays the epoch.
+	epoch := time.UnixMilli(0).UTC()
+	r2, r3 := token("r2", hostapp.TokenRefresh, "g"), token("r3", hostapp.TokenRefresh, "g")
+	r3.AuthTime = epoch
+	if err := db.CreateTokens(ctx, []hostapp.Token{r2, r3}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetToken(ctx, "r2"); !got.AuthTime.IsZero() {
+		t.Fatalf("unknown auth_time read back as %v", got.AuthTime)
+	}
+	if got, _ := db.GetToken(ctx, "r3"); !got.AuthTime.Equal(epoch) || got.AuthTime.IsZero() {
+		t.Fatalf("epoch auth_time read back as %v", got.AuthTime)
+	}
+}
+
+// TestMigrationTurnsZeroIntoNull opens a database written before migration 030, where 0
+// meant "unset": its zeros become NULL, other times stay, and a code redeemed at the epoch
+// stays redeemed.
+func TestMigrationTurnsZeroIntoNull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hostapp.db")
+	old := fstest.MapFS{}
+	for _, n := range []string{"001_init.sql", "002_oauth.sql"} {
+		b, err := migrationsFS.ReadFile("migrations/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[n] = &fstest.MapFile{Data: b}
+	}
+	raw, err := store.Open(t.Context(), path, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO clients (id, secret_hash, created_at, updated_at) VALUES ('c1', 'h', 1, 1)`,
+		`INSERT INTO auth_codes (hash, kind, client_id, user_id, issued_at, expires_at, used_at) VALUES ('unused', 'oauth', 'c1', 'u', 1, 99999999999999, 0), ('used', 'oauth', 'c1', 'u', 1, 99999999999999, 1234)`,
+		`INSERT INTO tokens (hash, kind, api, client_id, user_id, grant_id, issued_at, expires_at, revoked_at, used_at) VALUES ('t', 'access', 'connect', 'c1', 'u', 'g', 1, 0, 0, 0)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if c, err := db.GetAuthCode(t.Context(), "unused"); err != nil || !c.UsedAt.IsZero() {
+		t.Fatalf("unused code: %+v %v", c, err)
+	}
+	if c, err := db.GetAuthCode(t.Context(), "used"); err != nil || c.UsedAt.UnixMilli() != 1234 {
+		t.Fatalf("used code: %+v %v", c, err)
+	}
+	if tok, err := db.GetToken(t.Context(), "t"); err != nil || !tok.ExpiresAt.IsZero() || !tok.RevokedAt.IsZero() || !tok.UsedAt.IsZero() {
+		t.Fatalf("token: %+v %v", tok, err)
+	}
+	epoch := time.Unix(0, 0)
+	if err := db.RedeemAuthCode(t.Context(), "unused", epoch, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RedeemAuthCode(t.Context(), "unused", epoch, nil); !errors.Is(err, hostapp.ErrUsed) {
+		t.Fatalf("second redemption at the epoch: %v, want ErrUsed", err)
 	}
 }

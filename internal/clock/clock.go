@@ -5,9 +5,29 @@ package clock
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
+
+// The clock's range: every instant the parties store, sign and print is representable
+// inside it (Unix milliseconds, RFC 3339, JWT NumericDate), with room for lifetimes added
+// to it. Set and Advance refuse to leave it.
+var (
+	Min = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	Max = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// ErrOutOfRange is returned by Set and Advance for a time outside [Min, Max].
+var ErrOutOfRange = errors.New("out of the clock's range")
+
+func rangeError(t time.Time) error {
+	return fmt.Errorf("%s is %w: the clock can stand between %s and %s", t.Format(time.RFC3339), ErrOutOfRange,
+		Min.Format(time.RFC3339), Max.Format(time.RFC3339))
+}
+
+func inRange(t time.Time) bool { return !t.Before(Min) && !t.After(Max) }
 
 // Clock is a settable clock. Its zero value is not usable; use New or NewFake.
 type Clock struct {
@@ -44,26 +64,44 @@ func (c *Clock) Now() time.Time {
 	return time.Now().UTC().Add(c.offset)
 }
 
-// Advance moves the clock forward by d (backwards when d is negative).
-func (c *Clock) Advance(d time.Duration) {
+// Advance moves the clock forward by d (backwards when d is negative). It refuses, leaving
+// the clock as it was, a move that would leave [Min, Max] (ErrOutOfRange).
+func (c *Clock) Advance(d time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fixed {
-		c.t = c.t.Add(d)
-		return
+		next := c.t.Add(d)
+		if !inRange(next) || (d > 0 && next.Before(c.t)) || (d < 0 && next.After(c.t)) {
+			return fmt.Errorf("advancing by %s: %w", d, rangeError(next))
+		}
+		c.t = next
+		return nil
 	}
-	c.offset += d
+	off := c.offset + d
+	if (d > 0 && off < c.offset) || (d < 0 && off > c.offset) { // the offset would overflow
+		return fmt.Errorf("advancing by %s: %w", d, ErrOutOfRange)
+	}
+	if next := time.Now().UTC().Add(off); !inRange(next) {
+		return fmt.Errorf("advancing by %s: %w", d, rangeError(next))
+	}
+	c.offset = off
+	return nil
 }
 
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
+// Set moves the clock to t. It refuses, leaving the clock as it was, a t outside [Min, Max]
+// (ErrOutOfRange).
+func (c *Clock) Set(t time.Time) error {
+	if !inRange(t) {
+		return rangeError(t)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fixed {
 		c.t = t.UTC()
-		return
+		return nil
 	}
 	c.offset = time.Until(t)
+	return nil
 }
 
 // Reset makes the clock follow real time again, with no offset.

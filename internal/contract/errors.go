@@ -229,7 +229,7 @@ func WriteOAuthError(w http.ResponseWriter, e *Error) {
 // simulator's own JSON routes (the miniapp's /api/..., /_sim/...). Status defaults to 400.
 func Plain(log *slog.Logger) Form {
 	return func(h HandlerFunc) http.Handler {
-		return serve(log, h, &Error{Code: "internal_error", Message: "unexpected failure", Status: http.StatusInternalServerError},
+		return serve(log, h, &Error{Code: "internal_error", Message: "unexpected failure; the party's log has the details", Status: http.StatusInternalServerError},
 			func(w http.ResponseWriter, e *Error) {
 				status := e.Status
 				if status == 0 {
@@ -242,6 +242,19 @@ func Plain(log *slog.Logger) Form {
 				WriteJSON(w, status, body)
 			})
 	}
+}
+
+// EncodeJSON writes v as JSON with the given status, or returns the marshalling error
+// without writing anything, so the route logs it and answers in its own error form.
+func EncodeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode answer: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
 }
 
 // WriteJSON writes v as JSON with the given status.

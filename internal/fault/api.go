@@ -3,6 +3,7 @@ package fault
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -65,6 +66,9 @@ func handleAdd(t *Table) contract.HandlerFunc {
 			return contract.Errorf(contract.OAuthInvalidRequest, "%v", err)
 		}
 		added, err := t.AddAll(fs)
+		if errors.Is(err, ErrTableFull) {
+			return &contract.Error{Code: "fault_table_full", Message: err.Error(), Status: http.StatusConflict}
+		}
 		if err != nil {
 			return contract.Errorf(contract.OAuthInvalidRequest, "%v", err)
 		}

@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -52,8 +53,16 @@ func (t *Table) Add(f Fault) (Fault, error) {
 	return added[0], nil
 }
 
+// MaxFaults bounds a fault table: a scenario needs a handful, and every request is matched
+// against the whole table.
+const MaxFaults = 1000
+
+// ErrTableFull is returned by AddAll when the faults would not fit in MaxFaults.
+var ErrTableFull = errors.New("fault table full")
+
 // AddAll adds several faults, all or none: when one is invalid, nothing is added and the error
-// names its index (for more than one fault). The added faults come back with their ids.
+// names its index (for more than one fault). The added faults come back with their ids. More
+// than MaxFaults in the table is ErrTableFull.
 func (t *Table) AddAll(fs []Fault) ([]Fault, error) {
 	checked := make([]Fault, len(fs))
 	for i, f := range fs {
@@ -67,6 +76,10 @@ func (t *Table) AddAll(fs []Fault) ([]Fault, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if len(t.entries)+len(checked) > MaxFaults {
+		return nil, fmt.Errorf("%w: the %s holds %d of at most %d faults, so %d more do not fit: delete some (DELETE /_sim/faults clears them all)",
+			ErrTableFull, t.party, len(t.entries), MaxFaults, len(checked))
+	}
 	for i := range checked {
 		e := &entry{seq: t.ids.Add(1), f: checked[i]}
 		e.f.ID = "f" + strconv.FormatInt(e.seq, 10)

@@ -18,6 +18,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/internal/testkit"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -790,30 +791,55 @@ func TestCloseLetsFlowsInFlightFinish(t *testing.T) {
 }
 
 // TestCloseCutsOffWhatOutlivesTheGracePeriod closes a stack while a request waits longer
-// than Close's grace period: Close ends it instead of leaving it running on closed databases.
+// than Close's grace period: Close ends it, the caller gets the endpoint's error envelope (not
+// EOF), and the databases close only after the handler has returned.
 func TestCloseCutsOffWhatOutlivesTheGracePeriod(t *testing.T) {
 	t.Parallel()
-	st, _ := startStack(t)
+	var logs testkit.Buffer
+	st, _ := startStack(t, stackOpts{grace: 300 * time.Millisecond, logs: &logs})
 	admin(t, http.MethodPut, st.PlatformURL+"/_sim/faults", map[string]any{"step": 1, "kind": "delay", "delay": "1h"})
-	done := make(chan struct{})
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	done := make(chan answer, 1)
 	go func() {
-		defer close(done)
 		req, _ := http.NewRequest(http.MethodGet, st.PlatformURL+"/api/v1/miniapps/"+demo.AppID+"/settings/?client_id="+demo.ClientID, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
 		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		done <- answer{resp.StatusCode, b, err}
 	}()
 	for st.Faults(contract.PartyPlatform).List()[0].Matched == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	err := st.Close()
-	if err == nil || !strings.Contains(err.Error(), "platform: shutdown") {
-		t.Fatalf("Close = %v, want the platform's shutdown to have run out of time", err)
+	start := time.Now()
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close = %v, want nil: every request was answered", err)
 	}
+	if took := time.Since(start); took > 300*time.Millisecond+time.Second {
+		t.Errorf("Close took %s with a 300ms grace period", took)
+	}
+	var a answer
 	select {
-	case <-done:
+	case a = <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the request was still running after Close returned")
+	}
+	if a.err != nil {
+		t.Fatalf("the request cut at the grace deadline got %v, want an answer in the envelope form", a.err)
+	}
+	var env contract.ErrorEnvelope
+	if err := json.Unmarshal(a.body, &env); err != nil || a.status != http.StatusServiceUnavailable || env.ErrorCode != contract.CodeUnknownError || env.Source() != contract.PartyPlatform {
+		t.Fatalf("answer %d %s, want 503 with the platform's %s envelope", a.status, a.body, contract.CodeUnknownError)
+	}
+	if strings.Contains(logs.String(), "database is closed") {
+		t.Fatalf("a handler used a closed database:\n%s", logs.String())
 	}
 }
 

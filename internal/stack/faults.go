@@ -114,13 +114,17 @@ func handlePostClock(clk *clock.Clock) contract.HandlerFunc {
 			if err != nil {
 				return contract.Errorf(contract.OAuthInvalidRequest, "advance %q is not a duration such as 11m or 1h30m", c.Advance)
 			}
-			clk.Advance(d)
+			if err := clk.Advance(d); err != nil {
+				return contract.Errorf(contract.OAuthInvalidRequest, "advance %q refused: %v; the clock did not move", c.Advance, err)
+			}
 		case c.Set != "":
 			t, err := time.Parse(time.RFC3339Nano, c.Set)
 			if err != nil {
 				return contract.Errorf(contract.OAuthInvalidRequest, "set %q is not an RFC 3339 time such as 2030-01-01T09:00:00Z", c.Set)
 			}
-			clk.Set(t)
+			if err := clk.Set(t); err != nil {
+				return contract.Errorf(contract.OAuthInvalidRequest, "set %q refused: %v; the clock did not move", c.Set, err)
+			}
 		default:
 			return contract.Errorf(contract.OAuthInvalidRequest, `give advance (a duration such as "11m"), set (an RFC 3339 time) or reset (true)`)
 		}

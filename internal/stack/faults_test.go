@@ -220,7 +220,7 @@ func TestFaultsAPIValidation(t *testing.T) {
 	}{
 		{"bad JSON", http.MethodPut, u, `{"step":`, nil, 400, "not valid JSON"},
 		{"empty body", http.MethodPut, u, ``, nil, 400, "empty"},
-		{"wrong content type", http.MethodPut, u, `{"step":5,"kind":"reset"}`, []string{"Content-Type", "text/plain"}, 400, "Content-Type"},
+		{"wrong content type", http.MethodPut, u, `{"step":5,"kind":"reset"}`, []string{"Content-Type", "text/plain"}, 415, "Content-Type"},
 		{"an array", http.MethodPut, u, `[{"step":5,"kind":"reset"}]`, nil, 400, "fault object"},
 		{"unknown key", http.MethodPut, u, `{"step":5,"knd":"reset"}`, nil, 400, `unknown field "knd"`},
 		{"unknown key in a list", http.MethodPut, u, `{"faults":[{"step":5,"kind":"reset","nht":2}]}`, nil, 400, `unknown field "nht"`},

@@ -22,6 +22,14 @@ var signingKey = testkit.SigningKey
 type stackOpts struct {
 	callTimeout time.Duration
 	logs        io.Writer // in addition to the test output
+	grace       time.Duration
+	bodyTimeout time.Duration
+	adminToken  string
+	clock       *clock.Clock
+	dataDir     string
+	maxFlows    int
+	maxAge      time.Duration
+	hostAddr    string // "" means 127.0.0.1:0
 }
 
 // startStack starts the three parties on ephemeral ports with databases in a temp dir and a
@@ -36,11 +44,24 @@ func startStack(t *testing.T, opts ...stackOpts) (*stack.Stack, *clock.Clock) {
 	if o.logs != nil {
 		w = io.MultiWriter(t.Output(), o.logs)
 	}
-	clk := clock.NewFake(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
+	clk := o.clock
+	if clk == nil {
+		clk = clock.NewFake(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
+	}
+	dir := o.dataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	hostAddr := o.hostAddr
+	if hostAddr == "" {
+		hostAddr = "127.0.0.1:0"
+	}
 	st, err := stack.Start(t.Context(), stack.Config{
-		HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
-		DataDir: t.TempDir(), Clock: clk, CallTimeout: o.callTimeout, SigningKey: signingKey(),
-		Logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		HostAddr: hostAddr, PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
+		DataDir: dir, Clock: clk, CallTimeout: o.callTimeout, SigningKey: signingKey(),
+		Logger:        slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		ShutdownGrace: o.grace, BodyTimeout: o.bodyTimeout, AdminToken: o.adminToken,
+		FlowLogMaxFlows: o.maxFlows, FlowLogMaxAge: o.maxAge,
 	})
 	if err != nil {
 		t.Fatal(err)

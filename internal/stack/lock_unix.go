@@ -17,7 +17,7 @@ import (
 // one set of databases: the second would rewrite the first one's Dashboard.
 func lockDataDir(dir string) (func() error, error) {
 	path := filepath.Join(dir, "lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock data directory: %w", err)
 	}
@@ -38,4 +38,10 @@ func lockDataDir(dir string) (func() error, error) {
 		_ = f.Truncate(0)
 		return f.Close() // closing the descriptor releases the lock
 	}, nil
+}
+
+// ownedByUs reports whether the file belongs to this process's user.
+func ownedByUs(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
 }

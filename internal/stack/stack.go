@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/hostapp"
 	hostsqlite "github.com/boxo-sim/boxo-sim/hostapp/sqlite"
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
@@ -53,6 +55,9 @@ type Config struct {
 	DataDir string
 	// Ephemeral keeps the databases in a temporary directory removed by Close.
 	Ephemeral bool
+	// Reset deletes the databases in DataDir before opening them (`up --reset`), once the
+	// directory is locked, so the parties start with fresh demo data.
+	Reset bool
 	// Clock is shared by the parties; nil means a clock that follows real time.
 	Clock *clock.Clock
 	// Logger is the root logger; each party gets it with party=<name>. nil discards.
@@ -77,7 +82,31 @@ type Config struct {
 	// CORS is the cors_origins setting shared by every party's browser-facing endpoints
 	// (PROTOCOL §2.12); nil allows any origin.
 	CORS *cors.Policy
+	// AdminToken is the stack's admin token: callers beyond loopback reach the simulator's own
+	// routes only with it (PROTOCOL §2.13). "" means none: only loopback callers of a
+	// loopback-bound party get in.
+	AdminToken string
+	// BodyTimeout bounds how long a request body may take to arrive; 0 means 10 s.
+	BodyTimeout time.Duration
+	// ShutdownGrace is how long Close waits for requests in flight before it ends them and
+	// answers them in their endpoint's form; 0 means 5 s.
+	ShutdownGrace time.Duration
+	// FlowLogMaxFlows and FlowLogMaxAge bound the platform's flow log (see Sweep); 0 means
+	// DefaultFlowLogMaxFlows and DefaultFlowLogMaxAge.
+	FlowLogMaxFlows int
+	FlowLogMaxAge   time.Duration
 }
+
+// Defaults of the Config durations.
+const (
+	DefaultBodyTimeout   = 10 * time.Second
+	DefaultShutdownGrace = 5 * time.Second
+	// The flow log keeps the newest 10,000 flows, none older than 7 days.
+	DefaultFlowLogMaxFlows = 10000
+	DefaultFlowLogMaxAge   = 7 * 24 * time.Hour
+	// cutOffWait is how long Close gives handlers ended at the grace deadline to answer.
+	cutOffWait = time.Second
+)
 
 // Relay is what the platform's Dashboard must know of a real backend (PROTOCOL §1.2, §7.7).
 type Relay struct {
@@ -108,6 +137,16 @@ type Stack struct {
 	closeErr   error
 	stopWatch  context.CancelFunc
 	faults     map[string]*fault.Table // per started party; see faults.go
+
+	reqs       requests             // serve.go
+	newConns   map[string]*newConns // per party: connections that have sent nothing yet
+	outbound   *http.Client         // the platform's client, whose idle connections Close drops first
+	grace      time.Duration
+	stores     stores // sweep.go
+	adminToken string
+	maxFlows   int
+	maxAge     time.Duration
+	stopSweep  func() // stops the sweep and waits for it
 	// platformDone ends the platform's long-lived answers (the console's event streams)
 	// when its server shuts down.
 	platformDone chan struct{}
@@ -134,7 +173,23 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 	}
 	s := &Stack{Clock: clk, log: log, errc: make(chan error, 3), Started: only,
 		HostURL: strings.TrimRight(c.HostURL, "/"), MiniappURL: strings.TrimRight(c.MiniappURL, "/"), PlatformURL: strings.TrimRight(c.PlatformURL, "/"),
-		AppID: relayAppID(c)}
+		AppID: relayAppID(c), grace: c.ShutdownGrace, newConns: map[string]*newConns{}}
+	s.reqs.running = map[*request]struct{}{}
+	s.adminToken = c.AdminToken
+	s.maxFlows, s.maxAge = c.FlowLogMaxFlows, c.FlowLogMaxAge
+	if s.maxFlows <= 0 {
+		s.maxFlows = DefaultFlowLogMaxFlows
+	}
+	if s.maxAge <= 0 {
+		s.maxAge = DefaultFlowLogMaxAge
+	}
+	if s.grace <= 0 {
+		s.grace = DefaultShutdownGrace
+	}
+	bodyTimeout := c.BodyTimeout
+	if bodyTimeout <= 0 {
+		bodyTimeout = DefaultBodyTimeout
+	}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -153,7 +208,7 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 	default:
 		s.DataDir = ".boxo-sim"
 	}
-	if err := os.MkdirAll(s.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", s.DataDir, err)
 	}
 	unlock, err := lockDataDir(s.DataDir)
@@ -161,6 +216,13 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, unlock)
+	secureDataDir(s.DataDir, log)
+	if c.Reset {
+		if err := RemoveDatabases(s.DataDir); err != nil {
+			return nil, err
+		}
+		log.Info("deleted the databases for a fresh start (--reset)", "dir", s.DataDir)
+	}
 
 	addrs := map[string]string{Hostapp: or(c.HostAddr, demo.HostAddr), Platform: or(c.PlatformAddr, demo.PlatformAddr), Miniapp: or(c.MiniappAddr, demo.MiniappAddr)}
 	listeners := map[string]net.Listener{}
@@ -180,7 +242,7 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		}
 		s.closers = append(s.closers, func() error { ln.Close(); return nil })
 		listeners[p] = ln
-		u := "http://" + ln.Addr().String()
+		u := "http://" + urlHost(ln.Addr())
 		switch p {
 		case Hostapp:
 			s.HostURL = u
@@ -206,18 +268,22 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		handlers[p] = s.withFaults(p, h, plog)
+		guard := admin.NewGuard(c.AdminToken, listeners[p].Addr(), plog)
+		handlers[p] = s.serveParty(p, s.withFaults(p, h, plog), guard, bodyTimeout)
 	}
 
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.servers = map[string]*http.Server{}
 	for _, p := range only {
+		nc := &newConns{conns: map[net.Conn]struct{}{}}
+		s.newConns[p] = nc
 		srv := &http.Server{
 			Handler:           handlers[p],
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.With("party", p).Handler(), slog.LevelDebug),
 			BaseContext:       func(net.Listener) context.Context { return s.base },
+			ConnState:         nc.track,
 		}
 		if p == Platform {
 			var once sync.Once
@@ -231,6 +297,9 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 			}
 		}()
 	}
+	stopSweep, sweepDone := make(chan struct{}), make(chan struct{})
+	go s.sweepLoop(stopSweep, sweepDone)
+	s.stopSweep = func() { close(stopSweep); <-sweepDone }
 	wctx, stop := context.WithCancel(context.Background())
 	s.stopWatch = stop
 	go func() {
@@ -249,6 +318,7 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 		return nil, err
 	}
 	s.closers = append(s.closers, db.Close)
+	s.stores.host = db
 	if err := hostapp.SeedDemo(ctx, db, s.HostURL); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
@@ -261,18 +331,23 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 		return nil, err
 	}
 	s.closers = append(s.closers, db.Close)
+	s.stores.platform = db
 	if err := platform.SeedDemo(ctx, db, platform.Demo{HostURL: s.HostURL, MiniappURL: s.demoMiniappURL(c)}); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
 	if err := s.configureRelay(ctx, db, c, log); err != nil {
 		return nil, err
 	}
+	s.outbound = c.HTTPClient
+	if s.outbound == nil {
+		s.outbound = platform.NewHTTPClient()
+	}
 	s.platformDone = make(chan struct{})
 	peers := platform.Peers{
 		Hostapp: platform.Peer{URL: s.HostURL, Relayed: s.Relayed(Hostapp)},
 		Miniapp: platform.Peer{URL: s.MiniappURL, Relayed: s.Relayed(Miniapp)},
 	}
-	return platform.New(platform.Config{BaseURL: s.PlatformURL, Store: db, Logger: log, Now: s.Clock.Now, CallTimeout: c.CallTimeout, HTTPClient: c.HTTPClient, CORS: c.CORS,
+	return platform.New(platform.Config{BaseURL: s.PlatformURL, Store: db, Logger: log, Now: s.Clock.Now, CallTimeout: c.CallTimeout, HTTPClient: s.outbound, CORS: c.CORS,
 		Peers: peers, Done: s.platformDone})
 }
 
@@ -282,6 +357,7 @@ func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (h
 		return nil, err
 	}
 	s.closers = append(s.closers, db.Close)
+	s.stores.miniapp = db
 	if err := miniapp.SeedDemo(ctx, db, demo.AppID, demo.MiniappSecret); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
@@ -290,39 +366,58 @@ func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (h
 
 // SDK returns a fake SDK wired to this stack's platform and host app.
 func (s *Stack) SDK(log *slog.Logger) (*sdkstub.SDK, error) {
-	return sdkstub.New(sdkstub.Config{PlatformURL: s.PlatformURL, HostURL: s.HostURL, Logger: log})
+	return sdkstub.New(sdkstub.Config{PlatformURL: s.PlatformURL, HostURL: s.HostURL, Logger: log, AdminToken: s.adminToken})
 }
 
 // Err reports the first server failure; it is readable once a party stops serving on its own.
 func (s *Stack) Err() <-chan error { return s.errc }
 
-// Close shuts the parties down, waiting up to five seconds for requests in flight: first
-// the platform, whose flows still need the host app and the miniapp, then those two. What is
-// still running after that is cut off. Then it closes the databases and removes an ephemeral
-// data directory. It is safe to call twice.
+// Close shuts the parties down. It drops the platform's idle outbound connections and the
+// connections that have sent nothing yet, then waits for requests in flight — the platform
+// first, whose flows still need the host app and the miniapp — up to the grace period
+// (Config.ShutdownGrace). Requests still running then are ended: their handlers see their
+// context cancelled, and one that returns without answering gets its endpoint's error form
+// with 503 (writeUnavailable). Close closes the databases only after every handler has
+// returned, and removes an ephemeral data directory. It is safe to call twice.
 func (s *Stack) Close() error {
 	s.closeOnce.Do(func() {
 		if s.stopWatch != nil {
 			s.stopWatch()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
 		var errs []error
+		if s.outbound != nil {
+			s.outbound.CloseIdleConnections()
+		}
+		cut := time.AfterFunc(s.grace, s.cutOff)
+		ctx, cancel := context.WithTimeout(context.Background(), s.grace+cutOffWait)
+		defer cancel()
 		for _, p := range []string{Platform, Hostapp, Miniapp} {
 			srv, ok := s.servers[p]
 			if !ok {
 				continue
 			}
-			if err := srv.Shutdown(ctx); err != nil {
-				// Out of time: end the requests still waiting and drop their connections, so
-				// nothing runs on the databases closed below.
-				s.cancelBase()
+			if s.outbound != nil {
+				s.outbound.CloseIdleConnections() // opened by flows that finished meanwhile
+			}
+			done := make(chan error, 1)
+			go func() { done <- srv.Shutdown(ctx) }()
+			s.newConns[p].drain() // after Shutdown has closed the listener
+			if err := <-done; err != nil {
 				srv.Close()
 				errs = append(errs, fmt.Errorf("%s: shutdown: %w", p, err))
 			}
 		}
+		cut.Stop()
 		if s.cancelBase != nil {
 			s.cancelBase()
+		}
+		if s.stopSweep != nil {
+			s.stopSweep()
+		}
+		if !s.reqs.wait(cutOffWait) {
+			running := s.reqs.Running()
+			s.log.Error("requests still running after shutdown; closing the databases under them", "requests", strings.Join(running, "; "))
+			errs = append(errs, fmt.Errorf("%d requests still running at exit: %s", len(running), strings.Join(running, "; ")))
 		}
 		for i := len(s.closers) - 1; i >= 0; i-- {
 			if err := s.closers[i](); err != nil {
@@ -337,6 +432,34 @@ func (s *Stack) Close() error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// cutOff ends the requests still running at the grace deadline: their contexts are
+// cancelled, and those that return unanswered get a 503 in their endpoint's form.
+func (s *Stack) cutOff() {
+	if running := s.reqs.Running(); len(running) > 0 {
+		s.log.Warn("grace period over: ending the requests still running", "grace", s.grace, "requests", strings.Join(running, "; "))
+	}
+	s.reqs.cutting.Store(true)
+	if s.cancelBase != nil {
+		s.cancelBase()
+	}
+}
+
+// Abort stops serving at once, for a second Ctrl-C or SIGTERM during Close: every request
+// still running is ended and its connection dropped. It returns what it cut off. Close
+// (running or still to run) then finishes quickly; it still closes the databases only after
+// the handlers have returned.
+func (s *Stack) Abort() []string {
+	running := s.reqs.Running()
+	s.reqs.cutting.Store(true)
+	if s.cancelBase != nil {
+		s.cancelBase()
+	}
+	for _, srv := range s.servers {
+		srv.Close()
+	}
+	return running
 }
 
 func parseOnly(only []string) ([]string, error) {
@@ -364,6 +487,16 @@ func parseOnly(only []string) ([]string, error) {
 	// Start order is fixed, whatever order they were named in.
 	slices.SortFunc(out, func(a, b string) int { return slices.Index(Parties, a) - slices.Index(Parties, b) })
 	return out, nil
+}
+
+// urlHost is a listener's address as the parties' URLs name it: a party bound to every
+// interface (0.0.0.0, ::) is named by 127.0.0.1, which reaches it from this machine, so the
+// demo redirect URIs and the issuer work locally out of the box.
+func urlHost(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+	}
+	return a.String()
 }
 
 func or(a, b string) string {

@@ -25,16 +25,25 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// Open opens (creating if needed) the SQLite database at path and applies every migration
-// in migrations (files *.sql, applied in name order, each once, in its own transaction).
+// Open opens (creating if needed) the SQLite database at path, checks it (PRAGMA
+// quick_check: a damaged database is refused with ErrDamaged, naming the file) and applies
+// every migration in migrations (files *.sql, applied in name order, each once, in its own
+// transaction). A new database file, and its directory, are readable by the owner only
+// (0600, 0700): they hold signing keys and secrets; SQLite gives its -wal and -shm files the
+// database file's mode.
 func Open(ctx context.Context, path string, migrations fs.FS) (*sql.DB, error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("store: create data directory: %w", err)
 		}
+	}
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
 	}
 	q := url.Values{}
 	q.Set("_foreign_keys", "on")
@@ -56,13 +65,66 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*sql.DB, error) {
 	db.SetConnMaxLifetime(0)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		if isCorrupt(err) {
+			return nil, damaged(path, err.Error())
+		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := quickCheck(ctx, db, path); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if err := migrate(ctx, db, migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// ErrDamaged is wrapped by Open's error for a database that fails its integrity check.
+var ErrDamaged = errors.New("database is damaged")
+
+func damaged(path, detail string) error {
+	return fmt.Errorf("store: %s: %w (%s): start with --reset to begin again with fresh demo data, or move the file aside (with its -wal and -shm files) to keep it for inspection",
+		path, ErrDamaged, detail)
+}
+
+func isCorrupt(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB)
+}
+
+// quickCheck runs PRAGMA quick_check, which reads every page, and refuses a database that
+// does not answer "ok".
+func quickCheck(ctx context.Context, db *sql.DB, path string) error {
+	rows, err := db.QueryContext(ctx, `PRAGMA quick_check`)
+	if err != nil {
+		if isCorrupt(err) {
+			return damaged(path, err.Error())
+		}
+		return fmt.Errorf("store: check %s: %w", path, err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return fmt.Errorf("store: check %s: %w", path, err)
+		}
+		if line != "ok" && len(problems) < 3 {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		if isCorrupt(err) {
+			return damaged(path, err.Error())
+		}
+		return fmt.Errorf("store: check %s: %w", path, err)
+	}
+	if len(problems) > 0 {
+		return damaged(path, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, migrations fs.FS) error {
@@ -158,4 +220,21 @@ func SplitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// NullMillis stores an instant that may be unset, such as a code's redemption: the zero time
+// is NULL. 0 is never "unset": it is 1970-01-01T00:00:00Z, where the simulator's clock may stand.
+func NullMillis(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// FromNullMillis is the inverse of NullMillis.
+func FromNullMillis(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
 }

@@ -3,9 +3,13 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 var migrations = fstest.MapFS{
@@ -82,5 +86,73 @@ func TestMillisAndLists(t *testing.T) {
 	}
 	if SplitList("") != nil {
 		t.Error("empty list")
+	}
+}
+
+// TestOpenRefusesADamagedDatabase damages a page of a database with data and reopens it:
+// Open refuses, naming the file and how to recover.
+func TestOpenRefusesADamagedDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	db, err := Open(t.Context(), path, migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2000; i++ {
+		if _, err := db.Exec(`INSERT INTO t (name, note) VALUES (?, ?)`, fmt.Sprintf("name-%d", i), strings.Repeat("n", 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 40*4096 {
+		t.Fatalf("database only %d bytes", len(b))
+	}
+	for i := 20 * 4096; i < 20*4096+4096; i++ { // one page in the middle of the table
+		b[i] = 0xA5
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(t.Context(), path, migrations)
+	if err == nil {
+		db.Close()
+		t.Fatal("a damaged database opened")
+	}
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--reset") {
+		t.Fatalf("error %q does not name the file and how to recover", err)
+	}
+}
+
+func TestNewDatabaseIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := Open(t.Context(), filepath.Join(dir, "x.db"), migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "x.db"): 0o600, filepath.Join(dir, "x.db-wal"): 0o600} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", path, fi.Mode().Perm(), err, want)
+		}
+	}
+}
+
+// TestNullMillisKeepsTheEpoch: the epoch is a time, not "unset".
+func TestNullMillisKeepsTheEpoch(t *testing.T) {
+	epoch := time.Unix(0, 0)
+	if v := NullMillis(epoch); !v.Valid || v.Int64 != 0 {
+		t.Fatalf("NullMillis(epoch) = %+v", v)
+	}
+	if got := FromNullMillis(NullMillis(epoch)); got.IsZero() || !got.Equal(epoch) {
+		t.Fatalf("the epoch read back as %v", got)
+	}
+	if v := NullMillis(time.Time{}); v.Valid {
+		t.Fatalf("NullMillis(zero) = %+v, want NULL", v)
 	}
 }

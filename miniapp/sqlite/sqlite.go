@@ -157,7 +157,7 @@ func (db *DB) Login(ctx context.Context, u miniapp.User, s miniapp.Session, rt m
 		if err != nil {
 			return mapErr("upsert user", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, ended_at) VALUES (?, ?, ?, 0)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, ended_at) VALUES (?, ?, ?, NULL)`,
 			s.ID, out.ID, store.Millis(s.CreatedAt)); err != nil {
 			return mapErr("create session", err)
 		}
@@ -208,24 +208,22 @@ func (db *DB) Users(ctx context.Context, f miniapp.UserFilter) ([]miniapp.User, 
 // Session implements miniapp.Store.
 func (db *DB) Session(ctx context.Context, id string) (miniapp.Session, error) {
 	var s miniapp.Session
-	var created, ended int64
+	var created int64
+	var ended sql.NullInt64
 	err := db.db.QueryRowContext(ctx, `SELECT id, user_id, created_at, ended_at FROM sessions WHERE id = ?`, id).
 		Scan(&s.ID, &s.UserID, &created, &ended)
 	if err != nil {
 		return miniapp.Session{}, mapErr("session", err)
 	}
-	s.CreatedAt, s.EndedAt = store.FromMillis(created), store.FromMillis(ended)
+	s.CreatedAt, s.EndedAt = store.FromMillis(created), store.FromNullMillis(ended)
 	return s, nil
 }
 
 // EndSession implements miniapp.Store.
 func (db *DB) EndSession(ctx context.Context, id string, at time.Time) error {
 	return store.InTx(ctx, db.db, func(tx *sql.Tx) error {
-		ended := store.Millis(at)
-		if ended == 0 {
-			ended = 1 // 0 means active
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at = 0`, ended, id)
+		ended := at.UnixMilli() // never NULL: NULL is "active", and the epoch is a time like any other
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL`, ended, id)
 		if err != nil {
 			return fmt.Errorf("end session: %w", err)
 		}
@@ -261,7 +259,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.T
 			return nil // expired: stays deleted
 		}
 		var created int64
-		err = tx.QueryRowContext(ctx, `SELECT id, user_id, created_at FROM sessions WHERE id = ? AND ended_at = 0`, sessionID).
+		err = tx.QueryRowContext(ctx, `SELECT id, user_id, created_at FROM sessions WHERE id = ? AND ended_at IS NULL`, sessionID).
 			Scan(&sess.ID, &sess.UserID, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -296,4 +294,30 @@ func mapErr(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, miniapp.ErrConflict)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// DeleteExpired implements miniapp.Store.
+func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := store.InTx(ctx, db.db, func(tx *sql.Tx) error {
+		for _, q := range []struct {
+			sql string
+			at  time.Time
+		}{
+			{`DELETE FROM refresh_tokens WHERE expires_at <= ?`, now},
+			{`DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at <= ?`, now.Add(-24 * time.Hour)},
+		} {
+			res, err := tx.ExecContext(ctx, q.sql, store.Millis(q.at))
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("delete expired: %w", err)
+	}
+	return n, nil
 }

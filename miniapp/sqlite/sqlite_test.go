@@ -354,3 +354,18 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("%d users after reopen", len(users))
 	}
 }
+
+// TestSessionEndedAtTheEpochStaysEnded: 1970-01-01T00:00:00Z is a time like any other.
+func TestSessionEndedAtTheEpochStaysEnded(t *testing.T) {
+	db, ctx := openTestDB(t), context.Background()
+	login(t, db, miniapp.User{ClientID: "c1", Reference: "u-1", Email: "e"}, "s1")
+	if err := db.EndSession(ctx, "s1", time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := db.Session(ctx, "s1"); err != nil || s.Active() {
+		t.Fatalf("session ended at the epoch reads as %+v, %v", s, err)
+	}
+	if err := db.EndSession(ctx, "s1", time.Unix(0, 0)); !errors.Is(err, miniapp.ErrNotFound) {
+		t.Fatalf("ending it again: %v, want ErrNotFound", err)
+	}
+}

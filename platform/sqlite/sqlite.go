@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/store"
@@ -389,13 +391,18 @@ func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
 		return errors.New("record flow: empty flow id")
 	}
 	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference) VALUES (?,?,?,?,?)
+		recorded := rec.RecordedAt
+		if recorded.IsZero() {
+			recorded = rec.StartedAt
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash) VALUES (?,?,?,?,?,?,?)
 			ON CONFLICT (id) DO UPDATE SET
 				started_at = MIN(started_at, excluded.started_at),
 				client_id = COALESCE(NULLIF(excluded.client_id, ''), client_id),
 				app_id = COALESCE(NULLIF(excluded.app_id, ''), app_id),
-				user_reference = COALESCE(NULLIF(excluded.user_reference, ''), user_reference)`,
-			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference)
+				user_reference = COALESCE(NULLIF(excluded.user_reference, ''), user_reference),
+				code_hash = COALESCE(NULLIF(excluded.code_hash, ''), code_hash)`,
+			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash)
 		if err != nil {
 			return fmt.Errorf("record flow: %w", err)
 		}
@@ -476,8 +483,68 @@ func scanFlow(s scanner) (contract.Flow, error) {
 	var f contract.Flow
 	var at int64
 	err := s.Scan(&f.ID, &at, &f.ClientID, &f.AppID, &f.UserReference, &f.Outcome, &f.ErrorCode)
-	f.StartedAt = store.FromMillis(at)
+	f.StartedAt = flowTime(at)
 	return f, err
+}
+
+// The instants JSON and RFC 3339 can carry: years 0000 to 9999.
+var (
+	minFlowTime = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxFlowTime = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)
+)
+
+// flowTime reads a flow log instant. One outside years 0000–9999, which older versions
+// stored from posted steps, is brought to the nearest end of that range, so the flow still
+// lists instead of breaking every answer that includes it.
+func flowTime(ms int64) time.Time {
+	t := store.FromMillis(ms)
+	switch {
+	case t.Before(minFlowTime):
+		return minFlowTime
+	case t.After(maxFlowTime):
+		return maxFlowTime
+	}
+	return t
+}
+
+// FlowsSharingCode implements platform.Store.
+func (d *DB) FlowsSharingCode(ctx context.Context, flowID string) ([]contract.Flow, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+flowCols+` FROM flows WHERE id != ?1 AND code_hash != ''
+		AND code_hash = (SELECT code_hash FROM flows WHERE id = ?1) ORDER BY seq`, flowID)
+	if err != nil {
+		return nil, fmt.Errorf("flows sharing a code: %w", err)
+	}
+	defer rows.Close()
+	var out []contract.Flow
+	for rows.Next() {
+		f, err := scanFlow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// DeleteFlows implements platform.Store.
+func (d *DB) DeleteFlows(ctx context.Context) (int, error) {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM flows`)
+	if err != nil {
+		return 0, fmt.Errorf("delete flows: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// PruneFlows implements platform.Store.
+func (d *DB) PruneFlows(ctx context.Context, keep int, before time.Time) (int, error) {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM flows WHERE recorded_at < ?
+		OR seq <= (SELECT seq FROM flows ORDER BY seq DESC LIMIT 1 OFFSET ?)`, store.Millis(before), keep)
+	if err != nil {
+		return 0, fmt.Errorf("prune flows: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // ListFlows implements platform.Store.
@@ -536,7 +603,10 @@ func (d *DB) flowWithSteps(ctx context.Context, query string, args ...any) (cont
 				return f, fmt.Errorf("decode violations: %w", err)
 			}
 		}
-		st.StartedAt = store.FromMillis(at)
+		st.StartedAt = flowTime(at)
+		if math.IsNaN(st.DurationMS) || math.IsInf(st.DurationMS, 0) { // JSON cannot carry it
+			st.DurationMS = 0
+		}
 		if st.Request, err = parseExchange(req); err != nil {
 			return f, err
 		}
