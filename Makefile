@@ -5,7 +5,7 @@ PKGS     ?= ./...
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export CGO_ENABLED := 1
 
-.PHONY: all build run test vet bench clean
+.PHONY: all build run test vet bench clean vendor-sdks
 
 all: build
 
@@ -13,7 +13,9 @@ build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/boxo-sim
 
 ## run: build, start host app, platform and miniapp on 8081/8082/8083 with their SQLite
-## databases in ./.boxo-sim, run one full Connect flow, print its 16 steps, keep serving.
+## databases in ./.boxo-sim, run one full Connect flow, print its 16 steps, keep serving;
+## then open the demo at http://127.0.0.1:8081/ (carol / carol-password) and the console at
+## http://127.0.0.1:8082/.
 run: build
 	./$(BIN) up --demo
 
@@ -27,6 +29,13 @@ vet:
 ## bench: the Go benchmarks (one whole flow, the hot endpoints).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
+
+## vendor-sdks: refresh the vendored Boxo JavaScript SDKs from npm (the pinned versions, or
+## WEB_SDK_VERSION=... JS_SDK_VERSION=...) and say what changed. Only this target needs npm.
+WEB_SDK_VERSION ?= 1.4.4
+JS_SDK_VERSION  ?= 1.9.0
+vendor-sdks:
+	WEB_SDK_VERSION=$(WEB_SDK_VERSION) JS_SDK_VERSION=$(JS_SDK_VERSION) ./internal/jsvendor/vendor-sdks.sh
 
 clean:
 	rm -rf bin

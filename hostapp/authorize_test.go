@@ -335,7 +335,7 @@ func TestAuthorizeRedirectedErrors(t *testing.T) {
 
 func TestHomePage(t *testing.T) {
 	e := newEnv(t)
-	if rec := e.do(call{method: http.MethodGet, path: "/"}); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Not signed in") {
+	if rec := e.do(call{method: http.MethodGet, path: "/"}); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="signin"`) {
 		t.Fatalf("home: %d %s", rec.Code, rec.Body)
 	}
 	c := e.signIn("bob", "bob-password")

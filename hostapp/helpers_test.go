@@ -103,6 +103,7 @@ type call struct {
 	header       map[string]string
 	remote       string // "" means loopbackAddr
 	cookie       *http.Cookie
+	host         string // "" keeps httptest's example.com
 }
 
 func (e *env) do(c call) *httptest.ResponseRecorder {
@@ -118,6 +119,9 @@ func (e *env) do(c call) *httptest.ResponseRecorder {
 	}
 	for k, v := range c.header {
 		req.Header.Set(k, v)
+	}
+	if c.host != "" {
+		req.Host = c.host
 	}
 	if c.cookie != nil {
 		req.AddCookie(c.cookie)

@@ -68,14 +68,18 @@ type Config struct {
 	// CORS says which origins may call discovery, JWKS, token, userinfo and revocation from a
 	// browser (PROTOCOL §2.12); nil allows any.
 	CORS *cors.Policy
+
+	// Web configures the demo web host app at "/" (web.go).
+	Web Web
 }
 
 // server is what the handlers share: the resolved configuration and parsed templates.
 type server struct {
 	Config
-	baseURL *url.URL
-	pages   *template.Template
-	signer  *signer
+	baseURL  *url.URL
+	pages    *template.Template
+	webPages *template.Template
+	signer   *signer
 }
 
 // New validates cfg, fills in defaults and returns the host app's router.
@@ -138,11 +142,16 @@ func newServer(cfg Config) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hostapp: templates: %w", err)
 	}
+	webPages, err := parseWebPages()
+	if err != nil {
+		return nil, fmt.Errorf("hostapp: web templates: %w", err)
+	}
+	cfg.Web = cfg.Web.withDefaults()
 	sg, err := loadSigner(context.Background(), cfg.Store, cfg.SigningKey, cfg.Now())
 	if err != nil {
 		return nil, fmt.Errorf("hostapp: signing key: %w", err)
 	}
-	return &server{Config: cfg, baseURL: u, pages: pages, signer: sg}, nil
+	return &server{Config: cfg, baseURL: u, pages: pages, webPages: webPages, signer: sg}, nil
 }
 
 // log returns the logger for a request, with flow_id when the request carries one.

@@ -15,7 +15,7 @@ func addRoutes(r *mux.Router, s *server) {
 	get, post := http.MethodGet, http.MethodPost
 
 	r.Handle("/healthz", handleHealthz()).Methods(get)
-	r.Handle("/", handleHome(s)).Methods(get)
+	addWebRoutes(r, s) // the demo web host app at "/" (web.go)
 
 	// Sign-in (PROTOCOL §9.31) and the authorization server (PROTOCOL §6).
 	r.Handle("/auth/v1/login", handleLoginPage(s)).Methods(get)

@@ -174,21 +174,3 @@ func handleLogout(s *server) http.HandlerFunc {
 		http.Redirect(w, r, "/", http.StatusFound)
 	}
 }
-
-// homePage is the data of the home template.
-type homePage struct{ Title, User string }
-
-// handleHome serves GET /: who is signed in.
-func handleHome(s *server) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		u, ok, err := s.currentUser(r)
-		if err != nil {
-			s.log(r).ErrorContext(r.Context(), "home: session", "err", err)
-		}
-		p := homePage{Title: "Demo Super App"}
-		if ok {
-			p.User = u.Username
-		}
-		s.page(w, r, http.StatusOK, "home", p)
-	}
-}

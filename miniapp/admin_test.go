@@ -268,7 +268,7 @@ func TestHealthzPageAndUnknownRoutes(t *testing.T) {
 	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Fatalf("page: %d %q", w.Code, w.Header().Get("Content-Type"))
 	}
-	for _, s := range []string{"<!DOCTYPE html>", "<title>" + demo.MiniappName + "</title>", "sign in with\nthe host app", `fetch("/api/me"`, "</html>"} {
+	for _, s := range []string{"<!DOCTYPE html>", "<title>" + demo.MiniappName + "</title>", "you sign in with the host app", `src="/web/vendor/js-sdk/dist/browser.min.js"`, "</html>"} {
 		if !strings.Contains(page, s) {
 			t.Errorf("page lacks %q", s)
 		}

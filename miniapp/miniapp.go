@@ -61,8 +61,15 @@ func New(cfg Config) (http.Handler, error) {
 	r.NotFoundHandler = contract.NotFound()
 	r.MethodNotAllowedHandler = contract.MethodNotAllowed()
 	addRoutes(r, c)
-	return r, nil
+	// CORS answers before the router, so a preflight never meets mux's 405 (PROTOCOL §2.12):
+	// a miniapp frontend served from elsewhere (a team's dev server) calls these with a
+	// Bearer token.
+	return c.CORS.Wrap(r, corsPaths, http.MethodGet, http.MethodPost), nil
 }
+
+// corsPaths are the frontend API paths browsers may call from another origin, in both slash
+// forms; the Get Auth Token endpoint, the page and /_sim/ are not among them.
+var corsPaths = cors.Paths("/api/me", "/api/me/", "/api/auth/refresh", "/api/auth/refresh/", "/api/auth/logout", "/api/auth/logout/")
 
 func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Store == nil {

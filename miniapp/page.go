@@ -2,57 +2,88 @@ package miniapp
 
 import (
 	"bytes"
+	"embed"
+	"encoding/json"
 	"html/template"
+	"io/fs"
+	"mime"
 	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
 )
 
-// pageHTML is the miniapp frontend: the page the platform hands to the SDK as the miniapp
-// URL (PROTOCOL §3.2). In a real web view the JS SDK stores the Connect token in the ab_token
-// cookie (§4.5); the page then shows what /api/me says about the user (steps 14–15).
-const pageHTML = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Name}}</title>
-</head>
-<body>
-<main>
-<h1>{{.Name}}</h1>
-<p>This is a miniapp simulated by boxo-sim. It has no passwords of its own: you sign in with
-the host app. When the miniapp asks to log in, the host app shows a consent prompt; once you
-allow it, Boxo Connect signs you in here with your host app account.</p>
-<p id="status">Not signed in.</p>
-<pre id="me"></pre>
-</main>
-<script>
-(function () {
-  var m = document.cookie.match(/(?:^|;\s*)ab_token=([^;]*)/);
-  if (!m) { return; }
-  fetch({{.MePath}}, {headers: {Authorization: "Bearer " + decodeURIComponent(m[1])}})
-    .then(function (r) { return r.json().then(function (body) { return {ok: r.ok, body: body}; }); })
-    .then(function (res) {
-      document.getElementById("status").textContent = res.ok ? "Signed in." : "The saved token was refused.";
-      document.getElementById("me").textContent = JSON.stringify(res.body, null, 2);
-    });
-})();
-</script>
-</body>
-</html>
-`
+// The demo miniapp frontend (DESIGN.md "In the browser"): the page the platform hands to the
+// SDK as the miniapp URL (PROTOCOL §3.2). It runs Boxo's real JS SDK (@appboxo/js-sdk,
+// vendored under web/vendor/js-sdk), logs in over the bridge, keeps the token as the JS SDK
+// keeps it (the ab_token cookie, §4.5) and shows what GET /api/me says (steps 14–15).
+
+// JSSDKVersion is the vendored @appboxo/js-sdk; `make vendor-sdks` refreshes it.
+const JSSDKVersion = "1.9.0"
+
+//go:embed web/*.html web/static web/vendor
+var webFS embed.FS
+
+var pageTmpl = template.Must(template.ParseFS(webFS, "web/*.html")) // embedded: fails in every test or never
+
+// pageConfig is what the page script reads from the page.
+type pageConfig struct {
+	// Hosts names the host apps this miniapp knows by client_id, for its log-in button.
+	Hosts map[string]string `json:"hosts"`
+}
 
 // handlePage serves the miniapp frontend page at GET /.
 func handlePage(c Config) http.Handler {
-	tmpl := template.Must(template.New("page").Parse(pageHTML)) // a constant: fails in every test or never
+	cfg, _ := json.Marshal(pageConfig{Hosts: map[string]string{demo.ClientID: demo.HostappName}})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var buf bytes.Buffer
-		if err := tmpl.Execute(&buf, struct{ Name, MePath string }{c.Name, "/api/me"}); err != nil {
+		data := struct {
+			Name, JSSDKVersion string
+			Config             template.JS
+		}{c.Name, JSSDKVersion, template.JS(cfg)}
+		if err := pageTmpl.ExecuteTemplate(&buf, "index.html", data); err != nil {
 			c.logger(r).ErrorContext(r.Context(), "render page", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		// Host apps embed this page in an iframe, so any page may frame it.
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
 		_, _ = buf.WriteTo(w)
+	})
+}
+
+// handleAssets serves GET /web/static/... and /web/vendor/... from the embedded files.
+func handleAssets() http.Handler {
+	sub, err := fs.Sub(webFS, "web")
+	if err != nil {
+		panic(err) // the embedded tree always has web/
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := strings.TrimPrefix(r.URL.Path, "/web/")
+		b, err := fs.ReadFile(sub, p)
+		if err != nil || !strings.HasPrefix(p, "static/") && !strings.HasPrefix(p, "vendor/") || strings.Contains(p, "..") {
+			contract.NotFound().ServeHTTP(w, r)
+			return
+		}
+		ct := mime.TypeByExtension(path.Ext(p))
+		switch path.Ext(p) {
+		case ".js":
+			ct = "text/javascript; charset=utf-8"
+		case ".css":
+			ct = "text/css; charset=utf-8"
+		case "", ".md":
+			ct = "text/plain; charset=utf-8"
+		}
+		h := w.Header()
+		h.Set("Content-Type", ct)
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		http.ServeContent(w, r, p, time.Time{}, bytes.NewReader(b))
 	})
 }

@@ -27,6 +27,7 @@ func addRoutes(r *mux.Router, c Config) {
 
 	// The miniapp frontend: the URL the platform hands to the SDK (PROTOCOL §3.2).
 	r.Handle("/", handlePage(c)).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/web/").Handler(handleAssets()).Methods(http.MethodGet, http.MethodHead)
 
 	// Simulator-only routes (PROTOCOL §1.4).
 	handle("/healthz", plain(handleHealthz()), http.MethodGet, http.MethodHead)

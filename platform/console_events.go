@@ -103,6 +103,14 @@ func (n notifyingStore) RecordFlow(ctx context.Context, rec FlowRecord) error {
 	return err
 }
 
+func (n notifyingStore) RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, steps []contract.FlowStep) error) error {
+	err := n.Store.RecordSDKSteps(ctx, rec, check)
+	if err == nil {
+		n.hub.publish(rec.FlowID)
+	}
+	return err
+}
+
 // handleFlowEvents is GET /_sim/flows/events, a text/event-stream:
 //
 //	event: ready   data: {}               once subscribed: load the list now, nothing is missed

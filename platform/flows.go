@@ -1,11 +1,9 @@
 package platform
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -23,7 +21,6 @@ import (
 const (
 	defaultFlowLimit = 20
 	maxFlowLimit     = 500
-	maxPostedSteps   = 100
 )
 
 // flowSummary is a flow in the list: contract.Flow without its steps.
@@ -137,6 +134,7 @@ func writeFlow(w http.ResponseWriter, f contract.Flow) error {
 	if f.Steps == nil {
 		f.Steps = []contract.FlowStep{}
 	}
+	f.Note = flowNote(f)
 	return contract.EncodeJSON(w, http.StatusOK, f)
 }
 
@@ -150,114 +148,6 @@ func (s *server) handleDeleteFlows() contract.HandlerFunc {
 		s.log.InfoContext(r.Context(), "flow log cleared", "flows", n)
 		return contract.EncodeJSON(w, http.StatusOK, map[string]int{"deleted": n})
 	}
-}
-
-// postedSteps is the object form of POST /_sim/flows/{id}/steps.
-type postedSteps struct {
-	ClientID      string              `json:"client_id"`
-	AppID         string              `json:"app_id"`
-	UserReference string              `json:"user_reference"`
-	Steps         []contract.FlowStep `json:"steps"`
-}
-
-// handlePostFlowSteps is POST /_sim/flows/{id}/steps: the SDK's own steps (1–5, 13–16).
-// The body is a JSON array of contract.FlowStep, or {"client_id", "app_id",
-// "user_reference", "steps": [...]}. Steps are checked (step 1..16, actor non-empty,
-// outcome ok or failed, "" meaning ok) and masked again; the flow is created when absent.
-// Answer: {"id": flow id, "added": n}.
-func (s *server) handlePostFlowSteps() contract.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		id := mux.Vars(r)["id"]
-		if !contract.ValidFlowID(id) {
-			return invalidField("id", "flow id must be 1 to 64 characters of A-Z a-z 0-9 _ . : ~ @ + = -, and not \"latest\"")
-		}
-		var raw json.RawMessage
-		if err := contract.DecodeJSON(w, r, &raw, plainInvalidRequest); err != nil {
-			return err
-		}
-		var body postedSteps
-		switch t := bytes.TrimSpace(raw); {
-		case len(t) > 0 && t[0] == '[':
-			if err := json.Unmarshal(t, &body.Steps); err != nil {
-				return &contract.Error{Code: plainInvalidRequest, Message: "steps: " + err.Error()}
-			}
-		case len(t) > 0 && t[0] == '{':
-			if err := json.Unmarshal(t, &body); err != nil {
-				return &contract.Error{Code: plainInvalidRequest, Message: err.Error()}
-			}
-		default:
-			return &contract.Error{Code: plainInvalidRequest, Message: "request body must be an array of steps or an object with steps"}
-		}
-		if len(body.Steps) > maxPostedSteps {
-			return invalidField("steps", "more than %d steps in one request", maxPostedSteps)
-		}
-		for _, f := range []struct{ name, v string }{{"client_id", body.ClientID}, {"app_id", body.AppID}} {
-			if f.v != "" {
-				if err := checkID(f.name, f.v); err != nil {
-					return err
-				}
-			}
-		}
-		if contract.Len(body.UserReference) > contract.MaxReferenceLen {
-			return invalidField("user_reference", "is longer than %d characters", contract.MaxReferenceLen)
-		}
-		now := s.now()
-		started := now
-		for i := range body.Steps {
-			if err := cleanStep(&body.Steps[i], i, now); err != nil {
-				return err
-			}
-			if t := body.Steps[i].StartedAt; t.Before(started) {
-				started = t
-			}
-		}
-		err := s.store.RecordFlow(r.Context(), FlowRecord{
-			FlowID: id, ClientID: body.ClientID, AppID: body.AppID, UserReference: body.UserReference,
-			StartedAt: started, Steps: body.Steps,
-		})
-		if err != nil {
-			return err
-		}
-		contract.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "added": len(body.Steps)})
-		return nil
-	}
-}
-
-// cleanStep checks one posted step and masks its exchanges again, defensively.
-func cleanStep(st *contract.FlowStep, i int, now time.Time) error {
-	field := "steps[" + strconv.Itoa(i) + "]"
-	switch {
-	case st.Step < 1 || st.Step > 16:
-		return invalidField(field+".step", "must be between 1 and 16")
-	case st.Actor == "":
-		return invalidField(field+".actor", "is required")
-	case contract.Len(st.Actor) > 200 || contract.Len(st.Call) > 1000 || contract.Len(st.Note) > 2000 || contract.Len(st.ErrorCode) > 200:
-		return invalidField(field, "actor, call, note or error_code is too long")
-	case st.Status < 0 || st.Status > 999:
-		return invalidField(field+".status", "must be an HTTP status")
-	case st.DurationMS < 0 || math.IsNaN(st.DurationMS) || math.IsInf(st.DurationMS, 0):
-		return invalidField(field+".duration_ms", "must not be negative")
-	case len(st.Violations) > 20:
-		return invalidField(field+".violations", "more than 20 violations on one step")
-	}
-	for j, v := range st.Violations {
-		if v == "" || contract.Len(v) > 1000 {
-			return invalidField(field+".violations["+strconv.Itoa(j)+"]", "must be 1 to 1000 characters")
-		}
-	}
-	switch st.Outcome {
-	case "":
-		st.Outcome = contract.OutcomeOK
-	case contract.OutcomeOK, contract.OutcomeFailed:
-	default:
-		return invalidField(field+".outcome", "must be ok or failed")
-	}
-	if st.StartedAt.IsZero() {
-		st.StartedAt = now
-	}
-	st.Request = remask(st.Request)
-	st.Response = remask(st.Response)
-	return nil
 }
 
 // masked matches a value contract.Mask already produced.

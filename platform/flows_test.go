@@ -130,8 +130,9 @@ func TestFlowStepsFromSDK(t *testing.T) {
 	}
 	f, body := e.flow("flow-sdk")
 	assertNoSecrets(t, "flow", body)
-	if f.Outcome != contract.OutcomeRunning || f.StartedAt.Format("15:04:05") != "03:04:00" {
-		t.Errorf("flow %s started %v", f.Outcome, f.StartedAt)
+	// The platform's answer at step 12 closes the flow; the SDK's report follows.
+	if f.Outcome != contract.OutcomeOK || f.StartedAt.Format("15:04:05") != "03:04:00" || f.Note != "" {
+		t.Errorf("flow %s started %v, note %q", f.Outcome, f.StartedAt, f.Note)
 	}
 	// Steps 13–16 in the array form; an already-masked value stays as it was.
 	res = post("flow-sdk", `[{"step":16,"actor":"user","outcome":"ok"},{"step":13,"actor":"sdk → miniapp","request":{"headers":{"Authorization":"Bearer eyJh…[52]"}}}]`)
@@ -155,8 +156,11 @@ func TestFlowStepsFromSDK(t *testing.T) {
 		}
 	}
 	// A failed SDK step fails the flow, with its code.
-	post("flow-sdk", `[{"step":14,"actor":"miniapp frontend → miniapp backend","outcome":"failed","error_code":"invalid_token"}]`)
-	if f, _ = e.flow("flow-sdk"); f.Outcome != contract.OutcomeFailed || f.ErrorCode != "invalid_token" {
+	if rec := e.authorize("flow-sdk-2"); rec.Code != http.StatusOK {
+		t.Fatalf("authorize %d", rec.Code)
+	}
+	post("flow-sdk-2", `[{"step":14,"actor":"miniapp frontend → miniapp backend","outcome":"failed","error_code":"invalid_token"}]`)
+	if f, _ = e.flow("flow-sdk-2"); f.Outcome != contract.OutcomeFailed || f.ErrorCode != "invalid_token" {
 		t.Errorf("flow %s/%s", f.Outcome, f.ErrorCode)
 	}
 }

@@ -109,7 +109,9 @@ func New(cfg Config) (http.Handler, error) {
 	r.NotFoundHandler = contract.NotFound()
 	r.MethodNotAllowedHandler = contract.MethodNotAllowed()
 	addRoutes(r, s)
-	return r, nil
+	// CORS answers before the router, so a preflight never meets mux's 405 (PROTOCOL §2.12);
+	// /_sim/ is never covered.
+	return cfg.CORS.Wrap(r, cors.Prefix("/api/v1/"), http.MethodGet, http.MethodPost), nil
 }
 
 // NewHTTPClient is the default outbound client: keep-alive connections reused across flows
@@ -139,4 +141,11 @@ func (c clockedStore) RecordFlow(ctx context.Context, rec FlowRecord) error {
 		rec.RecordedAt = c.now()
 	}
 	return c.Store.RecordFlow(ctx, rec)
+}
+
+func (c clockedStore) RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, steps []contract.FlowStep) error) error {
+	if rec.RecordedAt.IsZero() {
+		rec.RecordedAt = c.now()
+	}
+	return c.Store.RecordSDKSteps(ctx, rec, check)
 }

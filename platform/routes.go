@@ -42,7 +42,9 @@ func addRoutes(r *mux.Router, s *server) {
 	r.Handle("/_sim/flows/latest", plain(s.handleLatestFlow())).Methods(http.MethodGet)
 	r.Handle("/_sim/flows/events", plain(s.handleFlowEvents())).Methods(http.MethodGet) // before {id}
 	r.Handle("/_sim/flows/{id}", plain(s.handleGetFlow())).Methods(http.MethodGet)
-	r.Handle("/_sim/flows/{id}/steps", plain(s.handlePostFlowSteps())).Methods(http.MethodPost)
+	r.Handle("/_sim/flows/{id}/steps", plain(s.handleReportSteps())).Methods(http.MethodPost)
+	// The same for pages in a browser, outside /_sim/ and with CORS (sdksteps.go).
+	both(r, "/api/v1/sim/flows/{id}/steps/", plain(s.handleReportSteps()), http.MethodPost)
 
 	// The console (console.go): the page, its embedded assets, and what it reads besides the
 	// flow log: where the stack's parties are, and each party's fault table through the

@@ -16,6 +16,10 @@ import (
 type Demo struct {
 	HostURL    string
 	MiniappURL string
+	// MiniappPageURL is the base of the miniapp page's URL, which browsers load; "" means
+	// MiniappURL. It can name the miniapp by another host than its backend calls use (the
+	// stack puts the page on localhost, another site than the host app's 127.0.0.1).
+	MiniappPageURL string
 }
 
 // SeedDemo makes sure the registry holds the demo host app, the demo miniapp and their
@@ -25,6 +29,7 @@ type Demo struct {
 // internal/demo (http://127.0.0.1:8081 or :8083).
 func SeedDemo(ctx context.Context, s Store, d Demo) error {
 	hostURL, appURL := strings.TrimRight(d.HostURL, "/"), strings.TrimRight(d.MiniappURL, "/")
+	pageURL := strings.TrimRight(d.MiniappPageURL, "/")
 	_, _, err := s.UpdateHostApp(ctx, demo.ClientID, func(h HostApp, exists bool) (HostApp, error) {
 		if !exists {
 			if hostURL == "" {
@@ -60,6 +65,9 @@ func SeedDemo(ctx context.Context, s Store, d Demo) error {
 		if appURL != "" {
 			m.URL = appURL + demo.MiniappPagePath
 			m.AuthTokenURL = appURL + demo.AuthTokenPath
+		}
+		if pageURL != "" {
+			m.URL = pageURL + demo.MiniappPagePath
 		}
 		return m, m.check()
 	})

@@ -137,11 +137,18 @@ type Store interface {
 
 	// RecordFlow adds rec to the flow log in one transaction: it creates the flow when
 	// absent, sets its non-empty fields, appends the steps, recomputes the flow's outcome
-	// ("failed" if any step failed, "ok" if step 16 is recorded ok, else "running"; the
-	// error code is the first failing step's, by step number then start), and stores
+	// ("failed" if any step failed; "ok" if step 16, or the platform's answer at step 12, is
+	// recorded ok; else "running"; the error code is the first failing step's among the
+	// platform's steps 6–12, else among all, by step number then start), and stores
 	// rec.HostTokens and rec.Consent (replacing earlier ones for the same key). Either all
 	// of it is written or none.
 	RecordFlow(ctx context.Context, rec FlowRecord) error
+	// RecordSDKSteps is RecordFlow for steps reported from outside the platform (the SDK's
+	// steps 1–5 and 13–16). In one transaction it calls check with whether the flow exists
+	// and its recorded steps (Step, Outcome and ErrorCode only); an error from check aborts
+	// the write and is returned unchanged. rec's ClientID, AppID and UserReference only fill
+	// fields the flow has empty; rec.HostTokens and rec.Consent must be nil.
+	RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, steps []contract.FlowStep) error) error
 	// ListFlows returns up to limit flows, newest (most recently created) first, without
 	// their steps.
 	ListFlows(ctx context.Context, limit int) ([]contract.Flow, error)

@@ -203,11 +203,11 @@ func (e *Error) Error() string {
 
 // Bridge-level codes the SDK itself reports (PROTOCOL §4.4).
 const (
-	CodeUserDenied          = "USER_DENIED"
-	CodeNoAuthCode          = "NO_AUTH_CODE"
-	CodePlatformUnavailable = "PLATFORM_UNAVAILABLE"
-	CodeNoAuthToken         = "NO_AUTH_TOKEN"
-	CodeMeFailed            = "ME_FAILED"
+	CodeUserDenied          = contract.BridgeUserDenied
+	CodeNoAuthCode          = contract.BridgeNoAuthCode
+	CodePlatformUnavailable = contract.BridgePlatformUnavailable
+	CodeNoAuthToken         = contract.BridgeNoAuthToken
+	CodeMeFailed            = contract.BridgeMeFailed
 )
 
 // Actors as printed per step.

@@ -129,6 +129,9 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 		fmt.Fprintf(w, " (%s)", fl.ErrorCode)
 	}
 	fmt.Fprintln(w)
+	if fl.Note != "" {
+		fmt.Fprintf(w, "Note: %s\n", fl.Note)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tACTOR\tCALL\tSTATUS\tTIME\tRESULT")
 	for _, s := range fl.Steps {

@@ -107,6 +107,7 @@ Every party answers GET /healthz.`,
 					log.Warn("the demo flow did not reach step 16; the parties keep serving", "err", err)
 				}
 			}
+			printBrowser(e.stdout, st)
 			fmt.Fprintln(e.stdout, "\nServing. Press Ctrl-C to stop.")
 			select {
 			case <-ctx.Done():
@@ -241,6 +242,23 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 		run += "   (CMD prints a fresh auth code from your host app)"
 	}
 	fmt.Fprintln(w, "\nRun a flow:  "+run)
+}
+
+// printBrowser says where a person opens the demo and the console (DESIGN.md "In the
+// browser").
+func printBrowser(w io.Writer, st *stack.Stack) {
+	host, platform := contains(st.Started, stack.Hostapp), contains(st.Started, stack.Platform)
+	if !host && !platform {
+		return
+	}
+	fmt.Fprintln(w, "\nIn a browser:")
+	if host {
+		u, _ := demo.FindUser(demo.DefaultUser)
+		fmt.Fprintf(w, "  demo      open %s/ and sign in as %s / %s\n", st.HostURL, u.Username, u.Password)
+	}
+	if platform {
+		fmt.Fprintf(w, "  console   %s/\n", st.PlatformURL)
+	}
 }
 
 func orDefault(a, b string) string {

@@ -36,8 +36,9 @@ func Find() string {
 const Timeout = 60 * time.Second
 
 // New starts a headless Chromium with a fresh profile and returns a tab's context, closed at
-// the end of the test. Without a browser it skips (fails when CI=true).
-func New(t testing.TB) context.Context {
+// the end of the test. Without a browser it skips (fails when CI=true). extra adds to the
+// browser's options.
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := Find()
 	if path == "" {
@@ -47,9 +48,15 @@ func New(t testing.TB) context.Context {
 		}
 		t.Skip(msg)
 	}
+	// The profile is not a t.TempDir: Chromium's helper processes may still write to it for a
+	// moment after the browser exits, which would fail the test in TempDir's cleanup.
+	profile, err := os.MkdirTemp("", "boxo-sim-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
@@ -58,6 +65,7 @@ func New(t testing.TB) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(1280, 900),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	ctx, cancelTimeout := context.WithTimeout(ctx, Timeout)
@@ -65,6 +73,12 @@ func New(t testing.TB) context.Context {
 		cancelTimeout()
 		cancelTab()
 		cancelAlloc()
+		for range 20 { // best effort, see profile above
+			if os.RemoveAll(profile) == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	if err := chromedp.Run(ctx); err != nil { // starts the browser
 		t.Fatalf("start %s: %v", path, err)
@@ -72,12 +86,20 @@ func New(t testing.TB) context.Context {
 	return ctx
 }
 
+// InProcessFrames keeps cross-site iframes in the page's process (no site isolation), so a
+// test can read an embedded page with chromedp.FromNode. Cookies and storage are still kept
+// per site, as in a default browser.
+var InProcessFrames = []chromedp.ExecAllocatorOption{
+	chromedp.Flag("disable-site-isolation-trials", true),
+	chromedp.Flag("disable-features", "IsolateOrigins,site-per-process"),
+}
+
 // Screenshot saves a PNG of the whole page to path (directories created), for a person to look
 // at; tests call it where a picture helps read a failure.
 func Screenshot(t testing.TB, ctx context.Context, path string) {
 	t.Helper()
 	var png []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 90)); err != nil {
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
 		t.Errorf("screenshot: %v", err)
 		return
 	}

@@ -234,6 +234,16 @@ const (
 	OAuthInvalidToken            = "invalid_token"
 )
 
+// Bridge-level codes the SDK itself reports to the miniapp (PROTOCOL §4.4), shared by the
+// fake SDK and the demo web host app.
+const (
+	BridgeUserDenied          = "USER_DENIED"
+	BridgeNoAuthCode          = "NO_AUTH_CODE"
+	BridgePlatformUnavailable = "PLATFORM_UNAVAILABLE"
+	BridgeNoAuthToken         = "NO_AUTH_TOKEN"
+	BridgeMeFailed            = "ME_FAILED"
+)
+
 // Parties, as named in custom_attributes.source and the flow log.
 const (
 	PartyHostapp  = "hostapp"

@@ -146,14 +146,16 @@ type MiniappTokens struct {
 
 // Flow is one Connect flow as the platform's flow log keeps it (DESIGN.md "Flow log").
 type Flow struct {
-	ID            string     `json:"id"`
-	StartedAt     time.Time  `json:"started_at"`
-	ClientID      string     `json:"client_id,omitempty"`
-	AppID         string     `json:"app_id,omitempty"`
-	UserReference string     `json:"user_reference,omitempty"`
-	Outcome       string     `json:"outcome"` // "running", "ok" or "failed"
-	ErrorCode     string     `json:"error_code,omitempty"`
-	Steps         []FlowStep `json:"steps"`
+	ID            string    `json:"id"`
+	StartedAt     time.Time `json:"started_at"`
+	ClientID      string    `json:"client_id,omitempty"`
+	AppID         string    `json:"app_id,omitempty"`
+	UserReference string    `json:"user_reference,omitempty"`
+	Outcome       string    `json:"outcome"` // "running", "ok" or "failed"
+	ErrorCode     string    `json:"error_code,omitempty"`
+	// Note says what the log lacks, e.g. that the SDK's own steps were not reported.
+	Note  string     `json:"note,omitempty"`
+	Steps []FlowStep `json:"steps"`
 }
 
 // Flow outcomes.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/clock"
+	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/internal/testkit"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
@@ -22,6 +23,7 @@ var signingKey = testkit.SigningKey
 type stackOpts struct {
 	callTimeout time.Duration
 	logs        io.Writer // in addition to the test output
+	cors        *cors.Policy
 	grace       time.Duration
 	bodyTimeout time.Duration
 	adminToken  string
@@ -58,7 +60,7 @@ func startStack(t *testing.T, opts ...stackOpts) (*stack.Stack, *clock.Clock) {
 	}
 	st, err := stack.Start(t.Context(), stack.Config{
 		HostAddr: hostAddr, PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
-		DataDir: dir, Clock: clk, CallTimeout: o.callTimeout, SigningKey: signingKey(),
+		DataDir: dir, Clock: clk, CallTimeout: o.callTimeout, SigningKey: signingKey(), CORS: o.cors,
 		Logger:        slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		ShutdownGrace: o.grace, BodyTimeout: o.bodyTimeout, AdminToken: o.adminToken,
 		FlowLogMaxFlows: o.maxFlows, FlowLogMaxAge: o.maxAge,

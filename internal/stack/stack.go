@@ -322,7 +322,8 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 	if err := hostapp.SeedDemo(ctx, db, s.HostURL); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
-	return hostapp.New(hostapp.Config{BaseURL: s.HostURL, Store: db, Logger: log, Now: s.Clock.Now, SigningKey: c.SigningKey, CORS: c.CORS})
+	return hostapp.New(hostapp.Config{BaseURL: s.HostURL, Store: db, Logger: log, Now: s.Clock.Now, SigningKey: c.SigningKey, CORS: c.CORS,
+		Web: hostapp.Web{PlatformURL: s.PlatformURL, AdminToken: s.adminToken}})
 }
 
 func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
@@ -332,7 +333,12 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 	}
 	s.closers = append(s.closers, db.Close)
 	s.stores.platform = db
-	if err := platform.SeedDemo(ctx, db, platform.Demo{HostURL: s.HostURL, MiniappURL: s.demoMiniappURL(c)}); err != nil {
+	miniURL := s.demoMiniappURL(c)
+	demoURLs := platform.Demo{HostURL: s.HostURL, MiniappURL: miniURL}
+	if slices.Contains(s.Started, Miniapp) {
+		demoURLs.MiniappPageURL = SiteApart(miniURL)
+	}
+	if err := platform.SeedDemo(ctx, db, demoURLs); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
 	if err := s.configureRelay(ctx, db, c, log); err != nil {
@@ -362,6 +368,20 @@ func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (h
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
 	return miniapp.New(miniapp.Config{BaseURL: s.MiniappURL, Store: db, Logger: log, Now: s.Clock.Now, CORS: c.CORS})
+}
+
+// SiteApart returns u with the host 127.0.0.1 replaced by localhost, and u itself otherwise.
+// Browsers scope cookies by host, not port, so on 127.0.0.1 the host app's session cookie
+// and the miniapp's cookies would share one jar; production runs them on different sites.
+// The miniapp's page URL (the one the SDK loads) goes on localhost, another site than the host
+// app's 127.0.0.1, so the miniapp never sees the host's cookies; the platform's calls to the
+// miniapp backend keep 127.0.0.1.
+func SiteApart(u string) string {
+	rest, ok := strings.CutPrefix(u, "http://127.0.0.1:")
+	if !ok {
+		return u
+	}
+	return "http://localhost:" + rest
 }
 
 // SDK returns a fake SDK wired to this stack's platform and host app.

@@ -390,80 +390,126 @@ func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
 	if rec.FlowID == "" {
 		return errors.New("record flow: empty flow id")
 	}
+	return store.InTx(ctx, d.db, func(tx *sql.Tx) error { return recordFlow(ctx, tx, rec, false) })
+}
+
+// RecordSDKSteps implements platform.Store.
+func (d *DB) RecordSDKSteps(ctx context.Context, rec platform.FlowRecord, check func(exists bool, steps []contract.FlowStep) error) error {
+	if rec.FlowID == "" {
+		return errors.New("record flow: empty flow id")
+	}
 	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
-		recorded := rec.RecordedAt
-		if recorded.IsZero() {
-			recorded = rec.StartedAt
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM flows WHERE id = ?)`, rec.FlowID).Scan(&exists); err != nil {
+			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash) VALUES (?,?,?,?,?,?,?)
-			ON CONFLICT (id) DO UPDATE SET
-				started_at = MIN(started_at, excluded.started_at),
-				client_id = COALESCE(NULLIF(excluded.client_id, ''), client_id),
-				app_id = COALESCE(NULLIF(excluded.app_id, ''), app_id),
-				user_reference = COALESCE(NULLIF(excluded.user_reference, ''), user_reference),
-				code_hash = COALESCE(NULLIF(excluded.code_hash, ''), code_hash)`,
-			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash)
-		if err != nil {
-			return fmt.Errorf("record flow: %w", err)
-		}
-		if len(rec.Steps) > 0 {
-			stmt, err := tx.PrepareContext(ctx, `INSERT INTO flow_steps (flow_id, step, actor, call, status, started_at, duration_ms,
-				outcome, error_code, note, request, response, violations) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		var steps []contract.FlowStep
+		if exists {
+			rows, err := tx.QueryContext(ctx, `SELECT step, outcome, error_code FROM flow_steps WHERE flow_id = ? ORDER BY step, seq`, rec.FlowID)
 			if err != nil {
 				return err
 			}
-			defer stmt.Close()
-			for _, st := range rec.Steps {
-				req, err := exchangeJSON(st.Request)
-				if err != nil {
+			for rows.Next() {
+				var st contract.FlowStep
+				if err := rows.Scan(&st.Step, &st.Outcome, &st.ErrorCode); err != nil {
+					rows.Close()
 					return err
 				}
-				resp, err := exchangeJSON(st.Response)
-				if err != nil {
-					return err
-				}
-				var violations sql.NullString
-				if len(st.Violations) > 0 {
-					b, err := json.Marshal(st.Violations)
-					if err != nil {
-						return fmt.Errorf("encode violations: %w", err)
-					}
-					violations = sql.NullString{String: string(b), Valid: true}
-				}
-				if _, err := stmt.ExecContext(ctx, rec.FlowID, st.Step, st.Actor, st.Call, st.Status, store.Millis(st.StartedAt),
-					st.DurationMS, st.Outcome, st.ErrorCode, st.Note, req, resp, violations); err != nil {
-					return fmt.Errorf("record flow step: %w", err)
-				}
+				steps = append(steps, st)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE flows SET
-				outcome = CASE
-					WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed') THEN 'failed'
-					WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND step = 16 AND outcome = 'ok') THEN 'ok'
-					ELSE 'running' END,
-				error_code = COALESCE((SELECT error_code FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed'
-					ORDER BY step, started_at, seq LIMIT 1), '')
-				WHERE id = ?1`, rec.FlowID); err != nil {
-				return fmt.Errorf("record flow outcome: %w", err)
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
 			}
 		}
-		if t := rec.HostTokens; t != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO host_tokens (client_id, app_id, reference, access_token, refresh_token, updated_at)
-				VALUES (?,?,?,?,?,?) ON CONFLICT (client_id, app_id, reference) DO UPDATE SET access_token = excluded.access_token,
-				refresh_token = excluded.refresh_token, updated_at = excluded.updated_at`,
-				t.ClientID, t.AppID, t.Reference, t.AccessToken, t.RefreshToken, store.Millis(t.UpdatedAt)); err != nil {
-				return fmt.Errorf("keep host tokens: %w", err)
-			}
+		if err := check(exists, steps); err != nil {
+			return err
 		}
-		if c := rec.Consent; c != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO consents (client_id, app_id, user_reference, fields, granted_at)
-				VALUES (?,?,?,?,?) ON CONFLICT (client_id, app_id, user_reference) DO UPDATE SET fields = excluded.fields,
-				granted_at = excluded.granted_at`,
-				c.ClientID, c.AppID, c.UserReference, store.JoinList(c.Fields), store.Millis(c.GrantedAt)); err != nil {
-				return fmt.Errorf("write consent: %w", err)
-			}
-		}
-		return nil
+		return recordFlow(ctx, tx, rec, true)
 	})
+}
+
+// recordFlow writes rec inside tx. fillOnly keeps the flow's client_id, app_id and
+// user_reference where they are set already (an SDK report never overwrites them).
+func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOnly bool) error {
+	set := `client_id = COALESCE(NULLIF(excluded.client_id, ''), client_id),
+			app_id = COALESCE(NULLIF(excluded.app_id, ''), app_id),
+			user_reference = COALESCE(NULLIF(excluded.user_reference, ''), user_reference)`
+	if fillOnly {
+		set = `client_id = COALESCE(NULLIF(client_id, ''), excluded.client_id),
+			app_id = COALESCE(NULLIF(app_id, ''), excluded.app_id),
+			user_reference = COALESCE(NULLIF(user_reference, ''), excluded.user_reference)`
+	}
+	recorded := rec.RecordedAt
+	if recorded.IsZero() {
+		recorded = rec.StartedAt
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash) VALUES (?,?,?,?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET
+			started_at = MIN(started_at, excluded.started_at),
+			`+set+`,
+			code_hash = COALESCE(NULLIF(excluded.code_hash, ''), code_hash)`,
+		rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash)
+	if err != nil {
+		return fmt.Errorf("record flow: %w", err)
+	}
+	if len(rec.Steps) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO flow_steps (flow_id, step, actor, call, status, started_at, duration_ms,
+			outcome, error_code, note, request, response, violations) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, st := range rec.Steps {
+			req, err := exchangeJSON(st.Request)
+			if err != nil {
+				return err
+			}
+			resp, err := exchangeJSON(st.Response)
+			if err != nil {
+				return err
+			}
+			var violations sql.NullString
+			if len(st.Violations) > 0 {
+				b, err := json.Marshal(st.Violations)
+				if err != nil {
+					return fmt.Errorf("encode violations: %w", err)
+				}
+				violations = sql.NullString{String: string(b), Valid: true}
+			}
+			if _, err := stmt.ExecContext(ctx, rec.FlowID, st.Step, st.Actor, st.Call, st.Status, store.Millis(st.StartedAt),
+				st.DurationMS, st.Outcome, st.ErrorCode, st.Note, req, resp, violations); err != nil {
+				return fmt.Errorf("record flow step: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE flows SET
+			outcome = CASE
+				WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed') THEN 'failed'
+				WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND step IN (12, 16) AND outcome = 'ok') THEN 'ok'
+				ELSE 'running' END,
+			error_code = COALESCE((SELECT error_code FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed'
+				ORDER BY step BETWEEN 6 AND 12 DESC, step, started_at, seq LIMIT 1), '')
+			WHERE id = ?1`, rec.FlowID); err != nil {
+			return fmt.Errorf("record flow outcome: %w", err)
+		}
+	}
+	if t := rec.HostTokens; t != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO host_tokens (client_id, app_id, reference, access_token, refresh_token, updated_at)
+			VALUES (?,?,?,?,?,?) ON CONFLICT (client_id, app_id, reference) DO UPDATE SET access_token = excluded.access_token,
+			refresh_token = excluded.refresh_token, updated_at = excluded.updated_at`,
+			t.ClientID, t.AppID, t.Reference, t.AccessToken, t.RefreshToken, store.Millis(t.UpdatedAt)); err != nil {
+			return fmt.Errorf("keep host tokens: %w", err)
+		}
+	}
+	if c := rec.Consent; c != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (client_id, app_id, user_reference, fields, granted_at)
+			VALUES (?,?,?,?,?) ON CONFLICT (client_id, app_id, user_reference) DO UPDATE SET fields = excluded.fields,
+			granted_at = excluded.granted_at`,
+			c.ClientID, c.AppID, c.UserReference, store.JoinList(c.Fields), store.Millis(c.GrantedAt)); err != nil {
+			return fmt.Errorf("write consent: %w", err)
+		}
+	}
+	return nil
 }
 
 func exchangeJSON(x *contract.Exchange) (sql.NullString, error) {
