@@ -58,17 +58,17 @@ func handleDirectTokens(s *server) contract.HandlerFunc {
 			return fail(http.StatusUnsupportedMediaType, contract.CodeInvalidRequest, "Content-Type must be application/json")
 		}
 		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-			return fail(http.StatusForbidden, contract.CodeInvalidCredentials, "cross-site request refused (Sec-Fetch-Site: %s)", site)
+			return fail(http.StatusForbidden, contract.CodeAccessDenied, "cross-site request refused (Sec-Fetch-Site: %s)", site)
 		}
 		if origin := r.Header.Get("Origin"); origin != "" && origin != "http://"+r.Host && origin != "https://"+r.Host {
-			return fail(http.StatusForbidden, contract.CodeInvalidCredentials, "the request must come from this host app's own pages (Origin %q)", origin)
+			return fail(http.StatusForbidden, contract.CodeAccessDenied, "the request must come from this host app's own pages (Origin %q)", origin)
 		}
 		u, ok, err := s.currentUser(r)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return fail(http.StatusUnauthorized, contract.CodeInvalidCredentials, "no user is signed in to the host app: sign in at /auth/v1/login first")
+			return fail(http.StatusUnauthorized, contract.CodeAccessDenied, "no user is signed in to the host app: sign in at /auth/v1/login first")
 		}
 		var body contract.DirectTokensRequest
 		if err := contract.DecodeJSON(w, r, &body, contract.CodeInvalidRequest); err != nil {
@@ -78,7 +78,7 @@ func handleDirectTokens(s *server) contract.HandlerFunc {
 			return fail(http.StatusBadRequest, contract.CodeInvalidRequest, "app_id: %v", err)
 		}
 		if s.Web.PlatformURL == "" {
-			return fail(http.StatusBadGateway, contract.CodeHostappError, "no platform is configured for this host app")
+			return fail(http.StatusBadGateway, contract.CodeUnexpectedResponseError, "no platform is configured for this host app")
 		}
 		st, err := s.settings(r.Context())
 		if err != nil {
@@ -96,7 +96,7 @@ func handleDirectTokens(s *server) contract.HandlerFunc {
 			w.Header()[contract.HeaderFlowID] = []string{id}
 		}
 		if err != nil {
-			return fail(http.StatusBadGateway, contract.CodeHostappError, "the platform's /api/v1/connect/: %v", err)
+			return fail(http.StatusBadGateway, contract.CodeUnexpectedResponseError, "the platform's /api/v1/connect/: %v", err)
 		}
 		s.log(r).DebugContext(r.Context(), "direct connect", "user", u.Username, "app_id", body.AppID, "status", status)
 		w.Header().Set("Cache-Control", "no-store")

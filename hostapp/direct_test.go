@@ -120,7 +120,7 @@ func TestDirectTokens(t *testing.T) {
 	// Something else from the platform is the host's own 502.
 	p.answer = func(w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusInternalServerError) }
 	rec = directTokens(e, cookie, `{"app_id":"`+demo.AppID+`"}`, nil)
-	if rec.Code != http.StatusBadGateway || jsonBody(t, rec)["error_code"] != contract.CodeHostappError {
+	if rec.Code != http.StatusBadGateway || jsonBody(t, rec)["error_code"] != contract.CodeUnexpectedResponseError {
 		t.Errorf("platform 500: %d %s", rec.Code, rec.Body)
 	}
 }

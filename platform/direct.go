@@ -17,10 +17,13 @@ import (
 // 7–8 (the miniapp's Get Auth Token, as OAuth steps 10–11) and 9 (the answer to the host).
 
 // handleConnect is POST /api/v1/connect/. Checks, in order, each a 400 envelope at step 6:
-// the body (INVALID_REQUEST), client_id, app_id and user_data present (INVALID_REQUEST), the
-// host app (HOSTAPP_NOT_FOUND), the caller's address against the host app's allowlist (§7.6),
-// the signature when the host app signs (§7.8), the miniapp, the partnership, Connect on for
-// the host app and Direct on for the partnership, then user_data as §3.10 checks step 9's
+// the body (PARSING_ERROR_INVALID_REQUEST_BODY; INVALID_REQUEST for a field of the wrong
+// type), client_id, app_id and user_data present (INVALID_REQUEST), the host app
+// (HOSTAPP_NOT_FOUND), the caller's address against the host app's allowlist
+// (NOT_A_WHITELISTED_IP, §7.6), the signature when the host app signs (§7.8), the miniapp
+// (MINIAPP_NOT_FOUND), the partnership (NO_INTEGRATION), Connect on for the host app
+// (FEATURE_DISABLED_IN_HOSTAPP) and Direct on for the partnership
+// (FEATURE_DISABLED_IN_INTEGRATION), then user_data as §3.10 checks step 9's
 // (INVALID_USER_DATA; RESPONSE_ATTRIBUTE_MISSING for the miniapp's required fields). Then
 // steps 7–8, whose failures pass through as in the OAuth flow; on success the consent record
 // for (client_id, app_id, reference) is written with the flow log, and the answer is 200
@@ -48,7 +51,7 @@ func (s *server) handleConnect() contract.HandlerFunc {
 			if final.Status == 0 {
 				final.Status = http.StatusBadRequest
 			}
-			final.Outcome, final.ErrorCode, final.Note = contract.OutcomeFailed, cerr.Code, cerr.Message
+			final.Outcome, final.ErrorCode, final.Note = contract.OutcomeFailed, cerr.Code, cerr.Explanation()
 			final.Response = &contract.Exchange{Body: mustJSON(envelopeOf(cerr))}
 		} else {
 			final.Response = &contract.Exchange{Body: maskedBody(mustJSON(resp))}
@@ -67,7 +70,7 @@ func (s *server) handleConnect() contract.HandlerFunc {
 			if cerr == nil {
 				// The consent record was lost with the flow log: get_consent would contradict
 				// a success.
-				cerr = platformErr(contract.CodeInternalError, 9, "the platform could not store the flow's consent")
+				cerr = platformErr(contract.CodeUnknownError, 9, "the platform could not store the flow's consent")
 			}
 		}
 		if cerr != nil {
@@ -109,7 +112,7 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	d.flow.steps[i].Request.Body = maskedBody(raw)
 	r.Body = io.NopCloser(bytes.NewReader(raw))
-	if err := contract.DecodeJSON(w, r, &d.req, contract.CodeInvalidRequest); err != nil {
+	if err := contract.DecodeJSONCodes(w, r, &d.req, contract.CodeParsingErrorInvalidRequestBody, contract.CodeInvalidRequest); err != nil {
 		return fail(atStep(err, 6))
 	}
 	req := &d.req
@@ -125,12 +128,12 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	// Who may call (§7.3 "Authentication"): the host app's allowlist, then its signature.
 	host, err := s.store.GetHostApp(ctx, req.ClientID)
 	if errors.Is(err, ErrNotFound) {
-		return fail(platformErr(contract.CodeInvalidClient, 6, "no host app with client_id %q", req.ClientID))
+		return fail(platformErr(contract.CodeHostappNotFound, 6, "no host app with client_id %q", req.ClientID))
 	} else if err != nil {
 		return fail(s.internal(ctx, 6, "get host app", err))
 	}
 	if f, err := contract.ParseIPFilter(host.IPAllowlist); err != nil || !f.Allows(r.RemoteAddr) {
-		return fail(platformErr(contract.CodeIPNotAllowed, 6, "the caller's address is not in the IP allowlist of host app %q", req.ClientID))
+		return fail(platformErr(contract.CodeNotAWhitelistedIP, 6, "the caller's address is not in the IP allowlist of host app %q", req.ClientID))
 	}
 	if cerr := s.verifySigned(r, raw, host, 6); cerr != nil {
 		return fail(cerr)
@@ -149,10 +152,10 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return fail(s.internal(ctx, 6, "get partnership", err))
 	}
 	if !host.ConnectEnabled {
-		return fail(platformErr(contract.CodeConnectNotEnabled, 6, "Connect is not enabled for host app %q", req.ClientID))
+		return fail(platformFill(contract.CodeFeatureDisabledInHostapp, 6, []string{"Connect"}, "Connect is not enabled for host app %q", req.ClientID))
 	}
 	if !part.DirectEnabled {
-		return fail(platformErr(contract.CodeConnectNotEnabled, 6, "Direct is not enabled for the partnership of %q and %q", req.ClientID, req.AppID))
+		return fail(platformFill(contract.CodeFeatureDisabledInIntegration, 6, []string{"Direct"}, "Direct is not enabled for the partnership of %q and %q", req.ClientID, req.AppID))
 	}
 
 	// The user data, as step 9 of the OAuth flow checks it (§3.10, §7.3). Encrypted user
@@ -166,7 +169,7 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if cerr != nil {
 		cerr.Step = 6
 		if cerr.Code == contract.CodeInvalidUserData {
-			d.flow.violate(i, "§7.3", "%s", cerr.Message)
+			d.flow.violate(i, "§7.3", "%s", cerr.Explanation())
 		}
 		return fail(cerr)
 	}

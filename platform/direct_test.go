@@ -108,22 +108,28 @@ func TestDirectErrors(t *testing.T) {
 		code  string
 		step  int
 	}{
-		{name: "not JSON", body: `{"client_id":`, code: contract.CodeInvalidRequest, step: 6},
+		{name: "not JSON", body: `{"client_id":`, code: contract.CodeParsingErrorInvalidRequestBody, step: 6},
+		{name: "client_id a number", body: `{"client_id":352131,"app_id":"` + demo.AppID + `","user_data":` + carol + `}`, code: contract.CodeInvalidRequest, step: 6},
 		{name: "no client_id", body: `{"app_id":"` + demo.AppID + `","user_data":` + carol + `}`, code: contract.CodeInvalidRequest, step: 6},
 		{name: "no app_id", body: `{"client_id":"` + demo.ClientID + `","user_data":` + carol + `}`, code: contract.CodeInvalidRequest, step: 6},
 		{name: "no user_data", body: `{"client_id":"` + demo.ClientID + `","app_id":"` + demo.AppID + `"}`, code: contract.CodeInvalidRequest, step: 6},
 		{name: "user_data null", body: directBody("null"), code: contract.CodeInvalidRequest, step: 6},
-		{name: "unknown host app", body: strings.Replace(directBody(carol), demo.ClientID, "999999", 1), code: contract.CodeInvalidClient, step: 6},
+		{name: "unknown host app", body: strings.Replace(directBody(carol), demo.ClientID, "999999", 1), code: contract.CodeHostappNotFound, step: 6},
 		{name: "unknown miniapp", body: strings.Replace(directBody(carol), demo.AppID, "app00000", 1), code: contract.CodeMiniappNotFound, step: 6},
 		{name: "caller not allowlisted", setup: func(e *env) {
 			e.put("/_sim/hostapps/"+demo.ClientID, `{"ip_allowlist":["10.0.0.0/8"]}`)
-		}, body: directBody(carol), code: contract.CodeIPNotAllowed, step: 6},
+		}, body: directBody(carol), code: contract.CodeNotAWhitelistedIP, step: 6},
 		{name: "Connect off for the host app", setup: func(e *env) {
 			e.put("/_sim/hostapps/"+demo.ClientID, `{"connect_enabled":false}`)
-		}, body: directBody(carol), code: contract.CodeConnectNotEnabled, step: 6},
+		}, body: directBody(carol), code: contract.CodeFeatureDisabledInHostapp, step: 6},
 		{name: "Direct off for the partnership", setup: func(e *env) {
 			e.put("/_sim/partnerships/"+demo.ClientID+"/"+demo.AppID, `{"direct_enabled":false}`)
-		}, body: directBody(carol), code: contract.CodeConnectNotEnabled, step: 6},
+		}, body: directBody(carol), code: contract.CodeFeatureDisabledInIntegration, step: 6},
+		{name: "no partnership", setup: func(e *env) {
+			if rec := e.do(http.MethodDelete, "/_sim/partnerships/"+demo.ClientID+"/"+demo.AppID, "", nil); rec.Code != http.StatusOK {
+				e.t.Fatalf("delete partnership: %d", rec.Code)
+			}
+		}, body: directBody(carol), code: contract.CodeNoIntegration, step: 6},
 		{name: "no reference", body: directBody(`{"email":"a@example.com"}`), code: contract.CodeInvalidUserData, step: 6},
 		{name: "neither email nor phone", body: directBody(`{"reference":"u-1"}`), code: contract.CodeInvalidUserData, step: 6},
 		{name: "reference too long", body: directBody(`{"reference":"` + strings.Repeat("r", 101) + `","email":"a@example.com"}`), code: contract.CodeInvalidUserData, step: 6},
@@ -131,7 +137,7 @@ func TestDirectErrors(t *testing.T) {
 		{name: "user_data not an object", body: directBody(`[1]`), code: contract.CodeInvalidUserData, step: 6},
 		{name: "required field missing", setup: func(e *env) {
 			e.put("/_sim/miniapps/"+demo.AppID, `{"required_fields":["first_name","phone"]}`)
-		}, body: directBody(`{"reference":"u-1","email":"a@example.com"}`), code: contract.CodeMissingRequiredFields, step: 6},
+		}, body: directBody(`{"reference":"u-1","email":"a@example.com"}`), code: contract.CodeResponseAttributeMissing, step: 6},
 		{name: "signing on, request unsigned", setup: func(e *env) {
 			e.put("/_sim/hostapps/"+demo.ClientID, `{"signing_enabled":true,"signing_secret":"host-sign-1"}`)
 		}, body: directBody(carol), code: contract.CodeInvalidSignature, step: 6},
@@ -176,7 +182,7 @@ func TestDirectMiniappError(t *testing.T) {
 
 	e.mini.on(http.MethodPost, demo.AuthTokenPath, reply(http.StatusBadGateway, `{}`))
 	rec = e.direct("flow_direct_mini2", directBody(carolUserDataObj), nil)
-	wantEnvelope(t, rec, contract.CodeMiniappError, contract.PartyPlatform, 8)
+	wantEnvelope(t, rec, contract.CodeUnexpectedResponseError, contract.PartyPlatform, 8)
 }
 
 // With signing on for the host app, a signed Direct call passes, a replayed one is refused,

@@ -198,8 +198,8 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 		return err
 	}
 	if _, err := b.call(ctx, HandlerGetInitData, nil); err != nil {
-		f.step(1, actorHost, call, status, t, contract.CodeInternalError, "GetInitData: "+err.Error())
-		return f.fail(1, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
+		f.step(1, actorHost, call, status, t, contract.CodeUnknownError, "GetInitData: "+err.Error())
+		return f.fail(1, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	f.step(1, actorHost, call, status, t, "", "miniapp URL "+f.settings.Miniapp.URL)
 
@@ -223,7 +223,7 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 			served.Wait()
 			return ctxErr
 		}
-		return f.fail(10, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
+		return f.fail(10, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	var answer struct {
 		Payload LoginPayload `json:"payload"`
@@ -256,7 +256,7 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 			return f.fail(11, contract.PartyMiniapp, status, CodeMeFailed, msg)
 		}
 		f.res.Me = me
-		f.step(11, actorMe, call, status, t, "", fmt.Sprintf("id %s, created %t", me.ID, me.Created))
+		f.step(11, actorMe, call, status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
 	}
 
 	// Step 12: the user continues, signed in.

@@ -22,7 +22,7 @@ func newCheckDirectCmd(e *env) *cobra.Command {
 		Use:   "direct --listen ADDR [--trigger-cmd CMD]",
 		Short: "Check a host backend's Connect Direct call (plan " + check.DirectPlanName + ")",
 		Long: `Play the Boxo platform's /api/v1/connect/ for your host backend and judge the call it makes
-there for a signed-in user in Connect Direct (PROTOCOL §7.3): POST with a JSON object,
+there for a signed-in user in Connect Direct (contract §7.3): POST with a JSON object,
 client_id and app_id, user_data with a reference of at most 100 characters and an email
 or a phone (E.164), and, with --signing-secret, a valid request signature (§7.8). The
 checker answers the call 200 {"token", "refresh_token"} with made-up tokens.

@@ -23,7 +23,7 @@ func newCheckSigningCmd(e *env) *cobra.Command {
 		Short: "Check that a backend refuses each bad request signature (plan " + check.SigningPlanName + ")",
 		Long: `Call one endpoint the platform calls on your backend (the host's access-token or user-data
 URL, the miniapp's Get Auth Token URL) as the platform does with request signing on
-(PROTOCOL §7.8, boxo-sim's profile: HMAC-SHA256 over
+(contract §7.8, boxo-sim's profile: HMAC-SHA256 over
 "{timestamp}.{nonce}.{request_method}.{url}.{payload}"), and check that the backend
 accepts a call signed with --signing-secret and refuses: no signature and a wrong one
 with INVALID_SIGNATURE, a changed body with INVALID_SIGNATURE, a timestamp over 300 s old

@@ -46,7 +46,7 @@ at the miniapp's origin, as the simulated miniapp serves it. For a real miniapp 
 --me-url (an endpoint that answers the user for "Authorization: Bearer <auth_token>"),
 or --skip-me; with --miniapp-url and no --me-url they are skipped.
 
---mode direct runs Connect Direct instead (PROTOCOL §7.3, 12 steps): at step 5 the host
+--mode direct runs Connect Direct instead (contract §7.3, 12 steps): at step 5 the host
 app asks its own backend (POST /boxo/direct/tokens with the user's session), which sends
 the user's data to the platform's /api/v1/connect/ (steps 6-9); the host app hands the
 tokens to the SDK with setAuthTokens (step 10) and the miniapp reads its user (step 11).
@@ -145,7 +145,7 @@ Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 	c.Flags().StringVar(&consent, "consent", "allow", "the user's answer at step 4: allow or deny")
 	c.Flags().StringVar(&userRef, "user-reference", "", "host user id the SDK is configured with (sent as user_reference)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
-	c.Flags().StringVar(&mode, "mode", "oauth", "oauth (the 16-step flow) or direct (Connect Direct, PROTOCOL §7.3)")
+	c.Flags().StringVar(&mode, "mode", "oauth", "oauth (the 16-step flow) or direct (Connect Direct, contract §7.3)")
 	c.Flags().String("platform-url", "", "URL of a running platform")
 	addAdminTokenFlag(c.Flags())
 	c.Flags().String("client-id", "", "the host app's client_id at the platform (default "+demo.ClientID+")")
@@ -292,7 +292,7 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 	case err == nil && res.OK:
 		created := ""
 		if res.Me != nil {
-			created = fmt.Sprintf(", miniapp user %s, created: %t", res.Me.ID, res.Me.Created)
+			created = fmt.Sprintf(", miniapp user %s, created: %s", res.Me.ID, res.Me.CreatedText())
 		}
 		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, res.User, sdkstub.FormatMS(res.DurationMS), res.FlowID, created)
 	case errors.As(err, &fe):
@@ -312,21 +312,27 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 // hintFor says what usually causes an error code and where to look.
 func hintFor(code string) string {
 	switch code {
-	case contract.CodeInvalidCredentials:
+	case contract.CodeAccessDenied:
 		return "the Dashboard credentials the platform sends (hostapp_client_id/secret, token prefix, miniapp secret_key) do not match what the backend expects"
-	case contract.CodeInvalidClient:
+	case contract.CodeHostappNotFound:
 		return "the client_id is not a host app in the platform's Dashboard (GET /_sim/hostapps on the platform)"
 	case contract.CodeMiniappNotFound:
-		return "the app_id is unknown, or the host app and miniapp have no partnership (GET /_sim/partnerships)"
-	case contract.CodeConnectNotEnabled:
-		return "switch Connect on for the host app and the partnership in the Dashboard (and direct_enabled on the partnership for Connect Direct)"
-	case contract.CodeHostappError, contract.CodeMiniappError:
-		return "the backend did not answer 200 with JSON in time; 'boxo-sim trace' shows the exchange"
+		return "the app_id is not a miniapp in the platform's Dashboard (GET /_sim/miniapps on the platform)"
+	case contract.CodeNoIntegration:
+		return "the host app and miniapp have no partnership (GET /_sim/partnerships)"
+	case contract.CodeFeatureDisabledInHostapp:
+		return "switch Connect on for the host app in the Dashboard"
+	case contract.CodeFeatureDisabledInIntegration:
+		return "switch Connect on for the partnership in the Dashboard (direct_enabled for Connect Direct)"
+	case contract.CodeUnexpectedResponseError:
+		return "the backend did not answer 200 in time; 'boxo-sim trace' shows the exchange"
+	case contract.CodeFailedToParseResponse, contract.CodeInvalidResponseContentType:
+		return "the backend's answer was not a JSON object with Content-Type application/json; 'boxo-sim trace' shows the exchange"
 	case contract.CodeInvalidSignature, contract.CodeSignatureValidationError:
 		return "request signing is on: the secret in the Dashboard and the party's own signing_secret must be the same, and the clocks within 300 s ('boxo-sim sign' prints the headers for a request)"
 	case contract.CodeMissingRequestSignatureSettings:
 		return "signing_enabled is on without a signing_secret in the Dashboard or at the party"
-	case contract.CodeMissingRequiredFields:
+	case contract.CodeResponseAttributeMissing:
 		return "the host user lacks a field the miniapp marked required"
 	case sdkstub.CodeMeFailed:
 		return "the miniapp backend gave a token but its user endpoint refused it; a real miniapp may need --me-url or --skip-me"

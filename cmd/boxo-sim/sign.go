@@ -24,7 +24,7 @@ func newSignCmd(e *env) *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "sign URL",
-		Short: "Print the request-signing headers for one request (PROTOCOL §7.8)",
+		Short: "Print the request-signing headers for one request (contract §7.8)",
 		Long: `Print the headers boxo-sim's request signing puts on a request, and the payload it signs:
 HMAC-SHA256 with --secret over "{timestamp}.{nonce}.{request_method}.{url}.{payload}", where
 {url} is the full request URL and {payload} the raw body (empty for GET), the signature in

@@ -130,7 +130,7 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 	}
 	fmt.Fprintln(w)
 	if fl.Mode == "direct" {
-		fmt.Fprintln(w, "Connect Direct: the 12 steps of PROTOCOL §7.3 (6-9 are the platform's)")
+		fmt.Fprintln(w, "Connect Direct: the 12 steps of contract §7.3 (6-9 are the platform's)")
 	}
 	if fl.Note != "" {
 		fmt.Fprintf(w, "Note: %s\n", fl.Note)
@@ -158,6 +158,12 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 		}
 	}
 	tw.Flush()
+	for _, s := range fl.Steps {
+		if len(s.Violations) > 0 {
+			fmt.Fprintln(w, "A violation cites the rule it broke as contract §x.y; 'boxo-sim contract x.y' prints the rule.")
+			break
+		}
+	}
 	if !verbose {
 		return
 	}

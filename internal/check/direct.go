@@ -72,12 +72,17 @@ func (d *directRun) unreachable() string { return d.missing }
 func DirectPlan() []Check { return checksOf(directSteps) }
 
 var directSteps = []step[*directRun]{
-	{Check{"direct-called", "The host backend calls POST {platform}/api/v1/connect/ for its signed-in user", "PROTOCOL §7.3 step 6"}, (*directRun).checkCalled},
-	{Check{"direct-json", "The body is one JSON object, sent as Content-Type: application/json", "PROTOCOL §2.2, §7.3"}, (*directRun).checkJSON},
-	{Check{"direct-ids", "client_id and app_id are strings naming the host app and the miniapp", "PROTOCOL §7.3"}, (*directRun).checkIDs},
-	{Check{"direct-user-data", "user_data is an object with a reference of 1 to 100 characters and an email or a phone, every field a string", "PROTOCOL §7.3, §3.10"}, (*directRun).checkUserData},
-	{Check{"direct-phone", "A phone number is in E.164 form", "PROTOCOL §3.10"}, (*directRun).checkPhone},
-	{Check{"direct-signature", "With request signing on, the call carries a valid X-Signature, X-Timestamp and X-Nonce", "PROTOCOL §7.8"}, (*directRun).checkSignature},
+	{Check{"direct-called", "The host backend calls POST {platform}/api/v1/connect/ for its signed-in user", "contract §7.3 step 6"}, (*directRun).checkCalled},
+	{Check{"direct-json", "The body is one JSON object, sent as Content-Type: application/json", "contract §2.2, §7.3"}, (*directRun).checkJSON},
+	{Check{"direct-ids", "client_id and app_id are strings naming the host app and the miniapp", "contract §7.3"}, (*directRun).checkIDs},
+	{Check{"direct-user-data", "user_data is an object with a reference of 1 to 100 characters and an email or a phone, every field a string", "contract §7.3, §3.10"}, (*directRun).checkUserData},
+	{Check{"direct-phone", "A phone number is in E.164 form", "contract §3.10"}, (*directRun).checkPhone},
+	{Check{"direct-signature", "With request signing on, the call carries a valid X-Signature, X-Timestamp and X-Nonce", "contract §7.8"}, (*directRun).checkSignature},
+}
+
+// directNeeds: the body's checks need a JSON body, the phone's a user_data object.
+var directNeeds = needs{
+	"direct-ids": {"direct-json"}, "direct-user-data": {"direct-json"}, "direct-phone": {"direct-user-data"},
 }
 
 // RunDirect serves /api/v1/connect/, makes or awaits the backend's call, and judges the
@@ -167,7 +172,7 @@ func RunDirect(ctx context.Context, cfg DirectConfig) (*Report, error) {
 	if cfg.SigningSecret != "" {
 		settings = append(settings, "request signing on (secret "+contract.Mask(cfg.SigningSecret)+")")
 	}
-	rep := runPlan(ctx, DirectPlanName, d.url+"/api/v1/connect/", settings, directSteps, d)
+	rep := runPlan(ctx, DirectPlanName, d.url+"/api/v1/connect/", settings, directSteps, directNeeds, d)
 	if d.missing != "" && len(rep.Results) > 0 {
 		// The first check carries the failure; the others follow from it.
 		rep.Results[0].Status, rep.Results[0].Message = Fail, d.missing

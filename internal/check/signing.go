@@ -45,12 +45,12 @@ type signingRun struct {
 func (s *signingRun) unreachable() string { return s.c.unreachable() }
 
 var signingSteps = []step[*signingRun]{
-	{Check{"signing-valid", "A call signed with the shared secret is not refused for its signature", "PROTOCOL §7.8"}, (*signingRun).checkValid},
-	{Check{"signing-missing", "A call without signing headers is refused with INVALID_SIGNATURE", "PROTOCOL §7.8, §5.1"}, (*signingRun).checkMissing},
-	{Check{"signing-wrong-secret", "A call signed with another secret is refused with INVALID_SIGNATURE", "PROTOCOL §7.8, §5.1"}, (*signingRun).checkWrongSecret},
-	{Check{"signing-tampered", "A call whose body (or, without a body, URL) differs from what was signed is refused with INVALID_SIGNATURE", "PROTOCOL §7.8, §5.1"}, (*signingRun).checkTampered},
-	{Check{"signing-stale", "A call whose X-Timestamp is more than 300 s old is refused with SIGNATURE_VALIDATION_ERROR", "PROTOCOL §7.8, §5.1"}, (*signingRun).checkStale},
-	{Check{"signing-replayed", "A call repeating an accepted X-Nonce is refused with SIGNATURE_VALIDATION_ERROR", "PROTOCOL §7.8, §5.1"}, (*signingRun).checkReplayed},
+	{Check{"signing-valid", "A call signed with the shared secret is not refused for its signature", "contract §7.8"}, (*signingRun).checkValid},
+	{Check{"signing-missing", "A call without signing headers is refused with INVALID_SIGNATURE", "contract §7.8, §5.1"}, (*signingRun).checkMissing},
+	{Check{"signing-wrong-secret", "A call signed with another secret is refused with INVALID_SIGNATURE", "contract §7.8, §5.1"}, (*signingRun).checkWrongSecret},
+	{Check{"signing-tampered", "A call whose body (or, without a body, URL) differs from what was signed is refused with INVALID_SIGNATURE", "contract §7.8, §5.1"}, (*signingRun).checkTampered},
+	{Check{"signing-stale", "A call whose X-Timestamp is more than 300 s old is refused with SIGNATURE_VALIDATION_ERROR", "contract §7.8, §5.1"}, (*signingRun).checkStale},
+	{Check{"signing-replayed", "A call repeating an accepted X-Nonce is refused with SIGNATURE_VALIDATION_ERROR", "contract §7.8, §5.1"}, (*signingRun).checkReplayed},
 }
 
 // SigningPlan lists the checks of SigningPlanName.
@@ -72,7 +72,7 @@ func RunSigning(ctx context.Context, cfg SigningConfig) (*Report, error) {
 	}
 	s := &signingRun{cfg: cfg, c: newCaller(cfg.HTTPClient, cfg.Timeout, 2)}
 	settings := []string{cfg.Method + " " + cfg.URL, "secret " + contract.Mask(cfg.Secret)}
-	return runPlan(ctx, SigningPlanName, cfg.URL, settings, signingSteps, s), nil
+	return runPlan(ctx, SigningPlanName, cfg.URL, settings, signingSteps, needs{"signing-replayed": {"signing-valid"}}, s), nil
 }
 
 // send makes one call with the given signing headers (nil: none) and body.

@@ -141,7 +141,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte, secret string) *contract
 	}
 	want := Signature(secret, Payload(ts, nonce, r.Method, RequestURL(r), body))
 	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return invalid("%s does not match the payload %s (PROTOCOL §7.8)", HeaderSignature, "{timestamp}.{nonce}.{request_method}.{url}.{payload}")
+		return invalid("%s does not match the payload %s (contract §7.8)", HeaderSignature, "{timestamp}.{nonce}.{request_method}.{url}.{payload}")
 	}
 	now := v.now()
 	sec, err := strconv.ParseInt(ts, 10, 64)

@@ -81,7 +81,7 @@ func TestDirectEndToEnd(t *testing.T) {
 	// Direct switched off for the partnership: the platform's envelope reaches the host app.
 	admin(t, http.MethodPut, st.PlatformURL+"/_sim/partnerships/"+demo.ClientID+"/"+demo.AppID, map[string]any{"direct_enabled": false})
 	status, got = directTokens(t, c, st, "flow_e2e_direct_off")
-	if status != http.StatusBadRequest || got["error_code"] != contract.CodeConnectNotEnabled {
+	if status != http.StatusBadRequest || got["error_code"] != contract.CodeFeatureDisabledInIntegration {
 		t.Errorf("Direct off: %d %v", status, got)
 	}
 }
@@ -164,11 +164,11 @@ func TestConnectDirectTwelveSteps(t *testing.T) {
 	}
 	admin(t, http.MethodPut, st.PlatformURL+"/_sim/partnerships/"+demo.ClientID+"/"+demo.AppID, map[string]any{"direct_enabled": false})
 	res, err = sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob"}, nil)
-	if fe, ok := err.(*sdkstub.Error); !ok || fe.Step != 6 || fe.Party != contract.PartyPlatform || fe.Code != contract.CodeConnectNotEnabled {
+	if fe, ok := err.(*sdkstub.Error); !ok || fe.Step != 6 || fe.Party != contract.PartyPlatform || fe.Code != contract.CodeFeatureDisabledInIntegration {
 		t.Errorf("Direct off: %v", err)
 	}
 	f = decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+res.FlowID, nil))
-	if f.Outcome != contract.OutcomeFailed || f.ErrorCode != contract.CodeConnectNotEnabled {
+	if f.Outcome != contract.OutcomeFailed || f.ErrorCode != contract.CodeFeatureDisabledInIntegration {
 		t.Errorf("failed flow log: %s %s", f.Outcome, f.ErrorCode)
 	}
 }
