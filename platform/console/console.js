@@ -106,7 +106,7 @@
       1: 'The SDK reports this step with its status; the flow log keeps no exchange for it.',
       5: "The host app reports this step; its backend's call to the platform is step 6, the answer step 9.",
       2: 'This step happens inside the miniapp: nothing goes over the wire.',
-      3: 'This step is a bridge message from the miniapp to the SDK (PROTOCOL §4), not HTTP.',
+      3: 'This step is a bridge message from the miniapp to the SDK (contract §4), not HTTP.',
       4: 'This step is the SDK asking the user for consent: no HTTP.',
       10: 'This step is the SDK answering the miniapp over the bridge with the tokens the host app set, not HTTP.',
       11: 'The miniapp frontend reports this step with its status; the flow log keeps no exchange for it.',
