@@ -13,6 +13,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/check"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -297,9 +298,9 @@ func newAuthCodeCmd(e *env) *cobra.Command {
 		Long: `Sign a user in to a simulated host app and print one fresh auth code for the Boxo-facing
 OAuth client, as the host app does at step 5 (PROTOCOL §6.10). It is the auth code
 source for 'boxo-sim check hostapp' against a boxo-sim host app; a real host needs a
-command of its own. The host app is found like every command finds it: --hostapp-url,
-BOXO_SIM_HOSTAPP_URL or hostapp_url in the config file, else the local port of 'boxo-sim
-up' (hostapp_port, BOXO_SIM_HOSTAPP_PORT).
+command of its own. The host app is found like every command finds it: the stack of
+--platform-url, else the 'boxo-sim up' running on --data-dir (its state file), else the
+local ports; --hostapp-url names it directly (it must be that stack's host app).
 
 Exit status: 0 with the code printed, 1 when the host app gives no code, 2 on a usage error.`,
 		Example: `  boxo-sim check auth-code
@@ -309,11 +310,21 @@ Exit status: 0 with the code printed, 1 when the host app gives no code, 2 on a 
 			if _, ok := demo.FindUser(user); !ok && password == "" {
 				return fmt.Errorf("--user %q is not a demo user (%s): give its --password", user, demoUserNames())
 			}
-			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+			cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 			if err != nil {
 				return err
 			}
-			hostURL := strings.TrimRight(firstSet(cfg.HostappURL, cfg.localURL(cfg.HostappPort)), "/")
+			found, err := findStack(cmd.Context(), cfg, src)
+			if err != nil {
+				return err
+			}
+			hostURL := found.url(stack.Hostapp)
+			switch {
+			case hostURL == "":
+				return fmt.Errorf("the stack found through %s has no host app: give --hostapp-url", found.from)
+			case found.parties[stack.Hostapp].Relayed:
+				return fmt.Errorf("the host app of the stack found through %s is a real backend (%s): only your system can mint its auth codes (give --auth-code-cmd or --auth-code-url to the command that needs them)", found.from, hostURL)
+			}
 			// The SDK is only used for its fake host app; its platform is never called.
 			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: "http://" + demo.PlatformAddr, HostURL: hostURL})
 			if err != nil {
@@ -330,7 +341,9 @@ Exit status: 0 with the code printed, 1 when the host app gives no code, 2 on a 
 			return nil
 		},
 	}
-	c.Flags().String("hostapp-url", "", "URL of the boxo-sim host app (default: hostapp_url, else the local one)")
+	c.Flags().String("hostapp-url", "", "URL of the boxo-sim host app (default: the host app of the up running on --data-dir, else the local one)")
+	c.Flags().String("platform-url", "", "URL of a running platform whose host app to use")
+	addAdminTokenFlag(c.Flags())
 	c.Flags().StringVar(&user, "user", demo.DefaultUser, "host user to sign in as ("+demoUserNames()+")")
 	c.Flags().StringVar(&password, "password", "", "the user's password (default: the demo user's)")
 	return c

@@ -266,8 +266,10 @@ func TestUpRelaysToASeparateMiniapp(t *testing.T) {
 	if !strings.Contains(relay.out.String(), "Signed in to "+demo.AppID+" as carol") {
 		t.Errorf("up --demo did not run a flow through the relayed miniapp:\n%s", relay.out.String())
 	}
+	// The platform says its miniapp is relayed, so connect reads the user at steps 14-15
+	// only where --me-url says.
 	out, errOut, code := runCmd(t, t.Context(), nil, "connect", "--json", "--user", "bob",
-		"--platform-url", relay.urls["platform"], "--hostapp-url", relay.urls["hostapp"])
+		"--platform-url", relay.urls["platform"], "--hostapp-url", relay.urls["hostapp"], "--me-url", mini.urls["miniapp"]+"/api/me")
 	if code != 0 {
 		t.Fatalf("connect: exit %d\n%s\n%s", code, out, errOut)
 	}
