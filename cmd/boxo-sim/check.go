@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -184,8 +185,12 @@ an opaque token and no --me-url, those checks WARN "cannot observe".`,
 			if err := required([2]string{"url", url}, [2]string{"app-id", appID}, [2]string{"secret", secret}); err != nil {
 				return err
 			}
+			hc, err := checkClient(cmd, e)
+			if err != nil {
+				return err
+			}
 			rep, err := check.RunMiniapp(cmd.Context(), check.MiniappConfig{
-				URL: url, AppID: appID, Secret: secret, ClientID: client, MeURL: meURL, Timeout: rf.timeout, Concurrency: concurrency,
+				URL: url, AppID: appID, Secret: secret, ClientID: client, MeURL: meURL, Timeout: rf.timeout, Concurrency: concurrency, HTTPClient: hc,
 			})
 			if err != nil {
 				return err
@@ -199,6 +204,7 @@ an opaque token and no --me-url, those checks WARN "cannot observe".`,
 	c.Flags().StringVar(&client, "client-id", demo.ClientID, "the host app's client_id, sent as X-Hostapp-Client-ID")
 	c.Flags().StringVar(&meURL, "me-url", "", "the backend's GET /api/me, to tell users apart (PROTOCOL §3.15)")
 	c.Flags().IntVar(&concurrency, "concurrency", 8, "simultaneous first logins in concurrent-first-login")
+	addTLSFlags(c.Flags())
 	rf.add(c)
 	return c
 }
@@ -208,6 +214,7 @@ func newCheckHostappCmd(e *env) *cobra.Command {
 		rf                                          reportFlags
 		tokenURL, dataURL, clientID, secret, prefix string
 		codeCmd, codeURL, appID, boxoClient, method string
+		requiredFields                              string
 	)
 	c := &cobra.Command{
 		Use:   "hostapp --access-token-url URL --user-data-url URL --client-id ID --secret S --auth-code-cmd CMD",
@@ -249,9 +256,18 @@ The plan asks for four codes. Against a boxo-sim host app,
 			if codes == nil {
 				return fmt.Errorf("missing --auth-code-cmd or --auth-code-url: only your system can mint an auth code (see --help)")
 			}
+			hc, err := checkClient(cmd, e)
+			if err != nil {
+				return err
+			}
+			fields, err := parseRequiredFields(requiredFields)
+			if err != nil {
+				return fmt.Errorf("--required-fields: %w", err)
+			}
 			rep, err := check.RunHostapp(cmd.Context(), check.HostappConfig{
 				AccessTokenURL: tokenURL, UserDataURL: dataURL, ClientID: clientID, Secret: secret, Prefix: prefix,
 				AuthCode: codes, AppID: appID, PlatformClientID: boxoClient, UserDataMethod: method, Timeout: rf.timeout,
+				HTTPClient: hc, RequiredFields: fields,
 			})
 			if err != nil {
 				return err
@@ -269,8 +285,24 @@ The plan asks for four codes. Against a boxo-sim host app,
 	c.Flags().StringVar(&appID, "app-id", demo.AppID, "sent as X-Miniapp-App-ID")
 	c.Flags().StringVar(&boxoClient, "boxo-client-id", demo.ClientID, "the host app's client_id at Boxo, sent as X-Hostapp-Client-ID")
 	c.Flags().StringVar(&method, "user-data-method", "GET", "method of the user data call: GET, or POST with {}")
+	c.Flags().StringVar(&requiredFields, "required-fields", "", "user fields your miniapps require (email, phone, first_name, last_name, custom_attributes): the test user's user_data is checked for them")
+	addTLSFlags(c.Flags())
 	rf.add(c)
 	return c
+}
+
+// checkClient is the checker's HTTP client for --ca-cert / --insecure-skip-verify; nil means
+// the checker's own.
+func checkClient(cmd *cobra.Command, e *env) (*http.Client, error) {
+	var cfg Config
+	cfg.CACert, _ = cmd.Flags().GetString("ca-cert")
+	cfg.InsecureSkipVerify, _ = cmd.Flags().GetBool("insecure-skip-verify")
+	tc, err := tlsConfig(cfg, e.stderr)
+	if err != nil || tc == nil {
+		return nil, err
+	}
+	return &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: tc,
+		MaxIdleConnsPerHost: 8, IdleConnTimeout: 30 * time.Second}}, nil
 }
 
 // authCodeSource builds the AuthCodeFunc of --auth-code-cmd or --auth-code-url; nil when

@@ -2,13 +2,20 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/pem"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
 // faultsAt is the fault table a party serves, read directly.
@@ -128,5 +135,48 @@ func TestFaultSetOnARelayedHostIsRefused(t *testing.T) {
 	out, errOut, code := runCmd(t, t.Context(), nil, "fault", "list", "--data-dir", dir)
 	if code != 0 || !strings.Contains(errOut, "hostapp: a real backend at "+host.urls["hostapp"]+", not simulated (skipped)") {
 		t.Errorf("fault list: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+}
+
+// TestConnectTrustsTheCACertGiven: an HTTPS host backend with a certificate of its own CA
+// fails with a TLS diagnosis naming --ca-cert, and works once --ca-cert names that CA.
+func TestConnectTrustsTheCACertGiven(t *testing.T) {
+	t.Parallel()
+	host := startUp(t, "--only", "hostapp", "--hostapp-port", "0")
+	target, _ := url.Parse(host.urls["hostapp"])
+	backend := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+	t.Cleanup(backend.Close)
+	codes := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: "http://127.0.0.1:1", HostURL: host.urls["hostapp"]})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		code, err := sdk.HostAuthCode("carol", "")(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, code)
+	}))
+	t.Cleanup(codes.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: backend.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// In-process: no up on the data directory, and nothing on the platform port.
+	args := []string{"connect", "--hostapp-url", backend.URL, "--auth-code-url", codes.URL}
+	env := map[string]string{"BOXO_SIM_PLATFORM_PORT": freePort(t)}
+	out, errOut, code := runCmd(t, t.Context(), env, args...)
+	if code != 1 || !strings.Contains(out, "TLS: the server's certificate is signed by an authority this machine does not trust") || !strings.Contains(out, "--ca-cert") {
+		t.Fatalf("without --ca-cert: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	out, errOut, code = runCmd(t, t.Context(), env, append(args, "--ca-cert", ca)...)
+	if code != 0 || !strings.Contains(out, `as host reference "u-1003" (the user of the auth code)`) {
+		t.Fatalf("with --ca-cert: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	_, errOut, code = runCmd(t, t.Context(), env, append(args, "--insecure-skip-verify")...)
+	if code != 0 || !strings.Contains(errOut, "WARNING: --insecure-skip-verify") {
+		t.Fatalf("with --insecure-skip-verify: exit %d\nstderr: %s", code, errOut)
 	}
 }

@@ -289,9 +289,12 @@ func (c *caller) do(ctx context.Context, rq request) *call {
 		var ne net.Error
 		cl.timedOut = errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 		cl.err = err
-		if cl.timedOut {
+		switch {
+		case cl.timedOut:
 			cl.x.Error = fmt.Sprintf("no complete answer within %v", c.timeout)
-		} else {
+		case contract.TLSProblem(err) != "":
+			cl.x.Error = contract.TLSProblem(err)
+		default:
 			cl.x.Error = err.Error()
 		}
 		if errors.Is(ctx.Err(), context.Canceled) {

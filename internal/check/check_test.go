@@ -522,3 +522,43 @@ func TestUnreachableBackendIsOneFail(t *testing.T) {
 		t.Errorf("within-10s: %s %q", r.Status, r.Message)
 	}
 }
+
+// TestHostRequiredFields: a test user whose user_data lacks a field the miniapp requires is
+// a WARN naming the field; with the fields the user has, the check passes.
+func TestHostRequiredFields(t *testing.T) {
+	t.Parallel()
+	st := startStack(t)
+	sdk, err := st.SDK(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		fields []string
+		want   check.Status
+	}{{[]string{"email", "phone"}, check.Warn}, {[]string{"phone"}, check.Pass}} {
+		rep, err := check.RunHostapp(t.Context(), check.HostappConfig{
+			AccessTokenURL: st.HostURL + demo.AccessTokenPath, UserDataURL: st.HostURL + demo.UserDataPath,
+			ClientID: demo.HostappClientID, Secret: demo.HostappSecret, AuthCode: check.AuthCodeFunc(sdk.HostAuthCode("bob", "")),
+			RequiredFields: tc.fields,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := rep.Result("token-to-user-data")
+		if r.Status != tc.want || (tc.want == check.Warn && !strings.Contains(r.Message, "lacks email, which the miniapp requires")) {
+			t.Errorf("required %v: %s %s", tc.fields, r.Status, r.Message)
+		}
+	}
+}
+
+// TestURLAuthCodeNamesAnEmptyBody: a failing code source's error says its body was empty,
+// instead of ending in an empty quote.
+func TestURLAuthCodeNamesAnEmptyBody(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+	t.Cleanup(srv.Close)
+	_, err := check.URLAuthCode(srv.URL, nil)(t.Context())
+	if err == nil || !strings.HasSuffix(err.Error(), "answered HTTP 500 with an empty body") {
+		t.Fatalf("err = %v", err)
+	}
+}

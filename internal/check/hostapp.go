@@ -34,6 +34,10 @@ type HostappConfig struct {
 	PlatformClientID string
 	// UserDataMethod is GET (the default) or POST with {} (PROTOCOL §3.9, §9.1).
 	UserDataMethod string
+	// RequiredFields are the user fields a miniapp marks required (PROTOCOL §1.3): a test
+	// user whose user_data lacks one is a WARN, as the platform would stop such a flow at
+	// step 9 with MISSING_REQUIRED_FIELDS.
+	RequiredFields []string
 	HTTPClient     *http.Client
 	Timeout        time.Duration // each call; 0 means DefaultTimeout
 	// AuthCodeTimeout bounds each AuthCode call; 0 means 30 s (PROTOCOL §9.36).
@@ -137,6 +141,9 @@ func RunHostapp(ctx context.Context, cfg HostappConfig) (*Report, error) {
 	h := &hostRun{cfg: cfg, c: newCaller(cfg.HTTPClient, cfg.Timeout, 4)}
 	settings := []string{"hostapp_client_id " + cfg.ClientID, "prefix " + cfg.Prefix, "user data " + cfg.UserDataMethod + " " + cfg.UserDataURL,
 		"X-Miniapp-App-ID " + cfg.AppID, "X-Hostapp-Client-ID " + cfg.PlatformClientID}
+	if len(cfg.RequiredFields) > 0 {
+		settings = append(settings, "required fields "+strings.Join(cfg.RequiredFields, ", "))
+	}
 	return runPlan(ctx, HostappPlanName, cfg.AccessTokenURL, settings, hostappSteps, h), nil
 }
 
@@ -227,6 +234,10 @@ func (h *hostRun) tokenToUserData(ctx context.Context) verdict {
 		return fail("the access token was not answered with user_data: "+describe(c, a, "user_data"), c)
 	}
 	problems, warnings, summary := judgeUserData(json.RawMessage(a.token))
+	if missing := missingFields(json.RawMessage(a.token), h.cfg.RequiredFields); len(missing) > 0 {
+		warnings = append(warnings, fmt.Sprintf("PROTOCOL §3.10: user_data lacks %s, which the miniapp requires (--required-fields): the platform stops this user's flow at step 9 with %s",
+			strings.Join(missing, ", "), contract.CodeMissingRequiredFields))
+	}
 	switch {
 	case len(problems) > 0:
 		return fail(strings.Join(problems, "; "), c)
@@ -234,6 +245,23 @@ func (h *hostRun) tokenToUserData(ctx context.Context) verdict {
 		return warn(strings.Join(warnings, "; "), c)
 	}
 	return pass("answered user_data "+summary, c)
+}
+
+// missingFields are the required fields that user_data (an object) lacks or has empty.
+func missingFields(raw json.RawMessage, required []string) []string {
+	var m map[string]json.RawMessage
+	if len(required) == 0 || json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	var missing []string
+	for _, f := range required {
+		v := bytes.TrimSpace(m[f])
+		var s string
+		if len(v) == 0 || string(v) == "null" || (json.Unmarshal(v, &s) == nil && strings.TrimSpace(s) == "") {
+			missing = append(missing, f) // as the platform judges it (PROTOCOL §3.10)
+		}
+	}
+	return missing
 }
 
 // judgeUserData applies PROTOCOL §3.10 to user_data: problems fail the flow at the platform
