@@ -176,8 +176,8 @@ type Result struct {
 	// read from the platform's flow log; "" when the flow did not get that far.
 	Reference string `json:"reference,omitempty"`
 	AppID     string `json:"app_id"`
-	OK     bool   `json:"ok"` // step 16 reached
-	Steps  []Step `json:"steps"`
+	OK        bool   `json:"ok"` // step 16 reached
+	Steps     []Step `json:"steps"`
 	// Token and RefreshToken are the miniapp's tokens from step 13; never printed in full.
 	Token        string        `json:"-"`
 	RefreshToken string        `json:"-"`
