@@ -116,6 +116,11 @@ func (f *reportFlags) output(e *env, rep *check.Report) error {
 	if err != nil {
 		return err
 	}
+	if len(rep.SetupErrors) > 0 {
+		// Nothing was judged that the setup kept from running: not a verdict on the backend.
+		fmt.Fprintf(e.stderr, "boxo-sim: %s\n", rep.SetupErrors[0])
+		return exitError{code: exitCheckUsage}
+	}
 	if rep.Failed() || (f.strict && rep.FailedStrictly()) {
 		return exitError{code: 1}
 	}
@@ -236,7 +241,7 @@ func newCheckHostappCmd(e *env) *cobra.Command {
 		rf                                          reportFlags
 		tokenURL, dataURL, clientID, secret, prefix string
 		codeCmd, codeURL, appID, boxoClient, method string
-		requiredFields                              string
+		requiredFields, refreshURL, plan            string
 	)
 	c := &cobra.Command{
 		Use:   "hostapp --access-token-url URL --user-data-url URL --client-id ID --secret S --auth-code-cmd CMD",
@@ -247,24 +252,43 @@ steps 6 and 8 (Authorization: <prefix> base64(hostapp_client_id:hostapp_secret_k
 used before or unknown gets INVALID_AUTH_CODE, a wrong secret or prefix gets an
 error_code, the token gets user_data with a reference of at most 100 characters and an
 email or phone, an unknown token gets INVALID_ACCESS_TOKEN, X-Hostapp-Client-ID is not
-required, and every answer is HTTP 200 JSON within 10 s.
+required, and every answer is HTTP 200 JSON within 10 s. hostapp-v2 adds malformed
+bodies (still 200 with error_code), concurrent redemption of one code (exactly one token),
+refresh with rotation (--refresh-token-url), the token's binding to its miniapp and the
+scheme word's case; --plan hostapp-v1 runs the earlier plan.
+
+A check whose precondition failed is SKIP "blocked by <check>: <reason>" and the first
+failure names its likely cause: refused credentials (--client-id, --secret, --prefix),
+HTTP 404 (no route at that URL), HTTP 405 (the method; --user-data-method), an HTML page
+(not the API), TLS (--ca-cert). --required-fields checks the test user's user_data for
+the fields your miniapps require.
 
 Only your system can mint an auth code, so give a source of fresh ones for a test user:
 --auth-code-cmd runs a command (sh -c, 30 s at most) whose standard output is the code;
 --auth-code-url is GET and answers the code as text or JSON {"code"} or {"auth_code"}.
-The plan asks for four codes. Against a boxo-sim host app,
-'boxo-sim check auth-code --user carol' prints one.`,
+hostapp-v2 asks for seven codes (hostapp-v1 four). Against a boxo-sim host app,
+'boxo-sim check auth-code --user carol' prints one. A code source that fails is a setup
+error: its checks are SKIP and the exit status is 2, as for a backend that cannot be
+reached at all (connection refused, TLS).`,
 		Example: `  boxo-sim check hostapp \
       --access-token-url http://127.0.0.1:8081/boxo/connect/access-token \
       --user-data-url http://127.0.0.1:8081/boxo/connect/user-data \
       --client-id hostapp-client-1 --secret hostapp-secret-1 \
       --auth-code-cmd 'boxo-sim check auth-code --user carol'
   boxo-sim check hostapp --access-token-url https://api.example.com/boxo/token --user-data-url https://api.example.com/boxo/user \
-      --client-id boxo --secret "$SECRET" --prefix Bearer --auth-code-url https://test.example.com/mint-code --json`,
+      --client-id boxo --secret "$SECRET" --prefix Bearer --auth-code-url https://test.example.com/mint-code --json
+  boxo-sim check hostapp --access-token-url https://localhost:3443/api/boxo/token --user-data-url https://localhost:3443/api/boxo/me \
+      --user-data-method POST --refresh-token-url https://localhost:3443/api/boxo/refresh --ca-cert ./dev-ca.pem \
+      --required-fields email,phone --client-id boxo --secret "$SECRET" --auth-code-cmd './mint-code.sh'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rf.list {
-				listPlan(e.stdout, check.HostappPlanName, check.HostappPlan())
+				name := firstSet(plan, check.HostappPlanName)
+				checks, ok := check.HostappPlanOf(name)
+				if !ok {
+					return fmt.Errorf("--plan %q: use %s", plan, strings.Join(check.HostappPlans, " or "))
+				}
+				listPlan(e.stdout, name, checks)
 				return nil
 			}
 			if err := required([2]string{"access-token-url", tokenURL}, [2]string{"user-data-url", dataURL},
@@ -289,7 +313,7 @@ The plan asks for four codes. Against a boxo-sim host app,
 			rep, err := check.RunHostapp(cmd.Context(), check.HostappConfig{
 				AccessTokenURL: tokenURL, UserDataURL: dataURL, ClientID: clientID, Secret: secret, Prefix: prefix,
 				AuthCode: codes, AppID: appID, PlatformClientID: boxoClient, UserDataMethod: method, Timeout: rf.timeout,
-				HTTPClient: hc, RequiredFields: fields,
+				HTTPClient: hc, RequiredFields: fields, RefreshTokenURL: refreshURL, Plan: plan,
 			})
 			if err != nil {
 				return err
@@ -307,6 +331,8 @@ The plan asks for four codes. Against a boxo-sim host app,
 	c.Flags().StringVar(&appID, "app-id", demo.AppID, "sent as X-Miniapp-App-ID")
 	c.Flags().StringVar(&boxoClient, "boxo-client-id", demo.ClientID, "the host app's client_id at Boxo, sent as X-Hostapp-Client-ID")
 	c.Flags().StringVar(&method, "user-data-method", "GET", "method of the user data call: GET, or POST with {}")
+	c.Flags().StringVar(&refreshURL, "refresh-token-url", "", "the host backend's refresh token URL (contract §7.1): checks refresh and rotation")
+	c.Flags().StringVar(&plan, "plan", check.HostappPlanName, "the plan to run: "+strings.Join(check.HostappPlans, " or "))
 	c.Flags().StringVar(&requiredFields, "required-fields", "", "user fields your miniapps require (email, phone, first_name, last_name, custom_attributes): the test user's user_data is checked for them")
 	addTLSFlags(c.Flags())
 	rf.add(c)

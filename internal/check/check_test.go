@@ -198,13 +198,16 @@ func TestHostappPlanPassesAgainstTheSimulatedHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := check.RunHostapp(t.Context(), check.HostappConfig{
-		AccessTokenURL: st.HostURL + demo.AccessTokenPath, UserDataURL: st.HostURL + demo.UserDataPath,
+		AccessTokenURL: st.HostURL + demo.AccessTokenPath, UserDataURL: st.HostURL + demo.UserDataPath, RefreshTokenURL: st.HostURL + demo.RefreshTokenPath,
 		ClientID: demo.HostappClientID, Secret: demo.HostappSecret, AuthCode: check.AuthCodeFunc(sdk.HostAuthCode("carol", "")),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantVerdicts(t, rep, nil, nil)
+	if v := verdicts(rep); len(v[check.Skip]) != 0 || rep.Plan != check.HostappPlanV2 {
+		t.Errorf("plan %s skipped %v", rep.Plan, v[check.Skip])
+	}
 	if len(rep.Results) != len(check.HostappPlan()) {
 		t.Fatalf("%d results", len(rep.Results))
 	}
@@ -225,12 +228,19 @@ func TestBrokenMiniapp(t *testing.T) {
 	}
 }
 
-// TestBrokenHost: a host backend that accepts reused codes fails code-reuse, and only it.
+// TestBrokenHost: a host backend that accepts reused codes fails code-reuse and, as several
+// redemptions of one code all get tokens, concurrent-redemption; whether it revokes the
+// tokens of a replayed code is blocked by code-reuse.
 func TestBrokenHost(t *testing.T) {
 	t.Parallel()
 	h := checktest.NewHost(t, checktest.HostOptions{AcceptReuse: true})
 	rep := runFakeHost(t, h)
-	wantVerdicts(t, rep, []string{"code-reuse"}, []string{"code-reuse-revokes"})
+	if v := verdicts(rep); !slices.Equal(v[check.Fail], []string{"code-reuse", "concurrent-redemption"}) || len(v[check.Warn]) != 0 || !slices.Equal(v[check.Skip], []string{"code-reuse-revokes"}) {
+		t.Fatalf("verdicts %v", v)
+	}
+	if r, _ := rep.Result("code-reuse-revokes"); !strings.HasPrefix(r.Message, "blocked by code-reuse: ") {
+		t.Errorf("code-reuse-revokes = %q", r.Message)
+	}
 	r, _ := rep.Result("code-reuse")
 	if len(r.Evidence) != 2 || !strings.Contains(string(r.Evidence[1].Response.Body), "access_token") {
 		t.Errorf("code-reuse evidence lacks both exchanges: %+v", r.Evidence)
@@ -242,10 +252,19 @@ func TestBrokenHost(t *testing.T) {
 
 func runFakeHost(t *testing.T, h *checktest.Host) *check.Report {
 	t.Helper()
-	rep, err := check.RunHostapp(t.Context(), check.HostappConfig{
-		AccessTokenURL: h.TokenURL(), UserDataURL: h.UserDataURL(),
+	return runFakeHostWith(t, h, func(*check.HostappConfig) {})
+}
+
+// runFakeHostWith runs hostapp-v2 against a checktest host, with the refresh URL, after edit
+// has changed the configuration.
+func runFakeHostWith(t *testing.T, h *checktest.Host, edit func(*check.HostappConfig)) *check.Report {
+	t.Helper()
+	cfg := check.HostappConfig{
+		AccessTokenURL: h.TokenURL(), UserDataURL: h.UserDataURL(), RefreshTokenURL: h.RefreshURL(),
 		ClientID: checktest.HostClientID, Secret: checktest.HostSecret, AuthCode: h.Mint, Timeout: 2 * time.Second,
-	})
+	}
+	edit(&cfg)
+	rep, err := check.RunHostapp(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +422,13 @@ func TestHostChecksCatchEachBreak(t *testing.T) {
 		{name: "keeps tokens of a replayed code", o: checktest.HostOptions{KeepOnReuse: true}, warns: []string{"code-reuse-revokes"}},
 		{name: "ignores the secret", o: checktest.HostOptions{IgnoreSecret: true}, fails: []string{"wrong-secret"}},
 		{name: "requires X-Hostapp-Client-ID", o: checktest.HostOptions{RequireClientID: true}, fails: []string{"client-id-header-optional"}},
-		{name: "errors as 400", o: checktest.HostOptions{ErrStatus: http.StatusBadRequest}, fails: []string{"always-200"}},
+		{name: "errors as 400", o: checktest.HostOptions{ErrStatus: http.StatusBadRequest}, fails: []string{"always-200", "malformed-bodies"}},
+		{name: "malformed bodies as 400", o: checktest.HostOptions{StrictBodies: true}, fails: []string{"always-200", "answer-shape", "malformed-bodies"}},
+		{name: "racy redemption", o: checktest.HostOptions{RacyRedemption: true}, fails: []string{"concurrent-redemption"}},
+		{name: "tokens unbound to their miniapp", o: checktest.HostOptions{UnboundTokens: true}, warns: []string{"token-bound-to-miniapp"}},
+		{name: "case-sensitive scheme", o: checktest.HostOptions{CaseSensitiveScheme: true}, warns: []string{"scheme-case-insensitive"}},
+		{name: "refresh without rotation", o: checktest.HostOptions{NoRotation: true}, warns: []string{"refresh"}},
+		{name: "rotated refresh token reusable", o: checktest.HostOptions{ReusableRefresh: true}, fails: []string{"refresh"}},
 		{name: "text/plain", o: checktest.HostOptions{TextPlain: true}, fails: []string{"json-content-type"}},
 		{name: "no email or phone", o: checktest.HostOptions{UserData: `{"reference":"u-42","first_name":"Ada"}`}, fails: []string{"token-to-user-data"}},
 		{name: "long reference", o: checktest.HostOptions{UserData: `{"reference":"` + strings.Repeat("r", 101) + `","email":"a@example.com"}`}, fails: []string{"token-to-user-data"}},
@@ -435,17 +460,76 @@ func TestHostAuthCodeFailureSkipsDependents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A failing code source is a setup error, not the backend's FAIL, and every check that
+	// needs a code is blocked by it.
 	r, _ := rep.Result("code-to-token")
-	if r.Status != check.Fail || !strings.Contains(r.Message, "no session") || !strings.Contains(r.Message, "exit status 2") {
+	if r.Status != check.Skip || !strings.HasPrefix(r.Message, "setup error: ") || !strings.Contains(r.Message, "no session") || !strings.Contains(r.Message, "exit status 2") {
 		t.Fatalf("code-to-token = %s %q", r.Status, r.Message)
 	}
-	for _, id := range []string{"token-to-user-data", "code-reuse", "code-reuse-revokes"} {
-		if r, _ := rep.Result(id); r.Status != check.Skip {
-			t.Errorf("%s = %s, want SKIP", id, r.Status)
+	if len(rep.SetupErrors) != 1 || rep.Failed() {
+		t.Errorf("setup errors %q, failed %t", rep.SetupErrors, rep.Failed())
+	}
+	for _, res := range rep.Results {
+		switch {
+		case res.ID == "code-to-token":
+		case res.Status == check.Pass || res.Status == check.Fail || res.Status == check.Warn:
+			t.Errorf("%s = %s %q: judged though no code could be had", res.ID, res.Status, res.Message)
+		case res.Status == check.Skip && !strings.HasPrefix(res.Message, "blocked by code-to-token: setup error: ") && !strings.HasPrefix(res.Message, "no answer") && !strings.HasPrefix(res.Message, "no call was made"):
+			t.Errorf("%s = SKIP %q", res.ID, res.Message)
 		}
 	}
-	if r, _ := rep.Result("bad-token"); r.Status != check.Pass {
-		t.Errorf("bad-token needs no code but is %s", r.Status)
+}
+
+// TestHostWrongFlagsBlockDependents: against a conforming host, each of the newcomer's wrong
+// flags — the secret, the user data method, the URL — fails the one check that observed it,
+// with a diagnosis naming the likely cause, and every check that depends on it is SKIP
+// "blocked by" it: none PASSes, WARNs or FAILs for a reason it did not observe.
+func TestHostWrongFlagsBlockDependents(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		edit      func(*check.HostappConfig)
+		root, why string
+		// judged are the checks that still run: they observed what they judge.
+		judged []string
+	}{
+		{"wrong secret", func(c *check.HostappConfig) { c.Secret = "not-the-secret" }, "code-to-token",
+			"the backend refused the credentials (ACCESS_DENIED): check --client-id, --secret and --prefix",
+			[]string{"always-200", "answer-shape", "json-content-type", "within-10s"}},
+		{"wrong user data method", func(c *check.HostappConfig) { c.UserDataMethod = http.MethodPost }, "token-to-user-data",
+			"HTTP 405: " + "URL" + " does not take POST (it allows GET, HEAD); try --user-data-method GET",
+			[]string{"code-reuse", "unknown-code", "wrong-secret", "wrong-prefix", "malformed-bodies", "concurrent-redemption", "refresh", "scheme-case-insensitive",
+				"always-200", "answer-shape", "json-content-type", "within-10s"}},
+		{"wrong access token URL", func(c *check.HostappConfig) { c.AccessTokenURL = strings.Replace(c.AccessTokenURL, "/connect/token", "/api/boxo/token", 1) }, "code-to-token",
+			"HTTP 404: no route at URL: check --access-token-url",
+			[]string{"always-200", "answer-shape", "json-content-type", "within-10s"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := checktest.NewHost(t, checktest.HostOptions{})
+			var cfg check.HostappConfig
+			rep := runFakeHostWith(t, h, func(c *check.HostappConfig) { tc.edit(c); cfg = *c })
+			why := strings.Replace(tc.why, "URL", map[string]string{"code-to-token": cfg.AccessTokenURL, "token-to-user-data": cfg.UserDataURL}[tc.root], 1)
+			root, _ := rep.Result(tc.root)
+			if root.Status != check.Fail || !strings.Contains(rep.Hint, why) {
+				t.Fatalf("%s = %s %q; hint %q, want it to say %q", tc.root, root.Status, root.Message, rep.Hint, why)
+			}
+			if len(rep.SetupErrors) != 0 {
+				t.Errorf("setup errors %q: the backend's answers are not a setup error", rep.SetupErrors)
+			}
+			for _, res := range rep.Results {
+				switch {
+				case res.ID == tc.root || (tc.root == "token-to-user-data" && res.ID == "code-to-token"):
+				case slices.Contains(tc.judged, res.ID):
+					if res.Status == check.Fail || res.Status == check.Warn {
+						t.Errorf("%s = %s %q", res.ID, res.Status, res.Message)
+					}
+				case res.Status != check.Skip || !strings.HasPrefix(res.Message, "blocked by "+tc.root+": "+why):
+					t.Errorf("%s = %s %q, want SKIP blocked by %s", res.ID, res.Status, res.Message, tc.root)
+				}
+			}
+		})
 	}
 }
 

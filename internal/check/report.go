@@ -18,6 +18,12 @@ import (
 // show the masked headers and bodies too.
 func WriteText(w io.Writer, r *Report, verbose bool) error {
 	ew := &errWriter{w: w}
+	for _, e := range r.SetupErrors {
+		ew.printf("Setup error (not a verdict on the backend): %s\n", strings.TrimPrefix(e, "setup error: "))
+	}
+	if len(r.SetupErrors) > 0 {
+		ew.printf("\n")
+	}
 	if r.Hint != "" {
 		ew.printf("Hint: %s\n\n", r.Hint)
 	}
