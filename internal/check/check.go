@@ -101,7 +101,7 @@ type Report struct {
 	// checks they kept from running are SKIP; a report with setup errors is not a verdict
 	// on the backend (exit status 2 at the command line).
 	SetupErrors []string `json:"setup_errors,omitempty"`
-	Summary    Summary   `json:"summary"`
+	Summary     Summary  `json:"summary"`
 }
 
 // Failed reports whether any check failed.

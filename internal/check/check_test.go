@@ -500,7 +500,9 @@ func TestHostWrongFlagsBlockDependents(t *testing.T) {
 			"HTTP 405: " + "URL" + " does not take POST (it allows GET, HEAD); try --user-data-method GET",
 			[]string{"code-reuse", "unknown-code", "wrong-secret", "wrong-prefix", "malformed-bodies", "concurrent-redemption", "refresh", "scheme-case-insensitive",
 				"always-200", "answer-shape", "json-content-type", "within-10s"}},
-		{"wrong access token URL", func(c *check.HostappConfig) { c.AccessTokenURL = strings.Replace(c.AccessTokenURL, "/connect/token", "/api/boxo/token", 1) }, "code-to-token",
+		{"wrong access token URL", func(c *check.HostappConfig) {
+			c.AccessTokenURL = strings.Replace(c.AccessTokenURL, "/connect/token", "/api/boxo/token", 1)
+		}, "code-to-token",
 			"HTTP 404: no route at URL: check --access-token-url",
 			[]string{"always-200", "answer-shape", "json-content-type", "within-10s"}},
 	}

@@ -362,9 +362,9 @@ const (
 // Host is a host backend serving POST /connect/token (PROTOCOL §3.7, §3.8) and GET
 // /connect/user (§3.9, §3.10) under prefix Token. Mint hands out its auth codes.
 type Host struct {
-	o      HostOptions
-	srv    *httptest.Server
-	mu     sync.Mutex
+	o       HostOptions
+	srv     *httptest.Server
+	mu      sync.Mutex
 	codes   map[string]bool     // code → used
 	tokens  map[string]string   // access token → code it came from
 	byCode  map[string][]string // code → tokens
