@@ -835,3 +835,22 @@ func TestURLAuthCodeNamesAnEmptyBody(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestMiniappWrongURLNamesTheRoute: a Get Auth Token URL with no route says so, and blocks
+// the checks that need a working login.
+func TestMiniappWrongURLNamesTheRoute(t *testing.T) {
+	t.Parallel()
+	mini := checktest.NewMiniapp(t, checktest.MiniappOptions{})
+	wrong := mini.URL() + "-not-here"
+	rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: wrong, AppID: checktest.AppID, Secret: checktest.Secret, Rounds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "HTTP 404: no route at " + wrong + ": check --url"
+	if r, _ := rep.Result("valid-request"); r.Status != check.Fail || !strings.Contains(r.Message, want) || !strings.Contains(rep.Hint, want) {
+		t.Fatalf("valid-request = %s %q; hint %q", r.Status, r.Message, rep.Hint)
+	}
+	if r, _ := rep.Result("same-user"); r.Status != check.Skip || !strings.HasPrefix(r.Message, "blocked by valid-request: "+want) {
+		t.Errorf("same-user = %s %q", r.Status, r.Message)
+	}
+}
