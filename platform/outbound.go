@@ -199,18 +199,18 @@ func statusProblem(c outcall, status int, h http.Header, body []byte) string {
 func likelyCause(c outcall, status int, h http.Header, body []byte) string {
 	switch status {
 	case http.StatusNotFound:
-		return "no route at " + c.url + ": check the endpoint's path in the Dashboard"
+		return "no route at " + c.url + ": check the endpoint's path (boxo-sim up --access-token-url, --user-data-url, --refresh-token-url, --auth-token-url)"
 	case http.StatusMethodNotAllowed:
 		cause := c.url + " does not take " + c.method
 		if allow := h.Get("Allow"); allow != "" {
 			cause += " (it allows " + allow + ")"
 		}
 		if c.step == 8 {
-			cause += ": set the user data method to the other of GET and POST"
+			cause += ": use the other user data method (boxo-sim up --user-data-method GET or POST)"
 		}
 		return cause
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return "the backend refused the credentials: check the Dashboard's secret, client id and token prefix"
+		return "the backend refused the credentials: check --hostapp-client-id, --hostapp-secret and --token-prefix (or --miniapp-secret)"
 	}
 	if looksHTML(h, body) {
 		return "the answer is an HTML page: probably not the API endpoint"

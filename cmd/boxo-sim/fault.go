@@ -402,7 +402,7 @@ func simPartiesFor(cmd *cobra.Command, e *env) (simParties, error) {
 type relayedError struct{ party, url string }
 
 func (e relayedError) Error() string {
-	return fmt.Sprintf("the %s at %s is a real backend the platform relays to, not a party boxo-sim simulates: it has no fault table or clock (use the simulated platform's own steps, e.g. --step 6 or --step 8 with --party platform, or stop relaying)", e.party, e.url)
+	return fmt.Sprintf("the %s at %s is a real backend the platform relays to, not a party boxo-sim simulates: it has no fault table or clock: faults and the clock act on the parties boxo-sim simulates", e.party, e.url)
 }
 
 // unlocatedError says the stack has no such party.
