@@ -197,6 +197,14 @@ func runPlan[R run](ctx context.Context, plan, target string, settings []string,
 			hints[by.root]++
 		default:
 			v = s.run(r, ctx)
+			if why := r.unreachable(); v.status == Fail && why != "" {
+				// No answer at all (connection refused, TLS, unknown host): a setup error,
+				// not something the backend answered.
+				v = skip("setup error: " + strings.TrimPrefix(why, "not run: "))
+				if len(rep.SetupErrors) == 0 {
+					rep.SetupErrors = append(rep.SetupErrors, v.message)
+				}
+			}
 			switch v.status {
 			case Fail:
 				if v.usable {

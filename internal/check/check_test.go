@@ -10,6 +10,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -779,7 +781,9 @@ func TestURLAuthCode(t *testing.T) {
 // The checker must see the real simulated host through the SDK's own auth-code path.
 var _ check.AuthCodeFunc = check.AuthCodeFunc(sdkstub.AuthCodeFunc(nil))
 
-func TestUnreachableBackendIsOneFail(t *testing.T) {
+// TestUnreachableBackendIsASetupError: a backend that cannot be reached at all is a setup
+// error, not a FAIL of the backend: every check is SKIP and the report says why once.
+func TestUnreachableBackendIsASetupError(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL + "/boxo/auth-token"
@@ -788,11 +792,35 @@ func TestUnreachableBackendIsOneFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Summary.Fail != 1 || rep.Summary.Skip != len(rep.Results)-1 {
-		t.Fatalf("summary %+v", rep.Summary)
+	if rep.Summary.Fail != 0 || rep.Summary.Skip != len(rep.Results) || len(rep.SetupErrors) != 1 || !strings.Contains(rep.SetupErrors[0], "did not answer") {
+		t.Fatalf("summary %+v, setup errors %q", rep.Summary, rep.SetupErrors)
 	}
-	if r, _ := rep.Result("within-10s"); !strings.Contains(r.Message, "did not answer") {
-		t.Errorf("within-10s: %s %q", r.Status, r.Message)
+	if r, _ := rep.Result("valid-request"); !strings.HasPrefix(r.Message, "setup error: the backend did not answer") {
+		t.Errorf("valid-request: %s %q", r.Status, r.Message)
+	}
+}
+
+// TestUntrustedCertificateIsASetupError: an HTTPS host whose certificate is not trusted
+// is a setup error naming --ca-cert; with the CA given, the plan runs.
+func TestUntrustedCertificateIsASetupError(t *testing.T) {
+	t.Parallel()
+	h := checktest.NewHost(t, checktest.HostOptions{})
+	target, _ := neturl.Parse(h.TokenURL())
+	target.Path = ""
+	tlsSrv := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+	t.Cleanup(tlsSrv.Close)
+	rep := runFakeHostWith(t, h, func(c *check.HostappConfig) {
+		c.AccessTokenURL, c.UserDataURL, c.RefreshTokenURL = tlsSrv.URL+"/connect/token", tlsSrv.URL+"/connect/user", ""
+	})
+	if len(rep.SetupErrors) != 1 || !strings.Contains(rep.SetupErrors[0], "signed by an authority this machine does not trust") || !strings.Contains(rep.SetupErrors[0], "--ca-cert") || rep.Failed() {
+		t.Fatalf("setup errors %q, summary %+v", rep.SetupErrors, rep.Summary)
+	}
+	rep = runFakeHostWith(t, h, func(c *check.HostappConfig) {
+		c.AccessTokenURL, c.UserDataURL, c.RefreshTokenURL = tlsSrv.URL+"/connect/token", tlsSrv.URL+"/connect/user", ""
+		c.HTTPClient = tlsSrv.Client()
+	})
+	if len(rep.SetupErrors) != 0 || rep.Failed() {
+		t.Fatalf("with the CA: setup errors %q, summary %+v", rep.SetupErrors, rep.Summary)
 	}
 }
 
