@@ -172,7 +172,7 @@ type Step struct {
 type Result struct {
 	FlowID string `json:"flow_id"`
 	User   string `json:"user"` // the host user signed in; "" when the auth code came from Options.AuthCode
-	// Reference is the host's user reference the miniapp got at step 10 (PROTOCOL §3.11),
+	// Reference is the host's user reference the miniapp got at step 10 (contract §3.11),
 	// read from the platform's flow log; "" when the flow did not get that far.
 	Reference string `json:"reference,omitempty"`
 	AppID     string `json:"app_id"`
@@ -599,7 +599,7 @@ func (f *flow) trace(ctx context.Context) {
 	sortSteps(f.res.Steps)
 }
 
-// referenceOf is user_data.reference of a step-10 body (PROTOCOL §3.11), "" when it has none
+// referenceOf is user_data.reference of a step-10 body (contract §3.11), "" when it has none
 // (encrypted user data, §7.2).
 func referenceOf(body json.RawMessage) string {
 	var b struct {

@@ -157,7 +157,7 @@ var settings = []setting{
 	strSetting("access_token_url", "access-token-url", "the real host backend's access token endpoint (step 6): a path under hostapp_url, or a URL", func(c *Config) *string { return &c.AccessTokenURL }),
 	strSetting("user_data_url", "user-data-url", "the real host backend's user data endpoint (step 8): a path under hostapp_url, or a URL", func(c *Config) *string { return &c.UserDataURL }),
 	strSetting("user_data_method", "user-data-method", "method of the user data call to the real host backend: GET (default) or POST", func(c *Config) *string { return &c.UserDataMethod }),
-	strSetting("refresh_token_url", "refresh-token-url", "the real host backend's refresh endpoint (PROTOCOL §7.1): a path under hostapp_url, or a URL", func(c *Config) *string { return &c.RefreshTokenURL }),
+	strSetting("refresh_token_url", "refresh-token-url", "the real host backend's refresh endpoint (contract §7.1): a path under hostapp_url, or a URL", func(c *Config) *string { return &c.RefreshTokenURL }),
 	strSetting("auth_token_url", "auth-token-url", "the real miniapp backend's Get Auth Token endpoint (step 10): a path under miniapp_url, or a URL", func(c *Config) *string { return &c.AuthTokenURL }),
 	strSetting("required_fields", "required-fields", "user fields the miniapp requires, comma-separated (email, phone, first_name, last_name, custom_attributes); none clears them", func(c *Config) *string { return &c.RequiredFields }),
 	strSetting("ca_cert", "ca-cert", "PEM file of the CA(s) that signed an HTTPS backend's certificate, trusted besides the system's", func(c *Config) *string { return &c.CACert }),

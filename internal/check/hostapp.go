@@ -49,12 +49,12 @@ type HostappConfig struct {
 	UserDataMethod string
 	// Plan is HostappPlanV1 or HostappPlanV2; "" means HostappPlanName.
 	Plan string
-	// RefreshTokenURL is the host's refresh endpoint (PROTOCOL §7.1); "" skips the refresh
+	// RefreshTokenURL is the host's refresh endpoint (contract §7.1); "" skips the refresh
 	// check of hostapp-v2.
 	RefreshTokenURL string
 	// Concurrency is how many redemptions of one code concurrent-redemption sends; 0 means 8.
 	Concurrency int
-	// RequiredFields are the user fields a miniapp marks required (PROTOCOL §1.3): a test
+	// RequiredFields are the user fields a miniapp marks required (contract §1.3): a test
 	// user whose user_data lacks one is a WARN, as the platform would stop such a flow at
 	// step 9 with MISSING_REQUIRED_FIELDS.
 	RequiredFields []string
@@ -331,7 +331,7 @@ func missingFields(raw json.RawMessage, required []string) []string {
 		v := bytes.TrimSpace(m[f])
 		var s string
 		if len(v) == 0 || string(v) == "null" || (json.Unmarshal(v, &s) == nil && strings.TrimSpace(s) == "") {
-			missing = append(missing, f) // as the platform judges it (PROTOCOL §3.10)
+			missing = append(missing, f) // as the platform judges it (contract §3.10)
 		}
 	}
 	return missing

@@ -57,7 +57,7 @@ func relayParties(only []string, c Config) ([]string, error) {
 
 // validateEndpoints checks the endpoint settings of a relayed backend: each is for a party
 // located at a URL, resolves to an http(s) URL, and the method and required fields are ones
-// the Dashboard takes (PROTOCOL §1.3, §3.9).
+// the Dashboard takes (contract §1.3, §3.9).
 func (r Relay) validateEndpoints(hostURL, miniURL string) error {
 	for _, f := range []struct {
 		name, v, base, flag string

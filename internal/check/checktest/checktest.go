@@ -402,7 +402,7 @@ func (h *Host) TokenURL() string { return h.srv.URL + "/connect/token" }
 // UserDataURL is its user data URL.
 func (h *Host) UserDataURL() string { return h.srv.URL + "/connect/user" }
 
-// RefreshURL is its refresh token URL (PROTOCOL §7.1).
+// RefreshURL is its refresh token URL (contract §7.1).
 func (h *Host) RefreshURL() string { return h.srv.URL + "/connect/refresh" }
 
 // Mint is the host's system handing out a fresh auth code (a check.AuthCodeFunc).
@@ -497,7 +497,7 @@ func (h *Host) issue(code, app string) contract.TokenPair {
 	return contract.TokenPair{AccessToken: tok, RefreshToken: rt}
 }
 
-// refreshToken is POST /connect/refresh (PROTOCOL §7.1): a new pair for a refresh token,
+// refreshToken is POST /connect/refresh (contract §7.1): a new pair for a refresh token,
 // which is then used up (rotation) unless NoRotation or ReusableRefresh.
 func (h *Host) refreshToken(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(r) {
