@@ -32,8 +32,9 @@ func newConnectCmd(e *env) *cobra.Command {
 		Long: `Run the 16 steps of Boxo Connect for a host user and a miniapp with the fake SDK, and
 print one line per step (number, actor, call, status, time).
 
-It talks to running parties: --platform-url and --hostapp-url, or a local 'boxo-sim up'
-when one answers on the default ports. When none is given and none answers, it starts
+It talks to running parties: the stack of --platform-url, else the 'boxo-sim up' running
+on --data-dir (its state file), else a local 'boxo-sim up' on the default ports. When none
+is given and none answers, it starts
 the parties in-process on temporary storage for this one flow; then --hostapp-url and
 --miniapp-url name backends the in-process platform relays to instead of starting
 them, with the Dashboard credentials given (--hostapp-secret, --miniapp-secret, ...).

@@ -33,10 +33,12 @@ connection, a replayed auth code or an expired code or token. It fires on every 
 call, on the Nth only (--nth), or with a probability drawn from a seeded generator
 (--probability, --seed). The next 'boxo-sim connect' shows the effect.
 
-Parties are found at hostapp_url, platform_url and miniapp_url (flags, BOXO_SIM_*, the
-config file), else on the local ports of 'boxo-sim up'. list and clear skip a party that does
-not answer (one "not running" line on stderr each) and fail only when none answers; set
-fails when the party it targets does not answer.`,
+The stack is found through --platform-url (that platform names its host app and miniapp),
+else the state file of the 'boxo-sim up' running on --data-dir, else the local ports;
+--hostapp-url and --miniapp-url must then name that stack's parties. A party that is a real
+backend the platform relays to has no fault table: set refuses it, list and clear skip it.
+list and clear skip a party that does not answer (one "not running" line on stderr each)
+and fail only when none answers; set fails when the party it targets does not answer.`,
 		Example: `  boxo-sim fault set --step 7 --kind error_code --error-code INVALID_AUTH_CODE
   boxo-sim fault set --step 6 --kind delay --delay 11s
   boxo-sim fault list
