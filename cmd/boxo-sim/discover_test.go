@@ -111,6 +111,15 @@ func TestCommandsFindTheirStack(t *testing.T) {
 		t.Errorf("the refused fault reached the other stack: %d faults", n)
 	}
 
+	// scenario run --data-dir runs against that stack, and check auth-code uses its host app.
+	_, errOut, code = run("scenario", "run", "--data-dir", dirA, filepath.Join(libraryDir, "connect-new-user.yaml"))
+	if code != 0 || !strings.Contains(errOut, "against the platform at "+a.urls["platform"]) {
+		t.Errorf("scenario run --data-dir: exit %d, stderr %q", code, errOut)
+	}
+	if out, errOut, code := run("check", "auth-code", "--data-dir", dirA); code != 0 || len(strings.TrimSpace(out)) < 20 {
+		t.Errorf("check auth-code --data-dir: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+
 	// A data directory with no up running is an error, not a guess.
 	_, errOut, code = run("trace", "--data-dir", t.TempDir())
 	if code == 0 || !strings.Contains(errOut, "no 'boxo-sim up' is running on") {
