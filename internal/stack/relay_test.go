@@ -140,6 +140,10 @@ func TestRelayRecordsViolations(t *testing.T) {
 	if fe == nil || fe.Step != 11 || fe.Code != contract.CodeUnexpectedResponseError {
 		t.Fatalf("flow: %v", fe)
 	}
+	// The failure line carries the status, the body's error_code and the likely cause.
+	if !strings.Contains(fe.Message, "miniapp answered HTTP 401 with error_code ACCESS_DENIED") || !strings.Contains(fe.Message, "refused the credentials") {
+		t.Errorf("failure message %q", fe.Message)
+	}
 	var got []string
 	for _, s := range platformFlow(t, st, res.FlowID).Steps {
 		if s.Step == 11 {
