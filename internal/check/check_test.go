@@ -471,6 +471,13 @@ func TestHostAuthCodeFailureSkipsDependents(t *testing.T) {
 	if len(rep.SetupErrors) != 1 || rep.Failed() {
 		t.Errorf("setup errors %q, failed %t", rep.SetupErrors, rep.Failed())
 	}
+	var junitXML strings.Builder
+	if err := check.WriteJUnit(&junitXML, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	if x := junitXML.String(); strings.Count(x, "<error ") != 1 || !strings.Contains(x, `type="SETUP"`) {
+		t.Errorf("JUnit does not show the setup error as one <error>:\n%s", x)
+	}
 	for _, res := range rep.Results {
 		switch {
 		case res.ID == "code-to-token":

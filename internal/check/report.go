@@ -157,6 +157,10 @@ func WriteJUnit(w io.Writer, r *Report, strict bool) error {
 		switch {
 		case res.Status == Fail, res.Status == Warn && strict:
 			c.Failure = &junit.Problem{Message: res.Message, Type: string(res.Status), Text: ev.String()}
+		case res.Status == Skip && strings.HasPrefix(res.Message, "setup error: "):
+			// The check could not run for a reason outside the backend: a test error, not a
+			// skip CI would pass over.
+			c.Error = &junit.Problem{Message: res.Message, Type: "SETUP", Text: ev.String()}
 		case res.Status == Skip:
 			c.Skipped = &junit.Skipped{Message: res.Message}
 		default:
