@@ -1,6 +1,6 @@
 // Package check is the conformance checker of GitHub issue 5: it plays the Boxo platform
 // against someone's real miniapp backend or host-app backend and reports, check by check,
-// where the backend breaks the contract (docs/contract.md). A plan is a named, versioned
+// where the backend breaks the contract (internal/docs/contract.md). A plan is a named, versioned
 // list of checks (MiniappPlanName, HostappPlanName); each check has a stable id, the rule it
 // checks and, in the report, a status with the evidence: the requests sent and the answers
 // got, with secrets and tokens masked.
