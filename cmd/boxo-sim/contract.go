@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/boxo-sim/boxo-sim/docs"
+	"github.com/boxo-sim/boxo-sim/internal/docs"
 )
 
 func newContractCmd(e *env) *cobra.Command {

@@ -80,7 +80,7 @@ var citation = regexp.MustCompile(`(RFC \d+ )?§(\d+(?:\.\d+)?)`)
 // scenario library, the READMEs and the pages the parties serve: each "§x.y" they cite is a section of the contract, and
 // none cites PROTOCOL, which users do not have.
 func TestEveryCitationExists(t *testing.T) {
-	root := ".."
+	root := "../.."
 	have := map[string]bool{}
 	for _, s := range Sections() {
 		have[s] = true
