@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 // Simulator-only admin routes under /_sim/ (contract.Plain form: errors are
@@ -213,6 +214,10 @@ func handleDeleteUser(s *server) contract.HandlerFunc {
 type settingsJSON struct {
 	TokenPrefix *string   `json:"token_prefix"`
 	IPAllowlist *[]string `json:"ip_allowlist"`
+	// EncryptedUserData maps the app_id of each miniapp whose user data is encrypted to its
+	// key (PROTOCOL §7.2). GET shows the keys masked; a PUT replaces the whole map, and a
+	// masked value equal to the stored key's mask keeps that key.
+	EncryptedUserData *map[string]string `json:"encrypted_user_data"`
 }
 
 func toSettingsJSON(st Settings) settingsJSON {
@@ -220,7 +225,34 @@ func toSettingsJSON(st Settings) settingsJSON {
 	if list == nil {
 		list = []string{}
 	}
-	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list}
+	keys := make(map[string]string, len(st.UserDataKeys))
+	for app, k := range st.UserDataKeys {
+		keys[app] = userdata.Mask(k)
+	}
+	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list, EncryptedUserData: &keys}
+}
+
+// userDataKeys validates the encrypted_user_data of a PUT against the stored keys.
+func userDataKeys(given, stored map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(given))
+	for app, text := range given {
+		if app == "" {
+			return nil, badRequest("encrypted_user_data: an app_id is empty")
+		}
+		if old, ok := stored[app]; ok && text == userdata.Mask(old) {
+			out[app] = old
+			continue
+		}
+		k, err := userdata.ParseKey(text)
+		if err != nil {
+			return nil, badRequest("encrypted_user_data[%s]: %v", app, err)
+		}
+		out[app] = k.Text()
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, nil
 }
 
 // validPrefix reports whether p can be an Authorization scheme word: one RFC 9110 token.
@@ -275,6 +307,13 @@ func handlePutSettings(s *server) contract.HandlerFunc {
 				list = []string{}
 			}
 			st.IPAllowlist = list
+		}
+		if body.EncryptedUserData != nil {
+			keys, err := userDataKeys(*body.EncryptedUserData, st.UserDataKeys)
+			if err != nil {
+				return err
+			}
+			st.UserDataKeys = keys
 		}
 		if err := s.Store.PutSettings(r.Context(), st); err != nil {
 			return err

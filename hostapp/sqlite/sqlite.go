@@ -263,13 +263,19 @@ func (d *DB) DeleteClient(ctx context.Context, id string) error {
 // GetSettings implements hostapp.Store.
 func (d *DB) GetSettings(ctx context.Context) (hostapp.Settings, error) {
 	var s hostapp.Settings
-	var list string
-	err := d.db.QueryRowContext(ctx, `SELECT token_prefix, ip_allowlist FROM settings WHERE id = 1`).Scan(&s.TokenPrefix, &list)
+	var list, keys string
+	err := d.db.QueryRowContext(ctx, `SELECT token_prefix, ip_allowlist, encrypted_user_data FROM settings WHERE id = 1`).Scan(&s.TokenPrefix, &list, &keys)
 	if err != nil {
 		return s, mapErr("get settings", err)
 	}
 	if err := json.Unmarshal([]byte(list), &s.IPAllowlist); err != nil {
 		return s, fmt.Errorf("get settings: ip_allowlist: %w", err)
+	}
+	if err := json.Unmarshal([]byte(keys), &s.UserDataKeys); err != nil {
+		return s, fmt.Errorf("get settings: encrypted_user_data: %w", err)
+	}
+	if len(s.UserDataKeys) == 0 {
+		s.UserDataKeys = nil
 	}
 	return s, nil
 }
@@ -284,9 +290,18 @@ func (d *DB) PutSettings(ctx context.Context, s hostapp.Settings) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.db.ExecContext(ctx, `INSERT INTO settings (id, token_prefix, ip_allowlist) VALUES (1, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET token_prefix = excluded.token_prefix, ip_allowlist = excluded.ip_allowlist`,
-		s.TokenPrefix, string(b))
+	keys := s.UserDataKeys
+	if keys == nil {
+		keys = map[string]string{}
+	}
+	kb, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	_, err = d.db.ExecContext(ctx, `INSERT INTO settings (id, token_prefix, ip_allowlist, encrypted_user_data) VALUES (1, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET token_prefix = excluded.token_prefix, ip_allowlist = excluded.ip_allowlist,
+			encrypted_user_data = excluded.encrypted_user_data`,
+		s.TokenPrefix, string(b), string(kb))
 	return mapErr("put settings", err)
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -27,6 +28,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 	"github.com/boxo-sim/boxo-sim/miniapp"
 	minisqlite "github.com/boxo-sim/boxo-sim/miniapp/sqlite"
 	"github.com/boxo-sim/boxo-sim/platform"
@@ -95,6 +97,26 @@ type Config struct {
 	// DefaultFlowLogMaxFlows and DefaultFlowLogMaxAge.
 	FlowLogMaxFlows int
 	FlowLogMaxAge   time.Duration
+	// UserDataKey switches encrypted user_data on (PROTOCOL §7.2): the host app started here
+	// encrypts the user data of the flows' miniapp with it, and the miniapp started here
+	// decrypts with it. It is kept in their databases like any Dashboard setting, and
+	// changed at run time through each party's /_sim/settings. "" leaves the stored settings
+	// as they are. It must parse with userdata.ParseKey.
+	UserDataKey string
+	// Lifetimes are the host app's authorization-server lifetimes; zero fields are defaults.
+	Lifetimes Lifetimes
+}
+
+// Lifetimes are the host app's lifetimes of PROTOCOL §6.4, §6.8, §9.12 and §9.31. Zero means
+// the default (hostapp.Default*); negative is an error.
+type Lifetimes struct {
+	AuthCode       time.Duration // auth code, 10 min
+	ConnectAccess  time.Duration // Connect access token, 3600 s
+	ConnectRefresh time.Duration // Connect refresh token, 30 days
+	Session        time.Duration // sign-in session cookie, 12 h
+	IDToken        time.Duration // OIDC ID token, 604800 s
+	AccessToken    time.Duration // authorization-server access token, 315360000 s
+	RefreshToken   time.Duration // authorization-server refresh token, 30 days
 }
 
 // Defaults of the Config durations.
@@ -162,6 +184,13 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 	}
 	if only, err = relayParties(only, c); err != nil { // relay.go
 		return nil, err
+	}
+	if c.UserDataKey != "" {
+		k, err := userdata.ParseKey(c.UserDataKey)
+		if err != nil {
+			return nil, fmt.Errorf("user data key: %w", err)
+		}
+		c.UserDataKey = k.Text()
 	}
 	log := c.Logger
 	if log == nil {
@@ -322,8 +351,26 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 	if err := hostapp.SeedDemo(ctx, db, s.HostURL); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
+	if c.UserDataKey != "" {
+		st, err := db.GetSettings(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("host settings: %w", err)
+		}
+		keys := maps.Clone(st.UserDataKeys)
+		if keys == nil {
+			keys = map[string]string{}
+		}
+		keys[flowAppID(c)] = c.UserDataKey
+		st.UserDataKeys = keys
+		if err := db.PutSettings(ctx, st); err != nil {
+			return nil, fmt.Errorf("host settings: %w", err)
+		}
+	}
+	l := c.Lifetimes
 	return hostapp.New(hostapp.Config{BaseURL: s.HostURL, Store: db, Logger: log, Now: s.Clock.Now, SigningKey: c.SigningKey, CORS: c.CORS,
-		Web: hostapp.Web{PlatformURL: s.PlatformURL, AdminToken: s.adminToken}})
+		Web:         hostapp.Web{PlatformURL: s.PlatformURL, AdminToken: s.adminToken},
+		AuthCodeTTL: l.AuthCode, ConnectAccessTTL: l.ConnectAccess, ConnectRefreshTTL: l.ConnectRefresh, SessionTTL: l.Session,
+		IDTokenTTL: l.IDToken, AccessTokenTTL: l.AccessToken, RefreshTokenTTL: l.RefreshToken})
 }
 
 func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
@@ -367,7 +414,25 @@ func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (h
 	if err := miniapp.SeedDemo(ctx, db, demo.AppID, demo.MiniappSecret); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
+	if c.UserDataKey != "" {
+		_, err := db.UpdateSettings(ctx, func(st miniapp.Settings) (miniapp.Settings, error) {
+			st.UserDataKey = c.UserDataKey
+			return st, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("miniapp settings: %w", err)
+		}
+	}
 	return miniapp.New(miniapp.Config{BaseURL: s.MiniappURL, Store: db, Logger: log, Now: s.Clock.Now, CORS: c.CORS})
+}
+
+// flowAppID is the app_id of the miniapp flows sign in to: the relayed miniapp's, else the
+// demo miniapp's.
+func flowAppID(c Config) string {
+	if c.Relay.MiniappAppID != "" {
+		return c.Relay.MiniappAppID
+	}
+	return demo.AppID
 }
 
 // SiteApart returns u with the host 127.0.0.1 replaced by localhost, and u itself otherwise.

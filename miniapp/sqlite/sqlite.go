@@ -41,12 +41,12 @@ func (db *DB) Close() error { return db.db.Close() }
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface{ Scan(dest ...any) error }
 
-const settingsColumns = `app_id, secret_hash, required_fields, ip_allowlist, signing_key`
+const settingsColumns = `app_id, secret_hash, required_fields, ip_allowlist, signing_key, user_data_key`
 
 func scanSettings(row rowScanner) (miniapp.Settings, error) {
 	var s miniapp.Settings
 	var fields, allow string
-	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey)
+	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey, &s.UserDataKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("settings: %w", miniapp.ErrNotFound)
 	}
@@ -58,7 +58,7 @@ func scanSettings(row rowScanner) (miniapp.Settings, error) {
 }
 
 func settingsArgs(s miniapp.Settings) []any {
-	return []any{s.AppID, s.SecretHash, store.JoinList(s.RequiredFields), store.JoinList(s.IPAllowlist), s.SigningKey}
+	return []any{s.AppID, s.SecretHash, store.JoinList(s.RequiredFields), store.JoinList(s.IPAllowlist), s.SigningKey, s.UserDataKey}
 }
 
 // Settings implements miniapp.Store.
@@ -71,7 +71,7 @@ func (db *DB) CreateSettings(ctx context.Context, s miniapp.Settings) error {
 	if err := checkList(s.RequiredFields, s.IPAllowlist); err != nil {
 		return err
 	}
-	_, err := db.db.ExecContext(ctx, `INSERT INTO settings (id, `+settingsColumns+`) VALUES (1, ?, ?, ?, ?, ?)`, settingsArgs(s)...)
+	_, err := db.db.ExecContext(ctx, `INSERT INTO settings (id, `+settingsColumns+`) VALUES (1, ?, ?, ?, ?, ?, ?)`, settingsArgs(s)...)
 	if store.IsUnique(err) {
 		return fmt.Errorf("create settings: %w", miniapp.ErrConflict)
 	}
@@ -96,7 +96,7 @@ func (db *DB) UpdateSettings(ctx context.Context, update func(miniapp.Settings) 
 		if err := checkList(next.RequiredFields, next.IPAllowlist); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE settings SET app_id = ?, secret_hash = ?, required_fields = ?, ip_allowlist = ?, signing_key = ? WHERE id = 1`,
+		_, err = tx.ExecContext(ctx, `UPDATE settings SET app_id = ?, secret_hash = ?, required_fields = ?, ip_allowlist = ?, signing_key = ?, user_data_key = ? WHERE id = 1`,
 			settingsArgs(next)...)
 		if err != nil {
 			return fmt.Errorf("update settings: %w", err)
