@@ -71,7 +71,7 @@ func Encrypt(k Key, plaintext []byte) string {
 // EncryptWithIV is Encrypt with a given IV. Only tests and the userdata command's --iv use it:
 // an IV must never be reused with one key.
 func EncryptWithIV(k Key, iv [aes.BlockSize]byte, plaintext []byte) string {
-	block, _ := aes.NewCipher(k[:]) // a 32-byte key is always valid
+	block, _ := aes.NewCipher(k[:])                   // a 32-byte key is always valid
 	n := aes.BlockSize - len(plaintext)%aes.BlockSize // PKCS#7: always 1–16 bytes
 	buf := make([]byte, aes.BlockSize+len(plaintext)+n)
 	copy(buf, iv[:])
