@@ -88,14 +88,16 @@ type Partnership struct {
 
 // HostSettings are the host backend's own settings.
 type HostSettings struct {
-	TokenPrefix *string   `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
-	IPAllowlist *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 IP_NOT_ALLOWED, which the platform reports as HOSTAPP_ERROR (PROTOCOL §7.6)."`
+	TokenPrefix       *string            `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
+	IPAllowlist       *[]string          `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 IP_NOT_ALLOWED, which the platform reports as HOSTAPP_ERROR (PROTOCOL §7.6)."`
+	EncryptedUserData *map[string]string `yaml:"encrypted_user_data,omitempty" json:"encrypted_user_data,omitempty" doc:"Encrypted user_data (PROTOCOL §7.2): app_id → the key (32 bytes, base64) the host encrypts that miniapp's user data with; {} switches encryption off. Make a key with 'boxo-sim userdata key'."`
 }
 
 // MiniSettings are the miniapp backend's own settings.
 type MiniSettings struct {
 	RequiredFields *[]string `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the miniapp itself requires at step 10; a missing one gives INVALID_USER_DATA from the miniapp."`
 	IPAllowlist    *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
+	UserDataKey    *string   `yaml:"user_data_key,omitempty" json:"user_data_key,omitempty" doc:"The key the miniapp decrypts encrypted user_data with (PROTOCOL §7.2); \"\" removes it, and encrypted user data is then refused with INVALID_USER_DATA."`
 }
 
 // SDKSetup configures the fake SDK.

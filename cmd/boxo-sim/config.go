@@ -14,9 +14,11 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/boxo-sim/boxo-sim/hostapp"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 // Config is boxo-sim's effective configuration, resolved once from flags, then BOXO_SIM_*
@@ -60,6 +62,17 @@ type Config struct {
 	// kept, at most this many, none older than this.
 	FlowLogMaxFlows int           `yaml:"flow_log_max_flows"`
 	FlowLogMaxAge   time.Duration `yaml:"flow_log_max_age"`
+	// UserDataKey switches encrypted user_data on (PROTOCOL §7.2) for the host app and the
+	// miniapp started here; userdata encrypt and decrypt use it when --key is not given.
+	UserDataKey string `yaml:"user_data_key"`
+	// The host app's lifetimes (PROTOCOL §6.4, §6.8, §9.12, §9.31).
+	AuthCodeTTL       time.Duration `yaml:"auth_code_ttl"`
+	ConnectAccessTTL  time.Duration `yaml:"connect_access_ttl"`
+	ConnectRefreshTTL time.Duration `yaml:"connect_refresh_ttl"`
+	SessionTTL        time.Duration `yaml:"session_ttl"`
+	IDTokenTTL        time.Duration `yaml:"id_token_ttl"`
+	AccessTokenTTL    time.Duration `yaml:"access_token_ttl"`
+	RefreshTokenTTL   time.Duration `yaml:"refresh_token_ttl"`
 }
 
 func defaultConfig() Config {
@@ -68,7 +81,17 @@ func defaultConfig() Config {
 		DataDir: "./.boxo-sim", LogLevel: "info", LogFormat: "text", CallTimeout: 10 * time.Second,
 		BodyTimeout: stack.DefaultBodyTimeout, ShutdownGrace: stack.DefaultShutdownGrace,
 		FlowLogMaxFlows: stack.DefaultFlowLogMaxFlows, FlowLogMaxAge: stack.DefaultFlowLogMaxAge,
+		AuthCodeTTL: hostapp.DefaultAuthCodeTTL, ConnectAccessTTL: hostapp.DefaultConnectAccessTTL,
+		ConnectRefreshTTL: hostapp.DefaultConnectRefreshTTL, SessionTTL: hostapp.DefaultSessionTTL,
+		IDTokenTTL: hostapp.DefaultIDTokenTTL, AccessTokenTTL: hostapp.DefaultAccessTokenTTL,
+		RefreshTokenTTL: hostapp.DefaultRefreshTokenTTL,
 	}
+}
+
+// lifetimes maps the lifetime settings to the stack's.
+func (c Config) lifetimes() stack.Lifetimes {
+	return stack.Lifetimes{AuthCode: c.AuthCodeTTL, ConnectAccess: c.ConnectAccessTTL, ConnectRefresh: c.ConnectRefreshTTL,
+		Session: c.SessionTTL, IDToken: c.IDTokenTTL, AccessToken: c.AccessTokenTTL, RefreshToken: c.RefreshTokenTTL}
 }
 
 // setting is one configuration key: its YAML name, flag name, environment variable and how to
@@ -139,6 +162,14 @@ var settings = []setting{
 	secretSetting("miniapp_secret", "miniapp-secret", "secret_key the platform sends to a real miniapp backend", func(c *Config) *string { return &c.MiniappSecret }),
 	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
 	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
+	secretSetting("user_data_key", "user-data-key", "switch encrypted user_data on (PROTOCOL §7.2): the host app encrypts the miniapp's user data with this key (32 bytes, base64) and the miniapp decrypts with it", func(c *Config) *string { return &c.UserDataKey }),
+	durationSetting("auth_code_ttl", "auth-code-ttl", "lifetime of the host app's auth codes", func(c *Config) *time.Duration { return &c.AuthCodeTTL }),
+	durationSetting("connect_access_ttl", "connect-access-ttl", "lifetime of the Connect access tokens the host app gives the platform", func(c *Config) *time.Duration { return &c.ConnectAccessTTL }),
+	durationSetting("connect_refresh_ttl", "connect-refresh-ttl", "lifetime of the Connect refresh tokens the host app gives the platform", func(c *Config) *time.Duration { return &c.ConnectRefreshTTL }),
+	durationSetting("session_ttl", "session-ttl", "lifetime of a sign-in session at the host app (host_session cookie)", func(c *Config) *time.Duration { return &c.SessionTTL }),
+	durationSetting("id_token_ttl", "id-token-ttl", "lifetime of the authorization server's ID tokens", func(c *Config) *time.Duration { return &c.IDTokenTTL }),
+	durationSetting("access_token_ttl", "access-token-ttl", "lifetime of the authorization server's access tokens", func(c *Config) *time.Duration { return &c.AccessTokenTTL }),
+	durationSetting("refresh_token_ttl", "refresh-token-ttl", "lifetime of the authorization server's refresh tokens", func(c *Config) *time.Duration { return &c.RefreshTokenTTL }),
 	strSetting("cors_origins", "cors-origins", "origins whose pages may call the parties from a browser, comma-separated, e.g. http://localhost:5173 (default: any origin)", func(c *Config) *string { return &c.CORSOrigins }),
 }
 
@@ -303,6 +334,18 @@ func (c Config) validate() error {
 	for name, d := range map[string]time.Duration{"call_timeout": c.CallTimeout, "body_timeout": c.BodyTimeout, "shutdown_grace": c.ShutdownGrace, "flow_log_max_age": c.FlowLogMaxAge} {
 		if d <= 0 {
 			return fmt.Errorf("%s %s must be positive", name, d)
+		}
+	}
+	for name, d := range map[string]time.Duration{"auth_code_ttl": c.AuthCodeTTL, "connect_access_ttl": c.ConnectAccessTTL,
+		"connect_refresh_ttl": c.ConnectRefreshTTL, "session_ttl": c.SessionTTL, "id_token_ttl": c.IDTokenTTL,
+		"access_token_ttl": c.AccessTokenTTL, "refresh_token_ttl": c.RefreshTokenTTL} {
+		if d < time.Second {
+			return fmt.Errorf("%s %s must be at least 1s (a duration such as 10m, 1h or 720h)", name, d)
+		}
+	}
+	if c.UserDataKey != "" {
+		if _, err := userdata.ParseKey(c.UserDataKey); err != nil {
+			return fmt.Errorf("user_data_key: %w", err)
 		}
 	}
 	if c.FlowLogMaxFlows < 1 {

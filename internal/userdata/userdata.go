@@ -22,8 +22,8 @@ const KeySize = 32
 type Key [KeySize]byte
 
 // ErrKey is returned by ParseKey for text that is not a key.
-var ErrKey = errors.New("the key must be 32 bytes written in base64 (44 characters with padding, " +
-	"e.g. u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE=); make one with: boxo-sim userdata key")
+var ErrKey = errors.New("the key must be 32 bytes written in base64 (44 characters with padding); " +
+	"make one with: boxo-sim userdata key")
 
 // ParseKey reads a key in its exchange form: URL-safe base64 with padding (PROTOCOL §7.2 item
 // 1). The standard alphabet and unpadded text are accepted too, since teams copy keys between

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// PROTOCOL §7.2's test vector.
+const (
+	vectorKey   = "u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE="
+	vectorIV    = "000102030405060708090a0b0c0d0e0f"
+	vectorPlain = `{"reference":"u-42","email":"user@example.com"}`
+	vectorStd   = "AAECAwQFBgcICQoLDA0OD2i86XmGKp2dXGjLJmYwvzum4nyE4LSBhRmhGpnVRQVRqcZKtdklxDdAl/6UaEg1Dw=="
+	vectorURL   = "AAECAwQFBgcICQoLDA0OD2i86XmGKp2dXGjLJmYwvzum4nyE4LSBhRmhGpnVRQVRqcZKtdklxDdAl_6UaEg1Dw=="
+)
+
+func TestUserdataVector(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := runCmd(t, t.Context(), nil, "userdata", "encrypt", "--key", vectorKey, "--iv", vectorIV, vectorPlain)
+	if code != 0 || out != vectorStd+"\n" {
+		t.Fatalf("encrypt: exit %d, stdout %q, stderr %q; want %s", code, out, errOut, vectorStd)
+	}
+	for _, ct := range []string{vectorStd, vectorURL, strings.TrimRight(vectorURL, "=")} {
+		out, errOut, code := runCmd(t, t.Context(), nil, "userdata", "decrypt", "--key", vectorKey, ct)
+		if code != 0 || out != vectorPlain+"\n" {
+			t.Errorf("decrypt %s: exit %d, stdout %q, stderr %q", ct, code, out, errOut)
+		}
+	}
+	// The key from the environment, the ciphertext from stdin.
+	env := map[string]string{"BOXO_SIM_USER_DATA_KEY": vectorKey}
+	var out2, err2 strings.Builder
+	root := newRootCmd(env2{env}.env(&out2, &err2))
+	root.SetIn(strings.NewReader(vectorURL + "\n"))
+	root.SetArgs([]string{"userdata", "decrypt"})
+	if err := root.ExecuteContext(t.Context()); err != nil || out2.String() != vectorPlain+"\n" {
+		t.Fatalf("decrypt from stdin with the env key: %v, stdout %q, stderr %q", err, out2.String(), err2.String())
+	}
+	// A random IV: a different ciphertext each time, which decrypts back.
+	a, _, _ := runCmd(t, t.Context(), env, "userdata", "encrypt", vectorPlain)
+	b, _, _ := runCmd(t, t.Context(), env, "userdata", "encrypt", vectorPlain)
+	if a == b || a == vectorStd+"\n" {
+		t.Fatalf("two encryptions gave %q and %q: the IV is not random", a, b)
+	}
+	if out, _, code := runCmd(t, t.Context(), env, "userdata", "decrypt", strings.TrimSpace(a)); code != 0 || out != vectorPlain+"\n" {
+		t.Fatalf("round trip: exit %d, %q", code, out)
+	}
+}
+
+func TestUserdataErrors(t *testing.T) {
+	t.Parallel()
+	other := "3q2-7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{[]string{"userdata", "decrypt", "--key", other, vectorStd}, nil, 1, "INVALID_USER_DATA: invalid PKCS#7 padding"},
+		{[]string{"userdata", "decrypt", "--key", vectorKey, "AAECAwQFBgcICQoLDA0ODw=="}, nil, 1, "INVALID_USER_DATA: shorter than 32 bytes"},
+		{[]string{"userdata", "decrypt", "--key", vectorKey, vectorStd[:len(vectorStd)-8]}, nil, 1, "INVALID_USER_DATA: the ciphertext after the 16-byte IV is not a multiple of 16"},
+		{[]string{"userdata", "decrypt", "--key", vectorKey, "*not base64*"}, nil, 1, "INVALID_USER_DATA: not base64"},
+		{[]string{"userdata", "decrypt", vectorStd}, nil, 2, "no key: give --key, or set user_data_key"},
+		{[]string{"userdata", "decrypt", "--key", "abc", vectorStd}, nil, 2, "--key: the key must be 32 bytes"},
+		{[]string{"userdata", "decrypt", vectorStd}, map[string]string{"BOXO_SIM_USER_DATA_KEY": "abc"}, 2, "user_data_key: the key must be 32 bytes"},
+		{[]string{"userdata", "encrypt", "--key", vectorKey, "not json"}, nil, 2, "must be a JSON object"},
+		{[]string{"userdata", "encrypt", "--key", vectorKey, "--iv", "0001", vectorPlain}, nil, 2, "--iv must be 16 bytes in hex"},
+		{[]string{"userdata", "encrypt", "--key", vectorKey, "a", "b"}, nil, 2, "accepts at most 1 arg"},
+	} {
+		t.Run(strings.Join(c.args[1:], " "), func(t *testing.T) {
+			out, errOut, code := runCmd(t, t.Context(), c.env, c.args...)
+			if code != c.code || !strings.Contains(errOut, c.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, errOut, c.code, c.want)
+			}
+			if strings.Contains(errOut, vectorKey[:10]) || strings.Contains(errOut, other[:10]) {
+				t.Fatalf("the key is printed: %q", errOut)
+			}
+			if c.code != 0 && out != "" {
+				t.Fatalf("stdout %q on failure", out)
+			}
+		})
+	}
+	out, _, code := runCmd(t, t.Context(), nil, "userdata", "key")
+	if code != 0 || len(strings.TrimSpace(out)) != 44 {
+		t.Fatalf("userdata key: exit %d, %q", code, out)
+	}
+}
+
+func TestUserDataKeyConfig(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := runCmd(t, t.Context(), map[string]string{"BOXO_SIM_USER_DATA_KEY": vectorKey}, "config", "print")
+	if code != 0 || !strings.Contains(out, "user_data_key: u9Qd…[44]  # env BOXO_SIM_USER_DATA_KEY") || strings.Contains(out, vectorKey[:10]) {
+		t.Fatalf("config print: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+}
+
+// env2 builds an env over a map, for tests that drive the cobra tree themselves.
+type env2 struct{ m map[string]string }
+
+func (e env2) env(stdout, stderr *strings.Builder) *env {
+	return &env{getenv: func(k string) string { return e.m[k] }, stdout: stdout, stderr: stderr}
+}
