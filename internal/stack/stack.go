@@ -159,6 +159,7 @@ type Stack struct {
 	closeErr   error
 	stopWatch  context.CancelFunc
 	faults     map[string]*fault.Table // per started party; see faults.go
+	lifetimes  fault.Lifetimes         // what expire faults move the clock past
 
 	reqs       requests             // serve.go
 	newConns   map[string]*newConns // per party: connections that have sent nothing yet
@@ -202,7 +203,8 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 	}
 	s := &Stack{Clock: clk, log: log, errc: make(chan error, 3), Started: only,
 		HostURL: strings.TrimRight(c.HostURL, "/"), MiniappURL: strings.TrimRight(c.MiniappURL, "/"), PlatformURL: strings.TrimRight(c.PlatformURL, "/"),
-		AppID: relayAppID(c), grace: c.ShutdownGrace, newConns: map[string]*newConns{}}
+		AppID: relayAppID(c), grace: c.ShutdownGrace, newConns: map[string]*newConns{},
+		lifetimes: fault.Lifetimes{AuthCode: c.Lifetimes.AuthCode, ConnectAccess: c.Lifetimes.ConnectAccess, ConnectRefresh: c.Lifetimes.ConnectRefresh}}
 	s.reqs.running = map[*request]struct{}{}
 	s.adminToken = c.AdminToken
 	s.maxFlows, s.maxAge = c.FlowLogMaxFlows, c.FlowLogMaxAge
@@ -360,7 +362,7 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 		if keys == nil {
 			keys = map[string]string{}
 		}
-		keys[flowAppID(c)] = c.UserDataKey
+		keys[s.AppID] = c.UserDataKey
 		st.UserDataKeys = keys
 		if err := db.PutSettings(ctx, st); err != nil {
 			return nil, fmt.Errorf("host settings: %w", err)
@@ -424,15 +426,6 @@ func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (h
 		}
 	}
 	return miniapp.New(miniapp.Config{BaseURL: s.MiniappURL, Store: db, Logger: log, Now: s.Clock.Now, CORS: c.CORS})
-}
-
-// flowAppID is the app_id of the miniapp flows sign in to: the relayed miniapp's, else the
-// demo miniapp's.
-func flowAppID(c Config) string {
-	if c.Relay.MiniappAppID != "" {
-		return c.Relay.MiniappAppID
-	}
-	return demo.AppID
 }
 
 // SiteApart returns u with the host 127.0.0.1 replaced by localhost, and u itself otherwise.
