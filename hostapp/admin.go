@@ -218,6 +218,8 @@ type settingsJSON struct {
 	// key (PROTOCOL §7.2). GET shows the keys masked; a PUT replaces the whole map, and a
 	// masked value equal to the stored key's mask keeps that key.
 	EncryptedUserData *map[string]string `json:"encrypted_user_data"`
+	// TrustedProxies are the proxies whose X-Forwarded-For the IP filter believes (§7.6).
+	TrustedProxies *[]string `json:"trusted_proxies"`
 }
 
 func toSettingsJSON(st Settings) settingsJSON {
@@ -229,7 +231,11 @@ func toSettingsJSON(st Settings) settingsJSON {
 	for app, k := range st.UserDataKeys {
 		keys[app] = userdata.Mask(k)
 	}
-	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list, EncryptedUserData: &keys}
+	proxies := st.TrustedProxies
+	if proxies == nil {
+		proxies = []string{}
+	}
+	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list, EncryptedUserData: &keys, TrustedProxies: &proxies}
 }
 
 // userDataKeys validates the encrypted_user_data of a PUT against the stored keys.
@@ -307,6 +313,16 @@ func handlePutSettings(s *server) contract.HandlerFunc {
 				list = []string{}
 			}
 			st.IPAllowlist = list
+		}
+		if body.TrustedProxies != nil {
+			list, err := contract.NormalizeAllowlist(*body.TrustedProxies)
+			if err != nil {
+				return badRequest("trusted_proxies: %v", err)
+			}
+			st.TrustedProxies = list
+			if len(list) == 0 {
+				st.TrustedProxies = nil
+			}
 		}
 		if body.EncryptedUserData != nil {
 			keys, err := userDataKeys(*body.EncryptedUserData, st.UserDataKeys)

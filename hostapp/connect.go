@@ -33,8 +33,8 @@ func (s *server) settings(ctx context.Context) (Settings, error) {
 	return st, nil
 }
 
-// connect reads the settings, applies the IP filter on the peer address (RemoteAddr only,
-// PROTOCOL §7.6) and runs h.
+// connect reads the settings, applies the IP filter on the caller's address (the peer
+// address, or X-Forwarded-For behind a trusted proxy, PROTOCOL §7.6) and runs h.
 func (s *server) connect(h connectHandler) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		st, err := s.settings(r.Context())
@@ -45,8 +45,12 @@ func (s *server) connect(h connectHandler) contract.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("stored ip_allowlist: %w", err)
 		}
-		if !f.Allows(r.RemoteAddr) {
-			s.log(r).DebugContext(r.Context(), "connect call refused by IP filter", "remote_addr", r.RemoteAddr)
+		proxies, err := contract.ParseIPFilter(st.TrustedProxies)
+		if err != nil {
+			return fmt.Errorf("stored trusted_proxies: %w", err)
+		}
+		if addr := contract.ClientAddr(r, proxies); !f.Allows(addr) {
+			s.log(r).DebugContext(r.Context(), "connect call refused by IP filter", "remote_addr", r.RemoteAddr, "client_addr", addr)
 			return &contract.Error{Code: contract.CodeIPNotAllowed, Message: "caller address not in the allowlist", Status: http.StatusForbidden}
 		}
 		return h(w, r, st)

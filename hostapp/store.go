@@ -206,6 +206,9 @@ type Settings struct {
 	// key shared with that miniapp's owner, in its exchange form (userdata.Key.Text). A
 	// miniapp not listed gets the user data as a JSON object.
 	UserDataKeys map[string]string
+	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For the IP filter believes
+	// (PROTOCOL §7.6); empty means the peer address alone counts.
+	TrustedProxies []string
 }
 
 // Session is a signed-in browser (PROTOCOL §9.31).

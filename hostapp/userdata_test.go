@@ -86,3 +86,42 @@ func TestEncryptedUserDataSetting(t *testing.T) {
 		t.Fatal("a refused PUT changed the stored key")
 	}
 }
+
+// X-Forwarded-For counts for the IP filter only behind a trusted proxy (PROTOCOL §7.6).
+func TestHostTrustedProxies(t *testing.T) {
+	e := newEnv(t)
+	if code, body := e.putSettings(`{"ip_allowlist": ["198.51.100.0/24"]}`); code != http.StatusOK {
+		t.Fatalf("PUT: %d %v", code, body)
+	}
+	status := func(remote, xff string) int {
+		h := map[string]string{"Authorization": "Token x"}
+		if xff != "" {
+			h["X-Forwarded-For"] = xff
+		}
+		return e.do(call{method: http.MethodGet, path: demo.UserDataPath, remote: remote, header: h}).Code
+	}
+	if got := status("10.1.1.1:1", "198.51.100.7"); got != http.StatusForbidden {
+		t.Fatalf("no trusted proxies: X-Forwarded-For believed (status %d)", got)
+	}
+	for _, bad := range []string{`{"trusted_proxies": ["10.0.0.0/33"]}`, `{"trusted_proxies": "10.0.0.0/8"}`} {
+		if code, _ := e.putSettings(bad); code != http.StatusBadRequest {
+			t.Errorf("PUT %s: %d", bad, code)
+		}
+	}
+	if code, body := e.putSettings(`{"trusted_proxies": ["10.0.0.0/8"]}`); code != http.StatusOK || mustJSON(body["trusted_proxies"]) != `["10.0.0.0/8"]` {
+		t.Fatalf("PUT: %d %v", code, body)
+	}
+	for _, c := range []struct {
+		remote, xff string
+		want        int
+	}{
+		{"10.1.1.1:1", "198.51.100.7", http.StatusOK}, // past the filter: the always-200 answer
+		{"10.1.1.1:1", "203.0.113.1", http.StatusForbidden},
+		{"10.1.1.1:1", "198.51.100.7, 203.0.113.1", http.StatusForbidden},
+		{"203.0.113.9:1", "198.51.100.7", http.StatusForbidden},
+	} {
+		if got := status(c.remote, c.xff); got != c.want {
+			t.Errorf("from %s with X-Forwarded-For %q: %d, want %d", c.remote, c.xff, got, c.want)
+		}
+	}
+}

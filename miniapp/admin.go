@@ -31,6 +31,8 @@ type settingsView struct {
 	// UserDataKey is shown masked ("" when none is set); PUT takes the full key, or "" to
 	// remove it.
 	UserDataKey string `json:"user_data_key"`
+	// TrustedProxies are the proxies whose X-Forwarded-For the IP filter believes (§7.6).
+	TrustedProxies []string `json:"trusted_proxies"`
 }
 
 func viewSettings(s Settings) settingsView {
@@ -43,6 +45,10 @@ func viewSettings(s Settings) settingsView {
 	}
 	if v.IPAllowlist == nil {
 		v.IPAllowlist = []string{}
+	}
+	v.TrustedProxies = s.TrustedProxies
+	if v.TrustedProxies == nil {
+		v.TrustedProxies = []string{}
 	}
 	return v
 }
@@ -71,6 +77,7 @@ type settingsPatch struct {
 	RequiredFields *[]string
 	IPAllowlist    *[]string
 	UserDataKey    *string
+	TrustedProxies *[]string
 }
 
 // handlePutSettings answers PUT /_sim/settings {"app_id", "secret_key", "required_fields",
@@ -126,7 +133,7 @@ func decodeSettingsPatch(w http.ResponseWriter, r *http.Request) (settingsPatch,
 	targets := map[string]any{
 		"app_id": &p.AppID, "secret_key": &p.SecretKey,
 		"required_fields": &p.RequiredFields, "ip_allowlist": &p.IPAllowlist,
-		"user_data_key": &p.UserDataKey,
+		"user_data_key": &p.UserDataKey, "trusted_proxies": &p.TrustedProxies,
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -137,7 +144,7 @@ func decodeSettingsPatch(w http.ResponseWriter, r *http.Request) (settingsPatch,
 		dst, ok := targets[k]
 		if !ok {
 			return settingsPatch{}, contract.Errorf(contract.OAuthInvalidRequest,
-				"unknown key %q; known keys are app_id, secret_key, required_fields, ip_allowlist, user_data_key", k)
+				"unknown key %q; known keys are app_id, secret_key, required_fields, ip_allowlist, user_data_key, trusted_proxies", k)
 		}
 		if err := json.Unmarshal(raw[k], dst); err != nil {
 			return settingsPatch{}, contract.Errorf(contract.OAuthInvalidRequest, "%s has the wrong type", k)
@@ -174,6 +181,13 @@ func (p settingsPatch) apply(s Settings) (Settings, error) {
 			}
 		}
 		s.RequiredFields = fields
+	}
+	if p.TrustedProxies != nil {
+		list, err := contract.NormalizeAllowlist(*p.TrustedProxies)
+		if err != nil {
+			return bad("trusted_proxies: %v", err)
+		}
+		s.TrustedProxies = list
 	}
 	if p.UserDataKey != nil {
 		switch k, err := userdata.ParseKey(*p.UserDataKey); {

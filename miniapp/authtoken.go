@@ -31,7 +31,8 @@ type authTokenBody struct {
 // answers HTTP 200 {"auth_token", "refresh_token"} or HTTP 200 {"error_code"}, except for a
 // caller outside the IP allowlist, which gets HTTP 403 IP_NOT_ALLOWED (§7.6). The checks run
 // in this order and nothing is written unless all pass:
-//  1. peer address (RemoteAddr only) in the allowlist → else IP_NOT_ALLOWED (403);
+//  1. the caller's address in the allowlist → else IP_NOT_ALLOWED (403); it is the peer
+//     address, or behind a trusted proxy the address X-Forwarded-For gives (§7.6);
 //  2. Authorization: Basic base64(app_id:secret_key) matching the settings, and its user
 //     equal to X-Miniapp-App-ID → else INVALID_CREDENTIALS (§7.7, §9.7);
 //  3. X-Hostapp-Client-ID present and ≤ 64 characters → else INVALID_REQUEST;
@@ -53,7 +54,11 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("stored IP allowlist: %w", err)
 		}
-		if !filter.Allows(r.RemoteAddr) {
+		proxies, err := contract.ParseIPFilter(set.TrustedProxies)
+		if err != nil {
+			return fmt.Errorf("stored trusted proxies: %w", err)
+		}
+		if !filter.Allows(contract.ClientAddr(r, proxies)) {
 			return refuse(log, &contract.Error{Code: contract.CodeIPNotAllowed, Status: http.StatusForbidden,
 				Message: "caller address is not in the miniapp's IP allowlist"})
 		}

@@ -85,6 +85,9 @@ type Settings struct {
 	// UserDataKey is the key of encrypted user_data shared with the host app (PROTOCOL §7.2),
 	// in its exchange form (userdata.Key.Text); "" means none: an encrypted body is refused.
 	UserDataKey string
+	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For the IP filter believes
+	// (PROTOCOL §7.6); empty means the peer address alone counts.
+	TrustedProxies []string
 }
 
 // User is a miniapp user, created or found by (ClientID, Reference) in step 11. Empty strings

@@ -124,3 +124,40 @@ func TestUserDataKeySetting(t *testing.T) {
 		t.Fatal("the key reached the log")
 	}
 }
+
+// X-Forwarded-For counts for the IP filter only behind a trusted proxy (PROTOCOL §7.6).
+func TestMiniappTrustedProxies(t *testing.T) {
+	e := newEnv(t)
+	if w := e.putSettings(`{"ip_allowlist": ["198.51.100.0/24"]}`); w.Code != http.StatusOK {
+		t.Fatalf("PUT: %d %s", w.Code, w.Body)
+	}
+	status := func(remote, xff string) int {
+		r := authTokenRequest(`{"reference":"u-1","email":"a@example.com"}`)
+		r.RemoteAddr = remote
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		return e.serve(r).Code
+	}
+	if got := status("10.1.1.1:1", "198.51.100.7"); got != http.StatusForbidden {
+		t.Fatalf("no trusted proxies: X-Forwarded-For believed (status %d)", got)
+	}
+	if w := e.putSettings(`{"trusted_proxies": ["10.0.0.0/33"]}`); w.Code != http.StatusBadRequest {
+		t.Errorf("bad CIDR: %d", w.Code)
+	}
+	if w := e.putSettings(`{"trusted_proxies": ["10.0.0.0/8"]}`); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"trusted_proxies":["10.0.0.0/8"]`) {
+		t.Fatalf("PUT: %d %s", w.Code, w.Body)
+	}
+	for _, c := range []struct {
+		remote, xff string
+		want        int
+	}{
+		{"10.1.1.1:1", "198.51.100.7", http.StatusOK},
+		{"10.1.1.1:1", "203.0.113.1", http.StatusForbidden},
+		{"203.0.113.9:1", "198.51.100.7", http.StatusForbidden},
+	} {
+		if got := status(c.remote, c.xff); got != c.want {
+			t.Errorf("from %s with X-Forwarded-For %q: %d, want %d", c.remote, c.xff, got, c.want)
+		}
+	}
+}

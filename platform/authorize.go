@@ -229,8 +229,13 @@ func (s *server) accessToken(ctx context.Context, f *flowRun, host HostApp, appI
 	pair, cerr := checkTokenPair(a, 7, "access_token", "§3.8")
 	if cerr != nil {
 		f.fail(a.index, cerr)
+		return pair, cerr
 	}
-	return pair, cerr
+	if host.UseAccessToken {
+		f.steps[a.index].Note = joinNote(f.steps[a.index].Note,
+			`"use access token" is on: Boxo Payments calls for this user would carry this access token and X-User-ID (PROTOCOL §7.9)`)
+	}
+	return pair, nil
 }
 
 // checkTokenPair checks a host answer carrying tokens: step 7 (§3.8) or the refresh (§7.1);

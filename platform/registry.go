@@ -31,6 +31,7 @@ type hostAppJSON struct {
 	TokenPrefix      string   `json:"token_prefix"`
 	UserDataMethod   string   `json:"user_data_method"`
 	IPAllowlist      []string `json:"ip_allowlist"`
+	UseAccessToken   bool     `json:"use_access_token"`
 }
 
 func hostAppOut(h HostApp) hostAppJSON {
@@ -39,6 +40,7 @@ func hostAppOut(h HostApp) hostAppJSON {
 		AccessTokenURL: h.AccessTokenURL, UserDataURL: h.UserDataURL, RefreshTokenURL: h.RefreshTokenURL,
 		HostappClientID: h.HostappClientID, HostappSecretKey: contract.Mask(h.HostappSecretKey),
 		TokenPrefix: h.TokenPrefix, UserDataMethod: h.UserDataMethod, IPAllowlist: nonNil(h.IPAllowlist),
+		UseAccessToken: h.UseAccessToken,
 	}
 }
 
@@ -55,6 +57,7 @@ type hostAppPatch struct {
 	TokenPrefix      *string   `json:"token_prefix"`
 	UserDataMethod   *string   `json:"user_data_method"`
 	IPAllowlist      *[]string `json:"ip_allowlist"`
+	UseAccessToken   *bool     `json:"use_access_token"`
 }
 
 // apply merges the patch into h (a stored record, or the defaults for a new one) and
@@ -87,6 +90,7 @@ func (p hostAppPatch) apply(h HostApp, exists bool) (HostApp, error) {
 	set(&h.TokenPrefix, p.TokenPrefix)
 	set(&h.UserDataMethod, p.UserDataMethod)
 	set(&h.IPAllowlist, p.IPAllowlist)
+	set(&h.UseAccessToken, p.UseAccessToken)
 	return h, h.check()
 }
 
