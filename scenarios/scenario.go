@@ -71,6 +71,7 @@ type DashboardHostapp struct {
 	RefreshTokenURL  *string   `yaml:"refresh_token_url,omitempty" json:"refresh_token_url,omitempty" doc:"\"\" switches the platform's refresh-and-retry off (PROTOCOL §5.2)."`
 	UserDataMethod   *string   `yaml:"user_data_method,omitempty" json:"user_data_method,omitempty" enum:"GET,POST"`
 	IPAllowlist      *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"CIDRs or addresses the platform accepts the host app's server calls from (PROTOCOL §7.6)."`
+	UseAccessToken   *bool     `yaml:"use_access_token,omitempty" json:"use_access_token,omitempty" doc:"\"Use access token\" for Boxo Payments (PROTOCOL §7.9): the step-7 access token would also authorize Payments calls; the trace notes it at step 7."`
 }
 
 // DashboardMiniapp is the miniapp's Dashboard record (PROTOCOL §1.3).

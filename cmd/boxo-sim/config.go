@@ -65,6 +65,9 @@ type Config struct {
 	// UserDataKey switches encrypted user_data on (PROTOCOL §7.2) for the host app and the
 	// miniapp started here; userdata encrypt and decrypt use it when --key is not given.
 	UserDataKey string `yaml:"user_data_key"`
+	// TrustedProxies are the proxies, comma-separated CIDRs, whose X-Forwarded-For the
+	// parties started here believe (PROTOCOL §7.6); "" leaves their stored settings alone.
+	TrustedProxies string `yaml:"trusted_proxies"`
 	// The host app's lifetimes (PROTOCOL §6.4, §6.8, §9.12, §9.31).
 	AuthCodeTTL       time.Duration `yaml:"auth_code_ttl"`
 	ConnectAccessTTL  time.Duration `yaml:"connect_access_ttl"`
@@ -86,6 +89,18 @@ func defaultConfig() Config {
 		IDTokenTTL: hostapp.DefaultIDTokenTTL, AccessTokenTTL: hostapp.DefaultAccessTokenTTL,
 		RefreshTokenTTL: hostapp.DefaultRefreshTokenTTL,
 	}
+}
+
+// trustedProxies is the trusted_proxies setting as the stack takes it: nil when unset.
+func (c Config) trustedProxies() ([]string, error) {
+	if strings.TrimSpace(c.TrustedProxies) == "" {
+		return nil, nil
+	}
+	list, err := contract.NormalizeAllowlist(strings.Split(c.TrustedProxies, ","))
+	if err != nil {
+		return nil, fmt.Errorf("trusted_proxies: %w", err)
+	}
+	return list, nil
 }
 
 // lifetimes maps the lifetime settings to the stack's.
@@ -163,6 +178,7 @@ var settings = []setting{
 	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
 	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
 	secretSetting("user_data_key", "user-data-key", "switch encrypted user_data on (PROTOCOL §7.2): the host app encrypts the miniapp's user data with this key (32 bytes, base64) and the miniapp decrypts with it", func(c *Config) *string { return &c.UserDataKey }),
+	strSetting("trusted_proxies", "trusted-proxies", "proxies whose X-Forwarded-For the IP filters believe, comma-separated CIDRs, e.g. 10.0.0.0/8 (default: none; X-Forwarded-For is ignored)", func(c *Config) *string { return &c.TrustedProxies }),
 	durationSetting("auth_code_ttl", "auth-code-ttl", "lifetime of the host app's auth codes", func(c *Config) *time.Duration { return &c.AuthCodeTTL }),
 	durationSetting("connect_access_ttl", "connect-access-ttl", "lifetime of the Connect access tokens the host app gives the platform", func(c *Config) *time.Duration { return &c.ConnectAccessTTL }),
 	durationSetting("connect_refresh_ttl", "connect-refresh-ttl", "lifetime of the Connect refresh tokens the host app gives the platform", func(c *Config) *time.Duration { return &c.ConnectRefreshTTL }),
@@ -343,6 +359,9 @@ func (c Config) validate() error {
 			return fmt.Errorf("%s %s must be at least 1s (a duration such as 10m, 1h or 720h)", name, d)
 		}
 	}
+	if _, err := c.trustedProxies(); err != nil {
+		return err
+	}
 	if c.UserDataKey != "" {
 		if _, err := userdata.ParseKey(c.UserDataKey); err != nil {
 			return fmt.Errorf("user_data_key: %w", err)
@@ -410,3 +429,6 @@ func yamlScalar(v string) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// must returns v of a call whose error validate has already ruled out.
+func must[T any](v T, _ error) T { return v }

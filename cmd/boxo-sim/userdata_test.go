@@ -123,3 +123,15 @@ func TestLifetimeSettings(t *testing.T) {
 		t.Errorf("up --auth-code-ttl 0s: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestTrustedProxiesSetting(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := runCmd(t, t.Context(), map[string]string{"BOXO_SIM_TRUSTED_PROXIES": "10.0.0.0/8,fd00::/8"}, "config", "print")
+	if code != 0 || !strings.Contains(out, `trusted_proxies: 10.0.0.0/8,fd00::/8  # env BOXO_SIM_TRUSTED_PROXIES`) {
+		t.Fatalf("config print: exit %d, stderr %q:\n%s", code, errOut, out)
+	}
+	_, errOut, code = runCmd(t, t.Context(), nil, "up", "--ephemeral", "--trusted-proxies", "10.0.0.0/33")
+	if code == 0 || !strings.Contains(errOut, "trusted_proxies: entry \"10.0.0.0/33\" is not a valid CIDR") {
+		t.Fatalf("up --trusted-proxies 10.0.0.0/33: exit %d, stderr %q", code, errOut)
+	}
+}

@@ -159,3 +159,36 @@ func TestExpireFaultFollowsConfiguredLifetimes(t *testing.T) {
 		})
 	}
 }
+
+// The stack's trusted proxies (up --trusted-proxies) reach every party's settings; the
+// user data key reaches the host's and the miniapp's, masked when shown.
+func TestStackDashboardSettings(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st, _ := startStack(t, stackOpts{proxies: []string{"10.0.0.0/8", " fd00::/8"}, userDataKey: vectorKey, dataDir: dir})
+	for _, u := range []string{st.HostURL, st.PlatformURL, st.MiniappURL} {
+		b := string(admin(t, http.MethodGet, u+"/_sim/settings", nil))
+		if !strings.Contains(b, `"trusted_proxies":["10.0.0.0/8","fd00::/8"]`) {
+			t.Errorf("%s/_sim/settings = %s", u, b)
+		}
+		if strings.Contains(b, vectorKey[:10]) {
+			t.Errorf("%s/_sim/settings shows the key: %s", u, b)
+		}
+	}
+	if b := string(admin(t, http.MethodGet, st.HostURL+"/_sim/settings", nil)); !strings.Contains(b, `"encrypted_user_data":{"`+demo.AppID+`":"u9Qd…[44]"}`) {
+		t.Errorf("host settings = %s", b)
+	}
+	if b := string(admin(t, http.MethodGet, st.MiniappURL+"/_sim/settings", nil)); !strings.Contains(b, `"user_data_key":"u9Qd…[44]"`) {
+		t.Errorf("miniapp settings = %s", b)
+	}
+	_, err := stack.Start(t.Context(), stack.Config{HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
+		DataDir: t.TempDir(), SigningKey: signingKey(), TrustedProxies: []string{"10.0.0.0/33"}})
+	if err == nil || !strings.Contains(err.Error(), "trusted proxies") {
+		t.Fatalf("bad trusted proxy: Start = %v", err)
+	}
+	_, err = stack.Start(t.Context(), stack.Config{HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
+		DataDir: t.TempDir(), SigningKey: signingKey(), UserDataKey: "short"})
+	if err == nil || !strings.Contains(err.Error(), "user data key") {
+		t.Fatalf("bad key: Start = %v", err)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	hostsqlite "github.com/boxo-sim/boxo-sim/hostapp/sqlite"
 	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/clock"
+	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
@@ -105,6 +106,10 @@ type Config struct {
 	UserDataKey string
 	// Lifetimes are the host app's authorization-server lifetimes; zero fields are defaults.
 	Lifetimes Lifetimes
+	// TrustedProxies, when not nil, are stored as the trusted_proxies of every party started
+	// here (PROTOCOL §7.6): X-Forwarded-For counts only behind them. nil leaves the stored
+	// settings as they are; an empty list clears them.
+	TrustedProxies []string
 }
 
 // Lifetimes are the host app's lifetimes of PROTOCOL §6.4, §6.8, §9.12 and §9.31. Zero means
@@ -185,6 +190,13 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 	}
 	if only, err = relayParties(only, c); err != nil { // relay.go
 		return nil, err
+	}
+	if c.TrustedProxies != nil {
+		list, err := contract.NormalizeAllowlist(c.TrustedProxies)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxies: %w", err)
+		}
+		c.TrustedProxies = list
 	}
 	if c.UserDataKey != "" {
 		k, err := userdata.ParseKey(c.UserDataKey)
@@ -353,17 +365,22 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 	if err := hostapp.SeedDemo(ctx, db, s.HostURL); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
-	if c.UserDataKey != "" {
+	if c.UserDataKey != "" || c.TrustedProxies != nil {
 		st, err := db.GetSettings(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("host settings: %w", err)
 		}
-		keys := maps.Clone(st.UserDataKeys)
-		if keys == nil {
-			keys = map[string]string{}
+		if c.UserDataKey != "" {
+			keys := maps.Clone(st.UserDataKeys)
+			if keys == nil {
+				keys = map[string]string{}
+			}
+			keys[s.AppID] = c.UserDataKey
+			st.UserDataKeys = keys
 		}
-		keys[s.AppID] = c.UserDataKey
-		st.UserDataKeys = keys
+		if c.TrustedProxies != nil {
+			st.TrustedProxies = c.TrustedProxies
+		}
 		if err := db.PutSettings(ctx, st); err != nil {
 			return nil, fmt.Errorf("host settings: %w", err)
 		}
@@ -393,6 +410,11 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 	if err := s.configureRelay(ctx, db, c, log); err != nil {
 		return nil, err
 	}
+	if c.TrustedProxies != nil {
+		if err := db.PutSettings(ctx, platform.Settings{TrustedProxies: c.TrustedProxies}); err != nil {
+			return nil, fmt.Errorf("platform settings: %w", err)
+		}
+	}
 	s.outbound = c.HTTPClient
 	if s.outbound == nil {
 		s.outbound = platform.NewHTTPClient()
@@ -416,9 +438,14 @@ func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (h
 	if err := miniapp.SeedDemo(ctx, db, demo.AppID, demo.MiniappSecret); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
-	if c.UserDataKey != "" {
+	if c.UserDataKey != "" || c.TrustedProxies != nil {
 		_, err := db.UpdateSettings(ctx, func(st miniapp.Settings) (miniapp.Settings, error) {
-			st.UserDataKey = c.UserDataKey
+			if c.UserDataKey != "" {
+				st.UserDataKey = c.UserDataKey
+			}
+			if c.TrustedProxies != nil {
+				st.TrustedProxies = c.TrustedProxies
+			}
 			return st, nil
 		})
 		if err != nil {
