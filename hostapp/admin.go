@@ -220,6 +220,26 @@ type settingsJSON struct {
 	EncryptedUserData *map[string]string `json:"encrypted_user_data"`
 	// TrustedProxies are the proxies whose X-Forwarded-For the IP filter believes (§7.6).
 	TrustedProxies *[]string `json:"trusted_proxies"`
+	// Lifetimes are shown, in seconds, and set only when the host app starts (up
+	// --auth-code-ttl ...); a PUT may send them back unchanged.
+	Lifetimes *lifetimesJSON `json:"lifetimes"`
+}
+
+// lifetimesJSON are the host app's lifetimes in seconds (PROTOCOL §6.4, §6.8, §9.12, §9.31).
+type lifetimesJSON struct {
+	AuthCode       int64 `json:"auth_code"`
+	ConnectAccess  int64 `json:"connect_access_token"`
+	ConnectRefresh int64 `json:"connect_refresh_token"`
+	Session        int64 `json:"session"`
+	IDToken        int64 `json:"id_token"`
+	AccessToken    int64 `json:"access_token"`
+	RefreshToken   int64 `json:"refresh_token"`
+}
+
+func (s *server) lifetimes() *lifetimesJSON {
+	sec := func(d time.Duration) int64 { return int64(d / time.Second) }
+	return &lifetimesJSON{AuthCode: sec(s.AuthCodeTTL), ConnectAccess: sec(s.ConnectAccessTTL), ConnectRefresh: sec(s.ConnectRefreshTTL),
+		Session: sec(s.SessionTTL), IDToken: sec(s.IDTokenTTL), AccessToken: sec(s.AccessTokenTTL), RefreshToken: sec(s.RefreshTokenTTL)}
 }
 
 func toSettingsJSON(st Settings) settingsJSON {
@@ -281,7 +301,9 @@ func handleGetSettings(s *server) contract.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		contract.WriteJSON(w, http.StatusOK, toSettingsJSON(st))
+		out := toSettingsJSON(st)
+		out.Lifetimes = s.lifetimes()
+		contract.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 }
@@ -314,6 +336,10 @@ func handlePutSettings(s *server) contract.HandlerFunc {
 			}
 			st.IPAllowlist = list
 		}
+		if body.Lifetimes != nil && *body.Lifetimes != *s.lifetimes() {
+			return badRequest("lifetimes are set when the host app starts: use up --auth-code-ttl, --connect-access-ttl, " +
+				"--connect-refresh-ttl, --session-ttl, --id-token-ttl, --access-token-ttl, --refresh-token-ttl (or their config keys)")
+		}
 		if body.TrustedProxies != nil {
 			list, err := contract.NormalizeAllowlist(*body.TrustedProxies)
 			if err != nil {
@@ -334,7 +360,9 @@ func handlePutSettings(s *server) contract.HandlerFunc {
 		if err := s.Store.PutSettings(r.Context(), st); err != nil {
 			return err
 		}
-		contract.WriteJSON(w, http.StatusOK, toSettingsJSON(st))
+		out := toSettingsJSON(st)
+		out.Lifetimes = s.lifetimes()
+		contract.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 }

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -92,6 +93,20 @@ func TestHostLifetimesConfigurable(t *testing.T) {
 			t.Parallel()
 			clk := clock.NewFake(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
 			st, _ := startStack(t, stackOpts{lifetimes: c.lifetimes, clock: clk})
+			var shown struct {
+				Lifetimes map[string]int64 `json:"lifetimes"`
+			}
+			if err := json.Unmarshal(admin(t, http.MethodGet, st.HostURL+"/_sim/settings", nil), &shown); err != nil ||
+				shown.Lifetimes["auth_code"] != int64(c.wait/time.Second)-1 && c.wantExpiry || shown.Lifetimes["session"] != int64(c.maxAge) {
+				t.Errorf("GET /_sim/settings lifetimes = %v (%v)", shown.Lifetimes, err)
+			}
+			changed := maps.Clone(shown.Lifetimes)
+			changed["id_token"]++
+			if status, b := call(t, http.MethodPut, st.HostURL+"/_sim/settings", map[string]any{"lifetimes": changed}); status != http.StatusBadRequest ||
+				!strings.Contains(string(b), "--id-token-ttl") {
+				t.Errorf("PUT changed lifetimes: %d %s, want 400 naming the flags", status, b)
+			}
+			admin(t, http.MethodPut, st.HostURL+"/_sim/settings", map[string]any{"lifetimes": shown.Lifetimes}) // unchanged: accepted
 			client, maxAge := hostSession(t, st)
 			if maxAge != c.maxAge {
 				t.Errorf("host_session Max-Age = %d, want %d", maxAge, c.maxAge)
