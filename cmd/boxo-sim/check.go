@@ -154,6 +154,7 @@ func newCheckMiniappCmd(e *env) *cobra.Command {
 	var (
 		rf                                reportFlags
 		url, appID, secret, client, meURL string
+		userDataKey                       string
 		concurrency                       int
 	)
 	c := &cobra.Command{
@@ -169,22 +170,37 @@ concurrent first logins of one reference make one user.
 The checks create users whose references start with "boxo-sim-check-": point it at a
 test instance. Users are told apart by GET --me-url (id, created) when given, else by
 the auth_token's sub and created claims, decoded without verifying the signature; with
-an opaque token and no --me-url, those checks WARN "cannot observe".`,
+an opaque token and no --me-url, those checks WARN "cannot observe".
+
+With --user-data-key (or BOXO_SIM_USER_DATA_KEY), the key your miniapp decrypts encrypted
+user data with (PROTOCOL §7.2), the encrypted checks run too: encrypted user_data in both
+base64 alphabets is accepted; another key, short input, a partial block, bad padding and
+missing reference are refused with INVALID_USER_DATA and create no user.`,
 		Example: `  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1
   boxo-sim check miniapp --url https://mini.example.com/boxo/auth-token --app-id app85076 \
       --secret "$MINIAPP_SECRET" --me-url https://mini.example.com/api/me --junit check.xml
+  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1 \
+      --user-data-key "$USER_DATA_KEY"
   boxo-sim check miniapp --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rf.list {
 				listPlan(e.stdout, check.MiniappPlanName, check.MiniappPlan())
+				fmt.Fprintln(e.stdout, "With --user-data-key, also:")
+				for _, c := range check.EncryptedPlan() {
+					fmt.Fprintf(e.stdout, "  %-26s %s  [%s]\n", c.ID, c.Title, c.Rule)
+				}
 				return nil
+			}
+			if !cmd.Flags().Changed("user-data-key") {
+				userDataKey = e.getenv("BOXO_SIM_USER_DATA_KEY")
 			}
 			if err := required([2]string{"url", url}, [2]string{"app-id", appID}, [2]string{"secret", secret}); err != nil {
 				return err
 			}
 			rep, err := check.RunMiniapp(cmd.Context(), check.MiniappConfig{
 				URL: url, AppID: appID, Secret: secret, ClientID: client, MeURL: meURL, Timeout: rf.timeout, Concurrency: concurrency,
+				UserDataKey: userDataKey,
 			})
 			if err != nil {
 				return err
@@ -198,6 +214,7 @@ an opaque token and no --me-url, those checks WARN "cannot observe".`,
 	c.Flags().StringVar(&client, "client-id", demo.ClientID, "the host app's client_id, sent as X-Hostapp-Client-ID")
 	c.Flags().StringVar(&meURL, "me-url", "", "the backend's GET /api/me, to tell users apart (PROTOCOL §3.15)")
 	c.Flags().IntVar(&concurrency, "concurrency", 8, "simultaneous first logins in concurrent-first-login")
+	c.Flags().StringVar(&userDataKey, "user-data-key", "", "the key the miniapp decrypts encrypted user data with (PROTOCOL §7.2): runs the encrypted checks too")
 	rf.add(c)
 	return c
 }

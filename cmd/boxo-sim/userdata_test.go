@@ -135,3 +135,16 @@ func TestTrustedProxiesSetting(t *testing.T) {
 		t.Fatalf("up --trusted-proxies 10.0.0.0/33: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestCheckMiniappUserDataKey(t *testing.T) {
+	t.Parallel()
+	out, _, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--list")
+	if code != 0 || !strings.Contains(out, "With --user-data-key, also:") || !strings.Contains(out, "encrypted-bad-padding") {
+		t.Fatalf("--list: exit %d\n%s", code, out)
+	}
+	_, errOut, code := runCmd(t, t.Context(), map[string]string{"BOXO_SIM_USER_DATA_KEY": "short"}, "check", "miniapp",
+		"--url", "http://127.0.0.1:1/boxo/auth-token", "--app-id", "a", "--secret", "s")
+	if code != 2 || !strings.Contains(errOut, "the user data key: the key must be 32 bytes") {
+		t.Fatalf("bad key from the environment: exit %d, stderr %q", code, errOut)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 // MiniappPlanName names the miniapp plan and its version. A check's id and meaning never
@@ -35,6 +36,9 @@ type MiniappConfig struct {
 	Timeout time.Duration
 	// Concurrency is the number of simultaneous first logins; 0 means 8.
 	Concurrency int
+	// UserDataKey is the key the miniapp decrypts encrypted user data with (PROTOCOL §7.2),
+	// in base64. When given, the checks of EncryptedPlan run too.
+	UserDataKey string
 }
 
 func (c *MiniappConfig) validate() error {
@@ -61,6 +65,11 @@ func (c *MiniappConfig) validate() error {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
+	if c.UserDataKey != "" {
+		if _, err := userdata.ParseKey(c.UserDataKey); err != nil {
+			return fmt.Errorf("the user data key: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -69,6 +78,7 @@ type miniRun struct {
 	cfg    MiniappConfig
 	c      *caller
 	prefix string // of every reference this run sends: boxo-sim-check-<8 hex>
+	key    userdata.Key
 
 	first     *call // valid-request's answer and identity, for same-user
 	firstRef  string
@@ -148,7 +158,15 @@ func RunMiniapp(ctx context.Context, cfg MiniappConfig) (*Report, error) {
 	} else {
 		settings = append(settings, "users told apart by the auth_token's claims (decoded without verification)")
 	}
-	return runPlan(ctx, MiniappPlanName, cfg.URL, settings, miniappSteps, m), nil
+	steps := miniappSteps
+	if cfg.UserDataKey != "" {
+		m.key, _ = userdata.ParseKey(cfg.UserDataKey) // validate has checked it
+		settings = append(settings, "encrypted user_data checks with key "+userdata.Mask(m.key.Text()))
+		// Before the checks that judge every answer, so those judge the encrypted calls too.
+		i := slices.IndexFunc(steps, func(s step[*miniRun]) bool { return s.ID == "always-200" })
+		steps = slices.Concat(steps[:i], encryptedSteps, steps[i:])
+	}
+	return runPlan(ctx, MiniappPlanName, cfg.URL, settings, steps, m), nil
 }
 
 // ---- requests ----

@@ -83,6 +83,20 @@ func EncryptWithIV(k Key, iv [aes.BlockSize]byte, plaintext []byte) string {
 	return base64.StdEncoding.EncodeToString(buf)
 }
 
+// EncryptBlocks encrypts padded, whose length must be a multiple of 16, as it is: no padding
+// is added. It exists to build inputs with deliberately wrong padding, for testing that a
+// decrypter refuses them (the conformance checker does); use Encrypt for real data.
+func EncryptBlocks(k Key, iv [aes.BlockSize]byte, padded []byte) (string, error) {
+	if len(padded)%aes.BlockSize != 0 {
+		return "", fmt.Errorf("userdata: %d bytes are not whole blocks", len(padded))
+	}
+	block, _ := aes.NewCipher(k[:])
+	buf := make([]byte, aes.BlockSize+len(padded))
+	copy(buf, iv[:])
+	cipher.NewCBCEncrypter(block, iv[:]).CryptBlocks(buf[aes.BlockSize:], padded)
+	return base64.StdEncoding.EncodeToString(buf), nil
+}
+
 // Errors of Decrypt, one per rule of PROTOCOL §7.2; all of them mean INVALID_USER_DATA.
 var (
 	ErrBase64  = errors.New("not base64 (standard or URL-safe alphabet, with or without padding)")

@@ -94,12 +94,18 @@ func TestPaddingIsAlwaysAdded(t *testing.T) {
 // encryptRaw encrypts already padded blocks, so a test can produce any padding.
 func encryptRaw(t *testing.T, k userdata.Key, padded []byte) string {
 	t.Helper()
-	// Encrypting padded with EncryptWithIV adds one more block of padding; strip it by
-	// re-encoding only the blocks that cover padded (CBC: earlier blocks don't depend on later).
 	var iv [16]byte
-	c := userdata.EncryptWithIV(k, iv, padded)
-	raw, _ := base64.StdEncoding.DecodeString(c)
-	return base64.StdEncoding.EncodeToString(raw[:16+len(padded)])
+	c, err := userdata.EncryptBlocks(k, iv, padded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same as EncryptWithIV's output without its last block: CBC blocks depend only on
+	// earlier ones.
+	full, _ := base64.StdEncoding.DecodeString(userdata.EncryptWithIV(k, iv, padded))
+	if want := base64.StdEncoding.EncodeToString(full[:16+len(padded)]); c != want {
+		t.Fatalf("EncryptBlocks = %s, want %s", c, want)
+	}
+	return c
 }
 
 func TestDecryptRefuses(t *testing.T) {
@@ -135,6 +141,12 @@ func TestDecryptRefuses(t *testing.T) {
 	// A well-formed padding of 3 still decrypts, so the refusals above are about the padding.
 	if got, err := userdata.Decrypt(k, encryptRaw(t, k, append(append([]byte{}, block[:13]...), 3, 3, 3))); err != nil || len(got) != 13 {
 		t.Errorf("valid padding: Decrypt = %q, %v", got, err)
+	}
+}
+
+func TestEncryptBlocksRefusesPartialBlocks(t *testing.T) {
+	if _, err := userdata.EncryptBlocks(userdata.NewKey(), [16]byte{}, make([]byte, 17)); err == nil {
+		t.Fatal("17 bytes encrypted")
 	}
 }
 
