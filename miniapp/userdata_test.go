@@ -63,6 +63,8 @@ func TestAuthTokenRefusesEncryptedUserData(t *testing.T) {
 		{"user_data an object", vectorKey, `{"user_data": {"reference": "u-42"}}`},
 		{"user_data with plain fields", vectorKey, `{"user_data": "` + vectorStd + `", "reference": "u-42"}`},
 		{"decrypts to an array", vectorKey, encryptedBody(t, vectorKey, `[1,2]`)},
+		{"decrypts to null", vectorKey, encryptedBody(t, vectorKey, `null`)},
+		{"decrypts to no JSON", vectorKey, encryptedBody(t, vectorKey, `reference=u-42`)},
 		{"decrypts to no reference", vectorKey, encryptedBody(t, vectorKey, `{"email":"a@example.com"}`)},
 		{"decrypts to a bad phone", vectorKey, encryptedBody(t, vectorKey, `{"reference":"r","phone":"123"}`)},
 		{"decrypts to user_data again", vectorKey, encryptedBody(t, vectorKey, `{"user_data":"x","reference":"r","email":"a@example.com"}`)},
