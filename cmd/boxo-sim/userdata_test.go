@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // PROTOCOL §7.2's test vector.
@@ -146,5 +151,64 @@ func TestCheckMiniappUserDataKey(t *testing.T) {
 		"--url", "http://127.0.0.1:1/boxo/auth-token", "--app-id", "a", "--secret", "s")
 	if code != 2 || !strings.Contains(errOut, "the user data key: the key must be 32 bytes") {
 		t.Fatalf("bad key from the environment: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestUpWithEncryptedUserData starts up as a user would with --user-data-key, runs a flow and
+// reads its trace: steps 9 and 10 carry the ciphertext, masked.
+func TestUpWithEncryptedUserData(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out, errb lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"up", "--data-dir", t.TempDir(), "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0",
+			"--user-data-key", vectorKey, "--trusted-proxies", "10.0.0.0/8", "--auth-code-ttl", "2m"},
+			func(string) string { return "" }, &out, &errb)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Serving.") {
+		if time.Now().After(deadline) {
+			t.Fatalf("up did not get ready:\n%s\n%s", out.String(), errb.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("up exited early: %v\n%s\n%s", err, out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if strings.Contains(out.String()+errb.String(), vectorKey[:10]) {
+		t.Fatalf("up printed the key:\n%s\n%s", out.String(), errb.String())
+	}
+	urls := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`).FindAllStringSubmatch(out.String(), -1) {
+		urls[m[1]] = m[2]
+	}
+	resp, err := http.Get(urls["hostapp"] + "/_sim/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	_, _ = io.Copy(&b, resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`"encrypted_user_data":{"app16973":"u9Qd…[44]"}`, `"trusted_proxies":["10.0.0.0/8"]`, `"auth_code":120`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("host settings lack %s: %s", want, b.String())
+		}
+	}
+	if stdout, stderr, code := runCmd(t, t.Context(), nil, "connect", "--user", "bob", "--platform-url", urls["platform"]); code != 0 {
+		t.Fatalf("connect: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, _, code := runCmd(t, t.Context(), nil, "trace", "--verbose", "--platform-url", urls["platform"])
+	masked := regexp.MustCompile(`(?m)^step (9|10) .*\n(?:  .*\n)*?  (?:response|request) body \{"user_data":"[^"…]{4}…\[\d+\]"\}$`)
+	if code != 0 || len(masked.FindAllString(stdout, -1)) != 2 {
+		t.Fatalf("trace --verbose does not show the masked ciphertext at steps 9 and 10 (exit %d):\n%s", code, stdout)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("up did not stop")
 	}
 }
