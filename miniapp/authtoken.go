@@ -29,13 +29,15 @@ type authTokenBody struct {
 
 // handleAuthToken is the Get Auth Token endpoint, steps 10–11 (PROTOCOL §3.11, §3.12). It
 // answers HTTP 200 {"auth_token", "refresh_token"} or HTTP 200 {"error_code"}, except for a
-// caller outside the IP allowlist, which gets HTTP 403 IP_NOT_ALLOWED (§7.6). The checks run
-// in this order and nothing is written unless all pass:
-//  1. the caller's address in the allowlist → else IP_NOT_ALLOWED (403); it is the peer
-//     address, or behind a trusted proxy the address X-Forwarded-For gives (§7.6);
-//  2. Authorization: Basic base64(app_id:secret_key) matching the settings, and its user
-//     equal to X-Miniapp-App-ID → else INVALID_CREDENTIALS (§7.7, §9.7);
-//  3. X-Hostapp-Client-ID present and ≤ 64 characters → else INVALID_REQUEST;
+// caller outside the IP allowlist, which gets HTTP 403 NOT_A_WHITELISTED_IP (§7.6). The checks
+// run in this order and nothing is written unless all pass:
+//  1. the caller's address in the allowlist → else NOT_A_WHITELISTED_IP (403); it is the
+//     peer address, or behind a trusted proxy the address X-Forwarded-For gives (§7.6);
+//  2. Authorization: Basic base64(app_id:secret_key) matching the settings → else
+//     ACCESS_DENIED (§7.7, §9.7); X-Miniapp-App-ID present → else MISSING_HEADER, and
+//     equal to the credential's app_id → else ACCESS_DENIED;
+//  3. X-Hostapp-Client-ID present → else MISSING_HEADER; at most 64 characters → else
+//     INVALID_REQUEST;
 //  4. a JSON object body → else INVALID_REQUEST;
 //  5. an encrypted body {"user_data": "<base64>"} decrypted with the settings' key (§7.2) →
 //     else INVALID_USER_DATA;
@@ -59,15 +61,18 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 			return fmt.Errorf("stored trusted proxies: %w", err)
 		}
 		if !filter.Allows(contract.ClientAddr(r, proxies)) {
-			return refuse(log, &contract.Error{Code: contract.CodeIPNotAllowed, Status: http.StatusForbidden,
+			return refuse(log, &contract.Error{Code: contract.CodeNotAWhitelistedIP, Status: http.StatusForbidden,
 				Message: "caller address is not in the miniapp's IP allowlist"})
 		}
 		if err := checkPlatformCredentials(set, r); err != nil {
 			return refuse(log, err)
 		}
 		clientID := r.Header.Get(contract.HeaderHostappClientID)
-		if clientID == "" || contract.Len(clientID) > maxClientIDLen {
-			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "%s is missing or longer than %d characters",
+		if clientID == "" {
+			return refuse(log, contract.Errorf(contract.CodeMissingHeader, "%s is missing", contract.HeaderHostappClientID))
+		}
+		if contract.Len(clientID) > maxClientIDLen {
+			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "%s is longer than %d characters",
 				contract.HeaderHostappClientID, maxClientIDLen))
 		}
 		// The body's form (JSON, one object) is INVALID_REQUEST; what it says about the user,
@@ -120,7 +125,7 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 // decode to the settings' app_id and secret_key, and its user must equal X-Miniapp-App-ID.
 // Both comparisons run in constant time and both always run.
 func checkPlatformCredentials(set Settings, r *http.Request) error {
-	fail := func(msg string) error { return contract.Errorf(contract.CodeInvalidCredentials, "%s", msg) }
+	fail := func(msg string) error { return contract.Errorf(contract.CodeAccessDenied, "%s", msg) }
 	cred, ok := contract.SchemeCredential(r.Header.Get("Authorization"), "Basic")
 	if !ok {
 		return fail("Authorization: Basic credential is missing")
@@ -134,8 +139,12 @@ func checkPlatformCredentials(set Settings, r *http.Request) error {
 	if !idOK || !secretOK {
 		return fail("app_id or secret_key does not match the miniapp's settings")
 	}
-	if header := r.Header.Get(contract.HeaderMiniappAppID); header == "" || !contract.Equal(header, user) {
-		return fail(contract.HeaderMiniappAppID + " is missing or differs from the Basic credential's app_id")
+	header := r.Header.Get(contract.HeaderMiniappAppID)
+	if header == "" {
+		return contract.Errorf(contract.CodeMissingHeader, "%s is missing", contract.HeaderMiniappAppID)
+	}
+	if !contract.Equal(header, user) {
+		return fail(contract.HeaderMiniappAppID + " differs from the Basic credential's app_id")
 	}
 	return nil
 }
@@ -153,13 +162,13 @@ func (b *authTokenBody) decrypt(keyText string) (*authTokenBody, error) {
 	}
 	var text string
 	if err := json.Unmarshal(b.UserData, &text); err != nil {
-		return invalid("user_data must be a string: the encrypted user data of PROTOCOL §7.2")
+		return invalid("user_data must be a string: the encrypted user data of contract §7.2")
 	}
 	if b.Reference != "" || b.Email != "" || b.Phone != "" || b.FirstName != "" || b.LastName != "" || len(b.CustomAttributes) > 0 {
 		return invalid("the body has both encrypted user_data and plain user fields")
 	}
 	if keyText == "" {
-		return invalid("user_data is encrypted (PROTOCOL §7.2) but this miniapp has no user_data_key configured")
+		return invalid("user_data is encrypted (contract §7.2) but this miniapp has no user_data_key configured")
 	}
 	key, err := userdata.ParseKey(keyText)
 	if err != nil {

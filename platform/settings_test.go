@@ -37,9 +37,9 @@ func TestConsentMiniappAllowlist(t *testing.T) {
 	}{
 		{"host's address", consentPath, "192.0.2.1:1", ""},
 		{"miniapp's address", consentPath, "198.51.100.9:1", ""},
-		{"neither", consentPath, "203.0.113.1:1", contract.CodeIPNotAllowed},
-		{"loopback, listed by neither", consentPath, "127.0.0.1:1", contract.CodeIPNotAllowed},
-		{"unknown miniapp from outside: no hint that it is unknown", strings.Replace(consentPath, "app16973", "app-x", 1), "198.51.100.9:1", contract.CodeIPNotAllowed},
+		{"neither", consentPath, "203.0.113.1:1", contract.CodeNotAWhitelistedIP},
+		{"loopback, listed by neither", consentPath, "127.0.0.1:1", contract.CodeNotAWhitelistedIP},
+		{"unknown miniapp from outside: no hint that it is unknown", strings.Replace(consentPath, "app16973", "app-x", 1), "198.51.100.9:1", contract.CodeNotAWhitelistedIP},
 	} {
 		if got := consentFrom(t, e, c.path, c.remote, ""); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
@@ -56,7 +56,7 @@ func TestPlatformTrustedProxies(t *testing.T) {
 	}
 	mustPut(t, e, "/_sim/hostapps/"+demo.ClientID, `{"ip_allowlist":["192.0.2.0/24"]}`)
 	mustPut(t, e, "/_sim/miniapps/"+demo.AppID, `{"ip_allowlist":["192.0.2.0/24"]}`)
-	if got := consentFrom(t, e, consentPath, "10.1.1.1:1", "192.0.2.5"); got != contract.CodeIPNotAllowed {
+	if got := consentFrom(t, e, consentPath, "10.1.1.1:1", "192.0.2.5"); got != contract.CodeNotAWhitelistedIP {
 		t.Fatalf("no trusted proxies: X-Forwarded-For believed (%q)", got)
 	}
 	for _, bad := range []string{`{"trusted_proxies":["10.0.0.0/33"]}`, `{"trusted_proxies":"10.0.0.0/8"}`, `{"trusted":[]}`} {
@@ -70,10 +70,10 @@ func TestPlatformTrustedProxies(t *testing.T) {
 	}
 	for _, c := range []struct{ name, remote, xff, want string }{
 		{"through the proxy from the host", "10.1.1.1:1", "192.0.2.5", ""},
-		{"through the proxy from elsewhere", "10.1.1.1:1", "203.0.113.1", contract.CodeIPNotAllowed},
-		{"spoofed entry left of the real client", "10.1.1.1:1", "192.0.2.5, 203.0.113.1", contract.CodeIPNotAllowed},
-		{"not through the proxy", "203.0.113.1:1", "192.0.2.5", contract.CodeIPNotAllowed},
-		{"garbage", "10.1.1.1:1", "localhost", contract.CodeIPNotAllowed},
+		{"through the proxy from elsewhere", "10.1.1.1:1", "203.0.113.1", contract.CodeNotAWhitelistedIP},
+		{"spoofed entry left of the real client", "10.1.1.1:1", "192.0.2.5, 203.0.113.1", contract.CodeNotAWhitelistedIP},
+		{"not through the proxy", "203.0.113.1:1", "192.0.2.5", contract.CodeNotAWhitelistedIP},
+		{"garbage", "10.1.1.1:1", "localhost", contract.CodeNotAWhitelistedIP},
 	} {
 		if got := consentFrom(t, e, consentPath, c.remote, c.xff); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)

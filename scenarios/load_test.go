@@ -33,7 +33,7 @@ func TestLoadRejectsMalformedFiles(t *testing.T) {
 		{"fails_at as words", "name: x\nactions: [connect]\nexpect:\n  fails_at: seven\n", 4, `expect.fails_at: want a whole number, got "seven"`},
 		{"trace step 0", "name: x\nactions:\n  - do: connect\n    expect:\n      trace: [{step: 0}]\n", 5, "trace[0].step 0"},
 		{"unknown expected error code", "name: x\nactions: [connect]\nexpect:\n  fails_at: 7\n  error_code: INVALID_AUTHCODE\n", 5, `error_code "INVALID_AUTHCODE" is not a known code`},
-		{"unknown fault error code", "name: x\nfaults:\n  - step: 7\n    kind: error_code\n    error_code: NOPE\nactions: [connect]\n", 5, `error_code "NOPE" is not one of PROTOCOL §5.1`},
+		{"unknown fault error code", "name: x\nfaults:\n  - step: 7\n    kind: error_code\n    error_code: NOPE\nactions: [connect]\n", 5, `error_code "NOPE" is not a code of contract §5.1`},
 		{"unknown fault kind", "name: x\nfaults:\n  - step: 7\n    kind: explode\nactions: [connect]\n", 4, `kind "explode"`},
 		{"bad fault delay", "name: x\nfaults:\n  - step: 7\n    kind: delay\n    delay: 11 seconds\nactions: [connect]\n", 5, `faults[0].delay: duration "11 seconds"`},
 		{"bad clock advance", "name: x\nactions:\n  - connect\n  - do: advance_clock\n    by: soon\n", 5, `actions[1].by: duration "soon"`},
@@ -402,4 +402,40 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOldCodeNamesWarn: an earlier boxo-sim code name still loads for one release, with a
+// warning that names Boxo's code; the fault carries the new code and the expectation matches
+// the code the parties now answer.
+func TestOldCodeNamesWarn(t *testing.T) {
+	t.Parallel()
+	sc, err := scenarios.Parse("x.yaml", []byte("name: x\nfaults:\n  - {step: 7, kind: error_code, error_code: INVALID_CREDENTIALS}\nactions: [connect]\n"+
+		"expect: {fails_at: 5, error_code: CONNECT_NOT_ENABLED, party: platform}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Warnings) != 2 {
+		t.Fatalf("warnings = %v, want two", sc.Warnings)
+	}
+	for i, want := range []string{"x.yaml:3: faults[0].error_code: error code INVALID_CREDENTIALS is deprecated: Boxo's code is ACCESS_DENIED",
+		"x.yaml:5: expect.error_code: error code CONNECT_NOT_ENABLED is deprecated: Boxo's code is FEATURE_DISABLED_IN_HOSTAPP or FEATURE_DISABLED_IN_INTEGRATION"} {
+		if got := sc.Warnings[i].String(); !strings.HasPrefix(got, want) {
+			t.Errorf("warning %d = %q, want prefix %q", i, got, want)
+		}
+	}
+	if sc.Faults[0].ErrorCode != contract.CodeAccessDenied {
+		t.Errorf("fault error_code = %s, want %s", sc.Faults[0].ErrorCode, contract.CodeAccessDenied)
+	}
+	if !scenarios.CodeMatches("CONNECT_NOT_ENABLED", contract.CodeFeatureDisabledInIntegration) || scenarios.CodeMatches("CONNECT_NOT_ENABLED", contract.CodeAccessDenied) {
+		t.Error("CodeMatches does not map the old name to its replacements alone")
+	}
+	lib, err := scenarios.Load("library")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range lib {
+		for _, w := range sc.Warnings {
+			t.Errorf("library scenario %s: %s", sc.Name, w)
+		}
+	}
 }

@@ -360,8 +360,8 @@ func (f *flow) run(ctx context.Context) error {
 		return err
 	}
 	if _, err := b.call(ctx, HandlerGetInitData, nil); err != nil {
-		f.step(1, actorHost, call, status, t, contract.CodeInternalError, "GetInitData: "+err.Error())
-		return f.fail(1, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
+		f.step(1, actorHost, call, status, t, contract.CodeUnknownError, "GetInitData: "+err.Error())
+		return f.fail(1, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	f.step(1, actorHost, call, status, t, "", "miniapp URL "+f.settings.Miniapp.URL)
 
@@ -389,7 +389,7 @@ func (f *flow) run(ctx context.Context) error {
 			served.Wait() // the handler may still be writing the flow's steps
 			return ctxErr
 		}
-		return f.fail(13, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
+		return f.fail(13, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	var answer struct {
 		Payload LoginPayload `json:"payload"`
@@ -426,7 +426,7 @@ func (f *flow) run(ctx context.Context) error {
 			return f.fail(15, contract.PartyMiniapp, status, CodeMeFailed, msg)
 		}
 		f.res.Me = me
-		f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %t", me.ID, me.Created))
+		f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
 	}
 
 	// Step 16: the user continues, signed in.
@@ -499,7 +499,7 @@ func (f *flow) login(ctx context.Context) (LoginPayload, error) {
 		if party == "" {
 			party = contract.PartyPlatform
 		}
-		f.res.Err = f.fail(step, party, status, env.ErrorCode, env.ErrorMessage)
+		f.res.Err = f.fail(step, party, status, env.ErrorCode, env.Explained())
 		return LoginPayload{}, authError(401, env.ErrorCode, env.ErrorMessage)
 	}
 	f.step(5, actorAuth, call, 0, t, "", "")
@@ -519,7 +519,7 @@ func (f *flow) getSettings(ctx context.Context) (int, error) {
 			"%s answered %d without the platform's error envelope: is %s a Boxo platform?", pathOf(u), status, f.sdk.cfg.PlatformURL))
 	}
 	if status != http.StatusOK {
-		return status, f.fail(1, contract.PartyPlatform, status, env.ErrorCode, env.ErrorMessage)
+		return status, f.fail(1, contract.PartyPlatform, status, env.ErrorCode, env.Explained())
 	}
 	if f.settings.Miniapp.URL == "" {
 		return status, f.fail(1, contract.PartyPlatform, status, CodePlatformUnavailable, "settings carry no miniapp URL")

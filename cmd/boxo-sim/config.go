@@ -177,7 +177,7 @@ var settings = []setting{
 	secretSetting("miniapp_secret", "miniapp-secret", "secret_key the platform sends to a real miniapp backend", func(c *Config) *string { return &c.MiniappSecret }),
 	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
 	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
-	secretSetting("user_data_key", "user-data-key", "switch encrypted user_data on (PROTOCOL §7.2): the host app encrypts the miniapp's user data with this key (32 bytes, base64) and the miniapp decrypts with it", func(c *Config) *string { return &c.UserDataKey }),
+	secretSetting("user_data_key", "user-data-key", "switch encrypted user_data on (contract §7.2): the host app encrypts the miniapp's user data with this key (32 bytes, base64) and the miniapp decrypts with it", func(c *Config) *string { return &c.UserDataKey }),
 	strSetting("trusted_proxies", "trusted-proxies", "proxies whose X-Forwarded-For the IP filters believe, comma-separated CIDRs, e.g. 10.0.0.0/8 (default: none; X-Forwarded-For is ignored)", func(c *Config) *string { return &c.TrustedProxies }),
 	durationSetting("auth_code_ttl", "auth-code-ttl", "lifetime of the host app's auth codes", func(c *Config) *time.Duration { return &c.AuthCodeTTL }),
 	durationSetting("connect_access_ttl", "connect-access-ttl", "lifetime of the Connect access tokens the host app gives the platform", func(c *Config) *time.Duration { return &c.ConnectAccessTTL }),

@@ -272,7 +272,7 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 	case err == nil && res.OK:
 		created := ""
 		if res.Me != nil {
-			created = fmt.Sprintf(", miniapp user %s, created: %t", res.Me.ID, res.Me.Created)
+			created = fmt.Sprintf(", miniapp user %s, created: %s", res.Me.ID, res.Me.CreatedText())
 		}
 		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, res.User, sdkstub.FormatMS(res.DurationMS), res.FlowID, created)
 	case errors.As(err, &fe):
@@ -292,17 +292,23 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 // hintFor says what usually causes an error code and where to look.
 func hintFor(code string) string {
 	switch code {
-	case contract.CodeInvalidCredentials:
+	case contract.CodeAccessDenied:
 		return "the Dashboard credentials the platform sends (hostapp_client_id/secret, token prefix, miniapp secret_key) do not match what the backend expects"
-	case contract.CodeInvalidClient:
+	case contract.CodeHostappNotFound:
 		return "the client_id is not a host app in the platform's Dashboard (GET /_sim/hostapps on the platform)"
 	case contract.CodeMiniappNotFound:
-		return "the app_id is unknown, or the host app and miniapp have no partnership (GET /_sim/partnerships)"
-	case contract.CodeConnectNotEnabled:
-		return "switch Connect on for the host app and the partnership in the Dashboard"
-	case contract.CodeHostappError, contract.CodeMiniappError:
-		return "the backend did not answer 200 with JSON in time; 'boxo-sim trace' shows the exchange"
-	case contract.CodeMissingRequiredFields:
+		return "the app_id is not a miniapp in the platform's Dashboard (GET /_sim/miniapps on the platform)"
+	case contract.CodeNoIntegration:
+		return "the host app and miniapp have no partnership (GET /_sim/partnerships)"
+	case contract.CodeFeatureDisabledInHostapp:
+		return "switch Connect on for the host app in the Dashboard"
+	case contract.CodeFeatureDisabledInIntegration:
+		return "switch Connect on for the partnership in the Dashboard"
+	case contract.CodeUnexpectedResponseError:
+		return "the backend did not answer 200 in time; 'boxo-sim trace' shows the exchange"
+	case contract.CodeFailedToParseResponse, contract.CodeInvalidResponseContentType:
+		return "the backend's answer was not a JSON object with Content-Type application/json; 'boxo-sim trace' shows the exchange"
+	case contract.CodeResponseAttributeMissing:
 		return "the host user lacks a field the miniapp marked required"
 	case sdkstub.CodeMeFailed:
 		return "the miniapp backend gave a token but its user endpoint refused it; a real miniapp may need --me-url or --skip-me"

@@ -75,7 +75,7 @@ func TestConnectInProcessJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("stdout is not the JSON result: %v\n%s", err, out)
 	}
-	if !res.OK || len(res.Steps) != 16 || res.Me == nil || !res.Me.Created || res.User != "bob" {
+	if !res.OK || len(res.Steps) != 16 || res.Me == nil || res.Me.CreatedText() != "true" || res.User != "bob" {
 		t.Fatalf("result = %+v", res)
 	}
 	if !strings.Contains(errOut, "in-process") {
@@ -223,7 +223,7 @@ func TestUpConnectTrace(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 			t.Fatal(err)
 		}
-		if res.Me == nil || res.Me.Created != wantCreated {
+		if res.Me == nil || res.Me.CreatedText() != strconv.FormatBool(wantCreated) {
 			t.Fatalf("connect #%d: me = %+v, want created %t", i+1, res.Me, wantCreated)
 		}
 	}

@@ -19,7 +19,7 @@ import (
 func newUserdataCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "userdata",
-		Short: "Encrypt and decrypt user_data as PROTOCOL §7.2 does, to check your own implementation",
+		Short: "Encrypt and decrypt user_data as contract §7.2 does, to check your own implementation",
 		Long: `With encrypted user data on, the host app answers step 9 with user_data as one string:
 base64 of a 16-byte random IV followed by the AES-256-CBC encryption (PKCS#7 padding) of the
 user object's JSON text, under a 32-byte key the host shares with the miniapp's owner. The
@@ -88,7 +88,7 @@ INVALID_USER_DATA); 2 a usage error such as a malformed key.`,
 		Long: `Encrypt JSON (the argument, else stdin, surrounding white space removed) exactly as
 given, byte for byte, with a fresh random IV, and print base64 of IV || ciphertext in the
 standard alphabet with padding, as the simulated host app sends it. --iv fixes the IV, to
-reproduce a known vector such as PROTOCOL §7.2's; never reuse an IV with one key in production.`,
+reproduce a known vector such as contract §7.2's; never reuse an IV with one key in production.`,
 		Example: `  boxo-sim userdata encrypt --key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE= \
       --iv 000102030405060708090a0b0c0d0e0f '{"reference":"u-42","email":"user@example.com"}'`,
 		Args: usageArgs(e, cobra.MaximumNArgs(1)),

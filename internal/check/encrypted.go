@@ -12,55 +12,62 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
-// The checks of a miniapp that takes encrypted user data (PROTOCOL §7.2). They run when the
-// configuration gives the key the miniapp decrypts with (MiniappConfig.UserDataKey); every
-// request carries {"user_data": "<base64>"} and nothing in plain, so a miniapp that accepts
-// only encrypted data is judged fairly.
+// The checks of a miniapp that takes encrypted user data (contract §7.2). They run when the
+// configuration gives the key the miniapp decrypts with (MiniappConfig.UserDataKey); their
+// requests carry {"user_data": "<base64>"} and nothing in plain, so a miniapp that takes only
+// encrypted data is judged fairly: they need encrypted-valid, not valid-request.
 var encryptedSteps = []step[*miniRun]{
-	{Check{"encrypted-valid", "accepts encrypted user_data (standard base64 with padding): answers auth_token", "PROTOCOL §7.2, §3.11"}, (*miniRun).encryptedValid},
-	{Check{"encrypted-url-safe", "accepts encrypted user_data in the URL-safe alphabet without padding", "PROTOCOL §7.2"}, (*miniRun).encryptedURLSafe},
-	{Check{"encrypted-wrong-key", "refuses user_data encrypted with another key: INVALID_USER_DATA, no user created", "PROTOCOL §7.2"}, (*miniRun).encryptedWrongKey},
-	{Check{"encrypted-short", "refuses user_data shorter than 32 bytes: INVALID_USER_DATA", "PROTOCOL §7.2"}, (*miniRun).encryptedShort},
-	{Check{"encrypted-bad-length", "refuses a ciphertext that is not a multiple of 16 bytes: INVALID_USER_DATA", "PROTOCOL §7.2"}, (*miniRun).encryptedBadLength},
-	{Check{"encrypted-bad-padding", "refuses invalid PKCS#7 padding: INVALID_USER_DATA, no user created", "PROTOCOL §7.2"}, (*miniRun).encryptedBadPadding},
-	{Check{"encrypted-no-reference", "refuses encrypted user data without reference: INVALID_USER_DATA", "PROTOCOL §7.2, §3.11"}, (*miniRun).encryptedNoReference},
+	{Check{"encrypted-valid", "accepts encrypted user_data (standard base64 with padding): answers auth_token", "contract §7.2, §3.11"}, (*miniRun).encryptedValid},
+	{Check{"encrypted-url-safe", "accepts encrypted user_data in the URL-safe alphabet without padding", "contract §7.2"}, (*miniRun).encryptedURLSafe},
+	{Check{"encrypted-wrong-key", "refuses user_data encrypted with another key: INVALID_USER_DATA, no user created", "contract §7.2, §5.1"}, (*miniRun).encryptedWrongKey},
+	{Check{"encrypted-short", "refuses user_data shorter than 32 bytes: INVALID_USER_DATA", "contract §7.2, §5.1"}, (*miniRun).encryptedShort},
+	{Check{"encrypted-bad-length", "refuses a ciphertext that is not a multiple of 16 bytes: INVALID_USER_DATA", "contract §7.2, §5.1"}, (*miniRun).encryptedBadLength},
+	{Check{"encrypted-bad-padding", "refuses invalid PKCS#7 padding: INVALID_USER_DATA, no user created", "contract §7.2, §5.1"}, (*miniRun).encryptedBadPadding},
+	{Check{"encrypted-no-reference", "refuses encrypted user data without reference: INVALID_USER_DATA", "contract §7.2, §3.11"}, (*miniRun).encryptedNoReference},
 }
 
-// EncryptedPlan lists the checks that run in addition to MiniappPlan when a user data key is
-// given.
+// encryptedNeeds: every encrypted check but encrypted-valid needs it, which shows that the
+// credentials and the key work; a refusal judged without it could be a refusal of anything.
+var encryptedNeeds = func() needs {
+	n := needs{}
+	for _, s := range encryptedSteps[1:] {
+		n[s.ID] = []string{"encrypted-valid"}
+	}
+	return n
+}()
+
+// EncryptedPlan lists the checks that run in addition to a miniapp plan when a user data key
+// is given.
 func EncryptedPlan() []Check { return checksOf(encryptedSteps) }
 
-// sealed is step 10's encrypted body for the user JSON plain, in the given text form of the
-// ciphertext.
+// sealed is step 10's encrypted body with the given text of the ciphertext.
 func sealed(text string) []byte {
 	b, _ := json.Marshal(map[string]string{"user_data": text})
 	return b
 }
 
-func (m *miniRun) userJSON(ref string) []byte {
-	b, _ := json.Marshal(m.user(ref))
+func jsonOf(body map[string]any) []byte {
+	b, _ := json.Marshal(body)
 	return b
 }
 
-// encLogin is a valid encrypted login of ref.
-func (m *miniRun) encLogin(ctx context.Context, label, ref string) (*call, answer) {
-	return m.post(ctx, label, m.header(), sealed(userdata.Encrypt(m.key, m.userJSON(ref))))
+// encLogin is login with the body encrypted under the configured key.
+func (m *miniRun) encLogin(ctx context.Context, label string, body map[string]any) (*call, answer) {
+	return m.post(ctx, label, m.header(), sealed(userdata.Encrypt(m.key, jsonOf(body))))
 }
 
 func (m *miniRun) encryptedValid(ctx context.Context) verdict {
-	c, a := m.encLogin(ctx, "a valid login with encrypted user_data", m.ref("enc-valid"))
+	c, a := m.encLogin(ctx, "a valid login with encrypted user_data", m.user(m.ref("enc-valid")))
 	if !a.hasToken() || a.code != "" {
 		return fail("encrypted user data under the configured key was answered "+describe(c, a, "auth_token")+
-			"; the miniapp must decrypt {\"user_data\": \"<base64>\"} (AES-256-CBC, PKCS#7, IV first) with the key shared with the host", c)
+			"; the miniapp must decrypt {\"user_data\": \"<base64>\"} (AES-256-CBC, PKCS#7, IV first) with the key it shares with the host", c)
 	}
 	return pass("answered auth_token", c)
 }
 
 func (m *miniRun) encryptedURLSafe(ctx context.Context) verdict {
-	text := userdata.Encrypt(m.key, m.userJSON(m.ref("enc-url-safe")))
-	raw, _ := base64.StdEncoding.DecodeString(text)
-	urlSafe := base64.RawURLEncoding.EncodeToString(raw)
-	c, a := m.post(ctx, "encrypted user_data in URL-safe base64 without padding", m.header(), sealed(urlSafe))
+	raw, _ := base64.StdEncoding.DecodeString(userdata.Encrypt(m.key, jsonOf(m.user(m.ref("enc-url-safe")))))
+	c, a := m.post(ctx, "encrypted user_data in URL-safe base64 without padding", m.header(), sealed(base64.RawURLEncoding.EncodeToString(raw)))
 	if !a.hasToken() || a.code != "" {
 		return fail("the URL-safe unpadded form was answered "+describe(c, a, "auth_token")+
 			"; Boxo's Python sample encrypts in the URL-safe alphabet, so decryption must take both alphabets, with or without padding", c)
@@ -69,36 +76,29 @@ func (m *miniRun) encryptedURLSafe(ctx context.Context) verdict {
 }
 
 // encRefusal sends an encrypted body the miniapp must refuse with INVALID_USER_DATA and,
-// when ref is not "", checks with a valid encrypted login of ref afterwards that the refused
-// one created no user.
+// when ref is not "", observes with a valid encrypted login of ref afterwards whether the
+// refused one created the user (the refused body carries markedUser's fields).
 func (m *miniRun) encRefusal(ctx context.Context, label, ref string, body []byte) verdict {
 	c, a := m.post(ctx, label, m.header(), body)
-	v, ok := refused(c, a, "auth_token", contract.CodeInvalidUserData)
-	if !ok || ref == "" {
-		return v
-	}
-	lc, la := m.encLogin(ctx, "a valid encrypted login of the same reference afterwards", ref)
-	ev := []*call{c, lc}
-	if !la.hasToken() || la.code != "" {
-		return warn(v.message+"; cannot observe whether a user was created: the valid login afterwards was answered "+describe(lc, la, "auth_token"), ev...)
-	}
-	id := m.identify(ctx, la.token)
-	ev = append(ev, id.me)
 	switch {
-	case id.created == nil:
-		return warn(v.message+"; cannot observe whether a user was created: "+id.how+" says nothing of creation", ev...)
-	case !*id.created:
-		return fail(v.message+fmt.Sprintf("; but the valid login afterwards found the user already existing (judged by %s): the refused request created it", id.how), ev...)
+	case !c.answered():
+		return fail("no answer: "+c.x.Error, c)
+	case a.token != "":
+		return fail(fmt.Sprintf("accepted it: answered %s", describe(c, a, "auth_token")), c)
+	case a.code == "":
+		return fail(fmt.Sprintf("answered %s; an error_code was expected", describe(c, a, "auth_token")), c)
 	}
-	v.evidence = ev
-	v.message += fmt.Sprintf("; no user was created (judged by %s)", id.how)
-	return v
+	status, msg := judgeCode(a.code, []string{contract.CodeInvalidUserData})
+	if ref == "" {
+		return verdict{status: status, message: msg, evidence: []*call{c}}
+	}
+	st, created, ev := m.observeCreationBy(ctx, ref, m.encLogin)
+	return verdict{status: worst(status, st), message: msg + "; " + created, evidence: append([]*call{c}, ev...)}
 }
 
 func (m *miniRun) encryptedWrongKey(ctx context.Context) verdict {
 	ref := m.ref("enc-wrong-key")
-	other := userdata.NewKey()
-	return m.encRefusal(ctx, "user_data encrypted with another key", ref, sealed(userdata.Encrypt(other, m.userJSON(ref))))
+	return m.encRefusal(ctx, "user_data encrypted with another key", ref, sealed(userdata.Encrypt(userdata.NewKey(), jsonOf(m.markedUser(ref)))))
 }
 
 func (m *miniRun) encryptedShort(ctx context.Context) verdict {
@@ -108,19 +108,19 @@ func (m *miniRun) encryptedShort(ctx context.Context) verdict {
 }
 
 func (m *miniRun) encryptedBadLength(ctx context.Context) verdict {
-	raw, _ := base64.StdEncoding.DecodeString(userdata.Encrypt(m.key, m.userJSON(m.ref("enc-bad-length"))))
+	raw, _ := base64.StdEncoding.DecodeString(userdata.Encrypt(m.key, jsonOf(m.user(m.ref("enc-bad-length")))))
 	raw = append(raw, make([]byte, 8)...)
 	return m.encRefusal(ctx, "user_data whose ciphertext is 8 bytes longer than whole blocks", "", sealed(base64.StdEncoding.EncodeToString(raw)))
 }
 
 // encryptedBadPadding encrypts the user's JSON followed by spaces and a final byte that counts
-// them all: what a decrypter that strips "last byte" bytes without checking them would take
-// for valid JSON, but not valid PKCS#7 (every padding byte must equal the count).
+// them all: what a decrypter that strips "last byte" bytes without checking them takes for
+// valid JSON, but not PKCS#7 (every padding byte must equal the count).
 func (m *miniRun) encryptedBadPadding(ctx context.Context) verdict {
 	ref := m.ref("enc-bad-padding")
-	plain := m.userJSON(ref)
+	plain := jsonOf(m.markedUser(ref))
 	if len(plain)%16 == 15 {
-		plain = append(plain, ' ') // JSON may end in white space; padding needs 2 bytes at least
+		plain = append(plain, ' ') // JSON may end in white space; the padding needs 2 bytes at least
 	}
 	n := 16 - len(plain)%16
 	padded := append(plain, []byte(strings.Repeat(" ", n-1))...)
@@ -137,6 +137,5 @@ func (m *miniRun) encryptedBadPadding(ctx context.Context) verdict {
 func (m *miniRun) encryptedNoReference(ctx context.Context) verdict {
 	body := m.user("")
 	delete(body, "reference")
-	plain, _ := json.Marshal(body)
-	return m.encRefusal(ctx, "encrypted user data without reference", "", sealed(userdata.Encrypt(m.key, plain)))
+	return m.encRefusal(ctx, "encrypted user data without reference", "", sealed(userdata.Encrypt(m.key, jsonOf(body))))
 }

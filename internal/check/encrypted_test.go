@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,8 +63,7 @@ func TestEncryptedChecksCatchEachBreak(t *testing.T) {
 		fails, warns []string
 	}{
 		{name: "conforming", o: checktest.MiniappOptions{UserDataKey: key}},
-		{name: "takes no encrypted data", o: checktest.MiniappOptions{},
-			fails: []string{"encrypted-url-safe", "encrypted-valid"}, warns: []string{"encrypted-bad-padding", "encrypted-wrong-key"}},
+
 		{name: "standard alphabet only", o: checktest.MiniappOptions{UserDataKey: key, EncStdOnly: true}, fails: []string{"encrypted-url-safe"}},
 		{name: "no length checks", o: checktest.MiniappOptions{UserDataKey: key, EncNoLengthCheck: true},
 			fails: []string{"always-200", "answer-shape", "encrypted-bad-length", "encrypted-short", "json-content-type"}},
@@ -83,6 +83,21 @@ func TestEncryptedChecksCatchEachBreak(t *testing.T) {
 			}
 			wantVerdicts(t, rep, tc.fails, tc.warns)
 		})
+	}
+	// A miniapp that takes no encrypted data fails encrypted-valid, which blocks the rest:
+	// their refusals would prove nothing.
+	f := checktest.NewMiniapp(t, checktest.MiniappOptions{})
+	rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: f.URL(), AppID: checktest.AppID, Secret: checktest.Secret,
+		MeURL: f.MeURL(), UserDataKey: key, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verdicts(rep)
+	if !slices.Equal(v[check.Fail], []string{"encrypted-valid"}) || len(v[check.Skip]) != len(check.EncryptedPlan())-1 {
+		t.Fatalf("no encryption: FAIL %v, SKIP %v; want encrypted-valid failed and the other encrypted checks blocked", v[check.Fail], v[check.Skip])
+	}
+	if r, _ := rep.Result("encrypted-short"); !strings.Contains(r.Message, "blocked by encrypted-valid") {
+		t.Fatalf("encrypted-short: %q", r.Message)
 	}
 	if _, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: "http://127.0.0.1:1/boxo/auth-token", AppID: "a", Secret: "s", UserDataKey: "short"}); err == nil ||
 		!strings.Contains(err.Error(), "user data key") {

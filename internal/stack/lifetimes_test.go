@@ -157,9 +157,9 @@ func TestExpireFaultFollowsConfiguredLifetimes(t *testing.T) {
 		fails want
 	}{
 		{"auth code of 2h", fault.Fault{Step: 6, Kind: fault.KindExpire}, stack.Lifetimes{AuthCode: 2 * time.Hour},
-			want{7, contract.PartyHostapp, contract.CodeInvalidAuthCode}},
+			want{7, contract.PartyHostapp, contract.CodeExpiredAuthCode}},
 		{"access token of 3h", fault.Fault{Step: 8, Kind: fault.KindExpire}, stack.Lifetimes{ConnectAccess: 3 * time.Hour},
-			want{9, contract.PartyHostapp, contract.CodeInvalidAccessToken}},
+			want{9, contract.PartyHostapp, contract.CodeExpiredAccessToken}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -102,10 +102,10 @@ var (
 	ErrBase64  = errors.New("not base64 (standard or URL-safe alphabet, with or without padding)")
 	ErrShort   = errors.New("shorter than 32 bytes after base64 decoding: a 16-byte IV and at least one 16-byte block are needed")
 	ErrLength  = errors.New("the ciphertext after the 16-byte IV is not a multiple of 16 bytes")
-	ErrPadding = errors.New("invalid PKCS#7 padding after decryption: wrong key, or not encrypted as PROTOCOL §7.2 says")
+	ErrPadding = errors.New("invalid PKCS#7 padding after decryption: wrong key, or not encrypted as contract §7.2 says")
 )
 
-// Decrypt reverses Encrypt (PROTOCOL §7.2 item 7): it accepts both base64 alphabets, with or
+// Decrypt reverses Encrypt (contract §7.2 item 7): it accepts both base64 alphabets, with or
 // without padding, and refuses input shorter than 32 bytes, a ciphertext that is not a
 // multiple of 16 bytes, and padding that is not valid PKCS#7 (last byte 1–16, all padding
 // bytes equal to it). A wrong key is nearly always caught as bad padding; the caller still
