@@ -134,6 +134,10 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	if ref != "" {
 		a.hostRef = ref
 	}
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '"' {
+		a.flow.steps[i].Note = joinNote(a.flow.steps[i].Note,
+			"user_data is encrypted (contract §7.2): the platform forwards it to the miniapp unchecked")
+	}
 	// The pair is kept under the host's own reference only: with encrypted user data the
 	// platform knows none, and the SDK's user_reference is not authenticated (§9.37).
 	if keyRef := a.hostRef; keyRef != "" {

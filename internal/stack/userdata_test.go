@@ -106,6 +106,9 @@ func TestEncryptedUserDataFlow(t *testing.T) {
 		if x == nil || json.Unmarshal(x.Body, &body) != nil {
 			t.Fatalf("step %d exchange = %+v", s.Step, x)
 		}
+		if s.Step == 9 && !strings.Contains(s.Note, "user_data is encrypted") {
+			t.Errorf("step 9 note %q does not say the user data is encrypted", s.Note)
+		}
 		v, _ := body["user_data"].(string)
 		if !maskedValue.MatchString(v) || strings.Contains(string(x.Body), cipher[:20]) {
 			t.Errorf("step %d shows user_data %q, want the ciphertext masked", s.Step, body["user_data"])
