@@ -19,8 +19,8 @@ import (
 // handleConnect is POST /api/v1/connect/. Checks, in order, each a 400 envelope at step 6:
 // the body (PARSING_ERROR_INVALID_REQUEST_BODY; INVALID_REQUEST for a field of the wrong
 // type), client_id, app_id and user_data present (INVALID_REQUEST), the host app
-// (HOSTAPP_NOT_FOUND), the caller's address against the host app's allowlist
-// (NOT_A_WHITELISTED_IP, §7.6), the signature when the host app signs (§7.8), the miniapp
+// (HOSTAPP_NOT_FOUND), the caller's address against the host app's or the miniapp's allowlist
+// (NOT_A_WHITELISTED_IP, §7.6, behind trusted proxies as callerAllowed says), the signature when the host app signs (§7.8), the miniapp
 // (MINIAPP_NOT_FOUND), the partnership (NO_INTEGRATION), Connect on for the host app
 // (FEATURE_DISABLED_IN_HOSTAPP) and Direct on for the partnership
 // (FEATURE_DISABLED_IN_INTEGRATION), then user_data as §3.10 checks step 9's
@@ -132,8 +132,10 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	} else if err != nil {
 		return fail(s.internal(ctx, 6, "get host app", err))
 	}
-	if f, err := contract.ParseIPFilter(host.IPAllowlist); err != nil || !f.Allows(r.RemoteAddr) {
-		return fail(platformErr(contract.CodeNotAWhitelistedIP, 6, "the caller's address is not in the IP allowlist of host app %q", req.ClientID))
+	if ok, err := s.callerAllowed(r, host, req.AppID); err != nil {
+		return fail(s.internal(ctx, 6, "IP filter", err))
+	} else if !ok {
+		return fail(platformErr(contract.CodeNotAWhitelistedIP, 6, "the caller's address is in neither the IP allowlist of host app %q nor the miniapp's", req.ClientID))
 	}
 	if cerr := s.verifySigned(r, raw, host, 6); cerr != nil {
 		return fail(cerr)

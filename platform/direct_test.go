@@ -118,6 +118,7 @@ func TestDirectErrors(t *testing.T) {
 		{name: "unknown miniapp", body: strings.Replace(directBody(carol), demo.AppID, "app00000", 1), code: contract.CodeMiniappNotFound, step: 6},
 		{name: "caller not allowlisted", setup: func(e *env) {
 			e.put("/_sim/hostapps/"+demo.ClientID, `{"ip_allowlist":["10.0.0.0/8"]}`)
+			e.put("/_sim/miniapps/"+demo.AppID, `{"ip_allowlist":["10.0.0.0/8"]}`)
 		}, body: directBody(carol), code: contract.CodeNotAWhitelistedIP, step: 6},
 		{name: "Connect off for the host app", setup: func(e *env) {
 			e.put("/_sim/hostapps/"+demo.ClientID, `{"connect_enabled":false}`)

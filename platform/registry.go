@@ -31,6 +31,7 @@ type hostAppJSON struct {
 	TokenPrefix      string   `json:"token_prefix"`
 	UserDataMethod   string   `json:"user_data_method"`
 	IPAllowlist      []string `json:"ip_allowlist"`
+	UseAccessToken   bool     `json:"use_access_token"`
 	SigningEnabled   bool     `json:"signing_enabled"`
 	SigningSecret    string   `json:"signing_secret"`
 }
@@ -41,6 +42,7 @@ func hostAppOut(h HostApp) hostAppJSON {
 		AccessTokenURL: h.AccessTokenURL, UserDataURL: h.UserDataURL, RefreshTokenURL: h.RefreshTokenURL,
 		HostappClientID: h.HostappClientID, HostappSecretKey: contract.Mask(h.HostappSecretKey),
 		TokenPrefix: h.TokenPrefix, UserDataMethod: h.UserDataMethod, IPAllowlist: nonNil(h.IPAllowlist),
+		UseAccessToken: h.UseAccessToken,
 		SigningEnabled: h.SigningEnabled, SigningSecret: contract.Mask(h.SigningSecret),
 	}
 }
@@ -58,6 +60,7 @@ type hostAppPatch struct {
 	TokenPrefix      *string   `json:"token_prefix"`
 	UserDataMethod   *string   `json:"user_data_method"`
 	IPAllowlist      *[]string `json:"ip_allowlist"`
+	UseAccessToken   *bool     `json:"use_access_token"`
 	SigningEnabled   *bool     `json:"signing_enabled"`
 	SigningSecret    *string   `json:"signing_secret"`
 }
@@ -92,6 +95,7 @@ func (p hostAppPatch) apply(h HostApp, exists bool) (HostApp, error) {
 	set(&h.TokenPrefix, p.TokenPrefix)
 	set(&h.UserDataMethod, p.UserDataMethod)
 	set(&h.IPAllowlist, p.IPAllowlist)
+	set(&h.UseAccessToken, p.UseAccessToken)
 	set(&h.SigningEnabled, p.SigningEnabled)
 	set(&h.SigningSecret, p.SigningSecret)
 	return h, h.check()

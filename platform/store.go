@@ -29,11 +29,22 @@ type HostApp struct {
 	TokenPrefix      string   // the scheme word of platform → host calls, e.g. "Token"
 	UserDataMethod   string   // "GET" or "POST" (PROTOCOL §3.9, §9.1)
 	IPAllowlist      []string // CIDRs allowed to call the platform on this host app's behalf (§7.6)
+	// UseAccessToken is the Dashboard's "use access token" for Boxo Payments (§1.3, §7.9):
+	// Payments calls would carry the step-7 access token instead of the client credential.
+	// Payments are outside the simulator; the flow log notes it at step 7.
+	UseAccessToken bool
 	// SigningEnabled switches request signing on (PROTOCOL §7.8): the platform signs its calls
 	// to the host with SigningSecret and requires the host's Direct and consent calls to be
 	// signed with it. SigningSecret is kept raw, never logged, masked in admin answers.
 	SigningEnabled bool
 	SigningSecret  string
+}
+
+// Settings are the platform's own settings.
+type Settings struct {
+	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For the IP filter believes
+	// (PROTOCOL §7.6); empty means the peer address alone counts.
+	TrustedProxies []string
 }
 
 // Miniapp is a miniapp as the Dashboard knows it (PROTOCOL §1.3). SecretKey is kept raw
@@ -118,6 +129,10 @@ const (
 type Store interface {
 	// ListHostApps returns every host app ordered by client_id.
 	ListHostApps(ctx context.Context) ([]HostApp, error)
+	// GetSettings returns the platform's settings; never stored means the zero Settings.
+	GetSettings(ctx context.Context) (Settings, error)
+	// PutSettings replaces the platform's settings.
+	PutSettings(ctx context.Context, s Settings) error
 	// GetHostApp returns one host app, or ErrNotFound.
 	GetHostApp(ctx context.Context, clientID string) (HostApp, error)
 	// UpdateHostApp is the atomic read-modify-write of one host app: fn receives the stored

@@ -74,6 +74,7 @@ type DashboardHostapp struct {
 	RefreshTokenURL  *string   `yaml:"refresh_token_url,omitempty" json:"refresh_token_url,omitempty" doc:"\"\" switches the platform's refresh-and-retry off (contract §5.2)."`
 	UserDataMethod   *string   `yaml:"user_data_method,omitempty" json:"user_data_method,omitempty" enum:"GET,POST"`
 	IPAllowlist      *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"CIDRs or addresses the platform accepts the host app's server calls from (contract §7.6)."`
+	UseAccessToken   *bool     `yaml:"use_access_token,omitempty" json:"use_access_token,omitempty" doc:"\"Use access token\" for Boxo Payments (contract §7.9): the step-7 access token would also authorize Payments calls; the trace notes it at step 7."`
 	SigningEnabled   *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"Request signing (contract §7.8): the platform signs its calls to the host and requires the host's Direct calls signed. Set hostapp.signing_enabled and the same secret too."`
 	SigningSecret    *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The HMAC secret of request signing; a value other than the host's own gives INVALID_SIGNATURE."`
 }
@@ -96,16 +97,18 @@ type Partnership struct {
 
 // HostSettings are the host backend's own settings.
 type HostSettings struct {
-	TokenPrefix    *string   `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
-	IPAllowlist    *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 NOT_A_WHITELISTED_IP, which the platform reports as UNEXPECTED_RESPONSE_ERROR (contract §7.6)."`
-	SigningEnabled *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"The host requires the platform's calls signed and signs its Direct calls (contract §7.8)."`
-	SigningSecret  *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The host's copy of the HMAC secret."`
+	TokenPrefix       *string            `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
+	IPAllowlist       *[]string          `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 NOT_A_WHITELISTED_IP, which the platform reports as UNEXPECTED_RESPONSE_ERROR (contract §7.6)."`
+	EncryptedUserData *map[string]string `yaml:"encrypted_user_data,omitempty" json:"encrypted_user_data,omitempty" doc:"Encrypted user_data (contract §7.2): app_id → the key (32 bytes, base64) the host encrypts that miniapp's user data with; {} switches encryption off. Make a key with 'boxo-sim userdata key'."`
+	SigningEnabled    *bool              `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"The host requires the platform's calls signed and signs its Direct calls (contract §7.8)."`
+	SigningSecret     *string            `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The host's copy of the HMAC secret."`
 }
 
 // MiniSettings are the miniapp backend's own settings.
 type MiniSettings struct {
 	RequiredFields *[]string `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the miniapp itself requires at step 10; a missing one gives INVALID_USER_DATA from the miniapp."`
 	IPAllowlist    *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
+	UserDataKey    *string   `yaml:"user_data_key,omitempty" json:"user_data_key,omitempty" doc:"The key the miniapp decrypts encrypted user_data with (contract §7.2); \"\" removes it, and encrypted user data is then refused with INVALID_USER_DATA."`
 	SigningEnabled *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"The miniapp requires the platform's Get Auth Token calls signed (contract §7.8)."`
 	SigningSecret  *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The miniapp's copy of the HMAC secret."`
 }

@@ -263,16 +263,28 @@ func (d *DB) DeleteClient(ctx context.Context, id string) error {
 // GetSettings implements hostapp.Store.
 func (d *DB) GetSettings(ctx context.Context) (hostapp.Settings, error) {
 	var s hostapp.Settings
-	var list string
+	var list, keys, proxies string
 	var signing int
-	err := d.db.QueryRowContext(ctx, `SELECT token_prefix, ip_allowlist, signing_enabled, signing_secret FROM settings WHERE id = 1`).Scan(
-		&s.TokenPrefix, &list, &signing, &s.SigningSecret)
+	err := d.db.QueryRowContext(ctx, `SELECT token_prefix, ip_allowlist, encrypted_user_data, trusted_proxies, signing_enabled, signing_secret FROM settings WHERE id = 1`).Scan(
+		&s.TokenPrefix, &list, &keys, &proxies, &signing, &s.SigningSecret)
 	s.SigningEnabled = signing != 0
 	if err != nil {
 		return s, mapErr("get settings", err)
 	}
 	if err := json.Unmarshal([]byte(list), &s.IPAllowlist); err != nil {
 		return s, fmt.Errorf("get settings: ip_allowlist: %w", err)
+	}
+	if err := json.Unmarshal([]byte(keys), &s.UserDataKeys); err != nil {
+		return s, fmt.Errorf("get settings: encrypted_user_data: %w", err)
+	}
+	if len(s.UserDataKeys) == 0 {
+		s.UserDataKeys = nil
+	}
+	if err := json.Unmarshal([]byte(proxies), &s.TrustedProxies); err != nil {
+		return s, fmt.Errorf("get settings: trusted_proxies: %w", err)
+	}
+	if len(s.TrustedProxies) == 0 {
+		s.TrustedProxies = nil
 	}
 	return s, nil
 }
@@ -287,14 +299,32 @@ func (d *DB) PutSettings(ctx context.Context, s hostapp.Settings) error {
 	if err != nil {
 		return err
 	}
+	keys := s.UserDataKeys
+	if keys == nil {
+		keys = map[string]string{}
+	}
+	kb, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	proxies := s.TrustedProxies
+	if proxies == nil {
+		proxies = []string{}
+	}
+	pb, err := json.Marshal(proxies)
+	if err != nil {
+		return err
+	}
 	signing := 0
 	if s.SigningEnabled {
 		signing = 1
 	}
-	_, err = d.db.ExecContext(ctx, `INSERT INTO settings (id, token_prefix, ip_allowlist, signing_enabled, signing_secret) VALUES (1, ?, ?, ?, ?)
+	_, err = d.db.ExecContext(ctx, `INSERT INTO settings (id, token_prefix, ip_allowlist, encrypted_user_data, trusted_proxies, signing_enabled, signing_secret)
+		VALUES (1, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET token_prefix = excluded.token_prefix, ip_allowlist = excluded.ip_allowlist,
+			encrypted_user_data = excluded.encrypted_user_data, trusted_proxies = excluded.trusted_proxies,
 			signing_enabled = excluded.signing_enabled, signing_secret = excluded.signing_secret`,
-		s.TokenPrefix, string(b), signing, s.SigningSecret)
+		s.TokenPrefix, string(b), string(kb), string(pb), signing, s.SigningSecret)
 	return mapErr("put settings", err)
 }
 

@@ -39,7 +39,7 @@ const NonJSONBody = "<html><head><title>Error</title></head><body><h1>Something 
 //   - reset: closes the connection with SO_LINGER 0, so the caller sees a TCP reset.
 //   - replay_code: handles the call twice and answers the second, so the host sees the auth
 //     code it has just redeemed (INVALID_AUTH_CODE, and the host revokes the first tokens).
-//   - expire: advances clk by ExpireBy, then handles the call.
+//   - expire: advances clk by ExpireBy (with the table's lifetimes), then handles the call.
 //   - bad_signature: replaces X-Signature with another valid-looking one, then handles the call.
 //   - stale_timestamp: advances clk by SkewBeyond, then handles the call.
 //   - replayed_nonce: handles the call twice and answers the second, as replay_code does.
@@ -49,14 +49,15 @@ func Middleware(party string, t *Table, clk *clock.Clock, next http.Handler) htt
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fired := t.Match(r.URL.Path)
 		h := next
+		lt := t.getLifetimes()
 		for i := len(fired) - 1; i >= 0; i-- {
-			h = apply(party, fired[i], clk, h)
+			h = apply(party, fired[i], clk, lt, h)
 		}
 		h.ServeHTTP(w, r)
 	})
 }
 
-func apply(party string, f Fault, clk *clock.Clock, next http.Handler) http.Handler {
+func apply(party string, f Fault, clk *clock.Clock, lt Lifetimes, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch f.Kind {
 		case KindErrorCode:
@@ -105,7 +106,7 @@ func apply(party string, f Fault, clk *clock.Clock, next http.Handler) http.Hand
 			next.ServeHTTP(newRecorder(), withBody(r, body)) // redeems the code; answer dropped
 			next.ServeHTTP(w, withBody(r, body))
 		case KindExpire:
-			if d, ok := ExpireBy(f); ok {
+			if d, ok := lt.ExpireBy(f); ok {
 				clk.Advance(d)
 			}
 			next.ServeHTTP(w, r)

@@ -41,13 +41,13 @@ func (db *DB) Close() error { return db.db.Close() }
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface{ Scan(dest ...any) error }
 
-const settingsColumns = `app_id, secret_hash, required_fields, ip_allowlist, signing_key, request_signing, request_signing_secret`
+const settingsColumns = `app_id, secret_hash, required_fields, ip_allowlist, signing_key, user_data_key, trusted_proxies, request_signing, request_signing_secret`
 
 func scanSettings(row rowScanner) (miniapp.Settings, error) {
 	var s miniapp.Settings
-	var fields, allow string
+	var fields, allow, proxies string
 	var signing int
-	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey, &signing, &s.RequestSigningSecret)
+	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey, &s.UserDataKey, &proxies, &signing, &s.RequestSigningSecret)
 	s.RequestSigning = signing != 0
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("settings: %w", miniapp.ErrNotFound)
@@ -56,6 +56,7 @@ func scanSettings(row rowScanner) (miniapp.Settings, error) {
 		return s, fmt.Errorf("settings: %w", err)
 	}
 	s.RequiredFields, s.IPAllowlist = store.SplitList(fields), store.SplitList(allow)
+	s.TrustedProxies = store.SplitList(proxies)
 	return s, nil
 }
 
@@ -64,7 +65,8 @@ func settingsArgs(s miniapp.Settings) []any {
 	if s.RequestSigning {
 		signing = 1
 	}
-	return []any{s.AppID, s.SecretHash, store.JoinList(s.RequiredFields), store.JoinList(s.IPAllowlist), s.SigningKey, signing, s.RequestSigningSecret}
+	return []any{s.AppID, s.SecretHash, store.JoinList(s.RequiredFields), store.JoinList(s.IPAllowlist), s.SigningKey, s.UserDataKey, store.JoinList(s.TrustedProxies),
+		signing, s.RequestSigningSecret}
 }
 
 // Settings implements miniapp.Store.
@@ -77,7 +79,7 @@ func (db *DB) CreateSettings(ctx context.Context, s miniapp.Settings) error {
 	if err := checkList(s.RequiredFields, s.IPAllowlist); err != nil {
 		return err
 	}
-	_, err := db.db.ExecContext(ctx, `INSERT INTO settings (id, `+settingsColumns+`) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`, settingsArgs(s)...)
+	_, err := db.db.ExecContext(ctx, `INSERT INTO settings (id, `+settingsColumns+`) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, settingsArgs(s)...)
 	if store.IsUnique(err) {
 		return fmt.Errorf("create settings: %w", miniapp.ErrConflict)
 	}
@@ -102,7 +104,7 @@ func (db *DB) UpdateSettings(ctx context.Context, update func(miniapp.Settings) 
 		if err := checkList(next.RequiredFields, next.IPAllowlist); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE settings SET app_id = ?, secret_hash = ?, required_fields = ?, ip_allowlist = ?, signing_key = ?,
+		_, err = tx.ExecContext(ctx, `UPDATE settings SET app_id = ?, secret_hash = ?, required_fields = ?, ip_allowlist = ?, signing_key = ?, user_data_key = ?, trusted_proxies = ?,
 			request_signing = ?, request_signing_secret = ? WHERE id = 1`,
 			settingsArgs(next)...)
 		if err != nil {
