@@ -1,0 +1,85 @@
+package sdkstub
+
+// The SDK's answers to the miniapp over the bridge: init data, logout, and the login request
+// that runs consent (step 4), the auth callback and the platform call (steps 5–12).
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// handleBridge is the SDK's side of the bridge for one miniapp session.
+func (f *flow) handleBridge(ctx context.Context, handler string, _ json.RawMessage, init *InitData) (any, error) {
+	switch handler {
+	case HandlerInit:
+		return noAnswer{}, nil
+	case HandlerGetInitData:
+		return init, nil
+	case HandlerLogin:
+		p, err := f.login(ctx)
+		if err != nil {
+			return nil, err
+		}
+		f.sdk.storeTokens(f.o.User, f.o.AppID, session{LoginPayload: p, base: f.miniappBase()})
+		return map[string]any{"payload": p}, nil
+	case HandlerLogout:
+		return map[string]bool{"result": true}, nil
+	}
+	return nil, clientError(404, "UNSUPPORTED_EVENT", handler)
+}
+
+// login runs steps 4–12 for the bridge's AppBoxoWebAppLogin request.
+func (f *flow) login(ctx context.Context) (LoginPayload, error) {
+	// Step 4: consent, listing the miniapp's required fields or the default four (PROTOCOL §3.5).
+	t := time.Now()
+	fields := f.settings.RequiredFields
+	if len(fields) == 0 {
+		fields = []string{"email", "phone", "first_name", "last_name"}
+	}
+	if f.o.Deny {
+		f.step(4, actorConsent, "consent prompt ("+strings.Join(fields, ", ")+")", 0, t, CodeUserDenied, "user declined")
+		f.res.Err = f.fail(4, contract.PartySDK, 0, CodeUserDenied, "the user declined the consent prompt")
+		return LoginPayload{}, authError(403, CodeUserDenied)
+	}
+	f.step(4, actorConsent, "consent prompt ("+strings.Join(fields, ", ")+")", 0, t, "", "allowed")
+
+	// Step 5: the auth callback to the host app, then the platform call.
+	t = time.Now()
+	cbctx, cancel := context.WithTimeout(ctx, f.sdk.cfg.CallbackTimeout)
+	code, err := f.o.AuthCode(cbctx)
+	cancel()
+	if err != nil || code == "" {
+		msg := "the host app gave no auth code"
+		if err != nil {
+			msg = err.Error()
+		}
+		f.step(5, actorAuth, "onAuth → setAuthCode", 0, t, CodeNoAuthCode, msg)
+		f.res.Err = f.fail(5, contract.PartyHostapp, 0, CodeNoAuthCode, msg)
+		return LoginPayload{}, authError(401, CodeNoAuthCode)
+	}
+	tok, status, env, err := f.authorize(ctx, code)
+	call := "onAuth → setAuthCode; POST /api/v1/authorize/"
+	switch {
+	case err != nil:
+		f.step(5, actorAuth, call, status, t, CodePlatformUnavailable, err.Error())
+		f.res.Err = f.fail(12, contract.PartyPlatform, status, CodePlatformUnavailable, err.Error())
+		return LoginPayload{}, clientError(500, CodePlatformUnavailable, err.Error())
+	case env != nil:
+		f.step(5, actorAuth, call, 0, t, "", "")
+		step, party := env.Step(), env.Source()
+		if step == 0 {
+			step = 12
+		}
+		if party == "" {
+			party = contract.PartyPlatform
+		}
+		f.res.Err = f.fail(step, party, status, env.ErrorCode, env.ErrorMessage)
+		return LoginPayload{}, authError(401, env.ErrorCode, env.ErrorMessage)
+	}
+	f.step(5, actorAuth, call, 0, t, "", "")
+	return LoginPayload{Token: tok.Token, RefreshToken: tok.RefreshToken}, nil
+}
