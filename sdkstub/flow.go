@@ -145,9 +145,29 @@ func (f *flow) run(ctx context.Context) error {
 	}
 	f.step(1, actorHost, call, status, t, "", "miniapp URL "+f.settings.Miniapp.URL)
 
-	// Step 2: the miniapp decides it needs the user.
+	// Step 2: the miniapp decides it needs the user. With a saved token it tries that first
+	// (PROTOCOL §3.3) and logs in only when its backend refuses it.
 	t = time.Now()
-	f.step(2, actorMiniapp, "needs the user's identity", 0, t, "", "")
+	if f.o.TrySavedToken && initData.Token != "" && !f.o.SkipMe {
+		me, status, err := s.me(ctx, f.meURL(), initData.Token, f.o.FlowID)
+		if err == nil && status == http.StatusOK {
+			call := "GET " + pathOf(f.meURL()) + " (Bearer saved token)"
+			f.step(2, actorMiniapp, "needs the user's identity: tries the saved token", 0, t, "", "GetInitData carried a saved token")
+			f.step(14, actorMe, call, 0, t, "", "no new login: steps 3–13 not needed")
+			f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %t", me.ID, me.Created))
+			f.res.Me, f.res.SavedToken = me, true
+			f.res.Token, f.res.RefreshToken = initData.Token, initData.RefreshToken
+			f.step(16, actorUser, "continues signed in", 0, time.Now(), "", "")
+			return nil
+		}
+		refused := fmt.Sprintf("%s refused the saved token (%d)", pathOf(f.meURL()), status)
+		if err != nil {
+			refused = "the saved token could not be tried: " + err.Error()
+		}
+		f.step(2, actorMiniapp, "needs the user's identity: tries the saved token", status, t, "", refused+"; logging in")
+	} else {
+		f.step(2, actorMiniapp, "needs the user's identity", 0, t, "", "")
+	}
 
 	// Steps 3–13 happen inside the login call: the SDK's bridge handler runs consent (4), the
 	// auth callback and the platform call (5–12) and answers with the tokens (13).
@@ -189,10 +209,7 @@ func (f *flow) run(ctx context.Context) error {
 		f.step(14, actorMe, "(miniapp's own API)", 0, t, "", note)
 		f.step(15, actorMeBack, "(miniapp's own API)", 0, t, "", note)
 	} else {
-		meURL := f.o.MeURL
-		if meURL == "" {
-			meURL = f.miniappBase() + "/api/me"
-		}
+		meURL := f.meURL()
 		call := "GET " + pathOf(meURL) + " (Bearer auth_token)"
 		me, status, err := f.sdk.me(ctx, meURL, answer.Payload.Token, f.o.FlowID)
 		if err != nil {
@@ -212,6 +229,14 @@ func (f *flow) run(ctx context.Context) error {
 	// Step 16: the user continues, signed in.
 	f.step(16, actorUser, "continues signed in", 0, time.Now(), "", "")
 	return nil
+}
+
+// meURL is where the miniapp frontend reads its user (steps 14–15).
+func (f *flow) meURL() string {
+	if f.o.MeURL != "" {
+		return f.o.MeURL
+	}
+	return f.miniappBase() + "/api/me"
 }
 
 // miniappBase is the origin of the miniapp URL: the frontend's own backend.

@@ -32,12 +32,15 @@ type Result struct {
 	OK     bool   `json:"ok"` // step 16 reached
 	Steps  []Step `json:"steps"`
 	// Token and RefreshToken are the miniapp's tokens from step 13; never printed in full.
-	Token        string        `json:"-"`
-	RefreshToken string        `json:"-"`
-	Me           *contract.Me  `json:"me,omitempty"`
-	Err          *Error        `json:"error,omitempty"`
-	Duration     time.Duration `json:"-"`
-	DurationMS   float64       `json:"duration_ms"`
+	Token        string       `json:"-"`
+	RefreshToken string       `json:"-"`
+	Me           *contract.Me `json:"me,omitempty"`
+	// SavedToken: the miniapp signed in with the token saved by an earlier login, which its
+	// backend accepted (PROTOCOL §3.3); steps 3–13 did not run.
+	SavedToken bool          `json:"saved_token"`
+	Err        *Error        `json:"error,omitempty"`
+	Duration   time.Duration `json:"-"`
+	DurationMS float64       `json:"duration_ms"`
 }
 
 // Error is a flow that stopped: at which step, reported by which party, with which code.

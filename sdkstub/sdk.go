@@ -5,7 +5,8 @@
 //
 // One file per duty: sdk.go configures the SDK; flow.go runs Connect step by step; login.go
 // answers the miniapp over the bridge (consent, auth callback, platform call); bridge.go is the
-// bridge channel itself; tokens.go is the token store (refresh, forget, logout); http.go holds
+// bridge channel itself; tokens.go is the token store (refresh, forget, logout) and store.go
+// keeps it on disk; http.go holds
 // the HTTP calls to the platform and the miniapp; host.go plays the host app's auth callback;
 // result.go is what a run reports and how it prints.
 package sdkstub
@@ -45,6 +46,9 @@ type Config struct {
 	// AdminToken is sent to the platform's flow log (/_sim/flows), which callers beyond
 	// loopback reach only with the stack's admin token (PROTOCOL §2.13); "" sends none.
 	AdminToken string
+	// TokenFile keeps the token store on disk (TokenFileName in a data directory): read at New,
+	// rewritten on every change, readable by the owner only. "" keeps the tokens in memory.
+	TokenFile string
 }
 
 // CloseIdleConnections closes the SDK's idle keep-alive connections, so servers shutting down
@@ -61,6 +65,8 @@ type SDK struct {
 
 	mu     sync.Mutex
 	tokens map[tokenKey]session // PROTOCOL §7.1 "SDK side", §9.35
+	// foreign are the token file's sessions of other platforms or host apps, written back as read.
+	foreign []storedSession
 }
 
 // New validates cfg and returns an SDK.
@@ -112,14 +118,20 @@ func New(cfg Config) (*SDK, error) {
 		transport = http.DefaultTransport
 	}
 	client.Transport = admin.Transport(transport, cfg.AdminToken)
-	return &SDK{
+	s := &SDK{
 		cfg: cfg, client: &client, log: log,
 		host: &hostApp{
 			baseURL: cfg.HostURL, clientID: cfg.HostappClientID, redirectURI: cfg.RedirectURI,
 			transport: transport, users: map[string]*http.Client{},
 		},
 		tokens: map[tokenKey]session{},
-	}, nil
+	}
+	if cfg.TokenFile != "" {
+		if err := s.load(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Options say whose flow to run and how the user answers.
@@ -143,6 +155,10 @@ type Options struct {
 	MeURL string
 	// SkipMe leaves out steps 14–15, for a real miniapp whose own frontend API is unknown.
 	SkipMe bool
+	// TrySavedToken makes the miniapp try the token saved for the user and miniapp (handed to
+	// it by GetInitData) at its backend first, and log in only when the backend refuses it
+	// (PROTOCOL §3.3). Off, every Connect logs in anew, as benchmarks and scenarios expect.
+	TrySavedToken bool
 	// NoTrace skips reading the platform's steps 6–12 back from its flow log and posting the
 	// SDK's own steps to it: for benchmarks.
 	NoTrace bool

@@ -33,6 +33,7 @@ func (s *SDK) storeTokens(user, appID string, p session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[tokenKey{user, appID}] = p
+	s.saveLocked()
 }
 
 // Refresh renews a user's miniapp session with the stored refresh token, as the miniapp
@@ -94,6 +95,7 @@ func (s *SDK) Forget(user, appID string) bool {
 	defer s.mu.Unlock()
 	_, ok := s.tokens[tokenKey{user, appID}]
 	delete(s.tokens, tokenKey{user, appID})
+	s.saveLocked()
 	return ok
 }
 
@@ -110,6 +112,7 @@ func (s *SDK) Logout(ctx context.Context, user string) error {
 			delete(s.tokens, k)
 		}
 	}
+	s.saveLocked()
 	s.mu.Unlock()
 	s.host.signOut(user)
 	var first error

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +25,7 @@ import (
 func newConnectCmd(e *env) *cobra.Command {
 	var (
 		user, password, appID, consent, userRef string
-		asJSON, skipMe                          bool
+		asJSON, skipMe, fresh                   bool
 		meURL                                   string
 	)
 	c := &cobra.Command{
@@ -46,10 +48,17 @@ at the miniapp's origin, as the simulated miniapp serves it. For a real miniapp 
 --me-url (an endpoint that answers the user for "Authorization: Bearer <auth_token>"),
 or --skip-me; with --miniapp-url and no --me-url they are skipped.
 
+A returning user: the SDK saves the miniapp's tokens in the data directory of the running
+'boxo-sim up' (` + sdkstub.TokenFileName + `, readable by you only). The next connect for the
+same user and miniapp hands the saved token to the miniapp, which tries it at its backend
+first (PROTOCOL §3.3) and logs in anew only when it is refused. --fresh ignores the saved
+token. A flow on in-process parties saves nothing.
+
 Exit status 0 only when step 16 is reached.`,
 		Example: `  boxo-sim connect                       # the demo user carol
   boxo-sim connect --user bob --json     # machine-readable result
   boxo-sim connect --consent deny        # the user declines at step 4
+  boxo-sim connect --fresh               # log in anew, ignoring the saved token
   boxo-sim connect --platform-url http://127.0.0.1:8082 --hostapp-url http://127.0.0.1:8081
   boxo-sim connect --miniapp-url http://127.0.0.1:9083 --miniapp-secret "$SECRET"   # in-process, your miniapp
   boxo-sim connect --auth-code-cmd './mint-code.sh' --user test-user              # a platform relaying to your host`,
@@ -85,7 +94,11 @@ Exit status 0 only when step 16 is reached.`,
 				return err
 			}
 			defer at.cleanup()
-			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, Logger: log, AdminToken: adminToken(cfg)})
+			tokenFile := ""
+			if fi, err := os.Stat(cfg.DataDir); err == nil && fi.IsDir() && !at.inProcess {
+				tokenFile = filepath.Join(cfg.DataDir, sdkstub.TokenFileName)
+			}
+			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, Logger: log, AdminToken: adminToken(cfg), TokenFile: tokenFile})
 			if err != nil {
 				return err
 			}
@@ -100,7 +113,7 @@ Exit status 0 only when step 16 is reached.`,
 				skipMe = true // a real miniapp's own frontend API is unknown
 			}
 			res, err := sdk.Connect(ctx, sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
-				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe})
+				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe, TrySavedToken: !fresh})
 			if res == nil {
 				return err
 			}
@@ -129,6 +142,7 @@ Exit status 0 only when step 16 is reached.`,
 	addAdminTokenFlag(c.Flags())
 	c.Flags().String("client-id", "", "the host app's client_id at the platform (default "+demo.ClientID+")")
 	c.Flags().StringVar(&meURL, "me-url", "", "where the miniapp frontend reads its user at steps 14-15 (default: /api/me at the miniapp)")
+	c.Flags().BoolVar(&fresh, "fresh", false, "ignore the miniapp token saved by an earlier connect: log in anew")
 	c.Flags().BoolVar(&skipMe, "skip-me", false, "leave out steps 14-15 (a real miniapp without the simulator's /api/me)")
 	addRelayFlags(c)
 	return c
@@ -164,7 +178,9 @@ type located struct {
 	// miniappRelayed: the in-process platform relays to a miniapp backend not simulated here,
 	// whose own frontend API (steps 14–15) is unknown.
 	miniappRelayed bool
-	cleanup        func()
+	// inProcess: the parties run in this process on temporary storage.
+	inProcess bool
+	cleanup   func()
 }
 
 // locateParties finds the platform and host app to talk to: the configured URLs, else a local
@@ -195,6 +211,7 @@ func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (located, 
 		fmt.Fprintf(stderr, "No platform answers at %s; running %s in-process on temporary storage.\n", local, what)
 		l.platformURL, l.hostURL, l.cleanup = st.PlatformURL, st.HostURL, func() { st.Close() }
 		l.miniappRelayed = !slices.Contains(st.Started, stack.Miniapp)
+		l.inProcess = true
 		return l, nil
 	}
 	l.hostURL = strings.TrimRight(cfg.HostappURL, "/")
@@ -268,6 +285,9 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 			last = res.Steps[n-1].Number
 		}
 		fmt.Fprintf(w, "Flow %s interrupted after step %d\n", res.FlowID, last)
+	case err == nil && res.OK && res.SavedToken:
+		fmt.Fprintf(w, "Signed in to %s as %s with the saved token in %s: its backend accepted it, no new login (flow %s; --fresh logs in anew)\n",
+			res.AppID, res.User, sdkstub.FormatMS(res.DurationMS), res.FlowID)
 	case err == nil && res.OK:
 		created := ""
 		if res.Me != nil {

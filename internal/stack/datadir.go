@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
 // Files of a data directory besides the databases.
@@ -112,7 +114,7 @@ func secureDataDir(dir string, log *slog.Logger) {
 	if err != nil {
 		return
 	}
-	names := []string{lockFileName, StateFileName, StateFileName + ".tmp"}
+	names := []string{lockFileName, StateFileName, StateFileName + ".tmp", sdkstub.TokenFileName, sdkstub.TokenFileName + ".tmp"}
 	for _, db := range DatabaseFiles {
 		names = append(names, db, db+"-wal", db+"-shm", db+"-journal")
 	}
