@@ -28,6 +28,7 @@ func (s *server) handleSettings() contract.HandlerFunc {
 		var out contract.MiniappSettings
 		out.Miniapp.AppID, out.Miniapp.Name, out.Miniapp.URL = app.AppID, app.Name, app.URL
 		out.RequiredFields = app.RequiredFields
+		out.ConsentLinks = app.ConsentLinks
 		contract.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
@@ -90,7 +91,7 @@ func (s *server) handleGetConsent() contract.HandlerFunc {
 }
 
 func consentErr(code, msg string) *contract.Error {
-	return &contract.Error{Code: code, Message: msg, Source: contract.PartyPlatform}
+	return &contract.Error{Code: code, Message: msg, Source: contract.PartyPlatform, Step: 4}
 }
 
 // handleRevokeConsent is POST /_sim/consent/revoke {client_id, app_id, user_reference}

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -124,30 +125,33 @@ func (h HostApp) check() error {
 
 // miniappJSON is a miniapp on the admin routes.
 type miniappJSON struct {
-	AppID          string   `json:"app_id"`
-	Name           string   `json:"name"`
-	URL            string   `json:"url"`
-	AuthTokenURL   string   `json:"auth_token_url"`
-	SecretKey      string   `json:"secret_key"`
-	RequiredFields []string `json:"required_fields"`
-	IPAllowlist    []string `json:"ip_allowlist"`
+	AppID          string                 `json:"app_id"`
+	Name           string                 `json:"name"`
+	URL            string                 `json:"url"`
+	AuthTokenURL   string                 `json:"auth_token_url"`
+	SecretKey      string                 `json:"secret_key"`
+	RequiredFields []string               `json:"required_fields"`
+	IPAllowlist    []string               `json:"ip_allowlist"`
+	ConsentLinks   []contract.ConsentLink `json:"consent_links"`
 }
 
 func miniappOut(m Miniapp) miniappJSON {
 	return miniappJSON{
 		AppID: m.AppID, Name: m.Name, URL: m.URL, AuthTokenURL: m.AuthTokenURL,
 		SecretKey: contract.Mask(m.SecretKey), RequiredFields: nonNil(m.RequiredFields), IPAllowlist: nonNil(m.IPAllowlist),
+		ConsentLinks: nonNil(m.ConsentLinks),
 	}
 }
 
 type miniappPatch struct {
-	AppID          *string   `json:"app_id"`
-	Name           *string   `json:"name"`
-	URL            *string   `json:"url"`
-	AuthTokenURL   *string   `json:"auth_token_url"`
-	SecretKey      *string   `json:"secret_key"`
-	RequiredFields *[]string `json:"required_fields"`
-	IPAllowlist    *[]string `json:"ip_allowlist"`
+	AppID          *string                 `json:"app_id"`
+	Name           *string                 `json:"name"`
+	URL            *string                 `json:"url"`
+	AuthTokenURL   *string                 `json:"auth_token_url"`
+	SecretKey      *string                 `json:"secret_key"`
+	RequiredFields *[]string               `json:"required_fields"`
+	IPAllowlist    *[]string               `json:"ip_allowlist"`
+	ConsentLinks   *[]contract.ConsentLink `json:"consent_links"`
 }
 
 func (p miniappPatch) apply(m Miniapp, exists bool) (Miniapp, error) {
@@ -170,6 +174,7 @@ func (p miniappPatch) apply(m Miniapp, exists bool) (Miniapp, error) {
 	set(&m.SecretKey, p.SecretKey)
 	set(&m.RequiredFields, p.RequiredFields)
 	set(&m.IPAllowlist, p.IPAllowlist)
+	set(&m.ConsentLinks, p.ConsentLinks)
 	fields, err := checkFields("required_fields", m.RequiredFields)
 	if err != nil {
 		return m, err
@@ -197,7 +202,30 @@ func (m Miniapp) check() error {
 	if _, err := checkFields("required_fields", m.RequiredFields); err != nil {
 		return err
 	}
+	if err := checkConsentLinks(m.ConsentLinks); err != nil {
+		return err
+	}
 	return checkCIDRs("ip_allowlist", m.IPAllowlist)
+}
+
+// maxConsentLinks bounds the links a consent prompt shows.
+const maxConsentLinks = 10
+
+// checkConsentLinks checks the consent prompt's links (PROTOCOL §3.5): each a title and an
+// http(s) URL.
+func checkConsentLinks(links []contract.ConsentLink) error {
+	if len(links) > maxConsentLinks {
+		return invalidField("consent_links", "at most %d links, got %d", maxConsentLinks, len(links))
+	}
+	for i, l := range links {
+		if err := checkText(fmt.Sprintf("consent_links[%d].title", i), l.Title, maxNameLen); err != nil {
+			return err
+		}
+		if err := checkURL(fmt.Sprintf("consent_links[%d].url", i), l.URL, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // partnershipJSON is a partnership on the admin routes.
@@ -234,9 +262,9 @@ func set[T any](dst *T, v *T) {
 	}
 }
 
-func nonNil(xs []string) []string {
+func nonNil[T any](xs []T) []T {
 	if xs == nil {
-		return []string{}
+		return []T{}
 	}
 	return xs
 }

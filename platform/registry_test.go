@@ -67,6 +67,7 @@ func TestRegistryGetMasksSecrets(t *testing.T) {
 	wantM := map[string]any{
 		"app_id": demo.AppID, "name": demo.MiniappName, "url": e.mini.srv.URL + "/", "auth_token_url": e.mini.srv.URL + demo.AuthTokenPath,
 		"secret_key": contract.Mask(demo.MiniappSecret), "required_fields": []any{}, "ip_allowlist": []any{"127.0.0.0/8", "::1/128"},
+		"consent_links": []any{},
 	}
 	if !reflect.DeepEqual(m, wantM) {
 		t.Errorf("miniapp = %v\nwant %v", m, wantM)

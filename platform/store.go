@@ -41,6 +41,7 @@ type Miniapp struct {
 	SecretKey      string
 	RequiredFields []string // a subset of contract.UserFields
 	IPAllowlist    []string
+	ConsentLinks   []contract.ConsentLink // shown on the SDK's consent prompt (PROTOCOL §3.5)
 }
 
 // Partnership links a host app and a miniapp (PROTOCOL §1.3).

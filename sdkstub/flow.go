@@ -22,6 +22,7 @@ const (
 	actorMiniapp  = "miniapp"
 	actorBridge   = "miniapp → sdk"
 	actorConsent  = "sdk → user"
+	actorRecall   = "sdk → platform"
 	actorAuth     = "sdk → host app → platform"
 	actorHandBack = "sdk → miniapp"
 	actorMe       = "miniapp frontend → miniapp backend"
@@ -46,6 +47,12 @@ func (s *SDK) Connect(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.FlowID == "" {
 		o.FlowID = contract.NewFlowID()
+	}
+	if len(o.Data) > 0 {
+		var obj map[string]any
+		if err := json.Unmarshal(o.Data, &obj); err != nil {
+			return nil, fmt.Errorf("sdkstub: init data %s: give a JSON object or null (PROTOCOL §3.2)", o.Data)
+		}
 	}
 	if !contract.ValidFlowID(o.FlowID) {
 		return nil, fmt.Errorf("sdkstub: flow id %q: use 1–64 characters of letters, digits and _.:~@+=-", o.FlowID)
@@ -132,7 +139,10 @@ func (f *flow) run(ctx context.Context) error {
 		}
 		return err
 	}
-	initData = InitData{AppID: f.o.AppID, ClientID: s.cfg.ClientID, Payload: "", Data: json.RawMessage("null")}
+	initData = InitData{AppID: f.o.AppID, ClientID: s.cfg.ClientID, Payload: f.o.Payload, Data: json.RawMessage("null"), SandboxMode: f.o.SandboxMode}
+	if len(f.o.Data) > 0 {
+		initData.Data = f.o.Data
+	}
 	if p, ok := s.Tokens(f.o.User, f.o.AppID); ok {
 		initData.Token, initData.RefreshToken = p.Token, p.RefreshToken
 	}
@@ -143,6 +153,9 @@ func (f *flow) run(ctx context.Context) error {
 		f.step(1, actorHost, call, status, t, contract.CodeInternalError, "GetInitData: "+err.Error())
 		return f.fail(1, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
 	}
+	shown := initData
+	shown.Token, shown.RefreshToken = contract.Mask(shown.Token), contract.Mask(shown.RefreshToken)
+	f.res.InitData = &shown
 	f.step(1, actorHost, call, status, t, "", "miniapp URL "+f.settings.Miniapp.URL)
 
 	// Step 2: the miniapp decides it needs the user. With a saved token it tries that first

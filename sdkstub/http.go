@@ -129,3 +129,29 @@ func pathOf(u string) string {
 	}
 	return u
 }
+
+// consentAnswer is the answer of get_consent (PROTOCOL §7.4).
+type consentAnswer struct {
+	Consent   bool     `json:"consent"`
+	GrantedAt *string  `json:"granted_at"`
+	Fields    []string `json:"fields"`
+}
+
+// getConsent is the SDK's GET /api/v1/accounts/consent/get_consent/ for the flow's user
+// reference (PROTOCOL §7.4), part of step 4.
+func (f *flow) getConsent(ctx context.Context) (consentAnswer, int, *contract.ErrorEnvelope, error) {
+	q := url.Values{"client_id": {f.sdk.cfg.ClientID}, "app_id": {f.o.AppID}, "user_reference": {f.o.UserReference}}
+	var ok consentAnswer
+	var env contract.ErrorEnvelope
+	status, err := f.sdk.doJSON(ctx, http.MethodGet, f.sdk.cfg.PlatformURL+"/api/v1/accounts/consent/get_consent/?"+q.Encode(), nil, f.o.FlowID, nil, &ok, &env)
+	if err != nil {
+		return ok, status, nil, err
+	}
+	if status != http.StatusOK {
+		if env.ErrorCode == "" {
+			return ok, status, nil, fmt.Errorf("platform answered %d without an error envelope", status)
+		}
+		return ok, status, &env, nil
+	}
+	return ok, status, nil, nil
+}

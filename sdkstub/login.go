@@ -40,15 +40,60 @@ func (f *flow) login(ctx context.Context) (LoginPayload, error) {
 	if len(fields) == 0 {
 		fields = []string{"email", "phone", "first_name", "last_name"}
 	}
+	prompt := "consent prompt (" + strings.Join(fields, ", ") + ")"
+	if links := f.settings.ConsentLinks; len(links) > 0 {
+		var ls []string
+		for _, l := range links {
+			ls = append(ls, l.Title+" <"+l.URL+">")
+		}
+		prompt += "; links: " + strings.Join(ls, ", ")
+	}
+	// Consent memory (PROTOCOL §7.4): with the switch on and a user_reference, the SDK asks
+	// the platform whether the user allowed this miniapp before, and skips the prompt if so.
+	if f.sdk.cfg.SkipGrantedConsent && f.o.UserReference != "" {
+		c, status, env, err := f.getConsent(ctx)
+		call := "GET /api/v1/accounts/consent/get_consent/"
+		switch {
+		case err != nil:
+			f.step(4, actorRecall, call, status, t, CodePlatformUnavailable, err.Error())
+			f.res.Err = f.fail(4, contract.PartyPlatform, status, CodePlatformUnavailable, err.Error())
+			return LoginPayload{}, clientError(500, CodePlatformUnavailable, err.Error())
+		case env != nil:
+			step, party := env.Step(), env.Source()
+			if step == 0 {
+				step = 4
+			}
+			if party == "" {
+				party = contract.PartyPlatform
+			}
+			f.step(4, actorRecall, call, status, t, env.ErrorCode, env.ErrorMessage)
+			f.res.Err = f.fail(step, party, status, env.ErrorCode, env.ErrorMessage)
+			return LoginPayload{}, authError(401, env.ErrorCode, env.ErrorMessage)
+		case c.Consent:
+			at := ""
+			if c.GrantedAt != nil {
+				at = " at " + *c.GrantedAt
+			}
+			f.step(4, actorRecall, call, status, t, "", "consent granted"+at+": prompt skipped")
+			f.res.ConsentSkipped = true
+			return f.authorizeWithCode(ctx)
+		}
+		f.step(4, actorRecall, call, status, t, "", "no consent recorded: the prompt is shown")
+		t = time.Now()
+	}
 	if f.o.Deny {
-		f.step(4, actorConsent, "consent prompt ("+strings.Join(fields, ", ")+")", 0, t, CodeUserDenied, "user declined")
+		f.step(4, actorConsent, prompt, 0, t, CodeUserDenied, "user declined")
 		f.res.Err = f.fail(4, contract.PartySDK, 0, CodeUserDenied, "the user declined the consent prompt")
 		return LoginPayload{}, authError(403, CodeUserDenied)
 	}
-	f.step(4, actorConsent, "consent prompt ("+strings.Join(fields, ", ")+")", 0, t, "", "allowed")
+	f.step(4, actorConsent, prompt, 0, t, "", "allowed")
+	return f.authorizeWithCode(ctx)
+}
 
-	// Step 5: the auth callback to the host app, then the platform call.
-	t = time.Now()
+// authorizeWithCode runs step 5: the auth callback to the host app, then the platform call,
+// whose answer is step 12.
+func (f *flow) authorizeWithCode(ctx context.Context) (LoginPayload, error) {
+	t := time.Now()
 	cbctx, cancel := context.WithTimeout(ctx, f.sdk.cfg.CallbackTimeout)
 	code, err := f.o.AuthCode(cbctx)
 	cancel()

@@ -37,7 +37,12 @@ type Result struct {
 	Me           *contract.Me `json:"me,omitempty"`
 	// SavedToken: the miniapp signed in with the token saved by an earlier login, which its
 	// backend accepted (PROTOCOL §3.3); steps 3–13 did not run.
-	SavedToken bool          `json:"saved_token"`
+	SavedToken bool `json:"saved_token"`
+	// ConsentSkipped: get_consent said the user allowed the miniapp before, so the SDK showed
+	// no prompt at step 4 (PROTOCOL §7.4).
+	ConsentSkipped bool `json:"consent_skipped"`
+	// InitData is what GetInitData handed the miniapp at step 1, tokens masked.
+	InitData   *InitData     `json:"init_data,omitempty"`
 	Err        *Error        `json:"error,omitempty"`
 	Duration   time.Duration `json:"-"`
 	DurationMS float64       `json:"duration_ms"`

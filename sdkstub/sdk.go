@@ -13,6 +13,7 @@ package sdkstub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +50,10 @@ type Config struct {
 	// TokenFile keeps the token store on disk (TokenFileName in a data directory): read at New,
 	// rewritten on every change, readable by the owner only. "" keeps the tokens in memory.
 	TokenFile string
+	// SkipGrantedConsent is the prompt-skip switch (PROTOCOL §7.4), off by default: when on
+	// and a flow has a user_reference, the SDK asks the platform's get_consent at step 4 and
+	// skips the prompt when the user allowed the miniapp before.
+	SkipGrantedConsent bool
 }
 
 // CloseIdleConnections closes the SDK's idle keep-alive connections, so servers shutting down
@@ -155,6 +160,12 @@ type Options struct {
 	MeURL string
 	// SkipMe leaves out steps 14–15, for a real miniapp whose own frontend API is unknown.
 	SkipMe bool
+	// Payload, Data and SandboxMode are what the host app opens the miniapp with, handed to it
+	// by GetInitData (PROTOCOL §3.2): the legacy auth payload (§7.10), free data (a JSON object;
+	// empty means null) and the sandbox flag.
+	Payload     string
+	Data        json.RawMessage
+	SandboxMode bool
 	// TrySavedToken makes the miniapp try the token saved for the user and miniapp (handed to
 	// it by GetInitData) at its backend first, and log in only when the backend refuses it
 	// (PROTOCOL §3.3). Off, every Connect logs in anew, as benchmarks and scenarios expect.

@@ -25,8 +25,9 @@ import (
 func newConnectCmd(e *env) *cobra.Command {
 	var (
 		user, password, appID, consent, userRef string
-		asJSON, skipMe, fresh                   bool
-		meURL                                   string
+		asJSON, skipMe, fresh, skipConsent      bool
+		meURL, payload, data                    string
+		sandbox                                 bool
 	)
 	c := &cobra.Command{
 		Use:   "connect",
@@ -59,6 +60,7 @@ Exit status 0 only when step 16 is reached.`,
   boxo-sim connect --user bob --json     # machine-readable result
   boxo-sim connect --consent deny        # the user declines at step 4
   boxo-sim connect --fresh               # log in anew, ignoring the saved token
+  boxo-sim connect --user-reference u-1003 --skip-granted-consent   # no prompt once allowed
   boxo-sim connect --platform-url http://127.0.0.1:8082 --hostapp-url http://127.0.0.1:8081
   boxo-sim connect --miniapp-url http://127.0.0.1:9083 --miniapp-secret "$SECRET"   # in-process, your miniapp
   boxo-sim connect --auth-code-cmd './mint-code.sh' --user test-user              # a platform relaying to your host`,
@@ -98,7 +100,7 @@ Exit status 0 only when step 16 is reached.`,
 			if fi, err := os.Stat(cfg.DataDir); err == nil && fi.IsDir() && !at.inProcess {
 				tokenFile = filepath.Join(cfg.DataDir, sdkstub.TokenFileName)
 			}
-			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, Logger: log, AdminToken: adminToken(cfg), TokenFile: tokenFile})
+			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, Logger: log, AdminToken: adminToken(cfg), TokenFile: tokenFile, SkipGrantedConsent: skipConsent})
 			if err != nil {
 				return err
 			}
@@ -112,7 +114,16 @@ Exit status 0 only when step 16 is reached.`,
 			if at.miniappRelayed && meURL == "" {
 				skipMe = true // a real miniapp's own frontend API is unknown
 			}
-			res, err := sdk.Connect(ctx, sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
+			if data != "" {
+				var obj map[string]any
+				if err := json.Unmarshal([]byte(data), &obj); err != nil {
+					return fmt.Errorf("--data %q: give a JSON object, e.g. --data '{\"screen\":\"checkout\"}'", data)
+				}
+			}
+			if skipConsent && userRef == "" {
+				return fmt.Errorf("--skip-granted-consent needs --user-reference: the SDK asks get_consent for that user (PROTOCOL §7.4)")
+			}
+			res, err := sdk.Connect(ctx, sdkstub.Options{Payload: payload, Data: json.RawMessage(data), SandboxMode: sandbox, User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
 				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe, TrySavedToken: !fresh})
 			if res == nil {
 				return err
@@ -142,6 +153,10 @@ Exit status 0 only when step 16 is reached.`,
 	addAdminTokenFlag(c.Flags())
 	c.Flags().String("client-id", "", "the host app's client_id at the platform (default "+demo.ClientID+")")
 	c.Flags().StringVar(&meURL, "me-url", "", "where the miniapp frontend reads its user at steps 14-15 (default: /api/me at the miniapp)")
+	c.Flags().BoolVar(&skipConsent, "skip-granted-consent", false, "the SDK's prompt-skip switch: ask get_consent and skip the prompt when the user allowed before (needs --user-reference)")
+	c.Flags().StringVar(&payload, "payload", "", "the auth payload the host app opens the miniapp with (GetInitData payload)")
+	c.Flags().StringVar(&data, "data", "", "JSON object the host app opens the miniapp with (GetInitData data)")
+	c.Flags().BoolVar(&sandbox, "sandbox", false, "open the miniapp in sandbox mode (GetInitData sandbox_mode)")
 	c.Flags().BoolVar(&fresh, "fresh", false, "ignore the miniapp token saved by an earlier connect: log in anew")
 	c.Flags().BoolVar(&skipMe, "skip-me", false, "leave out steps 14-15 (a real miniapp without the simulator's /api/me)")
 	addRelayFlags(c)

@@ -110,6 +110,15 @@ type MiniappSettings struct {
 	} `json:"miniapp"`
 	// RequiredFields is what the SDK lists on its consent prompt (PROTOCOL §3.5).
 	RequiredFields []string `json:"required_fields,omitempty"`
+	// ConsentLinks are the Dashboard's links the SDK shows on its consent prompt (PROTOCOL
+	// §3.5), e.g. the miniapp's terms and privacy policy.
+	ConsentLinks []ConsentLink `json:"consent_links,omitempty"`
+}
+
+// ConsentLink is one link of the consent prompt: its text and where it leads.
+type ConsentLink struct {
+	Title string `json:"title"`
+	URL   string `json:"url"`
 }
 
 // Me is the miniapp backend's answer to GET /api/me (PROTOCOL §3.15).

@@ -158,15 +158,29 @@ func (d *DB) DeleteHostApp(ctx context.Context, clientID string) error {
 
 // ---- miniapps ----
 
-const miniappCols = `app_id, name, url, auth_token_url, secret_key, required_fields, ip_allowlist`
+const miniappCols = `app_id, name, url, auth_token_url, secret_key, required_fields, ip_allowlist, consent_links`
 
 func scanMiniapp(s scanner) (platform.Miniapp, error) {
 	var m platform.Miniapp
-	var fields, allow string
-	err := s.Scan(&m.AppID, &m.Name, &m.URL, &m.AuthTokenURL, &m.SecretKey, &fields, &allow)
+	var fields, allow, links string
+	err := s.Scan(&m.AppID, &m.Name, &m.URL, &m.AuthTokenURL, &m.SecretKey, &fields, &allow, &links)
 	m.RequiredFields = store.SplitList(fields)
 	m.IPAllowlist = store.SplitList(allow)
+	if err == nil && links != "" {
+		if jerr := json.Unmarshal([]byte(links), &m.ConsentLinks); jerr != nil {
+			err = fmt.Errorf("miniapp %s: consent_links: %w", m.AppID, jerr)
+		}
+	}
 	return m, err
+}
+
+// consentLinksJSON is the consent_links column of a miniapp.
+func consentLinksJSON(links []contract.ConsentLink) string {
+	if len(links) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(links)
+	return string(b)
 }
 
 func getMiniapp(ctx context.Context, q queryer, appID string) (platform.Miniapp, error) {
@@ -218,11 +232,12 @@ func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.M
 			return err
 		}
 		m.AppID = appID
-		_, err = tx.ExecContext(ctx, `INSERT INTO miniapps (`+miniappCols+`) VALUES (?,?,?,?,?,?,?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO miniapps (`+miniappCols+`) VALUES (?,?,?,?,?,?,?,?)
 			ON CONFLICT (app_id) DO UPDATE SET name = excluded.name, url = excluded.url,
 				auth_token_url = excluded.auth_token_url, secret_key = excluded.secret_key,
-				required_fields = excluded.required_fields, ip_allowlist = excluded.ip_allowlist`,
-			m.AppID, m.Name, m.URL, m.AuthTokenURL, m.SecretKey, store.JoinList(m.RequiredFields), store.JoinList(m.IPAllowlist))
+				required_fields = excluded.required_fields, ip_allowlist = excluded.ip_allowlist,
+				consent_links = excluded.consent_links`,
+			m.AppID, m.Name, m.URL, m.AuthTokenURL, m.SecretKey, store.JoinList(m.RequiredFields), store.JoinList(m.IPAllowlist), consentLinksJSON(m.ConsentLinks))
 		out, created = m, !exists
 		return err
 	})

@@ -33,7 +33,8 @@ func hostApp(id string) platform.HostApp {
 
 func miniapp(id string) platform.Miniapp {
 	return platform.Miniapp{AppID: id, Name: "M " + id, URL: "http://m/", AuthTokenURL: "http://m/t", SecretKey: "ms",
-		RequiredFields: []string{"email", "phone"}, IPAllowlist: []string{"::1/128"}}
+		RequiredFields: []string{"email", "phone"}, IPAllowlist: []string{"::1/128"},
+		ConsentLinks: []contract.ConsentLink{{Title: "Terms", URL: "https://m/terms"}}}
 }
 
 func put(t *testing.T, db *DB, h platform.HostApp, m platform.Miniapp) {

@@ -1,0 +1,186 @@
+package stack_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/sdkstub"
+)
+
+func resultSteps(res *sdkstub.Result) []int {
+	var n []int
+	for _, s := range res.Steps {
+		n = append(n, s.Number)
+	}
+	return n
+}
+
+func findStep(res *sdkstub.Result, n int) (sdkstub.Step, bool) {
+	for _, s := range res.Steps {
+		if s.Number == n {
+			return s, true
+		}
+	}
+	return sdkstub.Step{}, false
+}
+
+var allSteps = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+
+// TestSavedTokenFirst: a second SDK on the same token file (a second process) hands the
+// saved token to the miniapp, which uses it without a new login (PROTOCOL §3.3); once the
+// miniapp's backend refuses it, the miniapp logs in anew.
+func TestSavedTokenFirst(t *testing.T) {
+	t.Parallel()
+	st, clk := startStack(t)
+	file := filepath.Join(t.TempDir(), sdkstub.TokenFileName)
+	withFile := func(c *sdkstub.Config) { c.TokenFile = file }
+
+	first := newSDK(t, st, withFile)
+	res, fe := connect(t, first, sdkstub.Options{User: "carol", TrySavedToken: true})
+	mustSucceed(t, res, fe)
+	if res.SavedToken || !slices.Equal(resultSteps(res), allSteps) {
+		t.Fatalf("first flow: saved_token %t, steps %v; want a whole login", res.SavedToken, resultSteps(res))
+	}
+	fi, err := os.Stat(file)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v %v, want mode 0600", err, fi)
+	}
+	raw, _ := os.ReadFile(file)
+	if !strings.Contains(string(raw), res.Token) {
+		t.Fatalf("the token file lacks the flow's token")
+	}
+
+	second := newSDK(t, st, withFile)
+	res2, fe := connect(t, second, sdkstub.Options{User: "carol", TrySavedToken: true})
+	mustSucceed(t, res2, fe)
+	if !res2.SavedToken || !slices.Equal(resultSteps(res2), []int{1, 2, 14, 15, 16}) || res2.Token != res.Token {
+		t.Fatalf("second flow: saved_token %t, steps %v; want the saved token used at steps 14-15", res2.SavedToken, resultSteps(res2))
+	}
+	if res2.InitData == nil || res2.InitData.Token != contract.Mask(res.Token) {
+		t.Errorf("GetInitData did not carry the saved token (masked in the result): %+v", res2.InitData)
+	}
+	// The platform saw no authorize for the second flow.
+	status, body := call(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+res2.FlowID, nil)
+	if status == http.StatusOK && strings.Contains(string(body), "/api/v1/authorize/") {
+		t.Errorf("the platform's flow log shows an authorize for the saved-token flow: %s", body)
+	}
+
+	// Without TrySavedToken every Connect logs in anew.
+	res3, fe := connect(t, second, sdkstub.Options{User: "carol"})
+	mustSucceed(t, res3, fe)
+	if res3.SavedToken || !slices.Equal(resultSteps(res3), allSteps) {
+		t.Errorf("without TrySavedToken: saved_token %t, steps %v", res3.SavedToken, resultSteps(res3))
+	}
+
+	// The miniapp token (1 h) expires: /api/me refuses it and the miniapp logs in.
+	clk.Advance(2 * time.Hour)
+	res4, fe := connect(t, newSDK(t, st, withFile), sdkstub.Options{User: "carol", TrySavedToken: true})
+	mustSucceed(t, res4, fe)
+	s2, _ := findStep(res4, 2)
+	if res4.SavedToken || !slices.Equal(resultSteps(res4), allSteps) || !strings.Contains(s2.Note, "refused the saved token (401)") {
+		t.Errorf("expired saved token: saved_token %t, steps %v, step 2 %q; want a new login after a refusal", res4.SavedToken, resultSteps(res4), s2.Note)
+	}
+
+	// Logout empties the file's sessions for the user.
+	if err := newSDK(t, st, withFile).Logout(t.Context(), "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := newSDK(t, st, withFile).Tokens("carol", demo.AppID); ok {
+		t.Error("a token survived logout in the token file")
+	}
+}
+
+func TestTokenFileErrors(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), sdkstub.TokenFileName)
+	if err := os.WriteFile(file, []byte("not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sdkstub.New(sdkstub.Config{PlatformURL: "http://127.0.0.1:1", TokenFile: file})
+	if err == nil || !strings.Contains(err.Error(), "delete it") {
+		t.Errorf("a corrupt token file: %v, want an error saying how to fix it", err)
+	}
+}
+
+// TestConsentMemory: with the prompt-skip switch on and a user_reference, the SDK asks
+// get_consent and skips the prompt once the user allowed the miniapp (PROTOCOL §7.4); off, or
+// without a reference, the prompt always shows. A get_consent error stops the flow at step 4.
+func TestConsentMemory(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	skip := newSDK(t, st, func(c *sdkstub.Config) { c.SkipGrantedConsent = true })
+	plain := newSDK(t, st)
+	ref := "u-1003"
+
+	// No record yet: the SDK asks, then prompts; the user declines.
+	res, fe := connect(t, skip, sdkstub.Options{User: "carol", UserReference: ref, Deny: true})
+	if fe == nil || fe.Code != sdkstub.CodeUserDenied || fe.Step != 4 {
+		t.Fatalf("declined prompt: %v", fe)
+	}
+	s4 := res.Steps[len(res.Steps)-1]
+	if s4.Number != 4 || !strings.Contains(s4.Call, "consent prompt") {
+		t.Errorf("no prompt after get_consent found no record: %+v", res.Steps)
+	}
+	// Allowed once: the platform records consent.
+	res, fe = connect(t, skip, sdkstub.Options{User: "carol", UserReference: ref})
+	mustSucceed(t, res, fe)
+	if res.ConsentSkipped {
+		t.Error("the prompt was skipped before any consent was recorded")
+	}
+	// Now the prompt is skipped, even for a user who would decline it.
+	res, fe = connect(t, skip, sdkstub.Options{User: "carol", UserReference: ref, Deny: true})
+	mustSucceed(t, res, fe)
+	s4, _ = findStep(res, 4)
+	if !res.ConsentSkipped || !strings.Contains(s4.Call, "get_consent") || !strings.Contains(s4.Note, "prompt skipped") {
+		t.Errorf("consent recorded: skipped %t, step 4 %+v; want the prompt skipped", res.ConsentSkipped, s4)
+	}
+	// Switch off: the prompt shows.
+	if _, fe = connect(t, plain, sdkstub.Options{User: "carol", UserReference: ref, Deny: true}); fe == nil || fe.Code != sdkstub.CodeUserDenied {
+		t.Errorf("switch off: %v, want the prompt declined", fe)
+	}
+	// No user_reference: nothing to ask about.
+	if _, fe = connect(t, skip, sdkstub.Options{User: "carol", Deny: true}); fe == nil || fe.Code != sdkstub.CodeUserDenied {
+		t.Errorf("no user_reference: %v, want the prompt declined", fe)
+	}
+	// get_consent refused: the host app's allowlist leaves out the SDK's address.
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"ip_allowlist": []string{"192.0.2.0/24"}})
+	res, fe = connect(t, skip, sdkstub.Options{User: "carol", UserReference: ref})
+	if fe == nil || fe.Code != contract.CodeIPNotAllowed || fe.Step != 4 || fe.Party != contract.PartyPlatform {
+		t.Fatalf("get_consent refused: %v, want step 4 platform %s", fe, contract.CodeIPNotAllowed)
+	}
+	if s4, _ := findStep(res, 4); s4.ErrorCode != contract.CodeIPNotAllowed {
+		t.Errorf("step 4 = %+v", s4)
+	}
+}
+
+// TestConsentLinksAndInitData: the Dashboard's consent links appear on the SDK's prompt
+// (PROTOCOL §3.5), and the host app's payload, data and sandbox flag reach the miniapp in
+// GetInitData (§3.2).
+func TestConsentLinksAndInitData(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/miniapps/"+demo.AppID, map[string]any{
+		"consent_links": []map[string]string{{"title": "Terms", "url": "https://example.com/terms"}}})
+	sdk := newSDK(t, st)
+	res, fe := connect(t, sdk, sdkstub.Options{User: "carol", Payload: "legacy-payload", Data: json.RawMessage(`{"screen":"checkout"}`), SandboxMode: true})
+	mustSucceed(t, res, fe)
+	s4, _ := findStep(res, 4)
+	if !strings.Contains(s4.Call, "Terms <https://example.com/terms>") {
+		t.Errorf("step 4 = %q, want the consent link", s4.Call)
+	}
+	in := res.InitData
+	if in == nil || in.Payload != "legacy-payload" || string(in.Data) != `{"screen":"checkout"}` || !in.SandboxMode {
+		t.Errorf("init data = %+v", in)
+	}
+	if _, err := sdk.Connect(t.Context(), sdkstub.Options{Data: json.RawMessage(`[1]`)}); err == nil || !strings.Contains(err.Error(), "JSON object") {
+		t.Errorf("data not an object: %v", err)
+	}
+}
