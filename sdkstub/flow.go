@@ -154,9 +154,14 @@ func (f *flow) run(ctx context.Context) error {
 		return f.fail(1, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
 	}
 	shown := initData
-	shown.Token, shown.RefreshToken = contract.Mask(shown.Token), contract.Mask(shown.RefreshToken)
+	shown.Token, shown.RefreshToken, shown.Payload = contract.Mask(shown.Token), contract.Mask(shown.RefreshToken), contract.Mask(shown.Payload)
 	f.res.InitData = &shown
-	f.step(1, actorHost, call, status, t, "", "miniapp URL "+f.settings.Miniapp.URL)
+	note := "miniapp URL " + f.settings.Miniapp.URL
+	if initData.Payload != "" || string(initData.Data) != "null" || initData.SandboxMode {
+		// The payload stands for a credential (PROTOCOL §7.10): masked like one.
+		note += fmt.Sprintf("; GetInitData payload %q, data %s, sandbox_mode %t", contract.Mask(initData.Payload), initData.Data, initData.SandboxMode)
+	}
+	f.step(1, actorHost, call, status, t, "", note)
 
 	// Step 2: the miniapp decides it needs the user. With a saved token it tries that first
 	// (PROTOCOL §3.3) and logs in only when its backend refuses it.

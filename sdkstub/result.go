@@ -41,7 +41,7 @@ type Result struct {
 	// ConsentSkipped: get_consent said the user allowed the miniapp before, so the SDK showed
 	// no prompt at step 4 (PROTOCOL §7.4).
 	ConsentSkipped bool `json:"consent_skipped"`
-	// InitData is what GetInitData handed the miniapp at step 1, tokens masked.
+	// InitData is what GetInitData handed the miniapp at step 1, tokens and payload masked.
 	InitData   *InitData     `json:"init_data,omitempty"`
 	Err        *Error        `json:"error,omitempty"`
 	Duration   time.Duration `json:"-"`

@@ -177,7 +177,7 @@ func TestConsentLinksAndInitData(t *testing.T) {
 		t.Errorf("step 4 = %q, want the consent link", s4.Call)
 	}
 	in := res.InitData
-	if in == nil || in.Payload != "legacy-payload" || string(in.Data) != `{"screen":"checkout"}` || !in.SandboxMode {
+	if in == nil || in.Payload != contract.Mask("legacy-payload") || string(in.Data) != `{"screen":"checkout"}` || !in.SandboxMode {
 		t.Errorf("init data = %+v", in)
 	}
 	if _, err := sdk.Connect(t.Context(), sdkstub.Options{Data: json.RawMessage(`[1]`)}); err == nil || !strings.Contains(err.Error(), "JSON object") {
