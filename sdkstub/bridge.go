@@ -133,6 +133,39 @@ func (b *bridge) call(ctx context.Context, handler string, params map[string]any
 	return resp.Data, nil
 }
 
+// push sends the SDK's own message to the miniapp, not an answer to a request: the web host
+// SDK's logout message is one (PROTOCOL §7.5). It carries no request_id.
+func (b *bridge) push(ctx context.Context, handler string, data any) error {
+	d, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	msg, err := json.Marshal(struct {
+		Type    string          `json:"type"`
+		Handler string          `json:"handler"`
+		Data    json.RawMessage `json:"data"`
+	}{typeResponse, handler, d})
+	if err != nil {
+		return err
+	}
+	select {
+	case b.toMiniapp <- msg:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// receive is the miniapp side waiting for the SDK's next message.
+func (b *bridge) receive(ctx context.Context) ([]byte, error) {
+	select {
+	case msg := <-b.toMiniapp:
+		return msg, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // noAnswer is what a handler returns for a message that gets no answer (AppBoxoWebAppInit).
 type noAnswer struct{}
 

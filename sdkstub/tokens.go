@@ -5,6 +5,7 @@ package sdkstub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -117,14 +118,49 @@ func (s *SDK) Logout(ctx context.Context, user string) error {
 	s.host.signOut(user)
 	var first error
 	for _, sess := range ended {
-		h := http.Header{"Authorization": {"Bearer " + sess.Token}}
-		status, err := s.doJSON(ctx, http.MethodPost, sess.base+"/api/auth/logout", h, "", map[string]any{}, nil, nil)
-		if err == nil && status != http.StatusOK {
-			err = fmt.Errorf("sdkstub: miniapp logout answered %d", status)
-		}
-		if err != nil && first == nil {
+		if err := s.logoutMiniapp(ctx, sess); err != nil && first == nil {
 			first = err
 		}
 	}
 	return first
+}
+
+// logoutMiniapp sends the logout message to an open miniapp over its bridge, in the web host
+// SDK's form {"type":"appboxo-host-response","handler":"AppBoxoWebAppLogout","data":{"action":
+// "logout"}} (PROTOCOL §7.5). Every session the SDK holds is a miniapp the host app has open:
+// the simulator keeps no closed ones. The miniapp frontend answers by ending its session.
+func (s *SDK) logoutMiniapp(ctx context.Context, sess session) error {
+	b := newBridge()
+	done := make(chan error, 1)
+	go func() { done <- s.miniappLogout(ctx, b, sess) }()
+	if err := b.push(ctx, HandlerLogout, map[string]string{"action": "logout"}); err != nil {
+		return err
+	}
+	return <-done
+}
+
+// miniappLogout is the frontend of an open miniapp: on the SDK's logout message it ends its
+// session at its backend (POST /api/auth/logout with its token, which revokes its refresh
+// token) and forgets its token.
+func (s *SDK) miniappLogout(ctx context.Context, b *bridge, sess session) error {
+	msg, err := b.receive(ctx)
+	if err != nil {
+		return err
+	}
+	var ev struct {
+		Type    string `json:"type"`
+		Handler string `json:"handler"`
+		Data    struct {
+			Action string `json:"action"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(msg, &ev); err != nil || ev.Type != typeResponse || ev.Handler != HandlerLogout || ev.Data.Action != "logout" {
+		return fmt.Errorf("sdkstub: the miniapp got %s over the bridge, not the logout message", msg)
+	}
+	h := http.Header{"Authorization": {"Bearer " + sess.Token}}
+	status, err := s.doJSON(ctx, http.MethodPost, sess.base+"/api/auth/logout", h, "", map[string]any{}, nil, nil)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("sdkstub: miniapp logout answered %d", status)
+	}
+	return err
 }
