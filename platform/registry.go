@@ -32,6 +32,7 @@ type hostAppJSON struct {
 	TokenPrefix      string   `json:"token_prefix"`
 	UserDataMethod   string   `json:"user_data_method"`
 	IPAllowlist      []string `json:"ip_allowlist"`
+	LegacyLogin      bool     `json:"legacy_login_enabled"`
 }
 
 func hostAppOut(h HostApp) hostAppJSON {
@@ -40,6 +41,7 @@ func hostAppOut(h HostApp) hostAppJSON {
 		AccessTokenURL: h.AccessTokenURL, UserDataURL: h.UserDataURL, RefreshTokenURL: h.RefreshTokenURL,
 		HostappClientID: h.HostappClientID, HostappSecretKey: contract.Mask(h.HostappSecretKey),
 		TokenPrefix: h.TokenPrefix, UserDataMethod: h.UserDataMethod, IPAllowlist: nonNil(h.IPAllowlist),
+		LegacyLogin: h.LegacyLogin,
 	}
 }
 
@@ -56,6 +58,7 @@ type hostAppPatch struct {
 	TokenPrefix      *string   `json:"token_prefix"`
 	UserDataMethod   *string   `json:"user_data_method"`
 	IPAllowlist      *[]string `json:"ip_allowlist"`
+	LegacyLogin      *bool     `json:"legacy_login_enabled"`
 }
 
 // apply merges the patch into h (a stored record, or the defaults for a new one) and
@@ -88,6 +91,7 @@ func (p hostAppPatch) apply(h HostApp, exists bool) (HostApp, error) {
 	set(&h.TokenPrefix, p.TokenPrefix)
 	set(&h.UserDataMethod, p.UserDataMethod)
 	set(&h.IPAllowlist, p.IPAllowlist)
+	set(&h.LegacyLogin, p.LegacyLogin)
 	return h, h.check()
 }
 

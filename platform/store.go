@@ -26,9 +26,12 @@ type HostApp struct {
 	RefreshTokenURL  string // "" means the host app has no refresh URL (PROTOCOL §7.1)
 	HostappClientID  string
 	HostappSecretKey string
-	TokenPrefix      string   // the scheme word of platform → host calls, e.g. "Token"
-	UserDataMethod   string   // "GET" or "POST" (PROTOCOL §3.9, §9.1)
-	IPAllowlist      []string // CIDRs allowed to call the platform on this host app's behalf (§7.6)
+	TokenPrefix      string // the scheme word of platform → host calls, e.g. "Token"
+	UserDataMethod   string // "GET" or "POST" (PROTOCOL §3.9, §9.1)
+	// LegacyLogin switches on POST /api/v1/partner/login/ for the host app's older SDKs
+	// (PROTOCOL §7.10); off by default.
+	LegacyLogin bool
+	IPAllowlist []string // CIDRs allowed to call the platform on this host app's behalf (§7.6)
 }
 
 // Miniapp is a miniapp as the Dashboard knows it (PROTOCOL §1.3). SecretKey is kept raw

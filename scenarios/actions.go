@@ -112,7 +112,7 @@ func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, err
 			p.last, p.lastUser = a, user
 		}
 		o := sdkstub.Options{User: user, Password: c.Password, AppID: appID, Deny: c.Consent == "deny",
-			TrySavedToken: c.TrySavedToken, Payload: c.Payload, SandboxMode: c.SandboxMode}
+			TrySavedToken: c.TrySavedToken, Payload: c.Payload, SandboxMode: c.SandboxMode, LegacyLogin: c.LegacyLogin}
 		if c.Data != nil {
 			b, err := json.Marshal(c.Data)
 			if err != nil {

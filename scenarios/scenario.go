@@ -71,6 +71,7 @@ type DashboardHostapp struct {
 	RefreshTokenURL  *string   `yaml:"refresh_token_url,omitempty" json:"refresh_token_url,omitempty" doc:"\"\" switches the platform's refresh-and-retry off (PROTOCOL §5.2)."`
 	UserDataMethod   *string   `yaml:"user_data_method,omitempty" json:"user_data_method,omitempty" enum:"GET,POST"`
 	IPAllowlist      *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"CIDRs or addresses the platform accepts the host app's server calls from (PROTOCOL §7.6)."`
+	LegacyLogin      *bool     `yaml:"legacy_login_enabled,omitempty" json:"legacy_login_enabled,omitempty" doc:"Switches on the legacy payload login POST /api/v1/partner/login/ (PROTOCOL §7.10); off, it answers CONNECT_NOT_ENABLED at step 5."`
 }
 
 // DashboardMiniapp is the miniapp's Dashboard record (PROTOCOL §1.3).
@@ -141,6 +142,7 @@ type Action struct {
 	AppID         string         `yaml:"app_id,omitempty" json:"app_id,omitempty" doc:"The miniapp; default app16973. An unknown one gives MINIAPP_NOT_FOUND at step 1."`
 	Consent       string         `yaml:"consent,omitempty" json:"consent,omitempty" enum:"allow,deny" doc:"connect, connect_again: the user's answer at step 4; default allow."`
 	UserReference string         `yaml:"user_reference,omitempty" json:"user_reference,omitempty" doc:"connect: the host user id the SDK is configured with, sent as user_reference (PROTOCOL §3.6); the platform then records consent."`
+	LegacyLogin   bool           `yaml:"legacy_login,omitempty" json:"legacy_login,omitempty" doc:"connect: the legacy payload login of older SDKs instead of Connect (PROTOCOL §4.3 b, §7.10): the host app opens the miniapp with an auth payload (payload, else a code it mints), the SDK's confirm box is step 4, the miniapp frontend posts to /api/v1/partner/login/ (5, answered at 12) and hands the SDK the token with AppBoxoWebAppSaveToken (13)."`
 	TrySavedToken bool           `yaml:"try_saved_token,omitempty" json:"try_saved_token,omitempty" doc:"connect: the miniapp tries the token the SDK saved for the user at its backend first and logs in only when it is refused (PROTOCOL §3.3); connect_again repeats it. Default: every connect logs in."`
 	Payload       string         `yaml:"payload,omitempty" json:"payload,omitempty" doc:"connect: the auth payload the host app opens the miniapp with, handed over by GetInitData (PROTOCOL §3.2, §7.10)."`
 	Data          map[string]any `yaml:"data,omitempty" json:"data,omitempty" doc:"connect: the data object the host app opens the miniapp with, handed over by GetInitData (PROTOCOL §3.2)."`

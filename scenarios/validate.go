@@ -255,7 +255,7 @@ func (v *validator) fault(i int) {
 
 // options each action takes, besides do and expect.
 var actionOptions = map[string][]string{
-	ActConnect:       {"user", "password", "app_id", "consent", "user_reference", "try_saved_token", "payload", "data", "sandbox_mode"},
+	ActConnect:       {"user", "password", "app_id", "consent", "user_reference", "try_saved_token", "payload", "data", "sandbox_mode", "legacy_login"},
 	ActConnectAgain:  {"consent"},
 	ActRefresh:       {"user", "app_id"},
 	ActLogout:        {"user"},
@@ -304,7 +304,7 @@ func (v *validator) actions() {
 			continue
 		}
 		allowed := actionOptions[a.Do]
-		for _, opt := range []string{"user", "password", "app_id", "consent", "user_reference", "try_saved_token", "payload", "data", "sandbox_mode", "by"} {
+		for _, opt := range []string{"user", "password", "app_id", "consent", "user_reference", "try_saved_token", "payload", "data", "sandbox_mode", "legacy_login", "by"} {
 			if hasKey(v.root, opt, path...) && !slices.Contains(allowed, opt) {
 				hint := ""
 				if a.Do == ActConnectAgain {

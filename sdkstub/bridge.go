@@ -13,6 +13,9 @@ const (
 	HandlerGetInitData = "AppBoxoWebAppGetInitData"
 	HandlerLogin       = "AppBoxoWebAppLogin"
 	HandlerLogout      = "AppBoxoWebAppLogout"
+	// The legacy login path's handlers (PROTOCOL §4.3 b, §4.5).
+	HandlerShowAuthConfirmBox = "AppBoxoWebAppShowAuthConfirmBox"
+	HandlerSaveToken          = "AppBoxoWebAppSaveToken"
 )
 
 // Envelope types of the iframe transport, which the simulator uses for its in-process bridge
@@ -171,7 +174,16 @@ type noAnswer struct{}
 
 // notify sends a message that gets no answer (PROTOCOL §3.2: AppBoxoWebAppInit).
 func (b *bridge) notify(ctx context.Context, handler string) error {
-	msg, err := json.Marshal(bridgeRequest{Type: typeRequest, Handler: handler, Params: json.RawMessage(`{}`), SDKVersion: "1.9.0"})
+	return b.notifyWith(ctx, handler, map[string]any{})
+}
+
+// notifyWith sends a message with params that gets no answer (AppBoxoWebAppSaveToken).
+func (b *bridge) notifyWith(ctx context.Context, handler string, params map[string]any) error {
+	p, err := json.Marshal(params)
+	if err != nil {
+		return err
+	}
+	msg, err := json.Marshal(bridgeRequest{Type: typeRequest, Handler: handler, Params: p, SDKVersion: "1.9.0"})
 	if err != nil {
 		return err
 	}

@@ -140,6 +140,22 @@ func (f *flow) run(ctx context.Context) error {
 		return err
 	}
 	initData = InitData{AppID: f.o.AppID, ClientID: s.cfg.ClientID, Payload: f.o.Payload, Data: json.RawMessage("null"), SandboxMode: f.o.SandboxMode}
+	if f.o.LegacyLogin && initData.Payload == "" {
+		// The host app opens the miniapp with an auth payload (PROTOCOL §7.10), which the
+		// simulator's platform redeems as an auth code: the host app mints one.
+		cbctx, cancel := context.WithTimeout(ctx, s.cfg.CallbackTimeout)
+		code, err := f.o.AuthCode(cbctx)
+		cancel()
+		if err != nil || code == "" {
+			msg := "the host app gave no auth payload"
+			if err != nil {
+				msg += ": " + err.Error()
+			}
+			f.step(1, actorHost, call, status, t, CodeNoAuthCode, msg)
+			return f.fail(1, contract.PartyHostapp, 0, CodeNoAuthCode, msg)
+		}
+		initData.Payload = code
+	}
 	if len(f.o.Data) > 0 {
 		initData.Data = f.o.Data
 	}
@@ -187,6 +203,19 @@ func (f *flow) run(ctx context.Context) error {
 		f.step(2, actorMiniapp, "needs the user's identity", 0, t, "", "")
 	}
 
+	if f.o.LegacyLogin {
+		token, err := f.legacyLogin(ctx, b, initData.Payload)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				stop()
+				served.Wait()
+				return ctxErr
+			}
+			return err
+		}
+		return f.signedIn(ctx, token)
+	}
+
 	// Steps 3–13 happen inside the login call: the SDK's bridge handler runs consent (4), the
 	// auth callback and the platform call (5–12) and answers with the tokens (13).
 	t = time.Now()
@@ -219,9 +248,13 @@ func (f *flow) run(ctx context.Context) error {
 	}
 	f.res.Token, f.res.RefreshToken = answer.Payload.Token, answer.Payload.RefreshToken
 	f.step(13, actorHandBack, HandlerLogin+" answer {payload: {token, refresh_token}}", 0, t13, "", "")
+	return f.signedIn(ctx, answer.Payload.Token)
+}
 
+// signedIn runs steps 14–16 with the miniapp's new token.
+func (f *flow) signedIn(ctx context.Context, token string) error {
 	// Steps 14–15: the miniapp frontend reads the user from its backend.
-	t = time.Now()
+	t := time.Now()
 	if f.o.SkipMe {
 		note := "not run: the miniapp's own frontend API is not known here"
 		f.step(14, actorMe, "(miniapp's own API)", 0, t, "", note)
@@ -229,7 +262,7 @@ func (f *flow) run(ctx context.Context) error {
 	} else {
 		meURL := f.meURL()
 		call := "GET " + pathOf(meURL) + " (Bearer auth_token)"
-		me, status, err := f.sdk.me(ctx, meURL, answer.Payload.Token, f.o.FlowID)
+		me, status, err := f.sdk.me(ctx, meURL, token, f.o.FlowID)
 		if err != nil {
 			f.step(14, actorMe, call, 0, t, CodeMeFailed, err.Error())
 			return f.fail(14, contract.PartyMiniapp, status, CodeMeFailed, err.Error())

@@ -13,7 +13,7 @@ import (
 )
 
 // handleBridge is the SDK's side of the bridge for one miniapp session.
-func (f *flow) handleBridge(ctx context.Context, handler string, _ json.RawMessage, init *InitData) (any, error) {
+func (f *flow) handleBridge(ctx context.Context, handler string, params json.RawMessage, init *InitData) (any, error) {
 	switch handler {
 	case HandlerInit:
 		return noAnswer{}, nil
@@ -28,12 +28,35 @@ func (f *flow) handleBridge(ctx context.Context, handler string, _ json.RawMessa
 		return map[string]any{"payload": p}, nil
 	case HandlerLogout:
 		return map[string]bool{"result": true}, nil
+	case HandlerShowAuthConfirmBox:
+		if err := f.consent(ctx); err != nil {
+			return nil, err
+		}
+		return map[string]bool{"result": true}, nil
+	case HandlerSaveToken:
+		var p struct {
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(params, &p); err != nil || p.Token == "" {
+			return nil, clientError(400, "INVALID_PARAMS", "AppBoxoWebAppSaveToken needs {token}")
+		}
+		f.sdk.storeTokens(f.o.User, f.o.AppID, session{LoginPayload: LoginPayload{Token: p.Token}, base: f.miniappBase()})
+		return noAnswer{}, nil
 	}
 	return nil, clientError(404, "UNSUPPORTED_EVENT", handler)
 }
 
 // login runs steps 4–12 for the bridge's AppBoxoWebAppLogin request.
 func (f *flow) login(ctx context.Context) (LoginPayload, error) {
+	if err := f.consent(ctx); err != nil {
+		return LoginPayload{}, err
+	}
+	return f.authorizeWithCode(ctx)
+}
+
+// consent is step 4: the prompt, or get_consent in its place when the prompt-skip switch is
+// on. A nil error means the user allowed.
+func (f *flow) consent(ctx context.Context) error {
 	// Step 4: consent, listing the miniapp's required fields or the default four (PROTOCOL §3.5).
 	t := time.Now()
 	fields := f.settings.RequiredFields
@@ -57,7 +80,7 @@ func (f *flow) login(ctx context.Context) (LoginPayload, error) {
 		case err != nil:
 			f.step(4, actorRecall, call, status, t, CodePlatformUnavailable, err.Error())
 			f.res.Err = f.fail(4, contract.PartyPlatform, status, CodePlatformUnavailable, err.Error())
-			return LoginPayload{}, clientError(500, CodePlatformUnavailable, err.Error())
+			return clientError(500, CodePlatformUnavailable, err.Error())
 		case env != nil:
 			step, party := env.Step(), env.Source()
 			if step == 0 {
@@ -68,7 +91,7 @@ func (f *flow) login(ctx context.Context) (LoginPayload, error) {
 			}
 			f.step(4, actorRecall, call, status, t, env.ErrorCode, env.ErrorMessage)
 			f.res.Err = f.fail(step, party, status, env.ErrorCode, env.ErrorMessage)
-			return LoginPayload{}, authError(401, env.ErrorCode, env.ErrorMessage)
+			return authError(401, env.ErrorCode, env.ErrorMessage)
 		case c.Consent:
 			at := ""
 			if c.GrantedAt != nil {
@@ -76,7 +99,7 @@ func (f *flow) login(ctx context.Context) (LoginPayload, error) {
 			}
 			f.step(4, actorRecall, call, status, t, "", "consent granted"+at+": prompt skipped")
 			f.res.ConsentSkipped = true
-			return f.authorizeWithCode(ctx)
+			return nil
 		}
 		f.step(4, actorRecall, call, status, t, "", "no consent recorded: the prompt is shown")
 		t = time.Now()
@@ -84,10 +107,10 @@ func (f *flow) login(ctx context.Context) (LoginPayload, error) {
 	if f.o.Deny {
 		f.step(4, actorConsent, prompt, 0, t, CodeUserDenied, "user declined")
 		f.res.Err = f.fail(4, contract.PartySDK, 0, CodeUserDenied, "the user declined the consent prompt")
-		return LoginPayload{}, authError(403, CodeUserDenied)
+		return authError(403, CodeUserDenied)
 	}
 	f.step(4, actorConsent, prompt, 0, t, "", "allowed")
-	return f.authorizeWithCode(ctx)
+	return nil
 }
 
 // authorizeWithCode runs step 5: the auth callback to the host app, then the platform call,

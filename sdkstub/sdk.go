@@ -166,6 +166,12 @@ type Options struct {
 	Payload     string
 	Data        json.RawMessage
 	SandboxMode bool
+	// LegacyLogin runs the legacy payload login (PROTOCOL §4.3 b, §7.10) in place of Connect:
+	// the host app opens the miniapp with an auth payload (Payload, else a code the host app
+	// mints), the SDK confirms with the user, and the miniapp frontend posts the payload to the
+	// platform's /api/v1/partner/login/ and hands the SDK the token to save. The platform's
+	// switch for it is the host app's legacy_login_enabled.
+	LegacyLogin bool
 	// TrySavedToken makes the miniapp try the token saved for the user and miniapp (handed to
 	// it by GetInitData) at its backend first, and log in only when the backend refuses it
 	// (PROTOCOL §3.3). Off, every Connect logs in anew, as benchmarks and scenarios expect.

@@ -26,6 +26,7 @@ func newConnectCmd(e *env) *cobra.Command {
 	var (
 		user, password, appID, consent, userRef string
 		asJSON, skipMe, fresh, skipConsent      bool
+		legacy                                  bool
 		meURL, payload, data                    string
 		sandbox                                 bool
 	)
@@ -61,6 +62,7 @@ Exit status 0 only when step 16 is reached.`,
   boxo-sim connect --consent deny        # the user declines at step 4
   boxo-sim connect --fresh               # log in anew, ignoring the saved token
   boxo-sim connect --user-reference u-1003 --skip-granted-consent   # no prompt once allowed
+  boxo-sim connect --legacy-login --fresh   # older SDKs: the host's auth payload, /api/v1/partner/login/
   boxo-sim connect --platform-url http://127.0.0.1:8082 --hostapp-url http://127.0.0.1:8081
   boxo-sim connect --miniapp-url http://127.0.0.1:9083 --miniapp-secret "$SECRET"   # in-process, your miniapp
   boxo-sim connect --auth-code-cmd './mint-code.sh' --user test-user              # a platform relaying to your host`,
@@ -123,7 +125,7 @@ Exit status 0 only when step 16 is reached.`,
 			if skipConsent && userRef == "" {
 				return fmt.Errorf("--skip-granted-consent needs --user-reference: the SDK asks get_consent for that user (PROTOCOL §7.4)")
 			}
-			res, err := sdk.Connect(ctx, sdkstub.Options{Payload: payload, Data: json.RawMessage(data), SandboxMode: sandbox, User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
+			res, err := sdk.Connect(ctx, sdkstub.Options{Payload: payload, Data: json.RawMessage(data), SandboxMode: sandbox, LegacyLogin: legacy, User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
 				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe, TrySavedToken: !fresh})
 			if res == nil {
 				return err
@@ -157,6 +159,7 @@ Exit status 0 only when step 16 is reached.`,
 	c.Flags().StringVar(&payload, "payload", "", "the auth payload the host app opens the miniapp with (GetInitData payload)")
 	c.Flags().StringVar(&data, "data", "", "JSON object the host app opens the miniapp with (GetInitData data)")
 	c.Flags().BoolVar(&sandbox, "sandbox", false, "open the miniapp in sandbox mode (GetInitData sandbox_mode)")
+	c.Flags().BoolVar(&legacy, "legacy-login", false, "the legacy payload login of older SDKs instead of Connect (PROTOCOL §7.10); the host app needs legacy_login_enabled in the Dashboard")
 	c.Flags().BoolVar(&fresh, "fresh", false, "ignore the miniapp token saved by an earlier connect: log in anew")
 	c.Flags().BoolVar(&skipMe, "skip-me", false, "leave out steps 14-15 (a real miniapp without the simulator's /api/me)")
 	addRelayFlags(c)
@@ -333,7 +336,7 @@ func hintFor(code string) string {
 	case contract.CodeMiniappNotFound:
 		return "the app_id is unknown, or the host app and miniapp have no partnership (GET /_sim/partnerships)"
 	case contract.CodeConnectNotEnabled:
-		return "switch Connect on for the host app and the partnership in the Dashboard"
+		return "switch Connect on for the host app and the partnership in the Dashboard (for --legacy-login: legacy_login_enabled on the host app)"
 	case contract.CodeHostappError, contract.CodeMiniappError:
 		return "the backend did not answer 200 with JSON in time; 'boxo-sim trace' shows the exchange"
 	case contract.CodeMissingRequiredFields:

@@ -15,6 +15,19 @@ type AuthorizeRequest struct {
 	UserReference string `json:"user_reference,omitempty"`
 }
 
+// LegacyLoginRequest is the body of the legacy payload login, POST /api/v1/partner/login/
+// (PROTOCOL §4.3 b, §7.10).
+type LegacyLoginRequest struct {
+	ClientID string `json:"client_id"`
+	AppID    string `json:"app_id"`
+	Payload  string `json:"payload"`
+}
+
+// LegacyLoginResponse is its success answer.
+type LegacyLoginResponse struct {
+	Token string `json:"token"`
+}
+
 // AuthorizeResponse is the platform's step-12 success answer (PROTOCOL §3.13).
 type AuthorizeResponse struct {
 	Token        string `json:"token"`

@@ -184,3 +184,44 @@ func TestConsentLinksAndInitData(t *testing.T) {
 		t.Errorf("data not an object: %v", err)
 	}
 }
+
+// TestLegacyPayloadLogin: with the host app's switch on, the SDK's legacy path signs the user
+// in through /api/v1/partner/login/ with a payload the host app minted (PROTOCOL §7.10) and
+// saves the token the miniapp hands it; with the switch off the platform refuses at step 5.
+func TestLegacyPayloadLogin(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	sdk := newSDK(t, st)
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice", LegacyLogin: true})
+	if fe == nil || fe.Code != contract.CodeConnectNotEnabled || fe.Step != 5 || fe.Party != contract.PartyPlatform {
+		t.Fatalf("switch off: %v, want step 5 platform %s", fe, contract.CodeConnectNotEnabled)
+	}
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"legacy_login_enabled": true})
+	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", LegacyLogin: true})
+	mustSucceed(t, res, fe)
+	if !slices.Equal(resultSteps(res), allSteps) || res.Me == nil || res.Me.Reference != "u-1001" {
+		t.Fatalf("legacy login: steps %v, me %+v", resultSteps(res), res.Me)
+	}
+	s3, _ := findStep(res, 3)
+	s13, _ := findStep(res, 13)
+	s12, _ := findStep(res, 12)
+	if !strings.Contains(s3.Call, sdkstub.HandlerShowAuthConfirmBox) || !strings.Contains(s13.Call, sdkstub.HandlerSaveToken) || !strings.Contains(s12.Call, "/api/v1/partner/login/") {
+		t.Errorf("legacy steps: 3 %q, 12 %q, 13 %q", s3.Call, s12.Call, s13.Call)
+	}
+	if p, ok := sdk.Tokens("alice", demo.AppID); !ok || p.Token != res.Token {
+		t.Error("the SDK did not save the token the miniapp handed it")
+	}
+	// A payload the host app never issued is refused by the host at step 7.
+	_, fe = connect(t, sdk, sdkstub.Options{User: "alice", LegacyLogin: true, Payload: "not-a-code-the-host-issued"})
+	if fe == nil || fe.Step != 7 || fe.Party != contract.PartyHostapp {
+		t.Errorf("unknown payload: %v, want the host's refusal at step 7", fe)
+	}
+	// The user declines the confirm box: nothing reaches the platform.
+	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", LegacyLogin: true, Deny: true})
+	if fe == nil || fe.Code != sdkstub.CodeUserDenied || fe.Step != 4 {
+		t.Errorf("declined: %v", fe)
+	}
+	if _, ok := findStep(res, 5); ok {
+		t.Error("a declined legacy login reached the platform")
+	}
+}

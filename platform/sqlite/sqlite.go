@@ -57,17 +57,18 @@ type queryer interface {
 // ---- host apps ----
 
 const hostAppCols = `client_id, name, connect_enabled, access_token_url, user_data_url, refresh_token_url,
-	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist`
+	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist, legacy_login_enabled`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanHostApp(s scanner) (platform.HostApp, error) {
 	var h platform.HostApp
-	var enabled int
+	var enabled, legacy int
 	var allow string
 	err := s.Scan(&h.ClientID, &h.Name, &enabled, &h.AccessTokenURL, &h.UserDataURL, &h.RefreshTokenURL,
-		&h.HostappClientID, &h.HostappSecretKey, &h.TokenPrefix, &h.UserDataMethod, &allow)
+		&h.HostappClientID, &h.HostappSecretKey, &h.TokenPrefix, &h.UserDataMethod, &allow, &legacy)
 	h.ConnectEnabled = enabled != 0
+	h.LegacyLogin = legacy != 0
 	h.IPAllowlist = store.SplitList(allow)
 	return h, err
 }
@@ -121,14 +122,15 @@ func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platfor
 			return err
 		}
 		h.ClientID = clientID
-		_, err = tx.ExecContext(ctx, `INSERT INTO hostapps (`+hostAppCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO hostapps (`+hostAppCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, connect_enabled = excluded.connect_enabled,
 				access_token_url = excluded.access_token_url, user_data_url = excluded.user_data_url,
 				refresh_token_url = excluded.refresh_token_url, hostapp_client_id = excluded.hostapp_client_id,
 				hostapp_secret_key = excluded.hostapp_secret_key, token_prefix = excluded.token_prefix,
-				user_data_method = excluded.user_data_method, ip_allowlist = excluded.ip_allowlist`,
+				user_data_method = excluded.user_data_method, ip_allowlist = excluded.ip_allowlist,
+				legacy_login_enabled = excluded.legacy_login_enabled`,
 			h.ClientID, h.Name, b2i(h.ConnectEnabled), h.AccessTokenURL, h.UserDataURL, h.RefreshTokenURL,
-			h.HostappClientID, h.HostappSecretKey, h.TokenPrefix, h.UserDataMethod, store.JoinList(h.IPAllowlist))
+			h.HostappClientID, h.HostappSecretKey, h.TokenPrefix, h.UserDataMethod, store.JoinList(h.IPAllowlist), b2i(h.LegacyLogin))
 		out, created = h, !exists
 		return err
 	})

@@ -28,7 +28,7 @@ var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func hostApp(id string) platform.HostApp {
 	return platform.HostApp{ClientID: id, Name: "H " + id, ConnectEnabled: true, AccessTokenURL: "http://h/a", UserDataURL: "http://h/u",
-		HostappClientID: "hc", HostappSecretKey: "hs", TokenPrefix: "Token", UserDataMethod: "GET", IPAllowlist: []string{"127.0.0.0/8"}}
+		HostappClientID: "hc", HostappSecretKey: "hs", TokenPrefix: "Token", UserDataMethod: "GET", IPAllowlist: []string{"127.0.0.0/8"}, LegacyLogin: true}
 }
 
 func miniapp(id string) platform.Miniapp {
