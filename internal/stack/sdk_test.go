@@ -2,6 +2,8 @@ package stack_test
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -223,5 +226,22 @@ func TestLegacyPayloadLogin(t *testing.T) {
 	}
 	if _, ok := findStep(res, 5); ok {
 		t.Error("a declined legacy login reached the platform")
+	}
+}
+
+// TestResetDropsSavedTokens: up --reset ends every miniapp session, so the SDK's saved tokens
+// in the data directory go with the databases.
+func TestResetDropsSavedTokens(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, sdkstub.TokenFileName)
+	if err := os.WriteFile(file, []byte(`{"sessions":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := stack.RemoveDatabases(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the token file survived the reset: %v", err)
 	}
 }
