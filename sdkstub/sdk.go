@@ -70,8 +70,6 @@ type SDK struct {
 
 	mu     sync.Mutex
 	tokens map[tokenKey]session // PROTOCOL §7.1 "SDK side", §9.35
-	// foreign are the token file's sessions of other platforms or host apps, written back as read.
-	foreign []storedSession
 }
 
 // New validates cfg and returns an SDK.

@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 )
 
 // TokenFileName is the token store's file name in a data directory.
 const TokenFileName = "sdk-tokens.json"
 
-// storedFile is the token store file. Sessions of other platforms or host apps are kept as
-// they are: one data directory may serve several.
+// storedFile is the token store file.
 type storedFile struct {
 	Sessions []storedSession `json:"sessions"`
 }
@@ -33,44 +33,69 @@ type storedSession struct {
 
 // load reads the token file into the SDK. A missing file is an empty store.
 func (s *SDK) load() error {
-	b, err := os.ReadFile(s.cfg.TokenFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	f, err := s.readFile()
 	if err != nil {
-		return fmt.Errorf("sdkstub: token store: %w", err)
-	}
-	var f storedFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return fmt.Errorf("sdkstub: token store %s is not boxo-sim's token store (%v): delete it to start without saved tokens", s.cfg.TokenFile, err)
+		return err
 	}
 	for _, st := range f.Sessions {
-		if st.PlatformURL == s.cfg.PlatformURL && st.ClientID == s.cfg.ClientID {
+		if s.ours(st) {
 			s.tokens[tokenKey{st.User, st.AppID}] = session{LoginPayload: LoginPayload{Token: st.Token, RefreshToken: st.RefreshToken}, base: st.MiniappBase}
-		} else {
-			s.foreign = append(s.foreign, st)
 		}
 	}
 	return nil
 }
 
-// saveLocked writes the store to the token file, readable by the owner only: it holds live
-// tokens. Callers hold s.mu. A failure is logged: the tokens stay usable in memory.
-func (s *SDK) saveLocked() {
-	if s.cfg.TokenFile == "" {
+func (s *SDK) readFile() (storedFile, error) {
+	var f storedFile
+	b, err := os.ReadFile(s.cfg.TokenFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return f, fmt.Errorf("sdkstub: token store: %w", err)
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return f, fmt.Errorf("sdkstub: token store %s is not boxo-sim's token store (%v): delete it to start without saved tokens", s.cfg.TokenFile, err)
+	}
+	return f, nil
+}
+
+// ours reports whether a stored session belongs to this SDK's platform and host app: one data
+// directory may serve several.
+func (s *SDK) ours(st storedSession) bool {
+	return st.PlatformURL == s.cfg.PlatformURL && st.ClientID == s.cfg.ClientID
+}
+
+// saveLocked writes the sessions of the changed keys to the token file, as they are now in
+// memory (absent: deleted), and keeps every other session as the file has it, so connect runs
+// for other users in between are not undone. The file is readable by the owner only: it holds
+// live tokens. Callers hold s.mu. A failure is logged: the tokens stay usable in memory.
+func (s *SDK) saveLocked(changed ...tokenKey) {
+	if s.cfg.TokenFile == "" || len(changed) == 0 {
 		return
 	}
-	f := storedFile{Sessions: append([]storedSession{}, s.foreign...)}
-	for k, sess := range s.tokens {
-		f.Sessions = append(f.Sessions, storedSession{PlatformURL: s.cfg.PlatformURL, ClientID: s.cfg.ClientID, User: k.user, AppID: k.appID,
-			Token: sess.Token, RefreshToken: sess.RefreshToken, MiniappBase: sess.base})
-	}
-	b, err := json.MarshalIndent(f, "", "  ")
+	f, err := s.readFile()
 	if err == nil {
-		tmp := s.cfg.TokenFile + ".tmp"
-		if err = os.WriteFile(tmp, append(b, '\n'), 0o600); err == nil {
-			if err = os.Chmod(tmp, 0o600); err == nil { // an older file of that name kept its mode
-				err = os.Rename(tmp, s.cfg.TokenFile)
+		kept := f.Sessions[:0]
+		for _, st := range f.Sessions {
+			if !s.ours(st) || !slices.Contains(changed, tokenKey{st.User, st.AppID}) {
+				kept = append(kept, st)
+			}
+		}
+		f.Sessions = kept
+		for _, k := range changed {
+			if sess, ok := s.tokens[k]; ok {
+				f.Sessions = append(f.Sessions, storedSession{PlatformURL: s.cfg.PlatformURL, ClientID: s.cfg.ClientID, User: k.user, AppID: k.appID,
+					Token: sess.Token, RefreshToken: sess.RefreshToken, MiniappBase: sess.base})
+			}
+		}
+		var b []byte
+		if b, err = json.MarshalIndent(f, "", "  "); err == nil {
+			tmp := s.cfg.TokenFile + ".tmp"
+			if err = os.WriteFile(tmp, append(b, '\n'), 0o600); err == nil {
+				if err = os.Chmod(tmp, 0o600); err == nil { // an older file of that name kept its mode
+					err = os.Rename(tmp, s.cfg.TokenFile)
+				}
 			}
 		}
 	}

@@ -34,7 +34,7 @@ func (s *SDK) storeTokens(user, appID string, p session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[tokenKey{user, appID}] = p
-	s.saveLocked()
+	s.saveLocked(tokenKey{user, appID})
 }
 
 // Refresh renews a user's miniapp session with the stored refresh token, as the miniapp
@@ -96,7 +96,7 @@ func (s *SDK) Forget(user, appID string) bool {
 	defer s.mu.Unlock()
 	_, ok := s.tokens[tokenKey{user, appID}]
 	delete(s.tokens, tokenKey{user, appID})
-	s.saveLocked()
+	s.saveLocked(tokenKey{user, appID})
 	return ok
 }
 
@@ -107,13 +107,15 @@ func (s *SDK) Forget(user, appID string) bool {
 func (s *SDK) Logout(ctx context.Context, user string) error {
 	s.mu.Lock()
 	var ended []session
+	var keys []tokenKey
 	for k, sess := range s.tokens {
 		if k.user == user {
 			ended = append(ended, sess)
+			keys = append(keys, k)
 			delete(s.tokens, k)
 		}
 	}
-	s.saveLocked()
+	s.saveLocked(keys...)
 	s.mu.Unlock()
 	s.host.signOut(user)
 	var first error

@@ -245,3 +245,31 @@ func TestResetDropsSavedTokens(t *testing.T) {
 		t.Errorf("the token file survived the reset: %v", err)
 	}
 }
+
+// TestTokenFileKeepsOtherSessions: two connect processes that started together each write only
+// their own session, and a session of another platform in the same data directory stays.
+func TestTokenFileKeepsOtherSessions(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	file := filepath.Join(t.TempDir(), sdkstub.TokenFileName)
+	other := `{"sessions":[{"platform_url":"http://127.0.0.1:1","client_id":"352131","user":"carol","app_id":"app16973","token":"elsewhere","miniapp_base":"http://127.0.0.1:2"}]}`
+	if err := os.WriteFile(file, []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withFile := func(c *sdkstub.Config) { c.TokenFile = file }
+	a, b := newSDK(t, st, withFile), newSDK(t, st, withFile)
+	res, fe := connect(t, a, sdkstub.Options{User: "carol"})
+	mustSucceed(t, res, fe)
+	res, fe = connect(t, b, sdkstub.Options{User: "bob"})
+	mustSucceed(t, res, fe)
+	c := newSDK(t, st, withFile)
+	for _, u := range []string{"carol", "bob"} {
+		if _, ok := c.Tokens(u, demo.AppID); !ok {
+			t.Errorf("the token file lost %s's session", u)
+		}
+	}
+	raw, _ := os.ReadFile(file)
+	if !strings.Contains(string(raw), `"token": "elsewhere"`) {
+		t.Errorf("the other platform's session is gone: %s", raw)
+	}
+}
