@@ -1,7 +1,8 @@
 package sdkstub
 
-// The SDK's answers to the miniapp over the bridge: init data, logout, and the login request
-// that runs consent (step 4), the auth callback and the platform call (steps 5–12).
+// The SDK's answers to the miniapp over the bridge: init data, logout, the login request that
+// runs consent (step 4), the auth callback and the platform call (steps 5–12), and the legacy
+// path's confirm box and saved token (PROTOCOL §4.5).
 
 import (
 	"context"
