@@ -50,11 +50,11 @@ at the miniapp's origin, as the simulated miniapp serves it. For a real miniapp 
 --me-url (an endpoint that answers the user for "Authorization: Bearer <auth_token>"),
 or --skip-me; with --miniapp-url and no --me-url they are skipped.
 
-A returning user: the SDK saves the miniapp's tokens in the data directory of the running
-'boxo-sim up' (` + sdkstub.TokenFileName + `, readable by you only). The next connect for the
-same user and miniapp hands the saved token to the miniapp, which tries it at its backend
-first (PROTOCOL §3.3) and logs in anew only when it is refused. --fresh ignores the saved
-token. A flow on in-process parties saves nothing.
+A returning user: the SDK saves the miniapp's tokens in --data-dir, the running 'boxo-sim
+up''s data directory, when it exists (` + sdkstub.TokenFileName + `, readable by you only). The
+next connect for the same user and miniapp hands the saved token to the miniapp, which tries
+it at its backend first (PROTOCOL §3.3) and logs in anew only when it is refused. --fresh
+ignores the saved token. A flow on in-process parties saves nothing.
 
 Exit status 0 only when step 16 is reached.`,
 		Example: `  boxo-sim connect                       # the demo user carol
