@@ -192,7 +192,7 @@ func handlePutUser(s *server) contract.HandlerFunc {
 }
 
 // handleDeleteUser serves DELETE /_sim/users/{username}: 200 {"deleted": true}, 404 when
-// unknown. The user's sessions end; its tokens then answer USER_NOT_FOUND.
+// unknown. The user's sessions end; its tokens then answer HOSTAPP_USER_NOT_FOUND.
 func handleDeleteUser(s *server) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		err := s.Store.DeleteUser(r.Context(), mux.Vars(r)["username"])

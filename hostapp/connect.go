@@ -46,7 +46,7 @@ func (s *server) connect(h connectHandler) contract.HandlerFunc {
 		}
 		if !f.Allows(r.RemoteAddr) {
 			s.log(r).DebugContext(r.Context(), "connect call refused by IP filter", "remote_addr", r.RemoteAddr)
-			return &contract.Error{Code: contract.CodeIPNotAllowed, Message: "caller address not in the allowlist", Status: http.StatusForbidden}
+			return &contract.Error{Code: contract.CodeNotAWhitelistedIP, Message: "caller address not in the allowlist", Status: http.StatusForbidden}
 		}
 		return h(w, r, st)
 	}
@@ -54,9 +54,9 @@ func (s *server) connect(h connectHandler) contract.HandlerFunc {
 
 // connectClient checks the client credential of PROTOCOL §3.7 check 1:
 // "Authorization: <prefix> base64(client_id:secret)", scheme word compared
-// case-insensitively, secret compared in constant time → else INVALID_CREDENTIALS.
+// case-insensitively, secret compared in constant time → else ACCESS_DENIED.
 func (s *server) connectClient(r *http.Request, st Settings) (Client, error) {
-	fail := func(msg string) error { return contract.Errorf(contract.CodeInvalidCredentials, "%s", msg) }
+	fail := func(msg string) error { return contract.Errorf(contract.CodeAccessDenied, "%s", msg) }
 	cred, ok := contract.SchemeCredential(r.Header.Get("Authorization"), st.TokenPrefix)
 	if !ok {
 		return Client{}, fail("Authorization must be \"" + st.TokenPrefix + " base64(client_id:secret)\"")
@@ -129,6 +129,9 @@ func handleAccessToken(s *server) connectHandler {
 		if err != nil {
 			return err
 		}
+		if refused == codeExpired {
+			return contract.Errorf(contract.CodeExpiredAuthCode, "%s", refused)
+		}
 		if refused != "" {
 			return invalid(refused)
 		}
@@ -169,10 +172,14 @@ func (s *server) findCode(r *http.Request, raw, clientID string) (code AuthCode,
 		s.revokeReplayed(r, code)
 		return code, "the code was already used; the tokens it issued are revoked", nil
 	case !s.Now().Before(code.ExpiresAt):
-		return code, "the code has expired", nil
+		return code, codeExpired, nil
 	}
 	return code, "", nil
 }
+
+// codeExpired is findCode's reason for a code that is only expired: EXPIRED_AUTH_CODE at the
+// Connect adapter (contract §3.7), invalid_grant at the token endpoint.
+const codeExpired = "the code has expired"
 
 // redeemCode spends a code found by findCode and stores the tokens it issues, in one
 // transaction: the single-use gate. A code spent meanwhile by a concurrent redemption is
@@ -208,7 +215,7 @@ func handleUserData(s *server) connectHandler {
 	return func(w http.ResponseWriter, r *http.Request, st Settings) error {
 		cred, ok := contract.SchemeCredential(r.Header.Get("Authorization"), st.TokenPrefix)
 		if !ok {
-			return contract.Errorf(contract.CodeInvalidCredentials, "Authorization must be %q", st.TokenPrefix+" <access_token>")
+			return contract.Errorf(contract.CodeAccessDenied, "Authorization must be %q", st.TokenPrefix+" <access_token>")
 		}
 		if r.Method == http.MethodPost {
 			if err := emptyOrObject(w, r); err != nil {
@@ -224,15 +231,17 @@ func handleUserData(s *server) connectHandler {
 			return err
 		case tok.Kind != TokenAccess || tok.API != APIConnect:
 			return invalid("not a Connect access token")
+		case tok.RevokedAt.IsZero() && tok.UsedAt.IsZero() && !tok.ExpiresAt.IsZero() && !s.Now().Before(tok.ExpiresAt):
+			return contract.Errorf(contract.CodeExpiredAccessToken, "access token expired")
 		case !tok.Active(s.Now()):
-			return invalid("access token expired or revoked")
+			return invalid("access token revoked")
 		}
 		if appID := r.Header.Get(contract.HeaderMiniappAppID); appID != "" && tok.AppID != "" && appID != tok.AppID {
 			return invalid("access token was issued for another miniapp")
 		}
 		u, err := s.Store.GetUserByID(r.Context(), tok.UserID)
 		if errors.Is(err, ErrNotFound) {
-			return contract.Errorf(contract.CodeUserNotFound, "the token's user no longer exists")
+			return contract.Errorf(contract.CodeHostappUserNotFound, "the token's user no longer exists")
 		}
 		if err != nil {
 			return err

@@ -98,15 +98,15 @@ func TestAccessTokenErrors(t *testing.T) {
 		header map[string]string
 		want   string
 	}{
-		{"no Authorization", "", body(e.codeFor(cookie)), nil, contract.CodeInvalidCredentials},
-		{"wrong prefix", "Bearer " + contract.BasicCredential(demo.HostappClientID, demo.HostappSecret), body(e.codeFor(cookie)), nil, contract.CodeInvalidCredentials},
-		{"Basic scheme", "Basic " + contract.BasicCredential(demo.HostappClientID, demo.HostappSecret), body(e.codeFor(cookie)), nil, contract.CodeInvalidCredentials},
-		{"prefix only", "Token", body(e.codeFor(cookie)), nil, contract.CodeInvalidCredentials},
-		{"wrong secret", "Token " + contract.BasicCredential(demo.HostappClientID, "hostapp-secret-2"), body(e.codeFor(cookie)), nil, contract.CodeInvalidCredentials},
-		{"unknown client", "Token " + contract.BasicCredential("nobody", demo.HostappSecret), body(e.codeFor(cookie)), nil, contract.CodeInvalidCredentials},
-		{"not base64", "Token %%%", body(e.codeFor(cookie)), nil, contract.CodeInvalidCredentials},
-		{"no colon", "Token aG9zdGFwcA==" /* base64("hostapp") */, body(e.codeFor(cookie)), nil, contract.CodeInvalidCredentials},
-		{"raw secret without base64", "Token hostapp-client-1:hostapp-secret-1", body(e.codeFor(cookie)), nil, contract.CodeInvalidCredentials},
+		{"no Authorization", "", body(e.codeFor(cookie)), nil, contract.CodeAccessDenied},
+		{"wrong prefix", "Bearer " + contract.BasicCredential(demo.HostappClientID, demo.HostappSecret), body(e.codeFor(cookie)), nil, contract.CodeAccessDenied},
+		{"Basic scheme", "Basic " + contract.BasicCredential(demo.HostappClientID, demo.HostappSecret), body(e.codeFor(cookie)), nil, contract.CodeAccessDenied},
+		{"prefix only", "Token", body(e.codeFor(cookie)), nil, contract.CodeAccessDenied},
+		{"wrong secret", "Token " + contract.BasicCredential(demo.HostappClientID, "hostapp-secret-2"), body(e.codeFor(cookie)), nil, contract.CodeAccessDenied},
+		{"unknown client", "Token " + contract.BasicCredential("nobody", demo.HostappSecret), body(e.codeFor(cookie)), nil, contract.CodeAccessDenied},
+		{"not base64", "Token %%%", body(e.codeFor(cookie)), nil, contract.CodeAccessDenied},
+		{"no colon", "Token aG9zdGFwcA==" /* base64("hostapp") */, body(e.codeFor(cookie)), nil, contract.CodeAccessDenied},
+		{"raw secret without base64", "Token hostapp-client-1:hostapp-secret-1", body(e.codeFor(cookie)), nil, contract.CodeAccessDenied},
 		{"bad JSON", boxoBasicAuth, `{"auth_code":`, nil, contract.CodeInvalidRequest},
 		{"JSON array", boxoBasicAuth, `["x"]`, nil, contract.CodeInvalidRequest},
 		{"auth_code not a string", boxoBasicAuth, `{"auth_code":42}`, nil, contract.CodeInvalidRequest},
@@ -130,7 +130,7 @@ func TestAccessTokenFailureKeepsCode(t *testing.T) {
 	e := newEnv(t)
 	code := e.boxoCode("alice")
 	wantCode(t, e.connectCall(http.MethodPost, demo.AccessTokenPath, "Token "+contract.BasicCredential(demo.HostappClientID, "nope"),
-		`{"auth_code":"`+code+`"}`, nil), contract.CodeInvalidCredentials)
+		`{"auth_code":"`+code+`"}`, nil), contract.CodeAccessDenied)
 	e.tokens(code)
 }
 
@@ -150,8 +150,8 @@ func TestAccessTokenExpiredCode(t *testing.T) {
 	e.clk.Advance(10*time.Minute - time.Millisecond)
 	fresh := e.boxoCode("alice")
 	e.clk.Advance(time.Millisecond)
-	wantCode(t, e.redeem(code), contract.CodeInvalidAuthCode)
-	e.tokens(fresh) // issued later, still valid
+	wantCode(t, e.redeem(code), contract.CodeExpiredAuthCode) // only expired (contract §3.7)
+	e.tokens(fresh)                                           // issued later, still valid
 }
 
 // barrierStore holds every GetAuthCode caller until n of them have read the code, so all
@@ -253,8 +253,8 @@ func TestUserDataErrors(t *testing.T) {
 		{"other miniapp", http.MethodGet, "Token " + access, "", map[string]string{contract.HeaderMiniappAppID: "app99999"}, contract.CodeInvalidAccessToken},
 		{"unknown token", http.MethodGet, "Token " + contract.RandomToken(), "", nil, contract.CodeInvalidAccessToken},
 		{"refresh token as access token", http.MethodGet, "Token " + refresh, "", nil, contract.CodeInvalidAccessToken},
-		{"no Authorization", http.MethodGet, "", "", nil, contract.CodeInvalidCredentials},
-		{"wrong scheme", http.MethodGet, "Bearer " + access, "", nil, contract.CodeInvalidCredentials},
+		{"no Authorization", http.MethodGet, "", "", nil, contract.CodeAccessDenied},
+		{"wrong scheme", http.MethodGet, "Bearer " + access, "", nil, contract.CodeAccessDenied},
 		{"POST bad JSON", http.MethodPost, "Token " + access, "{", nil, contract.CodeInvalidRequest},
 		{"POST array", http.MethodPost, "Token " + access, "[]", nil, contract.CodeInvalidRequest},
 		{"POST null", http.MethodPost, "Token " + access, "null", nil, contract.CodeInvalidRequest},
@@ -281,7 +281,7 @@ func TestUserDataExpiredAndRevoked(t *testing.T) {
 	e.clk.Advance(time.Hour - time.Millisecond)
 	wantCode(t, e.userData(access), "")
 	e.clk.Advance(time.Millisecond)
-	wantCode(t, e.userData(access), contract.CodeInvalidAccessToken)
+	wantCode(t, e.userData(access), contract.CodeExpiredAccessToken) // only expired (contract §3.9)
 
 	access2, _ := e.tokens(e.boxoCode("alice"))
 	tok, err := e.db.GetToken(t.Context(), contract.Hash(access2))
@@ -300,10 +300,10 @@ func TestUserDataDeletedUser(t *testing.T) {
 	if rec := e.do(call{method: http.MethodDelete, path: "/_sim/users/alice"}); rec.Code != http.StatusOK {
 		t.Fatalf("delete: %d %s", rec.Code, rec.Body)
 	}
-	wantCode(t, e.userData(access), contract.CodeUserNotFound)
+	wantCode(t, e.userData(access), contract.CodeHostappUserNotFound)
 	// Re-creating the username makes a new user: the old token still finds no user.
 	e.do(call{method: http.MethodPut, path: "/_sim/users/alice", body: `{"reference":"u-1001","email":"a@example.com"}`})
-	wantCode(t, e.userData(access), contract.CodeUserNotFound)
+	wantCode(t, e.userData(access), contract.CodeHostappUserNotFound)
 }
 
 func TestRefreshRotation(t *testing.T) {
@@ -341,8 +341,8 @@ func TestRefreshErrors(t *testing.T) {
 		header map[string]string
 		want   string
 	}{
-		{"wrong secret", "Token " + contract.BasicCredential(demo.HostappClientID, "x"), `{"refresh_token":"` + refresh + `"}`, nil, contract.CodeInvalidCredentials},
-		{"wrong prefix", "Bearer " + contract.BasicCredential(demo.HostappClientID, demo.HostappSecret), `{"refresh_token":"` + refresh + `"}`, nil, contract.CodeInvalidCredentials},
+		{"wrong secret", "Token " + contract.BasicCredential(demo.HostappClientID, "x"), `{"refresh_token":"` + refresh + `"}`, nil, contract.CodeAccessDenied},
+		{"wrong prefix", "Bearer " + contract.BasicCredential(demo.HostappClientID, demo.HostappSecret), `{"refresh_token":"` + refresh + `"}`, nil, contract.CodeAccessDenied},
 		{"other client", "Token " + contract.BasicCredential("other-client", "other-secret"), `{"refresh_token":"` + refresh + `"}`, nil, contract.CodeInvalidRefreshToken},
 		{"other miniapp", boxoBasicAuth, `{"refresh_token":"` + refresh + `"}`, map[string]string{contract.HeaderMiniappAppID: "app2"}, contract.CodeInvalidRefreshToken},
 		{"access token as refresh token", boxoBasicAuth, `{"refresh_token":"` + access + `"}`, nil, contract.CodeInvalidRefreshToken},
@@ -408,8 +408,8 @@ func TestIPFilter(t *testing.T) {
 		for _, c := range calls {
 			c.remote = remote
 			rec := e.do(c)
-			if rec.Code != http.StatusForbidden || strings.TrimSpace(rec.Body.String()) != `{"error_code":"IP_NOT_ALLOWED"}` {
-				t.Errorf("%s %s from %s: %d %s, want 403 IP_NOT_ALLOWED", c.method, c.path, remote, rec.Code, rec.Body)
+			if rec.Code != http.StatusForbidden || strings.TrimSpace(rec.Body.String()) != `{"error_code":"NOT_A_WHITELISTED_IP"}` {
+				t.Errorf("%s %s from %s: %d %s, want 403 NOT_A_WHITELISTED_IP", c.method, c.path, remote, rec.Code, rec.Body)
 			}
 		}
 	}
@@ -440,11 +440,11 @@ func TestTokenPrefixSetting(t *testing.T) {
 	if rec := e.do(call{method: http.MethodPut, path: "/_sim/settings", body: `{"token_prefix":"Bearer"}`}); rec.Code != http.StatusOK {
 		t.Fatalf("PUT settings: %d %s", rec.Code, rec.Body)
 	}
-	wantCode(t, e.redeem(code), contract.CodeInvalidCredentials)
+	wantCode(t, e.redeem(code), contract.CodeAccessDenied)
 	m := e.connectCall(http.MethodPost, demo.AccessTokenPath, "Bearer "+contract.BasicCredential(demo.HostappClientID, demo.HostappSecret),
 		`{"auth_code":"`+code+`"}`, nil)
 	access := m["access_token"].(string)
-	wantCode(t, e.userData(access), contract.CodeInvalidCredentials)
+	wantCode(t, e.userData(access), contract.CodeAccessDenied)
 	wantCode(t, e.connectCall(http.MethodGet, demo.UserDataPath, "bearer "+access, "", nil), "")
 }
 

@@ -165,7 +165,7 @@ func TestClientAuthenticationPerClient(t *testing.T) {
 			t.Fatalf("revoked token at userinfo: %d", r.status)
 		}
 		wantCode(t, l.connectCall(http.MethodPost, demo.AccessTokenPath, demo.TokenPrefix+" "+contract.BasicCredential("spa", ""),
-			`{"auth_code":"`+code("spa", spaRedirect)+`"}`, nil), contract.CodeInvalidCredentials)
+			`{"auth_code":"`+code("spa", spaRedirect)+`"}`, nil), contract.CodeAccessDenied)
 	})
 }
 

@@ -41,7 +41,7 @@ type Store interface {
 	// keeps the stored one. It returns the stored record and whether it was created.
 	PutUser(ctx context.Context, u User) (stored User, created bool, err error)
 	// DeleteUser deletes the user and its sessions, or returns ErrNotFound. Codes and
-	// tokens issued to the user stay, so their use reports the user as gone (USER_NOT_FOUND).
+	// tokens issued to the user stay, so their use reports the user as gone (HOSTAPP_USER_NOT_FOUND).
 	DeleteUser(ctx context.Context, username string) error
 
 	// GetClient returns the OAuth client with that id, or ErrNotFound.

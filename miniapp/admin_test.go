@@ -85,7 +85,7 @@ func TestSettingsPutMerges(t *testing.T) {
 	put(t, e, `{"secret_key":"rotated-secret"}`, http.StatusOK)
 	var resp contract.AuthTokenResponse
 	decode(t, e.serve(authTokenRequest(aliceBody)), http.StatusOK, &resp)
-	if resp.ErrorCode != contract.CodeInvalidCredentials {
+	if resp.ErrorCode != contract.CodeAccessDenied {
 		t.Fatalf("old secret: %+v", resp)
 	}
 	r := authTokenRequest(aliceBody)
@@ -106,7 +106,7 @@ func TestSettingsIPAllowlist(t *testing.T) {
 	w := e.serve(authTokenRequest(aliceBody))
 	var body map[string]string
 	decode(t, w, http.StatusForbidden, &body)
-	if body["error_code"] != contract.CodeIPNotAllowed {
+	if body["error_code"] != contract.CodeNotAWhitelistedIP {
 		t.Fatalf("loopback after allowlist change: %s", w.Body)
 	}
 	r := authTokenRequest(aliceBody)
@@ -159,7 +159,7 @@ func TestSettingsCreateByPut(t *testing.T) {
 	wantError(t, e.serve(httptest.NewRequest(http.MethodGet, "/_sim/settings", nil)), http.StatusNotFound, "not_found")
 	var resp map[string]string
 	decode(t, e.serve(authTokenRequest(aliceBody)), http.StatusOK, &resp)
-	if resp["error_code"] != contract.CodeInternalError {
+	if resp["error_code"] != contract.CodeUnknownError {
 		t.Fatalf("unconfigured miniapp answered %v", resp)
 	}
 	wantInvalidToken(t, e.me("x.y.z"))

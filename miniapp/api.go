@@ -30,7 +30,7 @@ func handleMe(c Config) contract.HandlerFunc {
 		contract.WriteJSON(w, http.StatusOK, contract.Me{
 			ID: u.ID, Reference: u.Reference, ClientID: u.ClientID, Email: u.Email, Phone: u.Phone,
 			FirstName: u.FirstName, LastName: u.LastName, CustomAttributes: u.CustomAttributes,
-			Created: claims.Created,
+			Created: &claims.Created,
 		})
 		return nil
 	}

@@ -28,12 +28,14 @@ type authTokenBody struct {
 
 // handleAuthToken is the Get Auth Token endpoint, steps 10–11 (PROTOCOL §3.11, §3.12). It
 // answers HTTP 200 {"auth_token", "refresh_token"} or HTTP 200 {"error_code"}, except for a
-// caller outside the IP allowlist, which gets HTTP 403 IP_NOT_ALLOWED (§7.6). The checks run
-// in this order and nothing is written unless all pass:
-//  1. peer address (RemoteAddr only) in the allowlist → else IP_NOT_ALLOWED (403);
-//  2. Authorization: Basic base64(app_id:secret_key) matching the settings, and its user
-//     equal to X-Miniapp-App-ID → else INVALID_CREDENTIALS (§7.7, §9.7);
-//  3. X-Hostapp-Client-ID present and ≤ 64 characters → else INVALID_REQUEST;
+// caller outside the IP allowlist, which gets HTTP 403 NOT_A_WHITELISTED_IP (§7.6). The checks
+// run in this order and nothing is written unless all pass:
+//  1. peer address (RemoteAddr only) in the allowlist → else NOT_A_WHITELISTED_IP (403);
+//  2. Authorization: Basic base64(app_id:secret_key) matching the settings → else
+//     ACCESS_DENIED (§7.7, §9.7); X-Miniapp-App-ID present → else MISSING_HEADER, and
+//     equal to the credential's app_id → else ACCESS_DENIED;
+//  3. X-Hostapp-Client-ID present → else MISSING_HEADER; at most 64 characters → else
+//     INVALID_REQUEST;
 //  4. a JSON object body → else INVALID_REQUEST;
 //  5. the user data (§3.11, §3.10) → else INVALID_USER_DATA.
 //
@@ -51,15 +53,18 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 			return fmt.Errorf("stored IP allowlist: %w", err)
 		}
 		if !filter.Allows(r.RemoteAddr) {
-			return refuse(log, &contract.Error{Code: contract.CodeIPNotAllowed, Status: http.StatusForbidden,
+			return refuse(log, &contract.Error{Code: contract.CodeNotAWhitelistedIP, Status: http.StatusForbidden,
 				Message: "caller address is not in the miniapp's IP allowlist"})
 		}
 		if err := checkPlatformCredentials(set, r); err != nil {
 			return refuse(log, err)
 		}
 		clientID := r.Header.Get(contract.HeaderHostappClientID)
-		if clientID == "" || contract.Len(clientID) > maxClientIDLen {
-			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "%s is missing or longer than %d characters",
+		if clientID == "" {
+			return refuse(log, contract.Errorf(contract.CodeMissingHeader, "%s is missing", contract.HeaderHostappClientID))
+		}
+		if contract.Len(clientID) > maxClientIDLen {
+			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "%s is longer than %d characters",
 				contract.HeaderHostappClientID, maxClientIDLen))
 		}
 		// The body's form (JSON, one object) is INVALID_REQUEST; what it says about the user,
@@ -109,7 +114,7 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 // decode to the settings' app_id and secret_key, and its user must equal X-Miniapp-App-ID.
 // Both comparisons run in constant time and both always run.
 func checkPlatformCredentials(set Settings, r *http.Request) error {
-	fail := func(msg string) error { return contract.Errorf(contract.CodeInvalidCredentials, "%s", msg) }
+	fail := func(msg string) error { return contract.Errorf(contract.CodeAccessDenied, "%s", msg) }
 	cred, ok := contract.SchemeCredential(r.Header.Get("Authorization"), "Basic")
 	if !ok {
 		return fail("Authorization: Basic credential is missing")
@@ -123,8 +128,12 @@ func checkPlatformCredentials(set Settings, r *http.Request) error {
 	if !idOK || !secretOK {
 		return fail("app_id or secret_key does not match the miniapp's settings")
 	}
-	if header := r.Header.Get(contract.HeaderMiniappAppID); header == "" || !contract.Equal(header, user) {
-		return fail(contract.HeaderMiniappAppID + " is missing or differs from the Basic credential's app_id")
+	header := r.Header.Get(contract.HeaderMiniappAppID)
+	if header == "" {
+		return contract.Errorf(contract.CodeMissingHeader, "%s is missing", contract.HeaderMiniappAppID)
+	}
+	if !contract.Equal(header, user) {
+		return fail(contract.HeaderMiniappAppID + " differs from the Basic credential's app_id")
 	}
 	return nil
 }
@@ -136,7 +145,7 @@ func (b *authTokenBody) user(required []string) (User, error) {
 		return User{}, contract.Errorf(contract.CodeInvalidUserData, format, args...)
 	}
 	if len(b.UserData) > 0 && string(b.UserData) != "null" {
-		return invalid("encrypted user_data (PROTOCOL §7.2) is not enabled on this miniapp")
+		return invalid("encrypted user_data (contract §7.2) is not enabled on this miniapp")
 	}
 	if b.Reference == "" {
 		return invalid("reference is missing")

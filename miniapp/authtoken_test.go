@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,7 @@ const protocolBody = `{"reference": "u-42", "email": "user@example.com", "phone"
 
 func TestBasicCredentialIsProtocolExample(t *testing.T) {
 	if got := "Basic " + contract.BasicCredential(demo.AppID, demo.MiniappSecret); got != basicDemo {
-		t.Fatalf("BasicCredential = %q, want PROTOCOL §7.7's %q", got, basicDemo)
+		t.Fatalf("BasicCredential = %q, want contract §7.7's %q", got, basicDemo)
 	}
 }
 
@@ -61,8 +62,8 @@ func TestAuthTokenProtocolExample(t *testing.T) {
 
 	me := e.mustMe(tok)
 	wantMe := contract.Me{ID: u.ID, Reference: "u-42", ClientID: clientID, Email: "user@example.com",
-		Phone: "+6591234567", FirstName: "Ada", LastName: "Lee", CustomAttributes: json.RawMessage(`{"tier":"gold"}`), Created: true}
-	if fmt.Sprintf("%+v", me) != fmt.Sprintf("%+v", wantMe) {
+		Phone: "+6591234567", FirstName: "Ada", LastName: "Lee", CustomAttributes: json.RawMessage(`{"tier":"gold"}`), Created: new(true)}
+	if !reflect.DeepEqual(me, wantMe) {
 		t.Fatalf("/api/me = %+v\nwant %+v", me, wantMe)
 	}
 	// The refresh token is stored hashed, never raw.
@@ -99,10 +100,11 @@ func TestAuthTokenRejects(t *testing.T) {
 	}
 	outside := func(r *http.Request) { r.RemoteAddr = "203.0.113.7:5555" }
 	const (
-		ip    = contract.CodeIPNotAllowed
-		creds = contract.CodeInvalidCredentials
+		ip    = contract.CodeNotAWhitelistedIP
+		creds = contract.CodeAccessDenied
 		req   = contract.CodeInvalidRequest
 		data  = contract.CodeInvalidUserData
+		hdr   = contract.CodeMissingHeader
 	)
 	cases := []tc{
 		// IP filter (PROTOCOL §7.6): 403, RemoteAddr only, before anything else.
@@ -121,15 +123,16 @@ func TestAuthTokenRejects(t *testing.T) {
 		{"secret with suffix", okBody, basic(contract.BasicCredential(demo.AppID, demo.MiniappSecret+"x")), 200, creds},
 		{"wrong app_id, header agrees", okBody,
 			both(basic(contract.BasicCredential("app99999", demo.MiniappSecret)), header(contract.HeaderMiniappAppID, "app99999")), 200, creds},
-		{"X-Miniapp-App-ID missing", okBody, header(contract.HeaderMiniappAppID, ""), 200, creds},
+		{"X-Miniapp-App-ID missing", okBody, header(contract.HeaderMiniappAppID, ""), 200, hdr},
 		{"X-Miniapp-App-ID differs", okBody, header(contract.HeaderMiniappAppID, "app85076"), 200, creds},
 		{"credentials checked before client id", okBody, both(header("Authorization", ""), header(contract.HeaderHostappClientID, "")), 200, creds},
 		{"credentials checked before body", `not json`, header("Authorization", ""), 200, creds},
 
-		// Headers and body form: INVALID_REQUEST; a field of the wrong type is user data: INVALID_USER_DATA.
-		{"X-Hostapp-Client-ID missing", okBody, header(contract.HeaderHostappClientID, ""), 200, req},
+		// A missing header: MISSING_HEADER; header and body form: INVALID_REQUEST; a field of the
+		// wrong type is user data: INVALID_USER_DATA.
+		{"X-Hostapp-Client-ID missing", okBody, header(contract.HeaderHostappClientID, ""), 200, hdr},
 		{"X-Hostapp-Client-ID too long", okBody, header(contract.HeaderHostappClientID, strings.Repeat("9", 65)), 200, req},
-		{"client id checked before body", `{}`, header(contract.HeaderHostappClientID, ""), 200, req},
+		{"client id checked before body", `{}`, header(contract.HeaderHostappClientID, ""), 200, hdr},
 		{"wrong content type", okBody, header("Content-Type", "text/plain"), 200, req},
 		{"form content type", "reference=u-1&email=a", header("Content-Type", "application/x-www-form-urlencoded"), 200, req},
 		{"not JSON", `{"reference":`, nil, 200, req},
@@ -292,7 +295,7 @@ func TestConcurrentFirstLogins(t *testing.T) {
 		if me.ID != users[0].ID {
 			t.Fatalf("token for %s, want %s", me.ID, users[0].ID)
 		}
-		if me.Created {
+		if me.CreatedText() == "true" {
 			created++
 		}
 		sids[claimsOf(t, tok)["sid"].(string)] = true
@@ -329,10 +332,10 @@ func TestExistingUserUpdated(t *testing.T) {
 	if fmt.Sprintf("%+v", users[0]) != fmt.Sprintf("%+v", want) {
 		t.Fatalf("stored %+v\nwant   %+v", users[0], want)
 	}
-	if me := e.mustMe(first.AuthToken); !me.Created || me.FirstName != "Adele" {
+	if me := e.mustMe(first.AuthToken); me.CreatedText() != "true" || me.FirstName != "Adele" {
 		t.Fatalf("first token: %+v, want created and current fields", me)
 	}
-	if me := e.mustMe(second.AuthToken); me.Created || me.ID != want.ID {
+	if me := e.mustMe(second.AuthToken); me.CreatedText() == "true" || me.ID != want.ID {
 		t.Fatalf("second token: %+v, want created=false for %s", me, want.ID)
 	}
 	e.login(clientID, `{"reference":"u-1","email":"new@example.com","custom_attributes":{"tier":"gold"}}`)
@@ -346,7 +349,7 @@ func TestSameReferenceTwoClients(t *testing.T) {
 	a := e.login("352131", `{"reference":"u-1","email":"a@example.com"}`)
 	b := e.login("777777", `{"reference":"u-1","email":"b@example.com"}`)
 	ma, mb := e.mustMe(a.AuthToken), e.mustMe(b.AuthToken)
-	if ma.ID == mb.ID || !ma.Created || !mb.Created || ma.ClientID != "352131" || mb.ClientID != "777777" || ma.Email != "a@example.com" || mb.Email != "b@example.com" {
+	if ma.ID == mb.ID || ma.CreatedText() != "true" || mb.CreatedText() != "true" || ma.ClientID != "352131" || mb.ClientID != "777777" || ma.Email != "a@example.com" || mb.Email != "b@example.com" {
 		t.Fatalf("want two created users, got %+v and %+v", ma, mb)
 	}
 	if n := len(e.users()); n != 2 {

@@ -57,7 +57,7 @@ func (s *server) authorizeHandler(legacy bool) contract.HandlerFunc {
 				final.Status = http.StatusBadRequest
 			}
 			final.Outcome, final.ErrorCode = contract.OutcomeFailed, cerr.Code
-			final.Note = cerr.Message
+			final.Note = cerr.Explanation()
 			final.Response = &contract.Exchange{Body: mustJSON(envelopeOf(cerr))}
 		} else {
 			var out any = resp
@@ -88,7 +88,7 @@ func (s *server) authorizeHandler(legacy bool) contract.HandlerFunc {
 			if cerr == nil && (rec.Consent != nil || rec.HostTokens != nil) {
 				// The consent record and the host pair were lost with the flow log: a success
 				// now would leave get_consent and the refresh state contradicting it.
-				cerr = platformErr(contract.CodeInternalError, 12, "the platform could not store the flow's consent and tokens")
+				cerr = platformErr(contract.CodeUnknownError, 12, "the platform could not store the flow's consent and tokens")
 			}
 		}
 		if cerr != nil {
@@ -124,12 +124,12 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	codeField := "auth_code"
 	if a.legacy {
 		var body contract.LegacyLoginRequest
-		if err := contract.DecodeJSON(w, r, &body, contract.CodeInvalidRequest); err != nil {
+		if err := contract.DecodeJSONCodes(w, r, &body, contract.CodeParsingErrorInvalidRequestBody, contract.CodeInvalidRequest); err != nil {
 			return nil, atStep(err, 5)
 		}
 		a.req = contract.AuthorizeRequest{AuthCode: body.Payload, ClientID: body.ClientID, AppID: body.AppID}
 		codeField = "payload"
-	} else if err := contract.DecodeJSON(w, r, &a.req, contract.CodeInvalidRequest); err != nil {
+	} else if err := contract.DecodeJSONCodes(w, r, &a.req, contract.CodeParsingErrorInvalidRequestBody, contract.CodeInvalidRequest); err != nil {
 		return nil, atStep(err, 5)
 	}
 	req := &a.req
@@ -149,8 +149,8 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 		return nil, cerr
 	}
 	if a.legacy && !host.LegacyLogin {
-		return nil, platformErr(contract.CodeConnectNotEnabled, 5,
-			"the legacy payload login (PROTOCOL §7.10) is switched off for host app %s: set legacy_login_enabled in its Dashboard record", quote(req.ClientID))
+		return nil, platformFill(contract.CodeFeatureDisabledInHostapp, 5, []string{"the legacy payload login"},
+			"the legacy payload login (contract §7.10) is switched off for host app %s: set legacy_login_enabled in its Dashboard record", quote(req.ClientID))
 	}
 
 	// Steps 6–7: auth code → access token. Never retried: the code is single-use (§2.11).
@@ -177,14 +177,14 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	if cerr != nil {
 		if cerr.Code == contract.CodeInvalidUserData {
-			a.flow.violate(i, "§3.10", "%s", cerr.Message)
+			a.flow.violate(i, "§3.10", "%s", cerr.Explanation())
 		}
 		a.flow.fail(i, cerr)
 		return nil, cerr
 	}
 	if req.UserReference != "" && a.hostRef != "" && req.UserReference != a.hostRef {
 		a.flow.steps[i].Note = joinNote(a.flow.steps[i].Note, fmt.Sprintf(
-			"user_reference %q sent by the SDK differs from the host's reference %q (PROTOCOL §9.37)", req.UserReference, a.hostRef))
+			"user_reference %q sent by the SDK differs from the host's reference %q (contract §9.37)", req.UserReference, a.hostRef))
 	}
 
 	// Steps 10–11: the miniapp registers or finds the user and issues its token.
@@ -208,7 +208,7 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 func (s *server) lookupPair(ctx context.Context, clientID, appID string, step int, needConnect bool) (HostApp, Miniapp, *contract.Error) {
 	host, err := s.store.GetHostApp(ctx, clientID)
 	if errors.Is(err, ErrNotFound) {
-		return HostApp{}, Miniapp{}, platformErr(contract.CodeInvalidClient, step, "no host app with client_id %q", clientID)
+		return HostApp{}, Miniapp{}, platformErr(contract.CodeHostappNotFound, step, "no host app with client_id %q", clientID)
 	} else if err != nil {
 		return HostApp{}, Miniapp{}, s.internal(ctx, step, "get host app", err)
 	}
@@ -220,16 +220,16 @@ func (s *server) lookupPair(ctx context.Context, clientID, appID string, step in
 	}
 	part, err := s.store.GetPartnership(ctx, clientID, appID)
 	if errors.Is(err, ErrNotFound) {
-		return HostApp{}, Miniapp{}, platformErr(contract.CodeMiniappNotFound, step, "miniapp %q is not partnered with host app %q", appID, clientID)
+		return HostApp{}, Miniapp{}, platformErr(contract.CodeNoIntegration, step, "miniapp %q is not partnered with host app %q", appID, clientID)
 	} else if err != nil {
 		return HostApp{}, Miniapp{}, s.internal(ctx, step, "get partnership", err)
 	}
 	if needConnect {
 		if !host.ConnectEnabled {
-			return HostApp{}, Miniapp{}, platformErr(contract.CodeConnectNotEnabled, step, "Connect is not enabled for host app %q", clientID)
+			return HostApp{}, Miniapp{}, platformFill(contract.CodeFeatureDisabledInHostapp, step, []string{"Connect"}, "Connect is not enabled for host app %q", clientID)
 		}
 		if !part.ConnectEnabled {
-			return HostApp{}, Miniapp{}, platformErr(contract.CodeConnectNotEnabled, step, "Connect is not enabled for the partnership of %q and %q", clientID, appID)
+			return HostApp{}, Miniapp{}, platformFill(contract.CodeFeatureDisabledInIntegration, step, []string{"Connect"}, "Connect is not enabled for the partnership of %q and %q", clientID, appID)
 		}
 	}
 	return host, app, nil
@@ -259,7 +259,7 @@ func (s *server) accessToken(ctx context.Context, f *flowRun, host HostApp, appI
 	a := s.do(ctx, f, outcall{
 		step: 6, toward: contract.PartyHostapp, method: http.MethodPost, url: host.AccessTokenURL,
 		header: hostHeader(host, appID, contract.BasicCredential(host.HostappClientID, host.HostappSecretKey), f.id, true),
-		body:   body, failCode: contract.CodeHostappError,
+		body:   body, failCode: contract.CodeUnexpectedResponseError,
 	})
 	pair, cerr := checkTokenPair(a, 7, "access_token", "§3.8")
 	if cerr != nil {
@@ -272,37 +272,37 @@ func (s *server) accessToken(ctx context.Context, f *flowRun, host HostApp, appI
 // section names the table the answer follows.
 func checkTokenPair(a answer, step int, what, section string) (contract.TokenPair, *contract.Error) {
 	var p contract.TokenPair
-	if problem := decodeAnswer(a, &p, contract.PartyHostapp, section); problem != "" {
-		return p, platformErr(contract.CodeHostappError, step, "%s", problem)
+	if code, problem := decodeAnswer(a, &p, contract.PartyHostapp, section); problem != "" {
+		return p, platformErr(code, step, "%s", problem)
 	}
 	if p.ErrorCode != "" { // error wins over a token (PROTOCOL §2.3, §9.9)
 		if p.AccessToken != "" || p.RefreshToken != "" {
 			a.violate("§2.3", "the answer carries both a token and error_code; the platform treats it as the error (§9.9)")
 		}
-		codeViolation(a, p.ErrorCode)
+		codeNote(a, p.ErrorCode)
 		return p, passThrough(contract.PartyHostapp, p.ErrorCode, step)
 	}
 	if p.AccessToken == "" {
 		a.violate(section, "the answer has neither %s nor error_code", what)
-		return p, platformErr(contract.CodeHostappError, step, "host answer has neither %s nor error_code", what)
+		return p, missingAttribute(step, what, "host answer has neither %s nor error_code", what)
 	}
 	for _, t := range []struct{ name, v string }{{"access_token", p.AccessToken}, {"refresh_token", p.RefreshToken}} {
 		if n := contract.Len(t.v); n > contract.MaxTokenLen {
 			a.violate(section, "%s is %d characters long; String(%d) allows no more", t.name, n, contract.MaxTokenLen)
-			return p, platformErr(contract.CodeHostappError, step, "host token is longer than %d characters", contract.MaxTokenLen)
+			return p, platformErr(contract.CodeUnexpectedResponseError, step, "host token is longer than %d characters", contract.MaxTokenLen)
 		}
 	}
 	return p, nil
 }
 
 // userData is steps 8 and 9 (PROTOCOL §3.9, §3.10) with the one refresh-and-retry of §5.2:
-// when step 9 says INVALID_ACCESS_TOKEN, step 7 gave a refresh token and the host app has a
+// when step 9 says INVALID_ACCESS_TOKEN or EXPIRED_ACCESS_TOKEN, step 7 gave a refresh token and the host app has a
 // refresh URL, the platform refreshes once and, on success, repeats step 8 once. A failed
 // refresh leaves the original INVALID_ACCESS_TOKEN. pair is updated with refreshed tokens.
 func (a *authorizeRun) userData(ctx context.Context, host HostApp, pair *contract.TokenPair) (json.RawMessage, *contract.Error) {
 	s := a.s
 	raw, cerr, i := s.fetchUserData(ctx, a.flow, host, a.req.AppID, pair.AccessToken, "")
-	if cerr == nil || cerr.Code != contract.CodeInvalidAccessToken || cerr.Source != contract.PartyHostapp ||
+	if cerr == nil || (cerr.Code != contract.CodeInvalidAccessToken && cerr.Code != contract.CodeExpiredAccessToken) || cerr.Source != contract.PartyHostapp ||
 		pair.RefreshToken == "" || host.RefreshTokenURL == "" {
 		return raw, cerr
 	}
@@ -311,16 +311,16 @@ func (a *authorizeRun) userData(ctx context.Context, host HostApp, pair *contrac
 		step: 8, toward: contract.PartyHostapp, method: http.MethodPost, url: host.RefreshTokenURL,
 		header: hostHeader(host, a.req.AppID, contract.BasicCredential(host.HostappClientID, host.HostappSecretKey), a.flow.id, true),
 		body:   mustJSON(contract.RefreshTokenRequest{RefreshToken: pair.RefreshToken}), note: note + " (refresh)",
-		failCode: contract.CodeHostappError,
+		failCode: contract.CodeUnexpectedResponseError,
 	})
 	fresh, rerr := checkTokenPair(ans, 9, "access_token", "§7.1")
 	if rerr != nil {
 		a.flow.fail(ans.index, rerr)
-		return nil, cerr // the original INVALID_ACCESS_TOKEN (§5.2)
+		return nil, cerr // the original INVALID_ACCESS_TOKEN or EXPIRED_ACCESS_TOKEN (§5.2)
 	}
 	// The refresh worked: the first step-9 answer no longer ends the flow.
 	a.flow.steps[i].Outcome, a.flow.steps[i].ErrorCode = contract.OutcomeOK, ""
-	a.flow.steps[i].Note = "host answered INVALID_ACCESS_TOKEN; refreshed the access token and retried"
+	a.flow.steps[i].Note = "host answered " + cerr.Code + "; refreshed the access token and retried"
 	if fresh.RefreshToken == "" {
 		fresh.RefreshToken = pair.RefreshToken
 	}
@@ -334,7 +334,7 @@ func (a *authorizeRun) userData(ctx context.Context, host HostApp, pair *contrac
 func (s *server) fetchUserData(ctx context.Context, f *flowRun, host HostApp, appID, accessToken, note string) (json.RawMessage, *contract.Error, int) {
 	c := outcall{
 		step: 8, toward: contract.PartyHostapp, method: host.UserDataMethod, url: host.UserDataURL,
-		note: note, failCode: contract.CodeHostappError,
+		note: note, failCode: contract.CodeUnexpectedResponseError,
 	}
 	if c.method == http.MethodPost {
 		c.body = []byte("{}")
@@ -348,20 +348,20 @@ func (s *server) fetchUserData(ctx context.Context, f *flowRun, host HostApp, ap
 		return nil, e, a.index
 	}
 	var ud contract.UserDataResponse
-	if problem := decodeAnswer(a, &ud, contract.PartyHostapp, "§3.10"); problem != "" {
-		return fail(platformErr(contract.CodeHostappError, 9, "%s", problem))
+	if code, problem := decodeAnswer(a, &ud, contract.PartyHostapp, "§3.10"); problem != "" {
+		return fail(platformErr(code, 9, "%s", problem))
 	}
 	hasData := len(ud.UserData) > 0 && string(ud.UserData) != "null"
 	if ud.ErrorCode != "" {
 		if hasData {
 			a.violate("§2.3", "the answer carries both user_data and error_code; the platform treats it as the error (§9.9)")
 		}
-		codeViolation(a, ud.ErrorCode)
+		codeNote(a, ud.ErrorCode)
 		return fail(passThrough(contract.PartyHostapp, ud.ErrorCode, 9))
 	}
 	if !hasData {
 		a.violate("§3.10", "the answer has neither user_data nor error_code")
-		return fail(platformErr(contract.CodeHostappError, 9, "host answer has neither user_data nor error_code"))
+		return fail(missingAttribute(9, "user_data", "host answer has neither user_data nor error_code"))
 	}
 	return ud.UserData, nil, a.index
 }
@@ -437,7 +437,7 @@ func checkUserData(raw json.RawMessage, required []string) (body []byte, referen
 		}
 	}
 	if len(missing) > 0 {
-		e := platformErr(contract.CodeMissingRequiredFields, 9, "user_data lacks required fields: %s", strings.Join(missing, ", "))
+		e := platformFill(contract.CodeResponseAttributeMissing, 9, []string{strings.Join(missing, ", ")}, "user_data lacks required fields: %s", strings.Join(missing, ", "))
 		e.Extra = map[string]any{"missing": missing}
 		return nil, reference, e
 	}
@@ -454,59 +454,78 @@ func (s *server) authToken(ctx context.Context, f *flowRun, clientID string, app
 	setExact(h, contract.HeaderFlowID, f.id)
 	a := s.do(ctx, f, outcall{
 		step: 10, toward: contract.PartyMiniapp, method: http.MethodPost, url: app.AuthTokenURL,
-		header: h, body: body, failCode: contract.CodeMiniappError,
+		header: h, body: body, failCode: contract.CodeUnexpectedResponseError,
 	})
 	fail := func(e *contract.Error) (*contract.AuthorizeResponse, *contract.Error) {
 		f.fail(a.index, e)
 		return nil, e
 	}
 	var at contract.AuthTokenResponse
-	if problem := decodeAnswer(a, &at, contract.PartyMiniapp, "§3.12"); problem != "" {
-		return fail(platformErr(contract.CodeMiniappError, 11, "%s", problem))
+	if code, problem := decodeAnswer(a, &at, contract.PartyMiniapp, "§3.12"); problem != "" {
+		return fail(platformErr(code, 11, "%s", problem))
 	}
 	if at.ErrorCode != "" {
 		if at.AuthToken != "" || at.RefreshToken != "" {
 			a.violate("§2.3", "the answer carries both a token and error_code; the platform treats it as the error (§9.9)")
 		}
-		codeViolation(a, at.ErrorCode)
+		codeNote(a, at.ErrorCode)
 		return fail(passThrough(contract.PartyMiniapp, at.ErrorCode, 11))
 	}
 	if at.AuthToken == "" {
 		a.violate("§3.12", "the answer has neither auth_token nor error_code")
-		return fail(platformErr(contract.CodeMiniappError, 11, "miniapp answer has neither auth_token nor error_code"))
+		return fail(platformErr(contract.CodeUnexpectedResponseError, 11, "miniapp answer has neither auth_token nor error_code"))
 	}
 	for _, t := range []struct{ name, v string }{{"auth_token", at.AuthToken}, {"refresh_token", at.RefreshToken}} {
 		if n := contract.Len(t.v); n > contract.MaxTokenLen {
 			a.violate("§3.12", "%s is %d characters long; String(%d) allows no more", t.name, n, contract.MaxTokenLen)
-			return fail(platformErr(contract.CodeMiniappError, 11, "miniapp token is longer than %d characters", contract.MaxTokenLen))
+			return fail(platformErr(contract.CodeUnexpectedResponseError, 11, "miniapp token is longer than %d characters", contract.MaxTokenLen))
 		}
 	}
 	return &contract.AuthorizeResponse{Token: at.AuthToken, RefreshToken: at.RefreshToken}, nil
 }
 
-// platformErr is a failure the platform itself detects.
+// platformErr is a failure the platform itself detects: Boxo's error_message for the code
+// (contract §5.1), the platform's explanation as its detail.
 func platformErr(code string, step int, format string, args ...any) *contract.Error {
-	return &contract.Error{Code: code, Message: fmt.Sprintf(format, args...), Source: contract.PartyPlatform, Step: step}
+	return platformFill(code, step, nil, format, args...)
 }
 
-// passThrough is a host or miniapp error code handed on unchanged (PROTOCOL §3.13, §5.2).
+// platformFill is platformErr for a message with placeholders, filled in order by fill.
+func platformFill(code string, step int, fill []string, format string, args ...any) *contract.Error {
+	e := contract.BoxoError(code, fill, fmt.Sprintf(format, args...))
+	e.Source, e.Step = contract.PartyPlatform, step
+	return e
+}
+
+// missingAttribute is RESPONSE_ATTRIBUTE_MISSING for a host answer without its success
+// field (contract §5.1).
+func missingAttribute(step int, field, format string, args ...any) *contract.Error {
+	e := platformFill(contract.CodeResponseAttributeMissing, step, []string{field}, format, args...)
+	e.Extra = map[string]any{"missing": []string{field}}
+	return e
+}
+
+// passThrough is a host or miniapp error code handed on unchanged (PROTOCOL §3.13, §5.2),
+// with Boxo's message for it when the message needs no value the platform lacks.
 func passThrough(source, code string, step int) *contract.Error {
-	return &contract.Error{Code: code, Message: fmt.Sprintf("%s answered %s at step %d", source, code, step), Source: source, Step: step}
+	e := contract.BoxoError(code, nil, fmt.Sprintf("%s answered %s at step %d", source, code, step))
+	e.Source, e.Step = source, step
+	return e
 }
 
 // atStep turns a decoding failure into a platform error at step.
 func atStep(err error, step int) *contract.Error {
 	var ce *contract.Error
 	if errors.As(err, &ce) {
-		return &contract.Error{Code: ce.Code, Message: ce.Message, Source: contract.PartyPlatform, Step: step}
+		return platformErr(ce.Code, step, "%s", ce.Explanation())
 	}
 	return platformErr(contract.CodeInvalidRequest, step, "%v", err)
 }
 
-// internal logs an unexpected failure and returns INTERNAL_ERROR without its details.
+// internal logs an unexpected failure and returns UNKNOWN_ERROR without its details.
 func (s *server) internal(ctx context.Context, step int, what string, err error) *contract.Error {
 	s.log.ErrorContext(ctx, what, "err", err)
-	return platformErr(contract.CodeInternalError, step, "unexpected failure") // 400 like every error (§2.4)
+	return platformErr(contract.CodeUnknownError, step, "unexpected failure") // 400 like every error (§2.4)
 }
 
 // envelopeOf is the envelope contract.WriteEnvelope writes for e, for the flow log.
@@ -517,6 +536,9 @@ func envelopeOf(e *contract.Error) contract.ErrorEnvelope {
 	}
 	for k, v := range e.Extra {
 		attrs[k] = v
+	}
+	if e.Detail != "" {
+		attrs["detail"] = e.Detail
 	}
 	msg := e.Message
 	if msg == "" {

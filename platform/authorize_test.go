@@ -149,12 +149,12 @@ func TestAuthorizeStep5Checks(t *testing.T) {
 	tests := []struct {
 		name, body, contentType, code string
 	}{
-		{"bad JSON", `{"auth_code":`, "application/json", contract.CodeInvalidRequest},
+		{"bad JSON", `{"auth_code":`, "application/json", contract.CodeParsingErrorInvalidRequestBody},
 		{"not an object", `["x"]`, "application/json", contract.CodeInvalidRequest},
-		{"wrong content type", good, "text/plain", contract.CodeInvalidRequest},
-		{"form content type", "auth_code=x&client_id=352131&app_id=app16973", "application/x-www-form-urlencoded", contract.CodeInvalidRequest},
-		{"empty body", "", "application/json", contract.CodeInvalidRequest},
-		{"over 1 MiB", `{"auth_code":"` + strings.Repeat("a", contract.MaxBodyBytes) + `","client_id":"352131","app_id":"app16973"}`, "application/json", contract.CodeInvalidRequest},
+		{"wrong content type", good, "text/plain", contract.CodeParsingErrorInvalidRequestBody},
+		{"form content type", "auth_code=x&client_id=352131&app_id=app16973", "application/x-www-form-urlencoded", contract.CodeParsingErrorInvalidRequestBody},
+		{"empty body", "", "application/json", contract.CodeParsingErrorInvalidRequestBody},
+		{"over 1 MiB", `{"auth_code":"` + strings.Repeat("a", contract.MaxBodyBytes) + `","client_id":"352131","app_id":"app16973"}`, "application/json", contract.CodeParsingErrorInvalidRequestBody},
 		{"missing auth_code", authorizeBody("", demo.ClientID, demo.AppID, ""), "application/json", contract.CodeInvalidRequest},
 		{"blank auth_code", authorizeBody("   ", demo.ClientID, demo.AppID, ""), "application/json", contract.CodeInvalidRequest},
 		{"missing client_id", authorizeBody(testAuthCode, "", demo.AppID, ""), "application/json", contract.CodeInvalidRequest},
@@ -162,12 +162,12 @@ func TestAuthorizeStep5Checks(t *testing.T) {
 		{"auth_code not a string", `{"auth_code":42,"client_id":"352131","app_id":"app16973"}`, "application/json", contract.CodeInvalidRequest},
 		{"auth_code too long", authorizeBody(strings.Repeat("c", 1001), demo.ClientID, demo.AppID, ""), "application/json", contract.CodeInvalidRequest},
 		{"user_reference too long", authorizeBody(testAuthCode, demo.ClientID, demo.AppID, strings.Repeat("r", 101)), "application/json", contract.CodeInvalidRequest},
-		{"unknown client", authorizeBody(testAuthCode, "999999", demo.AppID, ""), "application/json", contract.CodeInvalidClient},
-		{"hostapp_client_id is not client_id", authorizeBody(testAuthCode, demo.HostappClientID, demo.AppID, ""), "application/json", contract.CodeInvalidClient},
+		{"unknown client", authorizeBody(testAuthCode, "999999", demo.AppID, ""), "application/json", contract.CodeHostappNotFound},
+		{"hostapp_client_id is not client_id", authorizeBody(testAuthCode, demo.HostappClientID, demo.AppID, ""), "application/json", contract.CodeHostappNotFound},
 		{"unknown miniapp", authorizeBody(testAuthCode, demo.ClientID, "app-nope", ""), "application/json", contract.CodeMiniappNotFound},
-		{"no partnership", authorizeBody(testAuthCode, demo.ClientID, "app-lonely", ""), "application/json", contract.CodeMiniappNotFound},
-		{"Connect off on host app", authorizeBody(testAuthCode, "host-off", demo.AppID, ""), "application/json", contract.CodeConnectNotEnabled},
-		{"Connect off on partnership", authorizeBody(testAuthCode, "host-on", demo.AppID, ""), "application/json", contract.CodeConnectNotEnabled},
+		{"no partnership", authorizeBody(testAuthCode, demo.ClientID, "app-lonely", ""), "application/json", contract.CodeNoIntegration},
+		{"Connect off on host app", authorizeBody(testAuthCode, "host-off", demo.AppID, ""), "application/json", contract.CodeFeatureDisabledInHostapp},
+		{"Connect off on partnership", authorizeBody(testAuthCode, "host-on", demo.AppID, ""), "application/json", contract.CodeFeatureDisabledInIntegration},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,22 +200,22 @@ func TestAuthorizeStep7(t *testing.T) {
 	long := strings.Repeat("t", contract.MaxTokenLen+1)
 	exact := strings.Repeat("ü", contract.MaxTokenLen) // 1000 code points, 2000 bytes: allowed
 	tests := []hostStepCase{
-		{"HTTP 500", reply(500, `{"access_token":"x"}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"HTTP 201", reply(201, `{"access_token":"x"}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"403 with error_code", reply(403, `{"error_code":"IP_NOT_ALLOWED"}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusFound) }, contract.CodeHostappError, contract.PartyPlatform},
-		{"non-JSON", ok200(`<html>Token abcdefghijklmnopqrstuvwxyz</html>`), contract.CodeHostappError, contract.PartyPlatform},
-		{"empty body", ok200(``), contract.CodeHostappError, contract.PartyPlatform},
-		{"JSON array", ok200(`[{"access_token":"x"}]`), contract.CodeHostappError, contract.PartyPlatform},
-		{"JSON null", ok200(`null`), contract.CodeHostappError, contract.PartyPlatform},
-		{"token not a string", ok200(`{"access_token":12345}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"neither token nor code", ok200(`{"token_type":"Bearer"}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"null token", ok200(`{"access_token":null}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"token over 1000", ok200(`{"access_token":"` + long + `"}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"refresh token over 1000", ok200(`{"access_token":"x","refresh_token":"` + long + `"}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"answer over 1 MiB", ok200(`{"access_token":"x","pad":"` + strings.Repeat("p", contract.MaxBodyBytes) + `"}`), contract.CodeHostappError, contract.PartyPlatform},
+		{"HTTP 500", reply(500, `{"access_token":"x"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"HTTP 201", reply(201, `{"access_token":"x"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"403 with error_code", reply(403, `{"error_code":"NOT_A_WHITELISTED_IP"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusFound) }, contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"non-JSON", ok200(`<html>Token abcdefghijklmnopqrstuvwxyz</html>`), contract.CodeFailedToParseResponse, contract.PartyPlatform},
+		{"empty body", ok200(``), contract.CodeFailedToParseResponse, contract.PartyPlatform},
+		{"JSON array", ok200(`[{"access_token":"x"}]`), contract.CodeFailedToParseResponse, contract.PartyPlatform},
+		{"JSON null", ok200(`null`), contract.CodeFailedToParseResponse, contract.PartyPlatform},
+		{"token not a string", ok200(`{"access_token":12345}`), contract.CodeFailedToParseResponse, contract.PartyPlatform},
+		{"neither token nor code", ok200(`{"token_type":"Bearer"}`), contract.CodeResponseAttributeMissing, contract.PartyPlatform},
+		{"null token", ok200(`{"access_token":null}`), contract.CodeResponseAttributeMissing, contract.PartyPlatform},
+		{"token over 1000", ok200(`{"access_token":"` + long + `"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"refresh token over 1000", ok200(`{"access_token":"x","refresh_token":"` + long + `"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"answer over 1 MiB", ok200(`{"access_token":"x","pad":"` + strings.Repeat("p", contract.MaxBodyBytes) + `"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
 		{"INVALID_AUTH_CODE", ok200(`{"error_code":"INVALID_AUTH_CODE"}`), contract.CodeInvalidAuthCode, contract.PartyHostapp},
-		{"INVALID_CREDENTIALS", ok200(`{"error_code":"INVALID_CREDENTIALS"}`), contract.CodeInvalidCredentials, contract.PartyHostapp},
+		{"ACCESS_DENIED", ok200(`{"error_code":"ACCESS_DENIED"}`), contract.CodeAccessDenied, contract.PartyHostapp},
 		{"unknown code passes unchanged", ok200(`{"error_code":"HOST_IS_SAD"}`), "HOST_IS_SAD", contract.PartyHostapp},
 		{"token and error: error wins", ok200(`{"access_token":"x","error_code":"INVALID_AUTH_CODE"}`), contract.CodeInvalidAuthCode, contract.PartyHostapp},
 	}
@@ -259,7 +259,7 @@ func TestAuthorizeStep7Timeout(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("authorize took %v with a 200ms call timeout", d)
 	}
-	wantEnvelope(t, rec, contract.CodeHostappError, contract.PartyPlatform, 7)
+	wantEnvelope(t, rec, contract.CodeUnexpectedResponseError, contract.PartyPlatform, 7)
 	f, _ := e.flow("flow-timeout")
 	if s7 := stepsOf(f, 7); len(s7) != 1 || !strings.Contains(s7[0].Note, "did not answer within 200ms") {
 		t.Errorf("step 7 = %+v", s7)
@@ -269,19 +269,19 @@ func TestAuthorizeStep7Timeout(t *testing.T) {
 func TestAuthorizeHostUnreachable(t *testing.T) {
 	e := newEnv(t)
 	e.host.srv.Close() // nothing listens there any more
-	wantEnvelope(t, e.authorize("flow-down"), contract.CodeHostappError, contract.PartyPlatform, 7)
+	wantEnvelope(t, e.authorize("flow-down"), contract.CodeUnexpectedResponseError, contract.PartyPlatform, 7)
 }
 
 func TestAuthorizeStep9(t *testing.T) {
 	tests := []hostStepCase{
-		{"HTTP 500", reply(500, `{"user_data":`+carolUserDataObj+`}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"non-JSON", ok200(`user data here`), contract.CodeHostappError, contract.PartyPlatform},
-		{"missing user_data", ok200(`{}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"null user_data", ok200(`{"user_data":null}`), contract.CodeHostappError, contract.PartyPlatform},
-		{"error_code not a string", ok200(`{"error_code":7}`), contract.CodeHostappError, contract.PartyPlatform},
+		{"HTTP 500", reply(500, `{"user_data":`+carolUserDataObj+`}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"non-JSON", ok200(`user data here`), contract.CodeFailedToParseResponse, contract.PartyPlatform},
+		{"missing user_data", ok200(`{}`), contract.CodeResponseAttributeMissing, contract.PartyPlatform},
+		{"null user_data", ok200(`{"user_data":null}`), contract.CodeResponseAttributeMissing, contract.PartyPlatform},
+		{"error_code not a string", ok200(`{"error_code":7}`), contract.CodeFailedToParseResponse, contract.PartyPlatform},
 		{"INVALID_ACCESS_TOKEN", ok200(`{"error_code":"INVALID_ACCESS_TOKEN"}`), contract.CodeInvalidAccessToken, contract.PartyHostapp},
-		{"USER_NOT_FOUND", ok200(`{"error_code":"USER_NOT_FOUND"}`), contract.CodeUserNotFound, contract.PartyHostapp},
-		{"user data and error: error wins", ok200(`{"user_data":` + carolUserDataObj + `,"error_code":"USER_NOT_FOUND"}`), contract.CodeUserNotFound, contract.PartyHostapp},
+		{"HOSTAPP_USER_NOT_FOUND", ok200(`{"error_code":"HOSTAPP_USER_NOT_FOUND"}`), contract.CodeHostappUserNotFound, contract.PartyHostapp},
+		{"user data and error: error wins", ok200(`{"user_data":` + carolUserDataObj + `,"error_code":"HOSTAPP_USER_NOT_FOUND"}`), contract.CodeHostappUserNotFound, contract.PartyHostapp},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,7 +386,7 @@ func TestAuthorizeMissingRequiredFields(t *testing.T) {
 			e.mini.on(http.MethodPost, demo.AuthTokenPath, nil)
 			mustPut(t, e, "/_sim/miniapps/"+demo.AppID, `{"required_fields":`+tt.required+`}`)
 			e.host.on(http.MethodGet, demo.UserDataPath, ok200(`{"user_data":`+tt.userData+`}`))
-			env := wantEnvelope(t, e.authorize("flow-req"), contract.CodeMissingRequiredFields, contract.PartyPlatform, 9)
+			env := wantEnvelope(t, e.authorize("flow-req"), contract.CodeResponseAttributeMissing, contract.PartyPlatform, 9)
 			var got []string
 			b, _ := json.Marshal(env.CustomAttributes["missing"])
 			_ = json.Unmarshal(b, &got)
@@ -430,15 +430,15 @@ func TestAuthorizeEncryptedUserData(t *testing.T) {
 
 func TestAuthorizeStep11(t *testing.T) {
 	tests := []hostStepCase{
-		{"HTTP 500", reply(500, `{"auth_token":"x"}`), contract.CodeMiniappError, contract.PartyPlatform},
-		{"HTTP 401", reply(401, `{"error_code":"INVALID_CREDENTIALS"}`), contract.CodeMiniappError, contract.PartyPlatform},
-		{"non-JSON", ok200(`OK`), contract.CodeMiniappError, contract.PartyPlatform},
-		{"neither token nor code", ok200(`{"token":"x"}`), contract.CodeMiniappError, contract.PartyPlatform},
-		{"token over 1000", ok200(`{"auth_token":"` + strings.Repeat("a", 1001) + `"}`), contract.CodeMiniappError, contract.PartyPlatform},
-		{"refresh over 1000", ok200(`{"auth_token":"a","refresh_token":"` + strings.Repeat("a", 1001) + `"}`), contract.CodeMiniappError, contract.PartyPlatform},
-		{"token not a string", ok200(`{"auth_token":["a"]}`), contract.CodeMiniappError, contract.PartyPlatform},
+		{"HTTP 500", reply(500, `{"auth_token":"x"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"HTTP 401", reply(401, `{"error_code":"ACCESS_DENIED"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"non-JSON", ok200(`OK`), contract.CodeFailedToParseResponse, contract.PartyPlatform},
+		{"neither token nor code", ok200(`{"token":"x"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"token over 1000", ok200(`{"auth_token":"` + strings.Repeat("a", 1001) + `"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"refresh over 1000", ok200(`{"auth_token":"a","refresh_token":"` + strings.Repeat("a", 1001) + `"}`), contract.CodeUnexpectedResponseError, contract.PartyPlatform},
+		{"token not a string", ok200(`{"auth_token":["a"]}`), contract.CodeFailedToParseResponse, contract.PartyPlatform},
 		{"INVALID_USER_DATA", ok200(`{"error_code":"INVALID_USER_DATA"}`), contract.CodeInvalidUserData, contract.PartyMiniapp},
-		{"INVALID_CREDENTIALS", ok200(`{"error_code":"INVALID_CREDENTIALS"}`), contract.CodeInvalidCredentials, contract.PartyMiniapp},
+		{"ACCESS_DENIED", ok200(`{"error_code":"ACCESS_DENIED"}`), contract.CodeAccessDenied, contract.PartyMiniapp},
 		{"token and error: error wins", ok200(`{"auth_token":"a","error_code":"MINIAPP_SAYS_NO"}`), "MINIAPP_SAYS_NO", contract.PartyMiniapp},
 	}
 	for _, tt := range tests {
@@ -457,7 +457,7 @@ func TestAuthorizeStep11(t *testing.T) {
 		e := newEnv(t, func(c *platform.Config) { c.CallTimeout = 200 * time.Millisecond })
 		e.happy()
 		e.mini.on(http.MethodPost, demo.AuthTokenPath, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
-		wantEnvelope(t, e.authorize("flow-11-timeout"), contract.CodeMiniappError, contract.PartyPlatform, 11)
+		wantEnvelope(t, e.authorize("flow-11-timeout"), contract.CodeUnexpectedResponseError, contract.PartyPlatform, 11)
 	})
 	t.Run("no refresh token is fine", func(t *testing.T) {
 		e := newEnv(t)
@@ -565,8 +565,8 @@ func TestAuthorizeNoRefreshWithoutTokenOrURL(t *testing.T) {
 	})
 	t.Run("other code", func(t *testing.T) {
 		e := refreshEnv(t, nil)
-		e.host.on(http.MethodGet, demo.UserDataPath, ok200(`{"error_code":"USER_NOT_FOUND"}`))
-		wantEnvelope(t, e.authorize("f"), contract.CodeUserNotFound, contract.PartyHostapp, 9)
+		e.host.on(http.MethodGet, demo.UserDataPath, ok200(`{"error_code":"HOSTAPP_USER_NOT_FOUND"}`))
+		wantEnvelope(t, e.authorize("f"), contract.CodeHostappUserNotFound, contract.PartyHostapp, 9)
 	})
 }
 

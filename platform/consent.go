@@ -45,26 +45,32 @@ type consentJSON struct {
 }
 
 // handleGetConsent is GET /api/v1/accounts/consent/get_consent/ (PROTOCOL §7.4). Checks in
-// order: the three parameters (INVALID_REQUEST), the host app (INVALID_CLIENT), the caller's
-// address against the host app's allowlist (IP_NOT_ALLOWED, §7.6), the miniapp and the
-// partnership (MINIAPP_NOT_FOUND).
+// order: the three parameters (INVALID_REQUEST; HOSTAPP_USER_ID_REQUIRED for the reference),
+// the host app (HOSTAPP_NOT_FOUND), the caller's address against the host app's allowlist
+// (NOT_A_WHITELISTED_IP, §7.6), the miniapp (MINIAPP_NOT_FOUND) and the partnership
+// (NO_INTEGRATION).
 func (s *server) handleGetConsent() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		clientID, appID, ref := q.Get("client_id"), q.Get("app_id"), q.Get("user_reference")
 		for _, p := range []struct{ name, v string }{{"client_id", clientID}, {"app_id", appID}, {"user_reference", ref}} {
 			if strings.TrimSpace(p.v) == "" {
+				if p.name == "user_reference" {
+					e := contract.BoxoError(contract.CodeHostappUserIDRequired, []string{"consent lookup"}, "user_reference query parameter is required")
+					e.Source, e.Step = contract.PartyPlatform, 4
+					return e
+				}
 				return consentErr(contract.CodeInvalidRequest, p.name+" query parameter is required")
 			}
 		}
 		host, err := s.store.GetHostApp(r.Context(), clientID)
 		if errors.Is(err, ErrNotFound) {
-			return consentErr(contract.CodeInvalidClient, "no host app with client_id "+quote(clientID))
+			return consentErr(contract.CodeHostappNotFound, "no host app with client_id "+quote(clientID))
 		} else if err != nil {
 			return err
 		}
 		if f, err := contract.ParseIPFilter(host.IPAllowlist); err != nil || !f.Allows(r.RemoteAddr) {
-			return consentErr(contract.CodeIPNotAllowed, "the caller's address is not in the host app's IP allowlist")
+			return consentErr(contract.CodeNotAWhitelistedIP, "the caller's address is not in the host app's IP allowlist")
 		}
 		if _, err := s.store.GetMiniapp(r.Context(), appID); errors.Is(err, ErrNotFound) {
 			return consentErr(contract.CodeMiniappNotFound, "no miniapp with app_id "+quote(appID))
@@ -72,7 +78,7 @@ func (s *server) handleGetConsent() contract.HandlerFunc {
 			return err
 		}
 		if _, err := s.store.GetPartnership(r.Context(), clientID, appID); errors.Is(err, ErrNotFound) {
-			return consentErr(contract.CodeMiniappNotFound, "miniapp "+quote(appID)+" is not partnered with host app "+quote(clientID))
+			return consentErr(contract.CodeNoIntegration, "miniapp "+quote(appID)+" is not partnered with host app "+quote(clientID))
 		} else if err != nil {
 			return err
 		}
@@ -91,7 +97,10 @@ func (s *server) handleGetConsent() contract.HandlerFunc {
 }
 
 func consentErr(code, msg string) *contract.Error {
-	return &contract.Error{Code: code, Message: msg, Source: contract.PartyPlatform, Step: 4}
+	e := contract.BoxoError(code, nil, msg)
+	// The SDK asks get_consent at step 4, in place of its prompt (contract §2.5, §7.4).
+	e.Source, e.Step = contract.PartyPlatform, 4
+	return e
 }
 
 // handleRevokeConsent is POST /_sim/consent/revoke {client_id, app_id, user_reference}

@@ -33,9 +33,9 @@ func TestSettings(t *testing.T) {
 	for _, tt := range []struct{ name, path, code string }{
 		{"no client_id", "/api/v1/miniapps/" + demo.AppID + "/settings/", contract.CodeInvalidRequest},
 		{"empty client_id", "/api/v1/miniapps/" + demo.AppID + "/settings/?client_id=", contract.CodeInvalidRequest},
-		{"unknown client", "/api/v1/miniapps/" + demo.AppID + "/settings/?client_id=1", contract.CodeInvalidClient},
+		{"unknown client", "/api/v1/miniapps/" + demo.AppID + "/settings/?client_id=1", contract.CodeHostappNotFound},
 		{"unknown app", "/api/v1/miniapps/app-x/settings/?client_id=" + demo.ClientID, contract.CodeMiniappNotFound},
-		{"no partnership", "/api/v1/miniapps/app-lonely/settings?client_id=" + demo.ClientID, contract.CodeMiniappNotFound},
+		{"no partnership", "/api/v1/miniapps/app-lonely/settings?client_id=" + demo.ClientID, contract.CodeNoIntegration},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			wantEnvelope(t, e.do(http.MethodGet, tt.path, "", nil), tt.code, contract.PartyPlatform, 1)
@@ -94,11 +94,11 @@ func TestGetConsentErrors(t *testing.T) {
 	tests := []struct{ name, query, remote, code string }{
 		{"no client_id", "?app_id=app16973&user_reference=u", "", contract.CodeInvalidRequest},
 		{"no app_id", "?client_id=352131&user_reference=u", "", contract.CodeInvalidRequest},
-		{"no user_reference", "?client_id=352131&app_id=app16973", "", contract.CodeInvalidRequest},
-		{"unknown client", "?client_id=1&app_id=app16973&user_reference=u", "", contract.CodeInvalidClient},
-		{"caller not allowed", "?client_id=352131&app_id=app16973&user_reference=u", "192.0.2.1:5555", contract.CodeIPNotAllowed},
+		{"no user_reference", "?client_id=352131&app_id=app16973", "", contract.CodeHostappUserIDRequired},
+		{"unknown client", "?client_id=1&app_id=app16973&user_reference=u", "", contract.CodeHostappNotFound},
+		{"caller not allowed", "?client_id=352131&app_id=app16973&user_reference=u", "192.0.2.1:5555", contract.CodeNotAWhitelistedIP},
 		{"unknown app", "?client_id=352131&app_id=app-x&user_reference=u", "", contract.CodeMiniappNotFound},
-		{"no partnership", "?client_id=352131&app_id=app-lonely&user_reference=u", "", contract.CodeMiniappNotFound},
+		{"no partnership", "?client_id=352131&app_id=app-lonely&user_reference=u", "", contract.CodeNoIntegration},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

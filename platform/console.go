@@ -44,7 +44,7 @@ func partyList(st StackInfo) []consoleParty {
 	for i := range out {
 		switch out[i].Mode {
 		case ModeRelayed:
-			out[i].Note = "A backend not started here: the platform calls it and checks every answer against PROTOCOL.md."
+			out[i].Note = "A backend not started here: the platform calls it and checks every answer against the contract (boxo-sim contract)."
 		case ModeUnknown:
 			out[i].Note = "Not started in this stack."
 		default:
@@ -58,7 +58,7 @@ func partyList(st StackInfo) []consoleParty {
 const consolePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// StepSections maps each of the 16 steps to the PROTOCOL.md section that specifies it (§3.2 to
+// StepSections maps each of the 16 steps to the contract section that specifies it (§3.2 to
 // §3.15); the console names it beside a step that failed.
 var StepSections = map[int]string{
 	1: "3.2", 2: "3.3", 3: "3.4", 4: "3.5", 5: "3.6", 6: "3.7", 7: "3.8", 8: "3.9",

@@ -238,8 +238,8 @@ func TestConsoleShowsFailedStep(t *testing.T) {
 	if code != contract.CodeInvalidAuthCode {
 		t.Errorf("step 7 shows code %q, want %s", code, contract.CodeInvalidAuthCode)
 	}
-	if !strings.Contains(banner, "step 7") || !strings.Contains(banner, "PROTOCOL §3.8") || !strings.Contains(banner, contract.CodeInvalidAuthCode) {
-		t.Errorf("the failure banner should name step 7, PROTOCOL §3.8 and the code: %q", banner)
+	if !strings.Contains(banner, "step 7") || !strings.Contains(banner, "contract §3.8") || !strings.Contains(banner, contract.CodeInvalidAuthCode) {
+		t.Errorf("the failure banner should name step 7, contract §3.8 and the code: %q", banner)
 	}
 	var missing string
 	run(t, ctx, "read an unreached step", chromedp.Text("#step-9 .meta", &missing, chromedp.ByQuery))
@@ -252,7 +252,7 @@ func TestConsoleShowsFailedStep(t *testing.T) {
 		chromedp.WaitVisible(`#exchange-step[data-step="7"]`, chromedp.ByQuery))
 	var exchange string
 	run(t, ctx, "read step 7", chromedp.TextContent("#exchange-step", &exchange, chromedp.ByQuery))
-	for _, want := range []string{contract.CodeInvalidAuthCode, "PROTOCOL §3.8", "Response", `"error_code"`} {
+	for _, want := range []string{contract.CodeInvalidAuthCode, "contract §3.8", "Response", `"error_code"`} {
 		if !strings.Contains(exchange, want) {
 			t.Errorf("step 7's exchange lacks %q:\n%s", want, exchange)
 		}
@@ -268,13 +268,15 @@ func TestConsoleShowsFailedStep(t *testing.T) {
 // and a flow can succeed with them; the relayed backend has no fault table.
 func TestConsoleShowsRelayViolations(t *testing.T) {
 	t.Parallel()
-	// A miniapp backend that answers step 11 with the right JSON under the wrong Content-Type.
+	// A miniapp backend that answers step 11 with the right JSON but no Content-Type: a
+	// violation the platform records and reads past (a non-JSON Content-Type would fail the
+	// flow with INVALID_RESPONSE_CONTENT_TYPE, contract §5.1).
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != demo.AuthTokenPath {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain")
+		w.Header()["Content-Type"] = nil // no sniffing either
 		_, _ = io.WriteString(w, `{"auth_token":"relayed-auth-token-0123456789abcdef","refresh_token":"relayed-refresh-0123456789abcdef"}`)
 	}))
 	t.Cleanup(backend.Close)
@@ -308,7 +310,7 @@ func TestConsoleShowsRelayViolations(t *testing.T) {
 		chromedp.Text("#exchange-violations", &listed, chromedp.ByQuery),
 		chromedp.Text(`[data-count-for="miniapp"]`, &card, chromedp.ByQuery),
 		chromedp.Text("#faults-miniapp .fault-body", &table, chromedp.ByQuery))
-	if badge != "⚠ 1" || !strings.Contains(listed, "PROTOCOL §2.2") || !strings.Contains(listed, "text/plain") {
+	if badge != "⚠ 1" || !strings.Contains(listed, "contract §2.2") || !strings.Contains(listed, "no Content-Type") {
 		t.Errorf("step 11's violation: badge %q, listed %q", badge, listed)
 	}
 	if card != "no fault table" || !strings.Contains(table, "no fault table") {

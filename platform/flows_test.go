@@ -91,10 +91,10 @@ func TestFlowLogOfFailures(t *testing.T) {
 	e.host.on(http.MethodPost, demo.AccessTokenPath, ok200(`{"access_token":"`+hostAccess+`","refresh_token":"`+hostRefresh+`"}`))
 	// A non-JSON answer: kept as text, at most 200 bytes, token-looking runs masked.
 	e.host.on(http.MethodGet, demo.UserDataPath, ok200(`<html>Token `+hostAccess+` `+strings.Repeat("z ", 300)+`</html>`))
-	wantEnvelope(t, e.authorize("flow-fail"), contract.CodeHostappError, contract.PartyPlatform, 9)
+	wantEnvelope(t, e.authorize("flow-fail"), contract.CodeFailedToParseResponse, contract.PartyPlatform, 9)
 	f, body := e.flow("flow-fail")
 	assertNoSecrets(t, "flow", body)
-	if f.Outcome != contract.OutcomeFailed || f.ErrorCode != contract.CodeHostappError {
+	if f.Outcome != contract.OutcomeFailed || f.ErrorCode != contract.CodeFailedToParseResponse {
 		t.Errorf("flow %s/%s", f.Outcome, f.ErrorCode)
 	}
 	s9 := stepsOf(f, 9)[0]
@@ -102,7 +102,7 @@ func TestFlowLogOfFailures(t *testing.T) {
 		t.Errorf("step 9 response = %+v", s9.Response)
 	}
 	s12 := stepsOf(f, 12)[0]
-	if s12.Status != 400 || s12.ErrorCode != contract.CodeHostappError || s12.Outcome != contract.OutcomeFailed {
+	if s12.Status != 400 || s12.ErrorCode != contract.CodeFailedToParseResponse || s12.Outcome != contract.OutcomeFailed {
 		t.Errorf("step 12 = %+v", s12)
 	}
 	if len(stepsOf(f, 10)) != 0 {

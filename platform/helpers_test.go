@@ -233,6 +233,17 @@ func wantEnvelope(t *testing.T, rec *httptest.ResponseRecorder, code, source str
 	if env.ErrorCode != code || env.Source() != source || env.Step() != step {
 		t.Errorf("envelope = %s/%s/step %d, want %s/%s/step %d (%s)", env.ErrorCode, env.Source(), env.Step(), code, source, step, env.ErrorMessage)
 	}
+	// The platform speaks Boxo's error_message (contract §5.1) wherever Boxo publishes one
+	// that needs no value the platform lacks; its own explanation goes to the detail.
+	if want := contract.Message(code); want != "" && !strings.Contains(want, "{") && env.ErrorMessage != want {
+		t.Errorf("error_message = %q, want Boxo's %q", env.ErrorMessage, want)
+	} else if prefix, _, ok := strings.Cut(want, "{"); ok && source == contract.PartyPlatform &&
+		(!strings.HasPrefix(env.ErrorMessage, prefix) || strings.Contains(env.ErrorMessage, "{")) {
+		t.Errorf("error_message = %q, want Boxo's %q filled in", env.ErrorMessage, want)
+	}
+	if source == contract.PartyPlatform && env.Detail() == "" && env.ErrorMessage == contract.Message(code) {
+		t.Errorf("envelope of %s has no detail", code)
+	}
 	return env
 }
 

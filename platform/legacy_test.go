@@ -21,9 +21,9 @@ func TestLegacyLogin(t *testing.T) {
 		return string(b)
 	}
 	rec := e.do(http.MethodPost, "/api/v1/partner/login/", body(testAuthCode), nil)
-	env := wantEnvelope(t, rec, contract.CodeConnectNotEnabled, contract.PartyPlatform, 5)
-	if !strings.Contains(env.ErrorMessage, "legacy_login_enabled") {
-		t.Errorf("switched off: %q does not say which switch", env.ErrorMessage)
+	env := wantEnvelope(t, rec, contract.CodeFeatureDisabledInHostapp, contract.PartyPlatform, 5)
+	if !strings.Contains(env.ErrorMessage, "the legacy payload login") || !strings.Contains(env.Explained(), "legacy_login_enabled") {
+		t.Errorf("switched off: %q does not say which switch", env.Explained())
 	}
 	if n := len(e.host.requests(demo.AccessTokenPath)); n != 0 {
 		t.Errorf("switched off, the host got %d access-token calls", n)

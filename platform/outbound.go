@@ -33,14 +33,14 @@ func (f *flowRun) add(st contract.FlowStep) int {
 
 // violate records on step i a contract rule its answer broke (PROTOCOL §x.y: what).
 func (f *flowRun) violate(i int, section, format string, args ...any) {
-	f.steps[i].Violations = append(f.steps[i].Violations, "PROTOCOL "+section+": "+fmt.Sprintf(format, args...))
+	f.steps[i].Violations = append(f.steps[i].Violations, "contract "+section+": "+fmt.Sprintf(format, args...))
 }
 
 // fail marks step i failed with e's code and message.
 func (f *flowRun) fail(i int, e *contract.Error) {
 	f.steps[i].Outcome = contract.OutcomeFailed
 	f.steps[i].ErrorCode = e.Code
-	f.steps[i].Note = joinNote(f.steps[i].Note, e.Message)
+	f.steps[i].Note = joinNote(f.steps[i].Note, e.Explanation())
 }
 
 func joinNote(a, b string) string {
@@ -62,12 +62,13 @@ type outcall struct {
 	header   http.Header
 	body     []byte // nil: no body
 	note     string // added to both steps, e.g. "refresh-and-retry"
-	failCode string // HOSTAPP_ERROR or MINIAPP_ERROR
+	failCode string // the code of no usable answer: UNEXPECTED_RESPONSE_ERROR
 }
 
 // answer is what came back, after the transport-level checks of PROTOCOL §3.8 and §3.12.
 type answer struct {
 	status  int
+	header  http.Header
 	body    []byte
 	problem string // non-empty: no usable answer (timeout, unreachable, non-200, too large)
 	index   int    // the answer's step in the flowRun
@@ -109,7 +110,7 @@ func (s *server) do(ctx context.Context, f *flowRun, c outcall) answer {
 			ansStep.Response.Text = maskText(body)
 		}
 	}
-	a := answer{status: status, body: body, problem: problem, run: f}
+	a := answer{status: status, header: respHeader, body: body, problem: problem, run: f}
 	a.index = f.add(ansStep)
 	if problem != "" {
 		f.fail(a.index, &contract.Error{Code: c.failCode, Message: problem})
@@ -188,30 +189,43 @@ func transportProblem(toward string, timeout time.Duration, err error) (problem 
 	return fmt.Sprintf("call to %s failed: %v", toward, err), false
 }
 
-// decodeAnswer decodes a usable answer's JSON object into dst; it returns a problem when
-// the body is not a JSON object of the expected shape, and records the rule broken
-// (§2.2, or section: the answer's table).
-func decodeAnswer(a answer, dst any, toward, section string) string {
+// decodeAnswer decodes a usable answer's JSON object into dst; it returns a problem, with
+// the code of contract §5.1 for it, when there is no usable answer, when the answer's
+// Content-Type is not JSON (INVALID_RESPONSE_CONTENT_TYPE) or when the body is not a JSON
+// object of the expected shape (FAILED_TO_PARSE_RESPONSE), and records the rule broken
+// (§2.2, or section: the answer's table). An answer without Content-Type is read anyway.
+func decodeAnswer(a answer, dst any, toward, section string) (code, problem string) {
 	if a.problem != "" {
-		return a.problem
+		return contract.CodeUnexpectedResponseError, a.problem
+	}
+	if ct := a.header.Get("Content-Type"); ct != "" && len(bytes.TrimSpace(a.body)) > 0 {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return contract.CodeInvalidResponseContentType, fmt.Sprintf("%s answer has Content-Type %q, not application/json", toward, ct)
+		}
 	}
 	t := bytes.TrimSpace(a.body)
 	if len(t) == 0 || t[0] != '{' {
 		a.violate("§2.2", "the answer is not a JSON object")
-		return toward + " answer is not a JSON object"
+		return contract.CodeFailedToParseResponse, toward + " answer is not a JSON object"
 	}
 	if err := json.Unmarshal(t, dst); err != nil {
 		a.violate(section, "the answer does not fit the contract: %v", err)
-		return toward + " answer does not fit the contract: " + err.Error()
+		return contract.CodeFailedToParseResponse, toward + " answer does not fit the contract: " + err.Error()
 	}
-	return ""
+	return "", ""
 }
 
-// codeViolation records an error_code outside the catalogue of PROTOCOL §5.1. Parties may
-// send one and the platform passes it through, but nothing downstream can act on it.
-func codeViolation(a answer, code string) {
-	if !contract.IsKnownCode(code) {
-		a.violate("§5.1", "error_code %q is not in the catalogue; the platform passes it through, but the SDK and miniapp cannot act on it", code)
+// codeNote notes on the answer's step an error_code on neither Boxo's list nor boxo-sim's
+// (contract §5.1), or an earlier boxo-sim name. Parties may send any code and the platform
+// passes it through: a note, never a violation.
+func codeNote(a answer, code string) {
+	step := &a.run.steps[a.index]
+	switch {
+	case contract.IsKnownCode(code) || contract.IsBoxoCode(code):
+	case contract.DeprecationWarning(code) != "":
+		step.Note = joinNote(step.Note, fmt.Sprintf("error_code %s is an earlier boxo-sim name, not on Boxo's list; Boxo's code is %s (contract §5.1)", code, contract.Deprecated[code][0]))
+	default:
+		step.Note = joinNote(step.Note, fmt.Sprintf("error_code %s is on neither Boxo's list nor boxo-sim's (contract §5.1); passed through", code))
 	}
 }
 

@@ -257,7 +257,7 @@ func TestPartnershipPutAndDelete(t *testing.T) {
 	if rec := e.do(http.MethodDelete, "/_sim/hostapps/"+demo.ClientID, "", nil); rec.Code != http.StatusNotFound {
 		t.Errorf("delete host app again: %d", rec.Code)
 	}
-	wantEnvelope(t, e.authorize("f"), contract.CodeInvalidClient, contract.PartyPlatform, 5)
+	wantEnvelope(t, e.authorize("f"), contract.CodeHostappNotFound, contract.PartyPlatform, 5)
 }
 
 func TestSeedDemo(t *testing.T) {

@@ -262,7 +262,7 @@ func (p *player) check(ctx context.Context, i int, a *Action, out *outcome) *Fai
 		return fail(describeFailure(e), describe(out))
 	case failure:
 		fe := out.err
-		if fe == nil || (e.FailsAt != 0 && fe.Step != e.FailsAt) || (e.ErrorCode != "" && fe.Code != e.ErrorCode) || (e.Party != "" && fe.Party != e.Party) {
+		if fe == nil || (e.FailsAt != 0 && fe.Step != e.FailsAt) || (e.ErrorCode != "" && !CodeMatches(e.ErrorCode, fe.Code)) || (e.Party != "" && fe.Party != e.Party) {
 			return fail(describeFailure(e), describe(out))
 		}
 	}
@@ -271,12 +271,14 @@ func (p *player) check(ctx context.Context, i int, a *Action, out *outcome) *Fai
 		if out.res == nil || out.res.Me == nil {
 			return fail("the miniapp "+e.MiniappUser+" user", "no /api/me answer in the flow")
 		}
-		if out.res.Me.Created != want {
-			got := "existing"
-			if out.res.Me.Created {
-				got = "created"
+		if got := out.res.Me.Created; got == nil || *got != want {
+			was := "of unknown origin"
+			if got != nil && *got {
+				was = "created"
+			} else if got != nil {
+				was = "existing"
 			}
-			return fail("the miniapp user to be "+e.MiniappUser+" (created: "+fmt.Sprint(want)+")", "it was "+got+" (created: "+fmt.Sprint(out.res.Me.Created)+")")
+			return fail("the miniapp user to be "+e.MiniappUser+" (created: "+fmt.Sprint(want)+")", "it was "+was+" (created: "+out.res.Me.CreatedText()+")")
 		}
 	}
 	if e.MiniappUser == "none" {
@@ -366,8 +368,8 @@ func (p *player) checkMe(ctx context.Context, out *outcome, m *MeExpect) (expect
 	cmp("phone", m.Phone, me.Phone)
 	cmp("first_name", m.FirstName, me.FirstName)
 	cmp("last_name", m.LastName, me.LastName)
-	if m.Created != nil && *m.Created != me.Created {
-		diffs = append(diffs, fmt.Sprintf("created %t (want %t)", me.Created, *m.Created))
+	if m.Created != nil && (me.Created == nil || *m.Created != *me.Created) {
+		diffs = append(diffs, fmt.Sprintf("created %s (want %t)", me.CreatedText(), *m.Created))
 	}
 	if m.CustomAttributes != nil {
 		var gotCA map[string]any
@@ -407,7 +409,7 @@ func traceHas(res *sdkstub.Result, t TraceExpect) bool {
 		return false
 	}
 	for _, s := range res.Steps {
-		if s.Number != t.Step || (t.ErrorCode != "" && s.ErrorCode != t.ErrorCode) {
+		if s.Number != t.Step || (t.ErrorCode != "" && !CodeMatches(t.ErrorCode, s.ErrorCode)) {
 			continue
 		}
 		if t.Outcome == contract.OutcomeOK && !s.OK || t.Outcome == contract.OutcomeFailed && s.OK {
@@ -456,7 +458,7 @@ func describe(out *outcome) string {
 		case ActConnect, ActConnectAgain:
 			s := "succeeded (step 16 reached)"
 			if out.res != nil && out.res.Me != nil {
-				s += fmt.Sprintf(", miniapp user %s created: %t", out.res.Me.ID, out.res.Me.Created)
+				s += fmt.Sprintf(", miniapp user %s created: %s", out.res.Me.ID, out.res.Me.CreatedText())
 			}
 			return s
 		}

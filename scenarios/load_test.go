@@ -33,7 +33,7 @@ func TestLoadRejectsMalformedFiles(t *testing.T) {
 		{"fails_at as words", "name: x\nactions: [connect]\nexpect:\n  fails_at: seven\n", 4, `expect.fails_at: want a whole number, got "seven"`},
 		{"trace step 0", "name: x\nactions:\n  - do: connect\n    expect:\n      trace: [{step: 0}]\n", 5, "trace[0].step 0"},
 		{"unknown expected error code", "name: x\nactions: [connect]\nexpect:\n  fails_at: 7\n  error_code: INVALID_AUTHCODE\n", 5, `error_code "INVALID_AUTHCODE" is not a known code`},
-		{"unknown fault error code", "name: x\nfaults:\n  - step: 7\n    kind: error_code\n    error_code: NOPE\nactions: [connect]\n", 5, `error_code "NOPE" is not one of PROTOCOL §5.1`},
+		{"unknown fault error code", "name: x\nfaults:\n  - step: 7\n    kind: error_code\n    error_code: NOPE\nactions: [connect]\n", 5, `error_code "NOPE" is not a code of contract §5.1`},
 		{"unknown fault kind", "name: x\nfaults:\n  - step: 7\n    kind: explode\nactions: [connect]\n", 4, `kind "explode"`},
 		{"bad fault delay", "name: x\nfaults:\n  - step: 7\n    kind: delay\n    delay: 11 seconds\nactions: [connect]\n", 5, `faults[0].delay: duration "11 seconds"`},
 		{"bad clock advance", "name: x\nactions:\n  - connect\n  - do: advance_clock\n    by: soon\n", 5, `actions[1].by: duration "soon"`},
@@ -320,18 +320,33 @@ func TestLibraryHoldsAgainstARunningUp(t *testing.T) {
 var onlyInjected = map[string]string{
 	// The platform refreshes a host access token only inside the flow that was just given the
 	// pair, so the refresh token is always fresh: producing this needs a scenario action that
-	// revokes host tokens, or a platform that keeps them across flows (PROTOCOL §7.1).
+	// revokes host tokens, or a platform that keeps them across flows (contract §7.1).
 	contract.CodeInvalidRefreshToken: "a refresh token revoked or expired before the platform uses it",
 	// The host finds the user of a fresh access token: producing this needs a scenario action
 	// that deletes the host user between sign-in and step 8.
-	contract.CodeUserNotFound: "a host user deleted between the auth code and the user-data call",
-	// Nothing signs requests yet (PROTOCOL §7.8).
-	contract.CodeInvalidSignature: "request signing",
+	contract.CodeHostappUserNotFound: "a host user deleted between the auth code and the user-data call",
+	// Nothing signs requests yet (contract §7.8).
+	contract.CodeInvalidSignature:                "request signing",
+	contract.CodeSignatureValidationError:        "request signing (a stale timestamp or a replayed nonce)",
+	contract.CodeMissingRequestSignatureSettings: "request signing switched on without its settings",
+	// The platform always sends the access token step 7 gave (an expired one is
+	// EXPIRED_ACCESS_TOKEN): only a host that forgets its tokens would refuse it as invalid.
+	contract.CodeInvalidAccessToken: "a host that revokes its access tokens between steps 7 and 8",
+	// The platform always sends the headers of contract §2.6.
+	contract.CodeMissingHeader: "none while the platform is correct: a backend under test is refused by the checker instead",
+	// The SDK asks get_consent only when it has a user_reference.
+	contract.CodeHostappUserIDRequired: "a get_consent or Direct call without user_reference",
+	// Scenario setup can switch a partnership off but not remove it.
+	contract.CodeNoIntegration: "a scenario setup that removes the partnership",
+	// The Dashboard refuses a record without the access-token and user-data URLs.
+	contract.CodeEndpointURLNotSet: "a Dashboard record that may lack an endpoint URL",
+	// The SDK always sends well-formed JSON.
+	contract.CodeParsingErrorInvalidRequestBody: "a scenario action that sends a broken body to the platform",
 	// A party's own failure: no correct simulator has one to show, so only a fault gives it.
-	contract.CodeInternalError: "none: a party's internal failure is only ever injected",
+	contract.CodeUnknownError: "none: a party's internal failure is only ever injected",
 }
 
-// TestLibraryCoversEveryErrorCode checks that for each code of PROTOCOL §5.1 and each of the
+// TestLibraryCoversEveryErrorCode checks that for each code of contract §5.1 and each of the
 // SDK's own some scenario expects it (as the code a flow stops with, or a step of its trace),
 // and that some scenario produces it through the behaviour the code names: a scenario whose
 // faults and stubs put the code on the wire itself only injects it.
@@ -455,4 +470,40 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOldCodeNamesWarn: an earlier boxo-sim code name still loads for one release, with a
+// warning that names Boxo's code; the fault carries the new code and the expectation matches
+// the code the parties now answer.
+func TestOldCodeNamesWarn(t *testing.T) {
+	t.Parallel()
+	sc, err := scenarios.Parse("x.yaml", []byte("name: x\nfaults:\n  - {step: 7, kind: error_code, error_code: INVALID_CREDENTIALS}\nactions: [connect]\n"+
+		"expect: {fails_at: 5, error_code: CONNECT_NOT_ENABLED, party: platform}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Warnings) != 2 {
+		t.Fatalf("warnings = %v, want two", sc.Warnings)
+	}
+	for i, want := range []string{"x.yaml:3: faults[0].error_code: error code INVALID_CREDENTIALS is deprecated: Boxo's code is ACCESS_DENIED",
+		"x.yaml:5: expect.error_code: error code CONNECT_NOT_ENABLED is deprecated: Boxo's code is FEATURE_DISABLED_IN_HOSTAPP or FEATURE_DISABLED_IN_INTEGRATION"} {
+		if got := sc.Warnings[i].String(); !strings.HasPrefix(got, want) {
+			t.Errorf("warning %d = %q, want prefix %q", i, got, want)
+		}
+	}
+	if sc.Faults[0].ErrorCode != contract.CodeAccessDenied {
+		t.Errorf("fault error_code = %s, want %s", sc.Faults[0].ErrorCode, contract.CodeAccessDenied)
+	}
+	if !scenarios.CodeMatches("CONNECT_NOT_ENABLED", contract.CodeFeatureDisabledInIntegration) || scenarios.CodeMatches("CONNECT_NOT_ENABLED", contract.CodeAccessDenied) {
+		t.Error("CodeMatches does not map the old name to its replacements alone")
+	}
+	lib, err := scenarios.Load("library")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range lib {
+		for _, w := range sc.Warnings {
+			t.Errorf("library scenario %s: %s", sc.Name, w)
+		}
+	}
 }

@@ -79,7 +79,7 @@ func TestWrongScenariosFail(t *testing.T) {
 	}
 	r := byName["wrong-expects-success"]
 	if r.Failure == nil || r.Failure.Line != 10 || r.Failure.Expected != "the flow succeeds (step 16 reached)" ||
-		!strings.HasPrefix(r.Failure.Got, "failed at step 7 with HOSTAPP_ERROR from platform") {
+		!strings.HasPrefix(r.Failure.Got, "failed at step 7 with UNEXPECTED_RESPONSE_ERROR from platform") {
 		t.Fatalf("failure = %+v", r.Failure)
 	}
 	d := r.Details()
@@ -89,7 +89,7 @@ func TestWrongScenariosFail(t *testing.T) {
 		}
 	}
 	r = byName["wrong-code"]
-	if r.Failure == nil || !strings.Contains(r.Failure.Message(), "expected fails at step 7 with INVALID_AUTH_CODE from hostapp; got failed at step 9 with USER_NOT_FOUND from hostapp") {
+	if r.Failure == nil || !strings.Contains(r.Failure.Message(), "expected fails at step 7 with INVALID_AUTH_CODE from hostapp; got failed at step 9 with HOSTAPP_USER_NOT_FOUND from hostapp") {
 		t.Fatalf("failure = %+v", r.Failure)
 	}
 }
@@ -108,7 +108,7 @@ func TestEachExpectationCanFail(t *testing.T) {
 		{"me custom attribute", "actions: [connect]\nexpect: {me: {custom_attributes: {tier: bronze}}}\n", `custom_attributes.tier "gold" (want "bronze")`},
 		{"me status", "actions: [connect, logout]\nexpect: {me: {status: 200}}\n", "expected GET /api/me to answer 200; got 401"},
 		{"consent", "actions: [connect]\nexpect: {consent: true}\n", "expected get_consent for u-1003 to say consent: true; got consent: false"},
-		{"trace", "actions: [connect]\nexpect: {trace: [{step: 9, error_code: USER_NOT_FOUND}]}\n", "expected the trace to hold step 9 with USER_NOT_FOUND; got no such step"},
+		{"trace", "actions: [connect]\nexpect: {trace: [{step: 9, error_code: HOSTAPP_USER_NOT_FOUND}]}\n", "expected the trace to hold step 9 with HOSTAPP_USER_NOT_FOUND; got no such step"},
 		{"refresh", "actions: [connect, {do: refresh, expect: {succeeds: false}}]\n", "expected the action fails; got it worked"},
 		{"implicit success", "actions: [connect, {do: connect, app_id: app00000}]\n", "actions[1] (connect as carol): expected the flow succeeds (step 16 reached); got failed at step 1 with MINIAPP_NOT_FOUND"},
 	}
@@ -243,8 +243,8 @@ func TestRemoteRunPutsEverythingBack(t *testing.T) {
 	before := snapshot()
 	files := []string{
 		"library/connect-new-user.yaml", "library/credentials-wrong-host-secret.yaml", "library/credentials-custom-token-prefix.yaml",
-		"library/userdata-missing-required-field.yaml", "library/session-refresh.yaml", "library/authcode-expired.yaml",
-		"library/hostapp-token-and-error.yaml", "library/hostapp-ip-not-allowed.yaml", "library/connect-disabled-partnership.yaml",
+		"library/userdata-response-attribute-missing.yaml", "library/session-refresh.yaml", "library/authcode-expired.yaml",
+		"library/hostapp-token-and-error.yaml", "library/hostapp-not-whitelisted-ip.yaml", "library/connect-disabled-partnership.yaml",
 		"library/logout-then-login.yaml", "library/consent-revoked.yaml", "library/hostapp-timeout.yaml",
 	}
 	scs, err := scenarios.Load(files...)

@@ -18,7 +18,7 @@ import (
 // Scenario is one scenario file.
 type Scenario struct {
 	Name        string        `yaml:"name" json:"name" required:"true" doc:"The scenario's name, equal to the file name without .yaml: <area>-<case>, lower case, digits and dashes. It is the test name in reports."`
-	Description string        `yaml:"description,omitempty" json:"description,omitempty" doc:"What the scenario shows, in a sentence or two; cite PROTOCOL.md sections."`
+	Description string        `yaml:"description,omitempty" json:"description,omitempty" doc:"What the scenario shows, in a sentence or two; cite contract sections (boxo-sim contract)."`
 	Setup       Setup         `yaml:"setup,omitempty" json:"setup,omitempty" doc:"The situation before the first action: users, Dashboard and party settings. Everything not named keeps the seeded demo values."`
 	Faults      []fault.Fault `yaml:"faults,omitempty" json:"faults,omitempty" doc:"Faults set on the parties' fault tables (PUT /_sim/faults) before the first action."`
 	Actions     []Action      `yaml:"actions" json:"actions" required:"true" doc:"What happens, in order. An action without an expectation must succeed; the run of a scenario stops at its first unmet expectation."`
@@ -26,25 +26,28 @@ type Scenario struct {
 
 	// File is where the scenario was loaded from.
 	File string `yaml:"-" json:"-"`
+	// Warnings are what loading found worth saying but not wrong, such as an earlier
+	// boxo-sim error code name (contract §5.1).
+	Warnings []Issue `yaml:"-" json:"-"`
 }
 
 // Setup is the situation a scenario starts from. Each part goes through a party's admin API
 // over HTTP; against a running `up` the runner puts back what it changed afterwards.
 type Setup struct {
-	CallTimeout fault.Duration `yaml:"call_timeout,omitempty" json:"call_timeout,omitempty" doc:"How long the platform waits for the host app and the miniapp (PROTOCOL §2.11: 10s), for the in-process stack only; a running up keeps its own. Lets a timeout scenario stay fast, e.g. 500ms with an 11s delay fault."`
+	CallTimeout fault.Duration `yaml:"call_timeout,omitempty" json:"call_timeout,omitempty" doc:"How long the platform waits for the host app and the miniapp (contract §2.11: 10s), for the in-process stack only; a running up keeps its own. Lets a timeout scenario stay fast, e.g. 500ms with an 11s delay fault."`
 	Users       []User         `yaml:"users,omitempty" json:"users,omitempty" doc:"Host app users to create or replace (hostapp PUT /_sim/users/{username}). The demo users alice (e-mail only), bob (phone only) and carol (every field) always exist."`
-	Dashboard   Dashboard      `yaml:"dashboard,omitempty" json:"dashboard,omitempty" doc:"The platform's registry of the demo host app 352131, miniapp app16973 and their partnership (PROTOCOL §1.3)."`
+	Dashboard   Dashboard      `yaml:"dashboard,omitempty" json:"dashboard,omitempty" doc:"The platform's registry of the demo host app 352131, miniapp app16973 and their partnership (contract §1.3)."`
 	Hostapp     *HostSettings  `yaml:"hostapp,omitempty" json:"hostapp,omitempty" doc:"The host backend's own settings (hostapp PUT /_sim/settings)."`
 	Miniapp     *MiniSettings  `yaml:"miniapp,omitempty" json:"miniapp,omitempty" doc:"The miniapp backend's own settings (miniapp PUT /_sim/settings)."`
-	SDK         *SDKSetup      `yaml:"sdk,omitempty" json:"sdk,omitempty" doc:"How the host app configures the fake SDK (PROTOCOL §4.6 configure)."`
-	Stubs       []Stub         `yaml:"stubs,omitempty" json:"stubs,omitempty" doc:"Canned answers: the runner serves each on 127.0.0.1 and points the Dashboard URL of that step there, for answers no fault produces (e.g. a token and an error_code in one answer, PROTOCOL §9.9). Against a running up, the platform must run on the runner's machine."`
+	SDK         *SDKSetup      `yaml:"sdk,omitempty" json:"sdk,omitempty" doc:"How the host app configures the fake SDK (contract §4.6 configure)."`
+	Stubs       []Stub         `yaml:"stubs,omitempty" json:"stubs,omitempty" doc:"Canned answers: the runner serves each on 127.0.0.1 and points the Dashboard URL of that step there, for answers no fault produces (e.g. a token and an error_code in one answer, contract §9.9). Against a running up, the platform must run on the runner's machine."`
 }
 
 // User is a host app user (hostapp PUT /_sim/users/{username}).
 type User struct {
 	Username         string         `yaml:"username" json:"username" required:"true" doc:"The sign-in name; actions name users by it."`
 	Password         string         `yaml:"password,omitempty" json:"password,omitempty" doc:"The sign-in password; default <username>-password."`
-	Reference        string         `yaml:"reference" json:"reference" required:"true" doc:"The user's key in the host system (PROTOCOL §3.10 reference). Against a running up the runner appends a run suffix, so a new-user scenario finds a new user every run."`
+	Reference        string         `yaml:"reference" json:"reference" required:"true" doc:"The user's key in the host system (contract §3.10 reference). Against a running up the runner appends a run suffix, so a new-user scenario finds a new user every run."`
 	Email            string         `yaml:"email,omitempty" json:"email,omitempty"`
 	Phone            string         `yaml:"phone,omitempty" json:"phone,omitempty" doc:"E.164 is not checked here: a scenario may give a bad number on purpose."`
 	FirstName        string         `yaml:"first_name,omitempty" json:"first_name,omitempty"`
@@ -62,25 +65,25 @@ type Dashboard struct {
 
 // DashboardHostapp is the host app's Dashboard record (PROTOCOL §1.3).
 type DashboardHostapp struct {
-	ConnectEnabled   *bool     `yaml:"connect_enabled,omitempty" json:"connect_enabled,omitempty" doc:"Single sign-on switched on for the host app; false gives CONNECT_NOT_ENABLED at step 5."`
-	TokenPrefix      *string   `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the platform sends to the host (PROTOCOL §9.5); set hostapp.token_prefix too, or the host answers INVALID_CREDENTIALS."`
+	ConnectEnabled   *bool     `yaml:"connect_enabled,omitempty" json:"connect_enabled,omitempty" doc:"Single sign-on switched on for the host app; false gives FEATURE_DISABLED_IN_HOSTAPP at step 5."`
+	TokenPrefix      *string   `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the platform sends to the host (contract §9.5); set hostapp.token_prefix too, or the host answers ACCESS_DENIED."`
 	HostappClientID  *string   `yaml:"hostapp_client_id,omitempty" json:"hostapp_client_id,omitempty"`
-	HostappSecretKey *string   `yaml:"hostapp_secret_key,omitempty" json:"hostapp_secret_key,omitempty" doc:"A wrong value gives INVALID_CREDENTIALS from the host at step 7."`
+	HostappSecretKey *string   `yaml:"hostapp_secret_key,omitempty" json:"hostapp_secret_key,omitempty" doc:"A wrong value gives ACCESS_DENIED from the host at step 7."`
 	AccessTokenURL   *string   `yaml:"access_token_url,omitempty" json:"access_token_url,omitempty"`
 	UserDataURL      *string   `yaml:"user_data_url,omitempty" json:"user_data_url,omitempty"`
-	RefreshTokenURL  *string   `yaml:"refresh_token_url,omitempty" json:"refresh_token_url,omitempty" doc:"\"\" switches the platform's refresh-and-retry off (PROTOCOL §5.2)."`
+	RefreshTokenURL  *string   `yaml:"refresh_token_url,omitempty" json:"refresh_token_url,omitempty" doc:"\"\" switches the platform's refresh-and-retry off (contract §5.2)."`
 	UserDataMethod   *string   `yaml:"user_data_method,omitempty" json:"user_data_method,omitempty" enum:"GET,POST"`
-	IPAllowlist      *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"CIDRs or addresses the platform accepts the host app's server calls from (PROTOCOL §7.6)."`
-	LegacyLogin      *bool     `yaml:"legacy_login_enabled,omitempty" json:"legacy_login_enabled,omitempty" doc:"Switches on the legacy payload login POST /api/v1/partner/login/ (PROTOCOL §7.10); off, it answers CONNECT_NOT_ENABLED at step 5."`
+	IPAllowlist      *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"CIDRs or addresses the platform accepts the host app's server calls from (contract §7.6)."`
+	LegacyLogin      *bool     `yaml:"legacy_login_enabled,omitempty" json:"legacy_login_enabled,omitempty" doc:"Switches on the legacy payload login POST /api/v1/partner/login/ (contract §7.10); off, it answers FEATURE_DISABLED_IN_HOSTAPP at step 5."`
 }
 
 // DashboardMiniapp is the miniapp's Dashboard record (PROTOCOL §1.3).
 type DashboardMiniapp struct {
-	SecretKey      *string        `yaml:"secret_key,omitempty" json:"secret_key,omitempty" doc:"A wrong value gives INVALID_CREDENTIALS from the miniapp at step 11."`
+	SecretKey      *string        `yaml:"secret_key,omitempty" json:"secret_key,omitempty" doc:"A wrong value gives ACCESS_DENIED from the miniapp at step 11."`
 	AuthTokenURL   *string        `yaml:"auth_token_url,omitempty" json:"auth_token_url,omitempty"`
-	RequiredFields *[]string      `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the platform requires in the host's user data; a missing one gives MISSING_REQUIRED_FIELDS at step 9."`
+	RequiredFields *[]string      `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the platform requires in the host's user data; a missing one gives RESPONSE_ATTRIBUTE_MISSING at step 9."`
 	IPAllowlist    *[]string      `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
-	ConsentLinks   *[]ConsentLink `yaml:"consent_links,omitempty" json:"consent_links,omitempty" doc:"Links the SDK shows on its consent prompt at step 4 (PROTOCOL §3.5), e.g. terms and privacy policy."`
+	ConsentLinks   *[]ConsentLink `yaml:"consent_links,omitempty" json:"consent_links,omitempty" doc:"Links the SDK shows on its consent prompt at step 4 (contract §3.5), e.g. terms and privacy policy."`
 }
 
 // ConsentLink is one link of the SDK's consent prompt.
@@ -91,13 +94,13 @@ type ConsentLink struct {
 
 // Partnership is the Dashboard's partnership record.
 type Partnership struct {
-	ConnectEnabled *bool `yaml:"connect_enabled,omitempty" json:"connect_enabled,omitempty" doc:"false gives CONNECT_NOT_ENABLED at step 5."`
+	ConnectEnabled *bool `yaml:"connect_enabled,omitempty" json:"connect_enabled,omitempty" doc:"false gives FEATURE_DISABLED_IN_INTEGRATION at step 5."`
 }
 
 // HostSettings are the host backend's own settings.
 type HostSettings struct {
 	TokenPrefix *string   `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
-	IPAllowlist *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 IP_NOT_ALLOWED, which the platform reports as HOSTAPP_ERROR (PROTOCOL §7.6)."`
+	IPAllowlist *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 NOT_A_WHITELISTED_IP, which the platform reports as UNEXPECTED_RESPONSE_ERROR (contract §7.6)."`
 }
 
 // MiniSettings are the miniapp backend's own settings.
@@ -108,14 +111,14 @@ type MiniSettings struct {
 
 // SDKSetup configures the fake SDK.
 type SDKSetup struct {
-	ClientID           string `yaml:"client_id,omitempty" json:"client_id,omitempty" doc:"The host app's client_id at the platform; default 352131. An unknown one gives INVALID_CLIENT at step 1."`
-	SkipGrantedConsent bool   `yaml:"skip_granted_consent,omitempty" json:"skip_granted_consent,omitempty" doc:"The SDK's prompt-skip switch (PROTOCOL §7.4): for a connect with user_reference the SDK asks get_consent at step 4 and skips the prompt when the user allowed before; a get_consent error stops the flow at step 4."`
+	ClientID           string `yaml:"client_id,omitempty" json:"client_id,omitempty" doc:"The host app's client_id at the platform; default 352131. An unknown one gives HOSTAPP_NOT_FOUND at step 1."`
+	SkipGrantedConsent bool   `yaml:"skip_granted_consent,omitempty" json:"skip_granted_consent,omitempty" doc:"The SDK's prompt-skip switch (contract §7.4): for a connect with user_reference the SDK asks get_consent at step 4 and skips the prompt when the user allowed before; a get_consent error stops the flow at step 4."`
 }
 
 // Stub is a canned answer served in place of a party's endpoint.
 type Stub struct {
 	Step    int            `yaml:"step,omitempty" json:"step,omitempty" enum:"7,9,11" doc:"The answer step the stub replaces: 7 (host access token), 9 (host user data) or 11 (miniapp auth token). Give step or refresh."`
-	Refresh bool           `yaml:"refresh,omitempty" json:"refresh,omitempty" doc:"The stub replaces the host's refresh-token endpoint (PROTOCOL §7.1)."`
+	Refresh bool           `yaml:"refresh,omitempty" json:"refresh,omitempty" doc:"The stub replaces the host's refresh-token endpoint (contract §7.1)."`
 	Status  int            `yaml:"status,omitempty" json:"status,omitempty" doc:"HTTP status; default 200."`
 	JSON    map[string]any `yaml:"json,omitempty" json:"json,omitempty" doc:"The JSON object answered."`
 	Text    string         `yaml:"text,omitempty" json:"text,omitempty" doc:"A raw body answered instead of json."`
@@ -136,17 +139,17 @@ var ActionNames = []string{ActConnect, ActConnectAgain, ActRefresh, ActLogout, A
 
 // Action is one step of a scenario. A bare name (`- connect`) is an action with its defaults.
 type Action struct {
-	Do            string         `yaml:"do" json:"do" required:"true" enum:"connect,connect_again,refresh,logout,advance_clock,revoke_consent" doc:"connect: the 16 steps for a user; connect_again: the same user (and options) again; refresh: the miniapp frontend renews its session (PROTOCOL §7.1); logout: the host app's SDK logout (§7.5); advance_clock: move every party's clock; revoke_consent: the platform's consent for the user is revoked and the SDK drops the miniapp's tokens (§7.4)."`
+	Do            string         `yaml:"do" json:"do" required:"true" enum:"connect,connect_again,refresh,logout,advance_clock,revoke_consent" doc:"connect: the 16 steps for a user; connect_again: the same user (and options) again; refresh: the miniapp frontend renews its session (contract §7.1); logout: the host app's SDK logout (§7.5); advance_clock: move every party's clock; revoke_consent: the platform's consent for the user is revoked and the SDK drops the miniapp's tokens (§7.4)."`
 	User          string         `yaml:"user,omitempty" json:"user,omitempty" doc:"The host user (connect, refresh, logout, revoke_consent); default: the user of the previous action, else carol."`
 	Password      string         `yaml:"password,omitempty" json:"password,omitempty" doc:"connect: the password typed at the host; default the user's own. A wrong one gives NO_AUTH_CODE at step 5."`
 	AppID         string         `yaml:"app_id,omitempty" json:"app_id,omitempty" doc:"The miniapp; default app16973. An unknown one gives MINIAPP_NOT_FOUND at step 1."`
 	Consent       string         `yaml:"consent,omitempty" json:"consent,omitempty" enum:"allow,deny" doc:"connect, connect_again: the user's answer at step 4; default allow."`
-	UserReference string         `yaml:"user_reference,omitempty" json:"user_reference,omitempty" doc:"connect: the host user id the SDK is configured with, sent as user_reference (PROTOCOL §3.6); the platform then records consent."`
-	LegacyLogin   bool           `yaml:"legacy_login,omitempty" json:"legacy_login,omitempty" doc:"connect: the legacy payload login of older SDKs instead of Connect (PROTOCOL §4.3 b, §7.10): the host app opens the miniapp with an auth payload (payload, else a code it mints), the SDK's confirm box is step 4, the miniapp frontend posts to /api/v1/partner/login/ (5, answered at 12) and hands the SDK the token with AppBoxoWebAppSaveToken (13)."`
-	TrySavedToken bool           `yaml:"try_saved_token,omitempty" json:"try_saved_token,omitempty" doc:"connect: the miniapp tries the token the SDK saved for the user at its backend first and logs in only when it is refused (PROTOCOL §3.3); connect_again repeats it. Default: every connect logs in."`
-	Payload       string         `yaml:"payload,omitempty" json:"payload,omitempty" doc:"connect: the auth payload the host app opens the miniapp with, handed over by GetInitData (PROTOCOL §3.2, §7.10)."`
-	Data          map[string]any `yaml:"data,omitempty" json:"data,omitempty" doc:"connect: the data object the host app opens the miniapp with, handed over by GetInitData (PROTOCOL §3.2)."`
-	SandboxMode   bool           `yaml:"sandbox_mode,omitempty" json:"sandbox_mode,omitempty" doc:"connect: GetInitData's sandbox_mode (PROTOCOL §3.2)."`
+	UserReference string         `yaml:"user_reference,omitempty" json:"user_reference,omitempty" doc:"connect: the host user id the SDK is configured with, sent as user_reference (contract §3.6); the platform then records consent."`
+	LegacyLogin   bool           `yaml:"legacy_login,omitempty" json:"legacy_login,omitempty" doc:"connect: the legacy payload login of older SDKs instead of Connect (contract §4.3 b, §7.10): the host app opens the miniapp with an auth payload (payload, else a code it mints), the SDK's confirm box is step 4, the miniapp frontend posts to /api/v1/partner/login/ (5, answered at 12) and hands the SDK the token with AppBoxoWebAppSaveToken (13)."`
+	TrySavedToken bool           `yaml:"try_saved_token,omitempty" json:"try_saved_token,omitempty" doc:"connect: the miniapp tries the token the SDK saved for the user at its backend first and logs in only when it is refused (contract §3.3); connect_again repeats it. Default: every connect logs in."`
+	Payload       string         `yaml:"payload,omitempty" json:"payload,omitempty" doc:"connect: the auth payload the host app opens the miniapp with, handed over by GetInitData (contract §3.2, §7.10)."`
+	Data          map[string]any `yaml:"data,omitempty" json:"data,omitempty" doc:"connect: the data object the host app opens the miniapp with, handed over by GetInitData (contract §3.2)."`
+	SandboxMode   bool           `yaml:"sandbox_mode,omitempty" json:"sandbox_mode,omitempty" doc:"connect: GetInitData's sandbox_mode (contract §3.2)."`
 	By            fault.Duration `yaml:"by,omitempty" json:"by,omitempty" doc:"advance_clock: how far, e.g. 11m or 2h."`
 	Expect        *Expect        `yaml:"expect,omitempty" json:"expect,omitempty" doc:"What the action must lead to; default: it succeeds."`
 
@@ -159,13 +162,13 @@ type Action struct {
 type Expect struct {
 	Succeeds       *bool         `yaml:"succeeds,omitempty" json:"succeeds,omitempty" doc:"true: connect reaches step 16 (refresh, logout: they work). false: the action fails, anywhere."`
 	FailsAt        int           `yaml:"fails_at,omitempty" json:"fails_at,omitempty" doc:"The step (1–16) at which the flow stops, as the SDK reports it: e.g. 7 for the host's access-token answer, 9 for user data, 11 for the miniapp, 5 for the platform's own checks, 4 for a declined consent."`
-	ErrorCode      string        `yaml:"error_code,omitempty" json:"error_code,omitempty" doc:"The error code the flow stops with: PROTOCOL §5.1, the SDK's own (USER_DENIED, NO_AUTH_CODE, PLATFORM_UNAVAILABLE, NO_AUTH_TOKEN, ME_FAILED), or the miniapp frontend API's invalid_grant / invalid_token."`
+	ErrorCode      string        `yaml:"error_code,omitempty" json:"error_code,omitempty" doc:"The error code the flow stops with: contract §5.1, the SDK's own (USER_DENIED, NO_AUTH_CODE, PLATFORM_UNAVAILABLE, NO_AUTH_TOKEN, ME_FAILED), or the miniapp frontend API's invalid_grant / invalid_token."`
 	Party          string        `yaml:"party,omitempty" json:"party,omitempty" enum:"hostapp,platform,miniapp,sdk" doc:"The party that reported the error (custom_attributes.source, or the SDK itself)."`
 	MiniappUser    string        `yaml:"miniapp_user,omitempty" json:"miniapp_user,omitempty" enum:"created,existing,none" doc:"created / existing: the miniapp created the user at step 11 or found it (connect must succeed). none: the miniapp holds no user with this user's reference."`
 	Me             *MeExpect     `yaml:"me,omitempty" json:"me,omitempty" doc:"What the miniapp's GET /api/me answers with the token the SDK holds for the user after the action (or the last one it held, after logout or revoke_consent)."`
-	Consent        *bool         `yaml:"consent,omitempty" json:"consent,omitempty" doc:"What the platform's get_consent says for the user's reference after the action (PROTOCOL §7.4)."`
-	SavedToken     *bool         `yaml:"saved_token,omitempty" json:"saved_token,omitempty" doc:"connect: true when the miniapp signed in with the saved token and no new login ran (PROTOCOL §3.3); false when it logged in."`
-	ConsentSkipped *bool         `yaml:"consent_skipped,omitempty" json:"consent_skipped,omitempty" doc:"connect: true when get_consent found the user's consent and the SDK showed no prompt (PROTOCOL §7.4)."`
+	Consent        *bool         `yaml:"consent,omitempty" json:"consent,omitempty" doc:"What the platform's get_consent says for the user's reference after the action (contract §7.4)."`
+	SavedToken     *bool         `yaml:"saved_token,omitempty" json:"saved_token,omitempty" doc:"connect: true when the miniapp signed in with the saved token and no new login ran (contract §3.3); false when it logged in."`
+	ConsentSkipped *bool         `yaml:"consent_skipped,omitempty" json:"consent_skipped,omitempty" doc:"connect: true when get_consent found the user's consent and the SDK showed no prompt (contract §7.4)."`
 	Trace          []TraceExpect `yaml:"trace,omitempty" json:"trace,omitempty" doc:"Steps the flow's trace must contain (connect actions)."`
 
 	// Line is where the expectation starts in its file.

@@ -27,7 +27,7 @@ var faultDocs = map[string]string{
 	"step":        "The flow step whose endpoint the fault changes (a request step and its answer, 6/7, 8/9, 10/11, address the same endpoint).",
 	"endpoint":    "A path on the party instead of a step, e.g. /boxo/connect/refresh-token (give party too).",
 	"kind":        "error_code: answer with error_code in the endpoint's error form; delay: hold the answer back; status: answer that HTTP status; malformed: a broken body; long_token: tokens of 1001 characters; missing_field: drop field from the answer; reset: drop the connection; replay_code: the host receives the auth code it redeemed last; expire: move the clock past the lifetime of what the call presents.",
-	"error_code":  "kind error_code: the code answered (PROTOCOL §5.1).",
+	"error_code":  "kind error_code: the code answered (contract §5.1).",
 	"status":      "kind status: the HTTP status answered, 201–599.",
 	"delay":       "kind delay: how long, e.g. 11s (past the platform's 10 s timeout).",
 	"body":        "kind malformed: non-json, truncated or wrong-types.",

@@ -29,7 +29,7 @@ const template = `# yaml-language-server: $schema=` + SchemaFile + `
 # Name files <area>-<case>.yaml; name must equal the file name.
 name: NAME
 description: >-
-  What this scenario shows, in a sentence or two (cite PROTOCOL.md sections).
+  What this scenario shows, in a sentence or two (cite contract sections: boxo-sim contract).
 
 # setup: the situation before the first action. Everything not named keeps the seeded demo
 # values (host app 352131, miniapp app16973, users alice, bob and carol).

@@ -23,10 +23,24 @@ var (
 	MiniappAPICodes = []string{contract.OAuthInvalidGrant, contract.OAuthInvalidToken}
 )
 
-// KnownCode reports whether a scenario may expect code: PROTOCOL §5.1, the SDK's own codes or
-// the miniapp frontend API's.
+// KnownCode reports whether a scenario may expect code: contract §5.1 (an earlier boxo-sim
+// name included, with a warning), the SDK's own codes or the miniapp frontend API's.
 func KnownCode(code string) bool {
-	return contract.IsKnownCode(code) || slices.Contains(SDKCodes, code) || slices.Contains(MiniappAPICodes, code)
+	_, deprecated := contract.Deprecated[code]
+	return contract.IsKnownCode(code) || deprecated || slices.Contains(SDKCodes, code) || slices.Contains(MiniappAPICodes, code)
+}
+
+// CodeMatches reports whether got meets an expected code: equal, or one of the codes that
+// replace an earlier boxo-sim name (contract §5.1).
+func CodeMatches(want, got string) bool {
+	return want == got || slices.Contains(contract.Deprecated[want], got)
+}
+
+// deprecatedCode warns, at line, about an earlier boxo-sim code name.
+func (v *validator) deprecatedCode(line int, what, code string) {
+	if w := contract.DeprecationWarning(code); w != "" {
+		v.sc.Warnings = append(v.sc.Warnings, Issue{File: v.file, Line: line, Msg: what + ": " + w})
+	}
 }
 
 func knownCodes() string {
@@ -250,6 +264,9 @@ func (v *validator) fault(i int) {
 		v.add(line, "faults[%d]: %s", i, msg)
 		return
 	}
+	if w := f.Deprecation(); w != "" {
+		v.sc.Warnings = append(v.sc.Warnings, Issue{File: v.file, Line: v.at("faults", i, "error_code"), Msg: fmt.Sprintf("faults[%d].error_code: %s", i, w)})
+	}
 	v.sc.Faults[i] = f
 }
 
@@ -372,11 +389,12 @@ func (v *validator) expect(a *Action, path []any) {
 		v.add(v.at(cat(path, "miniapp_user")...), "%s: miniapp_user %s needs a flow that succeeds", name, e.MiniappUser)
 	}
 	if hasKey(v.root, "fails_at", path...) && (e.FailsAt < 1 || e.FailsAt > 16) {
-		v.add(v.at(cat(path, "fails_at")...), "%s.fails_at %d: a flow step is 1 to 16 (PROTOCOL §3.1)", name, e.FailsAt)
+		v.add(v.at(cat(path, "fails_at")...), "%s.fails_at %d: a flow step is 1 to 16 (contract §3.1)", name, e.FailsAt)
 	}
 	if hasKey(v.root, "error_code", path...) && !KnownCode(e.ErrorCode) {
 		v.add(v.at(cat(path, "error_code")...), "%s.error_code %q is not a known code: use one of %s", name, e.ErrorCode, knownCodes())
 	}
+	v.deprecatedCode(v.at(cat(path, "error_code")...), name+".error_code", e.ErrorCode)
 	if hasKey(v.root, "party", path...) && !slices.Contains(Parties, e.Party) {
 		v.add(v.at(cat(path, "party")...), "%s.party %q: use one of %s", name, e.Party, strings.Join(Parties, ", "))
 	}
@@ -403,6 +421,7 @@ func (v *validator) expect(a *Action, path []any) {
 		if t.ErrorCode != "" && !KnownCode(t.ErrorCode) {
 			v.add(v.at(cat(tp, "error_code")...), "%s.trace[%d].error_code %q is not a known code: use one of %s", name, i, t.ErrorCode, knownCodes())
 		}
+		v.deprecatedCode(v.at(cat(tp, "error_code")...), fmt.Sprintf("%s.trace[%d].error_code", name, i), t.ErrorCode)
 		if t.Outcome != "" && t.Outcome != contract.OutcomeOK && t.Outcome != contract.OutcomeFailed {
 			v.add(v.at(cat(tp, "outcome")...), "%s.trace[%d].outcome %q: use ok or failed", name, i, t.Outcome)
 		}

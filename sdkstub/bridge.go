@@ -220,7 +220,7 @@ func (b *bridge) serve(ctx context.Context, handle func(ctx context.Context, han
 		if err != nil {
 			var be *BridgeError
 			if !errors.As(err, &be) {
-				be = clientError(500, "INTERNAL_ERROR", err.Error())
+				be = clientError(500, "UNKNOWN_ERROR", err.Error())
 			}
 			data = be
 		}

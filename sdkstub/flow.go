@@ -51,7 +51,7 @@ func (s *SDK) Connect(ctx context.Context, o Options) (*Result, error) {
 	if len(o.Data) > 0 {
 		var obj map[string]any
 		if err := json.Unmarshal(o.Data, &obj); err != nil {
-			return nil, fmt.Errorf("sdkstub: init data %s: give a JSON object or null (PROTOCOL §3.2)", o.Data)
+			return nil, fmt.Errorf("sdkstub: init data %s: give a JSON object or null (contract §3.2)", o.Data)
 		}
 	}
 	if !contract.ValidFlowID(o.FlowID) {
@@ -166,8 +166,8 @@ func (f *flow) run(ctx context.Context) error {
 		return err
 	}
 	if _, err := b.call(ctx, HandlerGetInitData, nil); err != nil {
-		f.step(1, actorHost, call, status, t, contract.CodeInternalError, "GetInitData: "+err.Error())
-		return f.fail(1, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
+		f.step(1, actorHost, call, status, t, contract.CodeUnknownError, "GetInitData: "+err.Error())
+		return f.fail(1, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	shown := initData
 	shown.Token, shown.RefreshToken, shown.Payload = contract.Mask(shown.Token), contract.Mask(shown.RefreshToken), contract.Mask(shown.Payload)
@@ -188,7 +188,7 @@ func (f *flow) run(ctx context.Context) error {
 			call := "GET " + pathOf(f.meURL()) + " (Bearer saved token)"
 			f.step(2, actorMiniapp, "needs the user's identity: tries the saved token", 0, t, "", "GetInitData carried a saved token")
 			f.step(14, actorMe, call, 0, t, "", "no new login: steps 3–13 not needed")
-			f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %t", me.ID, me.Created))
+			f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
 			f.res.Me, f.res.SavedToken = me, true
 			f.res.Token, f.res.RefreshToken = initData.Token, initData.RefreshToken
 			f.step(16, actorUser, "continues signed in", 0, time.Now(), "", "")
@@ -236,7 +236,7 @@ func (f *flow) run(ctx context.Context) error {
 			served.Wait() // the handler may still be writing the flow's steps
 			return ctxErr
 		}
-		return f.fail(13, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
+		return f.fail(13, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	var answer struct {
 		Payload LoginPayload `json:"payload"`
@@ -274,7 +274,7 @@ func (f *flow) signedIn(ctx context.Context, token string) error {
 			return f.fail(15, contract.PartyMiniapp, status, CodeMeFailed, msg)
 		}
 		f.res.Me = me
-		f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %t", me.ID, me.Created))
+		f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
 	}
 
 	// Step 16: the user continues, signed in.

@@ -28,7 +28,7 @@ func (f *flow) getSettings(ctx context.Context) (int, error) {
 			"%s answered %d without the platform's error envelope: is %s a Boxo platform?", pathOf(u), status, f.sdk.cfg.PlatformURL))
 	}
 	if status != http.StatusOK {
-		return status, f.fail(1, contract.PartyPlatform, status, env.ErrorCode, env.ErrorMessage)
+		return status, f.fail(1, contract.PartyPlatform, status, env.ErrorCode, env.Explained())
 	}
 	if f.settings.Miniapp.URL == "" {
 		return status, f.fail(1, contract.PartyPlatform, status, CodePlatformUnavailable, "settings carry no miniapp URL")

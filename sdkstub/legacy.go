@@ -29,13 +29,13 @@ func (f *flow) legacyLogin(ctx context.Context, b *bridge, payload string) (stri
 	if text == "" {
 		text = "This service is requesting access to your account details"
 	}
-	f.step(3, actorBridge, HandlerShowAuthConfirmBox+" (legacy login, PROTOCOL §7.10)", 0, t, "", "")
+	f.step(3, actorBridge, HandlerShowAuthConfirmBox+" (legacy login, contract §7.10)", 0, t, "", "")
 	if _, err := b.call(ctx, HandlerShowAuthConfirmBox, map[string]any{"message": text, "requiredFields": fields}); err != nil {
 		var be *BridgeError
 		if errors.As(err, &be) && f.res.Err != nil {
 			return "", f.res.Err // declined, or get_consent refused: recorded at step 4
 		}
-		return "", f.fail(4, contract.PartySDK, 0, contract.CodeInternalError, err.Error())
+		return "", f.fail(4, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 
 	t = time.Now()
@@ -61,7 +61,7 @@ func (f *flow) legacyLogin(ctx context.Context, b *bridge, payload string) (stri
 		if party == "" {
 			party = contract.PartyPlatform
 		}
-		return "", f.fail(step, party, status, env.ErrorCode, env.ErrorMessage)
+		return "", f.fail(step, party, status, env.ErrorCode, env.Explained())
 	}
 	f.step(5, actorLegacy, call, 0, t, "", "")
 

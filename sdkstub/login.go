@@ -91,7 +91,7 @@ func (f *flow) consent(ctx context.Context) error {
 				party = contract.PartyPlatform
 			}
 			f.step(4, actorRecall, call, status, t, env.ErrorCode, env.ErrorMessage)
-			f.res.Err = f.fail(step, party, status, env.ErrorCode, env.ErrorMessage)
+			f.res.Err = f.fail(step, party, status, env.ErrorCode, env.Explained())
 			return authError(401, env.ErrorCode, env.ErrorMessage)
 		case c.Consent:
 			at := ""
@@ -146,7 +146,7 @@ func (f *flow) authorizeWithCode(ctx context.Context) (LoginPayload, error) {
 		if party == "" {
 			party = contract.PartyPlatform
 		}
-		f.res.Err = f.fail(step, party, status, env.ErrorCode, env.ErrorMessage)
+		f.res.Err = f.fail(step, party, status, env.ErrorCode, env.Explained())
 		return LoginPayload{}, authError(401, env.ErrorCode, env.ErrorMessage)
 	}
 	f.step(5, actorAuth, call, 0, t, "", "")

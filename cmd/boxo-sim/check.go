@@ -21,7 +21,7 @@ func newCheckCmd(e *env) *cobra.Command {
 		Use:   "check",
 		Short: "Check your miniapp or host-app backend against the Boxo Connect contract",
 		Long: `Play the Boxo platform against your real backend and report, check by check, where it
-breaks the contract (PROTOCOL.md). Each role has a named, versioned plan of positive and
+breaks the contract (boxo-sim contract). Each role has a named, versioned plan of positive and
 negative checks; each check prints PASS, WARN, FAIL or SKIP with the rule it checks and
 the evidence: the requests sent and the answers got, secrets and tokens masked.
 
@@ -82,9 +82,9 @@ func usageArgs(e *env, args cobra.PositionalArgs) cobra.PositionalArgs {
 
 // reportFlags are the output flags both plans share.
 type reportFlags struct {
-	asJSON, verbose, list bool
-	junit                 string
-	timeout               time.Duration
+	asJSON, verbose, list, strict bool
+	junit                         string
+	timeout                       time.Duration
 }
 
 func (f *reportFlags) add(c *cobra.Command) {
@@ -93,12 +93,15 @@ func (f *reportFlags) add(c *cobra.Command) {
 	c.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "show the full evidence of passing checks too")
 	c.Flags().BoolVar(&f.list, "list", false, "list the plan's checks and exit")
 	c.Flags().DurationVar(&f.timeout, "timeout", check.DefaultTimeout, "how long each call may take (the platform waits 10s)")
+	c.Flags().BoolVar(&f.strict, "warn-as-failure", false, "a WARN fails the run too (exit 1, a <failure> in JUnit)")
+	c.Flags().BoolVar(&f.strict, "strict", false, "the same as --warn-as-failure")
 }
 
-// output prints the report and writes the JUnit file; a FAIL becomes exit status 1.
+// output prints the report and writes the JUnit file; a FAIL (and with --warn-as-failure a
+// WARN) becomes exit status 1.
 func (f *reportFlags) output(e *env, rep *check.Report) error {
 	if f.junit != "" {
-		if err := writeFile(f.junit, func(w io.Writer) error { return check.WriteJUnit(w, rep) }); err != nil {
+		if err := writeFile(f.junit, func(w io.Writer) error { return check.WriteJUnit(w, rep, f.strict) }); err != nil {
 			return fmt.Errorf("write --junit %s: %w", f.junit, err)
 		}
 	}
@@ -111,7 +114,7 @@ func (f *reportFlags) output(e *env, rep *check.Report) error {
 	if err != nil {
 		return err
 	}
-	if rep.Failed() {
+	if rep.Failed() || (f.strict && rep.FailedStrictly()) {
 		return exitError{code: 1}
 	}
 	return nil
@@ -152,24 +155,34 @@ func required(flags ...[2]string) error {
 
 func newCheckMiniappCmd(e *env) *cobra.Command {
 	var (
-		rf                                reportFlags
-		url, appID, secret, client, meURL string
-		concurrency                       int
+		rf                                             reportFlags
+		url, appID, secret, client, other, meURL, plan string
+		concurrency, rounds                            int
 	)
 	c := &cobra.Command{
 		Use:   "miniapp --url URL --app-id ID --secret S",
 		Short: "Check a miniapp backend's Get Auth Token endpoint (plan " + check.MiniappPlanName + ")",
 		Long: `Call your miniapp backend's Get Auth Token endpoint as the Boxo platform does at step 10
 (POST with Authorization: Basic base64(app_id:secret_key), X-Miniapp-App-ID and
-X-Hostapp-Client-ID) and check its answers: a valid request gets auth_token; the same
-reference twice is one user; wrong credentials, missing headers and invalid user data
-get an error_code and create no user; every answer is HTTP 200 JSON within 10 s;
-concurrent first logins of one reference make one user.
+X-Hostapp-Client-ID) and check its answers against what Boxo asks of a miniapp: a valid
+request gets auth_token; the same reference twice is one user, and the same reference
+from two host apps two users; wrong credentials, missing headers and invalid user data get
+an error_code of Boxo's list and create no user; custom_attributes come back as sent; the
+token expires; every answer is HTTP 200 JSON within 10 s; concurrent first logins of one
+reference make one user, over enough rounds to catch a race that shows once in seven.
+
+Any code of Boxo's published list (boxo-sim contract 5.1) is conformant; a check passes
+with the code the contract names for the case and notes another one as INFO. A user with
+neither e-mail nor phone may be accepted or refused: the platform enforces that rule.
+When a valid request is refused, the checks that need a login are skipped as blocked,
+and the report's first line says what to fix.
 
 The checks create users whose references start with "boxo-sim-check-": point it at a
-test instance. Users are told apart by GET --me-url (id, created) when given, else by
-the auth_token's sub and created claims, decoded without verifying the signature; with
-an opaque token and no --me-url, those checks WARN "cannot observe".`,
+test instance. Users are told apart by the id on GET --me-url when given, else by the
+auth_token's sub, user_id, uid or id claim, decoded without verifying the signature;
+created (boxo-sim's own field) is used when the backend reports it and is "unknown"
+otherwise. With --me-url the checker also sees the user's fields, which is how it tells
+that a refused request created no user.`,
 		Example: `  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1
   boxo-sim check miniapp --url https://mini.example.com/boxo/auth-token --app-id app85076 \
       --secret "$MINIAPP_SECRET" --me-url https://mini.example.com/api/me --junit check.xml
@@ -177,14 +190,20 @@ an opaque token and no --me-url, those checks WARN "cannot observe".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rf.list {
-				listPlan(e.stdout, check.MiniappPlanName, check.MiniappPlan())
+				name := firstSet(plan, check.MiniappPlanName)
+				checks, ok := check.MiniappPlanOf(name)
+				if !ok {
+					return fmt.Errorf("--plan %q: use %s", plan, strings.Join(check.MiniappPlans, " or "))
+				}
+				listPlan(e.stdout, name, checks)
 				return nil
 			}
 			if err := required([2]string{"url", url}, [2]string{"app-id", appID}, [2]string{"secret", secret}); err != nil {
 				return err
 			}
 			rep, err := check.RunMiniapp(cmd.Context(), check.MiniappConfig{
-				URL: url, AppID: appID, Secret: secret, ClientID: client, MeURL: meURL, Timeout: rf.timeout, Concurrency: concurrency,
+				Plan: plan, URL: url, AppID: appID, Secret: secret, ClientID: client, OtherClientID: other, MeURL: meURL,
+				Timeout: rf.timeout, Concurrency: concurrency, Rounds: rounds,
 			})
 			if err != nil {
 				return err
@@ -196,8 +215,11 @@ an opaque token and no --me-url, those checks WARN "cannot observe".`,
 	c.Flags().StringVar(&appID, "app-id", "", "the miniapp's app_id (Basic user name and X-Miniapp-App-ID)")
 	c.Flags().StringVar(&secret, "secret", "", "the miniapp's secret_key")
 	c.Flags().StringVar(&client, "client-id", demo.ClientID, "the host app's client_id, sent as X-Hostapp-Client-ID")
-	c.Flags().StringVar(&meURL, "me-url", "", "the backend's GET /api/me, to tell users apart (PROTOCOL §3.15)")
-	c.Flags().IntVar(&concurrency, "concurrency", 8, "simultaneous first logins in concurrent-first-login")
+	c.Flags().StringVar(&meURL, "me-url", "", "the backend's GET /api/me, to tell users apart and see their fields (contract §3.15)")
+	c.Flags().IntVar(&concurrency, "concurrency", 8, "simultaneous first logins in each round of concurrent-first-login")
+	c.Flags().IntVar(&rounds, "rounds", check.DefaultRounds, "rounds of concurrent-first-login (30 catch a 1-in-7 race with 99% probability)")
+	c.Flags().StringVar(&other, "other-client-id", "777777", "a second host app's client_id, for hostapps-apart")
+	c.Flags().StringVar(&plan, "plan", check.MiniappPlanName, "the plan to run: "+strings.Join(check.MiniappPlans, " or "))
 	rf.add(c)
 	return c
 }
@@ -295,7 +317,7 @@ func newAuthCodeCmd(e *env) *cobra.Command {
 		Use:   "auth-code",
 		Short: "Print a fresh auth code from a boxo-sim host app (for --auth-code-cmd)",
 		Long: `Sign a user in to a simulated host app and print one fresh auth code for the Boxo-facing
-OAuth client, as the host app does at step 5 (PROTOCOL §6.10). It is the auth code
+OAuth client, as the host app does at step 5 (contract §6.10). It is the auth code
 source for 'boxo-sim check hostapp' against a boxo-sim host app; a real host needs a
 command of its own. The host app is found like every command finds it: --hostapp-url,
 BOXO_SIM_HOSTAPP_URL or hostapp_url in the config file, else the local port of 'boxo-sim

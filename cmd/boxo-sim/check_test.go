@@ -72,9 +72,12 @@ func TestCheckAgainstUp(t *testing.T) {
 	up := startUp(t, allPorts0...)
 	junit := filepath.Join(t.TempDir(), "check.xml")
 	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--url", up.urls["miniapp"]+demo.AuthTokenPath,
-		"--app-id", demo.AppID, "--secret", demo.MiniappSecret, "--junit", junit)
-	if code != 0 || strings.Contains(out, "FAIL ") || strings.Contains(out, "WARN ") ||
-		strings.Count(out, "\nPASS  ") != len(check.MiniappPlan()) || !strings.Contains(out, "0 FAIL") {
+		"--app-id", demo.AppID, "--secret", demo.MiniappSecret, "--me-url", up.urls["miniapp"]+"/api/me", "--rounds", "5",
+		"--junit", junit, "--warn-as-failure")
+	// Every check passes but no-email-no-phone: boxo-sim's miniapp refuses such a user, which
+	// is conformant and noted as INFO.
+	if code != 0 || strings.Contains(out, "FAIL ") || strings.Contains(out, "WARN ") || !strings.Contains(out, "INFO  no-email-no-phone") ||
+		strings.Count(out, "\nPASS  ") != len(check.MiniappPlan())-1 || !strings.Contains(out, "0 FAIL") || !strings.Contains(out, "5 rounds of 8") {
 		t.Fatalf("check miniapp: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if strings.Contains(out, demo.MiniappSecret) {
@@ -154,12 +157,38 @@ func TestCheckMiniappWrongSecret(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
 	}
-	if !strings.HasPrefix(out, "Hint: the backend refused the credentials: check --app-id and --secret") {
+	if !strings.HasPrefix(out, "Hint: valid-request: the backend refused the credentials (ACCESS_DENIED): check --app-id and --secret") ||
+		!strings.Contains(out, "SKIP  same-user") || !strings.Contains(out, "blocked by valid-request: the backend refused the credentials") {
 		t.Errorf("the report does not start with the hint:\n%s", out)
 	}
 	wantFails(t, out, "valid-request")
 	if strings.Contains(out, "WARN  ") {
 		t.Errorf("a wrong secret still gives WARNs:\n%s", out)
+	}
+}
+
+// TestCheckDocFollowingBackend: a miniapp backend written from Boxo's documents alone (a user
+// with neither e-mail nor phone accepted, ACCESS_DENIED and MISSING_HEADER, no created field)
+// exits 0, even with --warn-as-failure when --me-url lets every rule be observed; a WARN
+// fails the run only with --warn-as-failure.
+func TestCheckDocFollowingBackend(t *testing.T) {
+	t.Parallel()
+	doc := checktest.NewDocMiniapp(t)
+	args := []string{"check", "miniapp", "--url", doc.URL(), "--app-id", checktest.AppID, "--secret", checktest.Secret, "--rounds", "5"}
+	out, errOut, code := runCmd(t, t.Context(), nil, append(args, "--me-url", doc.MeURL(), "--warn-as-failure")...)
+	if code != 0 || strings.Contains(out, "FAIL  ") || strings.Contains(out, "WARN  ") {
+		t.Fatalf("doc-following backend with --me-url: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if out, errOut, code = runCmd(t, t.Context(), nil, args...); code != 0 {
+		t.Fatalf("doc-following backend without --me-url: exit %d\n%s\n%s", code, out, errOut)
+	}
+	never := checktest.NewMiniapp(t, checktest.MiniappOptions{NoExpiry: true})
+	args = []string{"check", "miniapp", "--url", never.URL(), "--app-id", checktest.AppID, "--secret", checktest.Secret, "--rounds", "2"}
+	if out, _, code := runCmd(t, t.Context(), nil, args...); code != 0 || !strings.Contains(out, "WARN  token-lifetime") {
+		t.Fatalf("a WARN without --warn-as-failure: exit %d\n%s", code, out)
+	}
+	if out, _, code := runCmd(t, t.Context(), nil, append(args, "--strict")...); code != 1 {
+		t.Fatalf("a WARN with --strict: exit %d\n%s", code, out)
 	}
 }
 
@@ -195,7 +224,7 @@ func TestCheckBrokenBackends(t *testing.T) {
 // the evidence (a request sent and an answer got).
 func wantFails(t *testing.T, out string, ids ...string) {
 	t.Helper()
-	got := regexp.MustCompile(`(?m)^FAIL  (\S+)\s.*\[PROTOCOL §[^]]+\]$`).FindAllStringSubmatch(out, -1)
+	got := regexp.MustCompile(`(?m)^FAIL  (\S+)\s.*\[contract §[^]]+\]$`).FindAllStringSubmatch(out, -1)
 	var names []string
 	for _, m := range got {
 		names = append(names, m[1])
@@ -242,8 +271,15 @@ func TestCheckUsageErrors(t *testing.T) {
 		t.Fatalf("check --help: exit %d, stderr %q\n%s", code, errOut, out)
 	}
 	out, _, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--list")
-	if code != 0 || !strings.Contains(out, "Plan miniapp-v1:") || !strings.Contains(out, "concurrent-first-login") {
+	if code != 0 || !strings.Contains(out, "Plan miniapp-v2:") || !strings.Contains(out, "hostapps-apart") {
 		t.Fatalf("--list: exit %d\n%s", code, out)
+	}
+	out, _, code = runCmd(t, t.Context(), nil, "check", "miniapp", "--list", "--plan", "miniapp-v1")
+	if code != 0 || !strings.Contains(out, "Plan miniapp-v1:") || strings.Contains(out, "hostapps-apart") {
+		t.Fatalf("--list --plan miniapp-v1: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--url", "http://127.0.0.1:1/x", "--app-id", "a", "--secret", "s", "--plan", "miniapp-v9"); code != 2 || !strings.Contains(errOut, "miniapp-v9") {
+		t.Fatalf("--plan miniapp-v9: exit %d, stderr %q", code, errOut)
 	}
 }
 
@@ -275,7 +311,7 @@ func TestUpRelaysToASeparateMiniapp(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
-	if !res.OK || len(res.Steps) != 16 || res.Me == nil || !res.Me.Created || res.Me.Reference != "u-1002" {
+	if !res.OK || len(res.Steps) != 16 || res.Me == nil || res.Me.CreatedText() != "true" || res.Me.Reference != "u-1002" {
 		t.Fatalf("result = %+v", res)
 	}
 	resp, err := http.Get(mini.urls["miniapp"] + "/_sim/users")
@@ -301,10 +337,10 @@ func TestConnectInProcessRelaysAndTraceShowsViolations(t *testing.T) {
 	t.Parallel()
 	broken := checktest.NewMiniapp(t, checktest.MiniappOptions{ErrStatus: http.StatusUnauthorized})
 	env := map[string]string{"BOXO_SIM_PLATFORM_PORT": freePort(t)}
-	// A wrong secret: the broken miniapp answers 401 INVALID_CREDENTIALS.
+	// A wrong secret: the broken miniapp answers 401 ACCESS_DENIED.
 	out, errOut, code := runCmd(t, t.Context(), env, "connect", "--miniapp-url", strings.TrimSuffix(broken.URL(), demo.AuthTokenPath),
 		"--miniapp-app-id", checktest.AppID, "--miniapp-secret", "wrong")
-	if code != 1 || !strings.Contains(out, "stopped at step 11") || !strings.Contains(out, "MINIAPP_ERROR") {
+	if code != 1 || !strings.Contains(out, "stopped at step 11") || !strings.Contains(out, "UNEXPECTED_RESPONSE_ERROR") {
 		t.Fatalf("connect: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if !strings.Contains(errOut, "hostapp and platform (relaying to the backends given) in-process") {
@@ -323,7 +359,7 @@ func TestConnectInProcessRelaysAndTraceShowsViolations(t *testing.T) {
 		t.Fatalf("connect through up: exit %d\n%s\n%s", code, out, errOut)
 	}
 	out, _, code = runCmd(t, t.Context(), nil, "trace", "--platform-url", up.urls["platform"])
-	if code != 0 || !strings.Contains(out, "violation: PROTOCOL §2.3: miniapp answered HTTP 401") {
+	if code != 0 || !strings.Contains(out, "violation: contract §2.3: miniapp answered HTTP 401") || !strings.Contains(out, "'boxo-sim contract x.y' prints the rule") {
 		t.Fatalf("trace: exit %d\n%s", code, out)
 	}
 }

@@ -53,7 +53,7 @@ or --skip-me; with --miniapp-url and no --me-url they are skipped.
 A returning user: the SDK saves the miniapp's tokens in --data-dir, the running 'boxo-sim
 up''s data directory, when it exists (` + sdkstub.TokenFileName + `, readable by you only). The
 next connect for the same user and miniapp hands the saved token to the miniapp, which tries
-it at its backend first (PROTOCOL §3.3) and logs in anew only when it is refused. --fresh
+it at its backend first (contract §3.3) and logs in anew only when it is refused. --fresh
 ignores the saved token. A flow on in-process parties saves nothing.
 
 Exit status 0 only when step 16 is reached.`,
@@ -123,7 +123,7 @@ Exit status 0 only when step 16 is reached.`,
 				}
 			}
 			if skipConsent && userRef == "" {
-				return fmt.Errorf("--skip-granted-consent needs --user-reference: the SDK asks get_consent for that user (PROTOCOL §7.4)")
+				return fmt.Errorf("--skip-granted-consent needs --user-reference: the SDK asks get_consent for that user (contract §7.4)")
 			}
 			res, err := sdk.Connect(ctx, sdkstub.Options{Payload: payload, Data: json.RawMessage(data), SandboxMode: sandbox, LegacyLogin: legacy, User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
 				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe, TrySavedToken: !fresh})
@@ -159,7 +159,7 @@ Exit status 0 only when step 16 is reached.`,
 	c.Flags().StringVar(&payload, "payload", "", "the auth payload the host app opens the miniapp with (GetInitData payload)")
 	c.Flags().StringVar(&data, "data", "", "JSON object the host app opens the miniapp with (GetInitData data)")
 	c.Flags().BoolVar(&sandbox, "sandbox", false, "open the miniapp in sandbox mode (GetInitData sandbox_mode)")
-	c.Flags().BoolVar(&legacy, "legacy-login", false, "the legacy payload login of older SDKs instead of Connect (PROTOCOL §7.10); the host app needs legacy_login_enabled in the Dashboard")
+	c.Flags().BoolVar(&legacy, "legacy-login", false, "the legacy payload login of older SDKs instead of Connect (contract §7.10); the host app needs legacy_login_enabled in the Dashboard")
 	c.Flags().BoolVar(&fresh, "fresh", false, "ignore the miniapp token saved by an earlier connect: log in anew")
 	c.Flags().BoolVar(&skipMe, "skip-me", false, "leave out steps 14-15 (a real miniapp without the simulator's /api/me)")
 	addRelayFlags(c)
@@ -309,7 +309,7 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 	case err == nil && res.OK:
 		created := ""
 		if res.Me != nil {
-			created = fmt.Sprintf(", miniapp user %s, created: %t", res.Me.ID, res.Me.Created)
+			created = fmt.Sprintf(", miniapp user %s, created: %s", res.Me.ID, res.Me.CreatedText())
 		}
 		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, res.User, sdkstub.FormatMS(res.DurationMS), res.FlowID, created)
 	case errors.As(err, &fe):
@@ -329,17 +329,23 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 // hintFor says what usually causes an error code and where to look.
 func hintFor(code string) string {
 	switch code {
-	case contract.CodeInvalidCredentials:
+	case contract.CodeAccessDenied:
 		return "the Dashboard credentials the platform sends (hostapp_client_id/secret, token prefix, miniapp secret_key) do not match what the backend expects"
-	case contract.CodeInvalidClient:
+	case contract.CodeHostappNotFound:
 		return "the client_id is not a host app in the platform's Dashboard (GET /_sim/hostapps on the platform)"
 	case contract.CodeMiniappNotFound:
-		return "the app_id is unknown, or the host app and miniapp have no partnership (GET /_sim/partnerships)"
-	case contract.CodeConnectNotEnabled:
-		return "switch Connect on for the host app and the partnership in the Dashboard (for --legacy-login: legacy_login_enabled on the host app)"
-	case contract.CodeHostappError, contract.CodeMiniappError:
-		return "the backend did not answer 200 with JSON in time; 'boxo-sim trace' shows the exchange"
-	case contract.CodeMissingRequiredFields:
+		return "the app_id is not a miniapp in the platform's Dashboard (GET /_sim/miniapps on the platform)"
+	case contract.CodeNoIntegration:
+		return "the host app and miniapp have no partnership (GET /_sim/partnerships)"
+	case contract.CodeFeatureDisabledInHostapp:
+		return "switch Connect on for the host app in the Dashboard (for --legacy-login: legacy_login_enabled on the host app)"
+	case contract.CodeFeatureDisabledInIntegration:
+		return "switch Connect on for the partnership in the Dashboard"
+	case contract.CodeUnexpectedResponseError:
+		return "the backend did not answer 200 in time; 'boxo-sim trace' shows the exchange"
+	case contract.CodeFailedToParseResponse, contract.CodeInvalidResponseContentType:
+		return "the backend's answer was not a JSON object with Content-Type application/json; 'boxo-sim trace' shows the exchange"
+	case contract.CodeResponseAttributeMissing:
 		return "the host user lacks a field the miniapp marked required"
 	case sdkstub.CodeMeFailed:
 		return "the miniapp backend gave a token but its user endpoint refused it; a real miniapp may need --me-url or --skip-me"

@@ -73,7 +73,7 @@ instead. The fault is checked here first (each kind takes only its own value fla
 to the party, which answers with its id.
 
 Kinds: ` + kinds + `.
-  error_code     --error-code CODE: the endpoint's error form with a PROTOCOL §5.1 code
+  error_code     --error-code CODE: the endpoint's error form with a code of contract §5.1
   delay          --delay D: answer after D (e.g. 11s, past the platform's 10 s timeout)
   status         --status N: answer N (e.g. 500, 502)
   malformed      --body B: ` + malformedBs + `
@@ -103,6 +103,9 @@ Kinds: ` + kinds + `.
 			if err := f.Validate(); err != nil {
 				return fmt.Errorf("%s\nRun 'boxo-sim fault set --help' for usage", faultFlagNames(err))
 			}
+			if w := f.Deprecation(); w != "" {
+				fmt.Fprintf(e.stderr, "warning: --error-code: %s\n", w)
+			}
 			ps, err := simPartiesFor(cmd, e)
 			if err != nil {
 				return err
@@ -125,7 +128,7 @@ Kinds: ` + kinds + `.
 	fl.StringVar(&f.Endpoint, "endpoint", "", "path the fault addresses instead of a step (with --party)")
 	fl.StringVar(&f.Party, "party", "", "hostapp, platform or miniapp (default: the one serving --step)")
 	fl.StringVar(&f.Kind, "kind", "", "kind of fault: "+kinds)
-	fl.StringVar(&f.ErrorCode, "error-code", "", "error_code: a PROTOCOL §5.1 code")
+	fl.StringVar(&f.ErrorCode, "error-code", "", "error_code: a code of contract §5.1 (boxo-sim contract 5.1)")
 	fl.StringVar(&delay, "delay", "", "delay: how long to hold the answer, e.g. 11s")
 	fl.IntVar(&f.Status, "status", 0, "status: the HTTP status to answer")
 	fl.StringVar(&f.Body, "body", "", "malformed: "+malformedBs+" (default non-json)")

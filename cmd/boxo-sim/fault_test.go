@@ -115,7 +115,7 @@ func TestFaultsChangeTheNextConnect(t *testing.T) {
 	}
 
 	res, code = connectJSON(t, urls, "alice")
-	if step, ec := failedAt(res); code != 1 || step != 7 || ec != contract.CodeHostappError {
+	if step, ec := failedAt(res); code != 1 || step != 7 || ec != contract.CodeUnexpectedResponseError {
 		t.Fatalf("connect with a 500 at step 7: exit %d, failed at %d with %q; steps %+v", code, step, ec, res.Steps)
 	}
 
@@ -144,7 +144,7 @@ func TestFaultsChangeTheNextConnect(t *testing.T) {
 	// The virtual clock: an 11-minute jump expires the auth code the fault lets through.
 	mustRun(t, append([]string{"fault", "set", "--step", "6", "--kind", "expire"}, flags...)...)
 	res, _ = connectJSON(t, urls, "alice")
-	if step, ec := failedAt(res); step != 7 || ec != contract.CodeInvalidAuthCode {
+	if step, ec := failedAt(res); step != 7 || ec != contract.CodeExpiredAuthCode {
 		t.Fatalf("connect with an expired auth code: failed at %d with %q", step, ec)
 	}
 	out = mustRun(t, append([]string{"clock", "show"}, flags...)...)
@@ -165,7 +165,7 @@ func TestFaultsChangeTheNextConnect(t *testing.T) {
 		t.Fatalf("fault list after clear: %q", out)
 	}
 	res, code = connectJSON(t, urls, "alice")
-	if code != 0 || !res.OK || res.Me == nil || res.Me.Created {
+	if code != 0 || !res.OK || res.Me == nil || res.Me.CreatedText() == "true" {
 		t.Fatalf("connect after clearing the faults: exit %d, %+v", code, res)
 	}
 }
@@ -238,7 +238,7 @@ func TestFaultUsageErrors(t *testing.T) {
 		{[]string{"fault", "set", "--step", "13", "--kind", "reset"}, "step 13 cannot carry a fault"},
 		{[]string{"fault", "set", "--step", "7", "--kind", "status", "--status", "200"}, "not 200"},
 		{[]string{"fault", "set", "--step", "7", "--kind", "error_code"}, "needs --error-code"},
-		{[]string{"fault", "set", "--step", "7", "--kind", "error_code", "--error-code", "OOPS"}, "PROTOCOL §5.1"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "error_code", "--error-code", "OOPS"}, "contract §5.1"},
 		{[]string{"fault", "set", "--step", "7", "--kind", "delay", "--delay", "soon"}, "--delay"},
 		{[]string{"fault", "set", "--step", "7", "--kind", "reset", "--party", "miniapp"}, "served by hostapp"},
 		{[]string{"fault", "set", "--step", "7", "--kind", "reset", "--hostapp-url", down}, "no hostapp answers at " + down},

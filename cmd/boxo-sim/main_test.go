@@ -76,7 +76,7 @@ func TestConnectInProcessJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("stdout is not the JSON result: %v\n%s", err, out)
 	}
-	if !res.OK || len(res.Steps) != 16 || res.Me == nil || !res.Me.Created || res.User != "bob" {
+	if !res.OK || len(res.Steps) != 16 || res.Me == nil || res.Me.CreatedText() != "true" || res.User != "bob" {
 		t.Fatalf("result = %+v", res)
 	}
 	if !strings.Contains(errOut, "in-process") {
@@ -237,7 +237,7 @@ func TestUpConnectTrace(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 			t.Fatal(err)
 		}
-		if res.Me == nil || res.Me.Created != want.created || res.SavedToken != want.saved {
+		if res.Me == nil || res.Me.CreatedText() != strconv.FormatBool(want.created) || res.SavedToken != want.saved {
 			t.Fatalf("connect #%d: me = %+v, saved_token %t; want created %t, saved_token %t", i+1, res.Me, res.SavedToken, want.created, want.saved)
 		}
 		var steps []int

@@ -23,7 +23,7 @@ func newScenarioCmd(e *env) *cobra.Command {
 		Long: `A scenario is a YAML file that describes a situation (users, Dashboard and party
 settings), the faults to inject, the actions (connect, connect_again, refresh, logout,
 advance_clock, revoke_consent) and the expected outcome. The shipped library in
-scenarios/library covers every error code and branch of PROTOCOL.md.
+scenarios/library covers every error code and branch of the contract (boxo-sim contract).
 
 Files are checked strictly: an unknown key, a bad step number, an unknown error code or a
 bad duration is an error with its file and line. Editors can validate files with the JSON
@@ -134,6 +134,7 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 	if err != nil {
 		return loadFailure(err)
 	}
+	printWarnings(e, scs)
 	if re != nil {
 		kept := scs[:0]
 		for _, sc := range scs {
@@ -291,9 +292,20 @@ its file and line. Exit status 0 only when every file is well formed.`,
 			if err != nil {
 				return loadFailure(err)
 			}
+			printWarnings(e, scs)
 			fmt.Fprintf(e.stdout, "ok: %d scenario %s well formed\n", len(scs), scenarioPlural(len(scs), "file"))
 			return nil
 		},
+	}
+}
+
+// printWarnings prints what loading the scenarios found worth saying but not wrong, such as
+// an earlier boxo-sim error code name, one "warning:" line each on standard error.
+func printWarnings(e *env, scs []*scenarios.Scenario) {
+	for _, sc := range scs {
+		for _, w := range sc.Warnings {
+			fmt.Fprintf(e.stderr, "warning: %s\n", w)
+		}
 	}
 }
 

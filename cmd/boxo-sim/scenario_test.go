@@ -102,8 +102,8 @@ func TestScenarioRunWrongExpectation(t *testing.T) {
 		"--- FAIL  wrong-expects-success",
 		"wrong-expects-success.yaml:10: actions[0] (connect as alice)",
 		"expected: the flow succeeds (step 16 reached)",
-		"got:      failed at step 7 with HOSTAPP_ERROR from platform",
-		"step 7 failed: hostapp → platform POST /boxo/connect/access-token response → HOSTAPP_ERROR",
+		"got:      failed at step 7 with UNEXPECTED_RESPONSE_ERROR from platform",
+		"step 7 failed: hostapp → platform POST /boxo/connect/access-token response → UNEXPECTED_RESPONSE_ERROR",
 		"FAIL: 1 failed of 1 scenario (0 passed)",
 	} {
 		if !strings.Contains(stdout, want) {
@@ -113,7 +113,7 @@ func TestScenarioRunWrongExpectation(t *testing.T) {
 	r := readJUnit(t, out)
 	c := r.Suites[0].Cases[0]
 	if r.Failures != 1 || c.Name != "wrong-expects-success" || c.Failure == nil ||
-		!strings.Contains(c.Failure.Message, "expected the flow succeeds (step 16 reached); got failed at step 7 with HOSTAPP_ERROR") ||
+		!strings.Contains(c.Failure.Message, "expected the flow succeeds (step 16 reached); got failed at step 7 with UNEXPECTED_RESPONSE_ERROR") ||
 		!strings.Contains(c.Failure.Text, "flow flow_") {
 		t.Fatalf("JUnit case = %+v", c)
 	}
@@ -289,7 +289,7 @@ func TestScenarioRunAgainstUp(t *testing.T) {
 		urls[m[1]] = m[2]
 	}
 	args := []string{"scenario", "run", "--platform-url", urls["platform"], "--hostapp-url", urls["hostapp"], "--miniapp-url", urls["miniapp"]}
-	for _, f := range []string{"connect-new-user", "credentials-wrong-host-secret", "userdata-missing-required-field", "session-refresh", "hostapp-status-500", "consent-revoked"} {
+	for _, f := range []string{"connect-new-user", "credentials-wrong-host-secret", "userdata-response-attribute-missing", "session-refresh", "hostapp-status-500", "consent-revoked"} {
 		args = append(args, filepath.Join(libraryDir, f+".yaml"))
 	}
 	for run := 1; run <= 2; run++ {

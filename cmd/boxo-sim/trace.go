@@ -155,6 +155,12 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 		}
 	}
 	tw.Flush()
+	for _, s := range fl.Steps {
+		if len(s.Violations) > 0 {
+			fmt.Fprintln(w, "A violation cites the rule it broke as contract §x.y; 'boxo-sim contract x.y' prints the rule.")
+			break
+		}
+	}
 	if !verbose {
 		return
 	}

@@ -1,9 +1,9 @@
 // Package check is the conformance checker of GitHub issue 5: it plays the Boxo platform
 // against someone's real miniapp backend or host-app backend and reports, check by check,
-// where the backend breaks PROTOCOL.md. A plan is a named, versioned list of checks
-// (MiniappPlanName, HostappPlanName); each check has a stable id, the rule it checks and,
-// in the report, a status with the evidence: the requests sent and the answers got, with
-// secrets and tokens masked.
+// where the backend breaks the contract (internal/docs/contract.md). A plan is a named, versioned
+// list of checks (MiniappPlanName, HostappPlanName); each check has a stable id, the rule it
+// checks and, in the report, a status with the evidence: the requests sent and the answers
+// got, with secrets and tokens masked.
 //
 // The checker's HTTP client never follows redirects and bounds every call (10 s by
 // default, PROTOCOL §2.11), answer body included.
@@ -35,11 +35,14 @@ const DefaultTimeout = 10 * time.Second
 // Status is a check's verdict.
 type Status string
 
-// Verdicts. WARN is a deviation from a recommendation, or a rule the checker could not
-// observe from outside; SKIP is a check whose precondition failed in an earlier check
-// (which carries the FAIL).
+// Verdicts. INFO is a conformant answer worth knowing about (a choice the contract leaves
+// to the backend); WARN is a deviation from a recommendation, or a rule the checker could
+// not observe from outside; SKIP is a check that could not run: not asked for (a flag is
+// missing), or blocked by an earlier check it depends on (which carries the FAIL). Only
+// FAIL fails a run, unless WARNs are made to (--warn-as-failure).
 const (
 	Pass Status = "PASS"
+	Info Status = "INFO"
 	Warn Status = "WARN"
 	Fail Status = "FAIL"
 	Skip Status = "SKIP"
@@ -49,7 +52,7 @@ const (
 type Check struct {
 	ID    string `json:"id"`    // stable within the plan, e.g. "same-user"
 	Title string `json:"title"` // what the backend must do
-	Rule  string `json:"rule"`  // where PROTOCOL.md says so, e.g. "PROTOCOL §3.12"
+	Rule  string `json:"rule"`  // where the contract says so, e.g. "contract §3.12" (boxo-sim contract 3.12)
 }
 
 // Result is a check's outcome with its evidence.
@@ -77,6 +80,7 @@ type Exchange struct {
 // Summary counts the verdicts of a report.
 type Summary struct {
 	Pass int `json:"pass"`
+	Info int `json:"info,omitempty"`
 	Warn int `json:"warn"`
 	Fail int `json:"fail"`
 	Skip int `json:"skip"`
@@ -98,6 +102,9 @@ type Report struct {
 // Failed reports whether any check failed.
 func (r *Report) Failed() bool { return r.Summary.Fail > 0 }
 
+// FailedStrictly reports whether any check failed or warned (--warn-as-failure).
+func (r *Report) FailedStrictly() bool { return r.Summary.Fail > 0 || r.Summary.Warn > 0 }
+
 // Result returns the result of the check with that id.
 func (r *Report) Result(id string) (Result, bool) {
 	for _, res := range r.Results {
@@ -118,45 +125,77 @@ type run interface {
 	unreachable() string
 }
 
-// blocker is a run that can stop depending checks early: after a check, blocked says why
-// the check with id cannot be judged ("" when it can), and hint what to fix first.
-type blocker interface {
-	blocked(id string) string
-	hint() string
-}
-
 // step is a check of a plan with the code that runs it.
 type step[R run] struct {
 	Check
 	run func(r R, ctx context.Context) verdict
 }
 
+// needs says, per check id, which checks it depends on: when one of them FAILs or is
+// skipped, the check is skipped as "blocked by <check>: <reason>", with the reason of the
+// check at the root of the chain.
+type needs map[string][]string
+
 // verdict is what a check's code decides; the runner adds the check and the evidence.
+// diagnosis, for a FAIL, is the one thing to fix, said once for every check it blocks.
 type verdict struct {
-	status   Status
-	message  string
-	evidence []*call // nil entries are ignored
+	status    Status
+	message   string
+	evidence  []*call // nil entries are ignored
+	diagnosis string
 }
 
-func pass(msg string, ev ...*call) verdict { return verdict{Pass, msg, ev} }
-func warn(msg string, ev ...*call) verdict { return verdict{Warn, msg, ev} }
-func fail(msg string, ev ...*call) verdict { return verdict{Fail, msg, ev} }
+func pass(msg string, ev ...*call) verdict { return verdict{status: Pass, message: msg, evidence: ev} }
+func info(msg string, ev ...*call) verdict { return verdict{status: Info, message: msg, evidence: ev} }
+func warn(msg string, ev ...*call) verdict { return verdict{status: Warn, message: msg, evidence: ev} }
+func fail(msg string, ev ...*call) verdict { return verdict{status: Fail, message: msg, evidence: ev} }
 func skip(msg string) verdict              { return verdict{status: Skip, message: msg} }
 
+// blockage is why a check that others need did not succeed: the check at the root and its
+// reason.
+type blockage struct{ root, reason string }
+
 // runPlan runs the steps in order and assembles the report. Once the backend proves
-// unreachable, the remaining steps are skipped: their verdicts would all be that.
-func runPlan[R run](ctx context.Context, plan, target string, settings []string, steps []step[R], r R) *Report {
+// unreachable, the remaining steps are skipped: their verdicts would all be that. A step
+// whose needs did not succeed is skipped as blocked, and the report's hint says why once.
+func runPlan[R run](ctx context.Context, plan, target string, settings []string, steps []step[R], deps needs, r R) *Report {
 	rep := &Report{Plan: plan, Target: target, Settings: settings, StartedAt: time.Now().UTC(), Results: []Result{}}
 	t0 := time.Now()
+	blocked := map[string]blockage{} // check id → why the checks needing it cannot run
+	hints := map[string]int{}        // root check → how many checks it blocked
+	var roots []string
 	for _, s := range steps {
 		t := time.Now()
 		var v verdict
-		if why := r.unreachable(); why != "" {
-			v = skip(why)
-		} else if b, ok := any(r).(blocker); ok && b.blocked(s.ID) != "" {
-			v = skip(b.blocked(s.ID))
-		} else {
+		var by *blockage
+		for _, n := range deps[s.ID] {
+			if b, ok := blocked[n]; ok {
+				by = &b
+				break
+			}
+		}
+		switch {
+		case r.unreachable() != "":
+			v = skip(r.unreachable())
+		case by != nil:
+			v = skip("blocked by " + by.root + ": " + by.reason)
+			blocked[s.ID] = *by
+			if hints[by.root] == 0 {
+				roots = append(roots, by.root)
+			}
+			hints[by.root]++
+		default:
 			v = s.run(r, ctx)
+			switch v.status {
+			case Fail:
+				reason := v.diagnosis
+				if reason == "" {
+					reason = v.message
+				}
+				blocked[s.ID] = blockage{root: s.ID, reason: reason}
+			case Skip:
+				blocked[s.ID] = blockage{root: s.ID, reason: v.message}
+			}
 		}
 		res := Result{Check: s.Check, Status: v.status, Message: v.message, DurationMS: ms(time.Since(t))}
 		for _, c := range v.evidence {
@@ -167,6 +206,8 @@ func runPlan[R run](ctx context.Context, plan, target string, settings []string,
 		switch v.status {
 		case Pass:
 			rep.Summary.Pass++
+		case Info:
+			rep.Summary.Info++
 		case Warn:
 			rep.Summary.Warn++
 		case Fail:
@@ -176,8 +217,13 @@ func runPlan[R run](ctx context.Context, plan, target string, settings []string,
 		}
 		rep.Results = append(rep.Results, res)
 	}
-	if b, ok := any(r).(blocker); ok {
-		rep.Hint = b.hint()
+	for _, root := range roots {
+		b := blocked[root]
+		h := fmt.Sprintf("%s: %s (%d dependent checks skipped)", root, b.reason, hints[root])
+		if rep.Hint != "" {
+			rep.Hint += "; "
+		}
+		rep.Hint += h
 	}
 	rep.DurationMS = ms(time.Since(t0))
 	return rep
@@ -368,7 +414,7 @@ type answer struct {
 	token    string                     // auth_token, access_token; user_data for the user-data call (raw JSON)
 	refresh  string
 	code     string
-	problems []string // rule breaks of the shape, each "PROTOCOL §x: …"
+	problems []string // rule breaks of the shape, each "contract §x: …"
 }
 
 // hasToken says whether the answer carries its success value.
@@ -383,7 +429,7 @@ func parseAnswer(c *call, tokenKey, section string) answer {
 	t := bytes.TrimSpace(c.body)
 	if len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &a.obj) != nil {
 		a.obj = nil
-		a.problems = append(a.problems, "PROTOCOL §2.2: the answer is not a JSON object")
+		a.problems = append(a.problems, "contract §2.2: the answer is not a JSON object")
 		return a
 	}
 	str := func(key string) (string, bool) {
@@ -393,7 +439,7 @@ func parseAnswer(c *call, tokenKey, section string) answer {
 		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
-			a.problems = append(a.problems, fmt.Sprintf("PROTOCOL %s: %s is %s, not a string", section, key, jsonKind(raw)))
+			a.problems = append(a.problems, fmt.Sprintf("contract %s: %s is %s, not a string", section, key, jsonKind(raw)))
 			return "", false
 		}
 		return s, true
@@ -408,15 +454,15 @@ func parseAnswer(c *call, tokenKey, section string) answer {
 		a.refresh, _ = str("refresh_token")
 		for _, f := range []struct{ name, v string }{{tokenKey, a.token}, {"refresh_token", a.refresh}} {
 			if n := contract.Len(f.v); n > contract.MaxTokenLen {
-				a.problems = append(a.problems, fmt.Sprintf("PROTOCOL %s: %s is %d characters; String(%d) allows no more", section, f.name, n, contract.MaxTokenLen))
+				a.problems = append(a.problems, fmt.Sprintf("contract %s: %s is %d characters; String(%d) allows no more", section, f.name, n, contract.MaxTokenLen))
 			}
 		}
 	}
 	switch {
 	case a.code != "" && a.token != "":
-		a.problems = append(a.problems, fmt.Sprintf("PROTOCOL §2.3: the answer carries both %s and error_code (§9.9: the platform treats it as the error)", tokenKey))
+		a.problems = append(a.problems, fmt.Sprintf("contract §2.3: the answer carries both %s and error_code (§9.9: the platform treats it as the error)", tokenKey))
 	case a.code == "" && a.token == "":
-		a.problems = append(a.problems, fmt.Sprintf("PROTOCOL %s: the answer has neither %s nor error_code", section, tokenKey))
+		a.problems = append(a.problems, fmt.Sprintf("contract %s: the answer has neither %s nor error_code", section, tokenKey))
 	}
 	return a
 }
@@ -459,9 +505,10 @@ func describe(c *call, a answer, tokenKey string) string {
 }
 
 // refused judges a request the backend must refuse: an answer with error_code and without
-// the success value. want is the code PROTOCOL names ("" when it names none): another code
-// is a WARN. ok is false when the verdict is already a FAIL.
-func refused(c *call, a answer, tokenKey, want string) (v verdict, ok bool) {
+// the success value. want lists the codes the contract names for the case (none when it
+// names none); judgeCode says how another code is taken: a code of Boxo's list is never
+// called wrong. ok is false when the verdict is already a FAIL.
+func refused(c *call, a answer, tokenKey string, want ...string) (v verdict, ok bool) {
 	switch {
 	case !c.answered():
 		return fail("no answer: "+c.x.Error, c), false
@@ -469,10 +516,9 @@ func refused(c *call, a answer, tokenKey, want string) (v verdict, ok bool) {
 		return fail(fmt.Sprintf("accepted it: answered %s", describe(c, a, tokenKey)), c), false
 	case a.code == "":
 		return fail(fmt.Sprintf("answered %s; an error_code was expected", describe(c, a, tokenKey)), c), false
-	case want != "" && a.code != want:
-		return warn(fmt.Sprintf("refused with error_code %s; PROTOCOL names %s for this case", a.code, want), c), true
 	}
-	return pass(fmt.Sprintf("refused with error_code %s", a.code), c), true
+	status, msg := judgeCode(a.code, want)
+	return verdict{status: status, message: msg, evidence: []*call{c}}, true
 }
 
 // ---- checks that judge every answer of a run ----

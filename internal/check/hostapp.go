@@ -104,26 +104,26 @@ func (r *hostRun) unreachable() string { return r.c.unreachable() }
 func HostappPlan() []Check { return checksOf(hostappSteps) }
 
 var hostappSteps = []step[*hostRun]{
-	{Check{"code-to-token", "exchanges a fresh auth code for access_token", "PROTOCOL §3.7, §3.8"}, (*hostRun).codeToToken},
-	{Check{"token-to-user-data", "answers user_data for the access token: reference of at most 100 characters, email or phone", "PROTOCOL §3.9, §3.10"}, (*hostRun).tokenToUserData},
-	{Check{"user-data-wrong-prefix", "refuses the user-data call under another scheme word than the prefix", "PROTOCOL §3.9, §9.5"}, (*hostRun).userDataWrongPrefix},
-	{Check{"bad-token", "refuses an unknown access token with INVALID_ACCESS_TOKEN", "PROTOCOL §3.9, §5.1"}, (*hostRun).badToken},
-	{Check{"code-reuse", "refuses a code used before with INVALID_AUTH_CODE", "PROTOCOL §3.7, §9.26"}, (*hostRun).codeReuse},
-	{Check{"code-reuse-revokes", "revokes the tokens issued from a replayed code (recommended)", "PROTOCOL §9.26"}, (*hostRun).codeReuseRevokes},
-	{Check{"unknown-code", "refuses an unknown auth code with INVALID_AUTH_CODE", "PROTOCOL §3.7, §5.1"}, (*hostRun).unknownCode},
-	{Check{"wrong-secret", "refuses a wrong hostapp_secret_key: error_code, no token", "PROTOCOL §3.7, §7.7"}, (*hostRun).wrongSecret},
-	{Check{"wrong-prefix", "refuses another scheme word than the access token prefix: error_code, no token", "PROTOCOL §3.7, §9.5"}, (*hostRun).wrongPrefix},
-	{Check{"client-id-header-optional", "does not require X-Hostapp-Client-ID", "PROTOCOL §3.7, §8"}, (*hostRun).clientIDHeaderOptional},
-	{Check{"always-200", "answers HTTP 200 for every outcome", "PROTOCOL §2.3, §3.8, §3.10"}, func(h *hostRun, _ context.Context) verdict {
+	{Check{"code-to-token", "exchanges a fresh auth code for access_token", "contract §3.7, §3.8"}, (*hostRun).codeToToken},
+	{Check{"token-to-user-data", "answers user_data for the access token: reference of at most 100 characters, email or phone", "contract §3.9, §3.10"}, (*hostRun).tokenToUserData},
+	{Check{"user-data-wrong-prefix", "refuses the user-data call under another scheme word than the prefix", "contract §3.9, §9.5"}, (*hostRun).userDataWrongPrefix},
+	{Check{"bad-token", "refuses an unknown access token with INVALID_ACCESS_TOKEN", "contract §3.9, §5.1"}, (*hostRun).badToken},
+	{Check{"code-reuse", "refuses a code used before with INVALID_AUTH_CODE", "contract §3.7, §9.26"}, (*hostRun).codeReuse},
+	{Check{"code-reuse-revokes", "revokes the tokens issued from a replayed code (recommended)", "contract §9.26"}, (*hostRun).codeReuseRevokes},
+	{Check{"unknown-code", "refuses an unknown auth code with INVALID_AUTH_CODE", "contract §3.7, §5.1"}, (*hostRun).unknownCode},
+	{Check{"wrong-secret", "refuses a wrong hostapp_secret_key: error_code, no token", "contract §3.7, §7.7"}, (*hostRun).wrongSecret},
+	{Check{"wrong-prefix", "refuses another scheme word than the access token prefix: error_code, no token", "contract §3.7, §9.5"}, (*hostRun).wrongPrefix},
+	{Check{"client-id-header-optional", "does not require X-Hostapp-Client-ID", "contract §3.7, §8"}, (*hostRun).clientIDHeaderOptional},
+	{Check{"always-200", "answers HTTP 200 for every outcome", "contract §2.3, §3.8, §3.10"}, func(h *hostRun, _ context.Context) verdict {
 		return checkAlways200(h.c, "access-token", "user-data")
 	}},
-	{Check{"answer-shape", "answers a token (at most 1000 characters) or user_data, or error_code, not both", "PROTOCOL §2.3, §3.8, §3.10"}, func(h *hostRun, _ context.Context) verdict {
+	{Check{"answer-shape", "answers a token (at most 1000 characters) or user_data, or error_code, not both", "contract §2.3, §3.8, §3.10"}, func(h *hostRun, _ context.Context) verdict {
 		return checkShapes(h.c, map[string]func(*call) answer{"access-token": parseAccessToken, "user-data": parseUserData})
 	}},
-	{Check{"json-content-type", "answers with Content-Type application/json", "PROTOCOL §2.2"}, func(h *hostRun, _ context.Context) verdict {
+	{Check{"json-content-type", "answers with Content-Type application/json", "contract §2.2"}, func(h *hostRun, _ context.Context) verdict {
 		return checkJSONContentType(h.c, "access-token", "user-data")
 	}},
-	{Check{"within-10s", "answers every call within 10 s", "PROTOCOL §2.11"}, func(h *hostRun, _ context.Context) verdict {
+	{Check{"within-10s", "answers every call within 10 s", "contract §2.11"}, func(h *hostRun, _ context.Context) verdict {
 		return checkWithin(h.c, h.cfg.Timeout)
 	}},
 }
@@ -137,7 +137,7 @@ func RunHostapp(ctx context.Context, cfg HostappConfig) (*Report, error) {
 	h := &hostRun{cfg: cfg, c: newCaller(cfg.HTTPClient, cfg.Timeout, 4)}
 	settings := []string{"hostapp_client_id " + cfg.ClientID, "prefix " + cfg.Prefix, "user data " + cfg.UserDataMethod + " " + cfg.UserDataURL,
 		"X-Miniapp-App-ID " + cfg.AppID, "X-Hostapp-Client-ID " + cfg.PlatformClientID}
-	return runPlan(ctx, HostappPlanName, cfg.AccessTokenURL, settings, hostappSteps, h), nil
+	return runPlan(ctx, HostappPlanName, cfg.AccessTokenURL, settings, hostappSteps, nil, h), nil
 }
 
 func parseAccessToken(c *call) answer { return parseAnswer(c, "access_token", "§3.8") }
@@ -241,11 +241,11 @@ func (h *hostRun) tokenToUserData(ctx context.Context) verdict {
 func judgeUserData(raw json.RawMessage) (problems, warnings []string, summary string) {
 	t := bytes.TrimSpace(raw)
 	if len(t) > 0 && t[0] == '"' {
-		return nil, []string{"user_data is a string (encrypted, PROTOCOL §7.2): an optional feature the checker cannot judge"}, ""
+		return nil, []string{"user_data is a string (encrypted, contract §7.2): an optional feature the checker cannot judge"}, ""
 	}
 	var m map[string]json.RawMessage
 	if len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &m) != nil {
-		return []string{"PROTOCOL §3.10: user_data is " + jsonKind(raw) + ", not an object"}, nil, ""
+		return []string{"contract §3.10: user_data is " + jsonKind(raw) + ", not an object"}, nil, ""
 	}
 	fields := map[string]string{}
 	for _, k := range []string{"reference", "email", "phone", "first_name", "last_name"} {
@@ -255,7 +255,7 @@ func judgeUserData(raw json.RawMessage) (problems, warnings []string, summary st
 		}
 		var s string
 		if json.Unmarshal(v, &s) != nil {
-			problems = append(problems, fmt.Sprintf("PROTOCOL §3.10: user_data.%s is %s, not a string", k, jsonKind(v)))
+			problems = append(problems, fmt.Sprintf("contract §3.10: user_data.%s is %s, not a string", k, jsonKind(v)))
 			continue
 		}
 		fields[k] = s
@@ -263,20 +263,20 @@ func judgeUserData(raw json.RawMessage) (problems, warnings []string, summary st
 	ref := strings.TrimSpace(fields["reference"])
 	switch n := contract.Len(fields["reference"]); {
 	case ref == "":
-		problems = append(problems, "PROTOCOL §3.10: user_data.reference is missing or empty")
+		problems = append(problems, "contract §3.10: user_data.reference is missing or empty")
 	case n > contract.MaxReferenceLen:
-		problems = append(problems, fmt.Sprintf("PROTOCOL §3.10: user_data.reference is %d characters; String(100) allows no more", n))
+		problems = append(problems, fmt.Sprintf("contract §3.10: user_data.reference is %d characters; String(100) allows no more", n))
 	}
 	if fields["email"] == "" && fields["phone"] == "" {
-		problems = append(problems, "PROTOCOL §3.10: user_data has neither email nor phone")
+		problems = append(problems, "contract §3.10: user_data has neither email nor phone")
 	}
 	if ca, ok := m["custom_attributes"]; ok && string(ca) != "null" {
 		if c := bytes.TrimSpace(ca); len(c) == 0 || c[0] != '{' {
-			problems = append(problems, "PROTOCOL §3.10: user_data.custom_attributes is "+jsonKind(ca)+", not an object")
+			problems = append(problems, "contract §3.10: user_data.custom_attributes is "+jsonKind(ca)+", not an object")
 		}
 	}
 	if p := fields["phone"]; p != "" && !contract.ValidE164(p) {
-		warnings = append(warnings, fmt.Sprintf("PROTOCOL §3.10: user_data.phone %q is not E.164; miniapps refuse it with INVALID_USER_DATA (§3.11)", p))
+		warnings = append(warnings, fmt.Sprintf("contract §3.10: user_data.phone %q is not E.164; miniapps refuse it with INVALID_USER_DATA (§3.11)", p))
 	}
 	var have []string
 	for _, k := range []string{"email", "phone", "first_name", "last_name"} {
@@ -292,7 +292,7 @@ func (h *hostRun) userDataWrongPrefix(ctx context.Context) verdict {
 		return skip("code-to-token got no access token")
 	}
 	c, a := h.userData(ctx, "the access token under scheme "+h.otherScheme(), h.header(h.otherScheme(), h.token, false))
-	v, _ := refused(c, a, "user_data", "")
+	v, _ := refused(c, a, "user_data")
 	return v
 }
 
@@ -326,7 +326,7 @@ func (h *hostRun) codeReuseRevokes(ctx context.Context) verdict {
 	case a.code != "" && !a.hasToken():
 		return pass(fmt.Sprintf("the token issued from the replayed code was revoked (error_code %s)", a.code), c)
 	}
-	return warn("the token issued from the replayed code still answers user_data; revoking it is recommended (PROTOCOL §9.26, RFC 6749 §4.1.2)", c)
+	return warn("the token issued from the replayed code still answers user_data; revoking it is recommended (contract §9.26, RFC 6749 §4.1.2)", c)
 }
 
 func (h *hostRun) unknownCode(ctx context.Context) verdict {
@@ -342,7 +342,7 @@ func (h *hostRun) wrongSecret(ctx context.Context) verdict {
 	}
 	cred := contract.BasicCredential(h.cfg.ClientID, h.cfg.Secret+"-wrong")
 	c, a := h.exchange(ctx, "a fresh code with a wrong hostapp_secret_key", code, h.header(h.cfg.Prefix, cred, true))
-	v, _ := refused(c, a, "access_token", contract.CodeInvalidCredentials)
+	v, _ := refused(c, a, "access_token", contract.CodeAccessDenied)
 	return v
 }
 
@@ -352,7 +352,7 @@ func (h *hostRun) wrongPrefix(ctx context.Context) verdict {
 		return fail(err.Error())
 	}
 	c, a := h.exchange(ctx, "a fresh code under scheme "+h.otherScheme()+" instead of "+h.cfg.Prefix, code, h.header(h.otherScheme(), h.credential(), true))
-	v, _ := refused(c, a, "access_token", contract.CodeInvalidCredentials)
+	v, _ := refused(c, a, "access_token", contract.CodeAccessDenied)
 	return v
 }
 

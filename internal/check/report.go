@@ -33,14 +33,18 @@ func WriteText(w io.Writer, r *Report, verbose bool) error {
 	for _, res := range r.Results {
 		ew.printf("%-4s  %-*s  %s  [%s]\n", res.Status, width, res.ID, res.Title, res.Rule)
 		ew.printf("      %s\n", res.Message)
-		full := verbose || res.Status == Fail || res.Status == Warn
+		full := verbose || res.Status == Fail || res.Status == Warn || res.Status == Info
 		for _, x := range res.Evidence {
 			writeExchange(ew, x, full)
 		}
 	}
 	s := r.Summary
-	ew.printf("\n%d checks: %d PASS, %d WARN, %d FAIL, %d SKIP (plan %s, %s)\n",
-		len(r.Results), s.Pass, s.Warn, s.Fail, s.Skip, r.Plan, time.Duration(r.DurationMS*float64(time.Millisecond)).Round(time.Millisecond))
+	infos := ""
+	if s.Info > 0 {
+		infos = fmt.Sprintf("%d INFO, ", s.Info)
+	}
+	ew.printf("\n%d checks: %d PASS, %s%d WARN, %d FAIL, %d SKIP (plan %s, %s)\n",
+		len(r.Results), s.Pass, infos, s.Warn, s.Fail, s.Skip, r.Plan, time.Duration(r.DurationMS*float64(time.Millisecond)).Round(time.Millisecond))
 	return ew.err
 }
 
@@ -129,9 +133,11 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return enc.Encode(r)
 }
 
-// WriteJUnit writes the report as JUnit XML: a suite per plan, a case per check; FAIL is a
-// <failure>, SKIP a <skipped>, WARN a passing case with the warning in <system-out>.
-func WriteJUnit(w io.Writer, r *Report) error {
+// WriteJUnit writes the report as JUnit XML: a suite per plan, a case per check, each with
+// a <property name="verdict"> of its status. FAIL is a <failure>, SKIP a <skipped>; WARN
+// and INFO are passed cases with the message in <system-out>, unless strict, which makes a
+// WARN a <failure> too (--warn-as-failure).
+func WriteJUnit(w io.Writer, r *Report, strict bool) error {
 	suite := junit.Suite{Name: r.Plan, Time: secs(r.DurationMS), Timestamp: junit.Timestamp(r.StartedAt)}
 	for _, res := range r.Results {
 		var ev strings.Builder
@@ -140,16 +146,15 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		for _, x := range res.Evidence {
 			writeExchange(ew, x, true)
 		}
-		c := junit.Case{Name: res.ID, Classname: r.Plan, Time: secs(res.DurationMS)}
-		switch res.Status {
-		case Fail:
-			c.Failure = &junit.Problem{Message: res.Message, Type: string(Fail), Text: ev.String()}
-		case Skip:
+		c := junit.Case{Name: res.ID, Classname: r.Plan, Time: secs(res.DurationMS),
+			Properties: []junit.Property{{Name: "verdict", Value: string(res.Status)}, {Name: "rule", Value: res.Rule}}}
+		switch {
+		case res.Status == Fail, res.Status == Warn && strict:
+			c.Failure = &junit.Problem{Message: res.Message, Type: string(res.Status), Text: ev.String()}
+		case res.Status == Skip:
 			c.Skipped = &junit.Skipped{Message: res.Message}
-		case Warn:
-			c.SystemOut = "WARN " + ev.String()
 		default:
-			c.SystemOut = "PASS " + ev.String()
+			c.SystemOut = string(res.Status) + " " + ev.String()
 		}
 		suite.Cases = append(suite.Cases, c)
 	}

@@ -28,7 +28,7 @@ func TestWireTypesRoundTripProtocolExamples(t *testing.T) {
 		{"§3.12 auth token", `{"auth_token":"t","refresh_token":"r"}`, &AuthTokenResponse{}},
 		{"§3.13 platform answer", `{"token":"t","refresh_token":"r"}`, &AuthorizeResponse{}},
 		{"§7.1 refresh", `{"refresh_token":"<refresh>"}`, &RefreshTokenRequest{}},
-		{"§2.5 envelope", `{"error_code":"HOSTAPP_ERROR","error_message":"m","custom_attributes":{"source":"hostapp","step":7}}`, &ErrorEnvelope{}},
+		{"§2.5 envelope", `{"error_code":"UNEXPECTED_RESPONSE_ERROR","error_message":"m","custom_attributes":{"source":"hostapp","step":7}}`, &ErrorEnvelope{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,13 +175,13 @@ func TestFormsRenderErrorsAndRecoverPanics(t *testing.T) {
 	}{
 		{"always200", Always200(log), func(http.ResponseWriter, *http.Request) error { return Errorf(CodeInvalidAuthCode, "x") }, 200, `{"error_code":"INVALID_AUTH_CODE"}`},
 		{"always200 ip", Always200(log), func(http.ResponseWriter, *http.Request) error {
-			return &Error{Code: CodeIPNotAllowed, Status: http.StatusForbidden}
-		}, 403, `{"error_code":"IP_NOT_ALLOWED"}`},
-		{"always200 panic", Always200(log), func(http.ResponseWriter, *http.Request) error { panic("boom") }, 200, `{"error_code":"INTERNAL_ERROR"}`},
-		{"always200 plain error hides details", Always200(log), func(http.ResponseWriter, *http.Request) error { return errors.New("db is on fire") }, 200, `{"error_code":"INTERNAL_ERROR"}`},
+			return &Error{Code: CodeNotAWhitelistedIP, Status: http.StatusForbidden}
+		}, 403, `{"error_code":"NOT_A_WHITELISTED_IP"}`},
+		{"always200 panic", Always200(log), func(http.ResponseWriter, *http.Request) error { panic("boom") }, 200, `{"error_code":"UNKNOWN_ERROR"}`},
+		{"always200 plain error hides details", Always200(log), func(http.ResponseWriter, *http.Request) error { return errors.New("db is on fire") }, 200, `{"error_code":"UNKNOWN_ERROR"}`},
 		{"envelope", Envelope(log), func(http.ResponseWriter, *http.Request) error {
-			return &Error{Code: CodeInvalidClient, Message: "no such client", Step: 5}
-		}, 400, `{"error_code":"INVALID_CLIENT","error_message":"no such client","custom_attributes":{"source":"platform","step":5}}`},
+			return &Error{Code: CodeHostappNotFound, Message: "no such client", Step: 5}
+		}, 400, `{"error_code":"HOSTAPP_NOT_FOUND","error_message":"no such client","custom_attributes":{"source":"platform","step":5}}`},
 		{"oauth", OAuth(log), func(http.ResponseWriter, *http.Request) error {
 			return &Error{Code: OAuthInvalidClient, Message: "bad", Status: 401, Header: http.Header{"Www-Authenticate": {`Basic realm="token"`}}}
 		}, 401, `{"error":"invalid_client","error_description":"bad"}`},

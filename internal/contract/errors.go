@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"strings"
 )
 
 // Error is a failure a handler reports on purpose. The route's form decides how it goes on
@@ -16,22 +17,47 @@ import (
 // OAuth writes {"error": Code, "error_description": Message}.
 type Error struct {
 	Code    string // a PROTOCOL §5.1 code, or an OAuth error value for the OAuth form
-	Message string // human-readable detail; never a secret
-	Status  int    // HTTP status; zero means the form's default
+	Message string // human-readable text; never a secret. On the platform, Boxo's error_message (§5.1)
+	// Detail is the simulator's own explanation when Message is Boxo's generic text; the
+	// envelope carries it as custom_attributes.detail.
+	Detail string
+	Status int // HTTP status; zero means the form's default
 	// Source and Step fill the envelope's custom_attributes (PROTOCOL §2.5, §3.13).
 	Source string
 	Step   int
-	// Extra adds keys to custom_attributes, e.g. "missing" for MISSING_REQUIRED_FIELDS.
+	// Extra adds keys to custom_attributes, e.g. "missing" for RESPONSE_ATTRIBUTE_MISSING.
 	Extra map[string]any
 	// Header is added to the response, e.g. WWW-Authenticate for invalid_client.
 	Header http.Header
 }
 
 func (e *Error) Error() string {
-	if e.Message == "" {
+	switch {
+	case e.Detail != "":
+		return e.Code + ": " + e.Detail
+	case e.Message == "":
 		return e.Code
 	}
 	return e.Code + ": " + e.Message
+}
+
+// Explanation is the most specific text of e: its Detail, else its Message.
+func (e *Error) Explanation() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
+	return e.Message
+}
+
+// BoxoError makes the platform's *Error for code (contract §5.1): Message is Boxo's
+// error_message with fill in its placeholders, Detail the simulator's explanation. For a
+// code without a published text, Message is the explanation.
+func BoxoError(code string, fill []string, detail string) *Error {
+	e := &Error{Code: code, Message: detail}
+	if msg := Message(code, fill...); msg != "" && !strings.Contains(msg, "{") {
+		e.Message, e.Detail = msg, detail
+	}
+	return e
 }
 
 // Errorf makes an *Error with a formatted message.
@@ -80,11 +106,11 @@ func serve(log *slog.Logger, h HandlerFunc, internal *Error, render func(http.Re
 }
 
 // Always200 renders failures as PROTOCOL §2.3 asks of the endpoints the platform calls:
-// HTTP 200 with {"error_code": ...}. An Error with a Status (IP_NOT_ALLOWED's 403, §7.6)
+// HTTP 200 with {"error_code": ...}. An Error with a Status (NOT_A_WHITELISTED_IP's 403, §7.6)
 // keeps that status.
 func Always200(log *slog.Logger) Form {
 	return func(h HandlerFunc) http.Handler {
-		return serve(log, h, &Error{Code: CodeInternalError}, func(w http.ResponseWriter, e *Error) {
+		return serve(log, h, &Error{Code: CodeUnknownError}, func(w http.ResponseWriter, e *Error) {
 			status := e.Status
 			if status == 0 {
 				status = http.StatusOK
@@ -99,7 +125,7 @@ func Always200(log *slog.Logger) Form {
 func Envelope(log *slog.Logger) Form {
 	return func(h HandlerFunc) http.Handler {
 		// PROTOCOL §2.4: 400 on any error, an unexpected one included.
-		return serve(log, h, &Error{Code: CodeInternalError, Message: "unexpected failure"},
+		return serve(log, h, BoxoError(CodeUnknownError, nil, "unexpected failure"),
 			func(w http.ResponseWriter, e *Error) { WriteEnvelope(w, e) })
 	}
 }
@@ -122,6 +148,9 @@ func WriteEnvelope(w http.ResponseWriter, e *Error) {
 	if e.Step != 0 {
 		attrs["step"] = e.Step
 	}
+	if e.Detail != "" {
+		attrs["detail"] = e.Detail
+	}
 	msg := e.Message
 	if msg == "" {
 		msg = e.Code
@@ -141,6 +170,21 @@ type ErrorEnvelope struct {
 func (e ErrorEnvelope) Source() string {
 	s, _ := e.CustomAttributes["source"].(string)
 	return s
+}
+
+// Detail returns custom_attributes.detail, the simulated platform's own explanation, or ""
+// when absent.
+func (e ErrorEnvelope) Detail() string {
+	s, _ := e.CustomAttributes["detail"].(string)
+	return s
+}
+
+// Explained is error_message followed by the detail in brackets, when there is one.
+func (e ErrorEnvelope) Explained() string {
+	if d := e.Detail(); d != "" && d != e.ErrorMessage {
+		return e.ErrorMessage + " [" + d + "]"
+	}
+	return e.ErrorMessage
 }
 
 // Step returns custom_attributes.step, or 0 when absent.
@@ -217,7 +261,7 @@ func EncodeJSON(w http.ResponseWriter, status int, v any) error {
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		http.Error(w, `{"error_code":"INTERNAL_ERROR"}`, http.StatusInternalServerError)
+		http.Error(w, `{"error_code":"`+CodeUnknownError+`"}`, http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -231,24 +275,35 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // example INVALID_REQUEST, or INVALID_USER_DATA at the miniapp) and a message saying what
 // was wrong. Unknown keys are ignored (PROTOCOL §3.10: dropped, not an error).
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, code string) error {
+	return DecodeJSONCodes(w, r, dst, code, code)
+}
+
+// DecodeJSONCodes is DecodeJSON with two codes: parseCode when the body cannot be read as
+// JSON at all, fieldCode when it is JSON of the wrong shape (a field of the wrong type).
+func DecodeJSONCodes(w http.ResponseWriter, r *http.Request, dst any, parseCode, fieldCode string) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !isJSONSuffix(mt)) {
-			return Errorf(code, "Content-Type must be application/json, got %q", ct)
+			return Errorf(parseCode, "Content-Type must be application/json, got %q", ct)
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return Errorf(code, "request body is larger than %d bytes", MaxBodyBytes)
+			return Errorf(parseCode, "request body is larger than %d bytes", MaxBodyBytes)
 		}
-		return Errorf(code, "reading request body: %v", err)
+		return Errorf(parseCode, "reading request body: %v", err)
 	}
 	if len(body) == 0 {
-		return Errorf(code, "request body is empty; a JSON object is expected")
+		return Errorf(parseCode, "request body is empty; a JSON object is expected")
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
+		code := parseCode
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			code = fieldCode
+		}
 		return Errorf(code, "request body is not valid JSON for this endpoint: %v", err)
 	}
 	return nil

@@ -144,7 +144,20 @@ type Me struct {
 	FirstName        string          `json:"first_name,omitempty"`
 	LastName         string          `json:"last_name,omitempty"`
 	CustomAttributes json.RawMessage `json:"custom_attributes,omitempty"`
-	Created          bool            `json:"created"`
+	// Created says whether step 11 created the user. It is boxo-sim's own field (no Boxo
+	// page has it): nil when a backend does not report it.
+	Created *bool `json:"created,omitempty"`
+}
+
+// CreatedText is Created as "true", "false" or "unknown" (not reported).
+func (m Me) CreatedText() string {
+	if m.Created == nil {
+		return "unknown"
+	}
+	if *m.Created {
+		return "true"
+	}
+	return "false"
 }
 
 // MiniappTokens is the miniapp's own refresh answer, POST /api/auth/refresh (PROTOCOL §7.1).

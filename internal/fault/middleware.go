@@ -109,7 +109,9 @@ func writeErrorCode(w http.ResponseWriter, party string, f Fault, path string) {
 		if step == 0 {
 			step = 5
 		}
-		contract.WriteEnvelope(w, &contract.Error{Code: f.ErrorCode, Message: "injected fault", Source: contract.PartyPlatform, Step: step})
+		e := contract.BoxoError(f.ErrorCode, nil, "injected fault")
+		e.Source, e.Step = contract.PartyPlatform, step
+		contract.WriteEnvelope(w, e)
 	case party == contract.PartyMiniapp && matchPath(miniappRefreshPath, path):
 		// The miniapp frontend's refresh refuses with RFC 6749's form (PROTOCOL §7.1).
 		contract.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": contract.OAuthInvalidGrant, "error_description": "injected fault: " + f.ErrorCode})

@@ -110,7 +110,7 @@ func TestErrorCodeTakesTheEndpointsForm(t *testing.T) {
 		{"platform envelope at step 5", contract.PartyPlatform, "/api/v1/authorize", fault.Fault{Step: 5}, 400, func(t *testing.T, b []byte) {
 			var env contract.ErrorEnvelope
 			json.Unmarshal(b, &env)
-			if env.ErrorCode != contract.CodeInvalidAuthCode || env.ErrorMessage != "injected fault" || env.Source() != "platform" || env.Step() != 5 {
+			if env.ErrorCode != contract.CodeInvalidAuthCode || env.ErrorMessage != contract.Message(contract.CodeInvalidAuthCode) || env.CustomAttributes["detail"] != "injected fault" || env.Source() != "platform" || env.Step() != 5 {
 				t.Errorf("envelope %s", b)
 			}
 		}},

@@ -99,7 +99,14 @@ type Fault struct {
 	// Matched and Fired count matching calls and firings; read-only.
 	Matched int `json:"matched" yaml:"-"`
 	Fired   int `json:"fired" yaml:"-"`
+
+	// deprecation is Validate's warning about an earlier boxo-sim name in ErrorCode.
+	deprecation string
 }
+
+// Deprecation is the warning Validate left when ErrorCode was an earlier boxo-sim name it
+// replaced with Boxo's code (contract §5.1), "" otherwise.
+func (f Fault) Deprecation() string { return f.deprecation }
 
 // Validate checks a fault and fills Party from Step. Messages name the field at fault.
 func (f *Fault) Validate() error {
@@ -143,8 +150,12 @@ func (f *Fault) Validate() error {
 		if f.ErrorCode == "" {
 			return fmt.Errorf("kind error_code needs error_code")
 		}
-		if !contract.IsKnownCode(f.ErrorCode) {
-			return fmt.Errorf("error_code %q is not one of PROTOCOL §5.1: %s", f.ErrorCode, strings.Join(contract.Codes, ", "))
+		if w := contract.DeprecationWarning(f.ErrorCode); w != "" {
+			f.deprecation = w
+			f.ErrorCode, _ = contract.Replacement(f.ErrorCode)
+		}
+		if !contract.IsKnownCode(f.ErrorCode) && !contract.IsBoxoCode(f.ErrorCode) {
+			return fmt.Errorf("error_code %q is not a code of contract §5.1: %s", f.ErrorCode, strings.Join(contract.Codes, ", "))
 		}
 	case KindDelay:
 		if f.Delay <= 0 {

@@ -77,7 +77,7 @@ func TestAddRefusesInvalidFaults(t *testing.T) {
 		{"party contradicts step", fault.Fault{Party: contract.PartyPlatform, Step: 7, Kind: fault.KindReset}, "served by hostapp, not platform"},
 		{"relative endpoint", fault.Fault{Endpoint: "boxo/connect/user-data", Kind: fault.KindReset}, "starting with /"},
 		{"error_code missing", fault.Fault{Step: 7, Kind: fault.KindErrorCode}, "needs error_code"},
-		{"error_code unknown", fault.Fault{Step: 7, Kind: fault.KindErrorCode, ErrorCode: "OOPS"}, "PROTOCOL §5.1"},
+		{"error_code unknown", fault.Fault{Step: 7, Kind: fault.KindErrorCode, ErrorCode: "OOPS"}, "contract §5.1"},
 		{"delay zero", fault.Fault{Step: 7, Kind: fault.KindDelay}, "positive delay"},
 		{"status 200", fault.Fault{Step: 7, Kind: fault.KindStatus, Status: 200}, "not 200"},
 		{"status 1xx", fault.Fault{Step: 7, Kind: fault.KindStatus, Status: 103}, "201 to 599"},

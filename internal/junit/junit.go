@@ -26,14 +26,21 @@ type Suite struct {
 
 // Case is one <testcase>: passed, or with one of Failure, Error and Skipped.
 type Case struct {
-	Name      string   `xml:"name,attr"`
-	Classname string   `xml:"classname,attr"`
-	File      string   `xml:"file,attr,omitempty"`
-	Time      string   `xml:"time,attr"`
-	Failure   *Problem `xml:"failure,omitempty"`
-	Error     *Problem `xml:"error,omitempty"`
-	Skipped   *Skipped `xml:"skipped,omitempty"`
-	SystemOut string   `xml:"system-out,omitempty"`
+	Name       string     `xml:"name,attr"`
+	Classname  string     `xml:"classname,attr"`
+	File       string     `xml:"file,attr,omitempty"`
+	Time       string     `xml:"time,attr"`
+	Properties []Property `xml:"properties>property,omitempty"`
+	Failure    *Problem   `xml:"failure,omitempty"`
+	Error      *Problem   `xml:"error,omitempty"`
+	Skipped    *Skipped   `xml:"skipped,omitempty"`
+	SystemOut  string     `xml:"system-out,omitempty"`
+}
+
+// Property is a <property name value/> of a test case, such as the checker's verdict.
+type Property struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 // Problem is a <failure> or an <error>: a one-line message, a type and the details.
@@ -66,6 +73,9 @@ func Write(w io.Writer, name string, s Suite) error {
 	for i := range s.Cases {
 		c := &s.Cases[i]
 		c.SystemOut = Text(c.SystemOut)
+		for j := range c.Properties {
+			c.Properties[j].Value = Text(c.Properties[j].Value)
+		}
 		for _, p := range []*Problem{c.Failure, c.Error} {
 			if p != nil {
 				p.Message, p.Text = Text(p.Message), Text(p.Text)

@@ -54,7 +54,7 @@ func TestConnectEachDemoUser(t *testing.T) {
 					t.Errorf("custom_attributes = %s, want %s", me.CustomAttributes, u.CustomAttributes)
 				}
 			}
-			if !me.Created {
+			if me.CreatedText() != "true" {
 				t.Errorf("first login: created = false, want true")
 			}
 			if res.Token == "" || res.RefreshToken == "" {
@@ -63,8 +63,8 @@ func TestConnectEachDemoUser(t *testing.T) {
 
 			again, fe := connect(t, sdk, sdkstub.Options{User: u.Username})
 			mustSucceed(t, again, fe)
-			if again.Me.Created || again.Me.ID != me.ID {
-				t.Fatalf("second login: id %s created %t, want id %s created false", again.Me.ID, again.Me.Created, me.ID)
+			if again.Me.CreatedText() == "true" || again.Me.ID != me.ID {
+				t.Fatalf("second login: id %s created %s, want id %s created false", again.Me.ID, again.Me.CreatedText(), me.ID)
 			}
 		})
 	}
@@ -138,10 +138,10 @@ func TestConnectErrors(t *testing.T) {
 	}{
 		{"wrong host secret", "alice", func(t *testing.T, st *stack.Stack, _ *sdkstub.Options, _ *sdkstub.Config) {
 			admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"hostapp_secret_key": "not-the-secret"})
-		}, want{7, contract.PartyHostapp, contract.CodeInvalidCredentials}},
+		}, want{7, contract.PartyHostapp, contract.CodeAccessDenied}},
 		{"wrong token prefix", "alice", func(t *testing.T, st *stack.Stack, _ *sdkstub.Options, _ *sdkstub.Config) {
 			admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"token_prefix": "Bearer"})
-		}, want{7, contract.PartyHostapp, contract.CodeInvalidCredentials}},
+		}, want{7, contract.PartyHostapp, contract.CodeAccessDenied}},
 		{"user data with neither email nor phone", "dave", func(t *testing.T, st *stack.Stack, _ *sdkstub.Options, _ *sdkstub.Config) {
 			admin(t, http.MethodPut, st.HostURL+"/_sim/users/dave", map[string]any{"password": "dave-password", "reference": "u-2001", "first_name": "Dave"})
 		}, want{9, contract.PartyPlatform, contract.CodeInvalidUserData}},
@@ -150,25 +150,25 @@ func TestConnectErrors(t *testing.T) {
 		}, want{9, contract.PartyPlatform, contract.CodeInvalidUserData}},
 		{"missing required field", "alice", func(t *testing.T, st *stack.Stack, _ *sdkstub.Options, _ *sdkstub.Config) {
 			admin(t, http.MethodPut, st.PlatformURL+"/_sim/miniapps/"+demo.AppID, map[string]any{"required_fields": []string{"phone"}})
-		}, want{9, contract.PartyPlatform, contract.CodeMissingRequiredFields}},
+		}, want{9, contract.PartyPlatform, contract.CodeResponseAttributeMissing}},
 		{"wrong miniapp secret", "alice", func(t *testing.T, st *stack.Stack, _ *sdkstub.Options, _ *sdkstub.Config) {
 			admin(t, http.MethodPut, st.PlatformURL+"/_sim/miniapps/"+demo.AppID, map[string]any{"secret_key": "not-the-secret"})
-		}, want{11, contract.PartyMiniapp, contract.CodeInvalidCredentials}},
+		}, want{11, contract.PartyMiniapp, contract.CodeAccessDenied}},
 		{"bad E.164 phone", "frank", func(t *testing.T, st *stack.Stack, _ *sdkstub.Options, _ *sdkstub.Config) {
 			admin(t, http.MethodPut, st.HostURL+"/_sim/users/frank", map[string]any{"password": "frank-password", "reference": "u-2003", "email": "frank@example.com", "phone": "91234567"})
 		}, want{11, contract.PartyMiniapp, contract.CodeInvalidUserData}},
 		{"unknown client", "alice", func(_ *testing.T, _ *stack.Stack, _ *sdkstub.Options, cfg *sdkstub.Config) {
 			cfg.ClientID = "999999"
-		}, want{1, contract.PartyPlatform, contract.CodeInvalidClient}},
+		}, want{1, contract.PartyPlatform, contract.CodeHostappNotFound}},
 		{"unknown miniapp", "alice", func(_ *testing.T, _ *stack.Stack, o *sdkstub.Options, _ *sdkstub.Config) {
 			o.AppID = "app00000"
 		}, want{1, contract.PartyPlatform, contract.CodeMiniappNotFound}},
 		{"Connect disabled for the partnership", "alice", func(t *testing.T, st *stack.Stack, _ *sdkstub.Options, _ *sdkstub.Config) {
 			admin(t, http.MethodPut, st.PlatformURL+"/_sim/partnerships/"+demo.ClientID+"/"+demo.AppID, map[string]any{"connect_enabled": false})
-		}, want{5, contract.PartyPlatform, contract.CodeConnectNotEnabled}},
+		}, want{5, contract.PartyPlatform, contract.CodeFeatureDisabledInIntegration}},
 		{"Connect disabled for the host app", "alice", func(t *testing.T, st *stack.Stack, _ *sdkstub.Options, _ *sdkstub.Config) {
 			admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"connect_enabled": false})
-		}, want{5, contract.PartyPlatform, contract.CodeConnectNotEnabled}},
+		}, want{5, contract.PartyPlatform, contract.CodeFeatureDisabledInHostapp}},
 		{"wrong host password", "alice", func(_ *testing.T, _ *stack.Stack, o *sdkstub.Options, _ *sdkstub.Config) {
 			o.Password = "wrong"
 		}, want{5, contract.PartyHostapp, sdkstub.CodeNoAuthCode}},
@@ -216,8 +216,8 @@ func TestMissingRequiredFieldsListsThem(t *testing.T) {
 	}
 	status, b := call(t, http.MethodPost, st.PlatformURL+"/api/v1/authorize/", contract.AuthorizeRequest{AuthCode: code, ClientID: demo.ClientID, AppID: demo.AppID})
 	env := decode[contract.ErrorEnvelope](t, b)
-	if status != http.StatusBadRequest || env.ErrorCode != contract.CodeMissingRequiredFields {
-		t.Fatalf("status %d body %s, want 400 MISSING_REQUIRED_FIELDS", status, b)
+	if status != http.StatusBadRequest || env.ErrorCode != contract.CodeResponseAttributeMissing {
+		t.Fatalf("status %d body %s, want 400 RESPONSE_ATTRIBUTE_MISSING", status, b)
 	}
 	missing := fmt.Sprint(env.CustomAttributes["missing"])
 	if !strings.Contains(missing, "phone") || !strings.Contains(missing, "first_name") {
@@ -250,7 +250,7 @@ func TestAuthCodeReusedAndExpired(t *testing.T) {
 			clk.Advance(10*time.Minute + time.Second)
 			return c, err
 		}})
-		expectFailure(t, res, fe, want{7, contract.PartyHostapp, contract.CodeInvalidAuthCode})
+		expectFailure(t, res, fe, want{7, contract.PartyHostapp, contract.CodeExpiredAuthCode})
 	})
 	t.Run("just before expiry", func(t *testing.T) {
 		t.Parallel()
@@ -308,12 +308,12 @@ func TestAccessTokenProblems(t *testing.T) {
 			if s.Step == 8 && strings.Contains(s.Call, demo.RefreshTokenPath) {
 				refreshed = true
 			}
-			if s.Step == 9 && strings.Contains(s.Note, contract.CodeInvalidAccessToken) {
+			if s.Step == 9 && strings.Contains(s.Note, contract.CodeExpiredAccessToken) {
 				retried = true
 			}
 		}
 		if !refreshed || !retried {
-			t.Errorf("flow log does not show the refresh (%t) after INVALID_ACCESS_TOKEN (%t): %+v", refreshed, retried, fl.Steps)
+			t.Errorf("flow log does not show the refresh (%t) after EXPIRED_ACCESS_TOKEN (%t): %+v", refreshed, retried, fl.Steps)
 		}
 	})
 	t.Run("expired access token without refresh URL", func(t *testing.T) {
@@ -326,7 +326,7 @@ func TestAccessTokenProblems(t *testing.T) {
 			}
 		})
 		res, fe := connect(t, newSDK(t, st), sdkstub.Options{User: "carol"})
-		expectFailure(t, res, fe, want{9, contract.PartyHostapp, contract.CodeInvalidAccessToken})
+		expectFailure(t, res, fe, want{9, contract.PartyHostapp, contract.CodeExpiredAccessToken})
 	})
 	t.Run("user deleted between token and user data", func(t *testing.T) {
 		t.Parallel()
@@ -336,7 +336,7 @@ func TestAccessTokenProblems(t *testing.T) {
 			admin(t, http.MethodDelete, st.HostURL+"/_sim/users/gina", nil)
 		})
 		res, fe := connect(t, newSDK(t, st), sdkstub.Options{User: "gina", Password: "gina-password"})
-		expectFailure(t, res, fe, want{9, contract.PartyHostapp, contract.CodeUserNotFound})
+		expectFailure(t, res, fe, want{9, contract.PartyHostapp, contract.CodeHostappUserNotFound})
 	})
 }
 
@@ -347,7 +347,7 @@ func misbehave(kind string, release <-chan struct{}) http.HandlerFunc {
 		case "500":
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, `{"error_code":"INTERNAL_ERROR"}`)
+			io.WriteString(w, `{"error_code":"UNKNOWN_ERROR"}`)
 		case "non-JSON":
 			w.Header().Set("Content-Type", "text/html")
 			io.WriteString(w, "<html><body>Bad gateway</body></html>")
@@ -380,12 +380,16 @@ func TestBrokenBackends(t *testing.T) {
 				release := make(chan struct{})
 				bad := httptest.NewServer(misbehave(kind, release))
 				t.Cleanup(func() { close(release); bad.Close() })
-				w := want{7, contract.PartyPlatform, contract.CodeHostappError}
+				code := map[string]string{"non-JSON": contract.CodeInvalidResponseContentType, "empty object": contract.CodeResponseAttributeMissing}[kind]
+				if code == "" || (code == contract.CodeResponseAttributeMissing && party == contract.PartyMiniapp) {
+					code = contract.CodeUnexpectedResponseError // §3.12: a miniapp answer without auth_token
+				}
+				w := want{7, contract.PartyPlatform, code}
 				if party == contract.PartyHostapp {
 					admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"access_token_url": bad.URL + "/token"})
 				} else {
 					admin(t, http.MethodPut, st.PlatformURL+"/_sim/miniapps/"+demo.AppID, map[string]any{"auth_token_url": bad.URL + "/auth-token"})
-					w = want{11, contract.PartyPlatform, contract.CodeMiniappError}
+					w = want{11, contract.PartyPlatform, code}
 				}
 				if kind == "token and error" {
 					w.party, w.code = party, "SOMETHING_WRONG" // error wins, passed through unchanged
@@ -407,13 +411,13 @@ func TestAuthorizeRejectsBadRequests(t *testing.T) {
 		header []string
 		code   string
 	}{
-		{"bad JSON", `{"auth_code":`, nil, contract.CodeInvalidRequest},
+		{"bad JSON", `{"auth_code":`, nil, contract.CodeParsingErrorInvalidRequestBody},
 		{"not an object", `[1,2]`, nil, contract.CodeInvalidRequest},
-		{"empty body", "", nil, contract.CodeInvalidRequest},
-		{"wrong content type", `{"auth_code":"x","client_id":"352131","app_id":"app16973"}`, []string{"Content-Type", "text/plain"}, contract.CodeInvalidRequest},
-		{"oversized", `{"auth_code":"` + strings.Repeat("a", contract.MaxBodyBytes+10) + `"}`, nil, contract.CodeInvalidRequest},
+		{"empty body", "", nil, contract.CodeParsingErrorInvalidRequestBody},
+		{"wrong content type", `{"auth_code":"x","client_id":"352131","app_id":"app16973"}`, []string{"Content-Type", "text/plain"}, contract.CodeParsingErrorInvalidRequestBody},
+		{"oversized", `{"auth_code":"` + strings.Repeat("a", contract.MaxBodyBytes+10) + `"}`, nil, contract.CodeParsingErrorInvalidRequestBody},
 		{"missing auth_code", contract.AuthorizeRequest{ClientID: demo.ClientID, AppID: demo.AppID}, nil, contract.CodeInvalidRequest},
-		{"unknown client", contract.AuthorizeRequest{AuthCode: "abc", ClientID: "999999", AppID: demo.AppID}, nil, contract.CodeInvalidClient},
+		{"unknown client", contract.AuthorizeRequest{AuthCode: "abc", ClientID: "999999", AppID: demo.AppID}, nil, contract.CodeHostappNotFound},
 		{"unknown miniapp", contract.AuthorizeRequest{AuthCode: "abc", ClientID: demo.ClientID, AppID: "app00000"}, nil, contract.CodeMiniappNotFound},
 		{"unknown code", contract.AuthorizeRequest{AuthCode: "abc", ClientID: demo.ClientID, AppID: demo.AppID}, nil, contract.CodeInvalidAuthCode},
 	}
@@ -557,7 +561,7 @@ func TestFiftyConcurrentFirstLoginsMakeOneUser(t *testing.T) {
 				return
 			}
 			ids[i] = res.Me.ID
-			if res.Me.Created {
+			if res.Me.CreatedText() == "true" {
 				created.Add(1)
 			}
 		}()
@@ -637,7 +641,7 @@ func TestRefreshAndLogout(t *testing.T) {
 		t.Fatal("refresh did not rotate the token pair")
 	}
 	me, status, err := sdk.Me(t.Context(), "bob", "")
-	if err != nil || status != http.StatusOK || me.ID != res.Me.ID || me.Created {
+	if err != nil || status != http.StatusOK || me.ID != res.Me.ID || me.CreatedText() == "true" {
 		t.Fatalf("/api/me after refresh: %+v %d %v", me, status, err)
 	}
 	// The spent refresh token is refused.
@@ -663,7 +667,7 @@ func TestRefreshAndLogout(t *testing.T) {
 	// Logging in again works and finds the same user.
 	again, fe := connect(t, sdk, sdkstub.Options{User: "bob"})
 	mustSucceed(t, again, fe)
-	if again.Me.ID != res.Me.ID || again.Me.Created {
+	if again.Me.ID != res.Me.ID || again.Me.CreatedText() == "true" {
 		t.Fatalf("login after logout: %+v", again.Me)
 	}
 }
@@ -749,7 +753,7 @@ func TestStepsFourteenFifteenAgainstAnotherMiniappAPI(t *testing.T) {
 	}
 	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", MeURL: st.MiniappURL + "/api/me"})
 	mustSucceed(t, res, fe)
-	if res.Me == nil || res.Me.Created {
+	if res.Me == nil || res.Me.CreatedText() == "true" {
 		t.Fatalf("explicit --me-url: me = %+v, want the existing user", res.Me)
 	}
 	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", MeURL: st.MiniappURL + "/api/no-such-endpoint"})
@@ -831,8 +835,8 @@ func TestCloseCutsOffWhatOutlivesTheGracePeriod(t *testing.T) {
 		t.Fatalf("the request cut at the grace deadline got %v, want an answer in the envelope form", a.err)
 	}
 	var env contract.ErrorEnvelope
-	if err := json.Unmarshal(a.body, &env); err != nil || a.status != http.StatusServiceUnavailable || env.ErrorCode != contract.CodeInternalError || env.Source() != contract.PartyPlatform {
-		t.Fatalf("answer %d %s, want 503 with the platform's %s envelope", a.status, a.body, contract.CodeInternalError)
+	if err := json.Unmarshal(a.body, &env); err != nil || a.status != http.StatusServiceUnavailable || env.ErrorCode != contract.CodeUnknownError || env.Source() != contract.PartyPlatform {
+		t.Fatalf("answer %d %s, want 503 with the platform's %s envelope", a.status, a.body, contract.CodeUnknownError)
 	}
 	if strings.Contains(logs.String(), "database is closed") {
 		t.Fatalf("a handler used a closed database:\n%s", logs.String())

@@ -51,29 +51,29 @@ func TestFaultKindsEndToEnd(t *testing.T) {
 		want        want // zero: the flow succeeds
 	}{
 		{"status 500 at step 7", "alice", 0, []fault.Fault{{Step: 7, Kind: fault.KindStatus, Status: 500}},
-			want{7, contract.PartyPlatform, contract.CodeHostappError}},
+			want{7, contract.PartyPlatform, contract.CodeUnexpectedResponseError}},
 		{"status 502 at step 11", "alice", 0, []fault.Fault{{Step: 11, Kind: fault.KindStatus, Status: 502}},
-			want{11, contract.PartyPlatform, contract.CodeMiniappError}},
+			want{11, contract.PartyPlatform, contract.CodeUnexpectedResponseError}},
 		{"delay past the call timeout", "alice", 300 * time.Millisecond, []fault.Fault{{Step: 6, Kind: fault.KindDelay, Delay: fault.Duration(time.Second)}},
-			want{7, contract.PartyPlatform, contract.CodeHostappError}},
+			want{7, contract.PartyPlatform, contract.CodeUnexpectedResponseError}},
 		{"delay within the call timeout", "alice", 0, []fault.Fault{{Step: 8, Kind: fault.KindDelay, Delay: fault.Duration(50 * time.Millisecond)}},
 			ok},
 		{"reset at step 6", "alice", 0, []fault.Fault{{Step: 6, Kind: fault.KindReset}},
-			want{7, contract.PartyPlatform, contract.CodeHostappError}},
+			want{7, contract.PartyPlatform, contract.CodeUnexpectedResponseError}},
 		{"reset at step 10", "alice", 0, []fault.Fault{{Step: 10, Kind: fault.KindReset}},
-			want{11, contract.PartyPlatform, contract.CodeMiniappError}},
+			want{11, contract.PartyPlatform, contract.CodeUnexpectedResponseError}},
 		{"replay_code", "alice", 0, []fault.Fault{{Step: 6, Kind: fault.KindReplayCode}},
 			want{7, contract.PartyHostapp, contract.CodeInvalidAuthCode}},
 		{"expire the auth code", "alice", 0, []fault.Fault{{Step: 6, Kind: fault.KindExpire}},
-			want{7, contract.PartyHostapp, contract.CodeInvalidAuthCode}},
+			want{7, contract.PartyHostapp, contract.CodeExpiredAuthCode}},
 		{"expire the access token once: refresh and retry", "carol", 0, []fault.Fault{{Step: 8, Kind: fault.KindExpire, Nth: 1}},
 			ok},
 		{"expire the access token on every call", "carol", 0, []fault.Fault{{Step: 8, Kind: fault.KindExpire}},
-			want{9, contract.PartyHostapp, contract.CodeInvalidAccessToken}},
+			want{9, contract.PartyHostapp, contract.CodeExpiredAccessToken}},
 		{"expire the access token and fail the refresh", "carol", 0, []fault.Fault{
 			{Step: 8, Kind: fault.KindExpire, Nth: 1},
 			{Party: contract.PartyHostapp, Endpoint: demo.RefreshTokenPath, Kind: fault.KindErrorCode, ErrorCode: contract.CodeInvalidRefreshToken}},
-			want{9, contract.PartyHostapp, contract.CodeInvalidAccessToken}},
+			want{9, contract.PartyHostapp, contract.CodeExpiredAccessToken}},
 		{"expire the miniapp token", "alice", 0, []fault.Fault{{Step: 14, Kind: fault.KindExpire}},
 			want{15, contract.PartyMiniapp, sdkstub.CodeMeFailed}},
 		{"missing email", "alice", 0, []fault.Fault{{Step: 9, Kind: fault.KindMissingField, Field: "user_data.email"}},
@@ -81,29 +81,29 @@ func TestFaultKindsEndToEnd(t *testing.T) {
 		{"missing email of a user with a phone", "carol", 0, []fault.Fault{{Step: 9, Kind: fault.KindMissingField, Field: "user_data.email"}},
 			ok},
 		{"missing access_token", "alice", 0, []fault.Fault{{Step: 7, Kind: fault.KindMissingField, Field: "access_token"}},
-			want{7, contract.PartyPlatform, contract.CodeHostappError}},
+			want{7, contract.PartyPlatform, contract.CodeResponseAttributeMissing}},
 		{"miniapp error_code passed through", "alice", 0, []fault.Fault{{Step: 11, Kind: fault.KindErrorCode, ErrorCode: contract.CodeInvalidUserData}},
 			want{11, contract.PartyMiniapp, contract.CodeInvalidUserData}},
-		{"host error_code passed through", "alice", 0, []fault.Fault{{Step: 9, Kind: fault.KindErrorCode, ErrorCode: contract.CodeUserNotFound}},
-			want{9, contract.PartyHostapp, contract.CodeUserNotFound}},
-		{"platform error_code at step 5", "alice", 0, []fault.Fault{{Step: 5, Kind: fault.KindErrorCode, ErrorCode: contract.CodeConnectNotEnabled}},
-			want{5, contract.PartyPlatform, contract.CodeConnectNotEnabled}},
+		{"host error_code passed through", "alice", 0, []fault.Fault{{Step: 9, Kind: fault.KindErrorCode, ErrorCode: contract.CodeHostappUserNotFound}},
+			want{9, contract.PartyHostapp, contract.CodeHostappUserNotFound}},
+		{"platform error_code at step 5", "alice", 0, []fault.Fault{{Step: 5, Kind: fault.KindErrorCode, ErrorCode: contract.CodeFeatureDisabledInHostapp}},
+			want{5, contract.PartyPlatform, contract.CodeFeatureDisabledInHostapp}},
 		{"platform error_code at step 1", "alice", 0, []fault.Fault{{Step: 1, Kind: fault.KindErrorCode, ErrorCode: contract.CodeMiniappNotFound}},
 			want{1, contract.PartyPlatform, contract.CodeMiniappNotFound}},
 		{"miniapp error_code at /api/me", "alice", 0, []fault.Fault{{Step: 14, Kind: fault.KindErrorCode, ErrorCode: contract.CodeInvalidAccessToken}},
 			want{15, contract.PartyMiniapp, sdkstub.CodeMeFailed}},
 		{"non-JSON at step 7", "alice", 0, []fault.Fault{{Step: 7, Kind: fault.KindMalformed, Body: "non-json"}},
-			want{7, contract.PartyPlatform, contract.CodeHostappError}},
+			want{7, contract.PartyPlatform, contract.CodeInvalidResponseContentType}},
 		{"truncated at step 11", "alice", 0, []fault.Fault{{Step: 11, Kind: fault.KindMalformed, Body: "truncated"}},
-			want{11, contract.PartyPlatform, contract.CodeMiniappError}},
+			want{11, contract.PartyPlatform, contract.CodeFailedToParseResponse}},
 		{"wrong types at step 7", "alice", 0, []fault.Fault{{Step: 7, Kind: fault.KindMalformed, Body: "wrong-types"}},
-			want{7, contract.PartyPlatform, contract.CodeHostappError}},
+			want{7, contract.PartyPlatform, contract.CodeFailedToParseResponse}},
 		{"wrong types at step 9", "alice", 0, []fault.Fault{{Step: 9, Kind: fault.KindMalformed, Body: "wrong-types"}},
 			want{9, contract.PartyPlatform, contract.CodeInvalidUserData}}, // user_data.reference is a number
 		{"over-long access token", "alice", 0, []fault.Fault{{Step: 7, Kind: fault.KindLongToken}},
-			want{7, contract.PartyPlatform, contract.CodeHostappError}},
+			want{7, contract.PartyPlatform, contract.CodeUnexpectedResponseError}},
 		{"over-long auth_token", "alice", 0, []fault.Fault{{Step: 11, Kind: fault.KindLongToken}},
-			want{11, contract.PartyPlatform, contract.CodeMiniappError}},
+			want{11, contract.PartyPlatform, contract.CodeUnexpectedResponseError}},
 		{"a fault on the other endpoint changes nothing", "alice", 0, []fault.Fault{{Party: contract.PartyHostapp, Endpoint: demo.RefreshTokenPath, Kind: fault.KindReset}},
 			ok},
 	}
@@ -154,12 +154,12 @@ func TestExpiredAccessTokenFaultShowsTheRefreshInTheFlowLog(t *testing.T) {
 func TestNthFaultFiresOnTheSecondFlowOnly(t *testing.T) {
 	t.Parallel()
 	st, _ := startStack(t)
-	putFaults(t, st, fault.Fault{Step: 7, Kind: fault.KindErrorCode, ErrorCode: contract.CodeInvalidCredentials, Nth: 2})
+	putFaults(t, st, fault.Fault{Step: 7, Kind: fault.KindErrorCode, ErrorCode: contract.CodeAccessDenied, Nth: 2})
 	sdk := newSDK(t, st)
 	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
 	mustSucceed(t, res, fe)
 	res, fe = connect(t, sdk, sdkstub.Options{User: "alice"})
-	expectFailure(t, res, fe, want{7, contract.PartyHostapp, contract.CodeInvalidCredentials})
+	expectFailure(t, res, fe, want{7, contract.PartyHostapp, contract.CodeAccessDenied})
 	res, fe = connect(t, sdk, sdkstub.Options{User: "alice"})
 	mustSucceed(t, res, fe)
 	if f := listFaults(t, st, stack.Hostapp)[0]; f.Matched != 3 || f.Fired != 1 {
@@ -175,11 +175,11 @@ func TestClearingFaultsRestoresSuccess(t *testing.T) {
 		fault.Fault{Step: 11, Kind: fault.KindReset})
 	sdk := newSDK(t, st)
 	res, fe := connect(t, sdk, sdkstub.Options{User: "bob"})
-	expectFailure(t, res, fe, want{7, contract.PartyPlatform, contract.CodeHostappError})
+	expectFailure(t, res, fe, want{7, contract.PartyPlatform, contract.CodeUnexpectedResponseError})
 
 	admin(t, http.MethodDelete, st.HostURL+"/_sim/faults/"+added[0].ID, nil)
 	res, fe = connect(t, sdk, sdkstub.Options{User: "bob"})
-	expectFailure(t, res, fe, want{11, contract.PartyPlatform, contract.CodeMiniappError})
+	expectFailure(t, res, fe, want{11, contract.PartyPlatform, contract.CodeUnexpectedResponseError})
 
 	cleared := decode[map[string]int](t, admin(t, http.MethodDelete, st.MiniappURL+"/_sim/faults", nil))
 	if cleared["cleared"] != 1 {
@@ -195,11 +195,11 @@ func TestStackFaultsTableIsTheOneServed(t *testing.T) {
 	if st.Faults("nobody") != nil {
 		t.Fatal("Faults of an unknown party is not nil")
 	}
-	if _, err := st.Faults(stack.Platform).Add(fault.Fault{Step: 5, Kind: fault.KindErrorCode, ErrorCode: contract.CodeInvalidClient}); err != nil {
+	if _, err := st.Faults(stack.Platform).Add(fault.Fault{Step: 5, Kind: fault.KindErrorCode, ErrorCode: contract.CodeHostappNotFound}); err != nil {
 		t.Fatal(err)
 	}
 	res, fe := connect(t, newSDK(t, st), sdkstub.Options{User: "alice"})
-	expectFailure(t, res, fe, want{5, contract.PartyPlatform, contract.CodeInvalidClient})
+	expectFailure(t, res, fe, want{5, contract.PartyPlatform, contract.CodeHostappNotFound})
 	if fs := listFaults(t, st, stack.Platform); len(fs) != 1 || fs[0].Fired != 1 {
 		t.Fatalf("GET /_sim/faults = %+v, want the fault added through Stack.Faults, fired once", fs)
 	}
@@ -325,5 +325,5 @@ func TestExpiryFollowsTheClockAPI(t *testing.T) {
 		admin(t, http.MethodPost, st.PlatformURL+"/_sim/clock", map[string]string{"advance": "10m1s"})
 		return c, err
 	}})
-	expectFailure(t, res, fe, want{7, contract.PartyHostapp, contract.CodeInvalidAuthCode})
+	expectFailure(t, res, fe, want{7, contract.PartyHostapp, contract.CodeExpiredAuthCode})
 }

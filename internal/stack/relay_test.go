@@ -63,7 +63,7 @@ func TestRelayToASeparateMiniapp(t *testing.T) {
 	}
 	res, fe := connect(t, newSDK(t, st), sdkstub.Options{User: "bob"})
 	mustSucceed(t, res, fe)
-	if res.Me == nil || !res.Me.Created || res.Me.Reference != "u-1002" {
+	if res.Me == nil || res.Me.CreatedText() != "true" || res.Me.Reference != "u-1002" {
 		t.Fatalf("me = %+v", res.Me)
 	}
 	if users := miniappUsers(t, mini); len(users) != 1 || users[0]["reference"] != "u-1002" {
@@ -91,7 +91,7 @@ func TestRelayToASeparateHost(t *testing.T) {
 
 	bad := startWith(t, stack.Config{HostURL: host.HostURL, Relay: stack.Relay{HostappSecret: "not-the-secret"}})
 	res, fe = connect(t, newSDK(t, bad), sdkstub.Options{User: "alice"})
-	if fe == nil || fe.Step != 7 || fe.Code != contract.CodeInvalidCredentials || fe.Party != contract.PartyHostapp {
+	if fe == nil || fe.Step != 7 || fe.Code != contract.CodeAccessDenied || fe.Party != contract.PartyHostapp {
 		t.Fatalf("wrong secret: %v", fe)
 	}
 	body := string(admin(t, http.MethodGet, bad.PlatformURL+"/_sim/hostapps/"+demo.ClientID, nil))
@@ -119,19 +119,19 @@ func TestRelayMiniappWithItsOwnAppID(t *testing.T) {
 	}
 }
 
-// TestRelayRecordsViolations: a miniapp that answers 401 fails the flow with MINIAPP_ERROR,
+// TestRelayRecordsViolations: a miniapp that answers 401 fails the flow with UNEXPECTED_RESPONSE_ERROR,
 // and the flow log names the rule it broke.
 func TestRelayRecordsViolations(t *testing.T) {
 	t.Parallel()
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"error_code":"INVALID_CREDENTIALS"}`))
+		w.Write([]byte(`{"error_code":"ACCESS_DENIED"}`))
 	}))
 	t.Cleanup(broken.Close)
 	st := startWith(t, stack.Config{MiniappURL: broken.URL})
 	res, fe := connect(t, newSDK(t, st), sdkstub.Options{})
-	if fe == nil || fe.Step != 11 || fe.Code != contract.CodeMiniappError {
+	if fe == nil || fe.Step != 11 || fe.Code != contract.CodeUnexpectedResponseError {
 		t.Fatalf("flow: %v", fe)
 	}
 	var got []string
@@ -140,7 +140,7 @@ func TestRelayRecordsViolations(t *testing.T) {
 			got = append(got, s.Violations...)
 		}
 	}
-	if len(got) != 2 || !strings.HasPrefix(got[0], "PROTOCOL §2.3: miniapp answered HTTP 401") || !strings.HasPrefix(got[1], "PROTOCOL §2.2:") {
+	if len(got) != 2 || !strings.HasPrefix(got[0], "contract §2.3: miniapp answered HTTP 401") || !strings.HasPrefix(got[1], "contract §2.2:") {
 		t.Fatalf("step 11 violations = %q", got)
 	}
 }

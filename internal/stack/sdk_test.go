@@ -156,10 +156,10 @@ func TestConsentMemory(t *testing.T) {
 	// get_consent refused: the host app's allowlist leaves out the SDK's address.
 	admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"ip_allowlist": []string{"192.0.2.0/24"}})
 	res, fe = connect(t, skip, sdkstub.Options{User: "carol", UserReference: ref})
-	if fe == nil || fe.Code != contract.CodeIPNotAllowed || fe.Step != 4 || fe.Party != contract.PartyPlatform {
-		t.Fatalf("get_consent refused: %v, want step 4 platform %s", fe, contract.CodeIPNotAllowed)
+	if fe == nil || fe.Code != contract.CodeNotAWhitelistedIP || fe.Step != 4 || fe.Party != contract.PartyPlatform {
+		t.Fatalf("get_consent refused: %v, want step 4 platform %s", fe, contract.CodeNotAWhitelistedIP)
 	}
-	if s4, _ := findStep(res, 4); s4.ErrorCode != contract.CodeIPNotAllowed {
+	if s4, _ := findStep(res, 4); s4.ErrorCode != contract.CodeNotAWhitelistedIP {
 		t.Errorf("step 4 = %+v", s4)
 	}
 }
@@ -196,8 +196,8 @@ func TestLegacyPayloadLogin(t *testing.T) {
 	st, _ := startStack(t)
 	sdk := newSDK(t, st)
 	res, fe := connect(t, sdk, sdkstub.Options{User: "alice", LegacyLogin: true})
-	if fe == nil || fe.Code != contract.CodeConnectNotEnabled || fe.Step != 5 || fe.Party != contract.PartyPlatform {
-		t.Fatalf("switch off: %v, want step 5 platform %s", fe, contract.CodeConnectNotEnabled)
+	if fe == nil || fe.Code != contract.CodeFeatureDisabledInHostapp || fe.Step != 5 || fe.Party != contract.PartyPlatform {
+		t.Fatalf("switch off: %v, want step 5 platform %s", fe, contract.CodeFeatureDisabledInHostapp)
 	}
 	admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"legacy_login_enabled": true})
 	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", LegacyLogin: true})

@@ -117,9 +117,11 @@ func writeUnavailable(w http.ResponseWriter, party, path string) {
 	const msg = "boxo-sim is shutting down: the request was still running at the grace deadline"
 	switch {
 	case party == Platform && strings.HasPrefix(path, "/api/"):
-		contract.WriteEnvelope(w, &contract.Error{Code: contract.CodeInternalError, Message: msg, Status: http.StatusServiceUnavailable})
+		e := contract.BoxoError(contract.CodeUnknownError, nil, msg)
+		e.Status = http.StatusServiceUnavailable
+		contract.WriteEnvelope(w, e)
 	case party == Hostapp && strings.HasPrefix(path, "/boxo/connect/"), party == Miniapp && strings.HasPrefix(path, "/boxo/"):
-		contract.WriteJSON(w, http.StatusOK, map[string]string{"error_code": contract.CodeInternalError})
+		contract.WriteJSON(w, http.StatusOK, map[string]string{"error_code": contract.CodeUnknownError})
 	case party == Hostapp && (strings.HasPrefix(path, "/auth/v1/") || strings.HasPrefix(path, "/v1/oauth/")):
 		contract.WriteOAuthError(w, &contract.Error{Code: contract.OAuthServerError, Message: msg, Status: http.StatusServiceUnavailable})
 	default:

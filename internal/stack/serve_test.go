@@ -16,9 +16,9 @@ func TestUnavailableAnswersInTheEndpointsForm(t *testing.T) {
 		status      int
 		key, value  string
 	}{
-		{Platform, "/api/v1/authorize/", 503, "error_code", contract.CodeInternalError},
-		{Hostapp, "/boxo/connect/access-token", 200, "error_code", contract.CodeInternalError},
-		{Miniapp, "/boxo/auth-token", 200, "error_code", contract.CodeInternalError},
+		{Platform, "/api/v1/authorize/", 503, "error_code", contract.CodeUnknownError},
+		{Hostapp, "/boxo/connect/access-token", 200, "error_code", contract.CodeUnknownError},
+		{Miniapp, "/boxo/auth-token", 200, "error_code", contract.CodeUnknownError},
 		{Hostapp, "/auth/v1/token", 503, "error", contract.OAuthServerError},
 		{Miniapp, "/api/me", 503, "error", "unavailable"},
 		{Platform, "/_sim/flows", 503, "error", "unavailable"},

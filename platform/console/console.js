@@ -80,14 +80,14 @@
     14: 'The miniapp frontend reports this step with its status; the flow log keeps no exchange for it.',
     15: 'The miniapp frontend reports this step with its status; the flow log keeps no exchange for it.',
     2: 'This step happens inside the miniapp: nothing goes over the wire.',
-    3: 'This step is a bridge message from the miniapp to the SDK (PROTOCOL §4), not HTTP.',
+    3: 'This step is a bridge message from the miniapp to the SDK (contract §4), not HTTP.',
     4: 'This step is the SDK asking the user for consent: no HTTP.',
-    13: 'This step is the SDK answering the miniapp over the bridge (PROTOCOL §4), not HTTP.',
+    13: 'This step is the SDK answering the miniapp over the bridge (contract §4), not HTTP.',
     16: 'The user carries on, signed in: nothing goes over the wire.',
   };
 
   const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const section = (n) => cfg.sections[n] ? `PROTOCOL §${cfg.sections[n]}` : 'PROTOCOL §3';
+  const section = (n) => cfg.sections[n] ? `contract §${cfg.sections[n]}` : 'contract §3';
 
   function fmtMS(ms) {
     if (ms === undefined || ms === null) return '';
@@ -273,11 +273,11 @@
         `Failed at step ${firstFail.step} (${firstFail.actor}): `,
         el('span', { class: 'code' }, firstFail.error_code || f.error_code || 'failed'),
         ' — breaks ', el('span', { class: 'section' }, section(firstFail.step)),
-        '; error codes: ', el('span', { class: 'section' }, `PROTOCOL §${cfg.codes_section}`),
+        '; error codes: ', el('span', { class: 'section' }, `contract §${cfg.codes_section}`),
         firstFail.note ? el('div', {}, firstFail.note) : null) : null,
       violations.length ? el('div', { class: 'flow-warn', id: 'flow-violations' },
         plural(violations.reduce((n, s) => n + s.violations.length, 0), 'contract violation') +
-        ` in the answers of step ${violations.map((s) => s.step).join(', ')}: the flow log lists what PROTOCOL.md asks ` +
+        ` in the answers of step ${violations.map((s) => s.step).join(', ')}: the flow log lists what the contract asks ` +
         'and the backend did not do. Click the step to read them.') : null,
     ].filter(Boolean));
 
@@ -407,7 +407,7 @@
     add('Specified in', el('span', { class: 'section' }, section(n)));
     if (s.outcome === 'failed') {
       add('Error', el('span', {}, el('b', { class: 'code', id: 'exchange-error-code' }, s.error_code || 'failed'),
-        ' — breaks ', el('span', { class: 'section' }, section(n)), ` (codes: PROTOCOL §${cfg.codes_section})`));
+        ' — breaks ', el('span', { class: 'section' }, section(n)), ` (codes: contract §${cfg.codes_section})`));
     }
     add('Note', s.note);
     const parts = [

@@ -6,7 +6,7 @@ import { AppboxoWebSDK } from "/web/vendor/web-sdk/dist/index.js";
 
 const cfg = JSON.parse(document.getElementById("boxo-config").textContent);
 const api = cfg.platform_url + "/api/v1"; // the web SDK's baseUrl
-const defaultFields = ["email", "phone", "first_name", "last_name"]; // PROTOCOL §3.5
+const defaultFields = ["email", "phone", "first_name", "last_name"]; // contract §3.5
 const $ = (sel) => document.querySelector(sel);
 
 let opened = null; // the open miniapp: {app, sdk, iframe, port, settings, settingsStep}

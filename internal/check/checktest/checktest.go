@@ -38,28 +38,52 @@ type MiniappOptions struct {
 	MassAssign        bool   // a body "id" becomes the user's id
 	BothOnError       bool   // error answers carry an auth_token too
 	Delay             time.Duration
+
+	// The mistakes of a team working from Boxo's documents alone.
+	CaseSensitiveBasic   bool   // refuses the scheme written "basic"
+	IgnoreClientID       bool   // keys users on the reference alone: two host apps' users merge
+	DropCustomAttributes bool   // never stores custom_attributes
+	NoExpiry             bool   // JWTs without exp
+	MeCrashes            bool   // GET /api/me answers 500 with a stack trace to a token it does not know
+	Racy                 bool   // create-or-find is not atomic: concurrent first logins make several users
+	SplitAtLastColon     bool   // splits the Basic credential at its last colon (RFC 7617 says the first)
+	CreateBeforeAuth     bool   // creates the user before checking the credentials
+	OldCodes             bool   // answers boxo-sim's earlier INVALID_CREDENTIALS instead of Boxo's codes
+	RequireEmailOrPhone  bool   // refuses a user with neither email nor phone (stricter than Boxo asks)
+	NoCreated            bool   // neither the token nor /api/me says whether the user was created
+	SubjectClaim         string // the token claim carrying the user id; "" means sub
+	Secret               string // its secret_key; "" means Secret
+	RequireHeader        string // a header the platform never sends, required: MISSING_HEADER
 }
 
 // Miniapp is a miniapp backend serving POST /boxo/auth-token (PROTOCOL §3.11, §3.12) and
 // GET /api/me (§3.15), with app_id AppID and secret_key Secret. Its tokens are unsigned
-// JWTs with sub (the user id) and created claims, unless Opaque.
+// JWTs with sub (the user id), exp (one hour) and created claims, unless Opaque. With zero
+// options it follows Boxo's documents and boxo-sim's contract: it answers ACCESS_DENIED and
+// MISSING_HEADER, requires e-mail or phone only when told to (RequireEmailOrPhone), and keys
+// users on (X-Hostapp-Client-ID, reference).
 type Miniapp struct {
 	o     MiniappOptions
 	srv   *httptest.Server
 	mu    sync.Mutex
-	users map[string]string // client_id + " " + reference → user id
+	users map[string]*fakeUser // client_id + " " + reference → user
 	seq   int
 	toks  map[string]meAnswer
 }
 
+type fakeUser struct {
+	ID, Reference, Email, Phone, FirstName, LastName string
+	CustomAttributes                                 json.RawMessage
+}
+
 type meAnswer struct {
-	ID      string `json:"id"`
-	Created bool   `json:"created"`
+	user    *fakeUser
+	created bool
 }
 
 // NewMiniapp starts a miniapp backend on a loopback port until the test ends.
 func NewMiniapp(t testing.TB, o MiniappOptions) *Miniapp {
-	f := &Miniapp{o: o, users: map[string]string{}, toks: map[string]meAnswer{}}
+	f := &Miniapp{o: o, users: map[string]*fakeUser{}, toks: map[string]meAnswer{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /boxo/auth-token", f.authToken)
 	mux.HandleFunc("GET /api/me", f.me)
@@ -68,11 +92,31 @@ func NewMiniapp(t testing.TB, o MiniappOptions) *Miniapp {
 	return f
 }
 
+// NewDocMiniapp starts a miniapp backend written from Boxo's documents alone, correctly: it
+// accepts a user with neither e-mail nor phone, answers ACCESS_DENIED and MISSING_HEADER,
+// reports no created field, and its tokens carry the user id as user_id.
+func NewDocMiniapp(t testing.TB) *Miniapp {
+	return NewMiniapp(t, MiniappOptions{NoCreated: true, SubjectClaim: "user_id"})
+}
+
 // URL is its Get Auth Token URL.
 func (f *Miniapp) URL() string { return f.srv.URL + "/boxo/auth-token" }
 
 // MeURL is its GET /api/me.
 func (f *Miniapp) MeURL() string { return f.srv.URL + "/api/me" }
+
+// Users counts the users it holds for a reference, over every host app.
+func (f *Miniapp) Users(reference string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := map[string]bool{}
+	for k, u := range f.users {
+		if strings.HasSuffix(k, " "+reference) {
+			ids[u.ID] = true
+		}
+	}
+	return len(ids)
+}
 
 func (f *Miniapp) answer(w http.ResponseWriter, status int, v any) {
 	ct := f.o.ContentType
@@ -89,11 +133,35 @@ func (f *Miniapp) refuse(w http.ResponseWriter, code string) {
 	if f.o.ErrStatus != 0 {
 		status = f.o.ErrStatus
 	}
+	if f.o.OldCodes && (code == contract.CodeAccessDenied || code == contract.CodeMissingHeader) {
+		code = "INVALID_CREDENTIALS"
+	}
 	body := map[string]string{"error_code": code}
 	if f.o.BothOnError {
 		body["auth_token"] = "token-despite-the-error"
 	}
 	f.answer(w, status, body)
+}
+
+// basicAuth takes the Basic credential apart as the options say: scheme word compared
+// case-insensitively, split at the first colon (RFC 7617), unless broken.
+func (f *Miniapp) basicAuth(r *http.Request) (user, pass string, ok bool) {
+	scheme, cred, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !found || !strings.EqualFold(scheme, "Basic") || (f.o.CaseSensitiveBasic && scheme != "Basic") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return "", "", false
+	}
+	i := strings.IndexByte(string(raw), ':')
+	if f.o.SplitAtLastColon {
+		i = strings.LastIndexByte(string(raw), ':')
+	}
+	if i < 0 {
+		return "", "", false
+	}
+	return string(raw[:i]), string(raw[i+1:]), true
 }
 
 func (f *Miniapp) authToken(w http.ResponseWriter, r *http.Request) {
@@ -104,17 +172,37 @@ func (f *Miniapp) authToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	user, pass, ok := r.BasicAuth()
-	if !ok || user != AppID || (pass != Secret && !f.o.AcceptWrongSecret) || r.Header.Get(contract.HeaderMiniappAppID) != user {
-		f.refuse(w, contract.CodeInvalidCredentials)
+	var body map[string]any
+	decodeErr := json.NewDecoder(r.Body).Decode(&body)
+	client := r.Header.Get(contract.HeaderHostappClientID)
+	ref, _ := body["reference"].(string)
+	if f.o.CreateBeforeAuth && ref != "" {
+		f.login(client, ref, body)
+	}
+	user, pass, ok := f.basicAuth(r)
+	secret := f.o.Secret
+	if secret == "" {
+		secret = Secret
+	}
+	if !ok || user != AppID || (pass != secret && !f.o.AcceptWrongSecret) {
+		f.refuse(w, contract.CodeAccessDenied)
 		return
 	}
-	var body map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body == nil {
+	switch h := r.Header.Get(contract.HeaderMiniappAppID); {
+	case f.o.RequireHeader != "" && r.Header.Get(f.o.RequireHeader) == "":
+		f.refuse(w, contract.CodeMissingHeader)
+		return
+	case h == "":
+		f.refuse(w, contract.CodeMissingHeader)
+		return
+	case h != user:
+		f.refuse(w, contract.CodeAccessDenied)
+		return
+	}
+	if decodeErr != nil || body == nil {
 		f.refuse(w, contract.CodeInvalidRequest)
 		return
 	}
-	ref, _ := body["reference"].(string)
 	n := utf8.RuneCountInString(ref)
 	if f.o.ByteLimit {
 		n = len(ref)
@@ -123,55 +211,84 @@ func (f *Miniapp) authToken(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, contract.CodeInvalidUserData)
 		return
 	}
-	client := r.Header.Get(contract.HeaderHostappClientID)
-	var id string
+	var u *fakeUser
 	var created bool
 	if f.o.CreateFirst {
-		id, created = f.login(client, ref, body)
+		u, created = f.login(client, ref, body)
 	}
 	email, _ := body["email"].(string)
 	phone, _ := body["phone"].(string)
-	if (email == "" && phone == "") || (phone != "" && !contract.ValidE164(phone)) {
+	if (f.o.RequireEmailOrPhone && email == "" && phone == "") || (phone != "" && !contract.ValidE164(phone)) {
 		f.refuse(w, contract.CodeInvalidUserData)
 		return
 	}
 	if !f.o.CreateFirst {
-		id, created = f.login(client, ref, body)
+		u, created = f.login(client, ref, body)
 	}
-	tok := f.token(id, created)
-	f.answer(w, http.StatusOK, map[string]string{"auth_token": tok})
+	f.answer(w, http.StatusOK, map[string]string{"auth_token": f.token(u, created)})
 }
 
-func (f *Miniapp) login(client, ref string, body map[string]any) (id string, created bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// login finds or creates the user of (client, reference) and overwrites its fields with the
+// non-empty ones received (PROTOCOL §3.12).
+func (f *Miniapp) login(client, ref string, body map[string]any) (*fakeUser, bool) {
 	key := client + " " + ref
-	if id, ok := f.users[key]; ok && !f.o.DuplicateUsers {
-		return id, false
+	if f.o.IgnoreClientID {
+		key = " " + ref
 	}
-	f.seq++
-	id = fmt.Sprintf("user-%d", f.seq)
-	if s, ok := body["id"].(string); ok && f.o.MassAssign {
-		id = s
+	f.mu.Lock()
+	u, ok := f.users[key]
+	if f.o.Racy && !ok {
+		// A find, then a create, not one atomic step: logins arriving meanwhile create too.
+		f.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		f.mu.Lock()
 	}
-	f.users[key] = id
-	return id, true
+	created := false
+	if !ok || f.o.DuplicateUsers {
+		f.seq++
+		u = &fakeUser{ID: fmt.Sprintf("user-%d", f.seq), Reference: ref}
+		if s, ok := body["id"].(string); ok && f.o.MassAssign {
+			u.ID = s
+		}
+		f.users[key] = u
+		created = true
+	}
+	for _, fd := range []struct {
+		key string
+		dst *string
+	}{{"email", &u.Email}, {"phone", &u.Phone}, {"first_name", &u.FirstName}, {"last_name", &u.LastName}} {
+		if v, _ := body[fd.key].(string); v != "" {
+			*fd.dst = v
+		}
+	}
+	if ca, ok := body["custom_attributes"].(map[string]any); ok && !f.o.DropCustomAttributes {
+		u.CustomAttributes, _ = json.Marshal(ca)
+	}
+	f.mu.Unlock()
+	return u, created
 }
 
-func (f *Miniapp) token(id string, created bool) string {
+func (f *Miniapp) token(u *fakeUser, created bool) string {
 	var tok string
 	if f.o.Opaque {
 		tok = contract.RandomToken()
 	} else {
-		claims := map[string]any{"sub": id}
-		if !f.o.NoCreatedClaim {
+		claim := f.o.SubjectClaim
+		if claim == "" {
+			claim = "sub"
+		}
+		claims := map[string]any{claim: u.ID, "iat": time.Now().Unix(), "jti": contract.RandomHex(8)}
+		if !f.o.NoExpiry {
+			claims["exp"] = time.Now().Add(time.Hour).Unix()
+		}
+		if !f.o.NoCreatedClaim && !f.o.NoCreated {
 			claims["created"] = created
 		}
 		p, _ := json.Marshal(claims)
 		tok = "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(p) + ".c2ln"
 	}
 	f.mu.Lock()
-	f.toks[tok] = meAnswer{ID: id, Created: created}
+	f.toks[tok] = meAnswer{user: u, created: created}
 	f.mu.Unlock()
 	return tok
 }
@@ -180,12 +297,34 @@ func (f *Miniapp) me(w http.ResponseWriter, r *http.Request) {
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	f.mu.Lock()
 	me, ok := f.toks[tok]
+	var u fakeUser
+	if ok {
+		u = *me.user
+	}
 	f.mu.Unlock()
 	if !ok {
+		if f.o.MeCrashes {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte("<pre>JsonWebTokenError: jwt malformed\n    at Object.verify (/app/node_modules/jsonwebtoken/verify.js:63:17)</pre>"))
+			return
+		}
 		f.answer(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
 		return
 	}
-	f.answer(w, http.StatusOK, me)
+	out := map[string]any{"id": u.ID, "reference": u.Reference}
+	for k, v := range map[string]string{"email": u.Email, "phone": u.Phone, "first_name": u.FirstName, "last_name": u.LastName} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	if u.CustomAttributes != nil {
+		out["custom_attributes"] = u.CustomAttributes
+	}
+	if !f.o.NoCreated {
+		out["created"] = me.created
+	}
+	f.answer(w, http.StatusOK, out)
 }
 
 // HostOptions breaks a conforming host backend in chosen ways.
@@ -197,6 +336,8 @@ type HostOptions struct {
 	UserData        string // user_data JSON; "" means a valid user
 	ErrStatus       int    // HTTP status of error answers; 0 means 200
 	TextPlain       bool   // answers with Content-Type text/plain
+	// AccessDeniedAs is the code answered where ACCESS_DENIED belongs; "" means ACCESS_DENIED.
+	AccessDeniedAs string
 }
 
 // The credentials Host accepts: Token base64(HostClientID:HostSecret).
@@ -253,6 +394,9 @@ func (h *Host) answer(w http.ResponseWriter, status int, v any) {
 }
 
 func (h *Host) refuse(w http.ResponseWriter, code string) {
+	if code == contract.CodeAccessDenied && h.o.AccessDeniedAs != "" {
+		code = h.o.AccessDeniedAs
+	}
 	status := http.StatusOK
 	if h.o.ErrStatus != 0 {
 		status = h.o.ErrStatus
@@ -265,7 +409,7 @@ func (h *Host) accessToken(w http.ResponseWriter, r *http.Request) {
 	user, pass, _ := contract.DecodeBasic(cred)
 	if !ok || user != HostClientID || (pass != HostSecret && !h.o.IgnoreSecret) ||
 		(h.o.RequireClientID && r.Header.Get(contract.HeaderHostappClientID) == "") {
-		h.refuse(w, contract.CodeInvalidCredentials)
+		h.refuse(w, contract.CodeAccessDenied)
 		return
 	}
 	var body contract.AccessTokenRequest
@@ -301,13 +445,13 @@ func (h *Host) userData(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	switch {
 	case !ok:
-		h.refuse(w, contract.CodeInvalidCredentials)
+		h.refuse(w, contract.CodeAccessDenied)
 		return
 	case !known:
 		h.refuse(w, contract.CodeInvalidAccessToken)
 		return
 	case h.o.RequireClientID && r.Header.Get(contract.HeaderHostappClientID) == "":
-		h.refuse(w, contract.CodeInvalidCredentials)
+		h.refuse(w, contract.CodeAccessDenied)
 		return
 	}
 	ud := h.o.UserData
