@@ -166,6 +166,11 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	i := len(a.flow.steps) - 1 // the step-9 answer that gave the user data
 	body, ref, cerr := checkUserData(raw, app.RequiredFields)
+	if p := userDataPhone(raw); p != "" && !contract.ValidE164(p) {
+		// The platform forwards it, but a miniapp refuses it at step 11 (§3.11): the rule
+		// was broken here, by the host, and the trace says so at this step.
+		a.flow.violate(i, "§3.10", "user_data.phone %q is not E.164 (+ and 2 to 15 digits); miniapps refuse it with INVALID_USER_DATA at step 11", p)
+	}
 	if ref != "" {
 		a.hostRef = ref
 	}
@@ -364,6 +369,18 @@ func (s *server) fetchUserData(ctx context.Context, f *flowRun, host HostApp, ap
 		return fail(missingAttribute(9, "user_data", "host answer has neither user_data nor error_code"))
 	}
 	return ud.UserData, nil, a.index
+}
+
+// userDataPhone is user_data.phone of a step-9 user_data object, "" when there is none.
+func userDataPhone(raw json.RawMessage) string {
+	var u struct {
+		Phone any `json:"phone"`
+	}
+	if json.Unmarshal(raw, &u) != nil {
+		return ""
+	}
+	p, _ := u.Phone.(string)
+	return p
 }
 
 // checkUserData applies PROTOCOL §3.10's checks to step 9's user_data and returns the

@@ -173,15 +173,67 @@ func (s *server) roundTrip(ctx context.Context, c outcall) (status int, header h
 	case len(body) > contract.MaxBodyBytes:
 		return resp.StatusCode, resp.Header, body[:512], fmt.Sprintf("%s answer is larger than %d bytes", c.toward, contract.MaxBodyBytes), false
 	case resp.StatusCode != http.StatusOK:
-		return resp.StatusCode, resp.Header, body, fmt.Sprintf("%s answered HTTP %d; the contract wants 200 for every outcome", c.toward, resp.StatusCode), false
+		return resp.StatusCode, resp.Header, body, statusProblem(c, resp.StatusCode, resp.Header, body), false
 	}
 	return resp.StatusCode, resp.Header, body, "", false
+}
+
+// statusProblem describes a non-200 answer for the flow log and the SDK: the status, the
+// body's error_code when it has one, and the likely cause where the status tells it.
+func statusProblem(c outcall, status int, h http.Header, body []byte) string {
+	msg := fmt.Sprintf("%s answered HTTP %d", c.toward, status)
+	var e struct {
+		ErrorCode string `json:"error_code"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(body), &e) == nil && e.ErrorCode != "" {
+		msg += " with error_code " + e.ErrorCode
+	}
+	msg += "; the contract wants 200 for every outcome"
+	if cause := likelyCause(c, status, h, body); cause != "" {
+		msg += " (" + cause + ")"
+	}
+	return msg
+}
+
+// likelyCause names what a status usually means for a Connect endpoint.
+func likelyCause(c outcall, status int, h http.Header, body []byte) string {
+	switch status {
+	case http.StatusNotFound:
+		return "no route at " + c.url + ": check the endpoint's path (boxo-sim up --access-token-url, --user-data-url, --refresh-token-url, --auth-token-url)"
+	case http.StatusMethodNotAllowed:
+		cause := c.url + " does not take " + c.method
+		if allow := h.Get("Allow"); allow != "" {
+			cause += " (it allows " + allow + ")"
+		}
+		if c.step == 8 {
+			cause += ": use the other user data method (boxo-sim up --user-data-method GET or POST)"
+		}
+		return cause
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return "the backend refused the credentials: check --hostapp-client-id, --hostapp-secret and --token-prefix (or --miniapp-secret)"
+	}
+	if looksHTML(h, body) {
+		return "the answer is an HTML page: probably not the API endpoint"
+	}
+	return ""
+}
+
+// looksHTML reports whether an answer is an HTML page rather than an API's JSON.
+func looksHTML(h http.Header, body []byte) bool {
+	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil && mt == "text/html" {
+		return true
+	}
+	t := bytes.ToLower(bytes.TrimSpace(body))
+	return bytes.HasPrefix(t, []byte("<!doctype html")) || bytes.HasPrefix(t, []byte("<html"))
 }
 
 func transportProblem(toward string, timeout time.Duration, err error) (problem string, timedOut bool) {
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return fmt.Sprintf("%s did not answer within %v", toward, timeout), true
+	}
+	if cause := contract.TLSProblem(err); cause != "" {
+		return fmt.Sprintf("call to %s failed: %s", toward, cause), false
 	}
 	if errors.Is(err, context.Canceled) {
 		return "the SDK's request was canceled while waiting for " + toward, false
@@ -206,6 +258,9 @@ func decodeAnswer(a answer, dst any, toward, section string) (code, problem stri
 	t := bytes.TrimSpace(a.body)
 	if len(t) == 0 || t[0] != '{' {
 		a.violate("§2.2", "the answer is not a JSON object")
+		if looksHTML(nil, t) {
+			return contract.CodeFailedToParseResponse, toward + " answer is an HTML page, not a JSON object: probably not the API endpoint"
+		}
 		return contract.CodeFailedToParseResponse, toward + " answer is not a JSON object"
 	}
 	if err := json.Unmarshal(t, dst); err != nil {

@@ -57,13 +57,16 @@ func (s *SDK) Connect(ctx context.Context, o Options) (*Result, error) {
 	if !contract.ValidFlowID(o.FlowID) {
 		return nil, fmt.Errorf("sdkstub: flow id %q: use 1–64 characters of letters, digits and _.:~@+=-", o.FlowID)
 	}
+	user := o.User
 	if o.AuthCode == nil {
 		if s.cfg.HostURL == "" {
 			return nil, errors.New("sdkstub: no HostURL configured and no AuthCode given: nothing can mint an auth code")
 		}
 		o.AuthCode = s.HostAuthCode(o.User, o.Password)
+	} else {
+		user = "" // the code's user is whoever the code source signed in; Reference says who
 	}
-	f := &flow{sdk: s, o: o, res: &Result{FlowID: o.FlowID, User: o.User, AppID: o.AppID}, started: time.Now()}
+	f := &flow{sdk: s, o: o, res: &Result{FlowID: o.FlowID, User: user, AppID: o.AppID}, started: time.Now()}
 	err := f.run(ctx)
 	f.res.Duration = time.Since(f.started)
 	f.res.DurationMS = ms(f.res.Duration)
@@ -319,6 +322,9 @@ func (f *flow) trace(ctx context.Context) {
 		if st.Step < 6 || st.Step > 12 {
 			continue
 		}
+		if st.Step == 10 && st.Request != nil {
+			f.res.Reference = referenceOf(st.Request.Body)
+		}
 		f.res.Steps = append(f.res.Steps, Step{
 			Number: st.Step, Actor: st.Actor, Call: st.Call, Status: st.Status,
 			Duration: time.Duration(st.DurationMS * float64(time.Millisecond)), DurationMS: st.DurationMS,
@@ -326,6 +332,28 @@ func (f *flow) trace(ctx context.Context) {
 		})
 	}
 	sortSteps(f.res.Steps)
+}
+
+// referenceOf is user_data.reference of a step-10 body (contract §3.11), "" when it has none
+// (encrypted user data, §7.2).
+func referenceOf(body json.RawMessage) string {
+	var b struct {
+		Reference string `json:"reference"`
+		UserData  struct {
+			Reference string `json:"reference"`
+		} `json:"user_data"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return ""
+	}
+	return firstNonEmpty(b.UserData.Reference, b.Reference)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func sortSteps(steps []Step) {

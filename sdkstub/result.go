@@ -27,10 +27,13 @@ type Step struct {
 // Result is the outcome of one Connect flow.
 type Result struct {
 	FlowID string `json:"flow_id"`
-	User   string `json:"user"`
-	AppID  string `json:"app_id"`
-	OK     bool   `json:"ok"` // step 16 reached
-	Steps  []Step `json:"steps"`
+	User   string `json:"user"` // the host user signed in; "" when the auth code came from Options.AuthCode
+	// Reference is the host's user reference the miniapp got at step 10 (contract §3.11),
+	// read from the platform's flow log; "" when the flow did not get that far.
+	Reference string `json:"reference,omitempty"`
+	AppID     string `json:"app_id"`
+	OK        bool   `json:"ok"` // step 16 reached
+	Steps     []Step `json:"steps"`
 	// Token and RefreshToken are the miniapp's tokens from step 13; never printed in full.
 	Token        string       `json:"-"`
 	RefreshToken string       `json:"-"`

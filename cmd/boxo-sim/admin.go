@@ -73,7 +73,7 @@ func stateFileHint(dir string) string {
 // token itself, or the data directory of the running up whose state file holds it.
 func addAdminTokenFlag(fs *pflag.FlagSet) {
 	fs.String("admin-token", "", "the stack's admin token (default: the one in the state file of the up on --data-dir)")
-	fs.String("data-dir", defaultConfig().DataDir, "data directory of the running 'boxo-sim up', whose state file holds its admin token")
+	fs.String("data-dir", defaultConfig().DataDir, "data directory of the running 'boxo-sim up': its state file says where the stack's parties are and holds its admin token")
 }
 
 // tokenHint says how a client command gets the admin token, after a 401.

@@ -51,12 +51,12 @@ the clock starts, as a returning user's device would hold its session.`,
 			if _, ok := demo.FindUser(user); !ok {
 				return fmt.Errorf("--user %q is not a demo user (%s)", user, demoUserNames())
 			}
-			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+			cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			at, err := locateParties(ctx, cfg, e.stderr)
+			at, err := locateParties(ctx, cfg, src, e.stderr)
 			if err != nil {
 				return err
 			}

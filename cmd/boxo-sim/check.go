@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/check"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -114,6 +116,11 @@ func (f *reportFlags) output(e *env, rep *check.Report) error {
 	if err != nil {
 		return err
 	}
+	if len(rep.SetupErrors) > 0 {
+		// Nothing was judged that the setup kept from running: not a verdict on the backend.
+		fmt.Fprintf(e.stderr, "boxo-sim: %s\n", rep.SetupErrors[0])
+		return exitError{code: exitCheckUsage}
+	}
 	if rep.Failed() || (f.strict && rep.FailedStrictly()) {
 		return exitError{code: 1}
 	}
@@ -201,9 +208,13 @@ that a refused request created no user.`,
 			if err := required([2]string{"url", url}, [2]string{"app-id", appID}, [2]string{"secret", secret}); err != nil {
 				return err
 			}
+			hc, err := checkClient(cmd, e)
+			if err != nil {
+				return err
+			}
 			rep, err := check.RunMiniapp(cmd.Context(), check.MiniappConfig{
 				Plan: plan, URL: url, AppID: appID, Secret: secret, ClientID: client, OtherClientID: other, MeURL: meURL,
-				Timeout: rf.timeout, Concurrency: concurrency, Rounds: rounds,
+				Timeout: rf.timeout, Concurrency: concurrency, Rounds: rounds, HTTPClient: hc,
 			})
 			if err != nil {
 				return err
@@ -220,6 +231,7 @@ that a refused request created no user.`,
 	c.Flags().IntVar(&rounds, "rounds", check.DefaultRounds, "rounds of concurrent-first-login (30 catch a 1-in-7 race with 99% probability)")
 	c.Flags().StringVar(&other, "other-client-id", "777777", "a second host app's client_id, for hostapps-apart")
 	c.Flags().StringVar(&plan, "plan", check.MiniappPlanName, "the plan to run: "+strings.Join(check.MiniappPlans, " or "))
+	addTLSFlags(c.Flags())
 	rf.add(c)
 	return c
 }
@@ -229,6 +241,7 @@ func newCheckHostappCmd(e *env) *cobra.Command {
 		rf                                          reportFlags
 		tokenURL, dataURL, clientID, secret, prefix string
 		codeCmd, codeURL, appID, boxoClient, method string
+		requiredFields, refreshURL, plan            string
 	)
 	c := &cobra.Command{
 		Use:   "hostapp --access-token-url URL --user-data-url URL --client-id ID --secret S --auth-code-cmd CMD",
@@ -239,24 +252,43 @@ steps 6 and 8 (Authorization: <prefix> base64(hostapp_client_id:hostapp_secret_k
 used before or unknown gets INVALID_AUTH_CODE, a wrong secret or prefix gets an
 error_code, the token gets user_data with a reference of at most 100 characters and an
 email or phone, an unknown token gets INVALID_ACCESS_TOKEN, X-Hostapp-Client-ID is not
-required, and every answer is HTTP 200 JSON within 10 s.
+required, and every answer is HTTP 200 JSON within 10 s. hostapp-v2 adds malformed
+bodies (still 200 with error_code), concurrent redemption of one code (exactly one token),
+refresh with rotation (--refresh-token-url), the token's binding to its miniapp and the
+scheme word's case; --plan hostapp-v1 runs the earlier plan.
+
+A check whose precondition failed is SKIP "blocked by <check>: <reason>" and the first
+failure names its likely cause: refused credentials (--client-id, --secret, --prefix),
+HTTP 404 (no route at that URL), HTTP 405 (the method; --user-data-method), an HTML page
+(not the API), TLS (--ca-cert). --required-fields checks the test user's user_data for
+the fields your miniapps require.
 
 Only your system can mint an auth code, so give a source of fresh ones for a test user:
 --auth-code-cmd runs a command (sh -c, 30 s at most) whose standard output is the code;
 --auth-code-url is GET and answers the code as text or JSON {"code"} or {"auth_code"}.
-The plan asks for four codes. Against a boxo-sim host app,
-'boxo-sim check auth-code --user carol' prints one.`,
+hostapp-v2 asks for seven codes (hostapp-v1 four). Against a boxo-sim host app,
+'boxo-sim check auth-code --user carol' prints one. A code source that fails is a setup
+error: its checks are SKIP and the exit status is 2, as for a backend that cannot be
+reached at all (connection refused, TLS).`,
 		Example: `  boxo-sim check hostapp \
       --access-token-url http://127.0.0.1:8081/boxo/connect/access-token \
       --user-data-url http://127.0.0.1:8081/boxo/connect/user-data \
       --client-id hostapp-client-1 --secret hostapp-secret-1 \
       --auth-code-cmd 'boxo-sim check auth-code --user carol'
   boxo-sim check hostapp --access-token-url https://api.example.com/boxo/token --user-data-url https://api.example.com/boxo/user \
-      --client-id boxo --secret "$SECRET" --prefix Bearer --auth-code-url https://test.example.com/mint-code --json`,
+      --client-id boxo --secret "$SECRET" --prefix Bearer --auth-code-url https://test.example.com/mint-code --json
+  boxo-sim check hostapp --access-token-url https://localhost:3443/api/boxo/token --user-data-url https://localhost:3443/api/boxo/me \
+      --user-data-method POST --refresh-token-url https://localhost:3443/api/boxo/refresh --ca-cert ./dev-ca.pem \
+      --required-fields email,phone --client-id boxo --secret "$SECRET" --auth-code-cmd './mint-code.sh'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rf.list {
-				listPlan(e.stdout, check.HostappPlanName, check.HostappPlan())
+				name := firstSet(plan, check.HostappPlanName)
+				checks, ok := check.HostappPlanOf(name)
+				if !ok {
+					return fmt.Errorf("--plan %q: use %s", plan, strings.Join(check.HostappPlans, " or "))
+				}
+				listPlan(e.stdout, name, checks)
 				return nil
 			}
 			if err := required([2]string{"access-token-url", tokenURL}, [2]string{"user-data-url", dataURL},
@@ -270,9 +302,18 @@ The plan asks for four codes. Against a boxo-sim host app,
 			if codes == nil {
 				return fmt.Errorf("missing --auth-code-cmd or --auth-code-url: only your system can mint an auth code (see --help)")
 			}
+			hc, err := checkClient(cmd, e)
+			if err != nil {
+				return err
+			}
+			fields, err := parseRequiredFields(requiredFields)
+			if err != nil {
+				return fmt.Errorf("--required-fields: %w", err)
+			}
 			rep, err := check.RunHostapp(cmd.Context(), check.HostappConfig{
 				AccessTokenURL: tokenURL, UserDataURL: dataURL, ClientID: clientID, Secret: secret, Prefix: prefix,
 				AuthCode: codes, AppID: appID, PlatformClientID: boxoClient, UserDataMethod: method, Timeout: rf.timeout,
+				HTTPClient: hc, RequiredFields: fields, RefreshTokenURL: refreshURL, Plan: plan,
 			})
 			if err != nil {
 				return err
@@ -290,8 +331,26 @@ The plan asks for four codes. Against a boxo-sim host app,
 	c.Flags().StringVar(&appID, "app-id", demo.AppID, "sent as X-Miniapp-App-ID")
 	c.Flags().StringVar(&boxoClient, "boxo-client-id", demo.ClientID, "the host app's client_id at Boxo, sent as X-Hostapp-Client-ID")
 	c.Flags().StringVar(&method, "user-data-method", "GET", "method of the user data call: GET, or POST with {}")
+	c.Flags().StringVar(&refreshURL, "refresh-token-url", "", "the host backend's refresh token URL (contract §7.1): checks refresh and rotation")
+	c.Flags().StringVar(&plan, "plan", check.HostappPlanName, "the plan to run: "+strings.Join(check.HostappPlans, " or "))
+	c.Flags().StringVar(&requiredFields, "required-fields", "", "user fields your miniapps require (email, phone, first_name, last_name, custom_attributes): the test user's user_data is checked for them")
+	addTLSFlags(c.Flags())
 	rf.add(c)
 	return c
+}
+
+// checkClient is the checker's HTTP client for --ca-cert / --insecure-skip-verify; nil means
+// the checker's own.
+func checkClient(cmd *cobra.Command, e *env) (*http.Client, error) {
+	var cfg Config
+	cfg.CACert, _ = cmd.Flags().GetString("ca-cert")
+	cfg.InsecureSkipVerify, _ = cmd.Flags().GetBool("insecure-skip-verify")
+	tc, err := tlsConfig(cfg, e.stderr)
+	if err != nil || tc == nil {
+		return nil, err
+	}
+	return &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: tc,
+		MaxIdleConnsPerHost: 8, IdleConnTimeout: 30 * time.Second}}, nil
 }
 
 // authCodeSource builds the AuthCodeFunc of --auth-code-cmd or --auth-code-url; nil when
@@ -319,9 +378,9 @@ func newAuthCodeCmd(e *env) *cobra.Command {
 		Long: `Sign a user in to a simulated host app and print one fresh auth code for the Boxo-facing
 OAuth client, as the host app does at step 5 (contract §6.10). It is the auth code
 source for 'boxo-sim check hostapp' against a boxo-sim host app; a real host needs a
-command of its own. The host app is found like every command finds it: --hostapp-url,
-BOXO_SIM_HOSTAPP_URL or hostapp_url in the config file, else the local port of 'boxo-sim
-up' (hostapp_port, BOXO_SIM_HOSTAPP_PORT).
+command of its own. The host app is found like every command finds it: the stack of
+--platform-url, else the 'boxo-sim up' running on --data-dir (its state file), else the
+local ports; --hostapp-url names it directly (it must be that stack's host app).
 
 Exit status: 0 with the code printed, 1 when the host app gives no code, 2 on a usage error.`,
 		Example: `  boxo-sim check auth-code
@@ -331,11 +390,21 @@ Exit status: 0 with the code printed, 1 when the host app gives no code, 2 on a 
 			if _, ok := demo.FindUser(user); !ok && password == "" {
 				return fmt.Errorf("--user %q is not a demo user (%s): give its --password", user, demoUserNames())
 			}
-			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+			cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 			if err != nil {
 				return err
 			}
-			hostURL := strings.TrimRight(firstSet(cfg.HostappURL, cfg.localURL(cfg.HostappPort)), "/")
+			found, err := findStack(cmd.Context(), cfg, src)
+			if err != nil {
+				return err
+			}
+			hostURL := found.url(stack.Hostapp)
+			switch {
+			case hostURL == "":
+				return fmt.Errorf("the stack found through %s has no host app: give --hostapp-url", found.from)
+			case found.parties[stack.Hostapp].Relayed:
+				return fmt.Errorf("the host app of the stack found through %s is a real backend (%s): only your system can mint its auth codes (give --auth-code-cmd or --auth-code-url to the command that needs them)", found.from, hostURL)
+			}
 			// The SDK is only used for its fake host app; its platform is never called.
 			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: "http://" + demo.PlatformAddr, HostURL: hostURL})
 			if err != nil {
@@ -352,7 +421,9 @@ Exit status: 0 with the code printed, 1 when the host app gives no code, 2 on a 
 			return nil
 		},
 	}
-	c.Flags().String("hostapp-url", "", "URL of the boxo-sim host app (default: hostapp_url, else the local one)")
+	c.Flags().String("hostapp-url", "", "URL of the boxo-sim host app (default: the host app of the up running on --data-dir, else the local one)")
+	c.Flags().String("platform-url", "", "URL of a running platform whose host app to use")
+	addAdminTokenFlag(c.Flags())
 	c.Flags().StringVar(&user, "user", demo.DefaultUser, "host user to sign in as ("+demoUserNames()+")")
 	c.Flags().StringVar(&password, "password", "", "the user's password (default: the demo user's)")
 	return c

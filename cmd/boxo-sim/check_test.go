@@ -112,6 +112,7 @@ func TestCheckAgainstUp(t *testing.T) {
 	t.Cleanup(codes.Close)
 	out, errOut, code = runCmd(t, t.Context(), nil, "check", "hostapp",
 		"--access-token-url", up.urls["hostapp"]+demo.AccessTokenPath, "--user-data-url", up.urls["hostapp"]+demo.UserDataPath,
+		"--refresh-token-url", up.urls["hostapp"]+demo.RefreshTokenPath,
 		"--client-id", demo.HostappClientID, "--secret", demo.HostappSecret, "--auth-code-url", codes.URL, "--json")
 	if code != 0 {
 		t.Fatalf("check hostapp: exit %d\n%s\n%s", code, out, errOut)
@@ -214,7 +215,7 @@ func TestCheckBrokenBackends(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
 	}
-	wantFails(t, out, "code-reuse")
+	wantFails(t, out, "code-reuse", "concurrent-redemption")
 	if !strings.Contains(out, "already used for a new access_token") {
 		t.Errorf("the code-reuse FAIL does not say what happened:\n%s", out)
 	}
@@ -302,8 +303,10 @@ func TestUpRelaysToASeparateMiniapp(t *testing.T) {
 	if !strings.Contains(relay.out.String(), "Signed in to "+demo.AppID+" as carol") {
 		t.Errorf("up --demo did not run a flow through the relayed miniapp:\n%s", relay.out.String())
 	}
+	// The platform says its miniapp is relayed, so connect reads the user at steps 14-15
+	// only where --me-url says.
 	out, errOut, code := runCmd(t, t.Context(), nil, "connect", "--json", "--user", "bob",
-		"--platform-url", relay.urls["platform"], "--hostapp-url", relay.urls["hostapp"])
+		"--platform-url", relay.urls["platform"], "--hostapp-url", relay.urls["hostapp"], "--me-url", mini.urls["miniapp"]+"/api/me")
 	if code != 0 {
 		t.Fatalf("connect: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -361,5 +364,60 @@ func TestConnectInProcessRelaysAndTraceShowsViolations(t *testing.T) {
 	out, _, code = runCmd(t, t.Context(), nil, "trace", "--platform-url", up.urls["platform"])
 	if code != 0 || !strings.Contains(out, "violation: contract §2.3: miniapp answered HTTP 401") || !strings.Contains(out, "'boxo-sim contract x.y' prints the rule") {
 		t.Fatalf("trace: exit %d\n%s", code, out)
+	}
+}
+
+// TestCheckHostWrongFlags runs the newcomer's wrong first runs against a conforming host:
+// each names the likely cause, blocks the checks that depend on it, and a failing code
+// source is a setup error with exit status 2, not a FAIL of the backend.
+func TestCheckHostWrongFlags(t *testing.T) {
+	t.Parallel()
+	host := checktest.NewHost(t, checktest.HostOptions{})
+	codes := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := host.Mint(r.Context())
+		w.Write([]byte(c + "\n"))
+	}))
+	t.Cleanup(codes.Close)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+	t.Cleanup(failing.Close)
+	base := func(tokenURL, secret, method, codeURL string) []string {
+		return []string{"check", "hostapp", "--access-token-url", tokenURL, "--user-data-url", host.UserDataURL(), "--user-data-method", method,
+			"--client-id", checktest.HostClientID, "--secret", secret, "--auth-code-url", codeURL}
+	}
+	wrongURL := strings.Replace(host.TokenURL(), "/connect/token", "/api/boxo/token", 1)
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		want     []string
+		stderr   string
+		notInOut []string
+	}{
+		{"wrong secret", base(host.TokenURL(), "wrong", "GET", codes.URL), 1,
+			[]string{"Hint: code-to-token: the backend refused the credentials (ACCESS_DENIED): check --client-id, --secret and --prefix",
+				"SKIP  wrong-secret", "blocked by code-to-token: the backend refused the credentials"}, "", []string{"PASS  wrong-secret", "FAIL  client-id-header-optional"}},
+		{"wrong method", base(host.TokenURL(), checktest.HostSecret, "POST", codes.URL), 1,
+			[]string{"does not take POST (it allows GET, HEAD); try --user-data-method GET", "SKIP  code-reuse-revokes"}, "", []string{"WARN  code-reuse-revokes"}},
+		{"wrong URL", base(wrongURL, checktest.HostSecret, "GET", codes.URL), 1,
+			[]string{"HTTP 404 with a body that is not a JSON object; likely cause: HTTP 404: no route at " + wrongURL + ": check --access-token-url", "not counted"}, "", []string{"WARN  ", "PASS  always-200", "FAIL  always-200", "FAIL  answer-shape"}},
+		{"failing code source", base(host.TokenURL(), checktest.HostSecret, "GET", failing.URL), 2,
+			[]string{"Setup error (not a verdict on the backend): could not get a fresh auth code", "answered HTTP 500 with an empty body"},
+			"boxo-sim: setup error:", []string{"FAIL  "}},
+	} {
+		out, errOut, code := runCmd(t, t.Context(), nil, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.stderr) {
+			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", tc.name, code, tc.code, out, errOut)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q:\n%s", tc.name, w, out)
+			}
+		}
+		for _, w := range tc.notInOut {
+			if strings.Contains(out, w) {
+				t.Errorf("%s: output has %q:\n%s", tc.name, w, out)
+			}
+		}
 	}
 }

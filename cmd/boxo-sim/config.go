@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,20 @@ type Config struct {
 	MiniappSecret   string `yaml:"miniapp_secret"`
 	AuthCodeCmd     string `yaml:"auth_code_cmd"`
 	AuthCodeURL     string `yaml:"auth_code_url"`
+	// Endpoints of a real backend whose paths differ from boxo-sim's: absolute URLs, or paths
+	// under hostapp_url / miniapp_url; "" means the default paths.
+	AccessTokenURL  string `yaml:"access_token_url"`
+	UserDataURL     string `yaml:"user_data_url"`
+	UserDataMethod  string `yaml:"user_data_method"`
+	RefreshTokenURL string `yaml:"refresh_token_url"`
+	AuthTokenURL    string `yaml:"auth_token_url"`
+	// RequiredFields are the miniapp's required user fields, comma-separated; "none" clears
+	// them, "" keeps the Dashboard's.
+	RequiredFields string `yaml:"required_fields"`
+	// CACert is a PEM file of CAs trusted for HTTPS backends, besides the system's;
+	// InsecureSkipVerify trusts any certificate (a warning is printed).
+	CACert             string `yaml:"ca_cert"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 	// CORSOrigins lists the origins whose pages may call the parties' browser-facing
 	// endpoints (PROTOCOL §2.12), comma-separated; empty means any origin.
 	CORSOrigins string `yaml:"cors_origins"`
@@ -139,6 +154,23 @@ var settings = []setting{
 	secretSetting("miniapp_secret", "miniapp-secret", "secret_key the platform sends to a real miniapp backend", func(c *Config) *string { return &c.MiniappSecret }),
 	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
 	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
+	strSetting("access_token_url", "access-token-url", "the real host backend's access token endpoint (step 6): a path under hostapp_url, or a URL", func(c *Config) *string { return &c.AccessTokenURL }),
+	strSetting("user_data_url", "user-data-url", "the real host backend's user data endpoint (step 8): a path under hostapp_url, or a URL", func(c *Config) *string { return &c.UserDataURL }),
+	strSetting("user_data_method", "user-data-method", "method of the user data call to the real host backend: GET (default) or POST", func(c *Config) *string { return &c.UserDataMethod }),
+	strSetting("refresh_token_url", "refresh-token-url", "the real host backend's refresh endpoint (contract §7.1): a path under hostapp_url, or a URL", func(c *Config) *string { return &c.RefreshTokenURL }),
+	strSetting("auth_token_url", "auth-token-url", "the real miniapp backend's Get Auth Token endpoint (step 10): a path under miniapp_url, or a URL", func(c *Config) *string { return &c.AuthTokenURL }),
+	strSetting("required_fields", "required-fields", "user fields the miniapp requires, comma-separated (email, phone, first_name, last_name, custom_attributes); none clears them", func(c *Config) *string { return &c.RequiredFields }),
+	strSetting("ca_cert", "ca-cert", "PEM file of the CA(s) that signed an HTTPS backend's certificate, trusted besides the system's", func(c *Config) *string { return &c.CACert }),
+	{key: "insecure_skip_verify", flag: "insecure-skip-verify", usage: "trust any certificate of an HTTPS backend (a test backend only; prints a warning)", raw: true,
+		get: func(c *Config) string { return strconv.FormatBool(c.InsecureSkipVerify) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			c.InsecureSkipVerify = b
+			return nil
+		}},
 	strSetting("cors_origins", "cors-origins", "origins whose pages may call the parties from a browser, comma-separated, e.g. http://localhost:5173 (default: any origin)", func(c *Config) *string { return &c.CORSOrigins }),
 }
 
@@ -319,7 +351,39 @@ func (c Config) validate() error {
 	if _, err := cors.Parse(c.CORSOrigins); err != nil {
 		return err
 	}
+	if m := strings.ToUpper(c.UserDataMethod); m != "" && m != "GET" && m != "POST" {
+		return fmt.Errorf("user_data_method %q: use GET or POST (POST sends the body {})", c.UserDataMethod)
+	}
+	if _, err := parseRequiredFields(c.RequiredFields); err != nil {
+		return err
+	}
 	return nil
+}
+
+// parseRequiredFields reads the required_fields setting: nil for "" (keep the Dashboard's),
+// an empty slice for "none".
+func parseRequiredFields(v string) ([]string, error) {
+	v = strings.TrimSpace(v)
+	switch v {
+	case "":
+		return nil, nil
+	case "none":
+		return []string{}, nil
+	}
+	fields := []string{}
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !contract.IsUserField(f) {
+			return nil, fmt.Errorf("required_fields: %q is not a user field; use some of %s, or none", f, strings.Join(contract.UserFields, ", "))
+		}
+		if !slices.Contains(fields, f) {
+			fields = append(fields, f)
+		}
+	}
+	return fields, nil
 }
 
 // corsPolicy is the cors_origins setting as the parties take it; validate has checked it.

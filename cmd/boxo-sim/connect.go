@@ -36,8 +36,9 @@ func newConnectCmd(e *env) *cobra.Command {
 		Long: `Run the 16 steps of Boxo Connect for a host user and a miniapp with the fake SDK, and
 print one line per step (number, actor, call, status, time).
 
-It talks to running parties: --platform-url and --hostapp-url, or a local 'boxo-sim up'
-when one answers on the default ports. When none is given and none answers, it starts
+It talks to running parties: the stack of --platform-url, else the 'boxo-sim up' running
+on --data-dir (its state file), else a local 'boxo-sim up' on the default ports. When none
+is given and none answers, it starts
 the parties in-process on temporary storage for this one flow; then --hostapp-url and
 --miniapp-url name backends the in-process platform relays to instead of starting
 them, with the Dashboard credentials given (--hostapp-secret, --miniapp-secret, ...).
@@ -93,7 +94,7 @@ Exit status 0 only when step 16 is reached.`,
 			log := newLogger(cfg, e.stderr)
 			ctx := cmd.Context()
 			noteIgnoredRelay(ctx, cfg, src, e.stderr)
-			at, err := locateParties(ctx, cfg, e.stderr)
+			at, err := locateParties(ctx, cfg, src, e.stderr)
 			if err != nil {
 				return err
 			}
@@ -170,7 +171,7 @@ Exit status 0 only when step 16 is reached.`,
 // it keeps its own Dashboard, which connect does not change.
 func noteIgnoredRelay(ctx context.Context, cfg Config, src source, stderr io.Writer) {
 	var ignored []string
-	for _, k := range []string{"miniapp_url", "hostapp_client_id", "hostapp_secret", "token_prefix", "miniapp_secret"} {
+	for _, k := range []string{"miniapp_url", "hostapp_client_id", "hostapp_secret", "token_prefix", "miniapp_secret", "access_token_url", "user_data_url", "user_data_method", "refresh_token_url", "auth_token_url", "required_fields", "ca_cert", "insecure_skip_verify"} {
 		if s, _ := findSetting(k); strings.HasPrefix(src[k], "flag") {
 			ignored = append(ignored, "--"+s.flag)
 		}
@@ -201,20 +202,21 @@ type located struct {
 	cleanup   func()
 }
 
-// locateParties finds the platform and host app to talk to: the configured URLs, else a local
-// `up` on the configured ports, else an in-process stack on temporary storage that relays
-// to the configured host and miniapp backends, if any. Without a configured host URL, the
-// host app is the one the platform's Dashboard names.
-func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (located, error) {
+// locateParties finds the platform and host app to talk to: the stack of platform_url, else
+// the one whose state file is in data_dir, else a local `up` on the configured ports (each
+// through findStack), else an in-process stack on temporary storage that relays to the
+// configured host and miniapp backends, if any.
+func locateParties(ctx context.Context, cfg Config, src source, stderr io.Writer) (located, error) {
 	l := located{cleanup: func() {}}
 	local := cfg.localURL(cfg.PlatformPort)
-	switch {
-	case cfg.PlatformURL != "":
-		l.platformURL = strings.TrimRight(cfg.PlatformURL, "/")
-	case healthy(ctx, local):
-		l.platformURL = local
-	default:
-		st, err := stack.Start(ctx, stack.Config{
+	_, stateErr := stack.ReadState(cfg.DataDir)
+	explicitDir := strings.HasPrefix(src["data_dir"], "flag") || strings.HasPrefix(src["data_dir"], "env")
+	if cfg.PlatformURL == "" && stateErr != nil && !explicitDir && !healthy(ctx, local) {
+		outbound, err := outboundClient(cfg, stderr)
+		if err != nil {
+			return l, err
+		}
+		st, err := stack.Start(ctx, stack.Config{HTTPClient: outbound,
 			HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
 			Ephemeral: true, CallTimeout: cfg.CallTimeout, Logger: newLogger(cfg, stderr),
 			HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, Relay: relayOf(cfg),
@@ -232,11 +234,20 @@ func locateParties(ctx context.Context, cfg Config, stderr io.Writer) (located, 
 		l.inProcess = true
 		return l, nil
 	}
-	l.hostURL = strings.TrimRight(cfg.HostappURL, "/")
+	found, err := findStack(ctx, cfg, src)
+	if err != nil {
+		return l, err
+	}
+	l.platformURL = found.url(stack.Platform)
+	if l.platformURL == "" {
+		return l, fmt.Errorf("the stack found through %s has no platform: start one, or give --platform-url", found.from)
+	}
+	l.hostURL = found.url(stack.Hostapp)
+	l.miniappRelayed = found.parties[stack.Miniapp].Relayed
 	if l.hostURL == "" {
 		l.hostURL = dashboardHostURL(ctx, adminClient(cfg, 2*time.Second), l.platformURL, cfg.ClientID)
 	}
-	if l.hostURL == "" {
+	if l.hostURL == "" && found.fromDefaults {
 		l.hostURL = cfg.localURL(cfg.HostappPort)
 	}
 	return l, nil
@@ -311,7 +322,7 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 		if res.Me != nil {
 			created = fmt.Sprintf(", miniapp user %s, created: %s", res.Me.ID, res.Me.CreatedText())
 		}
-		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, res.User, sdkstub.FormatMS(res.DurationMS), res.FlowID, created)
+		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, whoSignedIn(res), sdkstub.FormatMS(res.DurationMS), res.FlowID, created)
 	case errors.As(err, &fe):
 		fmt.Fprintf(w, "Flow %s stopped at step %d: %s answered %s", res.FlowID, fe.Step, fe.Party, fe.Code)
 		if fe.Message != "" && !strings.Contains(fe.Message, fe.Code) {
@@ -324,6 +335,21 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 	default:
 		fmt.Fprintf(w, "Flow %s failed: %v\n", res.FlowID, err)
 	}
+}
+
+// whoSignedIn names the user the miniapp got: the host's reference from step 10, with the
+// demo user signed in when the fake host app minted the code. A code from --auth-code-cmd
+// or --auth-code-url belongs to whoever that source signed in, which only the reference tells.
+func whoSignedIn(res *sdkstub.Result) string {
+	switch {
+	case res.User != "" && res.Reference != "":
+		return fmt.Sprintf("%s (host reference %q)", res.User, res.Reference)
+	case res.User != "":
+		return res.User
+	case res.Reference != "":
+		return fmt.Sprintf("host reference %q (the user of the auth code)", res.Reference)
+	}
+	return "the user of the auth code (its reference is not in the flow log)"
 }
 
 // hintFor says what usually causes an error code and where to look.
@@ -342,7 +368,7 @@ func hintFor(code string) string {
 	case contract.CodeFeatureDisabledInIntegration:
 		return "switch Connect on for the partnership in the Dashboard"
 	case contract.CodeUnexpectedResponseError:
-		return "the backend did not answer 200 in time; 'boxo-sim trace' shows the exchange"
+		return "the backend gave no usable answer (the reason is above); 'boxo-sim trace --verbose' shows the exchange"
 	case contract.CodeFailedToParseResponse, contract.CodeInvalidResponseContentType:
 		return "the backend's answer was not a JSON object with Content-Type application/json; 'boxo-sim trace' shows the exchange"
 	case contract.CodeResponseAttributeMissing:

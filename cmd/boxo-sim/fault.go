@@ -33,10 +33,12 @@ connection, a replayed auth code or an expired code or token. It fires on every 
 call, on the Nth only (--nth), or with a probability drawn from a seeded generator
 (--probability, --seed). The next 'boxo-sim connect' shows the effect.
 
-Parties are found at hostapp_url, platform_url and miniapp_url (flags, BOXO_SIM_*, the
-config file), else on the local ports of 'boxo-sim up'. list and clear skip a party that does
-not answer (one "not running" line on stderr each) and fail only when none answers; set
-fails when the party it targets does not answer.`,
+The stack is found through --platform-url (that platform names its host app and miniapp),
+else the state file of the 'boxo-sim up' running on --data-dir, else the local ports;
+--hostapp-url and --miniapp-url must then name that stack's parties. A party that is a real
+backend the platform relays to has no fault table: set refuses it, list and clear skip it.
+list and clear skip a party that does not answer (one "not running" line on stderr each)
+and fail only when none answers; set fails when the party it targets does not answer.`,
 		Example: `  boxo-sim fault set --step 7 --kind error_code --error-code INVALID_AUTH_CODE
   boxo-sim fault set --step 6 --kind delay --delay 11s
   boxo-sim fault list
@@ -370,28 +372,46 @@ func simPartyNames(party string) ([]string, error) {
 	return nil, fmt.Errorf("--party %q: use %s", party, strings.Join(stack.Parties, ", "))
 }
 
-// simParties reaches the /_sim/ control routes of running parties.
+// simParties reaches the /_sim/ control routes of the running parties of one stack.
 type simParties struct {
-	urls   map[string]string
-	client *http.Client
+	urls    map[string]string
+	relayed map[string]bool // parties that are real backends, with no /_sim/ routes
+	from    string          // how the stack was found, for messages
+	client  *http.Client
 }
 
-// simPartiesFor resolves the configuration of cmd and the URL of each party: hostapp_url,
-// platform_url, miniapp_url, else the local ports of `boxo-sim up`.
+// simPartiesFor resolves the configuration of cmd and finds the stack its parties belong to
+// (findStack: platform_url, else the state file of the up on data_dir, else the default
+// ports).
 func simPartiesFor(cmd *cobra.Command, e *env) (simParties, error) {
-	cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+	cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 	if err != nil {
 		return simParties{}, err
 	}
-	urls := map[string]string{
-		stack.Hostapp:  firstSet(cfg.HostappURL, cfg.localURL(cfg.HostappPort)),
-		stack.Platform: firstSet(cfg.PlatformURL, cfg.localURL(cfg.PlatformPort)),
-		stack.Miniapp:  firstSet(cfg.MiniappURL, cfg.localURL(cfg.MiniappPort)),
+	found, err := findStack(cmd.Context(), cfg, src)
+	if err != nil {
+		return simParties{}, err
 	}
-	for p, u := range urls {
-		urls[p] = strings.TrimRight(u, "/")
+	ps := simParties{urls: map[string]string{}, relayed: map[string]bool{}, from: found.from, client: adminClient(cfg, 10*time.Second)}
+	for p, sp := range found.parties {
+		ps.urls[p], ps.relayed[p] = sp.URL, sp.Relayed
 	}
-	return simParties{urls: urls, client: adminClient(cfg, 10*time.Second)}, nil
+	return ps, nil
+}
+
+// relayedError says a party is a real backend the platform relays to: boxo-sim does not
+// simulate it, so it has no fault table or clock to act on.
+type relayedError struct{ party, url string }
+
+func (e relayedError) Error() string {
+	return fmt.Sprintf("the %s at %s is a real backend the platform relays to, not a party boxo-sim simulates: it has no fault table or clock: faults and the clock act on the parties boxo-sim simulates", e.party, e.url)
+}
+
+// unlocatedError says the stack has no such party.
+type unlocatedError struct{ party, from string }
+
+func (e unlocatedError) Error() string {
+	return fmt.Sprintf("the stack found through %s has no %s (not started, no URL given): start it, or give --%s-url", e.from, e.party, e.party)
 }
 
 func firstSet(a, b string) string {
@@ -422,7 +442,13 @@ func (ps simParties) each(e *env, names []string, fn func(party string) error) (
 	for _, p := range names {
 		err := fn(p)
 		var nr notRunningError
+		var re relayedError
+		var ue unlocatedError
 		switch {
+		case len(names) > 1 && errors.As(err, &re):
+			fmt.Fprintf(e.stderr, "%s: a real backend at %s, not simulated (skipped)\n", p, re.url)
+		case len(names) > 1 && errors.As(err, &ue):
+			fmt.Fprintf(e.stderr, "%s: not part of the stack found through %s (skipped)\n", p, ue.from)
 		case errors.As(err, &nr):
 			down = err
 			where = append(where, fmt.Sprintf("%s at %s", p, nr.url))
@@ -448,7 +474,13 @@ func (ps simParties) each(e *env, names []string, fn func(party string) error) (
 // do sends a JSON request to a party's control route and decodes a 2xx answer into out (when
 // not nil). Failures name the party and its URL and say what to do.
 func (ps simParties) do(ctx context.Context, party, method, path string, body, out any) error {
-	base := ps.urls[party]
+	base, ok := ps.urls[party]
+	switch {
+	case !ok || base == "":
+		return unlocatedError{party: party, from: ps.from}
+	case ps.relayed[party]:
+		return relayedError{party: party, url: base}
+	}
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)

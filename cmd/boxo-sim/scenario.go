@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/scenarios"
 )
 
@@ -155,14 +156,18 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 	} else {
 		o.Logger = newLogger(cfg, e.stderr)
 	}
-	if cfg.PlatformURL != "" {
-		o.PlatformURL, o.HostURL, o.MiniappURL = cfg.PlatformURL, cfg.HostappURL, cfg.MiniappURL
-		o.AdminToken = adminToken(cfg)
-		if o.HostURL == "" {
-			o.HostURL = cfg.localURL(cfg.HostappPort)
+	if cfg.PlatformURL != "" || f.Changed("data-dir") {
+		// Against a running stack: the one of --platform-url, or of the up on --data-dir.
+		found, err := findStack(cmd.Context(), cfg, src)
+		if err != nil {
+			return err
 		}
-		if o.MiniappURL == "" {
-			o.MiniappURL = cfg.localURL(cfg.MiniappPort)
+		o.PlatformURL, o.HostURL, o.MiniappURL = found.url(stack.Platform), found.url(stack.Hostapp), found.url(stack.Miniapp)
+		o.AdminToken = adminToken(cfg)
+		for name, p := range map[string]string{"host app": stack.Hostapp, "miniapp": stack.Miniapp} {
+			if found.parties[p].Relayed {
+				return fmt.Errorf("the %s of the stack found through %s is a real backend (%s): scenarios set faults and users on simulated parties only", name, found.from, found.url(p))
+			}
 		}
 		for name, u := range map[string]string{"platform": o.PlatformURL, "host app": o.HostURL, "miniapp": o.MiniappURL} {
 			if !healthy(cmd.Context(), strings.TrimRight(u, "/")) {

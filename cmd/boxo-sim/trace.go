@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -35,13 +36,17 @@ the flow log.`,
   boxo-sim trace --clear`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
+			cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 			if err != nil {
 				return err
 			}
-			base := cfg.PlatformURL
+			found, err := findStack(cmd.Context(), cfg, src)
+			if err != nil {
+				return err
+			}
+			base := found.url(stack.Platform)
 			if base == "" {
-				base = cfg.localURL(cfg.PlatformPort)
+				return fmt.Errorf("the stack found through %s has no platform, so no flow log: give --platform-url", found.from)
 			}
 			client := adminClient(cfg, 10*time.Second)
 			if clear {
@@ -92,7 +97,7 @@ the flow log.`,
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the flow as JSON")
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the masked HTTP exchange of each step")
-	c.Flags().String("platform-url", "", "URL of the platform (default: the local one)")
+	c.Flags().String("platform-url", "", "URL of the platform (default: the up running on --data-dir, else the local one)")
 	addAdminTokenFlag(c.Flags())
 	c.Flags().BoolVar(&clear, "clear", false, "delete every flow from the platform's flow log")
 	return c

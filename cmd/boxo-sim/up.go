@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
@@ -68,7 +69,11 @@ Every party answers GET /healthz.`,
 				return fmt.Errorf("--reset and --ephemeral: an ephemeral stack always starts afresh; give one of them")
 			}
 			token, tokenFrom := upToken(cfg, src)
-			st, err := stack.Start(ctx, stack.Config{
+			outbound, err := outboundClient(cfg, e.stderr)
+			if err != nil {
+				return err
+			}
+			st, err := stack.Start(ctx, stack.Config{HTTPClient: outbound,
 				HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
 				Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Reset: reset, Logger: log, CallTimeout: cfg.CallTimeout,
 				HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
@@ -167,13 +172,35 @@ func addRelayFlags(c *cobra.Command) {
 	c.Flags().String("miniapp-secret", "", "secret_key the platform sends to the miniapp backend at --miniapp-url")
 	c.Flags().String("auth-code-cmd", "", "command that prints a fresh auth code from your host app (sh -c), for the fake SDK")
 	c.Flags().String("auth-code-url", "", "URL whose GET answers a fresh auth code from your host app, for the fake SDK")
+	addEndpointFlags(c.Flags())
+	c.Flags().String("auth-token-url", "", "the Get Auth Token endpoint of the miniapp backend at --miniapp-url: a path under it (/api/boxo/login) or a URL (default /boxo/auth-token)")
+	c.Flags().String("required-fields", "", "user fields the miniapp requires (email, phone, first_name, last_name, custom_attributes), comma-separated; none clears them")
+	addTLSFlags(c.Flags())
+}
+
+// addEndpointFlags adds the flags naming a real host backend's endpoints, for a backend
+// whose paths differ from boxo-sim's.
+func addEndpointFlags(fs *pflag.FlagSet) {
+	fs.String("access-token-url", "", "the access token endpoint of the host backend at --hostapp-url: a path under it (/api/boxo/token) or a URL (default "+demo.AccessTokenPath+")")
+	fs.String("user-data-url", "", "the user data endpoint of the host backend at --hostapp-url: a path under it or a URL (default "+demo.UserDataPath+")")
+	fs.String("user-data-method", "", "method of the user data call: GET (default) or POST with {}")
+	fs.String("refresh-token-url", "", "the refresh endpoint of the host backend at --hostapp-url: a path under it or a URL (default "+demo.RefreshTokenPath+")")
+}
+
+// addTLSFlags adds the flags that say which certificates of HTTPS backends to trust.
+func addTLSFlags(fs *pflag.FlagSet) {
+	fs.String("ca-cert", "", "PEM file of the CA that signed your HTTPS backend's certificate (trusted besides the system's)")
+	fs.Bool("insecure-skip-verify", false, "trust any certificate of an HTTPS backend (a throwaway test backend only: prints a warning)")
 }
 
 // relayOf is the stack's relay configuration from boxo-sim's.
 func relayOf(cfg Config) stack.Relay {
+	fields, _ := parseRequiredFields(cfg.RequiredFields) // validate has checked it
 	return stack.Relay{
 		HostappClientID: cfg.HostappClientID, HostappSecret: cfg.HostappSecret, TokenPrefix: cfg.TokenPrefix,
 		MiniappAppID: cfg.MiniappAppID, MiniappSecret: cfg.MiniappSecret,
+		AccessTokenURL: cfg.AccessTokenURL, UserDataURL: cfg.UserDataURL, UserDataMethod: cfg.UserDataMethod,
+		RefreshTokenURL: cfg.RefreshTokenURL, AuthTokenURL: cfg.AuthTokenURL, RequiredFields: fields,
 	}
 }
 

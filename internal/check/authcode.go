@@ -81,7 +81,11 @@ func URLAuthCode(u string, client *http.Client) AuthCodeFunc {
 			return "", fmt.Errorf("auth code URL %s: reading the answer: %w", u, err)
 		}
 		if resp.StatusCode != http.StatusOK {
-			return "", fmt.Errorf("auth code URL %s answered HTTP %d: %s", u, resp.StatusCode, maskText(body))
+			what := "an empty body"
+			if t := bytes.TrimSpace(body); len(t) > 0 {
+				what = maskText(t)
+			}
+			return "", fmt.Errorf("auth code URL %s answered HTTP %d with %s", u, resp.StatusCode, what)
 		}
 		if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
 			var v struct {

@@ -96,7 +96,12 @@ type Report struct {
 	StartedAt  time.Time `json:"started_at"`
 	DurationMS float64   `json:"duration_ms"`
 	Results    []Result  `json:"results"`
-	Summary    Summary   `json:"summary"`
+	// SetupErrors are what kept checks from running that is not the backend's doing: the
+	// auth code source failed, the backend could not be reached (connection, TLS). The
+	// checks they kept from running are SKIP; a report with setup errors is not a verdict
+	// on the backend (exit status 2 at the command line).
+	SetupErrors []string `json:"setup_errors,omitempty"`
+	Summary     Summary  `json:"summary"`
 }
 
 // Failed reports whether any check failed.
@@ -143,6 +148,9 @@ type verdict struct {
 	message   string
 	evidence  []*call // nil entries are ignored
 	diagnosis string
+	// usable marks a FAIL about what an answer said, not about the call working: the checks
+	// that need this one can still run (a user_data that breaks §3.10 still came back).
+	usable bool
 }
 
 func pass(msg string, ev ...*call) verdict { return verdict{status: Pass, message: msg, evidence: ev} }
@@ -177,6 +185,9 @@ func runPlan[R run](ctx context.Context, plan, target string, settings []string,
 		switch {
 		case r.unreachable() != "":
 			v = skip(r.unreachable())
+			if len(rep.SetupErrors) == 0 {
+				rep.SetupErrors = append(rep.SetupErrors, "setup error: "+strings.TrimPrefix(r.unreachable(), "not run: "))
+			}
 		case by != nil:
 			v = skip("blocked by " + by.root + ": " + by.reason)
 			blocked[s.ID] = *by
@@ -186,8 +197,19 @@ func runPlan[R run](ctx context.Context, plan, target string, settings []string,
 			hints[by.root]++
 		default:
 			v = s.run(r, ctx)
+			if why := r.unreachable(); v.status == Fail && why != "" {
+				// No answer at all (connection refused, TLS, unknown host): a setup error,
+				// not something the backend answered.
+				v = skip("setup error: " + strings.TrimPrefix(why, "not run: "))
+				if len(rep.SetupErrors) == 0 {
+					rep.SetupErrors = append(rep.SetupErrors, v.message)
+				}
+			}
 			switch v.status {
 			case Fail:
+				if v.usable {
+					break
+				}
 				reason := v.diagnosis
 				if reason == "" {
 					reason = v.message
@@ -335,9 +357,12 @@ func (c *caller) do(ctx context.Context, rq request) *call {
 		var ne net.Error
 		cl.timedOut = errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 		cl.err = err
-		if cl.timedOut {
+		switch {
+		case cl.timedOut:
 			cl.x.Error = fmt.Sprintf("no complete answer within %v", c.timeout)
-		} else {
+		case contract.TLSProblem(err) != "":
+			cl.x.Error = contract.TLSProblem(err)
+		default:
 			cl.x.Error = err.Error()
 		}
 		if errors.Is(ctx.Err(), context.Canceled) {
@@ -526,8 +551,13 @@ func refused(c *call, a answer, tokenKey string, want ...string) (v verdict, ok 
 func checkAlways200(c *caller, endpoints ...string) verdict {
 	var bad []*call
 	n := 0
+	unrouted := 0
 	for _, cl := range c.calls(endpoints...) {
 		if !cl.answered() {
+			continue
+		}
+		if noRoute(cl) {
+			unrouted++
 			continue
 		}
 		n++
@@ -536,13 +566,13 @@ func checkAlways200(c *caller, endpoints ...string) verdict {
 		}
 	}
 	if len(bad) > 0 {
-		return fail(fmt.Sprintf("%d of %d answers were not HTTP 200 (first: %d %s); the platform reports any other status as an error of its own",
-			len(bad), n, bad[0].status, http.StatusText(bad[0].status)), firstN(bad, 5)...)
+		return fail(fmt.Sprintf("%d of %d answers were not HTTP 200 (first: %d %s); the platform reports any other status as an error of its own%s",
+			len(bad), n, bad[0].status, http.StatusText(bad[0].status), notCounted(unrouted)), firstN(bad, 5)...)
 	}
 	if n == 0 {
-		return skip("no answer came back")
+		return skip("no answer came back" + notCounted(unrouted))
 	}
-	return pass(fmt.Sprintf("all %d answers were HTTP 200", n))
+	return pass(fmt.Sprintf("all %d answers were HTTP 200%s", n, notCounted(unrouted)))
 }
 
 func checkContentType(c *call) string {
@@ -563,8 +593,13 @@ func checkJSONContentType(c *caller, endpoints ...string) verdict {
 	var bad []*call
 	var first string
 	n := 0
+	unrouted := 0
 	for _, cl := range c.calls(endpoints...) {
 		if !cl.answered() || len(bytes.TrimSpace(cl.body)) == 0 {
+			continue
+		}
+		if noRoute(cl) {
+			unrouted++
 			continue
 		}
 		n++
@@ -576,19 +611,19 @@ func checkJSONContentType(c *caller, endpoints ...string) verdict {
 		}
 	}
 	if len(bad) > 0 {
-		return fail(fmt.Sprintf("%d of %d answers lacked Content-Type application/json (first: %s)", len(bad), n, first), firstN(bad, 5)...)
+		return fail(fmt.Sprintf("%d of %d answers lacked Content-Type application/json (first: %s)%s", len(bad), n, first, notCounted(unrouted)), firstN(bad, 5)...)
 	}
 	if n == 0 {
-		return skip("no answer with a body came back")
+		return skip("no answer with a body came back" + notCounted(unrouted))
 	}
-	return pass(fmt.Sprintf("all %d answers had Content-Type application/json", n))
+	return pass(fmt.Sprintf("all %d answers had Content-Type application/json%s", n, notCounted(unrouted)))
 }
 
 // checkShapes applies parse to every answer of the endpoints and fails on any shape problem.
 func checkShapes(c *caller, parse map[string]func(*call) answer) verdict {
 	var bad []*call
 	var problems []string
-	n := 0
+	n, unrouted := 0, 0
 	endpoints := make([]string, 0, len(parse))
 	for e := range parse {
 		endpoints = append(endpoints, e)
@@ -598,6 +633,10 @@ func checkShapes(c *caller, parse map[string]func(*call) answer) verdict {
 		p := parse[endpoint]
 		for _, cl := range c.calls(endpoint) {
 			if !cl.answered() {
+				continue
+			}
+			if noRoute(cl) {
+				unrouted++
 				continue
 			}
 			n++
@@ -612,12 +651,30 @@ func checkShapes(c *caller, parse map[string]func(*call) answer) verdict {
 		}
 	}
 	if len(bad) > 0 {
-		return fail(fmt.Sprintf("%d of %d answers broke the answer's shape: %s", len(bad), n, strings.Join(problems, "; ")), firstN(bad, 5)...)
+		return fail(fmt.Sprintf("%d of %d answers broke the answer's shape: %s%s", len(bad), n, strings.Join(problems, "; "), notCounted(unrouted)), firstN(bad, 5)...)
 	}
 	if n == 0 {
-		return skip("no answer came back")
+		return skip("no answer came back" + notCounted(unrouted))
 	}
-	return pass(fmt.Sprintf("all %d answers were a JSON object with a token of at most %d characters, or error_code", n, contract.MaxTokenLen))
+	return pass(fmt.Sprintf("all %d answers were a JSON object with a token of at most %d characters, or error_code%s", n, contract.MaxTokenLen, notCounted(unrouted)))
+}
+
+// noRoute reports whether an answer says the URL has no endpoint there (404) or none for the
+// method (405): the call reached no endpoint of the contract, so the form checks do not
+// count it; the check that made the call says what to fix.
+func noRoute(cl *call) bool {
+	return cl.status == http.StatusNotFound || cl.status == http.StatusMethodNotAllowed
+}
+
+// notCounted says how many answers the form checks left out as noRoute.
+func notCounted(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return " (1 answer from no route at the URL, HTTP 404 or 405, not counted)"
+	}
+	return fmt.Sprintf(" (%d answers from no route at the URL, HTTP 404 or 405, not counted)", n)
 }
 
 func checkWithin(c *caller, timeout time.Duration) verdict {

@@ -10,6 +10,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -198,13 +200,16 @@ func TestHostappPlanPassesAgainstTheSimulatedHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := check.RunHostapp(t.Context(), check.HostappConfig{
-		AccessTokenURL: st.HostURL + demo.AccessTokenPath, UserDataURL: st.HostURL + demo.UserDataPath,
+		AccessTokenURL: st.HostURL + demo.AccessTokenPath, UserDataURL: st.HostURL + demo.UserDataPath, RefreshTokenURL: st.HostURL + demo.RefreshTokenPath,
 		ClientID: demo.HostappClientID, Secret: demo.HostappSecret, AuthCode: check.AuthCodeFunc(sdk.HostAuthCode("carol", "")),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantVerdicts(t, rep, nil, nil)
+	if v := verdicts(rep); len(v[check.Skip]) != 0 || rep.Plan != check.HostappPlanV2 {
+		t.Errorf("plan %s skipped %v", rep.Plan, v[check.Skip])
+	}
 	if len(rep.Results) != len(check.HostappPlan()) {
 		t.Fatalf("%d results", len(rep.Results))
 	}
@@ -225,12 +230,19 @@ func TestBrokenMiniapp(t *testing.T) {
 	}
 }
 
-// TestBrokenHost: a host backend that accepts reused codes fails code-reuse, and only it.
+// TestBrokenHost: a host backend that accepts reused codes fails code-reuse and, as several
+// redemptions of one code all get tokens, concurrent-redemption; whether it revokes the
+// tokens of a replayed code is blocked by code-reuse.
 func TestBrokenHost(t *testing.T) {
 	t.Parallel()
 	h := checktest.NewHost(t, checktest.HostOptions{AcceptReuse: true})
 	rep := runFakeHost(t, h)
-	wantVerdicts(t, rep, []string{"code-reuse"}, []string{"code-reuse-revokes"})
+	if v := verdicts(rep); !slices.Equal(v[check.Fail], []string{"code-reuse", "concurrent-redemption"}) || len(v[check.Warn]) != 0 || !slices.Equal(v[check.Skip], []string{"code-reuse-revokes"}) {
+		t.Fatalf("verdicts %v", v)
+	}
+	if r, _ := rep.Result("code-reuse-revokes"); !strings.HasPrefix(r.Message, "blocked by code-reuse: ") {
+		t.Errorf("code-reuse-revokes = %q", r.Message)
+	}
 	r, _ := rep.Result("code-reuse")
 	if len(r.Evidence) != 2 || !strings.Contains(string(r.Evidence[1].Response.Body), "access_token") {
 		t.Errorf("code-reuse evidence lacks both exchanges: %+v", r.Evidence)
@@ -242,10 +254,19 @@ func TestBrokenHost(t *testing.T) {
 
 func runFakeHost(t *testing.T, h *checktest.Host) *check.Report {
 	t.Helper()
-	rep, err := check.RunHostapp(t.Context(), check.HostappConfig{
-		AccessTokenURL: h.TokenURL(), UserDataURL: h.UserDataURL(),
+	return runFakeHostWith(t, h, func(*check.HostappConfig) {})
+}
+
+// runFakeHostWith runs hostapp-v2 against a checktest host, with the refresh URL, after edit
+// has changed the configuration.
+func runFakeHostWith(t *testing.T, h *checktest.Host, edit func(*check.HostappConfig)) *check.Report {
+	t.Helper()
+	cfg := check.HostappConfig{
+		AccessTokenURL: h.TokenURL(), UserDataURL: h.UserDataURL(), RefreshTokenURL: h.RefreshURL(),
 		ClientID: checktest.HostClientID, Secret: checktest.HostSecret, AuthCode: h.Mint, Timeout: 2 * time.Second,
-	})
+	}
+	edit(&cfg)
+	rep, err := check.RunHostapp(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +424,13 @@ func TestHostChecksCatchEachBreak(t *testing.T) {
 		{name: "keeps tokens of a replayed code", o: checktest.HostOptions{KeepOnReuse: true}, warns: []string{"code-reuse-revokes"}},
 		{name: "ignores the secret", o: checktest.HostOptions{IgnoreSecret: true}, fails: []string{"wrong-secret"}},
 		{name: "requires X-Hostapp-Client-ID", o: checktest.HostOptions{RequireClientID: true}, fails: []string{"client-id-header-optional"}},
-		{name: "errors as 400", o: checktest.HostOptions{ErrStatus: http.StatusBadRequest}, fails: []string{"always-200"}},
+		{name: "errors as 400", o: checktest.HostOptions{ErrStatus: http.StatusBadRequest}, fails: []string{"always-200", "malformed-bodies"}},
+		{name: "malformed bodies as 400", o: checktest.HostOptions{StrictBodies: true}, fails: []string{"always-200", "answer-shape", "malformed-bodies"}},
+		{name: "racy redemption", o: checktest.HostOptions{RacyRedemption: true}, fails: []string{"concurrent-redemption"}},
+		{name: "tokens unbound to their miniapp", o: checktest.HostOptions{UnboundTokens: true}, warns: []string{"token-bound-to-miniapp"}},
+		{name: "case-sensitive scheme", o: checktest.HostOptions{CaseSensitiveScheme: true}, warns: []string{"scheme-case-insensitive"}},
+		{name: "refresh without rotation", o: checktest.HostOptions{NoRotation: true}, warns: []string{"refresh"}},
+		{name: "rotated refresh token reusable", o: checktest.HostOptions{ReusableRefresh: true}, fails: []string{"refresh"}},
 		{name: "text/plain", o: checktest.HostOptions{TextPlain: true}, fails: []string{"json-content-type"}},
 		{name: "no email or phone", o: checktest.HostOptions{UserData: `{"reference":"u-42","first_name":"Ada"}`}, fails: []string{"token-to-user-data"}},
 		{name: "long reference", o: checktest.HostOptions{UserData: `{"reference":"` + strings.Repeat("r", 101) + `","email":"a@example.com"}`}, fails: []string{"token-to-user-data"}},
@@ -435,17 +462,85 @@ func TestHostAuthCodeFailureSkipsDependents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A failing code source is a setup error, not the backend's FAIL, and every check that
+	// needs a code is blocked by it.
 	r, _ := rep.Result("code-to-token")
-	if r.Status != check.Fail || !strings.Contains(r.Message, "no session") || !strings.Contains(r.Message, "exit status 2") {
+	if r.Status != check.Skip || !strings.HasPrefix(r.Message, "setup error: ") || !strings.Contains(r.Message, "no session") || !strings.Contains(r.Message, "exit status 2") {
 		t.Fatalf("code-to-token = %s %q", r.Status, r.Message)
 	}
-	for _, id := range []string{"token-to-user-data", "code-reuse", "code-reuse-revokes"} {
-		if r, _ := rep.Result(id); r.Status != check.Skip {
-			t.Errorf("%s = %s, want SKIP", id, r.Status)
+	if len(rep.SetupErrors) != 1 || rep.Failed() {
+		t.Errorf("setup errors %q, failed %t", rep.SetupErrors, rep.Failed())
+	}
+	var junitXML strings.Builder
+	if err := check.WriteJUnit(&junitXML, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	if x := junitXML.String(); strings.Count(x, "<error ") != 1 || !strings.Contains(x, `type="SETUP"`) {
+		t.Errorf("JUnit does not show the setup error as one <error>:\n%s", x)
+	}
+	for _, res := range rep.Results {
+		switch {
+		case res.ID == "code-to-token":
+		case res.Status == check.Pass || res.Status == check.Fail || res.Status == check.Warn:
+			t.Errorf("%s = %s %q: judged though no code could be had", res.ID, res.Status, res.Message)
+		case res.Status == check.Skip && !strings.HasPrefix(res.Message, "blocked by code-to-token: setup error: ") && !strings.HasPrefix(res.Message, "no answer") && !strings.HasPrefix(res.Message, "no call was made"):
+			t.Errorf("%s = SKIP %q", res.ID, res.Message)
 		}
 	}
-	if r, _ := rep.Result("bad-token"); r.Status != check.Pass {
-		t.Errorf("bad-token needs no code but is %s", r.Status)
+}
+
+// TestHostWrongFlagsBlockDependents: against a conforming host, each of the newcomer's wrong
+// flags — the secret, the user data method, the URL — fails the one check that observed it,
+// with a diagnosis naming the likely cause, and every check that depends on it is SKIP
+// "blocked by" it: none PASSes, WARNs or FAILs for a reason it did not observe.
+func TestHostWrongFlagsBlockDependents(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		edit      func(*check.HostappConfig)
+		root, why string
+		// judged are the checks that still run: they observed what they judge.
+		judged []string
+	}{
+		{"wrong secret", func(c *check.HostappConfig) { c.Secret = "not-the-secret" }, "code-to-token",
+			"the backend refused the credentials (ACCESS_DENIED): check --client-id, --secret and --prefix",
+			[]string{"always-200", "answer-shape", "json-content-type", "within-10s"}},
+		{"wrong user data method", func(c *check.HostappConfig) { c.UserDataMethod = http.MethodPost }, "token-to-user-data",
+			"HTTP 405: " + "URL" + " does not take POST (it allows GET, HEAD); try --user-data-method GET",
+			[]string{"code-reuse", "unknown-code", "wrong-secret", "wrong-prefix", "malformed-bodies", "concurrent-redemption", "refresh", "scheme-case-insensitive",
+				"always-200", "answer-shape", "json-content-type", "within-10s"}},
+		{"wrong access token URL", func(c *check.HostappConfig) {
+			c.AccessTokenURL = strings.Replace(c.AccessTokenURL, "/connect/token", "/api/boxo/token", 1)
+		}, "code-to-token",
+			"HTTP 404: no route at URL: check --access-token-url",
+			[]string{"always-200", "answer-shape", "json-content-type", "within-10s"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := checktest.NewHost(t, checktest.HostOptions{})
+			var cfg check.HostappConfig
+			rep := runFakeHostWith(t, h, func(c *check.HostappConfig) { tc.edit(c); cfg = *c })
+			why := strings.Replace(tc.why, "URL", map[string]string{"code-to-token": cfg.AccessTokenURL, "token-to-user-data": cfg.UserDataURL}[tc.root], 1)
+			root, _ := rep.Result(tc.root)
+			if root.Status != check.Fail || !strings.Contains(rep.Hint, why) {
+				t.Fatalf("%s = %s %q; hint %q, want it to say %q", tc.root, root.Status, root.Message, rep.Hint, why)
+			}
+			if len(rep.SetupErrors) != 0 {
+				t.Errorf("setup errors %q: the backend's answers are not a setup error", rep.SetupErrors)
+			}
+			for _, res := range rep.Results {
+				switch {
+				case res.ID == tc.root || (tc.root == "token-to-user-data" && res.ID == "code-to-token"):
+				case slices.Contains(tc.judged, res.ID):
+					if res.Status == check.Fail || res.Status == check.Warn {
+						t.Errorf("%s = %s %q", res.ID, res.Status, res.Message)
+					}
+				case res.Status != check.Skip || !strings.HasPrefix(res.Message, "blocked by "+tc.root+": "+why):
+					t.Errorf("%s = %s %q, want SKIP blocked by %s", res.ID, res.Status, res.Message, tc.root)
+				}
+			}
+		})
 	}
 }
 
@@ -693,7 +788,9 @@ func TestURLAuthCode(t *testing.T) {
 // The checker must see the real simulated host through the SDK's own auth-code path.
 var _ check.AuthCodeFunc = check.AuthCodeFunc(sdkstub.AuthCodeFunc(nil))
 
-func TestUnreachableBackendIsOneFail(t *testing.T) {
+// TestUnreachableBackendIsASetupError: a backend that cannot be reached at all is a setup
+// error, not a FAIL of the backend: every check is SKIP and the report says why once.
+func TestUnreachableBackendIsASetupError(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL + "/boxo/auth-token"
@@ -702,10 +799,93 @@ func TestUnreachableBackendIsOneFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Summary.Fail != 1 || rep.Summary.Skip != len(rep.Results)-1 {
-		t.Fatalf("summary %+v", rep.Summary)
+	if rep.Summary.Fail != 0 || rep.Summary.Skip != len(rep.Results) || len(rep.SetupErrors) != 1 || !strings.Contains(rep.SetupErrors[0], "did not answer") {
+		t.Fatalf("summary %+v, setup errors %q", rep.Summary, rep.SetupErrors)
 	}
-	if r, _ := rep.Result("within-10s"); !strings.Contains(r.Message, "did not answer") {
-		t.Errorf("within-10s: %s %q", r.Status, r.Message)
+	if r, _ := rep.Result("valid-request"); !strings.HasPrefix(r.Message, "setup error: the backend did not answer") {
+		t.Errorf("valid-request: %s %q", r.Status, r.Message)
+	}
+}
+
+// TestUntrustedCertificateIsASetupError: an HTTPS host whose certificate is not trusted
+// is a setup error naming --ca-cert; with the CA given, the plan runs.
+func TestUntrustedCertificateIsASetupError(t *testing.T) {
+	t.Parallel()
+	h := checktest.NewHost(t, checktest.HostOptions{})
+	target, _ := neturl.Parse(h.TokenURL())
+	target.Path = ""
+	tlsSrv := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+	t.Cleanup(tlsSrv.Close)
+	rep := runFakeHostWith(t, h, func(c *check.HostappConfig) {
+		c.AccessTokenURL, c.UserDataURL, c.RefreshTokenURL = tlsSrv.URL+"/connect/token", tlsSrv.URL+"/connect/user", ""
+	})
+	if len(rep.SetupErrors) != 1 || !strings.Contains(rep.SetupErrors[0], "signed by an authority this machine does not trust") || !strings.Contains(rep.SetupErrors[0], "--ca-cert") || rep.Failed() {
+		t.Fatalf("setup errors %q, summary %+v", rep.SetupErrors, rep.Summary)
+	}
+	rep = runFakeHostWith(t, h, func(c *check.HostappConfig) {
+		c.AccessTokenURL, c.UserDataURL, c.RefreshTokenURL = tlsSrv.URL+"/connect/token", tlsSrv.URL+"/connect/user", ""
+		c.HTTPClient = tlsSrv.Client()
+	})
+	if len(rep.SetupErrors) != 0 || rep.Failed() {
+		t.Fatalf("with the CA: setup errors %q, summary %+v", rep.SetupErrors, rep.Summary)
+	}
+}
+
+// TestHostRequiredFields: a test user whose user_data lacks a field the miniapp requires is
+// a WARN naming the field; with the fields the user has, the check passes.
+func TestHostRequiredFields(t *testing.T) {
+	t.Parallel()
+	st := startStack(t)
+	sdk, err := st.SDK(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		fields []string
+		want   check.Status
+	}{{[]string{"email", "phone"}, check.Warn}, {[]string{"phone"}, check.Pass}} {
+		rep, err := check.RunHostapp(t.Context(), check.HostappConfig{
+			AccessTokenURL: st.HostURL + demo.AccessTokenPath, UserDataURL: st.HostURL + demo.UserDataPath,
+			ClientID: demo.HostappClientID, Secret: demo.HostappSecret, AuthCode: check.AuthCodeFunc(sdk.HostAuthCode("bob", "")),
+			RequiredFields: tc.fields,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := rep.Result("token-to-user-data")
+		if r.Status != tc.want || (tc.want == check.Warn && !strings.Contains(r.Message, "lacks email, which the miniapp requires")) {
+			t.Errorf("required %v: %s %s", tc.fields, r.Status, r.Message)
+		}
+	}
+}
+
+// TestURLAuthCodeNamesAnEmptyBody: a failing code source's error says its body was empty,
+// instead of ending in an empty quote.
+func TestURLAuthCodeNamesAnEmptyBody(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+	t.Cleanup(srv.Close)
+	_, err := check.URLAuthCode(srv.URL, nil)(t.Context())
+	if err == nil || !strings.HasSuffix(err.Error(), "answered HTTP 500 with an empty body") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestMiniappWrongURLNamesTheRoute: a Get Auth Token URL with no route says so, and blocks
+// the checks that need a working login.
+func TestMiniappWrongURLNamesTheRoute(t *testing.T) {
+	t.Parallel()
+	mini := checktest.NewMiniapp(t, checktest.MiniappOptions{})
+	wrong := mini.URL() + "-not-here"
+	rep, err := check.RunMiniapp(t.Context(), check.MiniappConfig{URL: wrong, AppID: checktest.AppID, Secret: checktest.Secret, Rounds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "HTTP 404: no route at " + wrong + ": check --url"
+	if r, _ := rep.Result("valid-request"); r.Status != check.Fail || !strings.Contains(r.Message, want) || !strings.Contains(rep.Hint, want) {
+		t.Fatalf("valid-request = %s %q; hint %q", r.Status, r.Message, rep.Hint)
+	}
+	if r, _ := rep.Result("same-user"); r.Status != check.Skip || !strings.HasPrefix(r.Message, "blocked by valid-request: "+want) {
+		t.Errorf("same-user = %s %q", r.Status, r.Message)
 	}
 }

@@ -6,15 +6,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 )
 
-// HostappPlanName names the host-backend plan and its version.
-const HostappPlanName = "hostapp-v1"
+// Host-backend plans. hostapp-v2 adds malformed bodies, concurrent redemption of one code,
+// refresh, the token's binding to its miniapp and the scheme word's case to hostapp-v1, and
+// both skip a check whose precondition failed (blocked by the check that failed);
+// hostapp-v1 is kept runnable for reports that compare with older runs.
+const (
+	HostappPlanV1 = "hostapp-v1"
+	HostappPlanV2 = "hostapp-v2"
+	// HostappPlanName is the current plan, run when HostappConfig.Plan is empty.
+	HostappPlanName = HostappPlanV2
+)
+
+// HostappPlans lists the runnable host plans, the current one first.
+var HostappPlans = []string{HostappPlanV2, HostappPlanV1}
 
 // HostappConfig says which host backend to check and how the platform authenticates to it
 // (PROTOCOL §3.7, §3.9, §7.7).
@@ -34,6 +47,17 @@ type HostappConfig struct {
 	PlatformClientID string
 	// UserDataMethod is GET (the default) or POST with {} (PROTOCOL §3.9, §9.1).
 	UserDataMethod string
+	// Plan is HostappPlanV1 or HostappPlanV2; "" means HostappPlanName.
+	Plan string
+	// RefreshTokenURL is the host's refresh endpoint (contract §7.1); "" skips the refresh
+	// check of hostapp-v2.
+	RefreshTokenURL string
+	// Concurrency is how many redemptions of one code concurrent-redemption sends; 0 means 8.
+	Concurrency int
+	// RequiredFields are the user fields a miniapp marks required (contract §1.3): a test
+	// user whose user_data lacks one is a WARN, as the platform would stop such a flow at
+	// step 9 with MISSING_REQUIRED_FIELDS.
+	RequiredFields []string
 	HTTPClient     *http.Client
 	Timeout        time.Duration // each call; 0 means DefaultTimeout
 	// AuthCodeTimeout bounds each AuthCode call; 0 means 30 s (PROTOCOL §9.36).
@@ -41,6 +65,20 @@ type HostappConfig struct {
 }
 
 func (c *HostappConfig) validate() error {
+	if c.Plan == "" {
+		c.Plan = HostappPlanName
+	}
+	if !slices.Contains(HostappPlans, c.Plan) {
+		return fmt.Errorf("unknown plan %q: use %s", c.Plan, strings.Join(HostappPlans, " or "))
+	}
+	if c.RefreshTokenURL != "" {
+		if err := checkURL("the refresh token URL", c.RefreshTokenURL); err != nil {
+			return err
+		}
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 8
+	}
 	if err := checkURL("the access token URL", c.AccessTokenURL); err != nil {
 		return err
 	}
@@ -91,9 +129,13 @@ type hostRun struct {
 	cfg HostappConfig
 	c   *caller
 
+	mu          sync.Mutex
+	setupErrors []string // what kept checks from running that is not the backend's doing
+
 	code      string // the code code-to-token redeemed
 	codeCall  *call
 	token     string // the access token it gave
+	refresh   string // the refresh token it gave, if any
 	reuseCall *call
 	reuse     answer
 }
@@ -101,7 +143,18 @@ type hostRun struct {
 func (r *hostRun) unreachable() string { return r.c.unreachable() }
 
 // HostappPlan lists the checks of HostappPlanName in the order they run.
-func HostappPlan() []Check { return checksOf(hostappSteps) }
+func HostappPlan() []Check { return checksOf(hostappV2Steps) }
+
+// HostappPlanOf lists the checks of a named host plan.
+func HostappPlanOf(name string) ([]Check, bool) {
+	switch name {
+	case HostappPlanV1:
+		return checksOf(hostappSteps), true
+	case HostappPlanV2:
+		return checksOf(hostappV2Steps), true
+	}
+	return nil, false
+}
 
 var hostappSteps = []step[*hostRun]{
 	{Check{"code-to-token", "exchanges a fresh auth code for access_token", "contract §3.7, §3.8"}, (*hostRun).codeToToken},
@@ -137,7 +190,18 @@ func RunHostapp(ctx context.Context, cfg HostappConfig) (*Report, error) {
 	h := &hostRun{cfg: cfg, c: newCaller(cfg.HTTPClient, cfg.Timeout, 4)}
 	settings := []string{"hostapp_client_id " + cfg.ClientID, "prefix " + cfg.Prefix, "user data " + cfg.UserDataMethod + " " + cfg.UserDataURL,
 		"X-Miniapp-App-ID " + cfg.AppID, "X-Hostapp-Client-ID " + cfg.PlatformClientID}
-	return runPlan(ctx, HostappPlanName, cfg.AccessTokenURL, settings, hostappSteps, nil, h), nil
+	if len(cfg.RequiredFields) > 0 {
+		settings = append(settings, "required fields "+strings.Join(cfg.RequiredFields, ", "))
+	}
+	steps := hostappV2Steps
+	if cfg.Plan == HostappPlanV1 {
+		steps = hostappSteps
+	} else if cfg.RefreshTokenURL != "" {
+		settings = append(settings, "refresh "+cfg.RefreshTokenURL)
+	}
+	rep := runPlan(ctx, cfg.Plan, cfg.AccessTokenURL, settings, steps, hostappNeeds, h)
+	rep.SetupErrors = append(rep.SetupErrors, h.setupErrors...)
+	return rep, nil
 }
 
 func parseAccessToken(c *call) answer { return parseAnswer(c, "access_token", "§3.8") }
@@ -200,17 +264,24 @@ func (h *hostRun) userData(ctx context.Context, label string, hd http.Header) (*
 // ---- checks ----
 
 func (h *hostRun) codeToToken(ctx context.Context) verdict {
-	code, err := h.freshCode(ctx)
-	if err != nil {
-		return fail(err.Error())
+	code, v, ok := h.setupCode(ctx)
+	if !ok {
+		return v
 	}
 	h.code = code
 	c, a := h.exchange(ctx, "a fresh auth code", code, h.header(h.cfg.Prefix, h.credential(), true))
 	h.codeCall = c
 	if !a.hasToken() || a.code != "" {
-		return fail("a fresh code was not exchanged for access_token: "+describe(c, a, "access_token"), c)
+		v := fail("a fresh code was not exchanged for access_token: "+describe(c, a, "access_token"), c)
+		v.diagnosis = diagnose(c, a, "--access-token-url", "--client-id, --secret and --prefix")
+		if v.diagnosis != "" {
+			v.message += "; likely cause: " + v.diagnosis
+		} else {
+			v.diagnosis = "a fresh code got no access_token (" + describe(c, a, "access_token") + ")"
+		}
+		return v
 	}
-	h.token = a.token
+	h.token, h.refresh = a.token, a.refresh
 	msg := fmt.Sprintf("answered access_token (%d characters)", contract.Len(a.token))
 	if a.refresh != "" {
 		msg += fmt.Sprintf(" and refresh_token (%d characters)", contract.Len(a.refresh))
@@ -224,16 +295,46 @@ func (h *hostRun) tokenToUserData(ctx context.Context) verdict {
 	}
 	c, a := h.userData(ctx, "the access token from code-to-token", h.header(h.cfg.Prefix, h.token, false))
 	if !a.hasToken() || a.code != "" {
-		return fail("the access token was not answered with user_data: "+describe(c, a, "user_data"), c)
+		v := fail("the access token was not answered with user_data: "+describe(c, a, "user_data"), c)
+		v.diagnosis = diagnose(c, a, "--user-data-url", "--prefix")
+		if v.diagnosis != "" {
+			v.message += "; likely cause: " + v.diagnosis
+		} else {
+			v.diagnosis = "the access token got no user_data (" + describe(c, a, "user_data") + ")"
+		}
+		return v
 	}
 	problems, warnings, summary := judgeUserData(json.RawMessage(a.token))
+	if missing := missingFields(json.RawMessage(a.token), h.cfg.RequiredFields); len(missing) > 0 {
+		warnings = append(warnings, fmt.Sprintf("contract §3.10: user_data lacks %s, which the miniapp requires (--required-fields): the platform stops this user's flow at step 9 with %s",
+			strings.Join(missing, ", "), contract.CodeResponseAttributeMissing))
+	}
 	switch {
 	case len(problems) > 0:
-		return fail(strings.Join(problems, "; "), c)
+		v := fail(strings.Join(problems, "; "), c)
+		v.usable = true // user_data came back: the checks that need the call can run
+		return v
 	case len(warnings) > 0:
 		return warn(strings.Join(warnings, "; "), c)
 	}
 	return pass("answered user_data "+summary, c)
+}
+
+// missingFields are the required fields that user_data (an object) lacks or has empty.
+func missingFields(raw json.RawMessage, required []string) []string {
+	var m map[string]json.RawMessage
+	if len(required) == 0 || json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	var missing []string
+	for _, f := range required {
+		v := bytes.TrimSpace(m[f])
+		var s string
+		if len(v) == 0 || string(v) == "null" || (json.Unmarshal(v, &s) == nil && strings.TrimSpace(s) == "") {
+			missing = append(missing, f) // as the platform judges it (contract §3.10)
+		}
+	}
+	return missing
 }
 
 // judgeUserData applies PROTOCOL §3.10 to user_data: problems fail the flow at the platform
@@ -336,30 +437,30 @@ func (h *hostRun) unknownCode(ctx context.Context) verdict {
 }
 
 func (h *hostRun) wrongSecret(ctx context.Context) verdict {
-	code, err := h.freshCode(ctx)
-	if err != nil {
-		return fail(err.Error())
+	code, v, ok := h.setupCode(ctx)
+	if !ok {
+		return v
 	}
 	cred := contract.BasicCredential(h.cfg.ClientID, h.cfg.Secret+"-wrong")
 	c, a := h.exchange(ctx, "a fresh code with a wrong hostapp_secret_key", code, h.header(h.cfg.Prefix, cred, true))
-	v, _ := refused(c, a, "access_token", contract.CodeAccessDenied)
+	v, _ = refused(c, a, "access_token", contract.CodeAccessDenied)
 	return v
 }
 
 func (h *hostRun) wrongPrefix(ctx context.Context) verdict {
-	code, err := h.freshCode(ctx)
-	if err != nil {
-		return fail(err.Error())
+	code, v, ok := h.setupCode(ctx)
+	if !ok {
+		return v
 	}
 	c, a := h.exchange(ctx, "a fresh code under scheme "+h.otherScheme()+" instead of "+h.cfg.Prefix, code, h.header(h.otherScheme(), h.credential(), true))
-	v, _ := refused(c, a, "access_token", contract.CodeAccessDenied)
+	v, _ = refused(c, a, "access_token", contract.CodeAccessDenied)
 	return v
 }
 
 func (h *hostRun) clientIDHeaderOptional(ctx context.Context) verdict {
-	code, err := h.freshCode(ctx)
-	if err != nil {
-		return fail(err.Error())
+	code, v, ok := h.setupCode(ctx)
+	if !ok {
+		return v
 	}
 	hd := h.header(h.cfg.Prefix, h.credential(), true)
 	delete(hd, contract.HeaderHostappClientID)

@@ -381,6 +381,10 @@ func (m *miniRun) validRequest(ctx context.Context) verdict {
 	if !a.hasToken() || a.code != "" {
 		v := fail("a valid request was not answered with auth_token: "+describe(c, a, "auth_token"), c)
 		v.diagnosis = "a valid request got no auth_token (" + describe(c, a, "auth_token") + ")"
+		if d := diagnose(c, a, "--url", "--app-id and --secret"); d != "" && c.answered() {
+			v.message += "; likely cause: " + d
+			v.diagnosis = d
+		}
 		return v
 	}
 	m.firstID = m.identify(ctx, a.token)

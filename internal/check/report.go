@@ -18,6 +18,12 @@ import (
 // show the masked headers and bodies too.
 func WriteText(w io.Writer, r *Report, verbose bool) error {
 	ew := &errWriter{w: w}
+	for _, e := range r.SetupErrors {
+		ew.printf("Setup error (not a verdict on the backend): %s\n", strings.TrimPrefix(e, "setup error: "))
+	}
+	if len(r.SetupErrors) > 0 {
+		ew.printf("\n")
+	}
 	if r.Hint != "" {
 		ew.printf("Hint: %s\n\n", r.Hint)
 	}
@@ -151,6 +157,10 @@ func WriteJUnit(w io.Writer, r *Report, strict bool) error {
 		switch {
 		case res.Status == Fail, res.Status == Warn && strict:
 			c.Failure = &junit.Problem{Message: res.Message, Type: string(res.Status), Text: ev.String()}
+		case res.Status == Skip && strings.HasPrefix(res.Message, "setup error: "):
+			// The check could not run for a reason outside the backend: a test error, not a
+			// skip CI would pass over.
+			c.Error = &junit.Problem{Message: res.Message, Type: "SETUP", Text: ev.String()}
 		case res.Status == Skip:
 			c.Skipped = &junit.Skipped{Message: res.Message}
 		default:

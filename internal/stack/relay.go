@@ -49,7 +49,64 @@ func relayParties(only []string, c Config) ([]string, error) {
 	if err := c.Relay.validate(c.HostURL != "", c.MiniappURL != ""); err != nil {
 		return nil, err
 	}
+	if err := c.Relay.validateEndpoints(c.HostURL, c.MiniappURL); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// validateEndpoints checks the endpoint settings of a relayed backend: each is for a party
+// located at a URL, resolves to an http(s) URL, and the method and required fields are ones
+// the Dashboard takes (contract §1.3, §3.9).
+func (r Relay) validateEndpoints(hostURL, miniURL string) error {
+	for _, f := range []struct {
+		name, v, base, flag string
+	}{
+		{"access_token_url", r.AccessTokenURL, hostURL, "--hostapp-url"},
+		{"user_data_url", r.UserDataURL, hostURL, "--hostapp-url"},
+		{"refresh_token_url", r.RefreshTokenURL, hostURL, "--hostapp-url"},
+		{"user_data_method", r.UserDataMethod, hostURL, "--hostapp-url"},
+		{"auth_token_url", r.AuthTokenURL, miniURL, "--miniapp-url"},
+	} {
+		if f.v == "" {
+			continue
+		}
+		if f.base == "" {
+			return fmt.Errorf("%s is for a backend not started here: give %s as well, or drop %s", f.name, f.flag, f.name)
+		}
+		if f.name == "user_data_method" {
+			if m := strings.ToUpper(f.v); m != "GET" && m != "POST" {
+				return fmt.Errorf("user_data_method %q: use GET or POST (POST sends the body {})", f.v)
+			}
+			continue
+		}
+		if _, err := endpointURL(f.base, f.v, ""); err != nil {
+			return fmt.Errorf("%s: %v", f.name, err)
+		}
+	}
+	for _, f := range r.RequiredFields {
+		if !contract.IsUserField(f) {
+			return fmt.Errorf("required_fields: %q is not a user field; use some of %s", f, strings.Join(contract.UserFields, ", "))
+		}
+	}
+	return nil
+}
+
+// endpointURL is where a relayed backend serves an endpoint: v when it is an absolute
+// http(s) URL, base+v when it is a path, base+def when v is "".
+func endpointURL(base, v, def string) (string, error) {
+	base = strings.TrimRight(base, "/")
+	switch {
+	case v == "":
+		return base + def, nil
+	case strings.HasPrefix(v, "/"):
+		return base + v, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is neither a path such as /api/boxo/token nor an http(s) URL", v)
+	}
+	return v, nil
 }
 
 // endpointSuffix is the contract path a relay URL wrongly ends with, if any.
@@ -136,9 +193,27 @@ func (s *Stack) configureRelay(ctx context.Context, db platform.Store, c Config,
 		if hostRelayed {
 			id, secret, prefix = or(r.HostappClientID, id), or(r.HostappSecret, secret), or(r.TokenPrefix, prefix)
 		}
+		var endpoints [3]string
+		if hostRelayed {
+			for i, e := range []struct{ v, def string }{
+				{r.AccessTokenURL, demo.AccessTokenPath}, {r.UserDataURL, demo.UserDataPath}, {r.RefreshTokenURL, demo.RefreshTokenPath},
+			} {
+				u, err := endpointURL(s.HostURL, e.v, e.def)
+				if err != nil {
+					return fmt.Errorf("relay: %w", err)
+				}
+				endpoints[i] = u
+			}
+		}
 		_, _, err := db.UpdateHostApp(ctx, demo.ClientID, func(h platform.HostApp, exists bool) (platform.HostApp, error) {
 			if !exists {
 				return h, fmt.Errorf("demo host app %s is missing", demo.ClientID)
+			}
+			if hostRelayed {
+				// Written on every start, so a restart on the same data directory keeps them
+				// as given (SeedDemo has just set the default paths).
+				h.AccessTokenURL, h.UserDataURL, h.RefreshTokenURL = endpoints[0], endpoints[1], endpoints[2]
+				h.UserDataMethod = strings.ToUpper(or(r.UserDataMethod, "GET"))
 			}
 			if !hostRelayed && (h.HostappClientID != id || h.HostappSecretKey != secret || h.TokenPrefix != prefix) {
 				log.Info("demo host app credentials restored for the simulated host app", "client_id", demo.ClientID)
@@ -151,7 +226,8 @@ func (s *Stack) configureRelay(ctx context.Context, db platform.Store, c Config,
 		}
 		if hostRelayed {
 			log.Info("relaying to a host backend not started here", "client_id", demo.ClientID,
-				"access_token_url", s.HostURL+demo.AccessTokenPath, "user_data_url", s.HostURL+demo.UserDataPath,
+				"access_token_url", endpoints[0], "user_data_url", endpoints[1], "user_data_method", strings.ToUpper(or(r.UserDataMethod, "GET")),
+				"refresh_token_url", endpoints[2],
 				"hostapp_client_id", id, "hostapp_secret", contract.Secret(secret), "token_prefix", prefix)
 		}
 	}
@@ -165,7 +241,11 @@ func (s *Stack) configureRelay(ctx context.Context, db platform.Store, c Config,
 				m = platform.Miniapp{AppID: appID, Name: "Miniapp " + appID, IPAllowlist: slices.Clone(contract.DefaultAllowlist)}
 			}
 			if miniRelayed {
-				m.URL, m.AuthTokenURL = s.MiniappURL+demo.MiniappPagePath, s.MiniappURL+demo.AuthTokenPath
+				u, err := endpointURL(s.MiniappURL, r.AuthTokenURL, demo.AuthTokenPath)
+				if err != nil {
+					return m, fmt.Errorf("auth_token_url: %w", err)
+				}
+				m.URL, m.AuthTokenURL = s.MiniappURL+demo.MiniappPagePath, u
 			} else if m.SecretKey != secret {
 				log.Info("demo miniapp secret restored for the simulated miniapp", "app_id", appID)
 			}
@@ -187,9 +267,24 @@ func (s *Stack) configureRelay(ctx context.Context, db platform.Store, c Config,
 			}
 		}
 		if miniRelayed {
+			u, _ := endpointURL(s.MiniappURL, r.AuthTokenURL, demo.AuthTokenPath)
 			log.Info("relaying to a miniapp backend not started here", "app_id", appID,
-				"auth_token_url", s.MiniappURL+demo.AuthTokenPath, "secret_key", contract.Secret(secret))
+				"auth_token_url", u, "secret_key", contract.Secret(secret))
 		}
+	}
+	if r.RequiredFields != nil {
+		appID := relayAppID(c)
+		_, _, err := db.UpdateMiniapp(ctx, appID, func(m platform.Miniapp, exists bool) (platform.Miniapp, error) {
+			if !exists {
+				return m, fmt.Errorf("miniapp %s is not in the Dashboard", appID)
+			}
+			m.RequiredFields = slices.Clone(r.RequiredFields)
+			return m, nil
+		})
+		if err != nil {
+			return fmt.Errorf("required fields: %w", err)
+		}
+		log.Info("required fields of the miniapp set", "app_id", appID, "required_fields", strings.Join(r.RequiredFields, ","))
 	}
 	return nil
 }

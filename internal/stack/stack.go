@@ -112,6 +112,16 @@ const (
 type Relay struct {
 	HostappClientID, HostappSecret, TokenPrefix string // towards a real host backend
 	MiniappAppID, MiniappSecret                 string // towards a real miniapp backend
+	// The real host backend's endpoints, for one whose paths differ from boxo-sim's: an
+	// absolute URL, or a path ("/api/boxo/token") under HostURL. "" means HostURL plus the
+	// default path. UserDataMethod is GET or POST; "" means GET (contract §3.9, §9.1).
+	AccessTokenURL, UserDataURL, RefreshTokenURL, UserDataMethod string
+	// AuthTokenURL is the real miniapp backend's Get Auth Token endpoint, the same way
+	// under MiniappURL.
+	AuthTokenURL string
+	// RequiredFields, when not nil, are the fields the miniapp flows sign in to marks
+	// required (contract §1.3); an empty non-nil slice clears them. nil keeps the Dashboard's.
+	RequiredFields []string
 }
 
 // Stack is a running set of parties. Its URLs work as soon as Start returns.

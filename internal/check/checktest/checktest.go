@@ -338,6 +338,19 @@ type HostOptions struct {
 	TextPlain       bool   // answers with Content-Type text/plain
 	// AccessDeniedAs is the code answered where ACCESS_DENIED belongs; "" means ACCESS_DENIED.
 	AccessDeniedAs string
+	// StrictBodies answers an empty, non-JSON or auth_code-less body, or one that is not
+	// application/json, with HTTP 400 and no body, as web frameworks do by default.
+	StrictBodies bool
+	// RacyRedemption reads a code and marks it used in two steps, so concurrent
+	// redemptions of one code all get tokens.
+	RacyRedemption bool
+	// UnboundTokens answer user data for any X-Miniapp-App-ID, not only their own.
+	UnboundTokens bool
+	// CaseSensitiveScheme accepts the scheme word only as "Token".
+	CaseSensitiveScheme bool
+	// NoRotation keeps the refresh token on refresh; ReusableRefresh rotates it but keeps
+	// the old one working.
+	NoRotation, ReusableRefresh bool
 }
 
 // The credentials Host accepts: Token base64(HostClientID:HostSecret).
@@ -349,20 +362,35 @@ const (
 // Host is a host backend serving POST /connect/token (PROTOCOL §3.7, §3.8) and GET
 // /connect/user (§3.9, §3.10) under prefix Token. Mint hands out its auth codes.
 type Host struct {
-	o      HostOptions
-	srv    *httptest.Server
-	mu     sync.Mutex
-	codes  map[string]bool     // code → used
-	tokens map[string]string   // access token → code it came from
-	byCode map[string][]string // code → tokens
+	o       HostOptions
+	srv     *httptest.Server
+	mu      sync.Mutex
+	codes   map[string]bool     // code → used
+	tokens  map[string]string   // access token → code it came from
+	byCode  map[string][]string // code → tokens
+	apps    map[string]string   // access token → the X-Miniapp-App-ID it was issued for
+	refresh map[string]string   // refresh token → the X-Miniapp-App-ID
 }
 
 // NewHost starts a host backend on a loopback port until the test ends.
 func NewHost(t testing.TB, o HostOptions) *Host {
-	h := &Host{o: o, codes: map[string]bool{}, tokens: map[string]string{}, byCode: map[string][]string{}}
+	h := &Host{o: o, codes: map[string]bool{}, tokens: map[string]string{}, byCode: map[string][]string{},
+		apps: map[string]string{}, refresh: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /connect/token", h.accessToken)
 	mux.HandleFunc("GET /connect/user", h.userData)
+	mux.HandleFunc("POST /connect/refresh", h.refreshToken)
+	for path, allow := range map[string]string{"/connect/token": "POST", "/connect/user": "GET, HEAD", "/connect/refresh": "POST"} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { // as a web framework's 404 page
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte("<!DOCTYPE html><html><body><h1>404</h1>This page could not be found.</body></html>"))
+	})
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.srv.Close)
 	return h
@@ -373,6 +401,9 @@ func (h *Host) TokenURL() string { return h.srv.URL + "/connect/token" }
 
 // UserDataURL is its user data URL.
 func (h *Host) UserDataURL() string { return h.srv.URL + "/connect/user" }
+
+// RefreshURL is its refresh token URL (contract §7.1).
+func (h *Host) RefreshURL() string { return h.srv.URL + "/connect/refresh" }
 
 // Mint is the host's system handing out a fresh auth code (a check.AuthCodeFunc).
 func (h *Host) Mint(context.Context) (string, error) {
@@ -404,21 +435,43 @@ func (h *Host) refuse(w http.ResponseWriter, code string) {
 	h.answer(w, status, map[string]string{"error_code": code})
 }
 
-func (h *Host) accessToken(w http.ResponseWriter, r *http.Request) {
-	cred, ok := contract.SchemeCredential(r.Header.Get("Authorization"), "Token")
+// credential is the Authorization credential under the scheme Token.
+func (h *Host) credential(r *http.Request) (string, bool) {
+	if h.o.CaseSensitiveScheme && !strings.HasPrefix(r.Header.Get("Authorization"), "Token ") {
+		return "", false
+	}
+	return contract.SchemeCredential(r.Header.Get("Authorization"), "Token")
+}
+
+func (h *Host) authorized(r *http.Request) bool {
+	cred, ok := h.credential(r)
 	user, pass, _ := contract.DecodeBasic(cred)
-	if !ok || user != HostClientID || (pass != HostSecret && !h.o.IgnoreSecret) ||
-		(h.o.RequireClientID && r.Header.Get(contract.HeaderHostappClientID) == "") {
+	return ok && user == HostClientID && (pass == HostSecret || h.o.IgnoreSecret) &&
+		(!h.o.RequireClientID || r.Header.Get(contract.HeaderHostappClientID) != "")
+}
+
+func (h *Host) accessToken(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
 		h.refuse(w, contract.CodeAccessDenied)
 		return
 	}
 	var body contract.AccessTokenRequest
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+	err := json.NewDecoder(r.Body).Decode(&body)
+	if h.o.StrictBodies && (err != nil || body.AuthCode == "" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")) {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	if err != nil {
 		h.refuse(w, contract.CodeInvalidRequest)
 		return
 	}
 	h.mu.Lock()
 	used, known := h.codes[body.AuthCode]
+	if h.o.RacyRedemption && known && !used {
+		h.mu.Unlock()
+		time.Sleep(20 * time.Millisecond) // the gap between its read and its delete
+		h.mu.Lock()
+	}
 	switch {
 	case !known || (used && !h.o.AcceptReuse):
 		if used && !h.o.KeepOnReuse {
@@ -431,18 +484,60 @@ func (h *Host) accessToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.codes[body.AuthCode] = true
-	tok := contract.RandomToken()
-	h.tokens[tok] = body.AuthCode
-	h.byCode[body.AuthCode] = append(h.byCode[body.AuthCode], tok)
+	pair := h.issue(body.AuthCode, r.Header.Get(contract.HeaderMiniappAppID))
 	h.mu.Unlock()
-	h.answer(w, http.StatusOK, contract.TokenPair{AccessToken: tok, RefreshToken: contract.RandomToken()})
+	h.answer(w, http.StatusOK, pair)
+}
+
+// issue makes a token pair for a code and a miniapp; h.mu is held.
+func (h *Host) issue(code, app string) contract.TokenPair {
+	tok, rt := contract.RandomToken(), contract.RandomToken()
+	h.tokens[tok], h.apps[tok], h.refresh[rt] = code, app, app
+	h.byCode[code] = append(h.byCode[code], tok)
+	return contract.TokenPair{AccessToken: tok, RefreshToken: rt}
+}
+
+// refreshToken is POST /connect/refresh (contract §7.1): a new pair for a refresh token,
+// which is then used up (rotation) unless NoRotation or ReusableRefresh.
+func (h *Host) refreshToken(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		h.refuse(w, contract.CodeAccessDenied)
+		return
+	}
+	var body contract.RefreshTokenRequest
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		h.refuse(w, contract.CodeInvalidRequest)
+		return
+	}
+	h.mu.Lock()
+	app, ok := h.refresh[body.RefreshToken]
+	if !ok {
+		h.mu.Unlock()
+		h.refuse(w, contract.CodeInvalidRefreshToken)
+		return
+	}
+	pair := h.issue("refresh", app)
+	switch {
+	case h.o.NoRotation:
+		delete(h.refresh, pair.RefreshToken)
+		pair.RefreshToken = body.RefreshToken
+	case !h.o.ReusableRefresh:
+		delete(h.refresh, body.RefreshToken)
+	}
+	h.mu.Unlock()
+	h.answer(w, http.StatusOK, pair)
 }
 
 func (h *Host) userData(w http.ResponseWriter, r *http.Request) {
-	tok, ok := contract.SchemeCredential(r.Header.Get("Authorization"), "Token")
+	tok, ok := h.credential(r)
 	h.mu.Lock()
 	_, known := h.tokens[tok]
+	app := h.apps[tok]
 	h.mu.Unlock()
+	if known && !h.o.UnboundTokens && app != r.Header.Get(contract.HeaderMiniappAppID) {
+		h.refuse(w, contract.CodeInvalidAccessToken)
+		return
+	}
 	switch {
 	case !ok:
 		h.refuse(w, contract.CodeAccessDenied)
