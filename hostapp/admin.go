@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 // Simulator-only admin routes under /_sim/ (contract.Plain form: errors are
@@ -213,6 +214,32 @@ func handleDeleteUser(s *server) contract.HandlerFunc {
 type settingsJSON struct {
 	TokenPrefix *string   `json:"token_prefix"`
 	IPAllowlist *[]string `json:"ip_allowlist"`
+	// EncryptedUserData maps the app_id of each miniapp whose user data is encrypted to its
+	// key (PROTOCOL §7.2). GET shows the keys masked; a PUT replaces the whole map, and a
+	// masked value equal to the stored key's mask keeps that key.
+	EncryptedUserData *map[string]string `json:"encrypted_user_data"`
+	// TrustedProxies are the proxies whose X-Forwarded-For the IP filter believes (§7.6).
+	TrustedProxies *[]string `json:"trusted_proxies"`
+	// Lifetimes are shown, in seconds, and set only when the host app starts (up
+	// --auth-code-ttl ...); a PUT may send them back unchanged.
+	Lifetimes *lifetimesJSON `json:"lifetimes"`
+}
+
+// lifetimesJSON are the host app's lifetimes in seconds (PROTOCOL §6.4, §6.8, §9.12, §9.31).
+type lifetimesJSON struct {
+	AuthCode       int64 `json:"auth_code"`
+	ConnectAccess  int64 `json:"connect_access_token"`
+	ConnectRefresh int64 `json:"connect_refresh_token"`
+	Session        int64 `json:"session"`
+	IDToken        int64 `json:"id_token"`
+	AccessToken    int64 `json:"access_token"`
+	RefreshToken   int64 `json:"refresh_token"`
+}
+
+func (s *server) lifetimes() *lifetimesJSON {
+	sec := func(d time.Duration) int64 { return int64(d / time.Second) }
+	return &lifetimesJSON{AuthCode: sec(s.AuthCodeTTL), ConnectAccess: sec(s.ConnectAccessTTL), ConnectRefresh: sec(s.ConnectRefreshTTL),
+		Session: sec(s.SessionTTL), IDToken: sec(s.IDTokenTTL), AccessToken: sec(s.AccessTokenTTL), RefreshToken: sec(s.RefreshTokenTTL)}
 }
 
 func toSettingsJSON(st Settings) settingsJSON {
@@ -220,7 +247,38 @@ func toSettingsJSON(st Settings) settingsJSON {
 	if list == nil {
 		list = []string{}
 	}
-	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list}
+	keys := make(map[string]string, len(st.UserDataKeys))
+	for app, k := range st.UserDataKeys {
+		keys[app] = userdata.Mask(k)
+	}
+	proxies := st.TrustedProxies
+	if proxies == nil {
+		proxies = []string{}
+	}
+	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list, EncryptedUserData: &keys, TrustedProxies: &proxies}
+}
+
+// userDataKeys validates the encrypted_user_data of a PUT against the stored keys.
+func userDataKeys(given, stored map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(given))
+	for app, text := range given {
+		if app == "" {
+			return nil, badRequest("encrypted_user_data: an app_id is empty")
+		}
+		if old, ok := stored[app]; ok && text == userdata.Mask(old) {
+			out[app] = old
+			continue
+		}
+		k, err := userdata.ParseKey(text)
+		if err != nil {
+			return nil, badRequest("encrypted_user_data[%s]: %v", app, err)
+		}
+		out[app] = k.Text()
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, nil
 }
 
 // validPrefix reports whether p can be an Authorization scheme word: one RFC 9110 token.
@@ -243,7 +301,9 @@ func handleGetSettings(s *server) contract.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		contract.WriteJSON(w, http.StatusOK, toSettingsJSON(st))
+		out := toSettingsJSON(st)
+		out.Lifetimes = s.lifetimes()
+		contract.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 }
@@ -276,10 +336,33 @@ func handlePutSettings(s *server) contract.HandlerFunc {
 			}
 			st.IPAllowlist = list
 		}
+		if body.Lifetimes != nil && *body.Lifetimes != *s.lifetimes() {
+			return badRequest("lifetimes are set when the host app starts: use up --auth-code-ttl, --connect-access-ttl, " +
+				"--connect-refresh-ttl, --session-ttl, --id-token-ttl, --access-token-ttl, --refresh-token-ttl (or their config keys)")
+		}
+		if body.TrustedProxies != nil {
+			list, err := contract.NormalizeAllowlist(*body.TrustedProxies)
+			if err != nil {
+				return badRequest("trusted_proxies: %v", err)
+			}
+			st.TrustedProxies = list
+			if len(list) == 0 {
+				st.TrustedProxies = nil
+			}
+		}
+		if body.EncryptedUserData != nil {
+			keys, err := userDataKeys(*body.EncryptedUserData, st.UserDataKeys)
+			if err != nil {
+				return err
+			}
+			st.UserDataKeys = keys
+		}
 		if err := s.Store.PutSettings(r.Context(), st); err != nil {
 			return err
 		}
-		contract.WriteJSON(w, http.StatusOK, toSettingsJSON(st))
+		out := toSettingsJSON(st)
+		out.Lifetimes = s.lifetimes()
+		contract.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 }

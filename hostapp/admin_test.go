@@ -135,15 +135,15 @@ func TestSettingsAdmin(t *testing.T) {
 	get := func() string {
 		return strings.TrimSpace(e.do(call{method: http.MethodGet, path: "/_sim/settings"}).Body.String())
 	}
-	if got := get(); got != `{"token_prefix":"Token","ip_allowlist":["127.0.0.0/8","::1/128"]}` {
+	if got := get(); got != `{"token_prefix":"Token","ip_allowlist":["127.0.0.0/8","::1/128"],"encrypted_user_data":{},"trusted_proxies":[],"lifetimes":{"auth_code":600,"connect_access_token":3600,"connect_refresh_token":2592000,"session":43200,"id_token":604800,"access_token":315360000,"refresh_token":2592000}}` {
 		t.Fatalf("default settings %s", got)
 	}
 	rec := e.do(call{method: http.MethodPut, path: "/_sim/settings", body: `{"token_prefix":"Bearer"}`})
-	if rec.Code != http.StatusOK || get() != `{"token_prefix":"Bearer","ip_allowlist":["127.0.0.0/8","::1/128"]}` {
+	if rec.Code != http.StatusOK || get() != `{"token_prefix":"Bearer","ip_allowlist":["127.0.0.0/8","::1/128"],"encrypted_user_data":{},"trusted_proxies":[],"lifetimes":{"auth_code":600,"connect_access_token":3600,"connect_refresh_token":2592000,"session":43200,"id_token":604800,"access_token":315360000,"refresh_token":2592000}}` {
 		t.Fatalf("merge prefix: %d %s", rec.Code, get())
 	}
-	rec = e.do(call{method: http.MethodPut, path: "/_sim/settings", body: `{"ip_allowlist":["10.0.0.0/8","192.0.2.7"]}`})
-	if rec.Code != http.StatusOK || get() != `{"token_prefix":"Bearer","ip_allowlist":["10.0.0.0/8","192.0.2.7"]}` {
+	rec = e.do(call{method: http.MethodPut, path: "/_sim/settings", body: `{"ip_allowlist":["10.0.0.0/8","192.0.2.7"],"encrypted_user_data":{},"trusted_proxies":[],"lifetimes":{"auth_code":600,"connect_access_token":3600,"connect_refresh_token":2592000,"session":43200,"id_token":604800,"access_token":315360000,"refresh_token":2592000}}`})
+	if rec.Code != http.StatusOK || get() != `{"token_prefix":"Bearer","ip_allowlist":["10.0.0.0/8","192.0.2.7"],"encrypted_user_data":{},"trusted_proxies":[],"lifetimes":{"auth_code":600,"connect_access_token":3600,"connect_refresh_token":2592000,"session":43200,"id_token":604800,"access_token":315360000,"refresh_token":2592000}}` {
 		t.Fatalf("merge allowlist: %d %s", rec.Code, get())
 	}
 	for _, body := range []string{
@@ -156,7 +156,7 @@ func TestSettingsAdmin(t *testing.T) {
 			t.Errorf("PUT %s: %d %s", body, rec.Code, rec.Body)
 		}
 	}
-	if got := get(); got != `{"token_prefix":"Bearer","ip_allowlist":["10.0.0.0/8","192.0.2.7"]}` {
+	if got := get(); got != `{"token_prefix":"Bearer","ip_allowlist":["10.0.0.0/8","192.0.2.7"],"encrypted_user_data":{},"trusted_proxies":[],"lifetimes":{"auth_code":600,"connect_access_token":3600,"connect_refresh_token":2592000,"session":43200,"id_token":604800,"access_token":315360000,"refresh_token":2592000}}` {
 		t.Fatalf("a rejected PUT changed the settings: %s", got)
 	}
 }

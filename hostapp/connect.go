@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 // The endpoints the platform calls (PROTOCOL §3.7–§3.10, §7.1). They answer HTTP 200 for
@@ -32,8 +33,8 @@ func (s *server) settings(ctx context.Context) (Settings, error) {
 	return st, nil
 }
 
-// connect reads the settings, applies the IP filter on the peer address (RemoteAddr only,
-// PROTOCOL §7.6) and runs h.
+// connect reads the settings, applies the IP filter on the caller's address (the peer
+// address, or X-Forwarded-For behind a trusted proxy, PROTOCOL §7.6) and runs h.
 func (s *server) connect(h connectHandler) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		st, err := s.settings(r.Context())
@@ -44,8 +45,12 @@ func (s *server) connect(h connectHandler) contract.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("stored ip_allowlist: %w", err)
 		}
-		if !f.Allows(r.RemoteAddr) {
-			s.log(r).DebugContext(r.Context(), "connect call refused by IP filter", "remote_addr", r.RemoteAddr)
+		proxies, err := contract.ParseIPFilter(st.TrustedProxies)
+		if err != nil {
+			return fmt.Errorf("stored trusted_proxies: %w", err)
+		}
+		if addr := contract.ClientAddr(r, proxies); !f.Allows(addr) {
+			s.log(r).DebugContext(r.Context(), "connect call refused by IP filter", "remote_addr", r.RemoteAddr, "client_addr", addr)
 			return &contract.Error{Code: contract.CodeNotAWhitelistedIP, Message: "caller address not in the allowlist", Status: http.StatusForbidden}
 		}
 		return h(w, r, st)
@@ -250,9 +255,28 @@ func handleUserData(s *server) connectHandler {
 		if err != nil {
 			return err
 		}
+		if data, err = encryptFor(st, tok.AppID, data); err != nil {
+			return err
+		}
 		contract.WriteJSON(w, http.StatusOK, contract.UserDataResponse{UserData: data})
 		return nil
 	}
+}
+
+// encryptFor returns the user data as step 9 sends it to the miniapp appID: the JSON object
+// itself, or, when the settings switch encryption on for that miniapp, the JSON string of its
+// encryption with the miniapp's key (PROTOCOL §7.2). The miniapp is the one the access token
+// was issued for, which handleUserData has matched against X-Miniapp-App-ID.
+func encryptFor(st Settings, appID string, data []byte) (json.RawMessage, error) {
+	text, on := st.UserDataKeys[appID]
+	if !on || appID == "" {
+		return data, nil
+	}
+	key, err := userdata.ParseKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("stored encrypted_user_data key for %s: %w", appID, err)
+	}
+	return json.Marshal(userdata.Encrypt(key, data))
 }
 
 // userData is the Connect profile of u (PROTOCOL §3.10): absent fields omitted.

@@ -198,10 +198,17 @@ func (c Client) TokenAuthMethod() string {
 // when it asks for it, and always for a public client.
 func (c Client) PKCERequired() bool { return c.RequirePKCE || c.TokenAuthMethod() == AuthNone }
 
-// Settings are the host app's Connect settings (PROTOCOL §2.7, §7.6).
+// Settings are the host app's Connect settings (PROTOCOL §2.7, §7.2, §7.6).
 type Settings struct {
 	TokenPrefix string   // the Authorization scheme word of the platform's calls
 	IPAllowlist []string // CIDRs or addresses allowed to call /boxo/connect/*
+	// UserDataKeys switches encrypted user_data on per miniapp (PROTOCOL §7.2): app_id → the
+	// key shared with that miniapp's owner, in its exchange form (userdata.Key.Text). A
+	// miniapp not listed gets the user data as a JSON object.
+	UserDataKeys map[string]string
+	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For the IP filter believes
+	// (PROTOCOL §7.6); empty means the peer address alone counts.
+	TrustedProxies []string
 }
 
 // Session is a signed-in browser (PROTOCOL §9.31).

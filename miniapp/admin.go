@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 // handleHealthz answers GET /healthz → 200 {"status": "ok", "party": "miniapp"}.
@@ -27,15 +28,27 @@ type settingsView struct {
 	AppID          string   `json:"app_id"`
 	RequiredFields []string `json:"required_fields"`
 	IPAllowlist    []string `json:"ip_allowlist"`
+	// UserDataKey is shown masked ("" when none is set); PUT takes the full key, or "" to
+	// remove it.
+	UserDataKey string `json:"user_data_key"`
+	// TrustedProxies are the proxies whose X-Forwarded-For the IP filter believes (§7.6).
+	TrustedProxies []string `json:"trusted_proxies"`
 }
 
 func viewSettings(s Settings) settingsView {
 	v := settingsView{AppID: s.AppID, RequiredFields: s.RequiredFields, IPAllowlist: s.IPAllowlist}
+	if s.UserDataKey != "" {
+		v.UserDataKey = userdata.Mask(s.UserDataKey)
+	}
 	if v.RequiredFields == nil {
 		v.RequiredFields = []string{}
 	}
 	if v.IPAllowlist == nil {
 		v.IPAllowlist = []string{}
+	}
+	v.TrustedProxies = s.TrustedProxies
+	if v.TrustedProxies == nil {
+		v.TrustedProxies = []string{}
 	}
 	return v
 }
@@ -63,6 +76,8 @@ type settingsPatch struct {
 	SecretKey      *string
 	RequiredFields *[]string
 	IPAllowlist    *[]string
+	UserDataKey    *string
+	TrustedProxies *[]string
 }
 
 // handlePutSettings answers PUT /_sim/settings {"app_id", "secret_key", "required_fields",
@@ -118,6 +133,7 @@ func decodeSettingsPatch(w http.ResponseWriter, r *http.Request) (settingsPatch,
 	targets := map[string]any{
 		"app_id": &p.AppID, "secret_key": &p.SecretKey,
 		"required_fields": &p.RequiredFields, "ip_allowlist": &p.IPAllowlist,
+		"user_data_key": &p.UserDataKey, "trusted_proxies": &p.TrustedProxies,
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -128,7 +144,7 @@ func decodeSettingsPatch(w http.ResponseWriter, r *http.Request) (settingsPatch,
 		dst, ok := targets[k]
 		if !ok {
 			return settingsPatch{}, contract.Errorf(contract.OAuthInvalidRequest,
-				"unknown key %q; known keys are app_id, secret_key, required_fields, ip_allowlist", k)
+				"unknown key %q; known keys are app_id, secret_key, required_fields, ip_allowlist, user_data_key, trusted_proxies", k)
 		}
 		if err := json.Unmarshal(raw[k], dst); err != nil {
 			return settingsPatch{}, contract.Errorf(contract.OAuthInvalidRequest, "%s has the wrong type", k)
@@ -165,6 +181,25 @@ func (p settingsPatch) apply(s Settings) (Settings, error) {
 			}
 		}
 		s.RequiredFields = fields
+	}
+	if p.TrustedProxies != nil {
+		list, err := contract.NormalizeAllowlist(*p.TrustedProxies)
+		if err != nil {
+			return bad("trusted_proxies: %v", err)
+		}
+		s.TrustedProxies = list
+	}
+	if p.UserDataKey != nil {
+		switch k, err := userdata.ParseKey(*p.UserDataKey); {
+		case *p.UserDataKey == "":
+			s.UserDataKey = ""
+		case s.UserDataKey != "" && *p.UserDataKey == userdata.Mask(s.UserDataKey):
+			// the masked value of GET sent back: keep the key
+		case err != nil:
+			return bad("user_data_key: %v", err)
+		default:
+			s.UserDataKey = k.Text()
+		}
 	}
 	if p.IPAllowlist != nil {
 		list, err := contract.NormalizeAllowlist(*p.IPAllowlist)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 // maxClientIDLen bounds X-Hostapp-Client-ID (PROTOCOL §1.2: opaque string ≤ 64 chars).
@@ -22,7 +23,7 @@ type authTokenBody struct {
 	FirstName        string          `json:"first_name"`
 	LastName         string          `json:"last_name"`
 	CustomAttributes json.RawMessage `json:"custom_attributes"`
-	// UserData is the encrypted form of PROTOCOL §7.2, not supported yet.
+	// UserData is the encrypted form of PROTOCOL §7.2: {"user_data": "<base64>"}.
 	UserData json.RawMessage `json:"user_data"`
 }
 
@@ -30,14 +31,17 @@ type authTokenBody struct {
 // answers HTTP 200 {"auth_token", "refresh_token"} or HTTP 200 {"error_code"}, except for a
 // caller outside the IP allowlist, which gets HTTP 403 NOT_A_WHITELISTED_IP (§7.6). The checks
 // run in this order and nothing is written unless all pass:
-//  1. peer address (RemoteAddr only) in the allowlist → else NOT_A_WHITELISTED_IP (403);
+//  1. the caller's address in the allowlist → else NOT_A_WHITELISTED_IP (403); it is the
+//     peer address, or behind a trusted proxy the address X-Forwarded-For gives (§7.6);
 //  2. Authorization: Basic base64(app_id:secret_key) matching the settings → else
 //     ACCESS_DENIED (§7.7, §9.7); X-Miniapp-App-ID present → else MISSING_HEADER, and
 //     equal to the credential's app_id → else ACCESS_DENIED;
 //  3. X-Hostapp-Client-ID present → else MISSING_HEADER; at most 64 characters → else
 //     INVALID_REQUEST;
 //  4. a JSON object body → else INVALID_REQUEST;
-//  5. the user data (§3.11, §3.10) → else INVALID_USER_DATA.
+//  5. an encrypted body {"user_data": "<base64>"} decrypted with the settings' key (§7.2) →
+//     else INVALID_USER_DATA;
+//  6. the user data (§3.11, §3.10) → else INVALID_USER_DATA.
 //
 // Then the user is created or found atomically by (client_id, reference) and updated with
 // the received non-empty fields (§9.17, §9.18, §9.45), and a new session is issued.
@@ -52,7 +56,11 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("stored IP allowlist: %w", err)
 		}
-		if !filter.Allows(r.RemoteAddr) {
+		proxies, err := contract.ParseIPFilter(set.TrustedProxies)
+		if err != nil {
+			return fmt.Errorf("stored trusted proxies: %w", err)
+		}
+		if !filter.Allows(contract.ClientAddr(r, proxies)) {
 			return refuse(log, &contract.Error{Code: contract.CodeNotAWhitelistedIP, Status: http.StatusForbidden,
 				Message: "caller address is not in the miniapp's IP allowlist"})
 		}
@@ -83,6 +91,9 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 				return refuse(log, contract.Errorf(contract.CodeInvalidUserData, "%s must be a %s, not a JSON %s", te.Field, te.Type, te.Value))
 			}
 			return refuse(log, contract.Errorf(contract.CodeInvalidRequest, "request body is not valid JSON: %v", err))
+		}
+		if body, err = body.decrypt(set.UserDataKey); err != nil {
+			return refuse(log, err)
 		}
 		u, err := body.user(set.RequiredFields)
 		if err != nil {
@@ -138,14 +149,57 @@ func checkPlatformCredentials(set Settings, r *http.Request) error {
 	return nil
 }
 
+// decrypt returns the body itself when it carries no user_data, and otherwise the body that
+// user_data decrypts to with key (PROTOCOL §7.2): the UserData object's JSON text. A body
+// with user_data and other fields, a miniapp without a key, and anything that does not
+// decrypt to a JSON object are INVALID_USER_DATA.
+func (b *authTokenBody) decrypt(keyText string) (*authTokenBody, error) {
+	invalid := func(format string, args ...any) (*authTokenBody, error) {
+		return nil, contract.Errorf(contract.CodeInvalidUserData, format, args...)
+	}
+	if len(b.UserData) == 0 || string(b.UserData) == "null" {
+		return b, nil
+	}
+	var text string
+	if err := json.Unmarshal(b.UserData, &text); err != nil {
+		return invalid("user_data must be a string: the encrypted user data of contract §7.2")
+	}
+	if b.Reference != "" || b.Email != "" || b.Phone != "" || b.FirstName != "" || b.LastName != "" || len(b.CustomAttributes) > 0 {
+		return invalid("the body has both encrypted user_data and plain user fields")
+	}
+	if keyText == "" {
+		return invalid("user_data is encrypted (contract §7.2) but this miniapp has no user_data_key configured")
+	}
+	key, err := userdata.ParseKey(keyText)
+	if err != nil {
+		return nil, fmt.Errorf("stored user_data_key: %w", err)
+	}
+	plain, err := userdata.Decrypt(key, text)
+	if err != nil {
+		return invalid("user_data cannot be decrypted: %v", err)
+	}
+	if t := bytes.TrimSpace(plain); len(t) == 0 || t[0] != '{' {
+		return invalid("decrypted user_data is not a JSON object")
+	}
+	var inner *authTokenBody
+	if err := json.Unmarshal(plain, &inner); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return invalid("decrypted user_data: %s must be a %s, not a JSON %s", te.Field, te.Type, te.Value)
+		}
+		return invalid("decrypted user_data is not valid JSON: %v", err)
+	}
+	if len(inner.UserData) > 0 && string(inner.UserData) != "null" {
+		return invalid("decrypted user_data holds user_data again")
+	}
+	return inner, nil
+}
+
 // user validates the body as PROTOCOL §3.11 asks and returns the user it describes; every
 // failure is INVALID_USER_DATA.
 func (b *authTokenBody) user(required []string) (User, error) {
 	invalid := func(format string, args ...any) (User, error) {
 		return User{}, contract.Errorf(contract.CodeInvalidUserData, format, args...)
-	}
-	if len(b.UserData) > 0 && string(b.UserData) != "null" {
-		return invalid("encrypted user_data (contract §7.2) is not enabled on this miniapp")
 	}
 	if b.Reference == "" {
 		return invalid("reference is missing")

@@ -82,6 +82,12 @@ type Settings struct {
 	RequiredFields []string // subset of contract.UserFields
 	IPAllowlist    []string // CIDRs or addresses, see contract.ParseIPFilter
 	SigningKey     []byte   // 32 random bytes, made once and kept
+	// UserDataKey is the key of encrypted user_data shared with the host app (PROTOCOL §7.2),
+	// in its exchange form (userdata.Key.Text); "" means none: an encrypted body is refused.
+	UserDataKey string
+	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For the IP filter believes
+	// (PROTOCOL §7.6); empty means the peer address alone counts.
+	TrustedProxies []string
 }
 
 // User is a miniapp user, created or found by (ClientID, Reference) in step 11. Empty strings

@@ -174,6 +174,10 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	if ref != "" {
 		a.hostRef = ref
 	}
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '"' {
+		a.flow.steps[i].Note = joinNote(a.flow.steps[i].Note,
+			"user_data is encrypted (contract §7.2): the platform forwards it to the miniapp unchecked")
+	}
 	// The pair is kept under the host's own reference only: with encrypted user data the
 	// platform knows none, and the SDK's user_reference is not authenticated (§9.37).
 	if keyRef := a.hostRef; keyRef != "" {
@@ -269,8 +273,13 @@ func (s *server) accessToken(ctx context.Context, f *flowRun, host HostApp, appI
 	pair, cerr := checkTokenPair(a, 7, "access_token", "§3.8")
 	if cerr != nil {
 		f.fail(a.index, cerr)
+		return pair, cerr
 	}
-	return pair, cerr
+	if host.UseAccessToken {
+		f.steps[a.index].Note = joinNote(f.steps[a.index].Note,
+			`"use access token" is on: Boxo Payments calls for this user would carry this access token and X-User-ID (contract §7.9)`)
+	}
+	return pair, nil
 }
 
 // checkTokenPair checks a host answer carrying tokens: step 7 (§3.8) or the refresh (§7.1);

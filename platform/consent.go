@@ -46,9 +46,9 @@ type consentJSON struct {
 
 // handleGetConsent is GET /api/v1/accounts/consent/get_consent/ (PROTOCOL §7.4). Checks in
 // order: the three parameters (INVALID_REQUEST; HOSTAPP_USER_ID_REQUIRED for the reference),
-// the host app (HOSTAPP_NOT_FOUND), the caller's address against the host app's allowlist
-// (NOT_A_WHITELISTED_IP, §7.6), the miniapp (MINIAPP_NOT_FOUND) and the partnership
-// (NO_INTEGRATION).
+// the host app (HOSTAPP_NOT_FOUND), the caller's address against the host app's or the
+// miniapp's allowlist (NOT_A_WHITELISTED_IP, §7.6; see callerAllowed), the miniapp
+// (MINIAPP_NOT_FOUND) and the partnership (NO_INTEGRATION).
 func (s *server) handleGetConsent() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
@@ -69,8 +69,10 @@ func (s *server) handleGetConsent() contract.HandlerFunc {
 		} else if err != nil {
 			return err
 		}
-		if f, err := contract.ParseIPFilter(host.IPAllowlist); err != nil || !f.Allows(r.RemoteAddr) {
-			return consentErr(contract.CodeNotAWhitelistedIP, "the caller's address is not in the host app's IP allowlist")
+		if ok, err := s.callerAllowed(r, host, appID); err != nil {
+			return err
+		} else if !ok {
+			return consentErr(contract.CodeNotAWhitelistedIP, "the caller's address is in neither the host app's nor the miniapp's IP allowlist")
 		}
 		if _, err := s.store.GetMiniapp(r.Context(), appID); errors.Is(err, ErrNotFound) {
 			return consentErr(contract.CodeMiniappNotFound, "no miniapp with app_id "+quote(appID))

@@ -116,6 +116,7 @@ func TestGetConsentErrors(t *testing.T) {
 	if rec := serve(e, httptestRequest(t, base+"?client_id=352131&app_id=app16973&user_reference=u", "192.0.2.1:5555")); rec.Code != http.StatusOK {
 		t.Errorf("allowed caller: %d %s", rec.Code, rec.Body)
 	}
+	mustPut(t, e, "/_sim/miniapps/"+demo.AppID, `{"ip_allowlist":["198.51.100.0/24"]}`)
 	if rec := serve(e, httptestRequest(t, base+"?client_id=352131&app_id=app16973&user_reference=u", "127.0.0.1:5555")); rec.Code != http.StatusBadRequest {
 		t.Errorf("loopback no longer listed: %d", rec.Code)
 	}

@@ -33,6 +33,7 @@ type hostAppJSON struct {
 	UserDataMethod   string   `json:"user_data_method"`
 	IPAllowlist      []string `json:"ip_allowlist"`
 	LegacyLogin      bool     `json:"legacy_login_enabled"`
+	UseAccessToken   bool     `json:"use_access_token"`
 }
 
 func hostAppOut(h HostApp) hostAppJSON {
@@ -41,7 +42,8 @@ func hostAppOut(h HostApp) hostAppJSON {
 		AccessTokenURL: h.AccessTokenURL, UserDataURL: h.UserDataURL, RefreshTokenURL: h.RefreshTokenURL,
 		HostappClientID: h.HostappClientID, HostappSecretKey: contract.Mask(h.HostappSecretKey),
 		TokenPrefix: h.TokenPrefix, UserDataMethod: h.UserDataMethod, IPAllowlist: nonNil(h.IPAllowlist),
-		LegacyLogin: h.LegacyLogin,
+		LegacyLogin:    h.LegacyLogin,
+		UseAccessToken: h.UseAccessToken,
 	}
 }
 
@@ -59,6 +61,7 @@ type hostAppPatch struct {
 	UserDataMethod   *string   `json:"user_data_method"`
 	IPAllowlist      *[]string `json:"ip_allowlist"`
 	LegacyLogin      *bool     `json:"legacy_login_enabled"`
+	UseAccessToken   *bool     `json:"use_access_token"`
 }
 
 // apply merges the patch into h (a stored record, or the defaults for a new one) and
@@ -92,6 +95,7 @@ func (p hostAppPatch) apply(h HostApp, exists bool) (HostApp, error) {
 	set(&h.UserDataMethod, p.UserDataMethod)
 	set(&h.IPAllowlist, p.IPAllowlist)
 	set(&h.LegacyLogin, p.LegacyLogin)
+	set(&h.UseAccessToken, p.UseAccessToken)
 	return h, h.check()
 }
 

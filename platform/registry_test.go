@@ -57,7 +57,7 @@ func TestRegistryGetMasksSecrets(t *testing.T) {
 		"access_token_url": e.host.srv.URL + demo.AccessTokenPath, "user_data_url": e.host.srv.URL + demo.UserDataPath,
 		"refresh_token_url": e.host.srv.URL + demo.RefreshTokenPath, "hostapp_client_id": demo.HostappClientID,
 		"hostapp_secret_key": contract.Mask(demo.HostappSecret), "token_prefix": "Token", "user_data_method": "GET",
-		"ip_allowlist": []any{"127.0.0.0/8", "::1/128"}, "legacy_login_enabled": false,
+		"ip_allowlist": []any{"127.0.0.0/8", "::1/128"}, "legacy_login_enabled": false, "use_access_token": false,
 	}
 	if !reflect.DeepEqual(h, want) {
 		t.Errorf("host app = %v\nwant %v", h, want)

@@ -21,6 +21,8 @@ func addRoutes(r *mux.Router, s *server) {
 	both(r, "/api/v1/accounts/consent/get_consent/", envelope(s.handleGetConsent()), http.MethodGet)
 
 	// Dashboard registry (PROTOCOL §1.3), simulator-only.
+	r.Handle("/_sim/settings", plain(s.handleGetSettings())).Methods(http.MethodGet)
+	r.Handle("/_sim/settings", plain(s.handlePutSettings())).Methods(http.MethodPut)
 	r.Handle("/_sim/hostapps", plain(s.handleListHostApps())).Methods(http.MethodGet)
 	r.Handle("/_sim/hostapps/{client_id}", plain(s.handleGetHostApp())).Methods(http.MethodGet)
 	r.Handle("/_sim/hostapps/{client_id}", plain(s.handlePutHostApp())).Methods(http.MethodPut)

@@ -26,12 +26,23 @@ type HostApp struct {
 	RefreshTokenURL  string // "" means the host app has no refresh URL (PROTOCOL §7.1)
 	HostappClientID  string
 	HostappSecretKey string
-	TokenPrefix      string // the scheme word of platform → host calls, e.g. "Token"
-	UserDataMethod   string // "GET" or "POST" (PROTOCOL §3.9, §9.1)
+	TokenPrefix      string   // the scheme word of platform → host calls, e.g. "Token"
+	UserDataMethod   string   // "GET" or "POST" (PROTOCOL §3.9, §9.1)
+	IPAllowlist      []string // CIDRs allowed to call the platform on this host app's behalf (§7.6)
 	// LegacyLogin switches on POST /api/v1/partner/login/ for the host app's older SDKs
 	// (PROTOCOL §7.10); off by default.
 	LegacyLogin bool
-	IPAllowlist []string // CIDRs allowed to call the platform on this host app's behalf (§7.6)
+	// UseAccessToken is the Dashboard's "use access token" for Boxo Payments (§1.3, §7.9):
+	// Payments calls would carry the step-7 access token instead of the client credential.
+	// Payments are outside the simulator; the flow log notes it at step 7.
+	UseAccessToken bool
+}
+
+// Settings are the platform's own settings.
+type Settings struct {
+	// TrustedProxies are the CIDRs of proxies whose X-Forwarded-For the IP filter believes
+	// (PROTOCOL §7.6); empty means the peer address alone counts.
+	TrustedProxies []string
 }
 
 // Miniapp is a miniapp as the Dashboard knows it (PROTOCOL §1.3). SecretKey is kept raw
@@ -105,6 +116,10 @@ type FlowRecord struct {
 type Store interface {
 	// ListHostApps returns every host app ordered by client_id.
 	ListHostApps(ctx context.Context) ([]HostApp, error)
+	// GetSettings returns the platform's settings; never stored means the zero Settings.
+	GetSettings(ctx context.Context) (Settings, error)
+	// PutSettings replaces the platform's settings.
+	PutSettings(ctx context.Context, s Settings) error
 	// GetHostApp returns one host app, or ErrNotFound.
 	GetHostApp(ctx context.Context, clientID string) (HostApp, error)
 	// UpdateHostApp is the atomic read-modify-write of one host app: fn receives the stored

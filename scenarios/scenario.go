@@ -75,6 +75,7 @@ type DashboardHostapp struct {
 	UserDataMethod   *string   `yaml:"user_data_method,omitempty" json:"user_data_method,omitempty" enum:"GET,POST"`
 	IPAllowlist      *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"CIDRs or addresses the platform accepts the host app's server calls from (contract §7.6)."`
 	LegacyLogin      *bool     `yaml:"legacy_login_enabled,omitempty" json:"legacy_login_enabled,omitempty" doc:"Switches on the legacy payload login POST /api/v1/partner/login/ (contract §7.10); off, it answers FEATURE_DISABLED_IN_HOSTAPP at step 5."`
+	UseAccessToken   *bool     `yaml:"use_access_token,omitempty" json:"use_access_token,omitempty" doc:"\"Use access token\" for Boxo Payments (contract §7.9): the step-7 access token would also authorize Payments calls; the trace notes it at step 7."`
 }
 
 // DashboardMiniapp is the miniapp's Dashboard record (PROTOCOL §1.3).
@@ -99,14 +100,16 @@ type Partnership struct {
 
 // HostSettings are the host backend's own settings.
 type HostSettings struct {
-	TokenPrefix *string   `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
-	IPAllowlist *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 NOT_A_WHITELISTED_IP, which the platform reports as UNEXPECTED_RESPONSE_ERROR (contract §7.6)."`
+	TokenPrefix       *string            `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
+	IPAllowlist       *[]string          `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 NOT_A_WHITELISTED_IP, which the platform reports as UNEXPECTED_RESPONSE_ERROR (contract §7.6)."`
+	EncryptedUserData *map[string]string `yaml:"encrypted_user_data,omitempty" json:"encrypted_user_data,omitempty" doc:"Encrypted user_data (contract §7.2): app_id → the key (32 bytes, base64) the host encrypts that miniapp's user data with; {} switches encryption off. Make a key with 'boxo-sim userdata key'."`
 }
 
 // MiniSettings are the miniapp backend's own settings.
 type MiniSettings struct {
 	RequiredFields *[]string `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the miniapp itself requires at step 10; a missing one gives INVALID_USER_DATA from the miniapp."`
 	IPAllowlist    *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
+	UserDataKey    *string   `yaml:"user_data_key,omitempty" json:"user_data_key,omitempty" doc:"The key the miniapp decrypts encrypted user_data with (contract §7.2); \"\" removes it, and encrypted user data is then refused with INVALID_USER_DATA."`
 }
 
 // SDKSetup configures the fake SDK.

@@ -164,6 +164,7 @@ func newCheckMiniappCmd(e *env) *cobra.Command {
 	var (
 		rf                                             reportFlags
 		url, appID, secret, client, other, meURL, plan string
+		userDataKey                                    string
 		concurrency, rounds                            int
 	)
 	c := &cobra.Command{
@@ -189,10 +190,18 @@ test instance. Users are told apart by the id on GET --me-url when given, else b
 auth_token's sub, user_id, uid or id claim, decoded without verifying the signature;
 created (boxo-sim's own field) is used when the backend reports it and is "unknown"
 otherwise. With --me-url the checker also sees the user's fields, which is how it tells
-that a refused request created no user.`,
+that a refused request created no user.
+
+With --user-data-key (or BOXO_SIM_USER_DATA_KEY), the key your miniapp decrypts encrypted
+user data with (contract §7.2), the encrypted checks run too, with encrypted bodies only:
+encrypted user_data in both base64 alphabets is accepted; another key, short input, a
+partial block, bad padding and a missing reference are refused with INVALID_USER_DATA and
+create no user.`,
 		Example: `  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1
   boxo-sim check miniapp --url https://mini.example.com/boxo/auth-token --app-id app85076 \
       --secret "$MINIAPP_SECRET" --me-url https://mini.example.com/api/me --junit check.xml
+  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1 \
+      --user-data-key "$USER_DATA_KEY"
   boxo-sim check miniapp --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -203,7 +212,14 @@ that a refused request created no user.`,
 					return fmt.Errorf("--plan %q: use %s", plan, strings.Join(check.MiniappPlans, " or "))
 				}
 				listPlan(e.stdout, name, checks)
+				fmt.Fprintln(e.stdout, "With --user-data-key, also:")
+				for _, c := range check.EncryptedPlan() {
+					fmt.Fprintf(e.stdout, "  %-26s %s  [%s]\n", c.ID, c.Title, c.Rule)
+				}
 				return nil
+			}
+			if !cmd.Flags().Changed("user-data-key") {
+				userDataKey = e.getenv("BOXO_SIM_USER_DATA_KEY")
 			}
 			if err := required([2]string{"url", url}, [2]string{"app-id", appID}, [2]string{"secret", secret}); err != nil {
 				return err
@@ -214,7 +230,7 @@ that a refused request created no user.`,
 			}
 			rep, err := check.RunMiniapp(cmd.Context(), check.MiniappConfig{
 				Plan: plan, URL: url, AppID: appID, Secret: secret, ClientID: client, OtherClientID: other, MeURL: meURL,
-				Timeout: rf.timeout, Concurrency: concurrency, Rounds: rounds, HTTPClient: hc,
+				Timeout: rf.timeout, Concurrency: concurrency, Rounds: rounds, HTTPClient: hc, UserDataKey: userDataKey,
 			})
 			if err != nil {
 				return err
@@ -231,6 +247,7 @@ that a refused request created no user.`,
 	c.Flags().IntVar(&rounds, "rounds", check.DefaultRounds, "rounds of concurrent-first-login (30 catch a 1-in-7 race with 99% probability)")
 	c.Flags().StringVar(&other, "other-client-id", "777777", "a second host app's client_id, for hostapps-apart")
 	c.Flags().StringVar(&plan, "plan", check.MiniappPlanName, "the plan to run: "+strings.Join(check.MiniappPlans, " or "))
+	c.Flags().StringVar(&userDataKey, "user-data-key", "", "the key the miniapp decrypts encrypted user data with (contract §7.2): runs the encrypted checks too")
 	addTLSFlags(c.Flags())
 	rf.add(c)
 	return c

@@ -15,9 +15,11 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/boxo-sim/boxo-sim/hostapp"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 // Config is boxo-sim's effective configuration, resolved once from flags, then BOXO_SIM_*
@@ -75,6 +77,20 @@ type Config struct {
 	// kept, at most this many, none older than this.
 	FlowLogMaxFlows int           `yaml:"flow_log_max_flows"`
 	FlowLogMaxAge   time.Duration `yaml:"flow_log_max_age"`
+	// UserDataKey switches encrypted user_data on (PROTOCOL §7.2) for the host app and the
+	// miniapp started here; userdata encrypt and decrypt use it when --key is not given.
+	UserDataKey string `yaml:"user_data_key"`
+	// TrustedProxies are the proxies, comma-separated CIDRs, whose X-Forwarded-For the
+	// parties started here believe (PROTOCOL §7.6); "" leaves their stored settings alone.
+	TrustedProxies string `yaml:"trusted_proxies"`
+	// The host app's lifetimes (PROTOCOL §6.4, §6.8, §9.12, §9.31).
+	AuthCodeTTL       time.Duration `yaml:"auth_code_ttl"`
+	ConnectAccessTTL  time.Duration `yaml:"connect_access_ttl"`
+	ConnectRefreshTTL time.Duration `yaml:"connect_refresh_ttl"`
+	SessionTTL        time.Duration `yaml:"session_ttl"`
+	IDTokenTTL        time.Duration `yaml:"id_token_ttl"`
+	AccessTokenTTL    time.Duration `yaml:"access_token_ttl"`
+	RefreshTokenTTL   time.Duration `yaml:"refresh_token_ttl"`
 }
 
 func defaultConfig() Config {
@@ -83,7 +99,29 @@ func defaultConfig() Config {
 		DataDir: "./.boxo-sim", LogLevel: "info", LogFormat: "text", CallTimeout: 10 * time.Second,
 		BodyTimeout: stack.DefaultBodyTimeout, ShutdownGrace: stack.DefaultShutdownGrace,
 		FlowLogMaxFlows: stack.DefaultFlowLogMaxFlows, FlowLogMaxAge: stack.DefaultFlowLogMaxAge,
+		AuthCodeTTL: hostapp.DefaultAuthCodeTTL, ConnectAccessTTL: hostapp.DefaultConnectAccessTTL,
+		ConnectRefreshTTL: hostapp.DefaultConnectRefreshTTL, SessionTTL: hostapp.DefaultSessionTTL,
+		IDTokenTTL: hostapp.DefaultIDTokenTTL, AccessTokenTTL: hostapp.DefaultAccessTokenTTL,
+		RefreshTokenTTL: hostapp.DefaultRefreshTokenTTL,
 	}
+}
+
+// trustedProxies is the trusted_proxies setting as the stack takes it: nil when unset.
+func (c Config) trustedProxies() ([]string, error) {
+	if strings.TrimSpace(c.TrustedProxies) == "" {
+		return nil, nil
+	}
+	list, err := contract.NormalizeAllowlist(strings.Split(c.TrustedProxies, ","))
+	if err != nil {
+		return nil, fmt.Errorf("trusted_proxies: %w", err)
+	}
+	return list, nil
+}
+
+// lifetimes maps the lifetime settings to the stack's.
+func (c Config) lifetimes() stack.Lifetimes {
+	return stack.Lifetimes{AuthCode: c.AuthCodeTTL, ConnectAccess: c.ConnectAccessTTL, ConnectRefresh: c.ConnectRefreshTTL,
+		Session: c.SessionTTL, IDToken: c.IDTokenTTL, AccessToken: c.AccessTokenTTL, RefreshToken: c.RefreshTokenTTL}
 }
 
 // setting is one configuration key: its YAML name, flag name, environment variable and how to
@@ -154,6 +192,15 @@ var settings = []setting{
 	secretSetting("miniapp_secret", "miniapp-secret", "secret_key the platform sends to a real miniapp backend", func(c *Config) *string { return &c.MiniappSecret }),
 	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
 	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
+	secretSetting("user_data_key", "user-data-key", "switch encrypted user_data on (contract §7.2): the host app encrypts the miniapp's user data with this key (32 bytes, base64) and the miniapp decrypts with it", func(c *Config) *string { return &c.UserDataKey }),
+	strSetting("trusted_proxies", "trusted-proxies", "proxies whose X-Forwarded-For the IP filters believe, comma-separated CIDRs, e.g. 10.0.0.0/8 (default: none; X-Forwarded-For is ignored)", func(c *Config) *string { return &c.TrustedProxies }),
+	durationSetting("auth_code_ttl", "auth-code-ttl", "lifetime of the host app's auth codes", func(c *Config) *time.Duration { return &c.AuthCodeTTL }),
+	durationSetting("connect_access_ttl", "connect-access-ttl", "lifetime of the Connect access tokens the host app gives the platform", func(c *Config) *time.Duration { return &c.ConnectAccessTTL }),
+	durationSetting("connect_refresh_ttl", "connect-refresh-ttl", "lifetime of the Connect refresh tokens the host app gives the platform", func(c *Config) *time.Duration { return &c.ConnectRefreshTTL }),
+	durationSetting("session_ttl", "session-ttl", "lifetime of a sign-in session at the host app (host_session cookie)", func(c *Config) *time.Duration { return &c.SessionTTL }),
+	durationSetting("id_token_ttl", "id-token-ttl", "lifetime of the authorization server's ID tokens", func(c *Config) *time.Duration { return &c.IDTokenTTL }),
+	durationSetting("access_token_ttl", "access-token-ttl", "lifetime of the authorization server's access tokens", func(c *Config) *time.Duration { return &c.AccessTokenTTL }),
+	durationSetting("refresh_token_ttl", "refresh-token-ttl", "lifetime of the authorization server's refresh tokens", func(c *Config) *time.Duration { return &c.RefreshTokenTTL }),
 	strSetting("access_token_url", "access-token-url", "the real host backend's access token endpoint (step 6): a path under hostapp_url, or a URL", func(c *Config) *string { return &c.AccessTokenURL }),
 	strSetting("user_data_url", "user-data-url", "the real host backend's user data endpoint (step 8): a path under hostapp_url, or a URL", func(c *Config) *string { return &c.UserDataURL }),
 	strSetting("user_data_method", "user-data-method", "method of the user data call to the real host backend: GET (default) or POST", func(c *Config) *string { return &c.UserDataMethod }),
@@ -337,6 +384,21 @@ func (c Config) validate() error {
 			return fmt.Errorf("%s %s must be positive", name, d)
 		}
 	}
+	for name, d := range map[string]time.Duration{"auth_code_ttl": c.AuthCodeTTL, "connect_access_ttl": c.ConnectAccessTTL,
+		"connect_refresh_ttl": c.ConnectRefreshTTL, "session_ttl": c.SessionTTL, "id_token_ttl": c.IDTokenTTL,
+		"access_token_ttl": c.AccessTokenTTL, "refresh_token_ttl": c.RefreshTokenTTL} {
+		if d < time.Second {
+			return fmt.Errorf("%s %s must be at least 1s (a duration such as 10m, 1h or 720h)", name, d)
+		}
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		return err
+	}
+	if c.UserDataKey != "" {
+		if _, err := userdata.ParseKey(c.UserDataKey); err != nil {
+			return fmt.Errorf("user_data_key: %w", err)
+		}
+	}
 	if c.FlowLogMaxFlows < 1 {
 		return fmt.Errorf("flow_log_max_flows %d must be at least 1", c.FlowLogMaxFlows)
 	}
@@ -431,3 +493,6 @@ func yamlScalar(v string) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// must returns v of a call whose error validate has already ruled out.
+func must[T any](v T, _ error) T { return v }

@@ -219,6 +219,7 @@ func locateParties(ctx context.Context, cfg Config, src source, stderr io.Writer
 		st, err := stack.Start(ctx, stack.Config{HTTPClient: outbound,
 			HostAddr: "127.0.0.1:0", PlatformAddr: "127.0.0.1:0", MiniappAddr: "127.0.0.1:0",
 			Ephemeral: true, CallTimeout: cfg.CallTimeout, Logger: newLogger(cfg, stderr),
+			UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
 			HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, Relay: relayOf(cfg),
 		})
 		if err != nil {

@@ -34,6 +34,15 @@ func addServeFlags(c *cobra.Command) {
 	c.Flags().Int("flow-log-max-flows", d.FlowLogMaxFlows, "the flow log keeps at most this many flows, the newest")
 	c.Flags().Duration("flow-log-max-age", d.FlowLogMaxAge, "the flow log drops flows older than this")
 	c.Flags().String("admin-token", "", "admin token for the parties' /_sim/ routes and console (default: a new one, kept in the data directory's state.json)")
+	c.Flags().String("trusted-proxies", "", "proxies whose X-Forwarded-For the parties' IP filters believe, comma-separated CIDRs (contract §7.6)")
+	c.Flags().String("user-data-key", "", "encrypt the user data between host app and miniapp with this key (contract §7.2; make one with 'boxo-sim userdata key')")
+	c.Flags().Duration("auth-code-ttl", d.AuthCodeTTL, "lifetime of the host app's auth codes")
+	c.Flags().Duration("connect-access-ttl", d.ConnectAccessTTL, "lifetime of the Connect access tokens the host app gives the platform")
+	c.Flags().Duration("connect-refresh-ttl", d.ConnectRefreshTTL, "lifetime of the Connect refresh tokens the host app gives the platform")
+	c.Flags().Duration("session-ttl", d.SessionTTL, "lifetime of a sign-in session at the host app")
+	c.Flags().Duration("id-token-ttl", d.IDTokenTTL, "lifetime of the authorization server's ID tokens")
+	c.Flags().Duration("access-token-ttl", d.AccessTokenTTL, "lifetime of the authorization server's access tokens")
+	c.Flags().Duration("refresh-token-ttl", d.RefreshTokenTTL, "lifetime of the authorization server's refresh tokens")
 }
 
 func newUpCmd(e *env) *cobra.Command {
@@ -79,6 +88,7 @@ Every party answers GET /healthz.`,
 				HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
 				AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
 				FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
+				UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
 			})
 			if err != nil {
 				return err

@@ -263,13 +263,25 @@ func (d *DB) DeleteClient(ctx context.Context, id string) error {
 // GetSettings implements hostapp.Store.
 func (d *DB) GetSettings(ctx context.Context) (hostapp.Settings, error) {
 	var s hostapp.Settings
-	var list string
-	err := d.db.QueryRowContext(ctx, `SELECT token_prefix, ip_allowlist FROM settings WHERE id = 1`).Scan(&s.TokenPrefix, &list)
+	var list, keys, proxies string
+	err := d.db.QueryRowContext(ctx, `SELECT token_prefix, ip_allowlist, encrypted_user_data, trusted_proxies FROM settings WHERE id = 1`).Scan(&s.TokenPrefix, &list, &keys, &proxies)
 	if err != nil {
 		return s, mapErr("get settings", err)
 	}
 	if err := json.Unmarshal([]byte(list), &s.IPAllowlist); err != nil {
 		return s, fmt.Errorf("get settings: ip_allowlist: %w", err)
+	}
+	if err := json.Unmarshal([]byte(keys), &s.UserDataKeys); err != nil {
+		return s, fmt.Errorf("get settings: encrypted_user_data: %w", err)
+	}
+	if len(s.UserDataKeys) == 0 {
+		s.UserDataKeys = nil
+	}
+	if err := json.Unmarshal([]byte(proxies), &s.TrustedProxies); err != nil {
+		return s, fmt.Errorf("get settings: trusted_proxies: %w", err)
+	}
+	if len(s.TrustedProxies) == 0 {
+		s.TrustedProxies = nil
 	}
 	return s, nil
 }
@@ -284,9 +296,26 @@ func (d *DB) PutSettings(ctx context.Context, s hostapp.Settings) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.db.ExecContext(ctx, `INSERT INTO settings (id, token_prefix, ip_allowlist) VALUES (1, ?, ?)
-		ON CONFLICT(id) DO UPDATE SET token_prefix = excluded.token_prefix, ip_allowlist = excluded.ip_allowlist`,
-		s.TokenPrefix, string(b))
+	keys := s.UserDataKeys
+	if keys == nil {
+		keys = map[string]string{}
+	}
+	kb, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	proxies := s.TrustedProxies
+	if proxies == nil {
+		proxies = []string{}
+	}
+	pb, err := json.Marshal(proxies)
+	if err != nil {
+		return err
+	}
+	_, err = d.db.ExecContext(ctx, `INSERT INTO settings (id, token_prefix, ip_allowlist, encrypted_user_data, trusted_proxies) VALUES (1, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET token_prefix = excluded.token_prefix, ip_allowlist = excluded.ip_allowlist,
+			encrypted_user_data = excluded.encrypted_user_data, trusted_proxies = excluded.trusted_proxies`,
+		s.TokenPrefix, string(b), string(kb), string(pb))
 	return mapErr("put settings", err)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 // The miniapp plans. A check's id and meaning never change within a version; a changed
@@ -52,6 +54,9 @@ type MiniappConfig struct {
 	Timeout time.Duration
 	// Concurrency is the number of simultaneous first logins; 0 means 8.
 	Concurrency int
+	// UserDataKey is the key the miniapp decrypts encrypted user data with (PROTOCOL §7.2),
+	// in base64. When given, the checks of EncryptedPlan run too.
+	UserDataKey string
 	// Rounds is how many rounds of concurrent first logins miniapp-v2 runs; 0 means
 	// DefaultRounds.
 	Rounds int
@@ -96,6 +101,11 @@ func (c *MiniappConfig) validate() error {
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
+	if c.UserDataKey != "" {
+		if _, err := userdata.ParseKey(c.UserDataKey); err != nil {
+			return fmt.Errorf("the user data key: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -104,6 +114,7 @@ type miniRun struct {
 	cfg    MiniappConfig
 	c      *caller
 	prefix string // of every reference this run sends: boxo-sim-check-<8 hex>
+	key    userdata.Key
 
 	first     *call // valid-request's answer and identity, for same-user
 	firstRef  string
@@ -222,6 +233,15 @@ func RunMiniapp(ctx context.Context, cfg MiniappConfig) (*Report, error) {
 		steps, deps = miniappV1Steps, miniappV1Needs
 	} else {
 		settings = append(settings, fmt.Sprintf("concurrent-first-login: %d rounds of %d", cfg.Rounds, cfg.Concurrency))
+	}
+	if cfg.UserDataKey != "" {
+		m.key, _ = userdata.ParseKey(cfg.UserDataKey) // validate has checked it
+		settings = append(settings, "encrypted user_data checks with key "+userdata.Mask(m.key.Text()))
+		// Before the checks that judge every answer, so those judge the encrypted calls too.
+		i := slices.IndexFunc(steps, func(s step[*miniRun]) bool { return s.ID == "always-200" })
+		steps = slices.Concat(steps[:i], encryptedSteps, steps[i:])
+		deps = maps.Clone(deps)
+		maps.Copy(deps, encryptedNeeds)
 	}
 	return runPlan(ctx, cfg.Plan, cfg.URL, settings, steps, deps, m), nil
 }

@@ -87,7 +87,12 @@ func (m *miniRun) refusalV2(ctx context.Context, label string, want []string, re
 // observeCreation logs ref in validly after a refused request and says whether that refused
 // request had created the user.
 func (m *miniRun) observeCreation(ctx context.Context, ref string) (Status, string, []*call) {
-	lc, la := m.login(ctx, "a valid login of the same reference afterwards", m.plainUser(ref))
+	return m.observeCreationBy(ctx, ref, m.login)
+}
+
+// observeCreationBy is observeCreation with the valid login made by login.
+func (m *miniRun) observeCreationBy(ctx context.Context, ref string, login func(context.Context, string, map[string]any) (*call, answer)) (Status, string, []*call) {
+	lc, la := login(ctx, "a valid login of the same reference afterwards", m.plainUser(ref))
 	ev := []*call{lc}
 	if !la.hasToken() || la.code != "" {
 		return Warn, "cannot observe whether a user was created: the valid login afterwards was answered " + describe(lc, la, "auth_token"), ev

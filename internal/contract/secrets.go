@@ -140,6 +140,7 @@ var SecretKeys = map[string]bool{
 	"token": true, "id_token": true, "code": true, "secret": true, "secret_key": true,
 	"hostapp_secret_key": true, "client_secret": true, "password": true, "application_secret": true,
 	"nonce": true, "payload": true,
+	"user_data": true, // only its encrypted form, a string (PROTOCOL §7.2); the object is shown
 }
 
 // IPFilter is an allowlist of networks (PROTOCOL §7.6). The zero value allows nothing;

@@ -39,21 +39,22 @@ const NonJSONBody = "<html><head><title>Error</title></head><body><h1>Something 
 //   - reset: closes the connection with SO_LINGER 0, so the caller sees a TCP reset.
 //   - replay_code: handles the call twice and answers the second, so the host sees the auth
 //     code it has just redeemed (INVALID_AUTH_CODE, and the host revokes the first tokens).
-//   - expire: advances clk by ExpireBy, then handles the call.
+//   - expire: advances clk by ExpireBy (with the table's lifetimes), then handles the call.
 //
 // Transforming kinds leave an answer they cannot parse as it is.
 func Middleware(party string, t *Table, clk *clock.Clock, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fired := t.Match(r.URL.Path)
 		h := next
+		lt := t.getLifetimes()
 		for i := len(fired) - 1; i >= 0; i-- {
-			h = apply(party, fired[i], clk, h)
+			h = apply(party, fired[i], clk, lt, h)
 		}
 		h.ServeHTTP(w, r)
 	})
 }
 
-func apply(party string, f Fault, clk *clock.Clock, next http.Handler) http.Handler {
+func apply(party string, f Fault, clk *clock.Clock, lt Lifetimes, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch f.Kind {
 		case KindErrorCode:
@@ -89,7 +90,7 @@ func apply(party string, f Fault, clk *clock.Clock, next http.Handler) http.Hand
 			next.ServeHTTP(newRecorder(), withBody(r, body)) // redeems the code; answer dropped
 			next.ServeHTTP(w, withBody(r, body))
 		case KindExpire:
-			if d, ok := ExpireBy(f); ok {
+			if d, ok := lt.ExpireBy(f); ok {
 				clk.Advance(d)
 			}
 			next.ServeHTTP(w, r)

@@ -355,21 +355,40 @@ const (
 // + 1 s) on the host's /boxo/connect/refresh-token or the miniapp's /api/auth/refresh. An
 // endpoint-addressed fault takes the lifetime of the step served there. ok is false when
 // nothing the call presents expires.
-func ExpireBy(f Fault) (d time.Duration, ok bool) {
+func ExpireBy(f Fault) (d time.Duration, ok bool) { return Lifetimes{}.ExpireBy(f) }
+
+// Lifetimes are the host app's lifetimes an expire fault moves the clock past, when a stack
+// configures them (up --auth-code-ttl, --connect-access-ttl, --connect-refresh-ttl); zero
+// fields mean the defaults.
+type Lifetimes struct {
+	AuthCode, ConnectAccess, ConnectRefresh time.Duration
+}
+
+// ExpireBy is the package's ExpireBy with the host app's lifetimes of l.
+func (l Lifetimes) ExpireBy(f Fault) (d time.Duration, ok bool) {
+	or := func(v, def time.Duration) time.Duration {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	authCode, access := or(l.AuthCode, authCodeLifetime), or(l.ConnectAccess, accessTokenLifetime)
+	hostRefresh := or(l.ConnectRefresh, refreshTokenLifetime)
 	step := f.Step
 	if step == 0 {
 		switch {
-		case f.Party == contract.PartyHostapp && matchPath(hostRefreshPath, f.Endpoint),
-			f.Party == contract.PartyMiniapp && matchPath(miniappRefreshPath, f.Endpoint):
+		case f.Party == contract.PartyHostapp && matchPath(hostRefreshPath, f.Endpoint):
+			return hostRefresh + time.Second, true
+		case f.Party == contract.PartyMiniapp && matchPath(miniappRefreshPath, f.Endpoint):
 			return refreshTokenLifetime + time.Second, true
 		}
 		step = stepAt(f.Party, f.Endpoint)
 	}
 	switch step {
 	case 6, 7:
-		return authCodeLifetime + time.Second, true
+		return authCode + time.Second, true
 	case 8, 9:
-		return accessTokenLifetime + time.Second, true
+		return access + time.Second, true
 	case 14, 15:
 		return miniappTokenLifetime + time.Second, true
 	}

@@ -15,8 +15,23 @@ type Table struct {
 	party string
 	ids   *atomic.Int64 // shared by the tables of one stack, so an id names one fault
 
-	mu      sync.Mutex
-	entries []*entry // in id order
+	mu        sync.Mutex
+	entries   []*entry // in id order
+	lifetimes Lifetimes
+}
+
+// SetLifetimes makes the table's expire faults move the clock past these lifetimes instead
+// of the defaults.
+func (t *Table) SetLifetimes(l Lifetimes) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lifetimes = l
+}
+
+func (t *Table) getLifetimes() Lifetimes {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lifetimes
 }
 
 type entry struct {

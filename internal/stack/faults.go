@@ -49,6 +49,7 @@ func (s *Stack) withFaults(party string, h http.Handler, log *slog.Logger) http.
 	if s.faults == nil {
 		s.faults = map[string]*fault.Table{}
 		for i, t := range fault.NewTables(s.Started...) {
+			t.SetLifetimes(s.lifetimes)
 			s.faults[s.Started[i]] = t
 		}
 	}

@@ -32,6 +32,10 @@ type stackOpts struct {
 	maxFlows    int
 	maxAge      time.Duration
 	hostAddr    string // "" means 127.0.0.1:0
+	userDataKey string
+	lifetimes   stack.Lifetimes
+	httpClient  *http.Client // the platform's outbound client
+	proxies     []string     // trusted proxies of every party
 }
 
 // startStack starts the three parties on ephemeral ports with databases in a temp dir and a
@@ -64,6 +68,7 @@ func startStack(t *testing.T, opts ...stackOpts) (*stack.Stack, *clock.Clock) {
 		Logger:        slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		ShutdownGrace: o.grace, BodyTimeout: o.bodyTimeout, AdminToken: o.adminToken,
 		FlowLogMaxFlows: o.maxFlows, FlowLogMaxAge: o.maxAge,
+		UserDataKey: o.userDataKey, Lifetimes: o.lifetimes, HTTPClient: o.httpClient, TrustedProxies: o.proxies,
 	})
 	if err != nil {
 		t.Fatal(err)

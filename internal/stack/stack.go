@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -24,9 +25,11 @@ import (
 	hostsqlite "github.com/boxo-sim/boxo-sim/hostapp/sqlite"
 	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/clock"
+	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 	"github.com/boxo-sim/boxo-sim/miniapp"
 	minisqlite "github.com/boxo-sim/boxo-sim/miniapp/sqlite"
 	"github.com/boxo-sim/boxo-sim/platform"
@@ -95,6 +98,30 @@ type Config struct {
 	// DefaultFlowLogMaxFlows and DefaultFlowLogMaxAge.
 	FlowLogMaxFlows int
 	FlowLogMaxAge   time.Duration
+	// UserDataKey switches encrypted user_data on (PROTOCOL §7.2): the host app started here
+	// encrypts the user data of the flows' miniapp with it, and the miniapp started here
+	// decrypts with it. It is kept in their databases like any Dashboard setting, and
+	// changed at run time through each party's /_sim/settings. "" leaves the stored settings
+	// as they are. It must parse with userdata.ParseKey.
+	UserDataKey string
+	// Lifetimes are the host app's authorization-server lifetimes; zero fields are defaults.
+	Lifetimes Lifetimes
+	// TrustedProxies, when not nil, are stored as the trusted_proxies of every party started
+	// here (PROTOCOL §7.6): X-Forwarded-For counts only behind them. nil leaves the stored
+	// settings as they are; an empty list clears them.
+	TrustedProxies []string
+}
+
+// Lifetimes are the host app's lifetimes of PROTOCOL §6.4, §6.8, §9.12 and §9.31. Zero means
+// the default (hostapp.Default*); negative is an error.
+type Lifetimes struct {
+	AuthCode       time.Duration // auth code, 10 min
+	ConnectAccess  time.Duration // Connect access token, 3600 s
+	ConnectRefresh time.Duration // Connect refresh token, 30 days
+	Session        time.Duration // sign-in session cookie, 12 h
+	IDToken        time.Duration // OIDC ID token, 604800 s
+	AccessToken    time.Duration // authorization-server access token, 315360000 s
+	RefreshToken   time.Duration // authorization-server refresh token, 30 days
 }
 
 // Defaults of the Config durations.
@@ -147,6 +174,7 @@ type Stack struct {
 	closeErr   error
 	stopWatch  context.CancelFunc
 	faults     map[string]*fault.Table // per started party; see faults.go
+	lifetimes  fault.Lifetimes         // what expire faults move the clock past
 
 	reqs       requests             // serve.go
 	newConns   map[string]*newConns // per party: connections that have sent nothing yet
@@ -173,6 +201,20 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 	if only, err = relayParties(only, c); err != nil { // relay.go
 		return nil, err
 	}
+	if c.TrustedProxies != nil {
+		list, err := contract.NormalizeAllowlist(c.TrustedProxies)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxies: %w", err)
+		}
+		c.TrustedProxies = list
+	}
+	if c.UserDataKey != "" {
+		k, err := userdata.ParseKey(c.UserDataKey)
+		if err != nil {
+			return nil, fmt.Errorf("user data key: %w", err)
+		}
+		c.UserDataKey = k.Text()
+	}
 	log := c.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -183,7 +225,8 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 	}
 	s := &Stack{Clock: clk, log: log, errc: make(chan error, 3), Started: only,
 		HostURL: strings.TrimRight(c.HostURL, "/"), MiniappURL: strings.TrimRight(c.MiniappURL, "/"), PlatformURL: strings.TrimRight(c.PlatformURL, "/"),
-		AppID: relayAppID(c), grace: c.ShutdownGrace, newConns: map[string]*newConns{}}
+		AppID: relayAppID(c), grace: c.ShutdownGrace, newConns: map[string]*newConns{},
+		lifetimes: fault.Lifetimes{AuthCode: c.Lifetimes.AuthCode, ConnectAccess: c.Lifetimes.ConnectAccess, ConnectRefresh: c.Lifetimes.ConnectRefresh}}
 	s.reqs.running = map[*request]struct{}{}
 	s.adminToken = c.AdminToken
 	s.maxFlows, s.maxAge = c.FlowLogMaxFlows, c.FlowLogMaxAge
@@ -332,8 +375,31 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 	if err := hostapp.SeedDemo(ctx, db, s.HostURL); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
+	if c.UserDataKey != "" || c.TrustedProxies != nil {
+		st, err := db.GetSettings(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("host settings: %w", err)
+		}
+		if c.UserDataKey != "" {
+			keys := maps.Clone(st.UserDataKeys)
+			if keys == nil {
+				keys = map[string]string{}
+			}
+			keys[s.AppID] = c.UserDataKey
+			st.UserDataKeys = keys
+		}
+		if c.TrustedProxies != nil {
+			st.TrustedProxies = c.TrustedProxies
+		}
+		if err := db.PutSettings(ctx, st); err != nil {
+			return nil, fmt.Errorf("host settings: %w", err)
+		}
+	}
+	l := c.Lifetimes
 	return hostapp.New(hostapp.Config{BaseURL: s.HostURL, Store: db, Logger: log, Now: s.Clock.Now, SigningKey: c.SigningKey, CORS: c.CORS,
-		Web: hostapp.Web{PlatformURL: s.PlatformURL, AdminToken: s.adminToken}})
+		Web:         hostapp.Web{PlatformURL: s.PlatformURL, AdminToken: s.adminToken},
+		AuthCodeTTL: l.AuthCode, ConnectAccessTTL: l.ConnectAccess, ConnectRefreshTTL: l.ConnectRefresh, SessionTTL: l.Session,
+		IDTokenTTL: l.IDToken, AccessTokenTTL: l.AccessToken, RefreshTokenTTL: l.RefreshToken})
 }
 
 func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
@@ -353,6 +419,11 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 	}
 	if err := s.configureRelay(ctx, db, c, log); err != nil {
 		return nil, err
+	}
+	if c.TrustedProxies != nil {
+		if err := db.PutSettings(ctx, platform.Settings{TrustedProxies: c.TrustedProxies}); err != nil {
+			return nil, fmt.Errorf("platform settings: %w", err)
+		}
 	}
 	s.outbound = c.HTTPClient
 	if s.outbound == nil {
@@ -376,6 +447,20 @@ func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (h
 	s.stores.miniapp = db
 	if err := miniapp.SeedDemo(ctx, db, demo.AppID, demo.MiniappSecret); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
+	}
+	if c.UserDataKey != "" || c.TrustedProxies != nil {
+		_, err := db.UpdateSettings(ctx, func(st miniapp.Settings) (miniapp.Settings, error) {
+			if c.UserDataKey != "" {
+				st.UserDataKey = c.UserDataKey
+			}
+			if c.TrustedProxies != nil {
+				st.TrustedProxies = c.TrustedProxies
+			}
+			return st, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("miniapp settings: %w", err)
+		}
 	}
 	return miniapp.New(miniapp.Config{BaseURL: s.MiniappURL, Store: db, Logger: log, Now: s.Clock.Now, CORS: c.CORS})
 }

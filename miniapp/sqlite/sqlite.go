@@ -41,12 +41,12 @@ func (db *DB) Close() error { return db.db.Close() }
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface{ Scan(dest ...any) error }
 
-const settingsColumns = `app_id, secret_hash, required_fields, ip_allowlist, signing_key`
+const settingsColumns = `app_id, secret_hash, required_fields, ip_allowlist, signing_key, user_data_key, trusted_proxies`
 
 func scanSettings(row rowScanner) (miniapp.Settings, error) {
 	var s miniapp.Settings
-	var fields, allow string
-	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey)
+	var fields, allow, proxies string
+	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey, &s.UserDataKey, &proxies)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("settings: %w", miniapp.ErrNotFound)
 	}
@@ -54,11 +54,12 @@ func scanSettings(row rowScanner) (miniapp.Settings, error) {
 		return s, fmt.Errorf("settings: %w", err)
 	}
 	s.RequiredFields, s.IPAllowlist = store.SplitList(fields), store.SplitList(allow)
+	s.TrustedProxies = store.SplitList(proxies)
 	return s, nil
 }
 
 func settingsArgs(s miniapp.Settings) []any {
-	return []any{s.AppID, s.SecretHash, store.JoinList(s.RequiredFields), store.JoinList(s.IPAllowlist), s.SigningKey}
+	return []any{s.AppID, s.SecretHash, store.JoinList(s.RequiredFields), store.JoinList(s.IPAllowlist), s.SigningKey, s.UserDataKey, store.JoinList(s.TrustedProxies)}
 }
 
 // Settings implements miniapp.Store.
@@ -71,7 +72,7 @@ func (db *DB) CreateSettings(ctx context.Context, s miniapp.Settings) error {
 	if err := checkList(s.RequiredFields, s.IPAllowlist); err != nil {
 		return err
 	}
-	_, err := db.db.ExecContext(ctx, `INSERT INTO settings (id, `+settingsColumns+`) VALUES (1, ?, ?, ?, ?, ?)`, settingsArgs(s)...)
+	_, err := db.db.ExecContext(ctx, `INSERT INTO settings (id, `+settingsColumns+`) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`, settingsArgs(s)...)
 	if store.IsUnique(err) {
 		return fmt.Errorf("create settings: %w", miniapp.ErrConflict)
 	}
@@ -96,7 +97,7 @@ func (db *DB) UpdateSettings(ctx context.Context, update func(miniapp.Settings) 
 		if err := checkList(next.RequiredFields, next.IPAllowlist); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE settings SET app_id = ?, secret_hash = ?, required_fields = ?, ip_allowlist = ?, signing_key = ? WHERE id = 1`,
+		_, err = tx.ExecContext(ctx, `UPDATE settings SET app_id = ?, secret_hash = ?, required_fields = ?, ip_allowlist = ?, signing_key = ?, user_data_key = ?, trusted_proxies = ? WHERE id = 1`,
 			settingsArgs(next)...)
 		if err != nil {
 			return fmt.Errorf("update settings: %w", err)

@@ -54,20 +54,39 @@ type queryer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// ---- settings ----
+
+// GetSettings implements platform.Store.
+func (d *DB) GetSettings(ctx context.Context) (platform.Settings, error) {
+	var proxies string
+	err := d.db.QueryRowContext(ctx, `SELECT trusted_proxies FROM settings WHERE id = 1`).Scan(&proxies)
+	if errors.Is(err, sql.ErrNoRows) {
+		return platform.Settings{}, nil
+	}
+	return platform.Settings{TrustedProxies: store.SplitList(proxies)}, err
+}
+
+// PutSettings implements platform.Store.
+func (d *DB) PutSettings(ctx context.Context, s platform.Settings) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO settings (id, trusted_proxies) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET trusted_proxies = excluded.trusted_proxies`, store.JoinList(s.TrustedProxies))
+	return err
+}
+
 // ---- host apps ----
 
 const hostAppCols = `client_id, name, connect_enabled, access_token_url, user_data_url, refresh_token_url,
-	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist, legacy_login_enabled`
+	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist, legacy_login_enabled, use_access_token`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanHostApp(s scanner) (platform.HostApp, error) {
 	var h platform.HostApp
-	var enabled, legacy int
+	var enabled, legacy, useAccess int
 	var allow string
 	err := s.Scan(&h.ClientID, &h.Name, &enabled, &h.AccessTokenURL, &h.UserDataURL, &h.RefreshTokenURL,
-		&h.HostappClientID, &h.HostappSecretKey, &h.TokenPrefix, &h.UserDataMethod, &allow, &legacy)
-	h.ConnectEnabled = enabled != 0
+		&h.HostappClientID, &h.HostappSecretKey, &h.TokenPrefix, &h.UserDataMethod, &allow, &legacy, &useAccess)
+	h.ConnectEnabled, h.UseAccessToken = enabled != 0, useAccess != 0
 	h.LegacyLogin = legacy != 0
 	h.IPAllowlist = store.SplitList(allow)
 	return h, err
@@ -122,15 +141,16 @@ func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platfor
 			return err
 		}
 		h.ClientID = clientID
-		_, err = tx.ExecContext(ctx, `INSERT INTO hostapps (`+hostAppCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO hostapps (`+hostAppCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, connect_enabled = excluded.connect_enabled,
 				access_token_url = excluded.access_token_url, user_data_url = excluded.user_data_url,
 				refresh_token_url = excluded.refresh_token_url, hostapp_client_id = excluded.hostapp_client_id,
 				hostapp_secret_key = excluded.hostapp_secret_key, token_prefix = excluded.token_prefix,
 				user_data_method = excluded.user_data_method, ip_allowlist = excluded.ip_allowlist,
-				legacy_login_enabled = excluded.legacy_login_enabled`,
+				legacy_login_enabled = excluded.legacy_login_enabled, use_access_token = excluded.use_access_token`,
 			h.ClientID, h.Name, b2i(h.ConnectEnabled), h.AccessTokenURL, h.UserDataURL, h.RefreshTokenURL,
-			h.HostappClientID, h.HostappSecretKey, h.TokenPrefix, h.UserDataMethod, store.JoinList(h.IPAllowlist), b2i(h.LegacyLogin))
+			h.HostappClientID, h.HostappSecretKey, h.TokenPrefix, h.UserDataMethod, store.JoinList(h.IPAllowlist), b2i(h.LegacyLogin),
+			b2i(h.UseAccessToken))
 		out, created = h, !exists
 		return err
 	})

@@ -5,9 +5,13 @@
 package checktest
 
 import (
+	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
 
 const (
@@ -38,6 +43,15 @@ type MiniappOptions struct {
 	MassAssign        bool   // a body "id" becomes the user's id
 	BothOnError       bool   // error answers carry an auth_token too
 	Delay             time.Duration
+
+	// UserDataKey makes it take encrypted user data (PROTOCOL §7.2) with this key; the
+	// options after it break its decryption.
+	UserDataKey       string
+	EncStdOnly        bool // only the standard base64 alphabet with padding
+	EncNoLengthCheck  bool // no length checks: short or partial-block input panics the handler (HTTP 500)
+	EncNoPaddingCheck bool // strips "last byte" bytes without checking them (Boxo's Go sample)
+	EncErrStatus500   bool // answers HTTP 500 when it cannot decrypt
+	EncNoValidation   bool // decrypted data is not validated: no reference is fine
 
 	// The mistakes of a team working from Boxo's documents alone.
 	CaseSensitiveBasic   bool   // refuses the scheme written "basic"
@@ -202,6 +216,32 @@ func (f *Miniapp) authToken(w http.ResponseWriter, r *http.Request) {
 	if decodeErr != nil || body == nil {
 		f.refuse(w, contract.CodeInvalidRequest)
 		return
+	}
+	if enc, ok := body["user_data"].(string); ok && f.o.UserDataKey != "" {
+		defer func() { // a web framework's answer to a panic
+			if recover() != nil {
+				http.Error(w, "internal server error", http.StatusInternalServerError)
+			}
+		}()
+		plain, err := f.decrypt(enc)
+		if err == nil {
+			body = nil
+			err = json.Unmarshal(plain, &body)
+		}
+		if err != nil || body == nil {
+			if f.o.EncErrStatus500 {
+				http.Error(w, "cannot decrypt", http.StatusInternalServerError)
+				return
+			}
+			f.refuse(w, contract.CodeInvalidUserData)
+			return
+		}
+		ref, _ = body["reference"].(string)
+		if ref == "" && f.o.EncNoValidation {
+			u, created := f.login(client, "", body)
+			f.answer(w, http.StatusOK, map[string]string{"auth_token": f.token(u, created)})
+			return
+		}
 	}
 	n := utf8.RuneCountInString(ref)
 	if f.o.ByteLimit {
@@ -554,4 +594,41 @@ func (h *Host) userData(w http.ResponseWriter, r *http.Request) {
 		ud = `{"reference":"u-42","email":"user@example.com","phone":"+6591234567","first_name":"Ada"}`
 	}
 	h.answer(w, http.StatusOK, map[string]json.RawMessage{"user_data": json.RawMessage(ud)})
+}
+
+// decrypt is PROTOCOL §7.2's decryption, broken as the options say.
+func (f *Miniapp) decrypt(text string) ([]byte, error) {
+	key, err := userdata.ParseKey(f.o.UserDataKey)
+	if err != nil {
+		return nil, err
+	}
+	if !f.o.EncStdOnly && !f.o.EncNoLengthCheck && !f.o.EncNoPaddingCheck {
+		return userdata.Decrypt(key, text)
+	}
+	var raw []byte
+	if f.o.EncStdOnly {
+		raw, err = base64.StdEncoding.DecodeString(text)
+	} else {
+		raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.NewReplacer("-", "+", "_", "/").Replace(text), "="))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !f.o.EncNoLengthCheck && (len(raw) < 32 || len(raw)%16 != 0) {
+		return nil, errors.New("bad length")
+	}
+	block, _ := aes.NewCipher(key[:])
+	pt := make([]byte, len(raw)-16)
+	cipher.NewCBCDecrypter(block, raw[:16]).CryptBlocks(pt, raw[16:]) // panics on partial blocks
+	n := int(pt[len(pt)-1])                                           // panics on empty input
+	if f.o.EncNoPaddingCheck {
+		if n > len(pt) {
+			return nil, errors.New("bad padding")
+		}
+		return pt[:len(pt)-n], nil
+	}
+	if n < 1 || n > 16 || n > len(pt) || !bytes.Equal(pt[len(pt)-n:], bytes.Repeat([]byte{byte(n)}, n)) {
+		return nil, errors.New("bad padding")
+	}
+	return pt[:len(pt)-n], nil
 }
