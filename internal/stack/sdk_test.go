@@ -153,8 +153,10 @@ func TestConsentMemory(t *testing.T) {
 	if _, fe = connect(t, skip, sdkstub.Options{User: "carol", Deny: true}); fe == nil || fe.Code != sdkstub.CodeUserDenied {
 		t.Errorf("no user_reference: %v, want the prompt declined", fe)
 	}
-	// get_consent refused: the host app's allowlist leaves out the SDK's address.
+	// get_consent refused: neither the host app's nor the miniapp's allowlist lists the SDK's
+	// address (either one listing it is enough).
 	admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"ip_allowlist": []string{"192.0.2.0/24"}})
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/miniapps/"+demo.AppID, map[string]any{"ip_allowlist": []string{"192.0.2.0/24"}})
 	res, fe = connect(t, skip, sdkstub.Options{User: "carol", UserReference: ref})
 	if fe == nil || fe.Code != contract.CodeNotAWhitelistedIP || fe.Step != 4 || fe.Party != contract.PartyPlatform {
 		t.Fatalf("get_consent refused: %v, want step 4 platform %s", fe, contract.CodeNotAWhitelistedIP)
