@@ -21,7 +21,19 @@ var consentPromptFields = []string{"email", "phone", "first_name", "last_name"}
 // It answers 200 {"token", "refresh_token"?} or 400 with the envelope, always with the
 // X-Sim-Flow-Id header, and writes the flow's platform steps in one transaction before
 // answering.
-func (s *server) handleAuthorize() contract.HandlerFunc {
+func (s *server) handleAuthorize() contract.HandlerFunc { return s.authorizeHandler(false) }
+
+// handleLegacyLogin is POST /api/v1/partner/login/, the legacy payload login of older SDKs
+// (PROTOCOL §7.10), behind the host app's legacy_login_enabled switch: the payload is taken
+// as an auth code and runs steps 6–11 as authorize does; the answer is {"token"} or 400 with
+// the envelope.
+func (s *server) handleLegacyLogin() contract.HandlerFunc { return s.authorizeHandler(true) }
+
+func (s *server) authorizeHandler(legacy bool) contract.HandlerFunc {
+	path, caller := "/api/v1/authorize/", contract.PartySDK
+	if legacy {
+		path, caller = legacyLoginPath, "miniapp frontend"
+	}
 	return func(w http.ResponseWriter, r *http.Request) error {
 		t0, startedAt := time.Now(), s.now()
 		flowID := r.Header.Get(contract.HeaderFlowID)
@@ -31,11 +43,11 @@ func (s *server) handleAuthorize() contract.HandlerFunc {
 		w.Header().Set(contract.HeaderFlowID, flowID)
 		log := s.log.With("flow_id", flowID)
 
-		run := &authorizeRun{s: s, flow: &flowRun{id: flowID}}
+		run := &authorizeRun{s: s, flow: &flowRun{id: flowID}, legacy: legacy}
 		resp, cerr := run.exec(r.Context(), w, r)
 
 		final := contract.FlowStep{
-			Step: 12, Actor: contract.PartyPlatform + " → " + contract.PartySDK, Call: "POST /api/v1/authorize/ response",
+			Step: 12, Actor: contract.PartyPlatform + " → " + caller, Call: "POST " + path + " response",
 			StartedAt: s.now(), DurationMS: float64(time.Since(t0).Microseconds()) / 1000, Outcome: contract.OutcomeOK,
 			Status: http.StatusOK,
 		}
@@ -48,7 +60,11 @@ func (s *server) handleAuthorize() contract.HandlerFunc {
 			final.Note = cerr.Explanation()
 			final.Response = &contract.Exchange{Body: mustJSON(envelopeOf(cerr))}
 		} else {
-			b, _ := json.Marshal(resp)
+			var out any = resp
+			if legacy {
+				out = contract.LegacyLoginResponse{Token: resp.Token}
+			}
+			b, _ := json.Marshal(out)
 			final.Response = &contract.Exchange{Body: maskedBody(b)}
 		}
 		run.flow.add(final)
@@ -79,7 +95,11 @@ func (s *server) handleAuthorize() contract.HandlerFunc {
 			log.DebugContext(r.Context(), "authorize failed", "error_code", cerr.Code, "source", sourceOf(cerr), "step", cerr.Step)
 			return cerr
 		}
-		log.DebugContext(r.Context(), "authorize ok", "client_id", run.req.ClientID, "app_id", run.req.AppID)
+		log.DebugContext(r.Context(), "authorize ok", "client_id", run.req.ClientID, "app_id", run.req.AppID, "legacy", legacy)
+		if legacy {
+			contract.WriteJSON(w, http.StatusOK, contract.LegacyLoginResponse{Token: resp.Token})
+			return nil
+		}
 		contract.WriteJSON(w, http.StatusOK, resp)
 		return nil
 	}
@@ -93,22 +113,33 @@ type authorizeRun struct {
 	hostRef string      // the host's reference, once step 9 gave one
 	tokens  *HostTokens // the host pair to keep (§3.8), once step 9 gave a reference
 	consent *Consent    // written only on success (§7.4)
+	legacy  bool        // the legacy payload login (§7.10): payload in place of auth_code
 }
+
+const legacyLoginPath = "/api/v1/partner/login/"
 
 func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Request) (*contract.AuthorizeResponse, *contract.Error) {
 	s := a.s
 	// Step 5: the platform's own checks (PROTOCOL §3.6).
-	if err := contract.DecodeJSONCodes(w, r, &a.req, contract.CodeParsingErrorInvalidRequestBody, contract.CodeInvalidRequest); err != nil {
+	codeField := "auth_code"
+	if a.legacy {
+		var body contract.LegacyLoginRequest
+		if err := contract.DecodeJSONCodes(w, r, &body, contract.CodeParsingErrorInvalidRequestBody, contract.CodeInvalidRequest); err != nil {
+			return nil, atStep(err, 5)
+		}
+		a.req = contract.AuthorizeRequest{AuthCode: body.Payload, ClientID: body.ClientID, AppID: body.AppID}
+		codeField = "payload"
+	} else if err := contract.DecodeJSONCodes(w, r, &a.req, contract.CodeParsingErrorInvalidRequestBody, contract.CodeInvalidRequest); err != nil {
 		return nil, atStep(err, 5)
 	}
 	req := &a.req
-	for _, f := range []struct{ name, v string }{{"auth_code", req.AuthCode}, {"client_id", req.ClientID}, {"app_id", req.AppID}} {
+	for _, f := range []struct{ name, v string }{{codeField, req.AuthCode}, {"client_id", req.ClientID}, {"app_id", req.AppID}} {
 		if strings.TrimSpace(f.v) == "" {
 			return nil, platformErr(contract.CodeInvalidRequest, 5, "%s is required", f.name)
 		}
 	}
 	if contract.Len(req.AuthCode) > contract.MaxTokenLen {
-		return nil, platformErr(contract.CodeInvalidRequest, 5, "auth_code is longer than %d characters", contract.MaxTokenLen)
+		return nil, platformErr(contract.CodeInvalidRequest, 5, "%s is longer than %d characters", codeField, contract.MaxTokenLen)
 	}
 	if contract.Len(req.UserReference) > contract.MaxReferenceLen {
 		return nil, platformErr(contract.CodeInvalidRequest, 5, "user_reference is longer than %d characters", contract.MaxReferenceLen)
@@ -119,6 +150,10 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	if cerr := signingSettings(host, app, 5); cerr != nil {
 		return nil, cerr
+	}
+	if a.legacy && !host.LegacyLogin {
+		return nil, platformFill(contract.CodeFeatureDisabledInHostapp, 5, []string{"the legacy payload login"},
+			"the legacy payload login (contract §7.10) is switched off for host app %s: set legacy_login_enabled in its Dashboard record", quote(req.ClientID))
 	}
 
 	// Steps 6–7: auth code → access token. Never retried: the code is single-use (§2.11).

@@ -28,6 +28,7 @@ func (s *server) handleSettings() contract.HandlerFunc {
 		var out contract.MiniappSettings
 		out.Miniapp.AppID, out.Miniapp.Name, out.Miniapp.URL = app.AppID, app.Name, app.URL
 		out.RequiredFields = app.RequiredFields
+		out.ConsentLinks = app.ConsentLinks
 		contract.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
@@ -56,7 +57,7 @@ func (s *server) handleGetConsent() contract.HandlerFunc {
 			if strings.TrimSpace(p.v) == "" {
 				if p.name == "user_reference" {
 					e := contract.BoxoError(contract.CodeHostappUserIDRequired, []string{"consent lookup"}, "user_reference query parameter is required")
-					e.Source = contract.PartyPlatform
+					e.Source, e.Step = contract.PartyPlatform, 4
 					return e
 				}
 				return consentErr(contract.CodeInvalidRequest, p.name+" query parameter is required")
@@ -102,7 +103,8 @@ func (s *server) handleGetConsent() contract.HandlerFunc {
 
 func consentErr(code, msg string) *contract.Error {
 	e := contract.BoxoError(code, nil, msg)
-	e.Source = contract.PartyPlatform
+	// The SDK asks get_consent at step 4, in place of its prompt (contract §2.5, §7.4).
+	e.Source, e.Step = contract.PartyPlatform, 4
 	return e
 }
 

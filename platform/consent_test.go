@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,8 +105,9 @@ func TestGetConsentErrors(t *testing.T) {
 			req := httptestRequest(t, base+tt.query, tt.remote)
 			rec := serve(e, req)
 			env := envelope(t, rec)
-			if env.ErrorCode != tt.code || env.Source() != contract.PartyPlatform {
-				t.Errorf("got %s/%s, want %s", env.ErrorCode, env.Source(), tt.code)
+			// The SDK asks get_consent at step 4, in place of its prompt (PROTOCOL §2.5, §7.4).
+			if env.ErrorCode != tt.code || env.Source() != contract.PartyPlatform || env.Step() != 4 {
+				t.Errorf("got %s/%s/step %d, want %s/platform/step 4", env.ErrorCode, env.Source(), env.Step(), tt.code)
 			}
 		})
 	}
@@ -117,5 +119,40 @@ func TestGetConsentErrors(t *testing.T) {
 	mustPut(t, e, "/_sim/miniapps/"+demo.AppID, `{"ip_allowlist":["198.51.100.0/24"]}`)
 	if rec := serve(e, httptestRequest(t, base+"?client_id=352131&app_id=app16973&user_reference=u", "127.0.0.1:5555")); rec.Code != http.StatusBadRequest {
 		t.Errorf("loopback no longer listed: %d", rec.Code)
+	}
+}
+
+// TestConsentLinks: the Dashboard's consent links of a miniapp (PROTOCOL §3.5) are kept,
+// answered with the miniapp's settings for the SDK's prompt, and checked on the way in.
+func TestConsentLinks(t *testing.T) {
+	e := newEnv(t)
+	mustPut(t, e, "/_sim/miniapps/"+demo.AppID, `{"consent_links":[{"title":"Terms","url":"https://example.com/terms"},{"title":"Privacy","url":"https://example.com/privacy"}]}`)
+	rec := e.do(http.MethodGet, "/api/v1/miniapps/"+demo.AppID+"/settings/?client_id="+demo.ClientID, "", nil)
+	var s contract.MiniappSettings
+	decode(t, rec, &s)
+	want := []contract.ConsentLink{{Title: "Terms", URL: "https://example.com/terms"}, {Title: "Privacy", URL: "https://example.com/privacy"}}
+	if !slices.Equal(s.ConsentLinks, want) {
+		t.Errorf("settings consent_links = %+v, want %+v", s.ConsentLinks, want)
+	}
+	before := e.do(http.MethodGet, "/_sim/miniapps/"+demo.AppID, "", nil).Body.String()
+	if !strings.Contains(before, `"consent_links":[{"title":"Terms"`) {
+		t.Errorf("GET /_sim/miniapps lacks the links: %s", before)
+	}
+	for _, tt := range []struct{ name, body, field string }{
+		{"no title", `{"consent_links":[{"title":" ","url":"https://example.com/"}]}`, "consent_links[0].title"},
+		{"relative URL", `{"consent_links":[{"title":"T","url":"/terms"}]}`, "consent_links[0].url"},
+		{"javascript URL", `{"consent_links":[{"title":"T","url":"https://e.com/"},{"title":"U","url":"javascript:alert(1)"}]}`, "consent_links[1].url"},
+		{"too many", `{"consent_links":[` + strings.Repeat(`{"title":"T","url":"https://e.com/"},`, 10) + `{"title":"T","url":"https://e.com/"}]}`, "consent_links"},
+		{"unknown key", `{"consent_links":[{"title":"T","href":"https://e.com/"}]}`, "href"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := e.do(http.MethodPut, "/_sim/miniapps/"+demo.AppID, tt.body, nil)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tt.field) {
+				t.Errorf("%d %s, want 400 naming %s", rec.Code, rec.Body, tt.field)
+			}
+		})
+	}
+	if after := e.do(http.MethodGet, "/_sim/miniapps/"+demo.AppID, "", nil).Body.String(); after != before {
+		t.Errorf("a rejected PUT changed the record:\n%s\n%s", before, after)
 	}
 }

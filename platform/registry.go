@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -31,6 +32,7 @@ type hostAppJSON struct {
 	TokenPrefix      string   `json:"token_prefix"`
 	UserDataMethod   string   `json:"user_data_method"`
 	IPAllowlist      []string `json:"ip_allowlist"`
+	LegacyLogin      bool     `json:"legacy_login_enabled"`
 	UseAccessToken   bool     `json:"use_access_token"`
 	SigningEnabled   bool     `json:"signing_enabled"`
 	SigningSecret    string   `json:"signing_secret"`
@@ -42,6 +44,7 @@ func hostAppOut(h HostApp) hostAppJSON {
 		AccessTokenURL: h.AccessTokenURL, UserDataURL: h.UserDataURL, RefreshTokenURL: h.RefreshTokenURL,
 		HostappClientID: h.HostappClientID, HostappSecretKey: contract.Mask(h.HostappSecretKey),
 		TokenPrefix: h.TokenPrefix, UserDataMethod: h.UserDataMethod, IPAllowlist: nonNil(h.IPAllowlist),
+		LegacyLogin:    h.LegacyLogin,
 		UseAccessToken: h.UseAccessToken,
 		SigningEnabled: h.SigningEnabled, SigningSecret: contract.Mask(h.SigningSecret),
 	}
@@ -60,6 +63,7 @@ type hostAppPatch struct {
 	TokenPrefix      *string   `json:"token_prefix"`
 	UserDataMethod   *string   `json:"user_data_method"`
 	IPAllowlist      *[]string `json:"ip_allowlist"`
+	LegacyLogin      *bool     `json:"legacy_login_enabled"`
 	UseAccessToken   *bool     `json:"use_access_token"`
 	SigningEnabled   *bool     `json:"signing_enabled"`
 	SigningSecret    *string   `json:"signing_secret"`
@@ -95,6 +99,7 @@ func (p hostAppPatch) apply(h HostApp, exists bool) (HostApp, error) {
 	set(&h.TokenPrefix, p.TokenPrefix)
 	set(&h.UserDataMethod, p.UserDataMethod)
 	set(&h.IPAllowlist, p.IPAllowlist)
+	set(&h.LegacyLogin, p.LegacyLogin)
 	set(&h.UseAccessToken, p.UseAccessToken)
 	set(&h.SigningEnabled, p.SigningEnabled)
 	set(&h.SigningSecret, p.SigningSecret)
@@ -138,35 +143,38 @@ func (h HostApp) check() error {
 
 // miniappJSON is a miniapp on the admin routes.
 type miniappJSON struct {
-	AppID          string   `json:"app_id"`
-	Name           string   `json:"name"`
-	URL            string   `json:"url"`
-	AuthTokenURL   string   `json:"auth_token_url"`
-	SecretKey      string   `json:"secret_key"`
-	RequiredFields []string `json:"required_fields"`
-	IPAllowlist    []string `json:"ip_allowlist"`
-	SigningEnabled bool     `json:"signing_enabled"`
-	SigningSecret  string   `json:"signing_secret"`
+	AppID          string                 `json:"app_id"`
+	Name           string                 `json:"name"`
+	URL            string                 `json:"url"`
+	AuthTokenURL   string                 `json:"auth_token_url"`
+	SecretKey      string                 `json:"secret_key"`
+	RequiredFields []string               `json:"required_fields"`
+	IPAllowlist    []string               `json:"ip_allowlist"`
+	ConsentLinks   []contract.ConsentLink `json:"consent_links"`
+	SigningEnabled bool                   `json:"signing_enabled"`
+	SigningSecret  string                 `json:"signing_secret"`
 }
 
 func miniappOut(m Miniapp) miniappJSON {
 	return miniappJSON{
 		AppID: m.AppID, Name: m.Name, URL: m.URL, AuthTokenURL: m.AuthTokenURL,
 		SecretKey: contract.Mask(m.SecretKey), RequiredFields: nonNil(m.RequiredFields), IPAllowlist: nonNil(m.IPAllowlist),
+		ConsentLinks:   nonNil(m.ConsentLinks),
 		SigningEnabled: m.SigningEnabled, SigningSecret: contract.Mask(m.SigningSecret),
 	}
 }
 
 type miniappPatch struct {
-	AppID          *string   `json:"app_id"`
-	Name           *string   `json:"name"`
-	URL            *string   `json:"url"`
-	AuthTokenURL   *string   `json:"auth_token_url"`
-	SecretKey      *string   `json:"secret_key"`
-	RequiredFields *[]string `json:"required_fields"`
-	IPAllowlist    *[]string `json:"ip_allowlist"`
-	SigningEnabled *bool     `json:"signing_enabled"`
-	SigningSecret  *string   `json:"signing_secret"`
+	AppID          *string                 `json:"app_id"`
+	Name           *string                 `json:"name"`
+	URL            *string                 `json:"url"`
+	AuthTokenURL   *string                 `json:"auth_token_url"`
+	SecretKey      *string                 `json:"secret_key"`
+	RequiredFields *[]string               `json:"required_fields"`
+	IPAllowlist    *[]string               `json:"ip_allowlist"`
+	ConsentLinks   *[]contract.ConsentLink `json:"consent_links"`
+	SigningEnabled *bool                   `json:"signing_enabled"`
+	SigningSecret  *string                 `json:"signing_secret"`
 }
 
 func (p miniappPatch) apply(m Miniapp, exists bool) (Miniapp, error) {
@@ -189,6 +197,7 @@ func (p miniappPatch) apply(m Miniapp, exists bool) (Miniapp, error) {
 	set(&m.SecretKey, p.SecretKey)
 	set(&m.RequiredFields, p.RequiredFields)
 	set(&m.IPAllowlist, p.IPAllowlist)
+	set(&m.ConsentLinks, p.ConsentLinks)
 	set(&m.SigningEnabled, p.SigningEnabled)
 	set(&m.SigningSecret, p.SigningSecret)
 	fields, err := checkFields("required_fields", m.RequiredFields)
@@ -221,7 +230,30 @@ func (m Miniapp) check() error {
 	if contract.Len(m.SigningSecret) > maxSecretLen {
 		return invalidField("signing_secret", "is longer than %d characters", maxSecretLen)
 	}
+	if err := checkConsentLinks(m.ConsentLinks); err != nil {
+		return err
+	}
 	return checkCIDRs("ip_allowlist", m.IPAllowlist)
+}
+
+// maxConsentLinks bounds the links a consent prompt shows.
+const maxConsentLinks = 10
+
+// checkConsentLinks checks the consent prompt's links (PROTOCOL §3.5): each a title and an
+// http(s) URL.
+func checkConsentLinks(links []contract.ConsentLink) error {
+	if len(links) > maxConsentLinks {
+		return invalidField("consent_links", "at most %d links, got %d", maxConsentLinks, len(links))
+	}
+	for i, l := range links {
+		if err := checkText(fmt.Sprintf("consent_links[%d].title", i), l.Title, maxNameLen); err != nil {
+			return err
+		}
+		if err := checkURL(fmt.Sprintf("consent_links[%d].url", i), l.URL, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // partnershipJSON is a partnership on the admin routes.
@@ -258,9 +290,9 @@ func set[T any](dst *T, v *T) {
 	}
 }
 
-func nonNil(xs []string) []string {
+func nonNil[T any](xs []T) []T {
 	if xs == nil {
-		return []string{}
+		return []T{}
 	}
 	return xs
 }

@@ -57,7 +57,7 @@ func TestRegistryGetMasksSecrets(t *testing.T) {
 		"access_token_url": e.host.srv.URL + demo.AccessTokenPath, "user_data_url": e.host.srv.URL + demo.UserDataPath,
 		"refresh_token_url": e.host.srv.URL + demo.RefreshTokenPath, "hostapp_client_id": demo.HostappClientID,
 		"hostapp_secret_key": contract.Mask(demo.HostappSecret), "token_prefix": "Token", "user_data_method": "GET",
-		"ip_allowlist": []any{"127.0.0.0/8", "::1/128"}, "use_access_token": false, "signing_enabled": false, "signing_secret": "",
+		"ip_allowlist": []any{"127.0.0.0/8", "::1/128"}, "legacy_login_enabled": false, "use_access_token": false, "signing_enabled": false, "signing_secret": "",
 	}
 	if !reflect.DeepEqual(h, want) {
 		t.Errorf("host app = %v\nwant %v", h, want)
@@ -67,6 +67,7 @@ func TestRegistryGetMasksSecrets(t *testing.T) {
 	wantM := map[string]any{
 		"app_id": demo.AppID, "name": demo.MiniappName, "url": e.mini.srv.URL + "/", "auth_token_url": e.mini.srv.URL + demo.AuthTokenPath,
 		"secret_key": contract.Mask(demo.MiniappSecret), "required_fields": []any{}, "ip_allowlist": []any{"127.0.0.0/8", "::1/128"},
+		"consent_links":   []any{},
 		"signing_enabled": false, "signing_secret": "",
 	}
 	if !reflect.DeepEqual(m, wantM) {

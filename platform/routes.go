@@ -17,6 +17,7 @@ func addRoutes(r *mux.Router, s *server) {
 	// Contract endpoints (PROTOCOL §3, §7.4), both slash forms without redirect (§2.8).
 	both(r, "/api/v1/miniapps/{app_id}/settings/", envelope(s.handleSettings()), http.MethodGet)
 	both(r, "/api/v1/authorize/", envelope(s.handleAuthorize()), http.MethodPost)
+	both(r, legacyLoginPath, envelope(s.handleLegacyLogin()), http.MethodPost)
 	both(r, "/api/v1/accounts/consent/get_consent/", envelope(s.handleGetConsent()), http.MethodGet)
 	both(r, "/api/v1/connect/", envelope(s.handleConnect()), http.MethodPost) // Direct (§7.3)
 

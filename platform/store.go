@@ -29,6 +29,9 @@ type HostApp struct {
 	TokenPrefix      string   // the scheme word of platform → host calls, e.g. "Token"
 	UserDataMethod   string   // "GET" or "POST" (PROTOCOL §3.9, §9.1)
 	IPAllowlist      []string // CIDRs allowed to call the platform on this host app's behalf (§7.6)
+	// LegacyLogin switches on POST /api/v1/partner/login/ for the host app's older SDKs
+	// (PROTOCOL §7.10); off by default.
+	LegacyLogin bool
 	// UseAccessToken is the Dashboard's "use access token" for Boxo Payments (§1.3, §7.9):
 	// Payments calls would carry the step-7 access token instead of the client credential.
 	// Payments are outside the simulator; the flow log notes it at step 7.
@@ -57,6 +60,7 @@ type Miniapp struct {
 	SecretKey      string
 	RequiredFields []string // a subset of contract.UserFields
 	IPAllowlist    []string
+	ConsentLinks   []contract.ConsentLink // shown on the SDK's consent prompt (PROTOCOL §3.5)
 	// SigningEnabled and SigningSecret: the platform signs its calls to the miniapp (§7.8).
 	SigningEnabled bool
 	SigningSecret  string

@@ -111,7 +111,15 @@ func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, err
 		} else {
 			p.last, p.lastUser = a, user
 		}
-		o := sdkstub.Options{User: user, Password: c.Password, AppID: appID, Deny: c.Consent == "deny"}
+		o := sdkstub.Options{User: user, Password: c.Password, AppID: appID, Deny: c.Consent == "deny",
+			TrySavedToken: c.TrySavedToken, Payload: c.Payload, SandboxMode: c.SandboxMode, LegacyLogin: c.LegacyLogin}
+		if c.Data != nil {
+			b, err := json.Marshal(c.Data)
+			if err != nil {
+				return r, nil, fmt.Errorf("data: %w", err)
+			}
+			o.Data = b
+		}
 		if o.Password == "" {
 			o.Password = p.password(user)
 		}
@@ -323,6 +331,18 @@ func (p *player) check(ctx context.Context, i int, a *Action, out *outcome) *Fai
 			return fail(fmt.Sprintf("get_consent for %s to say consent: %t", ref, *e.Consent), fmt.Sprintf("consent: %t", c.Consent))
 		}
 	}
+	for _, w := range []struct {
+		name      string
+		want, got *bool
+	}{{"saved_token", e.SavedToken, savedToken(out)}, {"consent_skipped", e.ConsentSkipped, consentSkipped(out)}} {
+		if w.want != nil && (w.got == nil || *w.got != *w.want) {
+			got := "no flow result"
+			if w.got != nil {
+				got = fmt.Sprintf("%s: %t", w.name, *w.got)
+			}
+			return fail(fmt.Sprintf("%s: %t", w.name, *w.want), got)
+		}
+	}
 	for _, t := range e.Trace {
 		if !traceHas(out.res, t) {
 			return fail("the trace to hold "+describeTrace(t), "no such step")
@@ -522,4 +542,18 @@ func describeMe(e *env, m *MeExpect) string {
 		parts = append(parts, "custom_attributes "+jsonText(m.CustomAttributes))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func savedToken(out *outcome) *bool {
+	if out.res == nil {
+		return nil
+	}
+	return &out.res.SavedToken
+}
+
+func consentSkipped(out *outcome) *bool {
+	if out.res == nil {
+		return nil
+	}
+	return &out.res.ConsentSkipped
 }

@@ -50,6 +50,10 @@ func TestLoadRejectsMalformedFiles(t *testing.T) {
 		{"connect_again first", "name: x\nactions: [connect_again]\n", 2, "connect_again repeats an earlier connect"},
 		{"option the action does not take", "name: x\nactions:\n  - connect\n  - do: logout\n    password: p\n", 5, "logout takes no password"},
 		{"connect_again with a user", "name: x\nactions:\n  - connect\n  - do: connect_again\n    user: bob\n", 5, "connect_again takes no user"},
+		{"connect_again with a payload", "name: x\nactions:\n  - connect\n  - do: connect_again\n    payload: p\n", 5, "connect_again takes no payload"},
+		{"refresh with the legacy login", "name: x\nactions:\n  - connect\n  - do: refresh\n    legacy_login: true\n", 5, "refresh takes no legacy_login"},
+		{"saved_token of a logout", "name: x\nactions:\n  - connect\n  - do: logout\n    expect: {saved_token: true}\n", 5, "saved_token cannot be expected of logout"},
+		{"unknown key in a consent link", "name: x\nsetup:\n  dashboard:\n    miniapp:\n      consent_links: [{title: T, href: x}]\nactions: [connect]\n", 5, `unknown key "href"`},
 		{"expectation the action cannot have", "name: x\nactions:\n  - do: advance_clock\n    by: 1m\n    expect: {fails_at: 7}\n", 5, "fails_at cannot be expected of advance_clock"},
 		{"succeeds and fails_at", "name: x\nactions: [connect]\nexpect:\n  succeeds: true\n  fails_at: 7\n", 4, "succeeds: true contradicts"},
 		{"created with a failure", "name: x\nactions: [connect]\nexpect: {fails_at: 7, miniapp_user: created}\n", 3, "miniapp_user created needs a flow that succeeds"},
@@ -309,35 +313,95 @@ func TestLibraryHoldsAgainstARunningUp(t *testing.T) {
 	}
 }
 
-// TestLibraryCoversEveryErrorCode checks that for each code of PROTOCOL §5.1 some scenario
-// expects it (as the code a flow stops with, or a step of its trace).
+// onlyInjected lists the codes no behaviour of the simulator produces yet, so a library
+// scenario can only inject them with a fault or a stub. Each entry says what would produce
+// it; delete the entry when that lands, and TestLibraryCoversEveryErrorCode then demands a
+// scenario that produces the code.
+var onlyInjected = map[string]string{
+	// The platform refreshes a host access token only inside the flow that was just given the
+	// pair, so the refresh token is always fresh: producing this needs a scenario action that
+	// revokes host tokens, or a platform that keeps them across flows (contract §7.1).
+	contract.CodeInvalidRefreshToken: "a refresh token revoked or expired before the platform uses it",
+	// The host finds the user of a fresh access token: producing this needs a scenario action
+	// that deletes the host user between sign-in and step 8.
+	contract.CodeHostappUserNotFound: "a host user deleted between the auth code and the user-data call",
+	// The platform always sends the access token step 7 gave (an expired one is
+	// EXPIRED_ACCESS_TOKEN): only a host that forgets its tokens would refuse it as invalid.
+	contract.CodeInvalidAccessToken: "a host that revokes its access tokens between steps 7 and 8",
+	// The platform always sends the headers of contract §2.6.
+	contract.CodeMissingHeader: "none while the platform is correct: a backend under test is refused by the checker instead",
+	// The SDK asks get_consent only when it has a user_reference.
+	contract.CodeHostappUserIDRequired: "a get_consent or Direct call without user_reference",
+	// Scenario setup can switch a partnership off but not remove it.
+	contract.CodeNoIntegration: "a scenario setup that removes the partnership",
+	// The Dashboard refuses a record without the access-token and user-data URLs.
+	contract.CodeEndpointURLNotSet: "a Dashboard record that may lack an endpoint URL",
+	// The SDK always sends well-formed JSON.
+	contract.CodeParsingErrorInvalidRequestBody: "a scenario action that sends a broken body to the platform",
+	// A party's own failure: no correct simulator has one to show, so only a fault gives it.
+	contract.CodeUnknownError: "none: a party's internal failure is only ever injected",
+}
+
+// TestLibraryCoversEveryErrorCode checks that for each code of contract §5.1 and each of the
+// SDK's own some scenario expects it (as the code a flow stops with, or a step of its trace),
+// and that some scenario produces it through the behaviour the code names: a scenario whose
+// faults and stubs put the code on the wire itself only injects it.
 func TestLibraryCoversEveryErrorCode(t *testing.T) {
 	t.Parallel()
 	scs, err := scenarios.Load("library")
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string][]string{}
+	seen, produced := map[string][]string{}, map[string][]string{}
 	for _, sc := range scs {
+		var expected []string
 		for _, a := range sc.Actions {
 			if a.Expect == nil {
 				continue
 			}
 			if c := a.Expect.ErrorCode; c != "" {
-				seen[c] = append(seen[c], sc.Name)
+				expected = append(expected, c)
 			}
 			for _, tr := range a.Expect.Trace {
 				if tr.ErrorCode != "" {
-					seen[tr.ErrorCode] = append(seen[tr.ErrorCode], sc.Name)
+					expected = append(expected, tr.ErrorCode)
 				}
 			}
 		}
-	}
-	for _, c := range slices.Concat(contract.Codes, []string{"USER_DENIED", "NO_AUTH_CODE", "PLATFORM_UNAVAILABLE", "NO_AUTH_TOKEN", "ME_FAILED"}) {
-		if len(seen[c]) == 0 {
-			t.Errorf("no library scenario expects %s", c)
+		for _, c := range expected {
+			seen[c] = append(seen[c], sc.Name)
+			if !injects(sc, c) {
+				produced[c] = append(produced[c], sc.Name)
+			}
 		}
 	}
+	for _, c := range slices.Concat(contract.Codes, scenarios.SDKCodes) {
+		_, allowed := onlyInjected[c]
+		switch {
+		case len(seen[c]) == 0:
+			t.Errorf("no library scenario expects %s", c)
+		case len(produced[c]) == 0 && !allowed:
+			t.Errorf("%s is only injected (by faults or stubs in %s): add a scenario where the behaviour it names produces it, or list it in onlyInjected with what would", c, strings.Join(seen[c], ", "))
+		case len(produced[c]) > 0 && allowed:
+			t.Errorf("%s is produced by %s: delete it from onlyInjected", c, strings.Join(produced[c], ", "))
+		}
+	}
+}
+
+// injects reports whether a scenario puts code on the wire itself: a fault that answers it, or
+// a stub whose answer carries it.
+func injects(sc *scenarios.Scenario, code string) bool {
+	for _, f := range sc.Faults {
+		if f.ErrorCode == code || strings.Contains(f.Body, code) {
+			return true
+		}
+	}
+	for _, st := range sc.Setup.Stubs {
+		if st.JSON["error_code"] == code || strings.Contains(st.Text, code) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestTemplateIsAValidScenario(t *testing.T) {

@@ -255,11 +255,15 @@ func runOne(ctx context.Context, sc *Scenario, o Options) (_ []ActionResult, _ *
 	if err := e.applySetup(ctx, sc); err != nil {
 		return nil, nil, err
 	}
-	clientID := demo.ClientID
+	clientID, skipConsent := demo.ClientID, false
 	if sc.Setup.SDK != nil && sc.Setup.SDK.ClientID != "" {
 		clientID = sc.Setup.SDK.ClientID
 	}
-	sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: e.platformURL, HostURL: e.hostURL, ClientID: clientID, Logger: log.With("scenario", sc.Name, "party", "sdk"), AdminToken: o.AdminToken})
+	if sc.Setup.SDK != nil {
+		skipConsent = sc.Setup.SDK.SkipGrantedConsent
+	}
+	sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: e.platformURL, HostURL: e.hostURL, ClientID: clientID, Logger: log.With("scenario", sc.Name, "party", "sdk"),
+		AdminToken: o.AdminToken, SkipGrantedConsent: skipConsent})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -74,6 +74,7 @@ type DashboardHostapp struct {
 	RefreshTokenURL  *string   `yaml:"refresh_token_url,omitempty" json:"refresh_token_url,omitempty" doc:"\"\" switches the platform's refresh-and-retry off (contract §5.2)."`
 	UserDataMethod   *string   `yaml:"user_data_method,omitempty" json:"user_data_method,omitempty" enum:"GET,POST"`
 	IPAllowlist      *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"CIDRs or addresses the platform accepts the host app's server calls from (contract §7.6)."`
+	LegacyLogin      *bool     `yaml:"legacy_login_enabled,omitempty" json:"legacy_login_enabled,omitempty" doc:"Switches on the legacy payload login POST /api/v1/partner/login/ (contract §7.10); off, it answers FEATURE_DISABLED_IN_HOSTAPP at step 5."`
 	UseAccessToken   *bool     `yaml:"use_access_token,omitempty" json:"use_access_token,omitempty" doc:"\"Use access token\" for Boxo Payments (contract §7.9): the step-7 access token would also authorize Payments calls; the trace notes it at step 7."`
 	SigningEnabled   *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"Request signing (contract §7.8): the platform signs its calls to the host and requires the host's Direct calls signed. Set hostapp.signing_enabled and the same secret too."`
 	SigningSecret    *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The HMAC secret of request signing; a value other than the host's own gives INVALID_SIGNATURE."`
@@ -81,12 +82,19 @@ type DashboardHostapp struct {
 
 // DashboardMiniapp is the miniapp's Dashboard record (PROTOCOL §1.3).
 type DashboardMiniapp struct {
-	SecretKey      *string   `yaml:"secret_key,omitempty" json:"secret_key,omitempty" doc:"A wrong value gives ACCESS_DENIED from the miniapp at step 11."`
-	AuthTokenURL   *string   `yaml:"auth_token_url,omitempty" json:"auth_token_url,omitempty"`
-	RequiredFields *[]string `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the platform requires in the host's user data; a missing one gives RESPONSE_ATTRIBUTE_MISSING at step 9."`
-	IPAllowlist    *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
-	SigningEnabled *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"Request signing (contract §7.8): the platform signs its Get Auth Token calls. Set miniapp.signing_enabled and the same secret too."`
-	SigningSecret  *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The HMAC secret of request signing for the miniapp."`
+	SecretKey      *string        `yaml:"secret_key,omitempty" json:"secret_key,omitempty" doc:"A wrong value gives ACCESS_DENIED from the miniapp at step 11."`
+	AuthTokenURL   *string        `yaml:"auth_token_url,omitempty" json:"auth_token_url,omitempty"`
+	RequiredFields *[]string      `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the platform requires in the host's user data; a missing one gives RESPONSE_ATTRIBUTE_MISSING at step 9."`
+	IPAllowlist    *[]string      `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
+	ConsentLinks   *[]ConsentLink `yaml:"consent_links,omitempty" json:"consent_links,omitempty" doc:"Links the SDK shows on its consent prompt at step 4 (contract §3.5), e.g. terms and privacy policy."`
+	SigningEnabled *bool          `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"Request signing (contract §7.8): the platform signs its Get Auth Token calls. Set miniapp.signing_enabled and the same secret too."`
+	SigningSecret  *string        `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The HMAC secret of request signing for the miniapp."`
+}
+
+// ConsentLink is one link of the SDK's consent prompt.
+type ConsentLink struct {
+	Title string `yaml:"title" json:"title" required:"true" doc:"The link's text."`
+	URL   string `yaml:"url" json:"url" required:"true" doc:"An http(s) URL."`
 }
 
 // Partnership is the Dashboard's partnership record.
@@ -115,7 +123,8 @@ type MiniSettings struct {
 
 // SDKSetup configures the fake SDK.
 type SDKSetup struct {
-	ClientID string `yaml:"client_id,omitempty" json:"client_id,omitempty" doc:"The host app's client_id at the platform; default 352131. An unknown one gives HOSTAPP_NOT_FOUND at step 1."`
+	ClientID           string `yaml:"client_id,omitempty" json:"client_id,omitempty" doc:"The host app's client_id at the platform; default 352131. An unknown one gives HOSTAPP_NOT_FOUND at step 1."`
+	SkipGrantedConsent bool   `yaml:"skip_granted_consent,omitempty" json:"skip_granted_consent,omitempty" doc:"The SDK's prompt-skip switch (contract §7.4): for a connect with user_reference the SDK asks get_consent at step 4 and skips the prompt when the user allowed before; a get_consent error stops the flow at step 4."`
 }
 
 // Stub is a canned answer served in place of a party's endpoint.
@@ -149,6 +158,11 @@ type Action struct {
 	AppID         string         `yaml:"app_id,omitempty" json:"app_id,omitempty" doc:"The miniapp; default app16973. An unknown one gives MINIAPP_NOT_FOUND at step 1."`
 	Consent       string         `yaml:"consent,omitempty" json:"consent,omitempty" enum:"allow,deny" doc:"connect, connect_again: the user's answer at step 4; default allow."`
 	UserReference string         `yaml:"user_reference,omitempty" json:"user_reference,omitempty" doc:"connect: the host user id the SDK is configured with, sent as user_reference (contract §3.6); the platform then records consent."`
+	LegacyLogin   bool           `yaml:"legacy_login,omitempty" json:"legacy_login,omitempty" doc:"connect: the legacy payload login of older SDKs instead of Connect (contract §4.3 b, §7.10): the host app opens the miniapp with an auth payload (payload, else a code it mints), the SDK's confirm box is step 4, the miniapp frontend posts to /api/v1/partner/login/ (5, answered at 12) and hands the SDK the token with AppBoxoWebAppSaveToken (13)."`
+	TrySavedToken bool           `yaml:"try_saved_token,omitempty" json:"try_saved_token,omitempty" doc:"connect: the miniapp tries the token the SDK saved for the user at its backend first and logs in only when it is refused (contract §3.3); connect_again repeats it. Default: every connect logs in."`
+	Payload       string         `yaml:"payload,omitempty" json:"payload,omitempty" doc:"connect: the auth payload the host app opens the miniapp with, handed over by GetInitData (contract §3.2, §7.10)."`
+	Data          map[string]any `yaml:"data,omitempty" json:"data,omitempty" doc:"connect: the data object the host app opens the miniapp with, handed over by GetInitData (contract §3.2)."`
+	SandboxMode   bool           `yaml:"sandbox_mode,omitempty" json:"sandbox_mode,omitempty" doc:"connect: GetInitData's sandbox_mode (contract §3.2)."`
 	By            fault.Duration `yaml:"by,omitempty" json:"by,omitempty" doc:"advance_clock: how far, e.g. 11m or 2h."`
 	Expect        *Expect        `yaml:"expect,omitempty" json:"expect,omitempty" doc:"What the action must lead to; default: it succeeds."`
 
@@ -159,14 +173,16 @@ type Action struct {
 // Expect is what an action must lead to. Unless it says succeeds: false or gives fails_at,
 // error_code or party, the action must succeed.
 type Expect struct {
-	Succeeds    *bool         `yaml:"succeeds,omitempty" json:"succeeds,omitempty" doc:"true: connect reaches step 16 (refresh, logout: they work). false: the action fails, anywhere."`
-	FailsAt     int           `yaml:"fails_at,omitempty" json:"fails_at,omitempty" doc:"The step (1–16) at which the flow stops, as the SDK reports it: e.g. 7 for the host's access-token answer, 9 for user data, 11 for the miniapp, 5 for the platform's own checks, 4 for a declined consent."`
-	ErrorCode   string        `yaml:"error_code,omitempty" json:"error_code,omitempty" doc:"The error code the flow stops with: contract §5.1, the SDK's own (USER_DENIED, NO_AUTH_CODE, PLATFORM_UNAVAILABLE, NO_AUTH_TOKEN, ME_FAILED), or the miniapp frontend API's invalid_grant / invalid_token."`
-	Party       string        `yaml:"party,omitempty" json:"party,omitempty" enum:"hostapp,platform,miniapp,sdk" doc:"The party that reported the error (custom_attributes.source, or the SDK itself)."`
-	MiniappUser string        `yaml:"miniapp_user,omitempty" json:"miniapp_user,omitempty" enum:"created,existing,none" doc:"created / existing: the miniapp created the user at step 11 or found it (connect must succeed). none: the miniapp holds no user with this user's reference."`
-	Me          *MeExpect     `yaml:"me,omitempty" json:"me,omitempty" doc:"What the miniapp's GET /api/me answers with the token the SDK holds for the user after the action (or the last one it held, after logout or revoke_consent)."`
-	Consent     *bool         `yaml:"consent,omitempty" json:"consent,omitempty" doc:"What the platform's get_consent says for the user's reference after the action (contract §7.4)."`
-	Trace       []TraceExpect `yaml:"trace,omitempty" json:"trace,omitempty" doc:"Steps the flow's trace must contain (connect actions)."`
+	Succeeds       *bool         `yaml:"succeeds,omitempty" json:"succeeds,omitempty" doc:"true: connect reaches step 16 (refresh, logout: they work). false: the action fails, anywhere."`
+	FailsAt        int           `yaml:"fails_at,omitempty" json:"fails_at,omitempty" doc:"The step (1–16) at which the flow stops, as the SDK reports it: e.g. 7 for the host's access-token answer, 9 for user data, 11 for the miniapp, 5 for the platform's own checks, 4 for a declined consent."`
+	ErrorCode      string        `yaml:"error_code,omitempty" json:"error_code,omitempty" doc:"The error code the flow stops with: contract §5.1, the SDK's own (USER_DENIED, NO_AUTH_CODE, PLATFORM_UNAVAILABLE, NO_AUTH_TOKEN, ME_FAILED), or the miniapp frontend API's invalid_grant / invalid_token."`
+	Party          string        `yaml:"party,omitempty" json:"party,omitempty" enum:"hostapp,platform,miniapp,sdk" doc:"The party that reported the error (custom_attributes.source, or the SDK itself)."`
+	MiniappUser    string        `yaml:"miniapp_user,omitempty" json:"miniapp_user,omitempty" enum:"created,existing,none" doc:"created / existing: the miniapp created the user at step 11 or found it (connect must succeed). none: the miniapp holds no user with this user's reference."`
+	Me             *MeExpect     `yaml:"me,omitempty" json:"me,omitempty" doc:"What the miniapp's GET /api/me answers with the token the SDK holds for the user after the action (or the last one it held, after logout or revoke_consent)."`
+	Consent        *bool         `yaml:"consent,omitempty" json:"consent,omitempty" doc:"What the platform's get_consent says for the user's reference after the action (contract §7.4)."`
+	SavedToken     *bool         `yaml:"saved_token,omitempty" json:"saved_token,omitempty" doc:"connect: true when the miniapp signed in with the saved token and no new login ran (contract §3.3); false when it logged in."`
+	ConsentSkipped *bool         `yaml:"consent_skipped,omitempty" json:"consent_skipped,omitempty" doc:"connect: true when get_consent found the user's consent and the SDK showed no prompt (contract §7.4)."`
+	Trace          []TraceExpect `yaml:"trace,omitempty" json:"trace,omitempty" doc:"Steps the flow's trace must contain (connect actions)."`
 
 	// Line is where the expectation starts in its file.
 	Line int `yaml:"-" json:"-"`

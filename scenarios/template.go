@@ -44,11 +44,11 @@ setup:
   # call_timeout: 500ms        # the in-process platform's wait for host and miniapp (default 10s)
   # dashboard:                 # the platform's registry
   #   hostapp: {connect_enabled: true, token_prefix: Token, refresh_token_url: ""}
-  #   miniapp: {required_fields: [email]}
+  #   miniapp: {required_fields: [email], consent_links: [{title: Terms, url: "https://example.com/terms"}]}
   #   partnership: {connect_enabled: true}
   # hostapp: {token_prefix: Token, ip_allowlist: [127.0.0.0/8]}    # the host backend's own settings
   # miniapp: {required_fields: [], ip_allowlist: [127.0.0.0/8]}    # the miniapp backend's own settings
-  # sdk: {client_id: "352131"}
+  # sdk: {client_id: "352131", skip_granted_consent: true}   # skip the prompt once consent exists
   # stubs:                     # canned answers in place of step 7, 9 or 11 (or refresh: true)
   #   - {step: 7, json: {access_token: t, error_code: INVALID_AUTH_CODE}}
 
@@ -61,7 +61,8 @@ faults: []
 
 # actions: connect, connect_again, refresh, logout, advance_clock, revoke_consent. A bare name
 # uses the defaults; a mapping takes options (user, password, app_id, consent: deny,
-# user_reference, by: 2h) and its own expect. An action without expect must succeed.
+# user_reference, try_saved_token: true, payload, data, sandbox_mode, legacy_login: true, by: 2h)
+# and its own expect. An action without expect must succeed.
 actions:
   - do: connect
     user: dave
@@ -72,8 +73,8 @@ actions:
 
 # expect: the last action's expectation. Give succeeds: false, or fails_at (step 1-16),
 # error_code and party (hostapp, platform, miniapp, sdk) for a failure; miniapp_user (created,
-# existing, none); me (what GET /api/me answers); consent (true, false); trace (steps the flow
-# must show).
+# existing, none); me (what GET /api/me answers); consent (true, false); saved_token and
+# consent_skipped (true, false); trace (steps the flow must show).
 expect:
   miniapp_user: created
   me: {reference: u-2001, email: dave@example.com}

@@ -272,7 +272,7 @@ func (v *validator) fault(i int) {
 
 // options each action takes, besides do and expect.
 var actionOptions = map[string][]string{
-	ActConnect:       {"user", "password", "app_id", "consent", "user_reference"},
+	ActConnect:       {"user", "password", "app_id", "consent", "user_reference", "try_saved_token", "payload", "data", "sandbox_mode", "legacy_login"},
 	ActConnectAgain:  {"consent"},
 	ActRefresh:       {"user", "app_id"},
 	ActLogout:        {"user"},
@@ -283,8 +283,8 @@ var actionOptions = map[string][]string{
 
 // expectations each action can be given.
 var actionExpects = map[string][]string{
-	ActConnect:       {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "trace"},
-	ActConnectAgain:  {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "trace"},
+	ActConnect:       {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "saved_token", "consent_skipped", "trace"},
+	ActConnectAgain:  {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "saved_token", "consent_skipped", "trace"},
 	ActRefresh:       {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent"},
 	ActLogout:        {"succeeds", "miniapp_user", "me", "consent"},
 	ActAdvanceClock:  {"miniapp_user", "me", "consent"},
@@ -323,11 +323,11 @@ func (v *validator) actions() {
 			continue
 		}
 		allowed := actionOptions[a.Do]
-		for _, opt := range []string{"user", "password", "app_id", "consent", "user_reference", "by"} {
+		for _, opt := range []string{"user", "password", "app_id", "consent", "user_reference", "try_saved_token", "payload", "data", "sandbox_mode", "legacy_login", "by"} {
 			if hasKey(v.root, opt, path...) && !slices.Contains(allowed, opt) {
 				hint := ""
 				if a.Do == ActConnectAgain {
-					hint = " (it repeats the previous connect; use connect to change user, password, app_id or user_reference)"
+					hint = " (it repeats the previous connect; use connect to change user, password, app_id, user_reference or what the miniapp is opened with)"
 				}
 				v.add(v.at(cat(path, opt)...), "actions[%d]: %s takes no %s%s", i, a.Do, opt, hint)
 			}

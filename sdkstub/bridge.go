@@ -13,6 +13,9 @@ const (
 	HandlerGetInitData = "AppBoxoWebAppGetInitData"
 	HandlerLogin       = "AppBoxoWebAppLogin"
 	HandlerLogout      = "AppBoxoWebAppLogout"
+	// The legacy login path's handlers (PROTOCOL §4.3 b, §4.5).
+	HandlerShowAuthConfirmBox = "AppBoxoWebAppShowAuthConfirmBox"
+	HandlerSaveToken          = "AppBoxoWebAppSaveToken"
 )
 
 // Envelope types of the iframe transport, which the simulator uses for its in-process bridge
@@ -133,12 +136,54 @@ func (b *bridge) call(ctx context.Context, handler string, params map[string]any
 	return resp.Data, nil
 }
 
+// push sends the SDK's own message to the miniapp, not an answer to a request: the web host
+// SDK's logout message is one (PROTOCOL §7.5). It carries no request_id.
+func (b *bridge) push(ctx context.Context, handler string, data any) error {
+	d, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	msg, err := json.Marshal(struct {
+		Type    string          `json:"type"`
+		Handler string          `json:"handler"`
+		Data    json.RawMessage `json:"data"`
+	}{typeResponse, handler, d})
+	if err != nil {
+		return err
+	}
+	select {
+	case b.toMiniapp <- msg:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// receive is the miniapp side waiting for the SDK's next message.
+func (b *bridge) receive(ctx context.Context) ([]byte, error) {
+	select {
+	case msg := <-b.toMiniapp:
+		return msg, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // noAnswer is what a handler returns for a message that gets no answer (AppBoxoWebAppInit).
 type noAnswer struct{}
 
 // notify sends a message that gets no answer (PROTOCOL §3.2: AppBoxoWebAppInit).
 func (b *bridge) notify(ctx context.Context, handler string) error {
-	msg, err := json.Marshal(bridgeRequest{Type: typeRequest, Handler: handler, Params: json.RawMessage(`{}`), SDKVersion: "1.9.0"})
+	return b.notifyWith(ctx, handler, map[string]any{})
+}
+
+// notifyWith sends a message with params that gets no answer (AppBoxoWebAppSaveToken).
+func (b *bridge) notifyWith(ctx context.Context, handler string, params map[string]any) error {
+	p, err := json.Marshal(params)
+	if err != nil {
+		return err
+	}
+	msg, err := json.Marshal(bridgeRequest{Type: typeRequest, Handler: handler, Params: p, SDKVersion: "1.9.0"})
 	if err != nil {
 		return err
 	}

@@ -133,3 +133,24 @@ func TestConnectRejectsBadFlowID(t *testing.T) {
 		t.Fatal("a flow id the platform would replace was accepted")
 	}
 }
+
+// TestBridgeLogoutMessage: the SDK's logout reaches the miniapp as the web host SDK posts it
+// (PROTOCOL §7.5), with no request_id.
+func TestBridgeLogoutMessage(t *testing.T) {
+	b := newBridge()
+	got := make(chan []byte, 1)
+	go func() {
+		msg, err := b.receive(t.Context())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- msg
+	}()
+	if err := b.push(t.Context(), HandlerLogout, map[string]string{"action": "logout"}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"type":"appboxo-host-response","handler":"AppBoxoWebAppLogout","data":{"action":"logout"}}`
+	if msg := <-got; string(msg) != want {
+		t.Errorf("logout message = %s\nwant %s", msg, want)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -23,8 +25,10 @@ import (
 func newConnectCmd(e *env) *cobra.Command {
 	var (
 		user, password, appID, consent, userRef string
-		asJSON, skipMe                          bool
-		meURL, mode                             string
+		asJSON, skipMe, fresh, skipConsent      bool
+		legacy                                  bool
+		meURL, payload, data, mode              string
+		sandbox                                 bool
 	)
 	c := &cobra.Command{
 		Use:   "connect",
@@ -47,6 +51,12 @@ at the miniapp's origin, as the simulated miniapp serves it. For a real miniapp 
 --me-url (an endpoint that answers the user for "Authorization: Bearer <auth_token>"),
 or --skip-me; with --miniapp-url and no --me-url they are skipped.
 
+A returning user: the SDK saves the miniapp's tokens in --data-dir, the running 'boxo-sim
+up''s data directory, when it exists (` + sdkstub.TokenFileName + `, readable by you only). The
+next connect for the same user and miniapp hands the saved token to the miniapp, which tries
+it at its backend first (contract §3.3) and logs in anew only when it is refused. --fresh
+ignores the saved token. A flow on in-process parties saves nothing.
+
 --mode direct runs Connect Direct instead (contract §7.3, 12 steps): at step 5 the host
 app asks its own backend (POST /boxo/direct/tokens with the user's session), which sends
 the user's data to the platform's /api/v1/connect/ (steps 6-9); the host app hands the
@@ -57,6 +67,9 @@ Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 		Example: `  boxo-sim connect                       # the demo user carol
   boxo-sim connect --user bob --json     # machine-readable result
   boxo-sim connect --consent deny        # the user declines at step 4
+  boxo-sim connect --fresh               # log in anew, ignoring the saved token
+  boxo-sim connect --user-reference u-1003 --skip-granted-consent   # no prompt once allowed
+  boxo-sim connect --legacy-login --fresh   # older SDKs: the host's auth payload, /api/v1/partner/login/
   boxo-sim connect --mode direct         # Connect Direct, 12 steps
   boxo-sim connect --platform-url http://127.0.0.1:8082 --hostapp-url http://127.0.0.1:8081
   boxo-sim connect --miniapp-url http://127.0.0.1:9083 --miniapp-secret "$SECRET"   # in-process, your miniapp
@@ -99,7 +112,11 @@ Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 				return err
 			}
 			defer at.cleanup()
-			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, Logger: log, AdminToken: adminToken(cfg)})
+			tokenFile := ""
+			if fi, err := os.Stat(cfg.DataDir); err == nil && fi.IsDir() && !at.inProcess {
+				tokenFile = filepath.Join(cfg.DataDir, sdkstub.TokenFileName)
+			}
+			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, Logger: log, AdminToken: adminToken(cfg), TokenFile: tokenFile, SkipGrantedConsent: skipConsent})
 			if err != nil {
 				return err
 			}
@@ -113,8 +130,17 @@ Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 			if at.miniappRelayed && meURL == "" {
 				skipMe = true // a real miniapp's own frontend API is unknown
 			}
-			opts := sdkstub.Options{User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
-				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe}
+			if data != "" {
+				var obj map[string]any
+				if err := json.Unmarshal([]byte(data), &obj); err != nil {
+					return fmt.Errorf("--data %q: give a JSON object, e.g. --data '{\"screen\":\"checkout\"}'", data)
+				}
+			}
+			if skipConsent && userRef == "" {
+				return fmt.Errorf("--skip-granted-consent needs --user-reference: the SDK asks get_consent for that user (contract §7.4)")
+			}
+			opts := sdkstub.Options{Payload: payload, Data: json.RawMessage(data), SandboxMode: sandbox, LegacyLogin: legacy, User: user, Password: password, AppID: appID, Deny: deny, UserReference: userRef,
+				AuthCode: sdkstub.AuthCodeFunc(codes), MeURL: meURL, SkipMe: skipMe, TrySavedToken: !fresh}
 			var res *sdkstub.Result
 			if mode == "direct" {
 				opts.AuthCode = nil
@@ -151,6 +177,12 @@ Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 	addAdminTokenFlag(c.Flags())
 	c.Flags().String("client-id", "", "the host app's client_id at the platform (default "+demo.ClientID+")")
 	c.Flags().StringVar(&meURL, "me-url", "", "where the miniapp frontend reads its user at steps 14-15 (default: /api/me at the miniapp)")
+	c.Flags().BoolVar(&skipConsent, "skip-granted-consent", false, "the SDK's prompt-skip switch: ask get_consent and skip the prompt when the user allowed before (needs --user-reference)")
+	c.Flags().StringVar(&payload, "payload", "", "the auth payload the host app opens the miniapp with (GetInitData payload)")
+	c.Flags().StringVar(&data, "data", "", "JSON object the host app opens the miniapp with (GetInitData data)")
+	c.Flags().BoolVar(&sandbox, "sandbox", false, "open the miniapp in sandbox mode (GetInitData sandbox_mode)")
+	c.Flags().BoolVar(&legacy, "legacy-login", false, "the legacy payload login of older SDKs instead of Connect (contract §7.10); the host app needs legacy_login_enabled in the Dashboard")
+	c.Flags().BoolVar(&fresh, "fresh", false, "ignore the miniapp token saved by an earlier connect: log in anew")
 	c.Flags().BoolVar(&skipMe, "skip-me", false, "leave out steps 14-15 (a real miniapp without the simulator's /api/me)")
 	addRelayFlags(c)
 	return c
@@ -186,7 +218,9 @@ type located struct {
 	// miniappRelayed: the in-process platform relays to a miniapp backend not simulated here,
 	// whose own frontend API (steps 14–15) is unknown.
 	miniappRelayed bool
-	cleanup        func()
+	// inProcess: the parties run in this process on temporary storage.
+	inProcess bool
+	cleanup   func()
 }
 
 // locateParties finds the platform and host app to talk to: the stack of platform_url, else
@@ -219,6 +253,7 @@ func locateParties(ctx context.Context, cfg Config, src source, stderr io.Writer
 		fmt.Fprintf(stderr, "No platform answers at %s; running %s in-process on temporary storage.\n", local, what)
 		l.platformURL, l.hostURL, l.cleanup = st.PlatformURL, st.HostURL, func() { st.Close() }
 		l.miniappRelayed = !slices.Contains(st.Started, stack.Miniapp)
+		l.inProcess = true
 		return l, nil
 	}
 	found, err := findStack(ctx, cfg, src)
@@ -301,6 +336,9 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 			last = res.Steps[n-1].Number
 		}
 		fmt.Fprintf(w, "Flow %s interrupted after step %d\n", res.FlowID, last)
+	case err == nil && res.OK && res.SavedToken:
+		fmt.Fprintf(w, "Signed in to %s as %s with the saved token in %s: its backend accepted it, no new login (flow %s; --fresh logs in anew)\n",
+			res.AppID, res.User, sdkstub.FormatMS(res.DurationMS), res.FlowID)
 	case err == nil && res.OK:
 		created := ""
 		if res.Me != nil {
@@ -348,7 +386,7 @@ func hintFor(code string) string {
 	case contract.CodeNoIntegration:
 		return "the host app and miniapp have no partnership (GET /_sim/partnerships)"
 	case contract.CodeFeatureDisabledInHostapp:
-		return "switch Connect on for the host app in the Dashboard"
+		return "switch Connect on for the host app in the Dashboard (for --legacy-login: legacy_login_enabled on the host app)"
 	case contract.CodeFeatureDisabledInIntegration:
 		return "switch Connect on for the partnership in the Dashboard (direct_enabled for Connect Direct)"
 	case contract.CodeUnexpectedResponseError:

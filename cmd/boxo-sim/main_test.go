@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,10 +213,23 @@ func TestUpConnectTrace(t *testing.T) {
 	if !strings.Contains(out.String(), "Run a flow:  boxo-sim connect --user alice --platform-url "+urls["platform"]) {
 		t.Errorf("up's hint does not name its platform:\n%s", out.String())
 	}
-	// Only the platform's URL: connect finds the host app in the platform's Dashboard.
-	args := []string{"connect", "--json", "--user", "alice", "--platform-url", urls["platform"]}
-	for i, wantCreated := range []bool{true, false} {
-		stdout, stderr, code := runCmd(t, t.Context(), nil, args...)
+	// Only the platform's URL: connect finds the host app in the platform's Dashboard. The
+	// first run logs in; the second finds the token the first saved in the data directory and
+	// uses it without a new login (PROTOCOL §3.3); --fresh logs in anew and finds the user.
+	args := []string{"connect", "--json", "--user", "alice", "--platform-url", urls["platform"], "--data-dir", dataDir}
+	for i, want := range []struct {
+		fresh, created, saved bool
+		steps                 []int
+	}{
+		{created: true, steps: []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}},
+		{created: true, saved: true, steps: []int{1, 2, 14, 15, 16}},
+		{fresh: true, created: false, steps: []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}},
+	} {
+		a := args
+		if want.fresh {
+			a = append(slices.Clone(args), "--fresh")
+		}
+		stdout, stderr, code := runCmd(t, t.Context(), nil, a...)
 		if code != 0 {
 			t.Fatalf("connect #%d: exit %d\n%s\n%s", i+1, code, stdout, stderr)
 		}
@@ -223,8 +237,19 @@ func TestUpConnectTrace(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 			t.Fatal(err)
 		}
-		if res.Me == nil || res.Me.CreatedText() != strconv.FormatBool(wantCreated) {
-			t.Fatalf("connect #%d: me = %+v, want created %t", i+1, res.Me, wantCreated)
+		if res.Me == nil || res.Me.CreatedText() != strconv.FormatBool(want.created) || res.SavedToken != want.saved {
+			t.Fatalf("connect #%d: me = %+v, saved_token %t; want created %t, saved_token %t", i+1, res.Me, res.SavedToken, want.created, want.saved)
+		}
+		var steps []int
+		for _, st := range res.Steps {
+			steps = append(steps, st.Number)
+		}
+		if !slices.Equal(steps, want.steps) {
+			t.Errorf("connect #%d ran steps %v, want %v", i+1, steps, want.steps)
+		}
+		fi, err := os.Stat(filepath.Join(dataDir, sdkstub.TokenFileName))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("the SDK's token store after connect #%d: %v, mode %v; want a 0600 file", i+1, err, fi)
 		}
 	}
 

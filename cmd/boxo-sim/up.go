@@ -135,7 +135,7 @@ Every party answers GET /healthz.`,
 	addServeFlags(c)
 	c.Flags().StringSliceVar(&only, "only", nil, "start only these parties (hostapp, platform, miniapp), comma-separated")
 	c.Flags().BoolVar(&runDemo, "demo", false, "run one full Connect flow once the parties are ready and print it")
-	c.Flags().BoolVar(&reset, "reset", false, "delete the databases in --data-dir first and start with fresh demo data")
+	c.Flags().BoolVar(&reset, "reset", false, "delete the databases (and the SDK's saved tokens) in --data-dir first and start with fresh demo data")
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
 	addRelayFlags(c)
 	return c

@@ -15,6 +15,19 @@ type AuthorizeRequest struct {
 	UserReference string `json:"user_reference,omitempty"`
 }
 
+// LegacyLoginRequest is the body of the legacy payload login, POST /api/v1/partner/login/
+// (PROTOCOL §4.3 b, §7.10).
+type LegacyLoginRequest struct {
+	ClientID string `json:"client_id"`
+	AppID    string `json:"app_id"`
+	Payload  string `json:"payload"`
+}
+
+// LegacyLoginResponse is its success answer.
+type LegacyLoginResponse struct {
+	Token string `json:"token"`
+}
+
 // AuthorizeResponse is the platform's step-12 success answer (PROTOCOL §3.13).
 type AuthorizeResponse struct {
 	Token        string `json:"token"`
@@ -110,6 +123,15 @@ type MiniappSettings struct {
 	} `json:"miniapp"`
 	// RequiredFields is what the SDK lists on its consent prompt (PROTOCOL §3.5).
 	RequiredFields []string `json:"required_fields,omitempty"`
+	// ConsentLinks are the Dashboard's links the SDK shows on its consent prompt (PROTOCOL
+	// §3.5), e.g. the miniapp's terms and privacy policy.
+	ConsentLinks []ConsentLink `json:"consent_links,omitempty"`
+}
+
+// ConsentLink is one link of the consent prompt: its text and where it leads.
+type ConsentLink struct {
+	Title string `json:"title"`
+	URL   string `json:"url"`
 }
 
 // Me is the miniapp backend's answer to GET /api/me (PROTOCOL §3.15).

@@ -38,6 +38,8 @@ type browserDemo struct {
 	st  *stack.Stack
 	clk *clock.Clock
 	ctx context.Context
+	// consentLinks is the text and targets of the last consent prompt's links.
+	consentLinks string
 }
 
 func startBrowserDemo(t *testing.T) *browserDemo {
@@ -125,6 +127,7 @@ func (d *browserDemo) login(frame *cdp.Node, allow bool) {
 		chromedp.Click("#login", chromedp.ByQuery, chromedp.FromNode(frame)),
 		chromedp.WaitVisible("#consent", chromedp.ByQuery),
 		chromedp.Text("#consent-fields", &fields, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll('#consent-links:not([hidden]) a')].map((a) => a.textContent + " " + a.href).join("; ")`, &d.consentLinks),
 	)
 	for _, f := range []string{"email", "phone", "first_name", "last_name"} {
 		if !strings.Contains(fields, f) {
@@ -201,9 +204,15 @@ func getJSON(t *testing.T, u string, v any) {
 func TestBrowserDemo(t *testing.T) {
 	d := startBrowserDemo(t)
 	logouts := watchLogouts(d.ctx)
+	// The Dashboard's consent links appear on the prompt (PROTOCOL §3.5).
+	admin(t, http.MethodPut, d.st.PlatformURL+"/_sim/miniapps/"+demo.AppID, map[string]any{
+		"consent_links": []map[string]string{{"title": "Terms", "url": "https://example.com/terms"}}})
 	d.signIn("carol", "carol-password")
 	frame := d.openMiniapp()
 	d.login(frame, true)
+	if d.consentLinks != "Terms https://example.com/terms" {
+		t.Errorf("consent prompt links: %q", d.consentLinks)
+	}
 
 	if got := d.frameText(frame, "#user-name"); got != "Carol Tan" {
 		t.Errorf("miniapp shows %q, want Carol Tan", got)

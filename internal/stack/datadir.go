@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
 // Files of a data directory besides the databases.
@@ -112,7 +114,7 @@ func secureDataDir(dir string, log *slog.Logger) {
 	if err != nil {
 		return
 	}
-	names := []string{lockFileName, StateFileName, StateFileName + ".tmp"}
+	names := []string{lockFileName, StateFileName, StateFileName + ".tmp", sdkstub.TokenFileName, sdkstub.TokenFileName + ".tmp"}
 	for _, db := range DatabaseFiles {
 		names = append(names, db, db+"-wal", db+"-shm", db+"-journal")
 	}
@@ -158,9 +160,13 @@ func onlyOurs(dir string, names []string) bool {
 }
 
 // RemoveDatabases deletes the parties' databases in dir (with their -wal and -shm files),
-// for `up --reset`. The next start seeds fresh demo data.
+// for `up --reset`. The next start seeds fresh demo data. The SDK's saved tokens go too: they
+// belong to sessions the reset ends.
 func RemoveDatabases(dir string) error {
 	var errs []error
+	if err := os.Remove(filepath.Join(dir, sdkstub.TokenFileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
+	}
 	for _, db := range DatabaseFiles {
 		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
 			if err := os.Remove(filepath.Join(dir, db+suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -76,17 +76,18 @@ func (d *DB) PutSettings(ctx context.Context, s platform.Settings) error {
 // ---- host apps ----
 
 const hostAppCols = `client_id, name, connect_enabled, access_token_url, user_data_url, refresh_token_url,
-	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist, use_access_token, signing_enabled, signing_secret`
+	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist, legacy_login_enabled, use_access_token, signing_enabled, signing_secret`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanHostApp(s scanner) (platform.HostApp, error) {
 	var h platform.HostApp
-	var enabled, useAccess, signing int
+	var enabled, legacy, useAccess, signing int
 	var allow string
 	err := s.Scan(&h.ClientID, &h.Name, &enabled, &h.AccessTokenURL, &h.UserDataURL, &h.RefreshTokenURL,
-		&h.HostappClientID, &h.HostappSecretKey, &h.TokenPrefix, &h.UserDataMethod, &allow, &useAccess, &signing, &h.SigningSecret)
-	h.ConnectEnabled, h.UseAccessToken, h.SigningEnabled = enabled != 0, useAccess != 0, signing != 0
+		&h.HostappClientID, &h.HostappSecretKey, &h.TokenPrefix, &h.UserDataMethod, &allow, &legacy, &useAccess, &signing, &h.SigningSecret)
+	h.ConnectEnabled, h.UseAccessToken = enabled != 0, useAccess != 0
+	h.LegacyLogin, h.SigningEnabled = legacy != 0, signing != 0
 	h.IPAllowlist = store.SplitList(allow)
 	return h, err
 }
@@ -140,16 +141,16 @@ func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platfor
 			return err
 		}
 		h.ClientID = clientID
-		_, err = tx.ExecContext(ctx, `INSERT INTO hostapps (`+hostAppCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO hostapps (`+hostAppCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, connect_enabled = excluded.connect_enabled,
 				signing_enabled = excluded.signing_enabled, signing_secret = excluded.signing_secret,
 				access_token_url = excluded.access_token_url, user_data_url = excluded.user_data_url,
 				refresh_token_url = excluded.refresh_token_url, hostapp_client_id = excluded.hostapp_client_id,
 				hostapp_secret_key = excluded.hostapp_secret_key, token_prefix = excluded.token_prefix,
 				user_data_method = excluded.user_data_method, ip_allowlist = excluded.ip_allowlist,
-				use_access_token = excluded.use_access_token`,
+				legacy_login_enabled = excluded.legacy_login_enabled, use_access_token = excluded.use_access_token`,
 			h.ClientID, h.Name, b2i(h.ConnectEnabled), h.AccessTokenURL, h.UserDataURL, h.RefreshTokenURL,
-			h.HostappClientID, h.HostappSecretKey, h.TokenPrefix, h.UserDataMethod, store.JoinList(h.IPAllowlist),
+			h.HostappClientID, h.HostappSecretKey, h.TokenPrefix, h.UserDataMethod, store.JoinList(h.IPAllowlist), b2i(h.LegacyLogin),
 			b2i(h.UseAccessToken), b2i(h.SigningEnabled), h.SigningSecret)
 		out, created = h, !exists
 		return err
@@ -180,17 +181,31 @@ func (d *DB) DeleteHostApp(ctx context.Context, clientID string) error {
 
 // ---- miniapps ----
 
-const miniappCols = `app_id, name, url, auth_token_url, secret_key, required_fields, ip_allowlist, signing_enabled, signing_secret`
+const miniappCols = `app_id, name, url, auth_token_url, secret_key, required_fields, ip_allowlist, consent_links, signing_enabled, signing_secret`
 
 func scanMiniapp(s scanner) (platform.Miniapp, error) {
 	var m platform.Miniapp
-	var fields, allow string
+	var fields, allow, links string
 	var signing int
-	err := s.Scan(&m.AppID, &m.Name, &m.URL, &m.AuthTokenURL, &m.SecretKey, &fields, &allow, &signing, &m.SigningSecret)
+	err := s.Scan(&m.AppID, &m.Name, &m.URL, &m.AuthTokenURL, &m.SecretKey, &fields, &allow, &links, &signing, &m.SigningSecret)
 	m.SigningEnabled = signing != 0
 	m.RequiredFields = store.SplitList(fields)
 	m.IPAllowlist = store.SplitList(allow)
+	if err == nil && links != "" {
+		if jerr := json.Unmarshal([]byte(links), &m.ConsentLinks); jerr != nil {
+			err = fmt.Errorf("miniapp %s: consent_links: %w", m.AppID, jerr)
+		}
+	}
 	return m, err
+}
+
+// consentLinksJSON is the consent_links column of a miniapp.
+func consentLinksJSON(links []contract.ConsentLink) string {
+	if len(links) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(links)
+	return string(b)
 }
 
 func getMiniapp(ctx context.Context, q queryer, appID string) (platform.Miniapp, error) {
@@ -242,12 +257,13 @@ func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.M
 			return err
 		}
 		m.AppID = appID
-		_, err = tx.ExecContext(ctx, `INSERT INTO miniapps (`+miniappCols+`) VALUES (?,?,?,?,?,?,?,?,?)
+		_, err = tx.ExecContext(ctx, `INSERT INTO miniapps (`+miniappCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (app_id) DO UPDATE SET name = excluded.name, url = excluded.url,
 				signing_enabled = excluded.signing_enabled, signing_secret = excluded.signing_secret,
 				auth_token_url = excluded.auth_token_url, secret_key = excluded.secret_key,
-				required_fields = excluded.required_fields, ip_allowlist = excluded.ip_allowlist`,
-			m.AppID, m.Name, m.URL, m.AuthTokenURL, m.SecretKey, store.JoinList(m.RequiredFields), store.JoinList(m.IPAllowlist),
+				required_fields = excluded.required_fields, ip_allowlist = excluded.ip_allowlist,
+				consent_links = excluded.consent_links`,
+			m.AppID, m.Name, m.URL, m.AuthTokenURL, m.SecretKey, store.JoinList(m.RequiredFields), store.JoinList(m.IPAllowlist), consentLinksJSON(m.ConsentLinks),
 			b2i(m.SigningEnabled), m.SigningSecret)
 		out, created = m, !exists
 		return err

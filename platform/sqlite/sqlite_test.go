@@ -28,12 +28,13 @@ var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func hostApp(id string) platform.HostApp {
 	return platform.HostApp{ClientID: id, Name: "H " + id, ConnectEnabled: true, AccessTokenURL: "http://h/a", UserDataURL: "http://h/u",
-		HostappClientID: "hc", HostappSecretKey: "hs", TokenPrefix: "Token", UserDataMethod: "GET", IPAllowlist: []string{"127.0.0.0/8"}}
+		HostappClientID: "hc", HostappSecretKey: "hs", TokenPrefix: "Token", UserDataMethod: "GET", IPAllowlist: []string{"127.0.0.0/8"}, LegacyLogin: true}
 }
 
 func miniapp(id string) platform.Miniapp {
 	return platform.Miniapp{AppID: id, Name: "M " + id, URL: "http://m/", AuthTokenURL: "http://m/t", SecretKey: "ms",
-		RequiredFields: []string{"email", "phone"}, IPAllowlist: []string{"::1/128"}}
+		RequiredFields: []string{"email", "phone"}, IPAllowlist: []string{"::1/128"},
+		ConsentLinks: []contract.ConsentLink{{Title: "Terms", URL: "https://m/terms"}}}
 }
 
 func put(t *testing.T, db *DB, h platform.HostApp, m platform.Miniapp) {

@@ -215,9 +215,11 @@ async function onAuth() {
   const fields = (opened.settings && opened.settings.required_fields && opened.settings.required_fields.length)
     ? opened.settings.required_fields : defaultFields;
   const t0 = performance.now(), at = new Date().toISOString();
-  const allowed = await askConsent(opened.app.name, fields, flow.text);
+  const links = (opened.settings && opened.settings.consent_links) || [];
+  const allowed = await askConsent(opened.app.name, fields, flow.text, links);
   const consent = { started_at: at, duration_ms: Math.round(performance.now() - t0) };
-  const call = "consent prompt (" + fields.join(", ") + ")";
+  let call = "consent prompt (" + fields.join(", ") + ")";
+  if (links.length) call += "; links: " + links.map((l) => l.title + " <" + l.url + ">").join(", ");
   if (!allowed) {
     addStep(flow, 4, "sdk → user", call, Object.assign(consent, { outcome: "failed", error_code: cfg.codes.user_denied, note: "user declined" }));
     flush(flow);
@@ -259,10 +261,20 @@ async function mintAuthCode(appId) {
   return body.auth_code;
 }
 
-function askConsent(appName, fields, text) {
+// askConsent shows the prompt: the miniapp's fields and the Dashboard's consent links
+// (PROTOCOL §3.5), each opening in a new tab; only http(s) links are shown.
+function askConsent(appName, fields, text, links) {
   $("#consent-app").textContent = appName;
   $("#consent-text").textContent = text || "This service is requesting access to your account details";
   $("#consent-fields").replaceChildren(...fields.map((f) => { const li = document.createElement("li"); li.textContent = f; return li; }));
+  const shown = (links || []).filter((l) => /^https?:\/\//i.test(l.url));
+  $("#consent-links").replaceChildren(...shown.map((l) => {
+    const li = document.createElement("li"), a = document.createElement("a");
+    a.href = l.url; a.textContent = l.title; a.target = "_blank"; a.rel = "noopener noreferrer";
+    li.append(a);
+    return li;
+  }));
+  $("#consent-links").hidden = shown.length === 0;
   $("#consent").hidden = false;
   return new Promise((resolve) => {
     const done = (v) => () => { $("#consent").hidden = true; $("#consent-allow").onclick = $("#consent-deny").onclick = null; resolve(v); };

@@ -1,0 +1,366 @@
+package sdkstub
+
+// The flow run: Connect drives the 16 steps of PROTOCOL §3 through one miniapp session.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+	"github.com/boxo-sim/boxo-sim/internal/demo"
+)
+
+// Actors as printed per step.
+const (
+	actorHost     = "host app → sdk → platform"
+	actorMiniapp  = "miniapp"
+	actorBridge   = "miniapp → sdk"
+	actorConsent  = "sdk → user"
+	actorRecall   = "sdk → platform"
+	actorAuth     = "sdk → host app → platform"
+	actorHandBack = "sdk → miniapp"
+	actorMe       = "miniapp frontend → miniapp backend"
+	actorMeBack   = "miniapp backend → miniapp frontend"
+	actorUser     = "user"
+)
+
+// Connect runs the 16 steps for one user and miniapp. It returns the Result (with every step
+// reached) and, when the flow did not reach step 16, an *Error saying where it stopped; other
+// errors mean the flow could not be run at all (bad options, cancelled context).
+func (s *SDK) Connect(ctx context.Context, o Options) (*Result, error) {
+	if o.User == "" {
+		o.User = demo.DefaultUser
+	}
+	if o.Password == "" {
+		if u, ok := demo.FindUser(o.User); ok {
+			o.Password = u.Password
+		}
+	}
+	if o.AppID == "" {
+		o.AppID = demo.AppID
+	}
+	if o.FlowID == "" {
+		o.FlowID = contract.NewFlowID()
+	}
+	if len(o.Data) > 0 {
+		var obj map[string]any
+		if err := json.Unmarshal(o.Data, &obj); err != nil {
+			return nil, fmt.Errorf("sdkstub: init data %s: give a JSON object or null (contract §3.2)", o.Data)
+		}
+	}
+	if !contract.ValidFlowID(o.FlowID) {
+		return nil, fmt.Errorf("sdkstub: flow id %q: use 1–64 characters of letters, digits and _.:~@+=-", o.FlowID)
+	}
+	user := o.User
+	if o.AuthCode == nil {
+		if s.cfg.HostURL == "" {
+			return nil, errors.New("sdkstub: no HostURL configured and no AuthCode given: nothing can mint an auth code")
+		}
+		o.AuthCode = s.HostAuthCode(o.User, o.Password)
+	} else {
+		user = "" // the code's user is whoever the code source signed in; Reference says who
+	}
+	f := &flow{sdk: s, o: o, res: &Result{FlowID: o.FlowID, User: user, AppID: o.AppID}, started: time.Now()}
+	err := f.run(ctx)
+	f.res.Duration = time.Since(f.started)
+	f.res.DurationMS = ms(f.res.Duration)
+	if !o.NoTrace {
+		f.trace(ctx)
+	}
+	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) {
+			f.res.Err = fe
+			return f.res, fe
+		}
+		return f.res, err
+	}
+	f.res.OK = true
+	return f.res, nil
+}
+
+// flow is one run of Connect.
+type flow struct {
+	sdk      *SDK
+	o        Options
+	res      *Result
+	started  time.Time
+	settings contract.MiniappSettings
+	sdkSteps []contract.FlowStep // what the SDK performed, posted to the platform's flow log
+}
+
+func (f *flow) step(n int, actor, call string, status int, began time.Time, code, note string) {
+	d := time.Since(began)
+	st := Step{Number: n, Actor: actor, Call: call, Status: status, Duration: d, DurationMS: ms(d), OK: code == "", ErrorCode: code, Note: note}
+	f.res.Steps = append(f.res.Steps, st)
+	outcome := contract.OutcomeOK
+	if code != "" {
+		outcome = contract.OutcomeFailed
+	}
+	f.sdkSteps = append(f.sdkSteps, contract.FlowStep{
+		Step: n, Actor: actor, Call: call, Status: status, StartedAt: began.UTC(), DurationMS: st.DurationMS,
+		Outcome: outcome, ErrorCode: code, Note: note,
+	})
+}
+
+func (f *flow) fail(step int, party string, status int, code, msg string) *Error {
+	return &Error{Step: step, Party: party, Status: status, Code: code, Message: msg}
+}
+
+func (f *flow) run(ctx context.Context) error {
+	s := f.sdk
+	b := newBridge()
+	bctx, stop := context.WithCancel(ctx)
+	// The SDK's side of the bridge writes to the flow's steps; it must be done before run
+	// returns, or a cancelled flow would still be writing while Connect reads them.
+	var served sync.WaitGroup
+	defer func() { stop(); served.Wait() }()
+	var initData InitData
+	served.Add(1)
+	go func() {
+		defer served.Done()
+		b.serve(bctx, func(ctx context.Context, handler string, params json.RawMessage) (any, error) {
+			return f.handleBridge(ctx, handler, params, &initData)
+		})
+	}()
+
+	// Step 1: the host app opens the miniapp; the SDK reads its settings; the miniapp loads
+	// and asks for its init data.
+	t := time.Now()
+	status, err := f.getSettings(ctx)
+	call := "GET /api/v1/miniapps/" + f.o.AppID + "/settings/"
+	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) {
+			f.step(1, actorHost, call, status, t, fe.Code, fe.Message)
+		}
+		return err
+	}
+	initData = InitData{AppID: f.o.AppID, ClientID: s.cfg.ClientID, Payload: f.o.Payload, Data: json.RawMessage("null"), SandboxMode: f.o.SandboxMode}
+	if f.o.LegacyLogin && initData.Payload == "" {
+		// The host app opens the miniapp with an auth payload (PROTOCOL §7.10), which the
+		// simulator's platform redeems as an auth code: the host app mints one.
+		cbctx, cancel := context.WithTimeout(ctx, s.cfg.CallbackTimeout)
+		code, err := f.o.AuthCode(cbctx)
+		cancel()
+		if err != nil || code == "" {
+			msg := "the host app gave no auth payload"
+			if err != nil {
+				msg += ": " + err.Error()
+			}
+			f.step(1, actorHost, call, status, t, CodeNoAuthCode, msg)
+			return f.fail(1, contract.PartyHostapp, 0, CodeNoAuthCode, msg)
+		}
+		initData.Payload = code
+	}
+	if len(f.o.Data) > 0 {
+		initData.Data = f.o.Data
+	}
+	if p, ok := s.Tokens(f.o.User, f.o.AppID); ok {
+		initData.Token, initData.RefreshToken = p.Token, p.RefreshToken
+	}
+	if err := b.notify(ctx, HandlerInit); err != nil {
+		return err
+	}
+	if _, err := b.call(ctx, HandlerGetInitData, nil); err != nil {
+		f.step(1, actorHost, call, status, t, contract.CodeUnknownError, "GetInitData: "+err.Error())
+		return f.fail(1, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
+	}
+	shown := initData
+	shown.Token, shown.RefreshToken, shown.Payload = contract.Mask(shown.Token), contract.Mask(shown.RefreshToken), contract.Mask(shown.Payload)
+	f.res.InitData = &shown
+	note := "miniapp URL " + f.settings.Miniapp.URL
+	if initData.Payload != "" || string(initData.Data) != "null" || initData.SandboxMode {
+		// The payload stands for a credential (PROTOCOL §7.10): masked like one.
+		note += fmt.Sprintf("; GetInitData payload %q, data %s, sandbox_mode %t", contract.Mask(initData.Payload), initData.Data, initData.SandboxMode)
+	}
+	f.step(1, actorHost, call, status, t, "", note)
+
+	// Step 2: the miniapp decides it needs the user. With a saved token it tries that first
+	// (PROTOCOL §3.3) and logs in only when its backend refuses it.
+	t = time.Now()
+	if f.o.TrySavedToken && initData.Token != "" && !f.o.SkipMe {
+		me, status, err := s.me(ctx, f.meURL(), initData.Token, f.o.FlowID)
+		if err == nil && status == http.StatusOK {
+			call := "GET " + pathOf(f.meURL()) + " (Bearer saved token)"
+			f.step(2, actorMiniapp, "needs the user's identity: tries the saved token", 0, t, "", "GetInitData carried a saved token")
+			f.step(14, actorMe, call, 0, t, "", "no new login: steps 3–13 not needed")
+			f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
+			f.res.Me, f.res.SavedToken = me, true
+			f.res.Token, f.res.RefreshToken = initData.Token, initData.RefreshToken
+			f.step(16, actorUser, "continues signed in", 0, time.Now(), "", "")
+			return nil
+		}
+		refused := fmt.Sprintf("%s refused the saved token (%d)", pathOf(f.meURL()), status)
+		if err != nil {
+			refused = "the saved token could not be tried: " + err.Error()
+		}
+		f.step(2, actorMiniapp, "needs the user's identity: tries the saved token", status, t, "", refused+"; logging in")
+	} else {
+		f.step(2, actorMiniapp, "needs the user's identity", 0, t, "", "")
+	}
+
+	if f.o.LegacyLogin {
+		token, err := f.legacyLogin(ctx, b, initData.Payload)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				stop()
+				served.Wait()
+				return ctxErr
+			}
+			return err
+		}
+		return f.signedIn(ctx, token)
+	}
+
+	// Steps 3–13 happen inside the login call: the SDK's bridge handler runs consent (4), the
+	// auth callback and the platform call (5–12) and answers with the tokens (13).
+	t = time.Now()
+	text := f.o.ConfirmText
+	if text == "" {
+		text = "This service is requesting access to your account details"
+	}
+	f.step(3, actorBridge, HandlerLogin, 0, t, "", "")
+	data, err := b.call(ctx, HandlerLogin, map[string]any{"confirmModalText": text})
+	t13 := time.Now()
+	if err != nil {
+		var be *BridgeError
+		if errors.As(err, &be) && f.res.Err != nil {
+			return f.res.Err // the handler recorded where it stopped
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			stop()
+			served.Wait() // the handler may still be writing the flow's steps
+			return ctxErr
+		}
+		return f.fail(13, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
+	}
+	var answer struct {
+		Payload LoginPayload `json:"payload"`
+	}
+	if err := json.Unmarshal(data, &answer); err != nil || answer.Payload.Token == "" {
+		// The JS SDK rejects with "No auth token received" (PROTOCOL §4.3 a.3).
+		f.step(13, actorHandBack, HandlerLogin+" answer", 0, t13, CodeNoAuthToken, "No auth token received")
+		return f.fail(13, contract.PartySDK, 0, CodeNoAuthToken, "No auth token received")
+	}
+	f.res.Token, f.res.RefreshToken = answer.Payload.Token, answer.Payload.RefreshToken
+	f.step(13, actorHandBack, HandlerLogin+" answer {payload: {token, refresh_token}}", 0, t13, "", "")
+	return f.signedIn(ctx, answer.Payload.Token)
+}
+
+// signedIn runs steps 14–16 with the miniapp's new token.
+func (f *flow) signedIn(ctx context.Context, token string) error {
+	// Steps 14–15: the miniapp frontend reads the user from its backend.
+	t := time.Now()
+	if f.o.SkipMe {
+		note := "not run: the miniapp's own frontend API is not known here"
+		f.step(14, actorMe, "(miniapp's own API)", 0, t, "", note)
+		f.step(15, actorMeBack, "(miniapp's own API)", 0, t, "", note)
+	} else {
+		meURL := f.meURL()
+		call := "GET " + pathOf(meURL) + " (Bearer auth_token)"
+		me, status, err := f.sdk.me(ctx, meURL, token, f.o.FlowID)
+		if err != nil {
+			f.step(14, actorMe, call, 0, t, CodeMeFailed, err.Error())
+			return f.fail(14, contract.PartyMiniapp, status, CodeMeFailed, err.Error())
+		}
+		f.step(14, actorMe, call, 0, t, "", "")
+		if status != http.StatusOK {
+			msg := fmt.Sprintf("%s answered %d %s", pathOf(meURL), status, http.StatusText(status))
+			f.step(15, actorMeBack, "user JSON", status, t, CodeMeFailed, msg)
+			return f.fail(15, contract.PartyMiniapp, status, CodeMeFailed, msg)
+		}
+		f.res.Me = me
+		f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
+	}
+
+	// Step 16: the user continues, signed in.
+	f.step(16, actorUser, "continues signed in", 0, time.Now(), "", "")
+	return nil
+}
+
+// meURL is where the miniapp frontend reads its user (steps 14–15).
+func (f *flow) meURL() string {
+	if f.o.MeURL != "" {
+		return f.o.MeURL
+	}
+	return f.miniappBase() + "/api/me"
+}
+
+// miniappBase is the origin of the miniapp URL: the frontend's own backend.
+func (f *flow) miniappBase() string {
+	u, err := url.Parse(f.settings.Miniapp.URL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// trace completes the result with the platform's steps 6–12 from its flow log and posts the
+// SDK's own steps there, so the log holds all 16 (DESIGN.md "Flow log").
+func (f *flow) trace(ctx context.Context) {
+	s := f.sdk
+	body := map[string]any{"client_id": s.cfg.ClientID, "app_id": f.o.AppID, "steps": f.sdkSteps}
+	if f.o.UserReference != "" {
+		body["user_reference"] = f.o.UserReference
+	}
+	if _, err := s.doJSON(ctx, http.MethodPost, s.cfg.PlatformURL+"/_sim/flows/"+url.PathEscape(f.o.FlowID)+"/steps", nil, "", body, nil, nil); err != nil {
+		s.log.DebugContext(ctx, "posting SDK steps to the flow log failed", "flow_id", f.o.FlowID, "err", err)
+	}
+	var fl contract.Flow
+	status, err := s.doJSON(ctx, http.MethodGet, s.cfg.PlatformURL+"/_sim/flows/"+url.PathEscape(f.o.FlowID), nil, "", nil, &fl, nil)
+	if err != nil || status != http.StatusOK {
+		return
+	}
+	for _, st := range fl.Steps {
+		if st.Step < 6 || st.Step > 12 {
+			continue
+		}
+		if st.Step == 10 && st.Request != nil {
+			f.res.Reference = referenceOf(st.Request.Body)
+		}
+		f.res.Steps = append(f.res.Steps, Step{
+			Number: st.Step, Actor: st.Actor, Call: st.Call, Status: st.Status,
+			Duration: time.Duration(st.DurationMS * float64(time.Millisecond)), DurationMS: st.DurationMS,
+			OK: st.Outcome == contract.OutcomeOK, ErrorCode: st.ErrorCode, Note: st.Note,
+		})
+	}
+	sortSteps(f.res.Steps)
+}
+
+// referenceOf is user_data.reference of a step-10 body (contract §3.11), "" when it has none
+// (encrypted user data, §7.2).
+func referenceOf(body json.RawMessage) string {
+	var b struct {
+		Reference string `json:"reference"`
+		UserData  struct {
+			Reference string `json:"reference"`
+		} `json:"user_data"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return ""
+	}
+	return firstNonEmpty(b.UserData.Reference, b.Reference)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func sortSteps(steps []Step) {
+	// Insertion sort, stable: the SDK's and the platform's steps interleave only at 5/6 and 12/13.
+	for i := 1; i < len(steps); i++ {
+		for j := i; j > 0 && steps[j-1].Number > steps[j].Number; j-- {
+			steps[j-1], steps[j] = steps[j], steps[j-1]
+		}
+	}
+}
