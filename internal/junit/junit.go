@@ -30,11 +30,26 @@ type Case struct {
 	Classname  string     `xml:"classname,attr"`
 	File       string     `xml:"file,attr,omitempty"`
 	Time       string     `xml:"time,attr"`
-	Properties []Property `xml:"properties>property,omitempty"`
+	Properties Properties `xml:"properties"`
 	Failure    *Problem   `xml:"failure,omitempty"`
 	Error      *Problem   `xml:"error,omitempty"`
 	Skipped    *Skipped   `xml:"skipped,omitempty"`
 	SystemOut  string     `xml:"system-out,omitempty"`
+}
+
+// Properties are a test case's <properties>; none writes no element at all, so a case without
+// properties stays valid under the strict JUnit schemas (encoding/xml's "a>b,omitempty" would
+// still write an empty <properties/>).
+type Properties []Property
+
+// MarshalXML writes <properties> with one <property> each, or nothing when there are none.
+func (p Properties) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	if len(p) == 0 {
+		return nil
+	}
+	return e.EncodeElement(struct {
+		Items []Property `xml:"property"`
+	}{p}, start)
 }
 
 // Property is a <property name value/> of a test case, such as the checker's verdict.

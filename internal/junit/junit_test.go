@@ -30,3 +30,24 @@ func TestWriteCountsAndSanitizes(t *testing.T) {
 		t.Fatalf("failure = %+v", got)
 	}
 }
+
+// TestPropertiesOnlyWhenThereAreSome: a case without properties writes no <properties>
+// element, which the strict JUnit schemas refuse inside <testcase>; one with properties
+// writes each.
+func TestPropertiesOnlyWhenThereAreSome(t *testing.T) {
+	var b strings.Builder
+	err := Write(&b, "n", Suite{Name: "n", Cases: []Case{
+		{Name: "plain", Classname: "c", Time: "0"},
+		{Name: "judged", Classname: "c", Time: "0", Properties: []Property{{Name: "verdict", Value: "WARN"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, "<properties>"); n != 1 {
+		t.Errorf("%d <properties> elements, want 1 (only the judged case):\n%s", n, out)
+	}
+	if !strings.Contains(out, `<property name="verdict" value="WARN"></property>`) {
+		t.Errorf("the judged case's verdict is missing:\n%s", out)
+	}
+}
