@@ -498,4 +498,13 @@ func TestBrowserWebSDKFromAnotherOrigin(t *testing.T) {
 	if f.Outcome != contract.OutcomeOK || !strings.Contains(f.Note, "not reported") || len(stepNumbers(f)) != 7 {
 		t.Errorf("flow %s: %s, note %q, steps %v", f.ID, f.Outcome, f.Note, stepNumbers(f))
 	}
+	// The console says why steps 1–5 and 13–16 are missing.
+	var note string
+	if err := chromedp.Run(ctx, chromedp.Navigate(st.PlatformURL+"/#flow="+url.QueryEscape(f.ID)),
+		chromedp.WaitVisible("#flow-note", chromedp.ByQuery), chromedp.Text("#flow-note", &note, chromedp.ByQuery)); err != nil {
+		t.Fatalf("console: %v", err)
+	}
+	if note != f.Note {
+		t.Errorf("console note %q, want the flow log's %q", note, f.Note)
+	}
 }

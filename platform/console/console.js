@@ -317,6 +317,7 @@
         plural(violations.reduce((n, s) => n + s.violations.length, 0), 'contract violation') +
         ` in the answers of step ${violations.map((s) => s.step).join(', ')}: the flow log lists what the contract asks ` +
         'and the backend did not do. Click the step to read them.') : null,
+      f.note ? el('div', { class: 'flow-note', id: 'flow-note' }, f.note) : null,
     ].filter(Boolean));
 
     const list = $('#steps');
