@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/webasset"
 )
 
 // The demo web host app (DESIGN.md "In the browser"): the super-app's home screen at "/",
@@ -351,7 +351,7 @@ func handleWebAssets() http.Handler {
 		}
 		for _, c := range []string{p, p + ".js"} {
 			if b, err := fs.ReadFile(sub, c); err == nil {
-				serveAsset(w, r, c, b)
+				webasset.Serve(w, r, c, b)
 				return
 			}
 		}
@@ -363,22 +363,4 @@ func handleWebAssets() http.Handler {
 		}
 		contract.NotFound().ServeHTTP(w, r)
 	})
-}
-
-// serveAsset writes an embedded file with its content type.
-func serveAsset(w http.ResponseWriter, r *http.Request, name string, b []byte) {
-	ct := mime.TypeByExtension(path.Ext(name))
-	switch path.Ext(name) {
-	case ".js":
-		ct = "text/javascript; charset=utf-8"
-	case ".css":
-		ct = "text/css; charset=utf-8"
-	case "", ".md":
-		ct = "text/plain; charset=utf-8"
-	}
-	h := w.Header()
-	h.Set("Content-Type", ct)
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 }

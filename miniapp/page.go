@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"html/template"
 	"io/fs"
-	"mime"
 	"net/http"
-	"path"
 	"strings"
-	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/webasset"
 )
 
 // The demo miniapp frontend (DESIGN.md "In the browser"): the page the platform hands to the
@@ -71,19 +69,6 @@ func handleAssets() http.Handler {
 			contract.NotFound().ServeHTTP(w, r)
 			return
 		}
-		ct := mime.TypeByExtension(path.Ext(p))
-		switch path.Ext(p) {
-		case ".js":
-			ct = "text/javascript; charset=utf-8"
-		case ".css":
-			ct = "text/css; charset=utf-8"
-		case "", ".md":
-			ct = "text/plain; charset=utf-8"
-		}
-		h := w.Header()
-		h.Set("Content-Type", ct)
-		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Content-Type-Options", "nosniff")
-		http.ServeContent(w, r, p, time.Time{}, bytes.NewReader(b))
+		webasset.Serve(w, r, p, b)
 	})
 }
