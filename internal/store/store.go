@@ -238,3 +238,21 @@ func FromNullMillis(v sql.NullInt64) time.Time {
 	}
 	return time.UnixMilli(v.Int64).UTC()
 }
+
+// Scanner is what a row scanner needs: *sql.Row and *sql.Rows both are one.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Collect scans every row of rows with scan and closes rows: the loop each List method
+// would otherwise write again.
+func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -78,7 +78,7 @@ func (d *DB) PutSettings(ctx context.Context, s platform.Settings) error {
 const hostAppCols = `client_id, name, connect_enabled, access_token_url, user_data_url, refresh_token_url,
 	hostapp_client_id, hostapp_secret_key, token_prefix, user_data_method, ip_allowlist, legacy_login_enabled, use_access_token, signing_enabled, signing_secret`
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = store.Scanner
 
 func scanHostApp(s scanner) (platform.HostApp, error) {
 	var h platform.HostApp
@@ -106,16 +106,7 @@ func (d *DB) ListHostApps(ctx context.Context) ([]platform.HostApp, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []platform.HostApp
-	for rows.Next() {
-		h, err := scanHostApp(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanHostApp)
 }
 
 // GetHostApp implements platform.Store.
@@ -222,16 +213,7 @@ func (d *DB) ListMiniapps(ctx context.Context) ([]platform.Miniapp, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []platform.Miniapp
-	for rows.Next() {
-		m, err := scanMiniapp(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanMiniapp)
 }
 
 // GetMiniapp implements platform.Store.
@@ -317,16 +299,7 @@ func (d *DB) ListPartnerships(ctx context.Context) ([]platform.Partnership, erro
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []platform.Partnership
-	for rows.Next() {
-		p, err := scanPartnership(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanPartnership)
 }
 
 // GetPartnership implements platform.Store.
@@ -615,16 +588,7 @@ func (d *DB) FlowsSharingCode(ctx context.Context, flowID string) ([]contract.Fl
 	if err != nil {
 		return nil, fmt.Errorf("flows sharing a code: %w", err)
 	}
-	defer rows.Close()
-	var out []contract.Flow
-	for rows.Next() {
-		f, err := scanFlow(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanFlow)
 }
 
 // DeleteFlows implements platform.Store.
@@ -654,16 +618,7 @@ func (d *DB) ListFlows(ctx context.Context, limit int) ([]contract.Flow, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []contract.Flow
-	for rows.Next() {
-		f, err := scanFlow(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanFlow)
 }
 
 // GetFlow implements platform.Store.
