@@ -508,28 +508,45 @@ func (m *miniRun) refusal(ctx context.Context, label string, want []string, ref 
 	return verdict{status: v.status, message: v.message + fmt.Sprintf("; no user was created: the valid login afterwards created it (judged by %s)", id.how), evidence: ev}
 }
 
+// refusalJudge sends a request the backend must refuse and judges the answer: refusal in
+// the miniapp-v1 plan, refusalV2 in the current one. The refusal cases below build the
+// request once for both plans and leave the judging to the plan's refusalJudge.
+type refusalJudge func(ctx context.Context, label string, want []string, ref string, h http.Header, body []byte) verdict
+
 func (m *miniRun) wrongSecret(ctx context.Context) verdict {
+	return m.wrongSecretBy(ctx, m.user, m.refusal)
+}
+
+func (m *miniRun) wrongSecretBy(ctx context.Context, user func(string) map[string]any, judge refusalJudge) verdict {
 	ref := m.ref("wrong-secret")
 	h := m.header()
 	h.Set("Authorization", "Basic "+contract.BasicCredential(m.cfg.AppID, m.cfg.Secret+"-wrong"))
-	b, _ := json.Marshal(m.user(ref))
-	return m.refusal(ctx, "Basic app_id:secret_key with a wrong secret_key", []string{contract.CodeAccessDenied}, ref, h, b)
+	b, _ := json.Marshal(user(ref))
+	return judge(ctx, "Basic app_id:secret_key with a wrong secret_key", []string{contract.CodeAccessDenied}, ref, h, b)
 }
 
 func (m *miniRun) missingAppIDHeader(ctx context.Context) verdict {
+	return m.missingAppIDHeaderBy(ctx, m.user, m.refusal)
+}
+
+func (m *miniRun) missingAppIDHeaderBy(ctx context.Context, user func(string) map[string]any, judge refusalJudge) verdict {
 	ref := m.ref("no-app-id-header")
 	h := m.header()
 	delete(h, contract.HeaderMiniappAppID)
-	b, _ := json.Marshal(m.user(ref))
-	return m.refusal(ctx, "no X-Miniapp-App-ID header", []string{contract.CodeMissingHeader, contract.CodeAccessDenied}, ref, h, b)
+	b, _ := json.Marshal(user(ref))
+	return judge(ctx, "no X-Miniapp-App-ID header", []string{contract.CodeMissingHeader, contract.CodeAccessDenied}, ref, h, b)
 }
 
 func (m *miniRun) basicUserMismatch(ctx context.Context) verdict {
+	return m.basicUserMismatchBy(ctx, m.user, m.refusal)
+}
+
+func (m *miniRun) basicUserMismatchBy(ctx context.Context, user func(string) map[string]any, judge refusalJudge) verdict {
 	ref := m.ref("app-id-mismatch")
 	h := m.header()
 	setExact(h, contract.HeaderMiniappAppID, "other-"+m.cfg.AppID)
-	b, _ := json.Marshal(m.user(ref))
-	return m.refusal(ctx, "X-Miniapp-App-ID differs from the Basic user", []string{contract.CodeAccessDenied}, ref, h, b)
+	b, _ := json.Marshal(user(ref))
+	return judge(ctx, "X-Miniapp-App-ID differs from the Basic user", []string{contract.CodeAccessDenied}, ref, h, b)
 }
 
 func (m *miniRun) noEmailNoPhone(ctx context.Context) verdict {
@@ -538,27 +555,34 @@ func (m *miniRun) noEmailNoPhone(ctx context.Context) verdict {
 	return m.refusal(ctx, "neither email nor phone", []string{contract.CodeInvalidUserData}, ref, m.header(), b)
 }
 
-func (m *miniRun) reference101(ctx context.Context) verdict {
+func (m *miniRun) reference101(ctx context.Context) verdict { return m.reference101By(ctx, m.refusal) }
+
+func (m *miniRun) reference101By(ctx context.Context, judge refusalJudge) verdict {
 	base := m.ref("101-")
-	body := m.user(base + strings.Repeat("x", contract.MaxReferenceLen+1-contract.Len(base)))
-	b, _ := json.Marshal(body)
-	return m.refusal(ctx, "a reference of 101 characters", []string{contract.CodeInvalidUserData}, "", m.header(), b)
+	b, _ := json.Marshal(m.user(base + strings.Repeat("x", contract.MaxReferenceLen+1-contract.Len(base))))
+	return judge(ctx, "a reference of 101 characters", []string{contract.CodeInvalidUserData}, "", m.header(), b)
 }
 
-func (m *miniRun) badE164(ctx context.Context) verdict {
+func (m *miniRun) badE164(ctx context.Context) verdict { return m.badE164By(ctx, m.user, m.refusal) }
+
+func (m *miniRun) badE164By(ctx context.Context, user func(string) map[string]any, judge refusalJudge) verdict {
 	ref := m.ref("bad-e164")
-	body := m.user(ref)
+	body := user(ref)
 	body["phone"] = "091-234-5678"
 	b, _ := json.Marshal(body)
-	return m.refusal(ctx, "phone 091-234-5678, not E.164", []string{contract.CodeInvalidUserData}, ref, m.header(), b)
+	return judge(ctx, "phone 091-234-5678, not E.164", []string{contract.CodeInvalidUserData}, ref, m.header(), b)
 }
 
-func (m *miniRun) emptyBody(ctx context.Context) verdict {
-	return m.refusal(ctx, "an empty body", nil, "", m.header(), []byte{})
+func (m *miniRun) emptyBody(ctx context.Context) verdict { return m.emptyBodyBy(ctx, m.refusal) }
+
+func (m *miniRun) emptyBodyBy(ctx context.Context, judge refusalJudge) verdict {
+	return judge(ctx, "an empty body", nil, "", m.header(), []byte{})
 }
 
-func (m *miniRun) nonJSONBody(ctx context.Context) verdict {
-	return m.refusal(ctx, "a body that is not JSON", nil, "", m.header(), []byte("reference=boxo-sim-check&email=check@example.com"))
+func (m *miniRun) nonJSONBody(ctx context.Context) verdict { return m.nonJSONBodyBy(ctx, m.refusal) }
+
+func (m *miniRun) nonJSONBodyBy(ctx context.Context, judge refusalJudge) verdict {
+	return judge(ctx, "a body that is not JSON", nil, "", m.header(), []byte("reference=boxo-sim-check&email=check@example.com"))
 }
 
 // unknownFields sends keys the contract does not have, some named like a user's identity.

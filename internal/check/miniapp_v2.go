@@ -118,49 +118,29 @@ func (m *miniRun) observeCreationBy(ctx context.Context, ref string, login func(
 }
 
 func (m *miniRun) wrongSecretV2(ctx context.Context) verdict {
-	ref := m.ref("wrong-secret")
-	h := m.header()
-	h.Set("Authorization", "Basic "+contract.BasicCredential(m.cfg.AppID, m.cfg.Secret+"-wrong"))
-	b, _ := json.Marshal(m.markedUser(ref))
-	return m.refusalV2(ctx, "Basic app_id:secret_key with a wrong secret_key", []string{contract.CodeAccessDenied}, ref, h, b)
+	return m.wrongSecretBy(ctx, m.markedUser, m.refusalV2)
 }
 
 func (m *miniRun) missingAppIDHeaderV2(ctx context.Context) verdict {
-	ref := m.ref("no-app-id-header")
-	h := m.header()
-	delete(h, contract.HeaderMiniappAppID)
-	b, _ := json.Marshal(m.markedUser(ref))
-	return m.refusalV2(ctx, "no X-Miniapp-App-ID header", []string{contract.CodeMissingHeader, contract.CodeAccessDenied}, ref, h, b)
+	return m.missingAppIDHeaderBy(ctx, m.markedUser, m.refusalV2)
 }
 
 func (m *miniRun) basicUserMismatchV2(ctx context.Context) verdict {
-	ref := m.ref("app-id-mismatch")
-	h := m.header()
-	setExact(h, contract.HeaderMiniappAppID, "other-"+m.cfg.AppID)
-	b, _ := json.Marshal(m.markedUser(ref))
-	return m.refusalV2(ctx, "X-Miniapp-App-ID differs from the Basic user", []string{contract.CodeAccessDenied}, ref, h, b)
+	return m.basicUserMismatchBy(ctx, m.markedUser, m.refusalV2)
 }
 
 func (m *miniRun) reference101V2(ctx context.Context) verdict {
-	base := m.ref("101-")
-	b, _ := json.Marshal(m.user(base + strings.Repeat("x", contract.MaxReferenceLen+1-contract.Len(base))))
-	return m.refusalV2(ctx, "a reference of 101 characters", []string{contract.CodeInvalidUserData}, "", m.header(), b)
+	return m.reference101By(ctx, m.refusalV2)
 }
 
 func (m *miniRun) badE164V2(ctx context.Context) verdict {
-	ref := m.ref("bad-e164")
-	body := m.markedUser(ref)
-	body["phone"] = "091-234-5678"
-	b, _ := json.Marshal(body)
-	return m.refusalV2(ctx, "phone 091-234-5678, not E.164", []string{contract.CodeInvalidUserData}, ref, m.header(), b)
+	return m.badE164By(ctx, m.markedUser, m.refusalV2)
 }
 
-func (m *miniRun) emptyBodyV2(ctx context.Context) verdict {
-	return m.refusalV2(ctx, "an empty body", nil, "", m.header(), []byte{})
-}
+func (m *miniRun) emptyBodyV2(ctx context.Context) verdict { return m.emptyBodyBy(ctx, m.refusalV2) }
 
 func (m *miniRun) nonJSONBodyV2(ctx context.Context) verdict {
-	return m.refusalV2(ctx, "a body that is not JSON", nil, "", m.header(), []byte("reference=boxo-sim-check&email=check@example.com"))
+	return m.nonJSONBodyBy(ctx, m.refusalV2)
 }
 
 // noEmailNoPhoneV2: Boxo's miniapp page does not ask the miniapp to require e-mail or phone;
