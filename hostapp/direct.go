@@ -20,18 +20,7 @@ import (
 // MISSING_REQUEST_SIGNATURE_SETTINGS when signing is on without a secret. The body is read
 // and put back for the handler.
 func (s *server) verifySignature(w http.ResponseWriter, r *http.Request, st Settings) error {
-	if !st.SigningEnabled {
-		return nil
-	}
-	if st.SigningSecret == "" {
-		return contract.Errorf(contract.CodeMissingRequestSignatureSettings, "request signing is on but no signing secret is set (PUT /_sim/settings)")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, contract.MaxBodyBytes))
-	if err != nil {
-		return contract.Errorf(contract.CodeInvalidRequest, "request body is larger than %d bytes or unreadable", contract.MaxBodyBytes)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if e := s.verifier.Verify(r, body, st.SigningSecret); e != nil {
+	if e := s.verifier.VerifyRequest(w, r, st.SigningEnabled, st.SigningSecret); e != nil {
 		s.log(r).DebugContext(r.Context(), "platform call refused: signature", "error_code", e.Code, "reason", e.Message)
 		return e
 	}

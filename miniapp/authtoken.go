@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
@@ -254,18 +253,7 @@ func newSessionID() string { return "ms_" + contract.RandomHex(12) }
 // MISSING_REQUEST_SIGNATURE_SETTINGS when signing is on without a secret. The body is read
 // and put back for the handler.
 func (c Config) verifySignature(w http.ResponseWriter, r *http.Request, set Settings) error {
-	if !set.RequestSigning {
-		return nil
-	}
-	if set.RequestSigningSecret == "" {
-		return contract.Errorf(contract.CodeMissingRequestSignatureSettings, "request signing is on but no signing secret is set (PUT /_sim/settings)")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, contract.MaxBodyBytes))
-	if err != nil {
-		return contract.Errorf(contract.CodeInvalidRequest, "request body is larger than %d bytes or unreadable", contract.MaxBodyBytes)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if e := c.verifier.Verify(r, body, set.RequestSigningSecret); e != nil {
+	if e := c.verifier.VerifyRequest(w, r, set.RequestSigning, set.RequestSigningSecret); e != nil {
 		return e
 	}
 	return nil

@@ -10,11 +10,13 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -187,4 +189,23 @@ func (v *Verifier) remember(nonce string, now time.Time) bool {
 	v.seen[nonce] = now
 	v.order = append(v.order, nonce)
 	return true
+}
+
+// VerifyRequest is a receiving party's check of a platform call (PROTOCOL §7.8): nothing when
+// signing is off; MISSING_REQUEST_SIGNATURE_SETTINGS when it is on without a secret; else
+// Verify over the body, which is read (at most contract.MaxBodyBytes) and put back for the
+// handler.
+func (v *Verifier) VerifyRequest(w http.ResponseWriter, r *http.Request, enabled bool, secret string) *contract.Error {
+	if !enabled {
+		return nil
+	}
+	if secret == "" {
+		return contract.Errorf(contract.CodeMissingRequestSignatureSettings, "request signing is on but no signing secret is set (PUT /_sim/settings)")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, contract.MaxBodyBytes))
+	if err != nil {
+		return contract.Errorf(contract.CodeInvalidRequest, "request body is larger than %d bytes or unreadable", contract.MaxBodyBytes)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return v.Verify(r, body, secret)
 }
