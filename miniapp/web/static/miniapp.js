@@ -171,7 +171,7 @@
   sdk.getInitData().then(function (data) {
     hostName = cfg.hosts[data.client_id] || "your host app";
     $("login").textContent = "Log in with " + hostName;
-    $("init").textContent = "app_id " + data.app_id + ", client_id " + data.client_id;
+    $("init").textContent = " · app_id " + data.app_id + ", client_id " + data.client_id;
     // getInitData rewrites the ab_ cookies from the host's answer; a web host gives no token.
     if (data.token) saved = { token: data.token, refresh: data.refresh_token || "" };
     saveSession(saved.token, saved.refresh);
