@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -140,22 +139,7 @@ func (s *SDK) ConnectDirect(ctx context.Context, o Options, tokens AuthTokensFun
 		tokens = s.HostDirectTokens(o.User, o.Password, o.AppID, o.FlowID)
 	}
 	f := &flow{sdk: s, o: o, res: &Result{FlowID: o.FlowID, User: o.User, AppID: o.AppID}, started: time.Now()}
-	err := f.runDirect(ctx, tokens)
-	f.res.Duration = time.Since(f.started)
-	f.res.DurationMS = ms(f.res.Duration)
-	if !o.NoTrace {
-		f.traceDirect(ctx)
-	}
-	if err != nil {
-		var fe *Error
-		if errors.As(err, &fe) {
-			f.res.Err = fe
-			return f.res, fe
-		}
-		return f.res, err
-	}
-	f.res.OK = true
-	return f.res, nil
+	return f.finish(ctx, f.runDirect(ctx, tokens), ModeDirect, 9)
 }
 
 // runDirect is the SDK's part of the 12 steps.
@@ -316,33 +300,4 @@ func (f *flow) loginDirect(ctx context.Context, tokens AuthTokensFunc) (LoginPay
 	f.step(5, actorDirectAuth, call, http.StatusOK, t, CodeNoAuthToken, "the host app set no token")
 	f.res.Err = f.fail(5, contract.PartyHostapp, 0, CodeNoAuthToken, "the host app set no token")
 	return LoginPayload{}, authError(401, CodeNoAuthToken)
-}
-
-// traceDirect is trace for a Direct flow: the SDK's steps go to the flow log under mode
-// direct, and the platform's steps 6–9 come back from it.
-func (f *flow) traceDirect(ctx context.Context) {
-	s := f.sdk
-	body := map[string]any{"client_id": s.cfg.ClientID, "app_id": f.o.AppID, "steps": f.sdkSteps, "mode": ModeDirect}
-	if f.o.UserReference != "" {
-		body["user_reference"] = f.o.UserReference
-	}
-	if _, err := s.doJSON(ctx, http.MethodPost, s.cfg.PlatformURL+"/_sim/flows/"+url.PathEscape(f.o.FlowID)+"/steps", nil, "", body, nil, nil); err != nil {
-		s.log.DebugContext(ctx, "posting SDK steps to the flow log failed", "flow_id", f.o.FlowID, "err", err)
-	}
-	var fl contract.Flow
-	status, err := s.doJSON(ctx, http.MethodGet, s.cfg.PlatformURL+"/_sim/flows/"+url.PathEscape(f.o.FlowID), nil, "", nil, &fl, nil)
-	if err != nil || status != http.StatusOK {
-		return
-	}
-	for _, st := range fl.Steps {
-		if st.Step < 6 || st.Step > 9 {
-			continue
-		}
-		f.res.Steps = append(f.res.Steps, Step{
-			Number: st.Step, Actor: st.Actor, Call: st.Call, Status: st.Status,
-			Duration: time.Duration(st.DurationMS * float64(time.Millisecond)), DurationMS: st.DurationMS,
-			OK: st.Outcome == contract.OutcomeOK, ErrorCode: st.ErrorCode, Note: st.Note,
-		})
-	}
-	sortSteps(f.res.Steps)
 }

@@ -67,11 +67,17 @@ func (s *SDK) Connect(ctx context.Context, o Options) (*Result, error) {
 		user = "" // the code's user is whoever the code source signed in; Reference says who
 	}
 	f := &flow{sdk: s, o: o, res: &Result{FlowID: o.FlowID, User: user, AppID: o.AppID}, started: time.Now()}
-	err := f.run(ctx)
+	return f.finish(ctx, f.run(ctx), "", 12)
+}
+
+// finish completes a run of Connect or ConnectDirect that ended with err: it times the flow,
+// traces it (see trace; mode and last as there) unless Options.NoTrace, and returns the
+// Result with the *Error where the flow stopped, or marked OK.
+func (f *flow) finish(ctx context.Context, err error, mode string, last int) (*Result, error) {
 	f.res.Duration = time.Since(f.started)
 	f.res.DurationMS = ms(f.res.Duration)
-	if !o.NoTrace {
-		f.trace(ctx)
+	if !f.o.NoTrace {
+		f.trace(ctx, mode, last)
 	}
 	if err != nil {
 		var fe *Error
@@ -302,11 +308,15 @@ func (f *flow) miniappBase() string {
 	return u.Scheme + "://" + u.Host
 }
 
-// trace completes the result with the platform's steps 6–12 from its flow log and posts the
-// SDK's own steps there, so the log holds all 16 (DESIGN.md "Flow log").
-func (f *flow) trace(ctx context.Context) {
+// trace completes the result with the platform's steps 6–last from its flow log and posts the
+// SDK's own steps there, so the log holds them all (DESIGN.md "Flow log"): 6–12 of the 16
+// for the OAuth flow, 6–9 of the 12 for Direct, which posts under its mode ("" for OAuth).
+func (f *flow) trace(ctx context.Context, mode string, last int) {
 	s := f.sdk
 	body := map[string]any{"client_id": s.cfg.ClientID, "app_id": f.o.AppID, "steps": f.sdkSteps}
+	if mode != "" {
+		body["mode"] = mode
+	}
 	if f.o.UserReference != "" {
 		body["user_reference"] = f.o.UserReference
 	}
@@ -319,7 +329,7 @@ func (f *flow) trace(ctx context.Context) {
 		return
 	}
 	for _, st := range fl.Steps {
-		if st.Step < 6 || st.Step > 12 {
+		if st.Step < 6 || st.Step > last {
 			continue
 		}
 		if st.Step == 10 && st.Request != nil {
