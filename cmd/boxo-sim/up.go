@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -65,46 +67,20 @@ Every party answers GET /healthz.`,
 			if err != nil {
 				return err
 			}
-			if strings.HasPrefix(src["platform_url"], "flag") && (len(only) == 0 || slices.ContainsFunc(only, func(o string) bool { return strings.Contains(o, stack.Platform) })) {
-				return fmt.Errorf("--platform-url names a platform not started here, but this up starts the platform: drop it, or start only the other parties with --only")
-			}
-			log := newLogger(cfg, e.stderr)
-			ctx := cmd.Context()
 			codes, err := authCodeSource(cfg.AuthCodeCmd, cfg.AuthCodeURL)
 			if err != nil {
 				return err
 			}
-			if reset && cfg.Ephemeral {
-				return fmt.Errorf("--reset and --ephemeral: an ephemeral stack always starts afresh; give one of them")
-			}
-			token, tokenFrom := upToken(cfg, src)
-			outbound, err := outboundClient(cfg, e.stderr)
-			if err != nil {
-				return err
-			}
-			st, err := stack.Start(ctx, stack.Config{HTTPClient: outbound,
-				HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
-				Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Reset: reset, Logger: log, CallTimeout: cfg.CallTimeout,
-				HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
-				AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
-				FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
-				UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
-			})
+			log := newLogger(cfg, e.stderr)
+			ctx := cmd.Context()
+			st, err := startConfigured(ctx, e, cfg, src, log, startOptions{command: "up", only: only, reset: reset})
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			removeState, err := stack.WriteState(st.DataDir, st.State())
-			if err != nil {
-				return err
-			}
-			defer removeState()
-			stateFile := filepath.Join(st.DataDir, stack.StateFileName)
-			if !bindIsLoopback(cfg.Bind) {
-				warnExposed(e.stderr, cfg.Bind, stateFile)
-			}
-			printUp(e.stdout, st, cfg)
-			fmt.Fprintf(e.stdout, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(token), tokenFrom, stateFile)
+			defer st.removeState()
+			printUp(e.stdout, st.Stack, cfg)
+			fmt.Fprintf(e.stdout, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(st.token), st.tokenFrom, st.stateFile)
 			if runDemo {
 				if !contains(st.Started, stack.Platform) || (!contains(st.Started, stack.Hostapp) && !st.Relayed(stack.Hostapp)) ||
 					(!contains(st.Started, stack.Miniapp) && !st.Relayed(stack.Miniapp)) {
@@ -122,14 +98,14 @@ Every party answers GET /healthz.`,
 					log.Warn("the demo flow did not reach step 16; the parties keep serving", "err", err)
 				}
 			}
-			printBrowser(e.stdout, st)
+			printBrowser(e.stdout, st.Stack)
 			fmt.Fprintln(e.stdout, "\nServing. Press Ctrl-C to stop.")
 			select {
 			case <-ctx.Done():
 			case err := <-st.Err():
 				return err
 			}
-			return stopStack(st, e)
+			return stopStack(st.Stack, e)
 		},
 	}
 	addServeFlags(c)
@@ -139,6 +115,90 @@ Every party answers GET /healthz.`,
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
 	addRelayFlags(c)
 	return c
+}
+
+// configuredStack is a stack started from the configuration as up and exec start it, with its
+// state file written.
+type configuredStack struct {
+	*stack.Stack
+	token, tokenFrom string // the admin token and where it came from
+	stateFile        string
+	removeState      func() error
+}
+
+// startOptions are the command-line choices of up and exec beyond the configuration.
+type startOptions struct {
+	command string   // the command starting the stack, for messages
+	only    []string // --only
+	reset   bool     // --reset
+}
+
+// startConfigured starts the parties the configuration describes, as up and exec both do:
+// it checks the settings that only make sense together, picks the admin token, starts the
+// stack and writes its state file (the client commands find the stack through it). The
+// stack stops when ctx ends.
+
+func startConfigured(ctx context.Context, e *env, cfg Config, src source, log *slog.Logger, o startOptions) (*configuredStack, error) {
+	only, reset := o.only, o.reset
+	if strings.HasPrefix(src["platform_url"], "flag") && (len(only) == 0 || slices.ContainsFunc(only, func(p string) bool { return strings.Contains(p, stack.Platform) })) {
+		return nil, fmt.Errorf("--platform-url names a platform not started here, but this %s starts the platform: drop it, or start only the other parties with --only", o.command)
+	}
+	if reset && cfg.Ephemeral {
+		return nil, usageError(e, fmt.Errorf("--reset and --ephemeral: an ephemeral stack always starts afresh; give one of them"))
+	}
+	if err := checkEphemeralDataDir(cfg, src); err != nil {
+		return nil, usageError(e, err)
+	}
+	token, tokenFrom := upToken(cfg, src)
+	outbound, err := outboundClient(cfg, e.stderr)
+	if err != nil {
+		return nil, err
+	}
+	st, err := stack.Start(ctx, stack.Config{HTTPClient: outbound,
+		HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
+		Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Reset: reset, Logger: log, CallTimeout: cfg.CallTimeout,
+		HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
+		AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
+		FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
+		UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
+	})
+	if err != nil {
+		return nil, err
+	}
+	removeState, err := stack.WriteState(st.DataDir, st.State())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	cs := &configuredStack{Stack: st, token: token, tokenFrom: tokenFrom, stateFile: filepath.Join(st.DataDir, stack.StateFileName), removeState: removeState}
+	if !bindIsLoopback(cfg.Bind) {
+		warnExposed(e.stderr, cfg.Bind, cs.stateFile)
+	}
+	return cs, nil
+}
+
+// checkEphemeralDataDir refuses an ephemeral stack with a data directory given as explicitly:
+// one of them would be ignored. An ephemeral setting more specific than the data directory's
+// (--ephemeral over a data_dir from the environment or the configuration file) wins.
+func checkEphemeralDataDir(cfg Config, src source) error {
+	if !cfg.Ephemeral || sourceRank(src["data_dir"]) == 0 || sourceRank(src["data_dir"]) < sourceRank(src["ephemeral"]) {
+		return nil
+	}
+	return fmt.Errorf("ephemeral (%s) and data_dir %s (%s): an ephemeral stack keeps its databases in a temporary directory removed on exit; give one of them",
+		src["ephemeral"], cfg.DataDir, src["data_dir"])
+}
+
+// sourceRank orders the sources of a setting as loadConfig applies them: a higher one wins.
+func sourceRank(from string) int {
+	switch {
+	case strings.HasPrefix(from, "flag"):
+		return 3
+	case strings.HasPrefix(from, "env"):
+		return 2
+	case strings.HasPrefix(from, "file"):
+		return 1
+	}
+	return 0
 }
 
 // stopStack closes the stack, waiting for requests in flight up to the grace period. A second
@@ -226,21 +286,22 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 		}
 	}
 	started := func(p string) bool { return contains(st.Started, p) }
+	cr := credentialsOf(st, cfg)
 	fmt.Fprintln(w, "\nDemo credentials:")
-	if started(stack.Platform) || started(stack.Hostapp) {
-		fmt.Fprintf(w, "  host app client_id        %s\n", demo.ClientID)
+	if cr.ClientID != "" {
+		fmt.Fprintf(w, "  host app client_id        %s\n", cr.ClientID)
 		if st.Relayed(stack.Hostapp) {
 			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q, sent to the host backend at %s)\n",
-				orDefault(cfg.HostappClientID, demo.HostappClientID), contract.Mask(orDefault(cfg.HostappSecret, demo.HostappSecret)), orDefault(cfg.TokenPrefix, demo.TokenPrefix), st.HostURL)
+				cr.HostappClientID, contract.Mask(cr.HostappSecret), cr.TokenPrefix, st.HostURL)
 		} else {
-			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix)
+			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", cr.HostappClientID, cr.HostappSecret, cr.TokenPrefix)
 		}
 	}
-	if started(stack.Platform) || started(stack.Miniapp) {
+	if cr.AppID != "" {
 		if st.Relayed(stack.Miniapp) {
-			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s   (sent to the miniapp backend at %s)\n", st.AppID, contract.Mask(orDefault(cfg.MiniappSecret, demo.MiniappSecret)), st.MiniappURL)
+			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s   (sent to the miniapp backend at %s)\n", cr.AppID, contract.Mask(cr.MiniappSecret), st.MiniappURL)
 		} else {
-			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", demo.AppID, demo.MiniappSecret)
+			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", cr.AppID, cr.MiniappSecret)
 		}
 	}
 	if started(stack.Hostapp) {
@@ -279,6 +340,34 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 		run += "   (CMD prints a fresh auth code from your host app)"
 	}
 	fmt.Fprintln(w, "\nRun a flow:  "+run)
+}
+
+// credentials are a started stack's Dashboard credentials: the demo values, or towards a
+// backend the platform relays to, the ones it sends there. Fields of parties the stack has
+// nothing to do with are "".
+type credentials struct {
+	ClientID, HostappClientID, HostappSecret, TokenPrefix string
+	AppID, MiniappSecret                                  string
+}
+
+func credentialsOf(st *stack.Stack, cfg Config) credentials {
+	var c credentials
+	started := func(p string) bool { return contains(st.Started, p) }
+	if started(stack.Platform) || started(stack.Hostapp) {
+		c.ClientID, c.HostappClientID, c.HostappSecret, c.TokenPrefix = demo.ClientID, demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix
+		if st.Relayed(stack.Hostapp) {
+			c.HostappClientID = orDefault(cfg.HostappClientID, demo.HostappClientID)
+			c.HostappSecret = orDefault(cfg.HostappSecret, demo.HostappSecret)
+			c.TokenPrefix = orDefault(cfg.TokenPrefix, demo.TokenPrefix)
+		}
+	}
+	if started(stack.Platform) || started(stack.Miniapp) {
+		c.AppID, c.MiniappSecret = demo.AppID, demo.MiniappSecret
+		if st.Relayed(stack.Miniapp) {
+			c.AppID, c.MiniappSecret = st.AppID, orDefault(cfg.MiniappSecret, demo.MiniappSecret)
+		}
+	}
+	return c
 }
 
 // printBrowser says where a person opens the demo and the console (DESIGN.md "In the
