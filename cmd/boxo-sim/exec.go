@@ -104,10 +104,19 @@ was not found.`,
 		f.DefValue = "0"
 	}
 	c.Flags().Lookup("ephemeral").Usage = "keep the databases in a temporary directory removed at the end (the default, unless --data-dir is given)"
+	dd := c.Flags().Lookup("data-dir")
+	_ = dd.Value.Set("")
+	dd.DefValue, dd.Usage = "", "keep hostapp.db, platform.db and miniapp.db in this directory (default: a temporary one, removed at the end)"
 	c.Flags().StringSliceVar(&only, "only", nil, "start only these parties (hostapp, platform, miniapp), comma-separated")
 	c.Flags().BoolVar(&reset, "reset", false, "delete the databases in --data-dir first and start with fresh demo data")
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
 	addRelayFlags(c)
+	for _, f := range []string{"auth-code-cmd", "auth-code-url"} { // the fake SDK's, which exec does not run
+		_ = c.Flags().MarkHidden(f)
+	}
+	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError(e, fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath()))
+	})
 	return c
 }
 
@@ -127,7 +136,7 @@ func execDefaults(cfg *Config, src source) {
 func runExec(cmd *cobra.Command, e *env, args []string, o startOptions) error {
 	cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 	if err != nil {
-		return err
+		return usageError(e, err)
 	}
 	execDefaults(&cfg, src)
 	child := exec.Command(args[0], args[1:]...)

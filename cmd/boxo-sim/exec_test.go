@@ -84,6 +84,8 @@ func TestExecOwnFailures(t *testing.T) {
 	}{
 		{"no command", nil, 2, "exec needs a command to run"},
 		{"no command after --", []string{"--"}, 2, "exec needs a command to run"},
+		{"a wrong flag", []string{"--no-such-flag", "--", "true"}, 2, "unknown flag: --no-such-flag"},
+		{"a wrong setting", []string{"--platform-port", "99999", "--", "true"}, 2, "platform_port 99999 is out of range"},
 		{"ephemeral with a data directory", []string{"--ephemeral", "--data-dir", t.TempDir(), "--", "true"}, 2, "give one of them"},
 		{"a port in use", []string{"--platform-port", port, "--", "true"}, exitStackFailed, "the stack could not start: platform: listen on 127.0.0.1:" + port},
 		{"command not found", []string{"--", "boxo-sim-no-such-command"}, exitNotFound, "boxo-sim-no-such-command: command not found"},
