@@ -77,8 +77,9 @@ type Config struct {
 	// Relay holds the Dashboard credentials the platform uses towards a backend at HostURL or
 	// MiniappURL that is not started here; empty fields keep the demo values.
 	Relay Relay
-	// SigningKey is the host's RSA key; nil means the one stored in hostapp.db (made on first
-	// start). Tests pass one key per test binary: RSA generation is slow.
+	// SigningKey is the host's RSA key; nil means the one stored in hostapp.db (made the first
+	// time the host app signs something). Tests pass one key per test binary: RSA generation
+	// is slow.
 	SigningKey *rsa.PrivateKey
 	// HTTPClient is the platform's client for its outbound calls; nil means its own.
 	HTTPClient *http.Client
