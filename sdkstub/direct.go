@@ -222,7 +222,7 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 	// Step 11: the miniapp authorizes the user with its backend.
 	t = time.Now()
 	if f.o.SkipMe {
-		f.step(11, actorMe, "(miniapp's own API)", 0, t, "", "not run: the miniapp's own frontend API is not known here")
+		f.skip(11, actorMe, "(miniapp's own API)", t, "the miniapp's own frontend API is not known here")
 	} else {
 		meURL := f.o.MeURL
 		if meURL == "" {

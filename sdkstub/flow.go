@@ -115,6 +115,13 @@ func (f *flow) step(n int, actor, call string, status int, began time.Time, code
 	})
 }
 
+// skip records step n as not run, with why.
+func (f *flow) skip(n int, actor, call string, began time.Time, why string) {
+	f.step(n, actor, call, 0, began, "", why)
+	f.res.Steps[len(f.res.Steps)-1].Skipped = true
+	f.sdkSteps[len(f.sdkSteps)-1].Outcome = contract.OutcomeSkipped
+}
+
 func (f *flow) fail(step int, party string, status int, code, msg string) *Error {
 	return &Error{Step: step, Party: party, Status: status, Code: code, Message: msg}
 }
@@ -265,9 +272,9 @@ func (f *flow) signedIn(ctx context.Context, token string) error {
 	// Steps 14–15: the miniapp frontend reads the user from its backend.
 	t := time.Now()
 	if f.o.SkipMe {
-		note := "not run: the miniapp's own frontend API is not known here"
-		f.step(14, actorMe, "(miniapp's own API)", 0, t, "", note)
-		f.step(15, actorMeBack, "(miniapp's own API)", 0, t, "", note)
+		why := "the miniapp's own frontend API is not known here"
+		f.skip(14, actorMe, "(miniapp's own API)", t, why)
+		f.skip(15, actorMeBack, "(miniapp's own API)", t, why)
 	} else {
 		meURL := f.meURL()
 		call := "GET " + pathOf(meURL) + " (Bearer auth_token)"
@@ -338,7 +345,7 @@ func (f *flow) trace(ctx context.Context, mode string, last int) {
 		f.res.Steps = append(f.res.Steps, Step{
 			Number: st.Step, Actor: st.Actor, Call: st.Call, Status: st.Status,
 			Duration: time.Duration(st.DurationMS * float64(time.Millisecond)), DurationMS: st.DurationMS,
-			OK: st.Outcome == contract.OutcomeOK, ErrorCode: st.ErrorCode, Note: st.Note,
+			OK: st.Outcome != contract.OutcomeFailed, Skipped: st.Outcome == contract.OutcomeSkipped, ErrorCode: st.ErrorCode, Note: st.Note,
 		})
 	}
 	sortSteps(f.res.Steps)

@@ -19,7 +19,9 @@ type Step struct {
 	Status     int           `json:"status,omitempty"`
 	Duration   time.Duration `json:"-"`
 	DurationMS float64       `json:"duration_ms"`
-	OK         bool          `json:"ok"`
+	OK         bool          `json:"ok"` // the step did not fail: it succeeded or was skipped
+	// Skipped: the SDK did not run the step (steps 14–15 with Options.SkipMe).
+	Skipped bool `json:"skipped,omitempty"`
 	ErrorCode  string        `json:"error_code,omitempty"`
 	Note       string        `json:"note,omitempty"`
 }
@@ -88,8 +90,11 @@ func WriteSteps(w io.Writer, steps []Step, indent string) error {
 			status = fmt.Sprint(s.Status)
 		}
 		result := "ok"
-		if !s.OK {
+		switch {
+		case !s.OK:
 			result = "FAILED " + s.ErrorCode
+		case s.Skipped:
+			result = "skipped"
 		}
 		if s.Note != "" {
 			result += " (" + s.Note + ")"

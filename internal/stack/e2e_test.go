@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -748,8 +749,24 @@ func TestStepsFourteenFifteenAgainstAnotherMiniappAPI(t *testing.T) {
 	sdk := newSDK(t, st)
 	res, fe := connect(t, sdk, sdkstub.Options{User: "alice", SkipMe: true})
 	mustSucceed(t, res, fe)
-	if len(res.Steps) != 16 || res.Me != nil || !strings.Contains(res.Steps[13].Note, "not run") {
+	if len(res.Steps) != 16 || res.Me != nil || !res.Steps[13].Skipped || !res.Steps[14].Skipped || res.Steps[15].Skipped {
 		t.Fatalf("skipped steps 14-15: %+v", res.Steps)
+	}
+	var table strings.Builder
+	sdkstub.WriteSteps(&table, res.Steps, "")
+	for _, n := range []string{"14", "15"} {
+		if !regexp.MustCompile(`(?m)^` + n + ` .*  skipped \(`).MatchString(table.String()) {
+			t.Errorf("step %s does not print as skipped:\n%s", n, table.String())
+		}
+	}
+	fl := decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+res.FlowID, nil))
+	for _, s := range fl.Steps {
+		if want := map[bool]string{true: contract.OutcomeSkipped, false: contract.OutcomeOK}[s.Step == 14 || s.Step == 15]; s.Outcome != want {
+			t.Errorf("flow log step %d: outcome %q, want %q", s.Step, s.Outcome, want)
+		}
+	}
+	if fl.Outcome != contract.OutcomeOK {
+		t.Errorf("flow with skipped steps 14-15: outcome %q, want ok", fl.Outcome)
 	}
 	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", MeURL: st.MiniappURL + "/api/me"})
 	mustSucceed(t, res, fe)
