@@ -66,7 +66,7 @@ func (h *hostApp) directTokens(ctx context.Context, username, password, appID, f
 		req.Header.Set(contract.HeaderFlowID, flowID)
 		resp, err := c.Do(req)
 		if err != nil {
-			return LoginPayload{}, fmt.Errorf("host /boxo/direct/tokens: %w", err)
+			return LoginPayload{}, fmt.Errorf("host /boxo/direct/tokens: %w", contract.AsConnectError(err))
 		}
 		var raw json.RawMessage
 		err = json.NewDecoder(io.LimitReader(resp.Body, contract.MaxBodyBytes)).Decode(&raw)
@@ -233,7 +233,7 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 		switch {
 		case err != nil:
 			f.step(11, actorMe, call, 0, t, CodeMeFailed, err.Error())
-			return f.fail(11, contract.PartyMiniapp, status, CodeMeFailed, err.Error())
+			return f.failErr(11, contract.PartyMiniapp, status, CodeMeFailed, err)
 		case status != http.StatusOK:
 			msg := fmt.Sprintf("%s answered %d %s", pathOf(meURL), status, http.StatusText(status))
 			f.step(11, actorMe, call, status, t, CodeMeFailed, msg)

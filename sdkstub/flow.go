@@ -126,6 +126,15 @@ func (f *flow) fail(step int, party string, status int, code, msg string) *Error
 	return &Error{Step: step, Party: party, Status: status, Code: code, Message: msg}
 }
 
+// failErr is fail for a call that got no answer, with err's text; Unreachable says that
+// nothing answered at the URL at all (contract.ConnectError).
+func (f *flow) failErr(step int, party string, status int, code string, err error) *Error {
+	e := f.fail(step, party, status, code, err.Error())
+	var ce *contract.ConnectError
+	e.Unreachable = errors.As(err, &ce)
+	return e
+}
+
 func (f *flow) run(ctx context.Context) error {
 	s := f.sdk
 	b := newBridge()
@@ -281,7 +290,7 @@ func (f *flow) signedIn(ctx context.Context, token string) error {
 		me, status, err := f.sdk.me(ctx, meURL, token, f.o.FlowID)
 		if err != nil {
 			f.step(14, actorMe, call, 0, t, CodeMeFailed, err.Error())
-			return f.fail(14, contract.PartyMiniapp, status, CodeMeFailed, err.Error())
+			return f.failErr(14, contract.PartyMiniapp, status, CodeMeFailed, err)
 		}
 		f.step(14, actorMe, call, 0, t, "", "")
 		if status != http.StatusOK {

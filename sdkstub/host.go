@@ -65,7 +65,7 @@ func (h *hostApp) signIn(ctx context.Context, c *http.Client, username, password
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("host sign-in: %w", err)
+		return fmt.Errorf("host sign-in: %w", contract.AsConnectError(err))
 	}
 	defer drain(resp)
 	switch {
@@ -94,7 +94,7 @@ func (h *hostApp) authCode(ctx context.Context, username, password string) (stri
 		}
 		resp, err := c.Do(req)
 		if err != nil {
-			return "", fmt.Errorf("host authorize: %w", err)
+			return "", fmt.Errorf("host authorize: %w", contract.AsConnectError(err))
 		}
 		drain(resp)
 		if resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther {

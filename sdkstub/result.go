@@ -60,9 +60,15 @@ type Error struct {
 	Status  int    `json:"status,omitempty"`
 	Code    string `json:"error_code"`
 	Message string `json:"message,omitempty"`
+	// Unreachable: the call reached nothing at its URL (refused, unknown host); Message
+	// says "could not connect to <origin> (<reason>)" and Code is the SDK's for it.
+	Unreachable bool `json:"unreachable,omitempty"`
 }
 
 func (e *Error) Error() string {
+	if e.Unreachable {
+		return fmt.Sprintf("step %d: %s", e.Step, e.Message)
+	}
 	s := fmt.Sprintf("step %d: %s reported %s", e.Step, e.Party, e.Code)
 	if e.Message != "" && e.Message != e.Code {
 		s += ": " + e.Message

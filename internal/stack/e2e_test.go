@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -880,6 +881,25 @@ func TestTwoStacksCannotShareADataDir(t *testing.T) {
 		t.Fatalf("the data directory stayed locked after Close: %v", err)
 	}
 	again.Close()
+}
+
+// TestConnectToNothing: a platform URL where nothing listens is a connection that could not
+// be made, said so, not an answer of the platform.
+func TestConnectToNothing(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nothing := "http://" + ln.Addr().String()
+	ln.Close()
+	sdk := newSDK(t, st, func(c *sdkstub.Config) { c.PlatformURL = nothing })
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+	expectFailure(t, res, fe, want{1, contract.PartyPlatform, sdkstub.CodePlatformUnavailable})
+	if want := "could not connect to " + nothing + " (connection refused)"; !fe.Unreachable || fe.Message != want || fe.Error() != "step 1: "+want {
+		t.Fatalf("error %+v (%q), want unreachable with %q", fe, fe.Error(), want)
+	}
 }
 
 func TestConnectToSomethingThatIsNotAPlatform(t *testing.T) {
