@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -80,7 +81,7 @@ file (--config or BOXO_SIM_CONFIG), then defaults. See 'boxo-sim config print'.`
   boxo-sim trace              # show the latest flow step by step`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version,
+		Version:       buildVersion(version, debug.ReadBuildInfo),
 	}
 	root.PersistentFlags().String("config", "", "YAML configuration file (also BOXO_SIM_CONFIG)")
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn or error")
