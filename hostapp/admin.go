@@ -208,6 +208,28 @@ func handleDeleteUser(s *server) contract.HandlerFunc {
 	}
 }
 
+// handleRevokeUserTokens serves POST /_sim/users/{username}/revoke-tokens: every token the
+// host issued to the user (access and refresh, every client) is revoked, as when a user signs
+// out everywhere. 200 {"revoked": n}, 404 when unknown. The platform's next use of them is
+// refused with INVALID_ACCESS_TOKEN or INVALID_REFRESH_TOKEN.
+func handleRevokeUserTokens(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		u, err := s.Store.GetUser(r.Context(), mux.Vars(r)["username"])
+		if errors.Is(err, ErrNotFound) {
+			return notFound("user")
+		}
+		if err != nil {
+			return err
+		}
+		n, err := s.Store.RevokeUserTokens(r.Context(), u.ID, s.Now())
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, map[string]int{"revoked": n})
+		return nil
+	}
+}
+
 // ---- settings
 
 // settingsJSON is GET /_sim/settings and the body of PUT (absent keys unchanged).

@@ -62,6 +62,7 @@ func addRoutes(r *mux.Router, s *server) {
 	r.Handle("/_sim/users/{username}", plain(handleGetUser(s))).Methods(get)
 	r.Handle("/_sim/users/{username}", plain(handlePutUser(s))).Methods(http.MethodPut)
 	r.Handle("/_sim/users/{username}", plain(handleDeleteUser(s))).Methods(http.MethodDelete)
+	r.Handle("/_sim/users/{username}/revoke-tokens", plain(handleRevokeUserTokens(s))).Methods(post)
 	r.Handle("/_sim/settings", plain(handleGetSettings(s))).Methods(get)
 	r.Handle("/_sim/settings", plain(handlePutSettings(s))).Methods(http.MethodPut)
 	r.Handle("/_sim/clients", plain(handleListClients(s))).Methods(get)

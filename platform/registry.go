@@ -114,10 +114,10 @@ func (h HostApp) check() error {
 	if err := checkText("name", h.Name, maxNameLen); err != nil {
 		return err
 	}
-	if err := checkURL("access_token_url", h.AccessTokenURL, false); err != nil {
+	if err := checkURL("access_token_url", h.AccessTokenURL, true); err != nil {
 		return err
 	}
-	if err := checkURL("user_data_url", h.UserDataURL, false); err != nil {
+	if err := checkURL("user_data_url", h.UserDataURL, true); err != nil {
 		return err
 	}
 	if err := checkURL("refresh_token_url", h.RefreshTokenURL, true); err != nil {
@@ -218,7 +218,7 @@ func (m Miniapp) check() error {
 	if err := checkURL("url", m.URL, false); err != nil {
 		return err
 	}
-	if err := checkURL("auth_token_url", m.AuthTokenURL, false); err != nil {
+	if err := checkURL("auth_token_url", m.AuthTokenURL, true); err != nil {
 		return err
 	}
 	if err := checkText("secret_key", m.SecretKey, maxSecretLen); err != nil {

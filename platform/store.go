@@ -203,4 +203,9 @@ type Store interface {
 	// PruneFlows deletes the flows beyond the newest keep, and those first recorded before
 	// before, with their steps, and returns how many it deleted.
 	PruneFlows(ctx context.Context, keep int, before time.Time) (int, error)
+
+	// SetReadOnly makes every later write fail, as on a read-only or full disk, while reads
+	// keep working; false writes again. ReadOnly reports the switch.
+	SetReadOnly(ctx context.Context, on bool) error
+	ReadOnly(ctx context.Context) (bool, error)
 }

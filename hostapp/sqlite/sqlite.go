@@ -478,6 +478,16 @@ func (d *DB) RevokeGrant(ctx context.Context, grantID string, at time.Time) (int
 	return int(n), mapErr("revoke grant", err)
 }
 
+// RevokeUserTokens implements hostapp.Store.
+func (d *DB) RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int, error) {
+	res, err := d.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, ms(at), userID)
+	if err != nil {
+		return 0, mapErr("revoke user tokens", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr("revoke user tokens", err)
+}
+
 // ---- consents
 
 // GetConsent implements hostapp.Store.

@@ -38,6 +38,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
+// SetReadOnly implements platform.Store.
+func (d *DB) SetReadOnly(ctx context.Context, on bool) error { return store.SetReadOnly(ctx, d.db, on) }
+
+// ReadOnly implements platform.Store.
+func (d *DB) ReadOnly(ctx context.Context) (bool, error) { return store.ReadOnly(ctx, d.db) }
+
 func notFound(what string) error { return fmt.Errorf("%s: %w", what, store.ErrNotFound) }
 
 func b2i(b bool) int {
