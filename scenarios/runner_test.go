@@ -233,6 +233,7 @@ func TestRemoteRunPutsEverythingBack(t *testing.T) {
 			"host faults":      st.HostURL + "/_sim/faults",
 			"platform faults":  st.PlatformURL + "/_sim/faults",
 			"miniapp faults":   st.MiniappURL + "/_sim/faults",
+			"platform storage": st.PlatformURL + "/_sim/storage",
 		} {
 			v := getJSON(t, u)
 			delete(v, "updated_at")
@@ -246,6 +247,8 @@ func TestRemoteRunPutsEverythingBack(t *testing.T) {
 		"library/userdata-response-attribute-missing.yaml", "library/session-refresh.yaml", "library/authcode-expired.yaml",
 		"library/hostapp-token-and-error.yaml", "library/hostapp-not-whitelisted-ip.yaml", "library/connect-disabled-partnership.yaml",
 		"library/logout-then-login.yaml", "library/consent-revoked.yaml", "library/hostapp-timeout.yaml",
+		"library/hostapp-user-not-found.yaml", "library/accesstoken-revoked-refresh-refused.yaml", "library/direct-no-integration.yaml",
+		"library/platform-endpoint-url-not-set.yaml", "library/platform-storage-read-only.yaml", "library/miniapp-missing-client-id-header.yaml",
 	}
 	scs, err := scenarios.Load(files...)
 	if err != nil {
@@ -266,8 +269,10 @@ func TestRemoteRunPutsEverythingBack(t *testing.T) {
 	if string(a) != string(b) {
 		t.Errorf("the running parties changed:\nbefore %s\nafter  %s", b, a)
 	}
-	if v := getJSON(t, st.HostURL+"/_sim/users/nina"); v["_status"] != http.StatusNotFound {
-		t.Errorf("setup user nina is still on the host: %v", v)
+	for _, u := range []string{"nina", "gina"} {
+		if v := getJSON(t, st.HostURL+"/_sim/users/"+u); v["_status"] != http.StatusNotFound {
+			t.Errorf("setup user %s is still on the host: %v", u, v)
+		}
 	}
 	if off := st.Clock.Offset(); off > time.Second || off < -time.Second {
 		t.Errorf("the clock is %s off real time after the runs", off)
