@@ -29,8 +29,10 @@ type ActionResult struct {
 	// Error is where the action stopped, when it did.
 	Error *sdkstub.Error `json:"error,omitempty"`
 	// Steps are the flow's steps (connect actions).
-	Steps      []sdkstub.Step `json:"steps,omitempty"`
-	DurationMS float64        `json:"duration_ms"`
+	Steps []sdkstub.Step `json:"steps,omitempty"`
+	// Note says what an action that runs no flow did, e.g. what a request was answered.
+	Note       string  `json:"note,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
 }
 
 // play runs a scenario's actions on a prepared env, checking each expectation. It returns the
@@ -87,7 +89,7 @@ type outcome struct {
 	missed []hook
 }
 
-func (p *player) do(ctx context.Context, a *Action) (_ ActionResult, out *outcome, err error) {
+func (p *player) do(ctx context.Context, a *Action) (r ActionResult, out *outcome, err error) {
 	started := time.Now()
 	user := a.User
 	if user == "" {
@@ -105,7 +107,7 @@ func (p *player) do(ctx context.Context, a *Action) (_ ActionResult, out *outcom
 		p.user = user
 	}
 	out = &outcome{action: a, user: user, appID: appID}
-	r := ActionResult{Do: a.Do, User: user}
+	r = ActionResult{Do: a.Do, User: user}
 	if userless {
 		r.User = ""
 	}
@@ -113,7 +115,7 @@ func (p *player) do(ctx context.Context, a *Action) (_ ActionResult, out *outcom
 	if a.BeforeStep != 0 {
 		p.hooks = append(p.hooks, hook{action: a, user: user, appID: appID})
 		out.ok, out.detail = true, fmt.Sprintf("it waits for step %d of the next flow", a.BeforeStep)
-		r.OK = true
+		r.OK, r.Note = true, out.detail
 		return r, out, nil
 	}
 	if slices.Contains(flowActions, a.Do) && len(p.hooks) > 0 {
@@ -126,10 +128,12 @@ func (p *player) do(ctx context.Context, a *Action) (_ ActionResult, out *outcom
 			return r, nil, rerr
 		}
 		defer func() {
-			if missed, uerr := p.unrelay(ctx, relays); uerr != nil {
+			missed, notes, uerr := p.unrelay(ctx, relays)
+			if uerr != nil {
 				err = errors.Join(err, uerr)
 			} else if out != nil {
 				out.missed = missed
+				r.Note = strings.Join(notes, "; ")
 			}
 		}()
 	}
@@ -242,7 +246,7 @@ func (p *player) do(ctx context.Context, a *Action) (_ ActionResult, out *outcom
 	if out.err != nil {
 		r.Error = out.err
 	}
-	r.OK = out.ok
+	r.OK, r.Note = out.ok, out.detail
 	r.DurationMS = float64(time.Since(started).Microseconds()) / 1000
 	return r, out, nil
 }

@@ -57,6 +57,7 @@ type relay struct {
 
 	mu    sync.Mutex
 	fired bool
+	notes []string // what the hooks did
 	err   error
 }
 
@@ -78,7 +79,7 @@ func (p *player) relay(ctx context.Context, appID string) ([]*relay, error) {
 	}
 	for i, rl := range relays {
 		if err := p.startRelay(ctx, rl, appID); err != nil {
-			p.unrelay(ctx, relays[:i])
+			_, _, _ = p.unrelay(ctx, relays[:i])
 			return nil, fmt.Errorf("relay step %d: %w", rl.step, err)
 		}
 	}
@@ -114,9 +115,12 @@ func (p *player) startRelay(ctx context.Context, rl *relay, appID string) error 
 		if !rl.fired {
 			rl.fired = true
 			for _, h := range rl.hooks {
-				if _, err := p.act(ctx, h); err != nil {
+				note, err := p.act(ctx, h)
+				if err != nil {
 					rl.err = errors.Join(rl.err, fmt.Errorf("%s before step %d: %w", h.action.Do, rl.step, err))
+					continue
 				}
+				rl.notes = append(rl.notes, fmt.Sprintf("before step %d: %s", rl.step, note))
 			}
 		}
 		rl.mu.Unlock()
@@ -162,9 +166,8 @@ func forward(w http.ResponseWriter, r *http.Request, client *http.Client, target
 }
 
 // unrelay puts the Dashboard URLs back and closes the relays. It returns the hooks whose step
-// the flow never reached, and the errors of those that ran.
-func (p *player) unrelay(ctx context.Context, relays []*relay) ([]hook, error) {
-	var missed []hook
+// the flow never reached, what those that ran did, and their errors.
+func (p *player) unrelay(ctx context.Context, relays []*relay) (missed []hook, notes []string, _ error) {
 	var errs []error
 	for _, rl := range relays {
 		if rl.srv != nil {
@@ -177,10 +180,11 @@ func (p *player) unrelay(ctx context.Context, relays []*relay) ([]hook, error) {
 		if !rl.fired {
 			missed = append(missed, rl.hooks...)
 		}
+		notes = append(notes, rl.notes...)
 		errs = append(errs, rl.err)
 		rl.mu.Unlock()
 	}
-	return missed, errors.Join(errs...)
+	return missed, notes, errors.Join(errs...)
 }
 
 // unfired is the failure of a flow that never reached the step a before_step action waited
