@@ -132,13 +132,19 @@ func handleListUsers(s *server) contract.HandlerFunc {
 	}
 }
 
+// pathUser is the user the route's {username} names; 404 when unknown.
+func (s *server) pathUser(r *http.Request) (User, error) {
+	u, err := s.Store.GetUser(r.Context(), mux.Vars(r)["username"])
+	if errors.Is(err, ErrNotFound) {
+		return User{}, notFound("user")
+	}
+	return u, err
+}
+
 // handleGetUser serves GET /_sim/users/{username}.
 func handleGetUser(s *server) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		u, err := s.Store.GetUser(r.Context(), mux.Vars(r)["username"])
-		if errors.Is(err, ErrNotFound) {
-			return notFound("user")
-		}
+		u, err := s.pathUser(r)
 		if err != nil {
 			return err
 		}
@@ -214,10 +220,7 @@ func handleDeleteUser(s *server) contract.HandlerFunc {
 // refused with INVALID_ACCESS_TOKEN or INVALID_REFRESH_TOKEN.
 func handleRevokeUserTokens(s *server) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		u, err := s.Store.GetUser(r.Context(), mux.Vars(r)["username"])
-		if errors.Is(err, ErrNotFound) {
-			return notFound("user")
-		}
+		u, err := s.pathUser(r)
 		if err != nil {
 			return err
 		}

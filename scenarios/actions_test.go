@@ -75,30 +75,3 @@ func TestBeforeStepRuns(t *testing.T) {
 		}
 	})
 }
-
-// TestRequestActionCanFail: a request whose answer contradicts the expectation fails with what
-// was answered.
-func TestRequestActionCanFail(t *testing.T) {
-	t.Parallel()
-	cases := []struct{ name, body, want string }{
-		{"expected an error", "actions:\n  - {do: request, path: '/api/v1/miniapps/app16973/settings/?client_id=352131', expect: {error_code: MINIAPP_NOT_FOUND}}\n",
-			"expected fails with MINIAPP_NOT_FOUND; got it worked; GET /api/v1/miniapps/app16973/settings/?client_id=352131 answered 200"},
-		{"expected success", "actions:\n  - {do: request, path: '/api/v1/miniapps/app00000/settings/?client_id=352131'}\n",
-			"expected a 2xx answer without error_code; got failed at step 1 with MINIAPP_NOT_FOUND from platform"},
-		{"wrong party", "actions:\n  - {do: request, party: miniapp, path: /boxo/auth-token, body: '{}', expect: {error_code: ACCESS_DENIED, party: platform}}\n",
-			"got failed at step 11 with ACCESS_DENIED from miniapp"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			sc := parse(t, "request-case", "name: request-case\n"+tc.body)
-			r := scenarios.RunOne(t.Context(), sc, testOptions(t))
-			if r.Status != scenarios.Failed || r.Failure == nil {
-				t.Fatalf("status %s (%s), want failed", r.Status, r.Error)
-			}
-			if !strings.Contains(r.Failure.Message(), tc.want) {
-				t.Fatalf("message %q\nwant it to contain %q", r.Failure.Message(), tc.want)
-			}
-		})
-	}
-}

@@ -1,20 +1,17 @@
 package scenarios
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 )
 
@@ -107,9 +104,16 @@ func (p *player) startRelay(ctx context.Context, rl *relay, appID string) error 
 	if err != nil {
 		return err
 	}
-	// The relay passes the answer on as it came: no redirect followed, no timeout shorter
-	// than the platform's own.
-	client := &http.Client{Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// The relay passes the call on to the URL it stands in for and the answer back as it
+	// came; a target it cannot reach drops the call, as the target itself would have.
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			u := *target
+			u.RawQuery = pr.In.URL.RawQuery
+			pr.Out.URL, pr.Out.Host = &u, ""
+		},
+		ErrorHandler: func(http.ResponseWriter, *http.Request, error) { panic(http.ErrAbortHandler) },
+	}
 	rl.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rl.mu.Lock()
 		if !rl.fired {
@@ -124,7 +128,7 @@ func (p *player) startRelay(ctx context.Context, rl *relay, appID string) error 
 			}
 		}
 		rl.mu.Unlock()
-		forward(w, r, client, rl.target)
+		proxy.ServeHTTP(w, r)
 	})}
 	go rl.srv.Serve(ln)
 	relayURL := *target
@@ -137,32 +141,6 @@ func (p *player) startRelay(ctx context.Context, rl *relay, appID string) error 
 		return err
 	}
 	return nil
-}
-
-// forward passes a call on to target and its answer back; a target that cannot be reached
-// drops the call, as the target itself would have.
-func forward(w http.ResponseWriter, r *http.Request, client *http.Client, target string) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, contract.MaxBodyBytes+1))
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, target, bytes.NewReader(body))
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	req.Header = r.Header.Clone()
-	resp, err := client.Do(req)
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	defer resp.Body.Close()
-	for k, vs := range resp.Header {
-		if !slices.Contains([]string{"Content-Length", "Connection", "Transfer-Encoding"}, k) {
-			w.Header()[k] = vs
-		}
-	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body)
 }
 
 // unrelay puts the Dashboard URLs back and closes the relays. It returns the hooks whose step

@@ -111,6 +111,12 @@ func TestEachExpectationCanFail(t *testing.T) {
 		{"trace", "actions: [connect]\nexpect: {trace: [{step: 9, error_code: HOSTAPP_USER_NOT_FOUND}]}\n", "expected the trace to hold step 9 with HOSTAPP_USER_NOT_FOUND; got no such step"},
 		{"refresh", "actions: [connect, {do: refresh, expect: {succeeds: false}}]\n", "expected the action fails; got it worked"},
 		{"implicit success", "actions: [connect, {do: connect, app_id: app00000}]\n", "actions[1] (connect as carol): expected the flow succeeds (step 16 reached); got failed at step 1 with MINIAPP_NOT_FOUND"},
+		{"request error", "actions:\n  - {do: request, path: '/api/v1/miniapps/app16973/settings/?client_id=352131', expect: {error_code: MINIAPP_NOT_FOUND}}\n",
+			"expected fails with MINIAPP_NOT_FOUND; got it worked; GET /api/v1/miniapps/app16973/settings/?client_id=352131 answered 200"},
+		{"request success", "actions:\n  - {do: request, path: '/api/v1/miniapps/app00000/settings/?client_id=352131'}\n",
+			"expected a 2xx answer without error_code; got failed at step 1 with MINIAPP_NOT_FOUND from platform"},
+		{"request party", "actions:\n  - {do: request, party: miniapp, path: /boxo/auth-token, body: '{}', expect: {error_code: ACCESS_DENIED, party: platform}}\n",
+			"got failed at step 11 with ACCESS_DENIED from miniapp"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
