@@ -385,6 +385,10 @@ func hintFor(code string) string {
 		return "the app_id is not a miniapp in the platform's Dashboard (GET /_sim/miniapps on the platform)"
 	case contract.CodeNoIntegration:
 		return "the host app and miniapp have no partnership (GET /_sim/partnerships)"
+	case contract.CodeEndpointURLNotSet:
+		return "the Dashboard record lacks the endpoint URL the error names: set it (PUT /_sim/hostapps/{client_id} or /_sim/miniapps/{app_id} on the platform)"
+	case contract.CodeUnknownError:
+		return "a party failed inside (its log says why), e.g. the platform's database refusing writes (GET /_sim/storage)"
 	case contract.CodeFeatureDisabledInHostapp:
 		return "switch Connect on for the host app in the Dashboard (for --legacy-login: legacy_login_enabled on the host app)"
 	case contract.CodeFeatureDisabledInIntegration:
