@@ -178,6 +178,9 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 		return err
 	}
 	initData = InitData{AppID: f.o.AppID, ClientID: s.cfg.ClientID, Payload: "", Data: json.RawMessage("null")}
+	if p, ok := s.Tokens(f.o.User, f.o.AppID); ok {
+		initData.Token, initData.RefreshToken = p.Token, p.RefreshToken
+	}
 	if err := b.notify(ctx, HandlerInit); err != nil {
 		return err
 	}
@@ -187,9 +190,13 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 	}
 	f.step(1, actorHost, call, status, t, "", "miniapp URL "+f.settings.Miniapp.URL)
 
-	// Step 2: the miniapp decides it needs the user; 3: it calls login. Steps 4–10 happen in
-	// the SDK's answer to the login call.
-	f.step(2, actorMiniapp, "needs the user's identity", 0, time.Now(), "", "")
+	// Step 2: the miniapp decides it needs the user. With a saved token it tries that first
+	// (PROTOCOL §3.3), as in the OAuth flow: accepted, it reads its user with it (11) and the
+	// user continues (12) without a new Direct login.
+	if f.trySavedToken(ctx, initData, 11, 0, 12) {
+		return nil
+	}
+	// Step 3: it calls login. Steps 4–10 happen in the SDK's answer to the login call.
 	text := f.o.ConfirmText
 	if text == "" {
 		text = "This service is requesting access to your account details"

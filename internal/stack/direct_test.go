@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
@@ -170,5 +173,55 @@ func TestConnectDirectTwelveSteps(t *testing.T) {
 	f = decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+res.FlowID, nil))
 	if f.Outcome != contract.OutcomeFailed || f.ErrorCode != contract.CodeFeatureDisabledInIntegration {
 		t.Errorf("failed flow log: %s %s", f.Outcome, f.ErrorCode)
+	}
+}
+
+// Direct tries the saved token first, as the OAuth flow does (PROTOCOL §3.3): a second run
+// with the token of the first (another SDK on the same token file, as a second process) signs
+// in at the miniapp's backend with no new Direct login; once that backend refuses the token,
+// the miniapp logs in anew through the 12 steps.
+func TestConnectDirectSavedTokenFirst(t *testing.T) {
+	t.Parallel()
+	st, clk := startStack(t)
+	file := filepath.Join(t.TempDir(), sdkstub.TokenFileName)
+	withFile := func(c *sdkstub.Config) { c.TokenFile = file }
+	direct := func(sdk *sdkstub.SDK) *sdkstub.Result {
+		t.Helper()
+		res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob", TrySavedToken: true}, nil)
+		if err != nil || !res.OK {
+			t.Fatalf("direct: %v\n%+v", err, res)
+		}
+		return res
+	}
+	twelve := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+
+	first := direct(newSDK(t, st, withFile))
+	if first.SavedToken || !slices.Equal(resultSteps(first), twelve) {
+		t.Fatalf("first run: saved_token %t, steps %v; want a whole Direct login", first.SavedToken, resultSteps(first))
+	}
+
+	second := direct(newSDK(t, st, withFile))
+	if !second.SavedToken || !slices.Equal(resultSteps(second), []int{1, 2, 11, 12}) || second.Token != first.Token {
+		t.Fatalf("second run: saved_token %t, steps %v; want the saved token used at step 11", second.SavedToken, resultSteps(second))
+	}
+	if second.Me == nil || second.Me.Reference != "u-1002" {
+		t.Errorf("second run read %+v", second.Me)
+	}
+	f := decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+second.FlowID, nil))
+	for _, s := range f.Steps {
+		if s.Step >= 3 && s.Step <= 10 {
+			t.Errorf("the saved-token run has step %d in the flow log: %s", s.Step, s.Call)
+		}
+	}
+
+	// The miniapp token (1 h) expires: /api/me refuses it and Direct logs in anew.
+	clk.Advance(2 * time.Hour)
+	third := direct(newSDK(t, st, withFile))
+	s2, _ := findStep(third, 2)
+	if third.SavedToken || !slices.Equal(resultSteps(third), twelve) || !strings.Contains(s2.Note, "refused the saved token (401)") {
+		t.Errorf("expired saved token: saved_token %t, steps %v, step 2 %q; want a new login after the refusal", third.SavedToken, resultSteps(third), s2.Note)
+	}
+	if third.Token == first.Token {
+		t.Error("the new login handed back the refused token")
 	}
 }
