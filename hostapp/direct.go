@@ -38,7 +38,11 @@ func (s *server) verifySignature(w http.ResponseWriter, r *http.Request, st Sett
 // The endpoint is authenticated by the session cookie, so it refuses what a cross-site page
 // could send: a body that is not JSON (a form needs no preflight; JSON does, which this host
 // never grants), Sec-Fetch-Site other than same-origin or none, and an Origin that is not its own.
-func handleDirectTokens(s *server) contract.HandlerFunc {
+//
+// fromPage is the demo web host app's POST /web/direct-tokens, the Direct counterpart of
+// /web/auth-code and as strict: a browser always sends Origin there, so one must be present
+// and this host's own, and the request must carry the session's CSRF token (X-CSRF-Token).
+func handleDirectTokens(s *server, fromPage bool) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		fail := func(status int, code, format string, args ...any) error {
 			return &contract.Error{Code: code, Message: fmt.Sprintf(format, args...), Status: status, Source: contract.PartyHostapp, Step: 5}
@@ -49,8 +53,8 @@ func handleDirectTokens(s *server) contract.HandlerFunc {
 		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 			return fail(http.StatusForbidden, contract.CodeAccessDenied, "cross-site request refused (Sec-Fetch-Site: %s)", site)
 		}
-		if origin := r.Header.Get("Origin"); origin != "" && origin != "http://"+r.Host && origin != "https://"+r.Host {
-			return fail(http.StatusForbidden, contract.CodeAccessDenied, "the request must come from this host app's own pages (Origin %q)", origin)
+		if origin := r.Header.Get("Origin"); (origin != "" || fromPage) && origin != "http://"+r.Host && origin != "https://"+r.Host {
+			return fail(http.StatusForbidden, contract.CodeAccessDenied, "the request must come from this host app's own pages (Origin %s)", quoteOrNone(origin))
 		}
 		u, ok, err := s.currentUser(r)
 		if err != nil {
@@ -58,6 +62,9 @@ func handleDirectTokens(s *server) contract.HandlerFunc {
 		}
 		if !ok {
 			return fail(http.StatusUnauthorized, contract.CodeAccessDenied, "no user is signed in to the host app: sign in at /auth/v1/login first")
+		}
+		if fromPage && !contract.Equal(r.Header.Get(webCSRFHeader), webCSRFToken(r)) {
+			return fail(http.StatusForbidden, contract.CodeAccessDenied, "missing or wrong %s: reload the home screen", webCSRFHeader)
 		}
 		var body contract.DirectTokensRequest
 		if err := contract.DecodeJSON(w, r, &body, contract.CodeInvalidRequest); err != nil {

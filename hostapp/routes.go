@@ -54,7 +54,7 @@ func addRoutes(r *mux.Router, s *server) {
 
 	// Connect Direct (PROTOCOL §7.3): the host app's own call for its signed-in user.
 	for _, p := range bothSlashes("/boxo/direct/tokens") {
-		r.Handle(p, contract.Envelope(s.Logger)(handleDirectTokens(s))).Methods(post)
+		r.Handle(p, contract.Envelope(s.Logger)(handleDirectTokens(s, false))).Methods(post)
 	}
 
 	// Simulator-only admin routes.
