@@ -56,6 +56,10 @@ func addRoutes(r *mux.Router, s *server) {
 	for _, p := range bothSlashes("/boxo/direct/tokens") {
 		r.Handle(p, contract.Envelope(s.Logger)(handleDirectTokens(s, false))).Methods(post)
 	}
+	// Consent lookup (PROTOCOL §7.4): the host app's call for the SDK's prompt-skip switch.
+	for _, p := range bothSlashes("/boxo/consent") {
+		r.Handle(p, contract.Envelope(s.Logger)(handleConsentLookup(s))).Methods(post)
+	}
 
 	// Simulator-only admin routes.
 	r.Handle("/_sim/users", plain(handleListUsers(s))).Methods(get)

@@ -22,7 +22,7 @@ const (
 	actorMiniapp  = "miniapp"
 	actorBridge   = "miniapp → sdk"
 	actorConsent  = "sdk → user"
-	actorRecall   = "sdk → platform"
+	actorRecall   = "sdk → host backend → platform"
 	actorAuth     = "sdk → host app → platform"
 	actorHandBack = "sdk → miniapp"
 	actorMe       = "miniapp frontend → miniapp backend"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/signing"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
@@ -223,5 +224,55 @@ func TestConnectDirectSavedTokenFirst(t *testing.T) {
 	}
 	if third.Token == first.Token {
 		t.Error("the new login handed back the refused token")
+	}
+}
+
+// TestConsentMemorySigned: with request signing on for the host app, get_consent takes signed
+// calls only (PROTOCOL §7.4, §7.8), so the SDK's prompt-skip switch asks through the host
+// backend, which holds the secret: the prompt is skipped once the user allowed, in both flows.
+// A get_consent that is unsigned, or signed with another secret, is refused with
+// INVALID_SIGNATURE.
+func TestConsentMemorySigned(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"signing_enabled": true, "signing_secret": "host-sign-1"})
+	admin(t, http.MethodPut, st.HostURL+"/_sim/settings", map[string]any{"signing_enabled": true, "signing_secret": "host-sign-1"})
+	skip := newSDK(t, st, func(c *sdkstub.Config) { c.SkipGrantedConsent = true })
+
+	res, fe := connect(t, skip, sdkstub.Options{User: "carol", UserReference: "u-1003"})
+	mustSucceed(t, res, fe)
+	if res.ConsentSkipped {
+		t.Fatal("the prompt was skipped before any consent was recorded")
+	}
+	res, fe = connect(t, skip, sdkstub.Options{User: "carol", UserReference: "u-1003", Deny: true})
+	mustSucceed(t, res, fe)
+	if s4, _ := findStep(res, 4); !res.ConsentSkipped || !strings.Contains(s4.Call, "/boxo/consent") {
+		t.Errorf("signed get_consent: skipped %t, step 4 %+v; want the prompt skipped through the host backend", res.ConsentSkipped, s4)
+	}
+	dres, err := skip.ConnectDirect(t.Context(), sdkstub.Options{User: "carol", UserReference: "u-1003", Deny: true}, nil)
+	if err != nil || !dres.ConsentSkipped {
+		t.Errorf("Direct with consent recorded: %v, skipped %t", err, dres != nil && dres.ConsentSkipped)
+	}
+
+	q := url.Values{"client_id": {demo.ClientID}, "app_id": {demo.AppID}, "user_reference": {"u-1003"}}
+	u := st.PlatformURL + "/api/v1/accounts/consent/get_consent/?" + q.Encode()
+	h := signing.Sign("not-the-host-secret", http.MethodGet, u, nil, time.Now(), "")
+	for name, hdr := range map[string][]string{
+		"unsigned":          nil,
+		"another secret's":  {signing.HeaderSignature, h.Signature, signing.HeaderTimestamp, h.Timestamp, signing.HeaderNonce, h.Nonce},
+		"a signature alone": {signing.HeaderSignature, h.Signature},
+	} {
+		status, b := call(t, http.MethodGet, u, nil, hdr...)
+		env := decode[contract.ErrorEnvelope](t, b)
+		if status != http.StatusBadRequest || env.ErrorCode != contract.CodeInvalidSignature || env.Step() != 4 {
+			t.Errorf("%s get_consent: %d %s, want 400 %s at step 4", name, status, b, contract.CodeInvalidSignature)
+		}
+	}
+
+	// The host's copy of the secret differs: its signed lookup is refused, the flow stops at 4.
+	admin(t, http.MethodPut, st.HostURL+"/_sim/settings", map[string]any{"signing_secret": "host-sign-2"})
+	_, fe = connect(t, skip, sdkstub.Options{User: "carol", UserReference: "u-1003"})
+	if fe == nil || fe.Code != contract.CodeInvalidSignature || fe.Step != 4 || fe.Party != contract.PartyPlatform {
+		t.Errorf("host secret differs: %v, want step 4 platform %s", fe, contract.CodeInvalidSignature)
 	}
 }
