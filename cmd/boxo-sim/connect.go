@@ -192,7 +192,7 @@ Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 // it keeps its own Dashboard, which connect does not change.
 func noteIgnoredRelay(ctx context.Context, cfg Config, src source, stderr io.Writer) {
 	var ignored []string
-	for _, k := range []string{"miniapp_url", "hostapp_client_id", "hostapp_secret", "token_prefix", "miniapp_secret", "access_token_url", "user_data_url", "user_data_method", "refresh_token_url", "auth_token_url", "required_fields", "ca_cert", "insecure_skip_verify"} {
+	for _, k := range []string{"miniapp_url", "hostapp_client_id", "hostapp_secret", "token_prefix", "miniapp_secret", "hostapp_signing_secret", "miniapp_signing_secret", "access_token_url", "user_data_url", "user_data_method", "refresh_token_url", "auth_token_url", "required_fields", "ca_cert", "insecure_skip_verify"} {
 		if s, _ := findSetting(k); strings.HasPrefix(src[k], "flag") {
 			ignored = append(ignored, "--"+s.flag)
 		}
