@@ -70,4 +70,15 @@ func TestBrowserDirect(t *testing.T) {
 	if f.Mode != "direct" || f.Outcome != contract.OutcomeFailed || f.ErrorCode != contract.CodeFeatureDisabledInIntegration {
 		t.Errorf("refused flow %s: mode %s, outcome %s %s, steps %v", f.ID, f.Mode, f.Outcome, f.ErrorCode, stepNumbers(f))
 	}
+
+	// Declined at the prompt: nothing reaches the platform, and the page's report alone makes
+	// the flow, a Direct one.
+	d.login(frame, false)
+	if got := d.frameText(frame, "#error"); !strings.Contains(got, contract.BridgeUserDenied) {
+		t.Errorf("miniapp shows %q after a refusal", got)
+	}
+	f = d.reportedFlow(4)
+	if f.Mode != "direct" || f.ErrorCode != contract.BridgeUserDenied || !slices.Equal(stepNumbers(f), []int{1, 2, 3, 4}) {
+		t.Errorf("declined flow %s: mode %s, %s, steps %v", f.ID, f.Mode, f.ErrorCode, stepNumbers(f))
+	}
 }
