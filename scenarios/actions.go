@@ -178,7 +178,7 @@ func (p *player) do(ctx context.Context, a *Action) (r ActionResult, out *outcom
 			p.held[key] = res.Token
 		}
 	case ActConnectDirect:
-		o := sdkstub.Options{User: user, Password: a.Password, AppID: appID, Deny: a.Consent == "deny"}
+		o := sdkstub.Options{User: user, Password: a.Password, AppID: appID, Deny: a.Consent == "deny", TrySavedToken: a.TrySavedToken}
 		if o.Password == "" {
 			o.Password = p.password(user)
 		}
