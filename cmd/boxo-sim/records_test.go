@@ -341,7 +341,7 @@ func TestSessionRefreshAndLogout(t *testing.T) {
 	if err := os.WriteFile(file, saved, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, errOut, code = session("refresh"); code != 1 || !strings.Contains(errOut, "the miniapp refused the refresh (401): invalid_grant") {
+	if _, errOut, code = session("refresh"); code != 1 || !strings.Contains(errOut, "the miniapp refused the refresh (401): invalid_grant: the refresh token is unknown") {
 		t.Errorf("refresh of an ended session: exit %d %q; want the miniapp's refusal", code, errOut)
 	}
 	if _, errOut, code = session("logout"); code != 1 || !strings.Contains(errOut, "invalid_token") {
