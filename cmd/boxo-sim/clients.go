@@ -12,6 +12,10 @@ var clientsKind = recordKind{
 	name: "client", party: stack.Hostapp, path: "/_sim/clients", listKey: "clients", keys: []string{"client_id"},
 	columns:  []string{"client_id", "name", "token_endpoint_auth_method", "require_pkce", "skip_consent", "redirect_uris"},
 	readOnly: []string{"created_at", "updated_at"},
+	cmdPath:  "boxo-sim clients", sample: "hostapp-client-1",
+	putExample: `  boxo-sim clients put my-spa --auth-method none --redirect-uris http://localhost:5173/cb --scopes openid,profile
+  boxo-sim clients put my-web --secret "$SECRET" --redirect-uris https://app.example.com/cb --name "My web app"
+  boxo-sim clients put my-web --skip-consent                 # the other fields stay`,
 	fields: []recordField{
 		{flag: "secret", key: "secret", kind: fieldSecret, usage: "the client secret (stored hashed; visible to other local users in the process list: --file - keeps it off the command line)"},
 		{flag: "name", key: "name", usage: "the name the consent page shows"},

@@ -13,6 +13,11 @@ var (
 		name: "host app", party: stack.Platform, path: "/_sim/hostapps", listKey: "hostapps", keys: []string{"client_id"},
 		columns: []string{"client_id", "name", "connect_enabled", "hostapp_client_id", "hostapp_secret_key", "access_token_url"},
 		secrets: []string{"hostapp_secret_key", "signing_secret"},
+		cmdPath: "boxo-sim dashboard hostapps", sample: "352131",
+		putExample: `  boxo-sim dashboard hostapps set 352131 --token-prefix Bearer --ip-allowlist 127.0.0.0/8,10.0.0.0/8
+  boxo-sim dashboard hostapps set 352131 --connect-enabled=false
+  boxo-sim dashboard hostapps set myhost --name "My host" --access-token-url https://api.example.com/boxo/token \
+      --user-data-url https://api.example.com/boxo/user --hostapp-client-id boxo --hostapp-secret "$SECRET"`,
 		fields: []recordField{
 			{flag: "name", key: "name", usage: "the host app's name"},
 			{flag: "connect-enabled", key: "connect_enabled", kind: fieldBool, usage: "Connect is on for the host app; --connect-enabled=false switches it off"},
@@ -34,6 +39,12 @@ var (
 		name: "miniapp", party: appsKind.party, path: appsKind.path, listKey: appsKind.listKey, keys: appsKind.keys,
 		columns: []string{"app_id", "name", "url", "secret_key", "required_fields"},
 		secrets: []string{"secret_key", "signing_secret"},
+		cmdPath: "boxo-sim dashboard miniapps", sample: "app16973",
+		putExample: `  boxo-sim dashboard miniapps set app16973 --required-fields email,phone
+  boxo-sim dashboard miniapps set app16973 --consent-link Terms=https://example.com/terms --consent-link Privacy=https://example.com/privacy
+  boxo-sim dashboard miniapps set app2 --name "My miniapp" --url http://localhost:3000/ \
+      --auth-token-url http://localhost:3000/api/boxo/login --miniapp-secret "$SECRET"
+  boxo-sim dashboard miniapps get app16973 --json > app.json && boxo-sim dashboard miniapps set app16973 -f app.json`,
 		fields: []recordField{
 			{flag: "name", key: "name", usage: "the miniapp's name"},
 			{flag: "url", key: "url", usage: "where the miniapp's page is, a URL"},
@@ -49,6 +60,9 @@ var (
 	partnershipsKind = recordKind{
 		name: "partnership", party: stack.Platform, path: "/_sim/partnerships", listKey: "partnerships", keys: []string{"client_id", "app_id"},
 		columns: []string{"client_id", "app_id", "connect_enabled", "direct_enabled"},
+		cmdPath: "boxo-sim dashboard partnerships", sample: "352131 app16973",
+		putExample: `  boxo-sim dashboard partnerships set 352131 app2                  # Connect on, Direct off
+  boxo-sim dashboard partnerships set 352131 app16973 --direct-enabled=false`,
 		fields: []recordField{
 			{flag: "connect-enabled", key: "connect_enabled", kind: fieldBool, usage: "Connect is on for the pair (on for a new one); --connect-enabled=false switches it off"},
 			{flag: "direct-enabled", key: "direct_enabled", kind: fieldBool, usage: "Connect Direct is on for the pair (contract §7.3)"},
@@ -84,7 +98,7 @@ record says it does not exist), 2 a usage or setup error (bad flags, no stack, n
 	}
 	addStackFlags(c)
 	group := func(use, short string, k recordKind) *cobra.Command {
-		return recordGroup(&cobra.Command{Use: use, Short: short}, newRecordCmds(e, k, "set")...)
+		return recordGroup(&cobra.Command{Use: use, Short: short, Example: "  " + k.cmdPath + " list\n" + k.putExample}, newRecordCmds(e, k, "set")...)
 	}
 	return usageErrorsExit2(e, recordGroup(c,
 		group("hostapps", "The host apps the platform knows (client_id, endpoints, credentials)", hostappsKind),

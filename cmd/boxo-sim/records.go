@@ -42,7 +42,9 @@ type recordKind struct {
 	// sends it back with the changes, keeping what was not given.
 	replaces bool
 	fields   []recordField // the flags of put/set
-	complete string        // the field completed for the first argument
+	// cmdPath is the group's command line, sample names a record and putExample shows a
+	// put or set, for the help's examples.
+	cmdPath, sample, putExample string
 }
 
 // recordField is a flag of put/set and the field of the PUT body it sets.
@@ -171,9 +173,10 @@ func newRecordCmds(e *env, k recordKind, putVerb string) []*cobra.Command {
 func newRecordListCmd(e *env, k recordKind) *cobra.Command {
 	var asJSON, show bool
 	c := &cobra.Command{
-		Use:   "list",
-		Short: "List every " + k.name,
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List every " + k.name,
+		Example: fmt.Sprintf("  %[1]s list\n  %[1]s list --json", k.cmdPath) + k.showExample(" list"),
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := newAdminAPI(cmd.Context(), cmd.InheritedFlags(), e)
 			if err != nil {
@@ -202,6 +205,14 @@ func newRecordListCmd(e *env, k recordKind) *cobra.Command {
 	return c
 }
 
+// showExample is the example line of --show-secrets for a kind with secrets.
+func (k recordKind) showExample(cmd string) string {
+	if len(k.secrets) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n  %s%s --show-secrets", k.cmdPath, cmd)
+}
+
 func addShowSecrets(c *cobra.Command, k recordKind, show *bool) {
 	if len(k.secrets) > 0 {
 		c.Flags().BoolVar(show, "show-secrets", false, "show "+strings.Join(k.secrets, " and ")+" as stored (masked by default)")
@@ -213,6 +224,7 @@ func newRecordGetCmd(e *env, k recordKind) *cobra.Command {
 	c := &cobra.Command{
 		Use:               "get " + k.argNames(),
 		Short:             "Print one " + k.name,
+		Example:           fmt.Sprintf("  %[1]s get %[2]s\n  %[1]s get %[2]s --json", k.cmdPath, k.sample) + k.showExample(" get "+k.sample),
 		Args:              k.exactKeys,
 		ValidArgsFunction: completeRecordKeys(e, k),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -240,6 +252,7 @@ func newRecordDeleteCmd(e *env, k recordKind) *cobra.Command {
 	c := &cobra.Command{
 		Use:               "delete " + k.argNames(),
 		Short:             "Delete one " + k.name,
+		Example:           fmt.Sprintf("  %s delete %s", k.cmdPath, k.sample),
 		Args:              k.exactKeys,
 		ValidArgsFunction: completeRecordKeys(e, k),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -270,18 +283,21 @@ func newRecordPutCmd(e *env, k recordKind, verb string) *cobra.Command {
 		asJSON bool
 		file   string
 	)
-	keep := "Fields not given keep their stored values"
+	long := fmt.Sprintf(`Create the %s, or change the fields given of an existing one: the fields not given
+keep their stored values, and an empty value ("") empties a field.
+
+--file reads the fields from a JSON object (- for stdin) with the keys 'get --json'
+prints, so its output will do; flags win over the file. A masked secret in the file, as
+'get' prints it, is left out and the stored one kept. The party checks every value and
+refuses a bad one with its reason.`, k.name)
 	if k.replaces {
-		keep += " (the record is read first and sent back whole)"
+		long += fmt.Sprintf("\n\nThe party's route replaces a whole %s, so %s reads it first and sends it back\nwith the changes.", k.name, verb)
 	}
 	c := &cobra.Command{
-		Use:   verb + " " + k.argNames() + " [flags]",
-		Short: "Create or change one " + k.name,
-		Long: fmt.Sprintf(`Create the %[1]s, or change the fields given of an existing one. %[2]s;
-an empty value ("") empties a field. --file reads the fields from a JSON object (- for
-stdin) with the keys that 'get --json' prints (its output will do); flags win over the file. A
-masked secret in the file (as 'get' prints it) is left out, keeping the stored one. The
-party checks every value and refuses a bad one with its reason.`, k.name, keep),
+		Use:               verb + " " + k.argNames() + " [flags]",
+		Short:             "Create or change one " + k.name,
+		Long:              long,
+		Example:           k.putExample,
 		Args:              k.exactKeys,
 		ValidArgsFunction: completeRecordKeys(e, k),
 		RunE: func(cmd *cobra.Command, args []string) error {

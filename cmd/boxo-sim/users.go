@@ -11,6 +11,10 @@ var usersRecords = recordKind{
 	columns:  []string{"username", "reference", "email", "phone", "first_name", "last_name", "has_password"},
 	readOnly: []string{"id", "has_password", "created_at", "updated_at"},
 	replaces: true,
+	cmdPath:  "boxo-sim users", sample: "carol",
+	putExample: `  boxo-sim users put dave --password pw --reference u-2001 --email dave@example.com
+  boxo-sim users put dave --phone +6591230000 --email ""     # the other fields stay
+  echo '{"password":"s3cret"}' | boxo-sim users put dave --file -`,
 	fields: []recordField{
 		{flag: "password", key: "password", kind: fieldSecret, usage: "the password to sign in with (visible to other local users in the process list: --file - keeps it off the command line)"},
 		{flag: "reference", key: "reference", usage: "the user's reference, sent to the platform as user_reference (contract §1.2)"},
