@@ -157,6 +157,16 @@ func (a adminAPI) call(ctx context.Context, party, method, path string, body any
 	return nil, err
 }
 
+// request sends one request of a record command to the kind's party (adminAPI.call), on the
+// stack the command's inherited flags locate.
+func (k recordKind) request(cmd *cobra.Command, e *env, method, path string, body any, what string) (json.RawMessage, error) {
+	a, err := newAdminAPI(cmd.Context(), cmd.InheritedFlags(), e)
+	if err != nil {
+		return nil, err
+	}
+	return a.call(cmd.Context(), k.party, method, path, body, what)
+}
+
 // secretsQuery is the query that shows the kind's secrets when show is set.
 func (k recordKind) secretsQuery(show bool) string {
 	if show && len(k.secrets) > 0 {
@@ -178,11 +188,7 @@ func newRecordListCmd(e *env, k recordKind) *cobra.Command {
 		Example: fmt.Sprintf("  %[1]s list\n  %[1]s list --json", k.cmdPath) + k.showExample(" list"),
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := newAdminAPI(cmd.Context(), cmd.InheritedFlags(), e)
-			if err != nil {
-				return err
-			}
-			raw, err := a.call(cmd.Context(), k.party, http.MethodGet, k.path+k.secretsQuery(show), nil, "the list of "+k.name+"s")
+			raw, err := k.request(cmd, e, http.MethodGet, k.path+k.secretsQuery(show), nil, "the list of "+k.name+"s")
 			if err != nil {
 				return err
 			}
@@ -228,11 +234,7 @@ func newRecordGetCmd(e *env, k recordKind) *cobra.Command {
 		Args:              k.exactKeys,
 		ValidArgsFunction: completeRecordKeys(e, k),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := newAdminAPI(cmd.Context(), cmd.InheritedFlags(), e)
-			if err != nil {
-				return err
-			}
-			raw, err := a.call(cmd.Context(), k.party, http.MethodGet, k.recordPath(args)+k.secretsQuery(show), nil, k.what(args))
+			raw, err := k.request(cmd, e, http.MethodGet, k.recordPath(args)+k.secretsQuery(show), nil, k.what(args))
 			if err != nil {
 				return err
 			}
@@ -256,11 +258,7 @@ func newRecordDeleteCmd(e *env, k recordKind) *cobra.Command {
 		Args:              k.exactKeys,
 		ValidArgsFunction: completeRecordKeys(e, k),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := newAdminAPI(cmd.Context(), cmd.InheritedFlags(), e)
-			if err != nil {
-				return err
-			}
-			if _, err := a.call(cmd.Context(), k.party, http.MethodDelete, k.recordPath(args), nil, k.what(args)); err != nil {
+			if _, err := k.request(cmd, e, http.MethodDelete, k.recordPath(args), nil, k.what(args)); err != nil {
 				return err
 			}
 			if asJSON {
