@@ -11,6 +11,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 )
 
 // adminRun runs boxo-sim against the stack of a platform, as a user would with
@@ -426,5 +427,31 @@ func TestUsersPutFromStdin(t *testing.T) {
 	}
 	if out, errOut, code := runCmd(t, t.Context(), nil, "connect", "--user", "erin", "--password", "erin-pw-1", "--platform-url", p); code != 0 {
 		t.Fatalf("connect with the password from stdin: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestAdminCommandsNeedTheToken: against parties that require the admin token (an up bound
+// beyond loopback), a command without it is a setup error that says how to give it, and the
+// token from the up's state file works.
+func TestAdminCommandsNeedTheToken(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	urls := runUpForFaults(t, "--bind", "0.0.0.0", "--data-dir", dir)
+	host := "http://127.0.0.1:" + portOf(t, urls["hostapp"])
+	st, err := stack.ReadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The host app named alone: the call itself meets the 401.
+	env := map[string]string{"BOXO_SIM_PLATFORM_PORT": freePort(t)}
+	_, errOut, code := runCmd(t, t.Context(), env, "users", "list", "--hostapp-url", host)
+	if code != 2 || !strings.Contains(errOut, "refused") || !strings.Contains(errOut, "--admin-token") {
+		t.Errorf("users list without the token: exit %d, %q; want 2 and how to give the token", code, errOut)
+	}
+	if out, errOut, code := runCmd(t, t.Context(), env, "users", "list", "--hostapp-url", host, "--admin-token", st.AdminToken); code != 0 || !strings.Contains(out, "carol") {
+		t.Errorf("users list --admin-token: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if out, errOut, code := runCmd(t, t.Context(), nil, "dashboard", "hostapps", "list", "--data-dir", dir); code != 0 || !strings.Contains(out, demo.ClientID) {
+		t.Errorf("dashboard hostapps list with the up's --data-dir: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

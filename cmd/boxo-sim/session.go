@@ -58,13 +58,13 @@ printed), 2 a usage or setup error (no --user, no stack).`,
 				if user == "" {
 					return usageError(e, fmt.Errorf("--user is required: the host user whose miniapp session to %s", name))
 				}
-				sdk, file, err := sessionSDK(cmd, e)
+				sdk, cfg, err := sessionSDK(cmd, e)
 				if err != nil {
 					return err
 				}
 				defer sdk.CloseIdleConnections()
-				app := appID
-				if cfg, _, _ := loadConfig(cmd.Flags(), e.getenv); !cmd.Flags().Changed("app-id") && cfg.MiniappAppID != "" {
+				file, app := filepath.Join(cfg.DataDir, sdkstub.TokenFileName), appID
+				if !cmd.Flags().Changed("app-id") && cfg.MiniappAppID != "" {
 					app = cfg.MiniappAppID
 				}
 				out, text, err := do(cmd, sdk, app)
@@ -117,27 +117,24 @@ printed), 2 a usage or setup error (no --user, no stack).`,
 
 // sessionSDK is the fake SDK on the token store of the stack the command acts on, as connect
 // made it: the same platform URL and client_id key its sessions.
-func sessionSDK(cmd *cobra.Command, e *env) (*sdkstub.SDK, string, error) {
+func sessionSDK(cmd *cobra.Command, e *env) (*sdkstub.SDK, Config, error) {
 	cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 	if err != nil {
-		return nil, "", usageError(e, err)
+		return nil, cfg, usageError(e, err)
 	}
 	found, err := findStack(cmd.Context(), cfg, src)
 	if err != nil {
-		return nil, "", usageError(e, err)
+		return nil, cfg, usageError(e, err)
 	}
 	platformURL := found.url(stack.Platform)
 	if platformURL == "" {
-		return nil, "", usageError(e, fmt.Errorf("the stack found through %s has no platform: give --platform-url", found.from))
+		return nil, cfg, usageError(e, fmt.Errorf("the stack found through %s has no platform: give --platform-url", found.from))
 	}
 	file := filepath.Join(cfg.DataDir, sdkstub.TokenFileName)
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("no token store at %s: 'boxo-sim connect --data-dir %s' against the running up saves its sessions there", file, cfg.DataDir)
+		return nil, cfg, fmt.Errorf("no token store at %s: 'boxo-sim connect --data-dir %s' against the running up saves its sessions there", file, cfg.DataDir)
 	}
 	sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: platformURL, HostURL: found.url(stack.Hostapp), ClientID: cfg.ClientID,
 		AdminToken: adminToken(cfg), TokenFile: file, Logger: newLogger(cfg, e.stderr)})
-	if err != nil {
-		return nil, "", err
-	}
-	return sdk, file, nil
+	return sdk, cfg, err
 }
