@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
@@ -385,11 +386,17 @@ type simParties struct {
 // (findStack: platform_url, else the state file of the up on data_dir, else the default
 // ports).
 func simPartiesFor(cmd *cobra.Command, e *env) (simParties, error) {
-	cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
+	return simPartiesOf(cmd.Context(), cmd.Flags(), e)
+}
+
+// simPartiesOf is simPartiesFor with the configuration read from flags: a command whose own
+// flags share names with configuration keys passes only those that locate the stack.
+func simPartiesOf(ctx context.Context, flags *pflag.FlagSet, e *env) (simParties, error) {
+	cfg, src, err := loadConfig(flags, e.getenv)
 	if err != nil {
 		return simParties{}, err
 	}
-	found, err := findStack(cmd.Context(), cfg, src)
+	found, err := findStack(ctx, cfg, src)
 	if err != nil {
 		return simParties{}, err
 	}
@@ -420,6 +427,17 @@ func firstSet(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// refusalError is a party's error answer to a control route ({"error", "error_description"}).
+type refusalError struct {
+	party, url    string
+	status        int
+	code, message string
+}
+
+func (e refusalError) Error() string {
+	return fmt.Sprintf("the %s at %s refused: %s%s", e.party, e.url, firstSet(e.message, e.code), tokenHint(e.status))
 }
 
 // notRunningError says that nothing answers at a party's URL.
@@ -520,7 +538,7 @@ func (ps simParties) do(ctx context.Context, party, method, path string, body, o
 	case resp.StatusCode == http.StatusNotFound && fail.Error == "not_found" && strings.HasPrefix(fail.Description, "no route"):
 		return fmt.Errorf("the %s at %s does not serve %s: is it a boxo-sim party (started by 'boxo-sim up')?", party, base, path)
 	default:
-		return fmt.Errorf("the %s at %s refused: %s%s", party, base, firstSet(fail.Description, fail.Error), tokenHint(resp.StatusCode))
+		return refusalError{party: party, url: base, status: resp.StatusCode, code: fail.Error, message: fail.Description}
 	}
 	if out == nil {
 		return nil

@@ -22,8 +22,9 @@ func newScenarioCmd(e *env) *cobra.Command {
 		Use:   "scenario",
 		Short: "Run, check and write scenario files",
 		Long: `A scenario is a YAML file that describes a situation (users, Dashboard and party
-settings), the faults to inject, the actions (connect, connect_again, refresh, logout,
-advance_clock, revoke_consent) and the expected outcome. The shipped library in
+settings), the faults to inject, the actions (connect, connect_direct, connect_again,
+refresh, logout, advance_clock, revoke_consent, delete_user, revoke_tokens,
+remove_partnership, read_only_storage, request) and the expected outcome. The shipped library in
 scenarios/library covers every error code and branch of the contract (boxo-sim contract).
 
 Files are checked strictly: an unknown key, a bad step number, an unknown error code or a

@@ -23,6 +23,7 @@ import (
 
 func newTraceCmd(e *env) *cobra.Command {
 	var asJSON, verbose, clear bool
+	var list traceList
 	c := &cobra.Command{
 		Use:   "trace [FLOW_ID]",
 		Short: "Print a recorded flow step by step",
@@ -33,9 +34,14 @@ the flow log.`,
 		Example: `  boxo-sim trace
   boxo-sim trace flow_3f2a9c0d1e4b5a6c --verbose
   boxo-sim trace --json | jq '.steps[] | select(.outcome == "failed")'
-  boxo-sim trace --clear`,
+  boxo-sim trace --clear
+  boxo-sim trace --list --outcome error --user bob --limit 5
+  boxo-sim trace --list --app-id app16973 --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if list.wanted(cmd) {
+				return list.run(cmd, e, args, asJSON) // trace_list.go
+			}
 			cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 			if err != nil {
 				return err
@@ -100,6 +106,7 @@ the flow log.`,
 	c.Flags().String("platform-url", "", "URL of the platform (default: the up running on --data-dir, else the local one)")
 	addAdminTokenFlag(c.Flags())
 	c.Flags().BoolVar(&clear, "clear", false, "delete every flow from the platform's flow log")
+	list.addFlags(c, e)
 	return c
 }
 
