@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -121,6 +122,9 @@ echo $! > "$OUT/pid"`
 		host := strings.TrimPrefix(u, "http://")
 		if host == u || host == "" {
 			t.Fatalf("BOXO_SIM_%s_URL = %q, want an http URL", p, u)
+		}
+		if strings.HasSuffix(host, ":8081") || strings.HasSuffix(host, ":8082") || strings.HasSuffix(host, ":8083") {
+			t.Errorf("BOXO_SIM_%s_URL = %q: exec took up's default port, not a free one", p, u)
 		}
 		if c, err := net.DialTimeout("tcp", host, time.Second); err == nil {
 			c.Close()
@@ -261,11 +265,14 @@ func TestExecForwardsSignals(t *testing.T) {
 func TestUpEphemeralWithDataDir(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	_, errOut, code := runCmd(t, t.Context(), nil, "up", "--ephemeral", "--data-dir", dir, "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0")
+	// Were the combination accepted, up would serve until this context ends.
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	_, errOut, code := runCmd(t, ctx, nil, "up", "--ephemeral", "--data-dir", dir, "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0")
 	if code != 2 || !strings.Contains(errOut, "ephemeral (flag --ephemeral) and data_dir "+dir+" (flag --data-dir)") {
 		t.Fatalf("up --ephemeral --data-dir: exit %d, stderr %q; want 2 naming both", code, errOut)
 	}
-	_, errOut, code = runCmd(t, t.Context(), map[string]string{"BOXO_SIM_DATA_DIR": dir, "BOXO_SIM_EPHEMERAL": "true"}, "up", "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0")
+	_, errOut, code = runCmd(t, ctx, map[string]string{"BOXO_SIM_DATA_DIR": dir, "BOXO_SIM_EPHEMERAL": "true"}, "up", "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0")
 	if code != 2 || !strings.Contains(errOut, "env BOXO_SIM_DATA_DIR") {
 		t.Fatalf("both from the environment: exit %d, stderr %q; want 2", code, errOut)
 	}
