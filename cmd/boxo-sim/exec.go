@@ -72,9 +72,10 @@ mode included (--hostapp-url, --miniapp-url and their credentials).
 CMD gets these environment variables; a variable of a party or credential the stack
 does not have is left out:
 ` + vars.String() + `
-CMD's output goes straight to exec's. SIGINT and SIGTERM are passed on to CMD (its
-process group, which CMD runs in), and its processes still running when it ends are
-stopped too. exec prints its own lines to stderr only.
+CMD's output goes straight to exec's; it reads exec's input when that is a pipe or a
+file, not a terminal. SIGINT and SIGTERM are passed on to CMD (its process group, which
+CMD runs in), and its processes still running when it ends are stopped too. exec prints
+its own lines to stderr only.
 
 Exit status: CMD's, or 128+N when a signal N ended it, as shells report it; 2 for a
 usage error (no CMD, a wrong flag); 125 when the stack could not start or a party
@@ -180,7 +181,12 @@ func runExec(cmd *cobra.Command, e *env, args []string, o startOptions) error {
 	}
 
 	child.Env = execEnv(os.Environ(), st, cfg)
-	child.Stdin, child.Stdout, child.Stderr = os.Stdin, e.stdout, e.stderr
+	child.Stdout, child.Stderr = e.stdout, e.stderr
+	// CMD runs in a process group of its own, where reading the terminal would stop it: it
+	// reads exec's standard input when that is a pipe or a file, else nothing (/dev/null).
+	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice == 0 {
+		child.Stdin = os.Stdin
+	}
 	ownProcessGroup(child)
 	child.WaitDelay = time.Second // a process CMD left behind may hold its output open
 	fmt.Fprintf(e.stderr, "boxo-sim exec: %s; running %s\n", readyLine(st.Stack), shellWords(args))

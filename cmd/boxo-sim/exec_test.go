@@ -68,6 +68,22 @@ func TestExecExitsWithTheCommandsStatus(t *testing.T) {
 	}
 }
 
+// TestExecPassesPipedInput: CMD reads what is piped into exec.
+func TestExecPassesPipedInput(t *testing.T) {
+	t.Parallel()
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command(bin, "exec", "--", "cat")
+	c.Env = append(os.Environ(), "BOXO_SIM_CONFIG=")
+	c.Stdin = strings.NewReader("piped in\n")
+	out, err := c.Output()
+	if err != nil || string(out) != "piped in\n" {
+		t.Fatalf("exec -- cat with piped input: %q, %v", out, err)
+	}
+}
+
 // TestExecOwnFailures: exec's own failures have statuses of their own, and a message.
 func TestExecOwnFailures(t *testing.T) {
 	t.Parallel()
