@@ -53,7 +53,7 @@ the flow log.`,
 				if len(args) > 0 {
 					return fmt.Errorf("--clear empties the whole flow log: give no FLOW_ID")
 				}
-				return clearFlows(cmd.Context(), e, client, base)
+				return clearFlows(cmd.Context(), e, client, base, asJSON)
 			}
 			id := "latest"
 			if len(args) == 1 {
@@ -95,7 +95,7 @@ the flow log.`,
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the flow as JSON")
+	c.Flags().BoolVar(&asJSON, "json", false, `print the flow as JSON (with --clear: {"deleted": N})`)
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the masked HTTP exchange of each step")
 	c.Flags().String("platform-url", "", "URL of the platform (default: the up running on --data-dir, else the local one)")
 	addAdminTokenFlag(c.Flags())
@@ -104,7 +104,7 @@ the flow log.`,
 }
 
 // clearFlows empties the platform's flow log (DELETE /_sim/flows).
-func clearFlows(ctx context.Context, e *env, client *http.Client, base string) error {
+func clearFlows(ctx context.Context, e *env, client *http.Client, base string, asJSON bool) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, base+"/_sim/flows", nil)
 	if err != nil {
 		return err
@@ -123,6 +123,9 @@ func clearFlows(ctx context.Context, e *env, client *http.Client, base string) e
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
 		return fmt.Errorf("the platform at %s answered unexpected JSON: %v", base, err)
+	}
+	if asJSON {
+		return printIndentedJSON(e.stdout, out)
 	}
 	fmt.Fprintf(e.stdout, "Deleted %d %s from the flow log.\n", out.Deleted, pluralOf(out.Deleted, "flow", "flows"))
 	return nil
