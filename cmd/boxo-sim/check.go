@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,46 +39,7 @@ Exit status: 0 when no check FAILs, 1 when a check FAILs, 2 on a usage or setup 
 		RunE: groupHelp,
 	}
 	c.AddCommand(newCheckMiniappCmd(e), newCheckHostappCmd(e), newCheckDirectCmd(e), newCheckSigningCmd(e), newAuthCodeCmd(e))
-	// Usage errors of every check command exit 2, apart from failed checks (1).
-	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError(e, fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath()))
-	})
-	for _, sub := range c.Commands() {
-		sub.Args = usageArgs(e, sub.Args)
-		run := sub.RunE
-		sub.RunE = func(cmd *cobra.Command, args []string) error {
-			err := run(cmd, args)
-			var ee exitError
-			if err == nil || errors.As(err, &ee) || errors.Is(err, context.Canceled) {
-				return err
-			}
-			return usageError(e, err)
-		}
-	}
 	return c
-}
-
-// exitCheckUsage is the exit status of a check command's usage or setup error; a failed check
-// exits 1.
-const exitCheckUsage = 2
-
-// usageError prints err as run does and ends the program with exitCheckUsage.
-func usageError(e *env, err error) error {
-	fmt.Fprintf(e.stderr, "boxo-sim: %v\n", err)
-	return exitError{code: exitCheckUsage}
-}
-
-// usageArgs makes the argument errors of args usage errors.
-func usageArgs(e *env, args cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, a []string) error {
-		if args == nil {
-			return nil
-		}
-		if err := args(cmd, a); err != nil {
-			return usageError(e, err)
-		}
-		return nil
-	}
 }
 
 // reportFlags are the output flags both plans share.
@@ -90,7 +50,7 @@ type reportFlags struct {
 }
 
 func (f *reportFlags) add(c *cobra.Command) {
-	c.Flags().BoolVar(&f.asJSON, "json", false, "print the report as JSON instead of text")
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print the report (with --list: the plan) as JSON instead of text")
 	c.Flags().StringVar(&f.junit, "junit", "", "also write the report as JUnit XML to this file")
 	c.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "show the full evidence of passing checks too")
 	c.Flags().BoolVar(&f.list, "list", false, "list the plan's checks and exit")
@@ -119,10 +79,10 @@ func (f *reportFlags) output(e *env, rep *check.Report) error {
 	if len(rep.SetupErrors) > 0 {
 		// Nothing was judged that the setup kept from running: not a verdict on the backend.
 		fmt.Fprintf(e.stderr, "boxo-sim: %s\n", rep.SetupErrors[0])
-		return exitError{code: exitCheckUsage}
+		return exitError{code: exitUsage}
 	}
 	if rep.Failed() || (f.strict && rep.FailedStrictly()) {
-		return exitError{code: 1}
+		return exitError{code: exitFailed}
 	}
 	return nil
 }
@@ -139,11 +99,27 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return f.Close()
 }
 
-func listPlan(w io.Writer, name string, plan []check.Check) {
+// listPlan prints a plan's checks for --list, as text or with --json as {"plan", "checks"};
+// encrypted are the checks --user-data-key adds (miniapp plans), "with_user_data_key" in JSON.
+func (f *reportFlags) listPlan(w io.Writer, name string, plan, encrypted []check.Check) error {
+	if f.asJSON {
+		return printIndentedJSON(w, struct {
+			Plan      string        `json:"plan"`
+			Checks    []check.Check `json:"checks"`
+			Encrypted []check.Check `json:"with_user_data_key,omitempty"`
+		}{name, plan, encrypted})
+	}
 	fmt.Fprintf(w, "Plan %s:\n", name)
 	for _, c := range plan {
 		fmt.Fprintf(w, "  %-26s %s  [%s]\n", c.ID, c.Title, c.Rule)
 	}
+	if len(encrypted) > 0 {
+		fmt.Fprintln(w, "With --user-data-key, also:")
+		for _, c := range encrypted {
+			fmt.Fprintf(w, "  %-26s %s  [%s]\n", c.ID, c.Title, c.Rule)
+		}
+	}
+	return nil
 }
 
 // required says which required flags are missing, with what to give.
@@ -211,12 +187,7 @@ create no user.`,
 				if !ok {
 					return fmt.Errorf("--plan %q: use %s", plan, strings.Join(check.MiniappPlans, " or "))
 				}
-				listPlan(e.stdout, name, checks)
-				fmt.Fprintln(e.stdout, "With --user-data-key, also:")
-				for _, c := range check.EncryptedPlan() {
-					fmt.Fprintf(e.stdout, "  %-26s %s  [%s]\n", c.ID, c.Title, c.Rule)
-				}
-				return nil
+				return rf.listPlan(e.stdout, name, checks, check.EncryptedPlan())
 			}
 			if !cmd.Flags().Changed("user-data-key") {
 				userDataKey = e.getenv("BOXO_SIM_USER_DATA_KEY")
@@ -305,8 +276,7 @@ reached at all (connection refused, TLS).`,
 				if !ok {
 					return fmt.Errorf("--plan %q: use %s", plan, strings.Join(check.HostappPlans, " or "))
 				}
-				listPlan(e.stdout, name, checks)
-				return nil
+				return rf.listPlan(e.stdout, name, checks, nil)
 			}
 			if err := required([2]string{"access-token-url", tokenURL}, [2]string{"user-data-url", dataURL},
 				[2]string{"client-id", clientID}, [2]string{"secret", secret}); err != nil {
@@ -432,7 +402,7 @@ Exit status: 0 with the code printed, 1 when the host app gives no code, 2 on a 
 			code, err := sdk.HostAuthCode(user, password)(ctx)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "boxo-sim: no auth code from the host app at %s: %v\n", hostURL, err)
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			fmt.Fprintln(e.stdout, code)
 			return nil

@@ -266,6 +266,7 @@ func printFaults(w io.Writer, fs []fault.Fault) {
 
 func newFaultClearCmd(e *env) *cobra.Command {
 	var party string
+	var asJSON bool
 	c := &cobra.Command{
 		Use:   "clear [ID]",
 		Short: "Remove one fault, or every fault of every running party",
@@ -288,7 +289,7 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 			ctx := cmd.Context()
 			if len(args) == 0 {
 				var parts []string
-				total := 0
+				total, byParty := 0, map[string]int{}
 				if _, err := ps.each(e, names, func(p string) error {
 					var got struct {
 						Cleared int `json:"cleared"`
@@ -297,10 +298,14 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 						return err
 					}
 					total += got.Cleared
+					byParty[p] = got.Cleared
 					parts = append(parts, fmt.Sprintf("%s %d", p, got.Cleared))
 					return nil
 				}); err != nil {
 					return err
+				}
+				if asJSON {
+					return printIndentedJSON(e.stdout, map[string]any{"cleared": total, "parties": byParty})
 				}
 				fmt.Fprintf(e.stdout, "Cleared %d %s (%s).\n", total, pluralOf(total, "fault", "faults"), strings.Join(parts, ", "))
 				return nil
@@ -334,11 +339,15 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 			if err := ps.do(ctx, names[0], http.MethodDelete, "/_sim/faults/"+url.PathEscape(id), nil, nil); err != nil {
 				return err
 			}
+			if asJSON {
+				return printIndentedJSON(e.stdout, map[string]any{"removed": id, "party": names[0]})
+			}
 			fmt.Fprintf(e.stdout, "Removed %s from %s.\n", id, names[0])
 			return nil
 		},
 	}
 	c.Flags().StringVar(&party, "party", "", "only this party: hostapp, platform or miniapp")
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"cleared": N, "parties": {...}} (with ID: {"removed", "party"}) as JSON`)
 	return c
 }
 

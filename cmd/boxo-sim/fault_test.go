@@ -156,8 +156,15 @@ func TestFaultsChangeTheNextConnect(t *testing.T) {
 		t.Errorf("clock reset did not put every party back to real time:\n%s", out)
 	}
 
-	out = mustRun(t, append([]string{"fault", "clear"}, flags...)...)
-	if !strings.Contains(out, "Cleared 2 faults (hostapp 1, platform 0, miniapp 1).") {
+	out = mustRun(t, append([]string{"fault", "clear", "--json"}, flags...)...)
+	var cleared struct {
+		Cleared int            `json:"cleared"`
+		Parties map[string]int `json:"parties"`
+	}
+	if err := json.Unmarshal([]byte(out), &cleared); err != nil || cleared.Cleared != 2 || cleared.Parties["hostapp"] != 1 || cleared.Parties["miniapp"] != 1 {
+		t.Fatalf("fault clear --json printed %q (%v)", out, err)
+	}
+	if out = mustRun(t, append([]string{"fault", "clear"}, flags...)...); !strings.Contains(out, "Cleared 0 faults (hostapp 0, platform 0, miniapp 0).") {
 		t.Fatalf("fault clear printed %q", out)
 	}
 	out = mustRun(t, append([]string{"fault", "list"}, flags...)...)
@@ -189,7 +196,7 @@ func TestPartiesThatDoNotAnswerAreSkipped(t *testing.T) {
 		}
 	}
 	out, errOut, code := runCmd(t, t.Context(), nil, append([]string{"fault", "set", "--step", "11", "--kind", "reset"}, flags...)...)
-	if code != 1 || !strings.Contains(errOut, "no miniapp answers at "+down) || !strings.Contains(errOut, "boxo-sim up") {
+	if code != exitUsage || !strings.Contains(errOut, "no miniapp answers at "+down) || !strings.Contains(errOut, "boxo-sim up") {
 		t.Errorf("fault set on the missing miniapp: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 	out, errOut, code = runCmd(t, t.Context(), nil, append([]string{"fault", "clear"}, flags...)...)
@@ -200,7 +207,7 @@ func TestPartiesThatDoNotAnswerAreSkipped(t *testing.T) {
 	none := []string{"--hostapp-url", down, "--platform-url", down, "--miniapp-url", down}
 	for _, args := range [][]string{{"fault", "list"}, {"fault", "clear"}, {"clock", "show"}, {"clock", "reset"}} {
 		_, errOut, code := runCmd(t, t.Context(), nil, append(args, none...)...)
-		if code != 1 || !strings.Contains(errOut, "no party answers") || !strings.Contains(errOut, "boxo-sim up") || !strings.Contains(errOut, "--miniapp-url") {
+		if code != exitUsage || !strings.Contains(errOut, "no party answers") || !strings.Contains(errOut, "boxo-sim up") || !strings.Contains(errOut, "--miniapp-url") {
 			t.Errorf("%s with no party: exit %d, stderr %q", strings.Join(args, " "), code, errOut)
 		}
 	}

@@ -74,7 +74,8 @@ expectation, what happened and the flow trace of the failing step. --junit write
 that GitLab, GitHub and Jenkins render (one test case per scenario, named as the scenario);
 --json prints the whole report as JSON instead of text.
 
-Exit status 0 only when every scenario passed.`,
+Exit status: 0 when every scenario passed, 1 when one failed or the run was interrupted,
+2 on a usage or setup error (a malformed file, a stack that does not answer): nothing ran.`,
 		Example: `  boxo-sim scenario run scenarios/library
   boxo-sim scenario run scenarios/library --junit report.xml --parallel 8
   boxo-sim scenario run scenarios/library -run '^hostapp-' --fail-fast
@@ -200,11 +201,11 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 		return err
 	}
 	if rep.Interrupted {
-		return fmt.Errorf("interrupted: %d %s not run to the end (reported as skipped); what the scenarios changed was put back",
-			rep.Skipped, scenarioPlural(rep.Skipped, "scenario"))
+		return failure(e, fmt.Errorf("interrupted: %d %s not run to the end (reported as skipped); what the scenarios changed was put back",
+			rep.Skipped, scenarioPlural(rep.Skipped, "scenario")))
 	}
 	if !rep.OK() {
-		return exitError{code: 1}
+		return exitError{code: exitFailed}
 	}
 	return nil
 }
@@ -282,26 +283,62 @@ scenarios/library/connect-my-case. An existing file is kept unless --force is gi
 }
 
 func newScenarioLintCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	c := &cobra.Command{
 		Use:   "lint FILE|DIR...",
 		Short: "Check scenario files without running them",
 		Long: `Check scenario files, and every *.yaml below the directories given, as 'scenario run'
 does before it starts anything: strict keys, value types, actions and their options,
 fault kinds and steps, error codes, parties and durations. Each problem is printed with
-its file and line. Exit status 0 only when every file is well formed.`,
+its file and line. Exit status: 0 when every file is well formed, 1 when one is not, 2 on
+a usage error (no file named, a path that does not exist).`,
 		Example: `  boxo-sim scenario lint scenarios/library
-  boxo-sim scenario lint my-case.yaml`,
+  boxo-sim scenario lint my-case.yaml --json | jq -r '.problems[] | "\(.file):\(.line): \(.message)"'`,
 		Args: scenarioMinArgs(1, "name the scenario files or directories to check, e.g. 'boxo-sim scenario lint scenarios/library'"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			scs, err := scenarios.Load(args...)
-			if err != nil {
-				return loadFailure(err)
+			var le *scenarios.LoadError
+			if err != nil && !errors.As(err, &le) {
+				return err
+			}
+			if asJSON {
+				return printLintJSON(e, scs, le)
+			}
+			if le != nil {
+				return failure(e, loadFailure(err))
 			}
 			printWarnings(e, scs)
 			fmt.Fprintf(e.stdout, "ok: %d scenario %s well formed\n", len(scs), scenarioPlural(len(scs), "file"))
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"ok", "scenarios", "problems", "warnings"} as JSON`)
+	return c
+}
+
+// printLintJSON prints lint's verdict as JSON: the names of the well-formed scenarios, or the
+// problems of the malformed files, and the warnings. A problem makes the exit status 1.
+func printLintJSON(e *env, scs []*scenarios.Scenario, le *scenarios.LoadError) error {
+	out := struct {
+		OK        bool              `json:"ok"`
+		Scenarios []string          `json:"scenarios"`
+		Problems  []scenarios.Issue `json:"problems"`
+		Warnings  []scenarios.Issue `json:"warnings"`
+	}{OK: le == nil, Scenarios: []string{}, Problems: []scenarios.Issue{}, Warnings: []scenarios.Issue{}}
+	if le != nil {
+		out.Problems = le.Issues
+	}
+	for _, sc := range scs {
+		out.Scenarios = append(out.Scenarios, sc.Name)
+		out.Warnings = append(out.Warnings, sc.Warnings...)
+	}
+	if err := printIndentedJSON(e.stdout, out); err != nil {
+		return err
+	}
+	if le != nil {
+		return exitError{code: exitFailed}
+	}
+	return nil
 }
 
 // printWarnings prints what loading the scenarios found worth saying but not wrong, such as

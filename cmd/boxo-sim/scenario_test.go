@@ -137,10 +137,11 @@ func TestScenarioRunRejectsMalformedFiles(t *testing.T) {
 		}
 	}
 	junit := filepath.Join(dir, "out.xml")
-	for _, cmd := range [][]string{{"scenario", "run", dir, "--junit", junit}, {"scenario", "lint", dir}} {
+	// Malformed files are what lint tests (1), and a setup error to run (2).
+	for want, cmd := range map[int][]string{2: {"scenario", "run", dir, "--junit", junit}, 1: {"scenario", "lint", dir}} {
 		stdout, stderr, code := runCmd(t, t.Context(), nil, cmd...)
-		if code != 1 {
-			t.Fatalf("%v: exit %d, want 1\n%s%s", cmd, code, stdout, stderr)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", cmd, code, want, stdout, stderr)
 		}
 		for _, want := range []string{
 			"4 problems in the scenario files; nothing was run",
@@ -184,11 +185,11 @@ func TestScenarioRunFilterJSONAndFailFast(t *testing.T) {
 		t.Fatalf("report = %+v", rep)
 	}
 	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", libraryDir, "-run=^nothing-matches$")
-	if code != 1 || !strings.Contains(stderr, "matches none") {
+	if code != exitUsage || !strings.Contains(stderr, "matches none") {
 		t.Errorf("-run=RE matching nothing: exit %d, stderr %q", code, stderr)
 	}
 	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", libraryDir, "--run", "(")
-	if code != 1 || !strings.Contains(stderr, "not a regular expression") {
+	if code != exitUsage || !strings.Contains(stderr, "not a regular expression") {
 		t.Errorf("bad --run: exit %d, stderr %q", code, stderr)
 	}
 
@@ -304,7 +305,7 @@ func TestScenarioRunAgainstUp(t *testing.T) {
 		t.Fatalf("connect after the scenarios: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", "--platform-url", "http://127.0.0.1:1", filepath.Join(libraryDir, "connect-new-user.yaml"))
-	if code != 1 || !strings.Contains(stderr, "boxo-sim up") {
+	if code != exitUsage || !strings.Contains(stderr, "boxo-sim up") {
 		t.Errorf("unreachable platform: exit %d, stderr %q", code, stderr)
 	}
 	cancel()

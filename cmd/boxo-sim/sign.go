@@ -37,7 +37,7 @@ timestamp is now and the nonce fresh. The secret is never printed.`,
 		Example: `  boxo-sim sign --secret "$SECRET" --body '{"auth_code":"abc"}' http://127.0.0.1:8081/boxo/connect/access-token
   boxo-sim sign --secret "$SECRET" --method GET http://127.0.0.1:8081/boxo/connect/user-data
   boxo-sim sign --secret "$SECRET" --body-file body.json --timestamp 1893488400 --nonce 00112233445566778899aabbccddeeff URL`,
-		Args: usageArgs(e, cobra.ExactArgs(1)),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u, err := url.Parse(args[0])
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

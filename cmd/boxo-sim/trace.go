@@ -222,11 +222,15 @@ replaced by the real ones.`,
 			if err != nil {
 				return err
 			}
+			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+				return printIndentedJSON(e.stdout, configJSON(cfg, src))
+			}
 			printConfig(e.stdout, cfg, src)
 			return nil
 		},
 	}
 	addServeFlags(print)
+	print.Flags().Bool("json", false, `print {"settings": [{"key", "value", "source", "env", "secret"}]} as JSON, secrets masked`)
 	c.AddCommand(print)
 	return c
 }

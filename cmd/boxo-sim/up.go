@@ -166,7 +166,7 @@ func stopStack(st *stack.Stack, e *env) error {
 		fmt.Fprintf(e.stderr, "  %s\n", r)
 	}
 	<-closed
-	return exitError{code: 1}
+	return exitError{code: exitFailed}
 }
 
 // addRelayFlags adds the flags of relay mode (GitHub issue 5): backends not started here,

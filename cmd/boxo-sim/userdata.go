@@ -76,7 +76,7 @@ INVALID_USER_DATA); 2 a usage error such as a malformed key.`,
 		Use:     "key",
 		Short:   "Print a fresh random key (URL-safe base64, 44 characters)",
 		Example: `  boxo-sim userdata key`,
-		Args:    usageArgs(e, cobra.NoArgs),
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(e.stdout, userdata.NewKey().Text())
 			return nil
@@ -91,7 +91,7 @@ standard alphabet with padding, as the simulated host app sends it. --iv fixes t
 reproduce a known vector such as contract §7.2's; never reuse an IV with one key in production.`,
 		Example: `  boxo-sim userdata encrypt --key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE= \
       --iv 000102030405060708090a0b0c0d0e0f '{"reference":"u-42","email":"user@example.com"}'`,
-		Args: usageArgs(e, cobra.MaximumNArgs(1)),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := key(cmd)
 			if err != nil {
@@ -129,7 +129,7 @@ valid PKCS#7 padding; a JSON object inside. What fails one of these is refused w
 INVALID_USER_DATA, and so is this command's exit status 1.`,
 		Example: `  boxo-sim userdata decrypt --key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE= \
       AAECAwQFBgcICQoLDA0OD2i86XmGKp2dXGjLJmYwvzum4nyE4LSBhRmhGpnVRQVRqcZKtdklxDdAl/6UaEg1Dw==`,
-		Args: usageArgs(e, cobra.MaximumNArgs(1)),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := key(cmd)
 			if err != nil {
@@ -142,13 +142,13 @@ INVALID_USER_DATA, and so is this command's exit status 1.`,
 			pt, err := userdata.Decrypt(k, string(ct))
 			if err != nil {
 				fmt.Fprintf(e.stderr, "%s: %v\n", contract.CodeInvalidUserData, err)
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			fmt.Fprintln(e.stdout, string(pt))
 			var obj map[string]json.RawMessage
 			if err := json.Unmarshal(pt, &obj); err != nil || obj == nil {
 				fmt.Fprintf(e.stderr, "%s: it decrypts, but not to a JSON object\n", contract.CodeInvalidUserData)
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			return nil
 		},
