@@ -238,7 +238,7 @@ func stdoutIsTerminal(w io.Writer) bool {
 }
 
 func newScenarioNewCmd(e *env) *cobra.Command {
-	var force bool
+	var force, asJSON bool
 	c := &cobra.Command{
 		Use:   "new NAME",
 		Short: "Write a commented scenario template",
@@ -274,11 +274,15 @@ scenarios/library/connect-my-case. An existing file is kept unless --force is gi
 			if err := file.Close(); err != nil {
 				return err
 			}
+			if asJSON {
+				return printIndentedJSON(e.stdout, map[string]string{"file": path})
+			}
 			fmt.Fprintf(e.stdout, "Wrote %s. Edit it, then: boxo-sim scenario run %s\n", path, path)
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"file": PATH} as JSON`)
 	return c
 }
 
