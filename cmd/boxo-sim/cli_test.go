@@ -58,3 +58,61 @@ func TestUpJSONBanner(t *testing.T) {
 		t.Errorf("up printed more on stdout after its banner:\n%s", out.String())
 	}
 }
+
+// TestRenamedFlagsStillWork: each earlier spelling of a renamed flag sets the new flag's
+// value for one more release, with a notice on stderr, and is gone from the help.
+func TestRenamedFlagsStillWork(t *testing.T) {
+	t.Parallel()
+	sameOutput := [][2][]string{
+		{{"sign", "--secret", "s3", "--timestamp", "1893488400", "--nonce", "00ff", "http://h/x"},
+			{"sign", "--signing-secret", "s3", "--timestamp", "1893488400", "--nonce", "00ff", "http://h/x"}},
+		{{"userdata", "encrypt", "--key", vectorKey, "--iv", vectorIV, vectorPlain},
+			{"userdata", "encrypt", "--user-data-key", vectorKey, "--iv", vectorIV, vectorPlain}},
+	}
+	for _, c := range sameOutput {
+		oldOut, oldErr, oldCode := runCmd(t, t.Context(), nil, c[0]...)
+		newOut, newErr, newCode := runCmd(t, t.Context(), nil, c[1]...)
+		if oldCode != 0 || newCode != 0 || oldOut != newOut || newErr != "" {
+			t.Errorf("%v: exit %d, stdout %q; %v: exit %d, stdout %q, stderr %q", c[0], oldCode, oldOut, c[1], newCode, newOut, newErr)
+		}
+		if !strings.Contains(oldErr, "has been deprecated, use --") {
+			t.Errorf("%v: no deprecation notice on stderr: %q", c[0], oldErr)
+		}
+	}
+	// The old spelling counts as the new flag given: only what is really missing is named.
+	accepted := []struct {
+		args       []string
+		old, wants string
+	}{
+		{[]string{"check", "miniapp", "--url", "http://h/a", "--secret", "s"}, "--url", "missing --app-id (see"},
+		{[]string{"check", "hostapp", "--access-token-url", "http://h/t", "--user-data-url", "http://h/u", "--hostapp-client-id", "c",
+			"--secret", "s", "--prefix", "Bearer", "--boxo-client-id", "352131"}, "--prefix", "missing --auth-code-cmd or --auth-code-url"},
+		{[]string{"check", "signing", "--url", "http://h/a", "--timeout", "1s"}, "--timeout", "missing --signing-secret (see"},
+		{[]string{"fault", "set", "--step", "7", "--kind", "error_code", "--seed", "7"}, "--seed", "error_code needs --error-code"},
+	}
+	for _, c := range accepted {
+		_, errOut, code := runCmd(t, t.Context(), nil, c.args...)
+		if code != exitUsage || !strings.Contains(errOut, c.wants) || !strings.Contains(errOut, "Flag "+c.old+" has been deprecated") {
+			t.Errorf("%v: exit %d, stderr %q; want %d, %q and a notice for %s", c.args, code, errOut, exitUsage, c.wants, c.old)
+		}
+	}
+	// --client-id of check hostapp changed meaning: the old use is refused with the fix.
+	_, errOut, code := runCmd(t, t.Context(), nil, "check", "hostapp", "--access-token-url", "http://h/t", "--user-data-url", "http://h/u",
+		"--client-id", "hostapp-client-1", "--hostapp-secret", "s", "--auth-code-cmd", "echo x")
+	if code != exitUsage || !strings.Contains(errOut, "missing --hostapp-client-id: --client-id is the host app's client_id at Boxo now") {
+		t.Errorf("check hostapp --client-id alone: exit %d, stderr %q", code, errOut)
+	}
+	// -v is --verbose; at the root it still prints the version, with a notice.
+	out, errOut, code := runCmd(t, t.Context(), nil, "-v")
+	if code != 0 || !strings.Contains(out, "boxo-sim version") || !strings.Contains(errOut, "-v has been deprecated, use --version") {
+		t.Errorf("-v: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	for _, args := range [][]string{{"check", "hostapp", "--help"}, {"check", "miniapp", "--help"}, {"sign", "--help"}, {"userdata", "encrypt", "--help"}, {"fault", "set", "--help"}, {"--help"}} {
+		out, _, _ := runCmd(t, t.Context(), nil, args...)
+		for _, old := range []string{"--secret ", "--prefix ", "--boxo-client-id", "--url ", "--timeout ", "--key ", "--seed ", "-v, --version"} {
+			if strings.Contains(out, old) {
+				t.Errorf("%v shows the old spelling %q:\n%s", args, old, out)
+			}
+		}
+	}
+}

@@ -78,7 +78,7 @@ type Config struct {
 	FlowLogMaxFlows int           `yaml:"flow_log_max_flows"`
 	FlowLogMaxAge   time.Duration `yaml:"flow_log_max_age"`
 	// UserDataKey switches encrypted user_data on (PROTOCOL §7.2) for the host app and the
-	// miniapp started here; userdata encrypt and decrypt use it when --key is not given.
+	// miniapp started here; userdata encrypt and decrypt use it when --user-data-key is not given.
 	UserDataKey string `yaml:"user_data_key"`
 	// TrustedProxies are the proxies, comma-separated CIDRs, whose X-Forwarded-For the
 	// parties started here believe (PROTOCOL §7.6); "" leaves their stored settings alone.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // version is set at build time (make build: -ldflags "-X main.version=...").
@@ -154,6 +155,24 @@ it; the version is --version.
 	})
 	return root
 }
+
+// renamedFlag keeps old, an earlier spelling of the flag name in fs, working for one more
+// release: hidden from help, it sets name's value (so name counts as given) and prints a
+// deprecation notice on stderr.
+func renamedFlag(fs *pflag.FlagSet, old, name string) {
+	f := fs.Lookup(name)
+	fs.AddFlag(&pflag.Flag{Name: old, Usage: f.Usage, Value: aliasValue{f.Value, fs, name}, DefValue: f.DefValue, NoOptDefVal: f.NoOptDefVal})
+	_ = fs.MarkDeprecated(old, fmt.Sprintf("use --%s (--%s goes in the next release)", name, old))
+}
+
+// aliasValue is the value of a renamed flag's old spelling: setting it sets the new flag.
+type aliasValue struct {
+	pflag.Value
+	fs   *pflag.FlagSet
+	name string
+}
+
+func (a aliasValue) Set(v string) error { return a.fs.Set(a.name, v) }
 
 // newLogger builds the root logger from the configuration; logs go to stderr.
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
