@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // TestUpJSONBanner: up --json prints its banner as one JSON line on stdout, and nothing
@@ -113,6 +116,80 @@ func TestRenamedFlagsStillWork(t *testing.T) {
 			if strings.Contains(out, old) {
 				t.Errorf("%v shows the old spelling %q:\n%s", args, old, out)
 			}
+		}
+	}
+}
+
+// reportsNothing are the commands without --json, each with the reason: their output is
+// not a report. Commands with subcommands (groups: they print their help) and help topics
+// need no entry.
+var reportsNothing = map[string]string{
+	"boxo-sim contract":              "prints the contract's text, a document",
+	"boxo-sim scenario schema":       "prints the JSON Schema, JSON already",
+	"boxo-sim userdata key":          "prints the bare key, for a pipe or a variable",
+	"boxo-sim userdata encrypt":      "prints the bare ciphertext, for a pipe",
+	"boxo-sim userdata decrypt":      "prints the decrypted JSON text itself",
+	"boxo-sim check auth-code":       "prints the bare auth code, for --auth-code-cmd",
+	"boxo-sim completion bash":       "prints a shell script",
+	"boxo-sim completion zsh":        "prints a shell script",
+	"boxo-sim completion fish":       "prints a shell script",
+	"boxo-sim completion powershell": "prints a shell script",
+	"boxo-sim help":                  "prints help",
+}
+
+// allCommands is every command of the tree, cobra's help and completion commands included.
+func allCommands() []*cobra.Command {
+	root := newRootCmd(&env{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: io.Discard})
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	var all []*cobra.Command
+	walkCommands(root, func(c *cobra.Command) {
+		if !c.Hidden {
+			all = append(all, c)
+		}
+	})
+	return all
+}
+
+// TestEveryCommandExits2OnABadFlag walks the whole command tree, commands added later
+// included: an unknown flag is a usage error everywhere.
+func TestEveryCommandExits2OnABadFlag(t *testing.T) {
+	t.Parallel()
+	for _, c := range allCommands() {
+		args := append(strings.Fields(c.CommandPath())[1:], "--no-such-flag")
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			_, errOut, code := runCmd(t, t.Context(), nil, args...)
+			if code != exitUsage || !strings.Contains(errOut, "unknown flag: --no-such-flag") {
+				t.Errorf("exit %d, stderr %q; want %d and the unknown flag", code, errOut, exitUsage)
+			}
+		})
+	}
+}
+
+// TestEveryReportingCommandTakesJSON walks the command tree: every command that runs and
+// reports something has a boolean --json.
+func TestEveryReportingCommandTakesJSON(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, c := range allCommands() {
+		path := c.CommandPath()
+		seen[path] = true
+		if !c.Runnable() || c.HasSubCommands() {
+			continue // a help topic, or a group that prints its help
+		}
+		f := c.Flag("json")
+		_, exempt := reportsNothing[path]
+		switch {
+		case exempt && f != nil:
+			t.Errorf("%s has --json but is listed as reporting nothing", path)
+		case !exempt && (f == nil || f.Value.Type() != "bool"):
+			t.Errorf("%s reports but has no boolean --json (or list it in reportsNothing with the reason)", path)
+		}
+	}
+	for path := range reportsNothing {
+		if !seen[path] {
+			t.Errorf("reportsNothing lists %q, which is not a command", path)
 		}
 	}
 }
