@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -69,8 +70,10 @@ time. With --platform-url (and --hostapp-url, --miniapp-url) the scenarios run o
 another against a running 'boxo-sim up': faults are cleared before and after each, what the
 setup changed is put back, and setup users get a fresh reference suffix each run.
 
-On a terminal a line is printed per scenario as it ends. Each failure prints the
-expectation, what happened and the flow trace of the failing step. --junit writes JUnit XML
+Progress goes to stderr: on a terminal one live line, with a line kept for each scenario
+that fails; elsewhere (a CI log) one line per scenario as it ends, with its verdict and
+time. --quiet prints no progress. Each failure prints the expectation, what happened and
+the flow trace of the failing step. --junit writes JUnit XML
 that GitLab, GitHub and Jenkins render (one test case per scenario, named as the scenario);
 --json prints the whole report as JSON instead of text.
 
@@ -100,6 +103,7 @@ Exit status: 0 when every scenario passed, 1 when one failed or the run was inte
 	f.String("junit", "", "write a JUnit XML report to this file")
 	f.Bool("json", false, "print the report as JSON instead of text")
 	f.Bool("fail-fast", false, "start no further scenario after the first failure")
+	f.Bool("quiet", false, "print no progress on stderr, only the report")
 	f.String("run", "", "run only the scenarios whose name matches this regular expression (-run works too)")
 	f.String("platform-url", "", "URL of a running platform: run against 'boxo-sim up' instead of in-process")
 	f.String("hostapp-url", "", "URL of the running host app (default: the local one)")
@@ -119,6 +123,7 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 	junit, _ := f.GetString("junit")
 	asJSON, _ := f.GetBool("json")
 	failFast, _ := f.GetBool("fail-fast")
+	quiet, _ := f.GetBool("quiet")
 	filter, _ := f.GetString("run")
 	if len(paths) == 0 {
 		return errors.New("name the scenario files or directories to run, e.g. 'boxo-sim scenario run scenarios/library'")
@@ -175,13 +180,17 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 				return fmt.Errorf("no %s answers at %s: start the parties with 'boxo-sim up', or give its URL", name, u)
 			}
 		}
-		fmt.Fprintf(e.stderr, "Running %d %s one at a time against the platform at %s.\n", len(scs), scenarioPlural(len(scs), "scenario"), o.PlatformURL)
+		if !quiet {
+			fmt.Fprintf(e.stderr, "Running %d %s one at a time against the platform at %s.\n", len(scs), scenarioPlural(len(scs), "scenario"), o.PlatformURL)
+		}
 	}
-	if stdoutIsTerminal(e.stdout) && !asJSON {
-		o.OnDone = func(r scenarios.Result) { fmt.Fprintln(e.stdout, r.Line()) }
+	progress := &scenarioProgress{w: e.stderr, live: isTerminal(e.stderr), total: len(scs)}
+	if !quiet {
+		o.OnDone = progress.done
 	}
 
 	rep := scenarios.Run(cmd.Context(), scs, o)
+	progress.end()
 
 	if junit != "" {
 		var b bytes.Buffer
@@ -227,8 +236,41 @@ func scenarioPlural(n int, word string) string {
 	return word + "s"
 }
 
-// stdoutIsTerminal reports whether w is a terminal (a character device), where progress lines help.
-func stdoutIsTerminal(w io.Writer) bool {
+// scenarioProgress reports each scenario as it ends: on a terminal (live) one line rewritten
+// in place, above which the scenarios that did not pass stay; elsewhere one line each.
+type scenarioProgress struct {
+	w                   io.Writer
+	live                bool
+	total, ended, fails int
+}
+
+func (p *scenarioProgress) done(r scenarios.Result) {
+	p.ended++
+	failed := r.Status == scenarios.Failed || r.Status == scenarios.Errored
+	if failed {
+		p.fails++
+	}
+	count := fmt.Sprintf("[%*d/%d]", len(strconv.Itoa(p.total)), p.ended, p.total)
+	if !p.live {
+		fmt.Fprintf(p.w, "%s %s\n", count, r.Line())
+		return
+	}
+	fmt.Fprint(p.w, "\r\033[K") // back to the line's start, and clear it
+	if failed {
+		fmt.Fprintln(p.w, r.Line())
+	}
+	fmt.Fprintf(p.w, "%s %d failed, last: %s", count, p.fails, r.Line())
+}
+
+// end clears the live line before the report.
+func (p *scenarioProgress) end() {
+	if p.live && p.ended > 0 {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// isTerminal reports whether w is a terminal (a character device), where a live line helps.
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

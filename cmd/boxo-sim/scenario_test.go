@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/boxo-sim/boxo-sim/scenarios"
 )
 
 const (
@@ -184,6 +186,15 @@ func TestScenarioRunFilterJSONAndFailFast(t *testing.T) {
 	if !rep.OK || rep.Passed != 2 || len(rep.Scenarios) != 2 || rep.Scenarios[0].Name != "connect-new-user" || rep.Scenarios[1].Name != "connect-returning-user" {
 		t.Fatalf("report = %+v", rep)
 	}
+	// Not a terminal (a CI log): one progress line per scenario on stderr, as each ends.
+	progress := regexp.MustCompile(`(?m)^\[([12])/2\] PASS  (connect-new-user|connect-returning-user) \(\d+(\.\d+)?m?s\)$`)
+	if m := progress.FindAllStringSubmatch(stderr, -1); len(m) != 2 || m[0][1] != "1" || m[1][1] != "2" || m[0][2] == m[1][2] {
+		t.Errorf("progress on stderr: %q", stderr)
+	}
+	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", libraryDir, "-run", "^connect-new-user$", "--quiet")
+	if code != 0 || stderr != "" {
+		t.Errorf("--quiet: exit %d, stderr %q", code, stderr)
+	}
 	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", libraryDir, "-run=^nothing-matches$")
 	if code != exitUsage || !strings.Contains(stderr, "matches none") {
 		t.Errorf("-run=RE matching nothing: exit %d, stderr %q", code, stderr)
@@ -313,5 +324,24 @@ func TestScenarioRunAgainstUp(t *testing.T) {
 	case <-done:
 	case <-time.After(15 * time.Second):
 		t.Fatal("up did not stop")
+	}
+}
+
+// TestScenarioProgressLiveLine: on a terminal the progress is one line rewritten in place;
+// a scenario that fails keeps a line of its own, and the live line is cleared at the end.
+func TestScenarioProgressLiveLine(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	p := &scenarioProgress{w: &b, live: true, total: 3}
+	p.done(scenarios.Result{Name: "a-ok", Status: scenarios.Passed, Duration: time.Second})
+	p.done(scenarios.Result{Name: "b-bad", Status: scenarios.Failed, Duration: time.Second})
+	p.done(scenarios.Result{Name: "c-ok", Status: scenarios.Passed, Duration: time.Second})
+	p.end()
+	want := "\r\033[K[1/3] 0 failed, last: PASS  a-ok (1s)" +
+		"\r\033[KFAIL  b-bad (1s)\n[2/3] 1 failed, last: FAIL  b-bad (1s)" +
+		"\r\033[K[3/3] 1 failed, last: PASS  c-ok (1s)" +
+		"\r\033[K"
+	if b.String() != want {
+		t.Errorf("live progress = %q\nwant %q", b.String(), want)
 	}
 }
