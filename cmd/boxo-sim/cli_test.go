@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +191,48 @@ func TestEveryReportingCommandTakesJSON(t *testing.T) {
 	for path := range reportsNothing {
 		if !seen[path] {
 			t.Errorf("reportsNothing lists %q, which is not a command", path)
+		}
+	}
+}
+
+// TestCompletion asks for completions as a shell does, through cobra's __complete command.
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args      []string
+		want, not []string // lines, or line prefixes ending in a tab
+	}{
+		{[]string{"fault", "set", "--step", ""}, []string{"7\thostapp /boxo/connect/access-token", "14\tminiapp /api/me"}, []string{"13\t"}},
+		{[]string{"fault", "set", "--kind", ""}, []string{"error_code", "replay_code", "expire"}, nil},
+		{[]string{"fault", "set", "--error-code", ""}, []string{"INVALID_AUTH_CODE\tInvalid auth code. Please try again.", "ORDER_NOT_FOUND"}, []string{"INVALID_CREDENTIALS"}},
+		{[]string{"fault", "set", "--body", ""}, []string{"non-json", "truncated", "wrong-types"}, nil},
+		{[]string{"clock", "show", "--party", ""}, []string{"hostapp", "platform", "miniapp"}, nil},
+		{[]string{"up", "--only", "hostapp,"}, []string{"hostapp,platform", "hostapp,miniapp"}, []string{"hostapp,hostapp"}},
+		{[]string{"connect", "--mode", ""}, []string{"oauth\t", "direct\t"}, nil},
+		{[]string{"connect", "--user", ""}, []string{"alice\t", "bob\t", "carol\t"}, nil},
+		{[]string{"check", "miniapp", "--plan", ""}, []string{"miniapp-v2", "miniapp-v1"}, []string{"hostapp-v2"}},
+		{[]string{"config", "print", "--log-level", ""}, []string{"debug", "info", "warn", "error"}, nil},
+		{[]string{"contract", ""}, []string{"5.1\t"}, nil},
+	}
+	for _, tc := range cases {
+		out, errOut, code := runCmd(t, t.Context(), nil, append([]string{"__complete"}, tc.args...)...)
+		if code != 0 {
+			t.Errorf("__complete %q: exit %d, %s", tc.args, code, errOut)
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		has := func(w string) bool {
+			return slices.ContainsFunc(lines, func(l string) bool { return l == w || (strings.HasSuffix(w, "\t") && strings.HasPrefix(l, w)) })
+		}
+		for _, w := range tc.want {
+			if !has(w) {
+				t.Errorf("__complete %q lacks %q:\n%s", tc.args, w, out)
+			}
+		}
+		for _, n := range tc.not {
+			if has(n) {
+				t.Errorf("__complete %q offers %q:\n%s", tc.args, n, out)
+			}
 		}
 	}
 }

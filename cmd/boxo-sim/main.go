@@ -94,6 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// copies to the command's standard output: they go to stderr instead, away from the
 	// report and JSON on stdout.
 	walkCommands(root, func(c *cobra.Command) { c.Flags().SetOutput(stderr) })
+	if isCompletionRequest(args) {
+		addCompletions(root)
+	}
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return nil
