@@ -236,3 +236,36 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpTopics: 'boxo-sim help TOPIC' prints each page; the root's help lists them and
+// says what the exit statuses mean; the configuration page names every key.
+func TestHelpTopics(t *testing.T) {
+	t.Parallel()
+	out, _, code := runCmd(t, t.Context(), nil, "--help")
+	if code != 0 || !strings.Contains(out, exitHelp) || !strings.Contains(out, "Additional help topics:") {
+		t.Fatalf("--help: exit %d\n%s", code, out)
+	}
+	pages := map[string][]string{
+		"configuration":  {"BOXO_SIM_CONFIG", "config print"},
+		"scenario-files": {"scenario lint", "scenario run", "scenarios/library", "--quiet"},
+		"seed-files":     {"up --seed FILE", "export", "--with-secrets"},
+		"exit-codes":     {exitHelp, "scenario lint 0 every file is well formed; 1 one is not"},
+	}
+	for _, s := range settings {
+		pages["configuration"] = append(pages["configuration"], "\n  "+s.key+"  ("+s.env()+", --"+s.flag+"; ")
+	}
+	for topic, wants := range pages {
+		if !strings.Contains(out, "boxo-sim "+topic) {
+			t.Errorf("--help does not list the topic %s", topic)
+		}
+		page, errOut, code := runCmd(t, t.Context(), nil, "help", topic)
+		if code != 0 || errOut != "" {
+			t.Errorf("help %s: exit %d, stderr %q", topic, code, errOut)
+		}
+		for _, w := range wants {
+			if !strings.Contains(page, w) {
+				t.Errorf("help %s lacks %q:\n%s", topic, w, page)
+			}
+		}
+	}
+}
