@@ -279,6 +279,16 @@ func TestCheckUsageErrors(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Plan miniapp-v1:") || strings.Contains(out, "hostapps-apart") {
 		t.Fatalf("--list --plan miniapp-v1: exit %d\n%s", code, out)
 	}
+	out, _, code = runCmd(t, t.Context(), nil, "check", "miniapp", "--list", "--json")
+	var plan struct {
+		Plan      string        `json:"plan"`
+		Checks    []check.Check `json:"checks"`
+		Encrypted []check.Check `json:"with_user_data_key"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); code != 0 || err != nil || plan.Plan != "miniapp-v2" ||
+		len(plan.Checks) != len(check.MiniappPlan()) || len(plan.Encrypted) != len(check.EncryptedPlan()) {
+		t.Fatalf("--list --json: exit %d, %v\n%s", code, err, out)
+	}
 	if _, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--auth-token-url", "http://127.0.0.1:1/x", "--app-id", "a", "--miniapp-secret", "s", "--plan", "miniapp-v9"); code != 2 || !strings.Contains(errOut, "miniapp-v9") {
 		t.Fatalf("--plan miniapp-v9: exit %d, stderr %q", code, errOut)
 	}

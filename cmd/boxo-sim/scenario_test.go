@@ -163,6 +163,21 @@ func TestScenarioRunRejectsMalformedFiles(t *testing.T) {
 	if _, err := os.Stat(junit); err == nil {
 		t.Error("a JUnit report was written although nothing ran")
 	}
+	type lintReport struct {
+		OK        bool              `json:"ok"`
+		Scenarios []string          `json:"scenarios"`
+		Problems  []scenarios.Issue `json:"problems"`
+	}
+	stdout, stderr, code := runCmd(t, t.Context(), nil, "scenario", "lint", dir, "--json")
+	var bad lintReport
+	if err := json.Unmarshal([]byte(stdout), &bad); code != 1 || err != nil || bad.OK || len(bad.Problems) != 4 || bad.Problems[0].Line != 3 {
+		t.Errorf("lint --json of malformed files: exit %d, %v, stderr %q\n%s", code, err, stderr, stdout)
+	}
+	stdout, _, code = runCmd(t, t.Context(), nil, "scenario", "lint", filepath.Join(dir, "a-good.yaml"), "--json")
+	var good lintReport
+	if err := json.Unmarshal([]byte(stdout), &good); code != 0 || err != nil || !good.OK || !slices.Equal(good.Scenarios, []string{"a-good"}) || len(good.Problems) != 0 {
+		t.Errorf("lint --json of a good file: exit %d, %v\n%s", code, err, stdout)
+	}
 }
 
 func TestScenarioRunFilterJSONAndFailFast(t *testing.T) {
@@ -231,6 +246,9 @@ func TestScenarioNewLintSchema(t *testing.T) {
 	stdout, stderr, code := runCmd(t, t.Context(), nil, "scenario", "new", path)
 	if code != 0 || !strings.Contains(stdout, "Wrote "+path+".yaml") {
 		t.Fatalf("new: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if stdout, _, code := runCmd(t, t.Context(), nil, "scenario", "new", path+"-2", "--json"); code != 0 || stdout != "{\n  \"file\": \""+path+"-2.yaml\"\n}\n" {
+		t.Errorf("new --json: exit %d, %q", code, stdout)
 	}
 	b, err := os.ReadFile(path + ".yaml")
 	if err != nil || !strings.Contains(string(b), "name: connect-my-case") || !strings.Contains(string(b), "# ") {
