@@ -45,17 +45,7 @@ func startUp(t *testing.T, args ...string) *upProcess {
 			t.Error("up did not stop")
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(p.out.String(), "Serving.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", p.out.String(), p.errb.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, p.out.String(), p.errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitServing(t, p.out, p.out, p.errb, done)
 	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
 	for _, m := range re.FindAllStringSubmatch(p.out.String(), -1) {
 		p.urls[m[1]] = m[2]

@@ -202,17 +202,7 @@ func TestUpConnectTrace(t *testing.T) {
 	}()
 	urls := map[string]string{}
 	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "Serving.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", out.String(), errb.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitServing(t, &out, &out, &errb, done)
 	for _, m := range re.FindAllStringSubmatch(out.String(), -1) {
 		urls[m[1]] = m[2]
 	}
@@ -304,5 +294,23 @@ func TestUpConnectTrace(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Stopping.") {
 		t.Errorf("up did not say it stopped: %s", out.String())
+	}
+}
+
+// awaitServing waits until up, running in-process, writes "Serving." to watch (one of out
+// and errb, its stdout and stderr): the parties serve. It fails the test when up exits
+// first or is not ready within a minute.
+func awaitServing(t *testing.T, watch, out, errb *lockedBuffer, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(watch.String(), "Serving.") {
+		if time.Now().After(deadline) {
+			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", out.String(), errb.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }

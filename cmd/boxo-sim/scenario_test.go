@@ -303,17 +303,7 @@ func TestScenarioRunAgainstUp(t *testing.T) {
 		done <- run(ctx, []string{"up", "--ephemeral", "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"},
 			func(string) string { return "" }, &out, &errb)
 	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "Serving.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\n%s\n%s", out.String(), errb.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("up exited early: %v\n%s", err, errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitServing(t, &out, &out, &errb, done)
 	urls := map[string]string{}
 	for _, m := range regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`).FindAllStringSubmatch(out.String(), -1) {
 		urls[m[1]] = m[2]

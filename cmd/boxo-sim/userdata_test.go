@@ -131,17 +131,7 @@ func TestUpWithEncryptedUserData(t *testing.T) {
 			"--user-data-key", vectorKey, "--trusted-proxies", "10.0.0.0/8", "--auth-code-ttl", "2m"},
 			func(string) string { return "" }, &out, &errb)
 	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "Serving.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\n%s\n%s", out.String(), errb.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("up exited early: %v\n%s\n%s", err, out.String(), errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitServing(t, &out, &out, &errb, done)
 	if strings.Contains(out.String()+errb.String(), vectorKey[:10]) {
 		t.Fatalf("up printed the key:\n%s\n%s", out.String(), errb.String())
 	}
