@@ -100,9 +100,9 @@ record says it does not exist), 2 a usage or setup error (bad flags, no stack, n
 	group := func(use, short string, k recordKind) *cobra.Command {
 		return recordGroup(&cobra.Command{Use: use, Short: short, Example: "  " + k.cmdPath + " list\n" + k.putExample}, newRecordCmds(e, k, "set")...)
 	}
-	return usageErrorsExit2(e, recordGroup(c,
+	return recordGroup(c,
 		group("hostapps", "The host apps the platform knows (client_id, endpoints, credentials)", hostappsKind),
 		group("miniapps", "The miniapps the platform knows (app_id, auth token URL, secret, required fields)", miniappsKind),
 		group("partnerships", "Which host app may open which miniapp, with Connect and Direct switches", partnershipsKind),
-	))
+	)
 }

@@ -116,8 +116,11 @@ func newAdminAPI(ctx context.Context, flags *pflag.FlagSet, e *env) (adminAPI, e
 	return adminAPI{e: e, ps: ps}, nil
 }
 
-// missingError says that the record asked for does not exist.
+// missingError says that the record asked for does not exist: the command failed (exit 1),
+// as a lookup that finds nothing does.
 type missingError struct{ what, party, url string }
+
+func (missingError) failed() bool { return true }
 
 func (e missingError) Error() string {
 	return fmt.Sprintf("%s does not exist (the %s at %s)", e.what, e.party, e.url)
@@ -125,8 +128,8 @@ func (e missingError) Error() string {
 
 // call sends one request to a party's /_sim/ route and returns the answer's body. Failures
 // are classified for the exit status: the stack not found, not answering, or refusing the
-// admin token is a setup error (2); a refusal, named by its code and message, is 1, and
-// a missing record says that it does not exist.
+// admin token is a setup error (2), and so is a refusal of the values sent, named by its
+// code and message; a missing record says that it does not exist (1).
 func (a adminAPI) call(ctx context.Context, party, method, path string, body any, what string) (json.RawMessage, error) {
 	var out json.RawMessage
 	err := a.ps.do(ctx, party, method, path, body, &out)
@@ -577,23 +580,6 @@ func recordGroup(c *cobra.Command, subs ...*cobra.Command) *cobra.Command {
 	c.Args = cobra.NoArgs
 	c.RunE = groupHelp
 	c.AddCommand(subs...)
-	return c
-}
-
-// usageErrorsExit2 makes the usage errors of c and of every command under it exit 2: bad
-// flags, bad arguments, unknown subcommands.
-func usageErrorsExit2(e *env, c *cobra.Command) *cobra.Command {
-	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError(e, fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath()))
-	})
-	var wrap func(*cobra.Command)
-	wrap = func(cmd *cobra.Command) {
-		cmd.Args = usageArgs(e, cmd.Args)
-		for _, sub := range cmd.Commands() {
-			wrap(sub)
-		}
-	}
-	wrap(c)
 	return c
 }
 

@@ -47,7 +47,7 @@ func addServeFlags(c *cobra.Command) {
 
 func newUpCmd(e *env) *cobra.Command {
 	var only []string
-	var runDemo, reset bool
+	var runDemo, reset, asJSON bool
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Start the host app, the platform and the miniapp",
@@ -103,8 +103,14 @@ Every party answers GET /healthz.`,
 			if !bindIsLoopback(cfg.Bind) {
 				warnExposed(e.stderr, cfg.Bind, stateFile)
 			}
-			printUp(e.stdout, st, cfg)
-			fmt.Fprintf(e.stdout, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(token), tokenFrom, stateFile)
+			// With --json, stdout gets the banner as one JSON line and nothing else; the rest
+			// goes to stderr or nowhere.
+			text, notes, banner := e.stdout, e, newUpBanner(st, cfg, token, stateFile)
+			if asJSON {
+				text, notes = io.Discard, &env{getenv: e.getenv, stdout: e.stderr, stderr: e.stderr}
+			}
+			printUp(text, st, cfg)
+			fmt.Fprintf(text, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(token), tokenFrom, stateFile)
 			if runDemo {
 				if !contains(st.Started, stack.Platform) || (!contains(st.Started, stack.Hostapp) && !st.Relayed(stack.Hostapp)) ||
 					(!contains(st.Started, stack.Miniapp) && !st.Relayed(stack.Miniapp)) {
@@ -116,20 +122,26 @@ Every party answers GET /healthz.`,
 				}
 				res, err := sdk.Connect(ctx, sdkstub.Options{AppID: st.AppID, AuthCode: sdkstub.AuthCodeFunc(codes), SkipMe: st.Relayed(stack.Miniapp)})
 				sdk.CloseIdleConnections()
-				fmt.Fprintln(e.stdout)
-				printResult(e.stdout, res, err)
+				banner.Demo = res
+				fmt.Fprintln(text)
+				printResult(text, res, err)
 				if err != nil {
 					log.Warn("the demo flow did not reach step 16; the parties keep serving", "err", err)
 				}
 			}
-			printBrowser(e.stdout, st)
-			fmt.Fprintln(e.stdout, "\nServing. Press Ctrl-C to stop.")
+			printBrowser(text, st)
+			if asJSON {
+				if err := writeJSONLine(e.stdout, banner); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(notes.stdout, "\nServing. Press Ctrl-C to stop.")
 			select {
 			case <-ctx.Done():
 			case err := <-st.Err():
 				return err
 			}
-			return stopStack(st, e)
+			return stopStack(st, notes)
 		},
 	}
 	addServeFlags(c)
@@ -137,6 +149,7 @@ Every party answers GET /healthz.`,
 	c.Flags().BoolVar(&runDemo, "demo", false, "run one full Connect flow once the parties are ready and print it")
 	c.Flags().BoolVar(&reset, "reset", false, "delete the databases (and the SDK's saved tokens) in --data-dir first and start with fresh demo data")
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the banner as one JSON line once the parties serve (parties, credentials, state file; with --demo the flow), and nothing else on stdout")
 	addRelayFlags(c)
 	return c
 }
@@ -166,7 +179,7 @@ func stopStack(st *stack.Stack, e *env) error {
 		fmt.Fprintf(e.stderr, "  %s\n", r)
 	}
 	<-closed
-	return exitError{code: 1}
+	return exitError{code: exitFailed}
 }
 
 // addRelayFlags adds the flags of relay mode (GitHub issue 5): backends not started here,
