@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 )
 
@@ -38,16 +39,27 @@ type hostAppJSON struct {
 	SigningSecret    string   `json:"signing_secret"`
 }
 
-func hostAppOut(h HostApp) hostAppJSON {
+// hostAppOut is a host app as the admin routes show it: secrets masked unless show
+// (admin.ShowSecrets).
+func hostAppOut(h HostApp, show bool) hostAppJSON {
+	mask := maskUnless(show)
 	return hostAppJSON{
 		ClientID: h.ClientID, Name: h.Name, ConnectEnabled: h.ConnectEnabled,
 		AccessTokenURL: h.AccessTokenURL, UserDataURL: h.UserDataURL, RefreshTokenURL: h.RefreshTokenURL,
-		HostappClientID: h.HostappClientID, HostappSecretKey: contract.Mask(h.HostappSecretKey),
+		HostappClientID: h.HostappClientID, HostappSecretKey: mask(h.HostappSecretKey),
 		TokenPrefix: h.TokenPrefix, UserDataMethod: h.UserDataMethod, IPAllowlist: nonNil(h.IPAllowlist),
 		LegacyLogin:    h.LegacyLogin,
 		UseAccessToken: h.UseAccessToken,
-		SigningEnabled: h.SigningEnabled, SigningSecret: contract.Mask(h.SigningSecret),
+		SigningEnabled: h.SigningEnabled, SigningSecret: mask(h.SigningSecret),
 	}
+}
+
+// maskUnless is contract.Mask, or the secret itself when show.
+func maskUnless(show bool) func(string) string {
+	if show {
+		return func(s string) string { return s }
+	}
+	return contract.Mask
 }
 
 // hostAppPatch is a PUT body; nil means "absent".
@@ -155,12 +167,13 @@ type miniappJSON struct {
 	SigningSecret  string                 `json:"signing_secret"`
 }
 
-func miniappOut(m Miniapp) miniappJSON {
+func miniappOut(m Miniapp, show bool) miniappJSON {
+	mask := maskUnless(show)
 	return miniappJSON{
 		AppID: m.AppID, Name: m.Name, URL: m.URL, AuthTokenURL: m.AuthTokenURL,
-		SecretKey: contract.Mask(m.SecretKey), RequiredFields: nonNil(m.RequiredFields), IPAllowlist: nonNil(m.IPAllowlist),
+		SecretKey: mask(m.SecretKey), RequiredFields: nonNil(m.RequiredFields), IPAllowlist: nonNil(m.IPAllowlist),
 		ConsentLinks:   nonNil(m.ConsentLinks),
-		SigningEnabled: m.SigningEnabled, SigningSecret: contract.Mask(m.SigningSecret),
+		SigningEnabled: m.SigningEnabled, SigningSecret: mask(m.SigningSecret),
 	}
 }
 
@@ -326,7 +339,7 @@ func (s *server) handleListHostApps() contract.HandlerFunc {
 		}
 		out := make([]hostAppJSON, len(hs))
 		for i, h := range hs {
-			out[i] = hostAppOut(h)
+			out[i] = hostAppOut(h, admin.ShowSecrets(r))
 		}
 		contract.WriteJSON(w, http.StatusOK, map[string]any{"hostapps": out})
 		return nil
@@ -340,7 +353,7 @@ func (s *server) handleGetHostApp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "host app "+quote(id))
 		}
-		contract.WriteJSON(w, http.StatusOK, hostAppOut(h))
+		contract.WriteJSON(w, http.StatusOK, hostAppOut(h, admin.ShowSecrets(r)))
 		return nil
 	}
 }
@@ -365,7 +378,7 @@ func (s *server) handlePutHostApp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "host app "+quote(id))
 		}
-		contract.WriteJSON(w, putStatus(created), hostAppOut(h))
+		contract.WriteJSON(w, putStatus(created), hostAppOut(h, false))
 		return nil
 	}
 }
@@ -389,7 +402,7 @@ func (s *server) handleListMiniapps() contract.HandlerFunc {
 		}
 		out := make([]miniappJSON, len(ms))
 		for i, m := range ms {
-			out[i] = miniappOut(m)
+			out[i] = miniappOut(m, admin.ShowSecrets(r))
 		}
 		contract.WriteJSON(w, http.StatusOK, map[string]any{"miniapps": out})
 		return nil
@@ -403,7 +416,7 @@ func (s *server) handleGetMiniapp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "miniapp "+quote(id))
 		}
-		contract.WriteJSON(w, http.StatusOK, miniappOut(m))
+		contract.WriteJSON(w, http.StatusOK, miniappOut(m, admin.ShowSecrets(r)))
 		return nil
 	}
 }
@@ -428,7 +441,7 @@ func (s *server) handlePutMiniapp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "miniapp "+quote(id))
 		}
-		contract.WriteJSON(w, putStatus(created), miniappOut(m))
+		contract.WriteJSON(w, putStatus(created), miniappOut(m, false))
 		return nil
 	}
 }

@@ -244,3 +244,10 @@ func (t *transport) CloseIdleConnections() {
 func IsSimPath(path string) bool {
 	return path == "/_sim" || strings.HasPrefix(path, "/_sim/")
 }
+
+// ShowSecretsQuery is the query a GET of a /_sim/ record sends to have its secrets shown in
+// full instead of masked ('boxo-sim export --with-secrets'); only admitted callers reach it.
+const ShowSecretsQuery = "secrets=show"
+
+// ShowSecrets reports whether a GET of a /_sim/ record asks for its secrets in full.
+func ShowSecrets(r *http.Request) bool { return r.URL.Query().Get("secrets") == "show" }
