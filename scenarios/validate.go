@@ -52,7 +52,7 @@ func knownCodes() string {
 var Parties = []string{contract.PartyHostapp, contract.PartyPlatform, contract.PartyMiniapp, contract.PartySDK}
 
 var (
-	nameRE     = regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`)
+	nameRE = regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`)
 )
 
 // validator checks what the types cannot say: registries, ranges, and which options and
