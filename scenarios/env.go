@@ -18,6 +18,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
 	"github.com/boxo-sim/boxo-sim/internal/seed"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 )
 
 // env is where one scenario runs: the three parties' URLs and the HTTP client that drives
@@ -166,7 +167,7 @@ func (e *env) applySetup(ctx context.Context, sc *Scenario) error {
 			existing[u.Username] = found
 		}
 	}
-	rs, err := f.Requests(func(u string) bool { return existing[u] })
+	rs, err := f.Requests(seed.Stack{HostURL: e.hostURL, PlatformURL: e.platformURL, MiniappURL: e.miniappURL, MiniappPageURL: stack.SiteApart(e.miniappURL)}, func(u string) bool { return existing[u] })
 	if err != nil {
 		return err
 	}

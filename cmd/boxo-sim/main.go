@@ -85,7 +85,7 @@ file (--config or BOXO_SIM_CONFIG), then defaults. See 'boxo-sim config print'.`
 	root.PersistentFlags().String("config", "", "YAML configuration file (also BOXO_SIM_CONFIG)")
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-format", "text", "log format: text or json")
-	root.AddCommand(newUpCmd(e), newConnectCmd(e), newTraceCmd(e), newBenchCmd(e), newConfigCmd(e), newCheckCmd(e), newContractCmd(e), newFaultCmd(e), newClockCmd(e), newScenarioCmd(e), newUserdataCmd(e), newSignCmd(e))
+	root.AddCommand(newUpCmd(e), newConnectCmd(e), newTraceCmd(e), newBenchCmd(e), newConfigCmd(e), newCheckCmd(e), newContractCmd(e), newFaultCmd(e), newClockCmd(e), newScenarioCmd(e), newUserdataCmd(e), newSignCmd(e), newExportCmd(e))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
 	})

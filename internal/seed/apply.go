@@ -14,6 +14,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/strictyaml"
 )
 
 // Stack is where a running stack's parties are, and the client that reaches their /_sim/
@@ -21,7 +22,78 @@ import (
 // API here (not started, or a real backend the platform relays to).
 type Stack struct {
 	HostURL, PlatformURL, MiniappURL string
-	Client                           *http.Client
+	// MiniappPageURL is where the miniapp's page is loaded from, when not at MiniappURL (the
+	// stack puts it on another site: stack.SiteApart).
+	MiniappPageURL string
+	Client         *http.Client
+}
+
+func (s Stack) pageURL() string {
+	if s.MiniappPageURL != "" {
+		return s.MiniappPageURL
+	}
+	return s.MiniappURL
+}
+
+// resolve makes a path in a seed file (a URL field written as /boxo/...) a URL on the party
+// at base; an absolute URL or "" stays as it is.
+func resolve(v *string, base, party string) (*string, error) {
+	if v == nil || !isPath(*v) {
+		return v, nil
+	}
+	if base == "" {
+		return nil, fmt.Errorf("%q is a path on the %s, which is not started here: give an absolute URL", *v, party)
+	}
+	u := strings.TrimRight(base, "/") + *v
+	return &u, nil
+}
+
+// relative is resolve's inverse: a URL on the party at base becomes its path, so an export
+// applies to a stack on other ports.
+func relative(v *string, base string) *string {
+	if v == nil || base == "" {
+		return v
+	}
+	if rest, ok := strings.CutPrefix(*v, strings.TrimRight(base, "/")); ok && strings.HasPrefix(rest, "/") {
+		return &rest
+	}
+	return v
+}
+
+// resolved is the record with its paths made URLs on the stack's parties.
+func (h DashboardHostapp) resolved(st Stack) (DashboardHostapp, error) {
+	var err error
+	for _, f := range []**string{&h.AccessTokenURL, &h.UserDataURL, &h.RefreshTokenURL} {
+		if *f, err = resolve(*f, st.HostURL, contract.PartyHostapp); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
+}
+
+func (m DashboardMiniapp) resolved(st Stack) (DashboardMiniapp, error) {
+	var err error
+	if m.AuthTokenURL, err = resolve(m.AuthTokenURL, st.MiniappURL, contract.PartyMiniapp); err != nil {
+		return m, err
+	}
+	m.URL, err = resolve(m.URL, st.pageURL(), contract.PartyMiniapp)
+	return m, err
+}
+
+func (c Client) resolved(st Stack) (Client, error) {
+	if c.RedirectURIs == nil {
+		return c, nil
+	}
+	uris := make([]string, len(*c.RedirectURIs))
+	for i, u := range *c.RedirectURIs {
+		r, err := resolve(&u, st.HostURL, contract.PartyHostapp)
+		if err != nil {
+			return c, err
+		}
+		uris[i] = *r
+	}
+	c.RedirectURIs = &uris
+	return c, nil
 }
 
 func (s Stack) url(party string) string {
@@ -61,12 +133,15 @@ type UserBody struct {
 // DefaultPassword is the password of a new user whose password is left out.
 func DefaultPassword(username string) string { return username + "-password" }
 
-// Requests lists the admin calls that put the file's records in place, in the order they
-// must run: the parties' settings, users and clients, host apps and miniapps, then the
-// partnerships between them. Faults are not among them (ApplyFaults). hasUser says whether
-// a user exists already (it keeps its password when the file gives none); nil means none do.
-func (f *File) Requests(hasUser func(string) bool) ([]Request, error) {
+// Requests lists the admin calls that put the file's records in place on st, in the order
+// they must run: the parties' settings, users and clients, host apps and miniapps, then the
+// partnerships between them. Faults are not among them (ApplyFaults). URL fields written as
+// paths become URLs on st's parties. hasUser says whether a user exists already (it keeps
+// its password when the file gives none); nil means none do.
+func (f *File) Requests(st Stack, hasUser func(string) bool) ([]Request, error) {
 	var rs []Request
+	var err error
+	fail := func(at ...any) error { return fmt.Errorf("%s: %w", f.where(at...), err) }
 	add := func(party, path string, body any, what string, at ...any) {
 		rs = append(rs, Request{Party: party, Path: path, Body: body, What: what, At: at})
 	}
@@ -95,21 +170,38 @@ func (f *File) Requests(hasUser func(string) bool) ([]Request, error) {
 			What: fmt.Sprintf("users[%d] (%s)", i, u.Username), At: []any{"users", i}, Replace: true})
 	}
 	for i, c := range f.Clients {
+		if c, err = c.resolved(st); err != nil {
+			return nil, fail("clients", i, "redirect_uris")
+		}
 		id := c.ClientID
 		c.ClientID = "" // in the path
 		add(contract.PartyHostapp, "/_sim/clients/"+url.PathEscape(id), c, fmt.Sprintf("clients[%d] (client_id %q)", i, id), "clients", i)
 	}
 	d := f.Dashboard
 	for i, h := range d.Hostapps {
+		if h, err = h.resolved(st); err != nil {
+			return nil, fail("dashboard", "hostapps", i)
+		}
 		add(contract.PartyPlatform, "/_sim/hostapps/"+url.PathEscape(h.ClientID), h, fmt.Sprintf("dashboard.hostapps[%d] (client_id %q)", i, h.ClientID), "dashboard", "hostapps", i)
 	}
-	if h := d.Hostapp; h != nil {
+	if d.Hostapp != nil {
+		h, err := d.Hostapp.resolved(st)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.where("dashboard", "hostapp"), err)
+		}
 		add(contract.PartyPlatform, "/_sim/hostapps/"+url.PathEscape(demo.ClientID), h, "dashboard.hostapp", "dashboard", "hostapp")
 	}
 	for i, m := range d.Miniapps {
+		if m, err = m.resolved(st); err != nil {
+			return nil, fail("dashboard", "miniapps", i)
+		}
 		add(contract.PartyPlatform, "/_sim/miniapps/"+url.PathEscape(m.AppID), m, fmt.Sprintf("dashboard.miniapps[%d] (app_id %q)", i, m.AppID), "dashboard", "miniapps", i)
 	}
-	if m := d.Miniapp; m != nil {
+	if d.Miniapp != nil {
+		m, err := d.Miniapp.resolved(st)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.where("dashboard", "miniapp"), err)
+		}
 		add(contract.PartyPlatform, "/_sim/miniapps/"+url.PathEscape(demo.AppID), m, "dashboard.miniapp", "dashboard", "miniapp")
 	}
 	for i, p := range d.Partnerships {
@@ -134,7 +226,7 @@ func Apply(ctx context.Context, st Stack, f *File) error {
 	if err != nil {
 		return err
 	}
-	rs, err := f.Requests(func(u string) bool { return known.users[u] })
+	rs, err := f.Requests(st, func(u string) bool { return known.users[u] })
 	if err != nil {
 		return err
 	}
@@ -352,6 +444,22 @@ func (c *caller) preflight(ctx context.Context, f *File) (known, error) {
 	}
 	return k, nil
 }
+
+// Error is a seed file that could not be loaded or applied: a setup error, not a failure of
+// what runs on the stack afterwards.
+type Error struct {
+	File string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	var le *strictyaml.LoadError
+	if errors.As(e.Err, &le) {
+		return "seed file " + e.File + " is malformed; nothing was applied:\n" + le.Error()
+	}
+	return "seed file " + e.File + ": " + e.Err.Error()
+}
+func (e *Error) Unwrap() error { return e.Err }
 
 // RefusedError is every reason a file was refused before anything changed.
 type RefusedError struct{ Errs []error }

@@ -137,9 +137,9 @@ func (c *Checker) hostapp(h DashboardHostapp, p []any) {
 	c.prefix(h.TokenPrefix, strictyaml.Cat(p, "token_prefix"))
 	c.allowlist(h.IPAllowlist, strictyaml.Cat(p, "ip_allowlist"))
 	c.nonEmpty(h.Name, strictyaml.Cat(p, "name"), "give the host app's name")
-	c.url(h.AccessTokenURL, false, strictyaml.Cat(p, "access_token_url"))
-	c.url(h.UserDataURL, false, strictyaml.Cat(p, "user_data_url"))
-	c.url(h.RefreshTokenURL, true, strictyaml.Cat(p, "refresh_token_url"))
+	c.partyURL(h.AccessTokenURL, false, strictyaml.Cat(p, "access_token_url"))
+	c.partyURL(h.UserDataURL, false, strictyaml.Cat(p, "user_data_url"))
+	c.partyURL(h.RefreshTokenURL, true, strictyaml.Cat(p, "refresh_token_url"))
 	if m := h.UserDataMethod; m != nil && *m != "GET" && *m != "POST" {
 		c.add(strictyaml.Cat(p, "user_data_method"), " %q: use GET or POST", *m)
 	}
@@ -155,8 +155,8 @@ func (c *Checker) miniapp(m DashboardMiniapp, p []any) {
 	c.fields(m.RequiredFields, strictyaml.Cat(p, "required_fields"))
 	c.allowlist(m.IPAllowlist, strictyaml.Cat(p, "ip_allowlist"))
 	c.nonEmpty(m.Name, strictyaml.Cat(p, "name"), "give the miniapp's name")
-	c.url(m.URL, false, strictyaml.Cat(p, "url"))
-	c.url(m.AuthTokenURL, false, strictyaml.Cat(p, "auth_token_url"))
+	c.partyURL(m.URL, false, strictyaml.Cat(p, "url"))
+	c.partyURL(m.AuthTokenURL, false, strictyaml.Cat(p, "auth_token_url"))
 	c.nonEmpty(m.SecretKey, strictyaml.Cat(p, "secret_key"), "give the secret to send")
 	c.secretPtr(m.SecretKey, strictyaml.Cat(p, "secret_key"))
 	c.secretPtr(m.SigningSecret, strictyaml.Cat(p, "signing_secret"))
@@ -253,8 +253,8 @@ func (c *Checker) Clients(clients []Client, path ...any) {
 				c.add(strictyaml.Cat(p, "redirect_uris"), " is empty: give at least one redirect URI")
 			}
 			for j, u := range *r {
-				if pu, err := url.Parse(u); err != nil || pu.Scheme == "" || strings.Contains(u, "#") {
-					c.add(strictyaml.Cat(p, "redirect_uris", j), " %q: give an absolute URI without fragment", u)
+				if pu, err := url.Parse(u); err != nil || (pu.Scheme == "" && !isPath(u)) || strings.Contains(u, "#") {
+					c.add(strictyaml.Cat(p, "redirect_uris", j), " %q: give an absolute URI without fragment, or a path on the host app started here", u)
 				}
 			}
 		}
@@ -327,6 +327,27 @@ func (c *Checker) url(v *string, mayBeEmpty bool, p []any) {
 		c.add(p, " %q: give an absolute http(s) URL", *v)
 	}
 }
+
+// partyURL checks a URL of a party's endpoint: an absolute http(s) URL, or a path on the
+// party started here ("" too when mayBeEmpty).
+func (c *Checker) partyURL(v *string, mayBeEmpty bool, p []any) {
+	if v == nil || (*v == "" && mayBeEmpty) {
+		return
+	}
+	if isPath(*v) {
+		if _, err := url.Parse(*v); err != nil {
+			c.add(p, " %q: %v", *v, err)
+		}
+		return
+	}
+	u, err := url.Parse(*v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.add(p, " %q: give an absolute http(s) URL, or a path on the party started here such as /boxo/auth-token", *v)
+	}
+}
+
+// isPath reports whether v is a path (on a party started here) rather than a URL.
+func isPath(v string) bool { return strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//") }
 
 func (c *Checker) nonEmpty(v *string, p []any, hint string) {
 	if v != nil && strings.TrimSpace(*v) == "" {

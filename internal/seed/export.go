@@ -40,6 +40,13 @@ func Export(ctx context.Context, st Stack, withSecrets bool) (*File, error) {
 				return nil, err
 			}
 		}
+		for i, c := range clients.Clients {
+			if c.RedirectURIs != nil {
+				for j, u := range *c.RedirectURIs {
+					(*clients.Clients[i].RedirectURIs)[j] = *relative(&u, st.HostURL)
+				}
+			}
+		}
 		f.Users, f.Clients, f.Hostapp = users.Users, clients.Clients, &settings
 	}
 	if st.PlatformURL != "" {
@@ -54,6 +61,14 @@ func Export(ctx context.Context, st Stack, withSecrets bool) (*File, error) {
 			if err := c.do(ctx, http.MethodGet, contract.PartyPlatform, r.path, nil, r.out); err != nil {
 				return nil, err
 			}
+		}
+		for i := range hs.Hostapps {
+			h := &hs.Hostapps[i]
+			h.AccessTokenURL, h.UserDataURL, h.RefreshTokenURL = relative(h.AccessTokenURL, st.HostURL), relative(h.UserDataURL, st.HostURL), relative(h.RefreshTokenURL, st.HostURL)
+		}
+		for i := range ms.Miniapps {
+			m := &ms.Miniapps[i]
+			m.AuthTokenURL, m.URL = relative(m.AuthTokenURL, st.MiniappURL), relative(m.URL, st.pageURL())
 		}
 		f.Dashboard = Dashboard{Hostapps: hs.Hostapps, Miniapps: ms.Miniapps, Partnerships: ps.Partnerships}
 		f.Platform = &settings
