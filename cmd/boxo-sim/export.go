@@ -105,8 +105,11 @@ left out.`,
 			if asJSON {
 				return printIndentedJSON(e.stdout, sum)
 			}
-			fmt.Fprintf(e.stdout, "Wrote %s: %d users, %d host apps, %d miniapps, %d partnerships, %d OAuth clients, %d faults.\n",
-				out, sum.Users, sum.Hostapps, sum.Miniapps, sum.Partnerships, sum.Clients, sum.Faults)
+			count := func(n int, one, many string) string { return fmt.Sprintf("%d %s", n, pluralOf(n, one, many)) }
+			fmt.Fprintf(e.stdout, "Wrote %s: %s, %s, %s, %s, %s, %s.\n", out, count(sum.Users, "user", "users"),
+				count(sum.Hostapps, "host app", "host apps"), count(sum.Miniapps, "miniapp", "miniapps"),
+				count(sum.Partnerships, "partnership", "partnerships"), count(sum.Clients, "OAuth client", "OAuth clients"),
+				count(sum.Faults, "fault", "faults"))
 			if masked {
 				fmt.Fprintln(e.stdout, "Secrets are masked: 'up --seed' refuses the file until they are written in, or export with --with-secrets.")
 			}
