@@ -238,6 +238,22 @@ func TestApplyIsIdempotent(t *testing.T) {
 	if n := len(st.Faults("hostapp").List()); n != 1 {
 		t.Errorf("the host's fault table holds %d faults after two applies, want 1", n)
 	}
+	// The export has no passwords: applying it keeps dave's, given by the seed file.
+	ef, err := seed.Parse("export.yaml", once)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.Apply(t.Context(), st.SeedTarget(), ef); err != nil {
+		t.Fatal(err)
+	}
+	sdk, err := st.SDK(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdk.CloseIdleConnections()
+	if _, err := sdk.Connect(t.Context(), sdkstub.Options{User: "dave", Password: "dave-secret-1"}); err != nil {
+		t.Errorf("dave signs in with the seed file's password after the export was applied: %v", err)
+	}
 }
 
 // TestMaskedExportIsRefused: without --with-secrets the export is masked, and a stack given
