@@ -39,14 +39,11 @@ type env struct {
 }
 
 // partyURL is the base URL of a party.
-func (e *env) partyURL(party string) string {
-	switch party {
-	case contract.PartyHostapp:
-		return e.hostURL
-	case contract.PartyMiniapp:
-		return e.miniappURL
-	}
-	return e.platformURL
+func (e *env) partyURL(party string) string { return e.stack().URL(party) }
+
+// stack is where the parties are, as the seed package reaches them.
+func (e *env) stack() seed.Stack {
+	return seed.Stack{HostURL: e.hostURL, PlatformURL: e.platformURL, MiniappURL: e.miniappURL, MiniappPageURL: stack.SiteApart(e.miniappURL)}
 }
 
 // ref maps a reference written in the scenario to the one used in this run.
@@ -167,7 +164,7 @@ func (e *env) applySetup(ctx context.Context, sc *Scenario) error {
 			existing[u.Username] = found
 		}
 	}
-	rs, err := f.Requests(seed.Stack{HostURL: e.hostURL, PlatformURL: e.platformURL, MiniappURL: e.miniappURL, MiniappPageURL: stack.SiteApart(e.miniappURL)}, func(u string) bool { return existing[u] })
+	rs, err := f.Requests(e.stack(), func(u string) bool { return existing[u] })
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,12 @@
 package scenarios
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 
@@ -122,47 +120,15 @@ func isYAML(path string) bool {
 // the file and line. All issues are returned together as a *LoadError.
 func Parse(file string, data []byte) (*Scenario, error) {
 	p := newParser(file)
-	root := p.Document(data)
+	sc := &Scenario{File: file}
+	root := p.Decode(data, sc, func(root *yaml.Node, vp *strictyaml.Parser) {
+		sc.File = file
+		(&validator{parser: &parser{vp}, root: root, sc: sc}).validate()
+	})
 	if root == nil {
 		return nil, p.Err()
 	}
-	p.Check(root, reflect.TypeFor[Scenario](), "")
-	if len(p.Issues) > 0 {
-		// The keys with issues were dropped from root: decode and validate the rest, so one
-		// lint pass reports every problem of the file. A problem the validator finds on a line
-		// that already has one is a consequence of it and is left out.
-		var sc Scenario
-		_ = root.Decode(&sc) // partial: what does not fit was reported by check
-		sc.File = file
-		vp := newParser(file)
-		(&validator{parser: vp, root: root, sc: &sc}).validate()
-		lines := map[int]bool{}
-		for _, is := range p.Issues {
-			lines[is.Line] = true
-		}
-		for _, is := range vp.Issues {
-			if !lines[is.Line] {
-				p.Issues = append(p.Issues, is)
-			}
-		}
-		slices.SortStableFunc(p.Issues, func(a, b Issue) int { return a.Line - b.Line })
-		return nil, p.Err()
-	}
-	var sc Scenario
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&sc); err != nil {
-		p.YAMLError(err)
-		return nil, p.Err()
-	}
-	sc.File = file
-	v := &validator{parser: p, root: root, sc: &sc}
-	v.validate()
-	if len(p.Issues) > 0 {
-		slices.SortStableFunc(p.Issues, func(a, b Issue) int { return a.Line - b.Line })
-		return nil, p.Err()
-	}
-	return &sc, nil
+	return sc, nil
 }
 
 // parser collects a scenario file's issues.

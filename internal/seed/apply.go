@@ -96,7 +96,8 @@ func (c Client) resolved(st Stack) (Client, error) {
 	return c, nil
 }
 
-func (s Stack) url(party string) string {
+// URL is the base URL of a party, "" when it has no admin API here.
+func (s Stack) URL(party string) string {
 	switch party {
 	case contract.PartyHostapp:
 		return s.HostURL
@@ -252,7 +253,7 @@ func ApplyFaults(ctx context.Context, st Stack, faults []fault.Fault) error {
 		byParty[f.Party] = append(byParty[f.Party], f)
 	}
 	for _, p := range []string{contract.PartyHostapp, contract.PartyPlatform, contract.PartyMiniapp} {
-		if st.url(p) == "" {
+		if st.URL(p) == "" {
 			continue
 		}
 		if err := c.do(ctx, http.MethodDelete, p, "/_sim/faults", nil, nil); err != nil {
@@ -277,7 +278,7 @@ type known struct {
 func (c *caller) preflight(ctx context.Context, f *File) (known, error) {
 	k := known{users: map[string]bool{}, clients: map[string]bool{}, hostapps: map[string]bool{}, miniapps: map[string]bool{}}
 	need := func(party, what string, at ...any) error {
-		if c.st.url(party) != "" {
+		if c.st.URL(party) != "" {
 			return nil
 		}
 		return fmt.Errorf("%s: the %s is not started here, so %s cannot be set: start it, or leave %s out of the seed file", f.where(at...), party, what, strictDotted(at))
@@ -509,7 +510,7 @@ func (h *HTTPError) Error() string {
 
 // do sends one admin request that must answer 2xx, and decodes the answer into out.
 func (c *caller) do(ctx context.Context, method, party, path string, in, out any) error {
-	base := c.st.url(party)
+	base := c.st.URL(party)
 	if base == "" {
 		return fmt.Errorf("the %s is not started here", party)
 	}

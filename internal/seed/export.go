@@ -88,7 +88,7 @@ func Export(ctx context.Context, st Stack, withSecrets bool) (*File, error) {
 	}
 	faults := []fault.Fault{}
 	for _, p := range []string{contract.PartyHostapp, contract.PartyPlatform, contract.PartyMiniapp} {
-		if st.url(p) == "" {
+		if st.URL(p) == "" {
 			continue
 		}
 		var l fault.List

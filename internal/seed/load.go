@@ -1,10 +1,7 @@
 package seed
 
 import (
-	"bytes"
 	"fmt"
-	"reflect"
-	"slices"
 
 	"go.yaml.in/yaml/v3"
 
@@ -35,43 +32,18 @@ func newParser(file string) *strictyaml.Parser {
 // together as a *strictyaml.LoadError.
 func Parse(file string, data []byte) (*File, error) {
 	p := newParser(file)
-	root := p.Document(data)
-	if root == nil {
-		return nil, p.Err()
-	}
-	p.Check(root, reflect.TypeFor[File](), "")
 	var f File
-	if len(p.Issues) > 0 {
-		_ = root.Decode(&f) // partial: what does not fit was reported by Check
-	} else {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&f); err != nil {
-			p.YAMLError(err)
-			return nil, p.Err()
-		}
-	}
-	c := &Checker{Parser: &strictyaml.Parser{File: file}, Root: root}
-	c.CheckFile(&f)
-	// A problem the checker finds on a line that already has one is a consequence of it.
-	lines := map[int]bool{}
-	for _, is := range p.Issues {
-		lines[is.Line] = true
-	}
-	for _, is := range c.Issues {
-		if !lines[is.Line] {
-			p.Issues = append(p.Issues, is)
-		}
-	}
-	if len(p.Issues) > 0 {
-		slices.SortStableFunc(p.Issues, func(a, b strictyaml.Issue) int { return a.Line - b.Line })
+	root := p.Decode(data, &f, func(root *yaml.Node, vp *strictyaml.Parser) {
+		(&Checker{Parser: vp, Root: root}).CheckFile(&f)
+	})
+	if root == nil {
 		return nil, p.Err()
 	}
 	f.src, f.root = file, root
 	return &f, nil
 }
 
-// File checks every part of a seed file.
+// CheckFile checks every part of a seed file.
 func (c *Checker) CheckFile(f *File) {
 	c.Users(f.Users, "users")
 	c.Dashboard(f.Dashboard, "dashboard")

@@ -13,6 +13,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -440,4 +441,45 @@ func Dotted(path []any) string {
 // Cat is a path with more steps appended, the original left alone.
 func Cat(path []any, more ...any) []any {
 	return append(append([]any{}, path...), more...)
+}
+
+// Decode reads one document into out (a pointer to the struct the format is), strictly: it
+// checks every key and value against the Go type (Check), decodes what fits, then runs
+// validate, which adds the issues the types cannot find through the parser it is given. The
+// keys with issues are dropped before decoding, so one pass reports every problem of the
+// file; an issue validate finds on a line that already has one is a consequence of it and
+// is left out. It returns the document's root, or nil when the file has issues (p.Err).
+func (p *Parser) Decode(data []byte, out any, validate func(root *yaml.Node, vp *Parser)) *yaml.Node {
+	root := p.Document(data)
+	if root == nil {
+		return nil
+	}
+	p.Check(root, reflect.TypeOf(out).Elem(), "")
+	if len(p.Issues) > 0 {
+		_ = root.Decode(out) // partial: what does not fit was reported by Check
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(out); err != nil {
+			p.YAMLError(err)
+			return nil
+		}
+	}
+	vp := *p
+	vp.Issues = nil
+	validate(root, &vp)
+	lines := map[int]bool{}
+	for _, is := range p.Issues {
+		lines[is.Line] = true
+	}
+	for _, is := range vp.Issues {
+		if !lines[is.Line] {
+			p.Issues = append(p.Issues, is)
+		}
+	}
+	if len(p.Issues) > 0 {
+		slices.SortStableFunc(p.Issues, func(a, b Issue) int { return a.Line - b.Line })
+		return nil
+	}
+	return root
 }
