@@ -48,9 +48,7 @@ func viewSettings(s Settings, show bool) settingsView {
 	}
 	if show {
 		v.UserDataKey = s.UserDataKey
-		if s.RequestSigningSecret != "" {
-			v.SigningSecret = &s.RequestSigningSecret
-		}
+		v.SigningSecret = &s.RequestSigningSecret
 	}
 	if v.RequiredFields == nil {
 		v.RequiredFields = []string{}

@@ -16,7 +16,7 @@ const maxFileBytes = 4 << 20
 func Load(path string) (*File, error) {
 	b, err := strictyaml.ReadFile(path, maxFileBytes, "a seed file is a YAML file of a few kilobytes")
 	if err != nil {
-		return nil, fmt.Errorf("seed file: %w", err)
+		return nil, err
 	}
 	return Parse(path, b)
 }
