@@ -54,7 +54,11 @@ func addRoutes(r *mux.Router, s *server) {
 
 	// Connect Direct (PROTOCOL §7.3): the host app's own call for its signed-in user.
 	for _, p := range bothSlashes("/boxo/direct/tokens") {
-		r.Handle(p, contract.Envelope(s.Logger)(handleDirectTokens(s))).Methods(post)
+		r.Handle(p, contract.Envelope(s.Logger)(handleDirectTokens(s, false))).Methods(post)
+	}
+	// Consent lookup (PROTOCOL §7.4): the host app's call for the SDK's prompt-skip switch.
+	for _, p := range bothSlashes("/boxo/consent") {
+		r.Handle(p, contract.Envelope(s.Logger)(handleConsentLookup(s))).Methods(post)
 	}
 
 	// Simulator-only admin routes.

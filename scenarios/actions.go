@@ -141,7 +141,7 @@ func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, err
 			p.held[key] = res.Token
 		}
 	case ActConnectDirect:
-		o := sdkstub.Options{User: user, Password: a.Password, AppID: appID, Deny: a.Consent == "deny"}
+		o := sdkstub.Options{User: user, Password: a.Password, AppID: appID, Deny: a.Consent == "deny", TrySavedToken: a.TrySavedToken}
 		if o.Password == "" {
 			o.Password = p.password(user)
 		}

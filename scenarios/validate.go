@@ -154,7 +154,7 @@ var actionOptions = map[string][]string{
 	ActLogout:        {"user"},
 	ActAdvanceClock:  {"by"},
 	ActRevokeConsent: {"user", "app_id"},
-	ActConnectDirect: {"user", "password", "app_id", "consent"},
+	ActConnectDirect: {"user", "password", "app_id", "consent", "try_saved_token"},
 }
 
 // expectations each action can be given.
@@ -165,7 +165,7 @@ var actionExpects = map[string][]string{
 	ActLogout:        {"succeeds", "miniapp_user", "me", "consent"},
 	ActAdvanceClock:  {"miniapp_user", "me", "consent"},
 	ActRevokeConsent: {"succeeds", "miniapp_user", "me", "consent"},
-	ActConnectDirect: {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "trace"},
+	ActConnectDirect: {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "saved_token", "trace"},
 }
 
 func (v *validator) actions() {

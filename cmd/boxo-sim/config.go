@@ -46,8 +46,13 @@ type Config struct {
 	TokenPrefix     string `yaml:"token_prefix"`
 	MiniappAppID    string `yaml:"miniapp_app_id"`
 	MiniappSecret   string `yaml:"miniapp_secret"`
-	AuthCodeCmd     string `yaml:"auth_code_cmd"`
-	AuthCodeURL     string `yaml:"auth_code_url"`
+	// Request-signing secrets (PROTOCOL §7.8) of a real backend: given, the Dashboard has
+	// signing on for it, so the platform signs its calls to it and, for a host backend,
+	// verifies that backend's Direct and consent calls with the secret.
+	HostappSigningSecret string `yaml:"hostapp_signing_secret"`
+	MiniappSigningSecret string `yaml:"miniapp_signing_secret"`
+	AuthCodeCmd          string `yaml:"auth_code_cmd"`
+	AuthCodeURL          string `yaml:"auth_code_url"`
 	// Endpoints of a real backend whose paths differ from boxo-sim's: absolute URLs, or paths
 	// under hostapp_url / miniapp_url; "" means the default paths.
 	AccessTokenURL  string `yaml:"access_token_url"`
@@ -193,6 +198,8 @@ var settings = []setting{
 	strSetting("token_prefix", "token-prefix", "access token prefix towards a real host backend (default Token)", func(c *Config) *string { return &c.TokenPrefix }),
 	strSetting("miniapp_app_id", "miniapp-app-id", "app_id of a real miniapp backend", func(c *Config) *string { return &c.MiniappAppID }),
 	secretSetting("miniapp_secret", "miniapp-secret", "secret_key the platform sends to a real miniapp backend", func(c *Config) *string { return &c.MiniappSecret }),
+	secretSetting("hostapp_signing_secret", "hostapp-signing-secret", "request-signing secret of a real host backend (contract §7.8): the platform signs its calls to it and verifies its Direct and consent calls with it", func(c *Config) *string { return &c.HostappSigningSecret }),
+	secretSetting("miniapp_signing_secret", "miniapp-signing-secret", "request-signing secret of a real miniapp backend (contract §7.8): the platform signs its calls to it", func(c *Config) *string { return &c.MiniappSigningSecret }),
 	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
 	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
 	secretSetting("user_data_key", "user-data-key", "switch encrypted user_data on (contract §7.2): the host app encrypts the miniapp's user data with this key (32 bytes, base64) and the miniapp decrypts with it", func(c *Config) *string { return &c.UserDataKey }),

@@ -186,6 +186,8 @@ func addRelayFlags(c *cobra.Command) {
 	c.Flags().String("token-prefix", "", "access token prefix towards the host backend at --hostapp-url (default "+demo.TokenPrefix+")")
 	c.Flags().String("miniapp-app-id", "", "app_id of the miniapp backend at --miniapp-url (default "+demo.AppID+")")
 	c.Flags().String("miniapp-secret", "", "secret_key the platform sends to the miniapp backend at --miniapp-url")
+	c.Flags().String("hostapp-signing-secret", "", "switch request signing on (contract §7.8) towards the host backend at --hostapp-url: the platform signs its calls to it with this secret and requires its Direct and consent calls signed with it")
+	c.Flags().String("miniapp-signing-secret", "", "switch request signing on (contract §7.8) towards the miniapp backend at --miniapp-url: the platform signs its calls to it with this secret")
 	c.Flags().String("auth-code-cmd", "", "command that prints a fresh auth code from your host app (sh -c), for the fake SDK")
 	c.Flags().String("auth-code-url", "", "URL whose GET answers a fresh auth code from your host app, for the fake SDK")
 	addEndpointFlags(c.Flags())
@@ -230,6 +232,7 @@ func relayOf(cfg Config) stack.Relay {
 	return stack.Relay{
 		HostappClientID: cfg.HostappClientID, HostappSecret: cfg.HostappSecret, TokenPrefix: cfg.TokenPrefix,
 		MiniappAppID: cfg.MiniappAppID, MiniappSecret: cfg.MiniappSecret,
+		HostappSigningSecret: cfg.HostappSigningSecret, MiniappSigningSecret: cfg.MiniappSigningSecret,
 		AccessTokenURL: cfg.AccessTokenURL, UserDataURL: cfg.UserDataURL, UserDataMethod: cfg.UserDataMethod,
 		RefreshTokenURL: cfg.RefreshTokenURL, AuthTokenURL: cfg.AuthTokenURL, RequiredFields: fields,
 	}
@@ -253,6 +256,9 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 		if st.Relayed(stack.Hostapp) {
 			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q, sent to the host backend at %s)\n",
 				orDefault(cfg.HostappClientID, demo.HostappClientID), contract.Mask(orDefault(cfg.HostappSecret, demo.HostappSecret)), orDefault(cfg.TokenPrefix, demo.TokenPrefix), st.HostURL)
+			if cfg.HostappSigningSecret != "" {
+				fmt.Fprintf(w, "  request signing           on, secret %s   (calls to the host backend signed, its Direct and consent calls verified)\n", contract.Mask(cfg.HostappSigningSecret))
+			}
 		} else {
 			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix)
 		}
@@ -260,6 +266,9 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 	if started(stack.Platform) || started(stack.Miniapp) {
 		if st.Relayed(stack.Miniapp) {
 			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s   (sent to the miniapp backend at %s)\n", st.AppID, contract.Mask(orDefault(cfg.MiniappSecret, demo.MiniappSecret)), st.MiniappURL)
+			if cfg.MiniappSigningSecret != "" {
+				fmt.Fprintf(w, "  request signing           on, secret %s   (calls to the miniapp backend signed)\n", contract.Mask(cfg.MiniappSigningSecret))
+			}
 		} else {
 			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", demo.AppID, demo.MiniappSecret)
 		}
