@@ -153,7 +153,7 @@ it; the version is --version.
 	root.PersistentFlags().String("config", "", "YAML configuration file (also BOXO_SIM_CONFIG)")
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-format", "text", "log format: text or json")
-	root.AddCommand(newUpCmd(e), newConnectCmd(e), newTraceCmd(e), newBenchCmd(e), newConfigCmd(e), newCheckCmd(e), newContractCmd(e), newFaultCmd(e), newClockCmd(e), newScenarioCmd(e), newUserdataCmd(e), newSignCmd(e),
+	root.AddCommand(newUpCmd(e), newConnectCmd(e), newTraceCmd(e), newBenchCmd(e), newConfigCmd(e), newCheckCmd(e), newContractCmd(e), newFaultCmd(e), newClockCmd(e), newScenarioCmd(e), newUserdataCmd(e), newSignCmd(e), newExportCmd(e),
 		newUsersCmd(e), newDashboardCmd(e), newClientsCmd(e), newSessionCmd(e))
 	root.AddCommand(newHelpTopics()...)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

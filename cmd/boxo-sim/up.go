@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/seed"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
@@ -43,6 +47,7 @@ func addServeFlags(c *cobra.Command) {
 	c.Flags().Duration("id-token-ttl", d.IDTokenTTL, "lifetime of the authorization server's ID tokens")
 	c.Flags().Duration("access-token-ttl", d.AccessTokenTTL, "lifetime of the authorization server's access tokens")
 	c.Flags().Duration("refresh-token-ttl", d.RefreshTokenTTL, "lifetime of the authorization server's refresh tokens")
+	c.Flags().String("seed", "", "seed file to apply once the parties serve, before anything else runs: users, Dashboard records, settings, OAuth clients, faults ('boxo-sim export' writes one)")
 }
 
 func newUpCmd(e *env) *cobra.Command {
@@ -82,14 +87,12 @@ Every party answers GET /healthz.`,
 			if err != nil {
 				return err
 			}
-			st, err := stack.Start(ctx, stack.Config{HTTPClient: outbound,
-				HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
-				Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Reset: reset, Logger: log, CallTimeout: cfg.CallTimeout,
-				HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
-				AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
-				FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
-				UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
-			})
+			sc := cfg.stackConfig(token, outbound, log)
+			sc.Only, sc.Reset = only, reset
+			st, err := stack.Start(ctx, sc)
+			if se := (*seed.Error)(nil); errors.As(err, &se) {
+				return usageError(e, err) // a setup error: exit 2
+			}
 			if err != nil {
 				return err
 			}
@@ -110,6 +113,9 @@ Every party answers GET /healthz.`,
 				text, notes = io.Discard, &env{getenv: e.getenv, stdout: e.stderr, stderr: e.stderr}
 			}
 			printUp(text, st, cfg)
+			if cfg.Seed != "" {
+				fmt.Fprintf(text, "\nSeed file %s applied.\n", cfg.Seed)
+			}
 			fmt.Fprintf(text, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(token), tokenFrom, stateFile)
 			if runDemo {
 				if !contains(st.Started, stack.Platform) || (!contains(st.Started, stack.Hostapp) && !st.Relayed(stack.Hostapp)) ||
@@ -216,6 +222,21 @@ func addEndpointFlags(fs *pflag.FlagSet) {
 func addTLSFlags(fs *pflag.FlagSet) {
 	fs.String("ca-cert", "", "PEM file of the CA that signed your HTTPS backend's certificate (trusted besides the system's)")
 	fs.Bool("insecure-skip-verify", false, "trust any certificate of an HTTPS backend (a throwaway test backend only: prints a warning)")
+}
+
+// stackConfig is the stack a command starts from boxo-sim's configuration: addresses, storage,
+// relay, lifetimes, the admin token and the seed file, which stack.Start applies before it
+// returns.
+func (cfg Config) stackConfig(token string, outbound *http.Client, log *slog.Logger) stack.Config {
+	return stack.Config{HTTPClient: outbound,
+		HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
+		DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Logger: log, CallTimeout: cfg.CallTimeout,
+		HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
+		AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
+		FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
+		UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
+		SeedFile: cfg.Seed,
+	}
 }
 
 // relayOf is the stack's relay configuration from boxo-sim's.

@@ -15,6 +15,7 @@ import (
 type upBanner struct {
 	DataDir     string                      `json:"data_dir"`
 	Ephemeral   bool                        `json:"ephemeral"`
+	Seed        string                      `json:"seed,omitempty"` // the seed file applied at start
 	StateFile   string                      `json:"state_file"`
 	Parties     map[string]stack.PartyState `json:"parties"`
 	AdminToken  string                      `json:"admin_token"` // masked; the state file holds it
@@ -42,7 +43,7 @@ type hostUser struct {
 // newUpBanner gathers what printUp prints.
 func newUpBanner(st *stack.Stack, cfg Config, token, stateFile string) upBanner {
 	state := st.State()
-	b := upBanner{DataDir: st.DataDir, Ephemeral: cfg.Ephemeral, StateFile: stateFile, Parties: state.Parties, AdminToken: contract.Mask(token)}
+	b := upBanner{DataDir: st.DataDir, Ephemeral: cfg.Ephemeral, Seed: cfg.Seed, StateFile: stateFile, Parties: state.Parties, AdminToken: contract.Mask(token)}
 	started := func(p string) bool { return contains(st.Started, p) }
 	c := &b.Credentials
 	if started(stack.Platform) || started(stack.Hostapp) {
