@@ -21,9 +21,9 @@ type Step struct {
 	DurationMS float64       `json:"duration_ms"`
 	OK         bool          `json:"ok"` // the step did not fail: it succeeded or was skipped
 	// Skipped: the SDK did not run the step (steps 14–15 with Options.SkipMe).
-	Skipped bool `json:"skipped,omitempty"`
-	ErrorCode  string        `json:"error_code,omitempty"`
-	Note       string        `json:"note,omitempty"`
+	Skipped   bool   `json:"skipped,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	Note      string `json:"note,omitempty"`
 }
 
 // Result is the outcome of one Connect flow.

@@ -68,7 +68,7 @@ the clock starts, as a returning user's device would hold its session.`,
 			defer sdk.CloseIdleConnections()
 			// Warm up: sign in and open connections outside the measurement.
 			if _, err := sdk.Connect(ctx, sdkstub.Options{User: user, NoTrace: true, SkipMe: at.miniappRelayed}); err != nil {
-				return fmt.Errorf("warm-up flow failed: %w", err)
+				return failure(e, fmt.Errorf("warm-up flow failed: %w", err))
 			}
 			lat := make([]time.Duration, flows)
 			var next, failed atomic.Int64

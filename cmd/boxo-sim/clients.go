@@ -49,5 +49,5 @@ client says it does not exist), 2 a usage or setup error (bad flags, no stack, n
   boxo-sim clients delete my-web`,
 	}
 	addStackFlags(c)
-	return usageErrorsExit2(e, recordGroup(c, newRecordCmds(e, clientsKind, "put")...))
+	return recordGroup(c, newRecordCmds(e, clientsKind, "put")...)
 }

@@ -83,7 +83,7 @@ type Config struct {
 	FlowLogMaxFlows int           `yaml:"flow_log_max_flows"`
 	FlowLogMaxAge   time.Duration `yaml:"flow_log_max_age"`
 	// UserDataKey switches encrypted user_data on (PROTOCOL §7.2) for the host app and the
-	// miniapp started here; userdata encrypt and decrypt use it when --key is not given.
+	// miniapp started here; userdata encrypt and decrypt use it when --user-data-key is not given.
 	UserDataKey string `yaml:"user_data_key"`
 	// TrustedProxies are the proxies, comma-separated CIDRs, whose X-Forwarded-For the
 	// parties started here believe (PROTOCOL §7.6); "" leaves their stored settings alone.
@@ -96,6 +96,9 @@ type Config struct {
 	IDTokenTTL        time.Duration `yaml:"id_token_ttl"`
 	AccessTokenTTL    time.Duration `yaml:"access_token_ttl"`
 	RefreshTokenTTL   time.Duration `yaml:"refresh_token_ttl"`
+	// Seed is a seed file (users, Dashboard records, settings, clients, faults) up applies
+	// once the parties serve; "" applies none.
+	Seed string `yaml:"seed"`
 }
 
 func defaultConfig() Config {
@@ -225,6 +228,7 @@ var settings = []setting{
 			c.InsecureSkipVerify = b
 			return nil
 		}},
+	strSetting("seed", "seed", "a seed file (users, Dashboard records, settings, OAuth clients, faults) applied when the stack starts; 'boxo-sim export' writes one", func(c *Config) *string { return &c.Seed }),
 	strSetting("cors_origins", "cors-origins", "origins whose pages may call the parties from a browser, comma-separated, e.g. http://localhost:5173 (default: any origin)", func(c *Config) *string { return &c.CORSOrigins }),
 }
 
@@ -488,6 +492,35 @@ func printConfig(w io.Writer, cfg Config, src source) {
 		}
 		fmt.Fprintf(w, "%s: %s  # %s\n", s.key, v, src[s.key])
 	}
+}
+
+// configSetting is one key of config print --json.
+type configSetting struct {
+	Key    string `json:"key"`
+	Value  any    `json:"value"` // a number or a boolean where the key takes one, else text
+	Source string `json:"source"`
+	Env    string `json:"env"`
+	Secret bool   `json:"secret,omitempty"`
+}
+
+// configJSON is the effective configuration as config print --json shows it, in the order
+// of the text form, secrets masked.
+func configJSON(cfg Config, src source) map[string][]configSetting {
+	out := []configSetting{}
+	for _, s := range settings {
+		var v any = s.get(&cfg)
+		if s.secret {
+			v = contract.Mask(s.get(&cfg))
+		} else if s.raw {
+			if n, err := strconv.Atoi(s.get(&cfg)); err == nil {
+				v = n
+			} else if b, err := strconv.ParseBool(s.get(&cfg)); err == nil {
+				v = b
+			}
+		}
+		out = append(out, configSetting{Key: s.key, Value: v, Source: src[s.key], Env: s.env(), Secret: s.secret})
+	}
+	return map[string][]configSetting{"settings": out}
 }
 
 func yamlScalar(v string) string {

@@ -68,7 +68,8 @@ the user's data to the platform's /api/v1/connect/ (steps 6-9); the host app han
 tokens to the SDK with setAuthTokens (step 10) and the miniapp reads its user (step 11).
 The partnership's direct_enabled must be on (it is for the demo pair).
 
-Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
+Exit status: 0 when the last step (16, or 12 in Direct) is reached, 1 when the flow stops
+before it, 2 on a usage or setup error (no flow ran).`,
 		Example: `  boxo-sim connect                       # the demo user carol
   boxo-sim connect --user bob --json     # machine-readable result
   boxo-sim connect --consent deny        # the user declines at step 4
@@ -166,7 +167,7 @@ Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 				printResult(e.stdout, res, err)
 			}
 			if err != nil {
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			return nil
 		},

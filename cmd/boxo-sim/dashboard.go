@@ -7,7 +7,7 @@ import (
 )
 
 // The platform's Dashboard registry (PROTOCOL §1.3): host apps, miniapps and the partnerships
-// between them. The routes' PUT merges, and GET masks secrets unless asked (?secrets=plain).
+// between them. The routes' PUT merges, and GET masks secrets unless asked (?secrets=show).
 var (
 	hostappsKind = recordKind{
 		name: "host app", party: stack.Platform, path: "/_sim/hostapps", listKey: "hostapps", keys: []string{"client_id"},
@@ -100,9 +100,9 @@ record says it does not exist), 2 a usage or setup error (bad flags, no stack, n
 	group := func(use, short string, k recordKind) *cobra.Command {
 		return recordGroup(&cobra.Command{Use: use, Short: short, Example: "  " + k.cmdPath + " list\n" + k.putExample}, newRecordCmds(e, k, "set")...)
 	}
-	return usageErrorsExit2(e, recordGroup(c,
+	return recordGroup(c,
 		group("hostapps", "The host apps the platform knows (client_id, endpoints, credentials)", hostappsKind),
 		group("miniapps", "The miniapps the platform knows (app_id, auth token URL, secret, required fields)", miniappsKind),
 		group("partnerships", "Which host app may open which miniapp, with Connect and Direct switches", partnershipsKind),
-	))
+	)
 }

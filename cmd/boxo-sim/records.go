@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 )
 
@@ -35,7 +36,7 @@ type recordKind struct {
 	columns []string // the fields list shows, in order
 	// readOnly are answer fields a PUT does not take: a --file made by 'get --json' drops them.
 	readOnly []string
-	// secrets are the fields the route masks (GET ?secrets=plain shows them); a masked value
+	// secrets are the fields the route masks (GET ?secrets=show shows them); a masked value
 	// in a --file is dropped, keeping the stored secret.
 	secrets []string
 	// replaces: the route's PUT replaces every field, so put reads the record first and
@@ -116,8 +117,11 @@ func newAdminAPI(ctx context.Context, flags *pflag.FlagSet, e *env) (adminAPI, e
 	return adminAPI{e: e, ps: ps}, nil
 }
 
-// missingError says that the record asked for does not exist.
+// missingError says that the record asked for does not exist: the command failed (exit 1),
+// as a lookup that finds nothing does.
 type missingError struct{ what, party, url string }
+
+func (missingError) failed() bool { return true }
 
 func (e missingError) Error() string {
 	return fmt.Sprintf("%s does not exist (the %s at %s)", e.what, e.party, e.url)
@@ -125,8 +129,8 @@ func (e missingError) Error() string {
 
 // call sends one request to a party's /_sim/ route and returns the answer's body. Failures
 // are classified for the exit status: the stack not found, not answering, or refusing the
-// admin token is a setup error (2); a refusal, named by its code and message, is 1, and
-// a missing record says that it does not exist.
+// admin token is a setup error (2), and so is a refusal of the values sent, named by its
+// code and message; a missing record says that it does not exist (1).
 func (a adminAPI) call(ctx context.Context, party, method, path string, body any, what string) (json.RawMessage, error) {
 	var out json.RawMessage
 	err := a.ps.do(ctx, party, method, path, body, &out)
@@ -170,7 +174,7 @@ func (k recordKind) request(cmd *cobra.Command, e *env, method, path string, bod
 // secretsQuery is the query that shows the kind's secrets when show is set.
 func (k recordKind) secretsQuery(show bool) string {
 	if show && len(k.secrets) > 0 {
-		return "?secrets=plain"
+		return "?" + admin.ShowSecretsQuery
 	}
 	return ""
 }
@@ -577,23 +581,6 @@ func recordGroup(c *cobra.Command, subs ...*cobra.Command) *cobra.Command {
 	c.Args = cobra.NoArgs
 	c.RunE = groupHelp
 	c.AddCommand(subs...)
-	return c
-}
-
-// usageErrorsExit2 makes the usage errors of c and of every command under it exit 2: bad
-// flags, bad arguments, unknown subcommands.
-func usageErrorsExit2(e *env, c *cobra.Command) *cobra.Command {
-	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError(e, fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath()))
-	})
-	var wrap func(*cobra.Command)
-	wrap = func(cmd *cobra.Command) {
-		cmd.Args = usageArgs(e, cmd.Args)
-		for _, sub := range cmd.Commands() {
-			wrap(sub)
-		}
-	}
-	wrap(c)
 	return c
 }
 

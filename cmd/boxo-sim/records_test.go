@@ -119,7 +119,7 @@ func TestUsersCommands(t *testing.T) {
 	wantExit(t, p, 1, `user "dave" does not exist`, "users", "get", "dave")
 	wantExit(t, p, 1, `user "dave" does not exist`, "users", "delete", "dave")
 	// A refusal names the party's code and reason.
-	wantExit(t, p, 1, "refused PUT /_sim/users/dave: invalid_request: password is empty", "users", "put", "dave", "--password", "")
+	wantExit(t, p, 2, "refused PUT /_sim/users/dave: invalid_request: password is empty", "users", "put", "dave", "--password", "")
 }
 
 type clientOut struct {
@@ -154,7 +154,7 @@ func TestClientsCommands(t *testing.T) {
 		t.Errorf("clients get after two puts = %+v", c)
 	}
 	// A refusal names the party's code and reason: a public client has no secret.
-	wantExit(t, p, 1, "invalid_request: a client with token_endpoint_auth_method none is public and has no secret",
+	wantExit(t, p, 2, "invalid_request: a client with token_endpoint_auth_method none is public and has no secret",
 		"clients", "put", "my-web", "--auth-method", "none", "--secret", "x")
 	var list struct{ Clients []clientOut }
 	adminJSON(t, p, &list, "clients", "list")
@@ -165,7 +165,7 @@ func TestClientsCommands(t *testing.T) {
 		t.Errorf("clients delete: exit %d %q", code, out)
 	}
 	wantExit(t, p, 1, `client "my-web" does not exist`, "clients", "get", "my-web")
-	wantExit(t, p, 1, "a new client needs redirect_uris", "clients", "put", "my-web", "--name", "x")
+	wantExit(t, p, 2, "a new client needs redirect_uris", "clients", "put", "my-web", "--name", "x")
 	wantExit(t, p, 2, "nothing to put", "clients", "put", "my-web")
 }
 
@@ -206,7 +206,7 @@ func TestDashboardCommands(t *testing.T) {
 	wantExit(t, p, 2, "is a masked value", "dashboard", "miniapps", "set", demo.AppID, "--miniapp-secret", contract.Mask(demo.MiniappSecret))
 
 	// A new miniapp and its partnership, then both go.
-	wantExit(t, p, 1, "invalid_request: url: is required for a new miniapp", "dashboard", "miniapps", "set", "app2", "--name", "Second")
+	wantExit(t, p, 2, "invalid_request: url: is required for a new miniapp", "dashboard", "miniapps", "set", "app2", "--name", "Second")
 	if out, errOut, code := adminRun(t, p, "dashboard", "miniapps", "set", "app2", "--name", "Second", "--url", "http://127.0.0.1:9/",
 		"--auth-token-url", "http://127.0.0.1:9/boxo/auth-token", "--miniapp-secret", "second-secret-1"); code != 0 || !strings.Contains(out, "secret_key       seco…[15]") {
 		t.Fatalf("miniapps set (new): exit %d\n%s\n%s", code, out, errOut)

@@ -71,8 +71,8 @@ printed), 2 a usage or setup error (no --user, no stack).`,
 				var fe *sdkstub.Error
 				switch {
 				case errors.Is(err, sdkstub.ErrNoTokens):
-					return fmt.Errorf("the fake SDK holds no miniapp session for user %q and miniapp %q (%s, for this stack's platform and host app): 'boxo-sim connect --user %s --app-id %s' makes one",
-						user, app, file, user, app)
+					return failure(e, fmt.Errorf("the fake SDK holds no miniapp session for user %q and miniapp %q (%s, for this stack's platform and host app): 'boxo-sim connect --user %s --app-id %s' makes one",
+						user, app, file, user, app))
 				case errors.As(err, &fe):
 					msg := fmt.Sprintf("the miniapp refused the %s (%d): %s", name, fe.Status, fe.Code)
 					if fe.Message != "" {
@@ -81,7 +81,7 @@ printed), 2 a usage or setup error (no --user, no stack).`,
 					if name == "logout" {
 						msg += "; the saved session is dropped all the same"
 					}
-					return errors.New(msg)
+					return failure(e, errors.New(msg))
 				case err != nil:
 					return err
 				}
@@ -112,7 +112,7 @@ printed), 2 a usage or setup error (no --user, no stack).`,
 			return map[string]any{"logged_out": true},
 				fmt.Sprintf("Logged %s out of %s: the miniapp ended the session and its tokens are dropped from the store.", user, app), nil
 		})
-	return usageErrorsExit2(e, recordGroup(c, refresh, logout))
+	return recordGroup(c, refresh, logout)
 }
 
 // sessionSDK is the fake SDK on the token store of the stack the command acts on, as connect
@@ -132,7 +132,7 @@ func sessionSDK(cmd *cobra.Command, e *env) (*sdkstub.SDK, Config, error) {
 	}
 	file := filepath.Join(cfg.DataDir, sdkstub.TokenFileName)
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
-		return nil, cfg, fmt.Errorf("no token store at %s: 'boxo-sim connect --data-dir %s' against the running up saves its sessions there", file, cfg.DataDir)
+		return nil, cfg, failure(e, fmt.Errorf("no token store at %s: 'boxo-sim connect --data-dir %s' against the running up saves its sessions there", file, cfg.DataDir))
 	}
 	sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: platformURL, HostURL: found.url(stack.Hostapp), ClientID: cfg.ClientID,
 		AdminToken: adminToken(cfg), TokenFile: file, Logger: newLogger(cfg, e.stderr)})

@@ -59,7 +59,7 @@ the flow log.`,
 				if len(args) > 0 {
 					return fmt.Errorf("--clear empties the whole flow log: give no FLOW_ID")
 				}
-				return clearFlows(cmd.Context(), e, client, base)
+				return clearFlows(cmd.Context(), e, client, base, asJSON)
 			}
 			id := "latest"
 			if len(args) == 1 {
@@ -101,7 +101,7 @@ the flow log.`,
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the flow as JSON")
+	c.Flags().BoolVar(&asJSON, "json", false, `print the flow as JSON (with --clear: {"deleted": N})`)
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the masked HTTP exchange of each step")
 	c.Flags().String("platform-url", "", "URL of the platform (default: the up running on --data-dir, else the local one)")
 	addAdminTokenFlag(c.Flags())
@@ -111,7 +111,7 @@ the flow log.`,
 }
 
 // clearFlows empties the platform's flow log (DELETE /_sim/flows).
-func clearFlows(ctx context.Context, e *env, client *http.Client, base string) error {
+func clearFlows(ctx context.Context, e *env, client *http.Client, base string, asJSON bool) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, base+"/_sim/flows", nil)
 	if err != nil {
 		return err
@@ -130,6 +130,9 @@ func clearFlows(ctx context.Context, e *env, client *http.Client, base string) e
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
 		return fmt.Errorf("the platform at %s answered unexpected JSON: %v", base, err)
+	}
+	if asJSON {
+		return printIndentedJSON(e.stdout, out)
 	}
 	fmt.Fprintf(e.stdout, "Deleted %d %s from the flow log.\n", out.Deleted, pluralOf(out.Deleted, "flow", "flows"))
 	return nil
@@ -226,11 +229,15 @@ replaced by the real ones.`,
 			if err != nil {
 				return err
 			}
+			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+				return printIndentedJSON(e.stdout, configJSON(cfg, src))
+			}
 			printConfig(e.stdout, cfg, src)
 			return nil
 		},
 	}
 	addServeFlags(print)
+	print.Flags().Bool("json", false, `print {"settings": [{"key", "value", "source", "env", "secret"}]} as JSON, secrets masked`)
 	c.AddCommand(print)
 	return c
 }

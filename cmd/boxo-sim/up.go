@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/seed"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
@@ -45,11 +48,12 @@ func addServeFlags(c *cobra.Command) {
 	c.Flags().Duration("id-token-ttl", d.IDTokenTTL, "lifetime of the authorization server's ID tokens")
 	c.Flags().Duration("access-token-ttl", d.AccessTokenTTL, "lifetime of the authorization server's access tokens")
 	c.Flags().Duration("refresh-token-ttl", d.RefreshTokenTTL, "lifetime of the authorization server's refresh tokens")
+	c.Flags().String("seed", "", "seed file to apply once the parties serve, before anything else runs: users, Dashboard records, settings, OAuth clients, faults ('boxo-sim export' writes one)")
 }
 
 func newUpCmd(e *env) *cobra.Command {
 	var only []string
-	var runDemo, reset bool
+	var runDemo, reset, asJSON bool
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Start the host app, the platform and the miniapp",
@@ -79,8 +83,17 @@ Every party answers GET /healthz.`,
 			}
 			defer st.Close()
 			defer st.removeState()
-			printUp(e.stdout, st.Stack, cfg)
-			fmt.Fprintf(e.stdout, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(st.token), st.tokenFrom, st.stateFile)
+			// With --json, stdout gets the banner as one JSON line and nothing else; the rest
+			// goes to stderr or nowhere.
+			text, notes, banner := e.stdout, e, newUpBanner(st.Stack, cfg, st.token, st.stateFile)
+			if asJSON {
+				text, notes = io.Discard, &env{getenv: e.getenv, stdout: e.stderr, stderr: e.stderr}
+			}
+			printUp(text, st.Stack, cfg)
+			if cfg.Seed != "" {
+				fmt.Fprintf(text, "\nSeed file %s applied.\n", cfg.Seed)
+			}
+			fmt.Fprintf(text, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(st.token), st.tokenFrom, st.stateFile)
 			if runDemo {
 				if !contains(st.Started, stack.Platform) || (!contains(st.Started, stack.Hostapp) && !st.Relayed(stack.Hostapp)) ||
 					(!contains(st.Started, stack.Miniapp) && !st.Relayed(stack.Miniapp)) {
@@ -92,20 +105,26 @@ Every party answers GET /healthz.`,
 				}
 				res, err := sdk.Connect(ctx, sdkstub.Options{AppID: st.AppID, AuthCode: sdkstub.AuthCodeFunc(codes), SkipMe: st.Relayed(stack.Miniapp)})
 				sdk.CloseIdleConnections()
-				fmt.Fprintln(e.stdout)
-				printResult(e.stdout, res, err)
+				banner.Demo = res
+				fmt.Fprintln(text)
+				printResult(text, res, err)
 				if err != nil {
 					log.Warn("the demo flow did not reach step 16; the parties keep serving", "err", err)
 				}
 			}
-			printBrowser(e.stdout, st.Stack)
-			fmt.Fprintln(e.stdout, "\nServing. Press Ctrl-C to stop.")
+			printBrowser(text, st.Stack)
+			if asJSON {
+				if err := writeJSONLine(e.stdout, banner); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(notes.stdout, "\nServing. Press Ctrl-C to stop.")
 			select {
 			case <-ctx.Done():
 			case err := <-st.Err():
 				return err
 			}
-			return stopStack(st.Stack, e)
+			return stopStack(st.Stack, notes)
 		},
 	}
 	addServeFlags(c)
@@ -113,6 +132,7 @@ Every party answers GET /healthz.`,
 	c.Flags().BoolVar(&runDemo, "demo", false, "run one full Connect flow once the parties are ready and print it")
 	c.Flags().BoolVar(&reset, "reset", false, "delete the databases (and the SDK's saved tokens) in --data-dir first and start with fresh demo data")
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the banner as one JSON line once the parties serve (parties, credentials, state file; with --demo the flow), and nothing else on stdout")
 	addRelayFlags(c)
 	return c
 }
@@ -154,14 +174,12 @@ func startConfigured(ctx context.Context, e *env, cfg Config, src source, log *s
 	if err != nil {
 		return nil, err
 	}
-	st, err := stack.Start(ctx, stack.Config{HTTPClient: outbound,
-		HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
-		Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Reset: reset, Logger: log, CallTimeout: cfg.CallTimeout,
-		HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
-		AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
-		FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
-		UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
-	})
+	sc := cfg.stackConfig(token, outbound, log)
+	sc.Only, sc.Reset = only, reset
+	st, err := stack.Start(ctx, sc)
+	if se := (*seed.Error)(nil); errors.As(err, &se) {
+		return nil, usageError(e, err) // a setup error: exit 2
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +244,7 @@ func stopStack(st *stack.Stack, e *env) error {
 		fmt.Fprintf(e.stderr, "  %s\n", r)
 	}
 	<-closed
-	return exitError{code: 1}
+	return exitError{code: exitFailed}
 }
 
 // addRelayFlags adds the flags of relay mode (GitHub issue 5): backends not started here,
@@ -263,6 +281,21 @@ func addEndpointFlags(fs *pflag.FlagSet) {
 func addTLSFlags(fs *pflag.FlagSet) {
 	fs.String("ca-cert", "", "PEM file of the CA that signed your HTTPS backend's certificate (trusted besides the system's)")
 	fs.Bool("insecure-skip-verify", false, "trust any certificate of an HTTPS backend (a throwaway test backend only: prints a warning)")
+}
+
+// stackConfig is the stack a command starts from boxo-sim's configuration: addresses, storage,
+// relay, lifetimes, the admin token and the seed file, which stack.Start applies before it
+// returns.
+func (cfg Config) stackConfig(token string, outbound *http.Client, log *slog.Logger) stack.Config {
+	return stack.Config{HTTPClient: outbound,
+		HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
+		DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Logger: log, CallTimeout: cfg.CallTimeout,
+		HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
+		AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
+		FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
+		UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
+		SeedFile: cfg.Seed,
+	}
 }
 
 // relayOf is the stack's relay configuration from boxo-sim's.

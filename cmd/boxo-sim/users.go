@@ -46,5 +46,5 @@ user says it does not exist), 2 a usage or setup error (bad flags, no stack, no 
   boxo-sim users delete dave`,
 	}
 	addStackFlags(c)
-	return usageErrorsExit2(e, recordGroup(c, newRecordCmds(e, usersRecords, "put")...))
+	return recordGroup(c, newRecordCmds(e, usersRecords, "put")...)
 }

@@ -16,7 +16,9 @@ type ConnectError struct {
 	Err    error
 }
 
-func (e *ConnectError) Error() string { return "could not connect to " + e.Origin + " (" + e.Reason + ")" }
+func (e *ConnectError) Error() string {
+	return "could not connect to " + e.Origin + " (" + e.Reason + ")"
+}
 func (e *ConnectError) Unwrap() error { return e.Err }
 
 // AsConnectError returns err as a *ConnectError when it is an HTTP client's failure to

@@ -33,7 +33,7 @@ type ClockState struct {
 	// OffsetText the same for people ("1d 2h 3m 4s", clock.FormatDuration).
 	Offset     string `json:"offset"`
 	OffsetText string `json:"offset_text"`
-	ClockID string `json:"clock_id"`
+	ClockID    string `json:"clock_id"`
 }
 
 // ClockChange is the body of POST /_sim/clock: exactly one of Advance (a Go duration such as
