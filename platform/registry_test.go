@@ -98,7 +98,7 @@ func TestRegistryGetPlainSecrets(t *testing.T) {
 		"/_sim/hostapps/" + demo.ClientID + "?secrets=show": {`"hostapp_secret_key":"` + demo.HostappSecret + `"`},
 		"/_sim/miniapps?secrets=show":                       {`"secret_key":"` + demo.MiniappSecret + `"`, `"signing_secret":"mini-signing-secret-1"`},
 		"/_sim/miniapps/" + demo.AppID + "?secrets=show":    {`"secret_key":"` + demo.MiniappSecret + `"`, `"signing_secret":"mini-signing-secret-1"`},
-		"/_sim/miniapps/" + demo.AppID + "?secrets=masked":   {`"secret_key":"` + contract.Mask(demo.MiniappSecret) + `"`, `"signing_secret":"mini…[21]"`},
+		"/_sim/miniapps/" + demo.AppID + "?secrets=masked":  {`"secret_key":"` + contract.Mask(demo.MiniappSecret) + `"`, `"signing_secret":"mini…[21]"`},
 	} {
 		rec := e.do(http.MethodGet, path, "", nil)
 		for _, w := range want {

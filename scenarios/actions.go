@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
-	"github.com/boxo-sim/boxo-sim/internal/seed"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/seed"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
