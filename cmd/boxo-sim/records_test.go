@@ -291,6 +291,13 @@ func TestTraceList(t *testing.T) {
 	if got := lines("--app-id", "nope"); len(got) != 1 || got[0] != "No flows match." {
 		t.Errorf("trace --list --app-id nope: %q", got)
 	}
+	// A code nobody sends matches nothing, and the user is told why.
+	for code, note := range map[string]bool{"maybe": true, "USER_DENIED": false, "INVALID_AUTH_CODE": false} {
+		out, errOut, _ := adminRun(t, p, "trace", "--list", "--outcome", code, "--app-id", "nope")
+		if strings.TrimSpace(out) != "No flows match." || strings.Contains(errOut, "not an error code boxo-sim knows") != note {
+			t.Errorf("trace --list --outcome %s with no match: stdout %q stderr %q, want a note: %v", code, out, errOut, note)
+		}
+	}
 	var list struct {
 		Flows []struct {
 			ID, Mode, Outcome, ErrorCode string

@@ -16,6 +16,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
+	"github.com/boxo-sim/boxo-sim/scenarios"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -146,6 +147,9 @@ func (l *traceList) run(cmd *cobra.Command, e *env, args []string, asJSON bool) 
 	}
 	if len(list.Flows) == 0 {
 		fmt.Fprintln(e.stdout, "No flows match.")
+		if c := q.Get("error_code"); c != "" && !slices.Contains(slices.Concat(contract.Codes, contract.BoxoOtherCodes, scenarios.SDKCodes, scenarios.MiniappAPICodes), c) {
+			fmt.Fprintf(e.stderr, "(--outcome %s is not an error code boxo-sim knows: give ok, error, running or a code such as %s; 'boxo-sim contract 5' lists them)\n", c, contract.CodeInvalidAuthCode)
+		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
