@@ -77,6 +77,11 @@ Every party answers GET /healthz.`,
 			if reset && cfg.Ephemeral {
 				return fmt.Errorf("--reset and --ephemeral: an ephemeral stack always starts afresh; give one of them")
 			}
+			stopPprof, err := startPprof(cmd, e.stderr)
+			if err != nil {
+				return err
+			}
+			defer stopPprof()
 			token, tokenFrom := upToken(cfg, src)
 			outbound, err := outboundClient(cfg, e.stderr)
 			if err != nil {
@@ -138,6 +143,7 @@ Every party answers GET /healthz.`,
 	c.Flags().BoolVar(&reset, "reset", false, "delete the databases (and the SDK's saved tokens) in --data-dir first and start with fresh demo data")
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
 	addRelayFlags(c)
+	addPprofFlag(c)
 	return c
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
@@ -21,7 +22,21 @@ var migrations embed.FS
 
 // DB is a platform.Store backed by one SQLite database.
 type DB struct {
-	db *sql.DB
+	db *store.DB
+	// What every authorize reads and the Dashboard seldom changes: kept in memory, dropped
+	// by every write to the registry or the settings (changed).
+	settings     store.Cache[struct{}, platform.Settings]
+	hostapps     store.Cache[string, platform.HostApp]
+	miniapps     store.Cache[string, platform.Miniapp]
+	partnerships store.Cache[[2]string, platform.Partnership]
+}
+
+// changed drops the cached registry and settings; every write to them calls it once done.
+func (d *DB) changed() {
+	d.settings.Clear()
+	d.hostapps.Clear()
+	d.miniapps.Clear()
+	d.partnerships.Clear()
 }
 
 var _ platform.Store = (*DB)(nil)
@@ -58,6 +73,12 @@ type queryer interface {
 
 // GetSettings implements platform.Store.
 func (d *DB) GetSettings(ctx context.Context) (platform.Settings, error) {
+	s, err := d.settings.Get(struct{}{}, func() (platform.Settings, error) { return d.getSettings(ctx) })
+	s.TrustedProxies = slices.Clone(s.TrustedProxies)
+	return s, err
+}
+
+func (d *DB) getSettings(ctx context.Context) (platform.Settings, error) {
 	var proxies string
 	err := d.db.QueryRowContext(ctx, `SELECT trusted_proxies FROM settings WHERE id = 1`).Scan(&proxies)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -68,6 +89,7 @@ func (d *DB) GetSettings(ctx context.Context) (platform.Settings, error) {
 
 // PutSettings implements platform.Store.
 func (d *DB) PutSettings(ctx context.Context, s platform.Settings) error {
+	defer d.changed()
 	_, err := d.db.ExecContext(ctx, `INSERT INTO settings (id, trusted_proxies) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET trusted_proxies = excluded.trusted_proxies`, store.JoinList(s.TrustedProxies))
 	return err
@@ -111,11 +133,14 @@ func (d *DB) ListHostApps(ctx context.Context) ([]platform.HostApp, error) {
 
 // GetHostApp implements platform.Store.
 func (d *DB) GetHostApp(ctx context.Context, clientID string) (platform.HostApp, error) {
-	return getHostApp(ctx, d.db, clientID)
+	h, err := d.hostapps.Get(clientID, func() (platform.HostApp, error) { return getHostApp(ctx, d.db, clientID) })
+	h.IPAllowlist = slices.Clone(h.IPAllowlist)
+	return h, err
 }
 
 // UpdateHostApp implements platform.Store.
 func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platform.HostApp, bool) (platform.HostApp, error)) (platform.HostApp, bool, error) {
+	defer d.changed()
 	var out platform.HostApp
 	var created bool
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
@@ -154,6 +179,7 @@ func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platfor
 
 // DeleteHostApp implements platform.Store.
 func (d *DB) DeleteHostApp(ctx context.Context, clientID string) error {
+	defer d.changed()
 	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM hostapps WHERE client_id = ?`, clientID)
 		if err != nil {
@@ -218,11 +244,14 @@ func (d *DB) ListMiniapps(ctx context.Context) ([]platform.Miniapp, error) {
 
 // GetMiniapp implements platform.Store.
 func (d *DB) GetMiniapp(ctx context.Context, appID string) (platform.Miniapp, error) {
-	return getMiniapp(ctx, d.db, appID)
+	m, err := d.miniapps.Get(appID, func() (platform.Miniapp, error) { return getMiniapp(ctx, d.db, appID) })
+	m.RequiredFields, m.IPAllowlist, m.ConsentLinks = slices.Clone(m.RequiredFields), slices.Clone(m.IPAllowlist), slices.Clone(m.ConsentLinks)
+	return m, err
 }
 
 // UpdateMiniapp implements platform.Store.
 func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.Miniapp, bool) (platform.Miniapp, error)) (platform.Miniapp, bool, error) {
+	defer d.changed()
 	var out platform.Miniapp
 	var created bool
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
@@ -258,6 +287,7 @@ func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.M
 
 // DeleteMiniapp implements platform.Store.
 func (d *DB) DeleteMiniapp(ctx context.Context, appID string) error {
+	defer d.changed()
 	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM miniapps WHERE app_id = ?`, appID)
 		if err != nil {
@@ -304,11 +334,14 @@ func (d *DB) ListPartnerships(ctx context.Context) ([]platform.Partnership, erro
 
 // GetPartnership implements platform.Store.
 func (d *DB) GetPartnership(ctx context.Context, clientID, appID string) (platform.Partnership, error) {
-	return getPartnership(ctx, d.db, clientID, appID)
+	return d.partnerships.Get([2]string{clientID, appID}, func() (platform.Partnership, error) {
+		return getPartnership(ctx, d.db, clientID, appID)
+	})
 }
 
 // UpdatePartnership implements platform.Store.
 func (d *DB) UpdatePartnership(ctx context.Context, clientID, appID string, fn func(platform.Partnership, bool) (platform.Partnership, error)) (platform.Partnership, bool, error) {
+	defer d.changed()
 	var out platform.Partnership
 	var created bool
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
@@ -347,6 +380,7 @@ func (d *DB) UpdatePartnership(ctx context.Context, clientID, appID string, fn f
 
 // DeletePartnership implements platform.Store.
 func (d *DB) DeletePartnership(ctx context.Context, clientID, appID string) error {
+	defer d.changed()
 	res, err := d.db.ExecContext(ctx, `DELETE FROM partnerships WHERE client_id = ? AND app_id = ?`, clientID, appID)
 	if err != nil {
 		return err
@@ -400,12 +434,14 @@ func (d *DB) GetHostTokens(ctx context.Context, clientID, appID, ref string) (pl
 
 // ---- flow log ----
 
-// RecordFlow implements platform.Store.
+// RecordFlow implements platform.Store. Flows recorded at the same time share one commit
+// (store.DB.Batch); it returns once the commit holding rec is done, so a flow whose answer
+// follows is in the log even if the process is killed right after.
 func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
 	if rec.FlowID == "" {
 		return errors.New("record flow: empty flow id")
 	}
-	return store.InTx(ctx, d.db, func(tx *sql.Tx) error { return recordFlow(ctx, tx, rec, false) })
+	return d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error { return recordFlow(ctx, tx, rec, false) })
 }
 
 // RecordSDKSteps implements platform.Store.
@@ -413,7 +449,7 @@ func (d *DB) RecordSDKSteps(ctx context.Context, rec platform.FlowRecord, check 
 	if rec.FlowID == "" {
 		return errors.New("record flow: empty flow id")
 	}
-	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	return d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var exists bool
 		mode := rec.Mode
 		switch err := tx.QueryRowContext(ctx, `SELECT mode FROM flows WHERE id = ?`, rec.FlowID).Scan(&mode); {
