@@ -141,4 +141,3 @@ func reportCPU(b *testing.B) func() {
 		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	}
 }
-
