@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
@@ -132,12 +130,11 @@ func BenchmarkStart(b *testing.B) {
 // reportCPU adds the process's CPU time per operation (parties and client together) to the
 // benchmark's report: call it before the loop and defer what it returns.
 func reportCPU(b *testing.B) func() {
-	var before syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	before := stack.ReadProcessStats()
 	return func() {
-		var after syscall.Rusage
-		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-		cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
-		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		after := stack.ReadProcessStats()
+		if after.Measured {
+			b.ReportMetric((after.CPUSeconds-before.CPUSeconds)*1000/float64(b.N), "cpu-ms/op")
+		}
 	}
 }

@@ -506,13 +506,29 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 	if mode == "" {
 		mode, modeSet = platform.ModeConnect, 0
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode) VALUES (?,?,?,?,?,?,?,?)
+	var exists bool
+	switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM flows WHERE id = ?`, rec.FlowID).Scan(new(int)); {
+	case err == nil:
+		exists = true
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("record flow: %w", err)
+	}
+	var err error
+	if !exists {
+		// A new flow's outcome follows from rec's steps alone: no need to read them back.
+		outcome, code := newFlowOutcome(mode, rec.Steps)
+		_, err = tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode, outcome, error_code)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, outcome, code)
+	} else {
+		_, err = tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode) VALUES (?,?,?,?,?,?,?,?)
 		ON CONFLICT (id) DO UPDATE SET
 			started_at = MIN(started_at, excluded.started_at),
 			`+set+`,
 			code_hash = COALESCE(NULLIF(excluded.code_hash, ''), code_hash),
 			mode = CASE WHEN ? THEN excluded.mode ELSE mode END`,
-		rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, modeSet)
+			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, modeSet)
+	}
 	if err != nil {
 		return fmt.Errorf("record flow: %w", err)
 	}
@@ -545,6 +561,8 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 				return fmt.Errorf("record flow step: %w", err)
 			}
 		}
+	}
+	if len(rec.Steps) > 0 && exists {
 		if _, err := tx.ExecContext(ctx, `UPDATE flows SET
 			outcome = CASE
 				WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed') THEN 'failed'
@@ -574,6 +592,45 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 		}
 	}
 	return nil
+}
+
+// newFlowOutcome is the outcome and error code of a new flow with these steps, as the
+// UPDATE of recordFlow computes them for a flow that already had some: failed if any step
+// failed, with the code of the first failing step among the platform's steps (6–12, or 6–9
+// in Direct) else among all, by step number, start (to the millisecond, as stored) and
+// insertion; else ok if the flow's closing step (12 or 16; 9 or 12 in Direct) is ok; else
+// running.
+func newFlowOutcome(mode string, steps []contract.FlowStep) (outcome, code string) {
+	last, closing := 12, [2]int{12, 16}
+	if mode == platform.ModeDirect {
+		last, closing = 9, [2]int{9, 12}
+	}
+	outcome = "running"
+	first := -1
+	before := func(a, b contract.FlowStep) bool {
+		ina, inb := a.Step >= 6 && a.Step <= last, b.Step >= 6 && b.Step <= last
+		if ina != inb {
+			return ina
+		}
+		if a.Step != b.Step {
+			return a.Step < b.Step
+		}
+		return store.Millis(a.StartedAt) < store.Millis(b.StartedAt)
+	}
+	for i, st := range steps {
+		switch {
+		case st.Outcome == contract.OutcomeFailed:
+			if first < 0 || before(st, steps[first]) {
+				first = i
+			}
+		case st.Outcome == contract.OutcomeOK && (st.Step == closing[0] || st.Step == closing[1]) && outcome == "running":
+			outcome = contract.OutcomeOK
+		}
+	}
+	if first >= 0 {
+		return contract.OutcomeFailed, steps[first].ErrorCode
+	}
+	return outcome, ""
 }
 
 func exchangeJSON(x *contract.Exchange) (sql.NullString, error) {
