@@ -138,3 +138,4 @@ func reportCPU(b *testing.B) func() {
 		}
 	}
 }
+

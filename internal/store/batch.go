@@ -26,11 +26,11 @@ type batchGate struct {
 	closed bool
 }
 
-// Batch runs fn in a transaction on the writer that it may share with the other Batch calls
+// Batch runs fn in a transaction that it may share with the other Batch calls
 // made meanwhile: many writes, one commit (group commit). It returns when that transaction
 // has committed, so fn's writes are as durable as any commit's (they survive the process
 // being killed) before the caller answers anyone; a single caller pays no wait, since a
-// transaction starts as soon as the writer is free and takes what is queued then.
+// transaction starts as soon as the connection is free and takes what is queued then.
 //
 // fn runs inside a savepoint of its own: an error from fn undoes fn's writes alone and is
 // returned to its caller unchanged, while the other calls' writes commit. An error of the
@@ -51,7 +51,7 @@ func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx)
 	return <-it.err
 }
 
-// commitBatches is the writer of Batch: it takes the first call waiting, every other one
+// commitBatches is the goroutine of Batch: it takes the first call waiting, every other one
 // waiting at that moment, and writes them in one transaction.
 func (d *DB) commitBatches() {
 	defer d.done.Done()
@@ -99,7 +99,7 @@ func (d *DB) runBatch(items []*batchItem) {
 	}
 	items = live
 	errs := make([]error, len(items))
-	err := inTx(ctx, d.w, func(tx *sql.Tx) error {
+	err := inTx(ctx, d.db, func(tx *sql.Tx) error {
 		if len(items) == 1 {
 			errs[0] = callSafely(ctx, tx, items[0].fn)
 			return errs[0]
@@ -129,7 +129,7 @@ func (d *DB) runBatch(items []*batchItem) {
 	}
 }
 
-// callSafely turns a panic in fn into its error: fn runs on the writer's goroutine, where a
+// callSafely turns a panic in fn into its error: fn runs on the batch goroutine, where a
 // panic would end the process rather than one request.
 func callSafely(ctx context.Context, tx *sql.Tx, fn func(context.Context, *sql.Tx) error) (err error) {
 	defer func() {

@@ -1,8 +1,7 @@
 // Package store opens the parties' SQLite databases the same way: per-connection settings in
-// the DSN, one writer connection beside a pool of read-only connections (WAL lets readers run
-// beside the one writer), embedded migrations applied in order and recorded, a transaction
-// helper, group commit for the writes many requests make at once, and a cache for records
-// read often and written seldom.
+// the DSN, one connection (one writer, no SQLITE_BUSY), embedded migrations applied in order
+// and recorded, a transaction helper, group commit for the writes many requests make at
+// once, and a cache for records read often and written seldom.
 package store
 
 import (
@@ -14,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -29,14 +27,13 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// DB is a party's database. Every write and every transaction goes to one writer connection
-// (SQLite has one writer anyway; a second would only meet SQLITE_BUSY). Reads outside a
-// transaction go to a pool of read-only connections, which WAL lets run beside the writer
-// and beside each other: a read sees every transaction committed before it began, so a
-// request reads what an earlier request wrote. Never use the DB while holding a transaction
-// on it from the same goroutine.
+// DB is a party's database on one connection: SQLite has one writer anyway, a second
+// connection would only meet SQLITE_BUSY, and a pool of readers beside the writer costs more
+// than it gives here: every commit empties each other connection's page cache, and the
+// reads that remain per request are few once Cache keeps the hot records. Never use the DB
+// while holding a transaction on it from the same goroutine.
 type DB struct {
-	w, r *sql.DB
+	db *sql.DB
 	// batch is the queue of Batch's group commit.
 	batch chan *batchItem
 	gate  batchGate
@@ -45,26 +42,22 @@ type DB struct {
 	once  sync.Once
 }
 
-// Writer is the writer connection, for callers that need the *sql.DB itself (migration
-// tests, tools).
-func (d *DB) Writer() *sql.DB { return d.w }
-
-// QueryContext runs a read on the read pool.
+// QueryContext runs a query.
 func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return d.r.QueryContext(ctx, query, args...)
+	return d.db.QueryContext(ctx, query, args...)
 }
 
-// QueryRowContext runs a one-row read on the read pool.
+// QueryRowContext runs a query that returns at most one row.
 func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return d.r.QueryRowContext(ctx, query, args...)
+	return d.db.QueryRowContext(ctx, query, args...)
 }
 
-// ExecContext runs a write on the writer connection, in a transaction of its own.
+// ExecContext runs a statement in a transaction of its own.
 func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return d.w.ExecContext(ctx, query, args...)
+	return d.db.ExecContext(ctx, query, args...)
 }
 
-// Close waits for the group commit in progress, then closes both pools.
+// Close waits for the group commit in progress, then closes the connection.
 func (d *DB) Close() error {
 	d.once.Do(func() {
 		d.gate.mu.Lock()
@@ -73,12 +66,8 @@ func (d *DB) Close() error {
 		close(d.stop)
 		d.done.Wait()
 	})
-	return errors.Join(d.r.Close(), d.w.Close())
+	return d.db.Close()
 }
-
-// readers is how many read connections a database keeps: enough for every core to read at
-// once, few enough that their page caches stay small.
-func readers() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // Open opens (creating if needed) the SQLite database at path, checks it (PRAGMA
 // quick_check: a damaged database is refused with ErrDamaged, naming the file) and applies
@@ -100,63 +89,42 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("store: create %s: %w", path, err)
 	}
-	dsn := func(extra url.Values) string {
-		q := url.Values{}
-		q.Set("_foreign_keys", "on")
-		q.Set("_busy_timeout", "5000")
-		q.Set("_journal_mode", "WAL")
-		q.Set("_synchronous", "NORMAL")
-		// database/sql hands a connection to one goroutine at a time: SQLite's own mutex
-		// around each call would only cost time.
-		q.Set("_mutex", "no")
-		// Reuse prepared statements: preparing every query again costs more than running it.
-		q.Set("_stmt_cache_size", "64")
-		for k, v := range extra {
-			q[k] = v
-		}
-		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	}
-	w, err := sql.Open("sqlite3", dsn(url.Values{"_txlock": {"immediate"}}))
+	q := url.Values{}
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	// database/sql hands the connection to one goroutine at a time: SQLite's own mutex
+	// around each call would only cost time.
+	q.Set("_mutex", "no")
+	// Reuse prepared statements: preparing every query again costs more than running it.
+	q.Set("_stmt_cache_size", "64")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxIdleTime(0)
-	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
-		w.Close()
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
 		if isCorrupt(err) {
 			return nil, damaged(path, err.Error())
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := quickCheck(ctx, w, path); err != nil {
-		w.Close()
+	if err := quickCheck(ctx, db, path); err != nil {
+		db.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, w, migrations); err != nil {
-		w.Close()
+	if err := migrate(ctx, db, migrations); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
-	// The readers refuse writes (query_only), so a write sent to them by mistake fails
-	// loudly instead of racing the writer.
-	r, err := sql.Open("sqlite3", dsn(url.Values{"_query_only": {"true"}}))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	n := readers()
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	r.SetConnMaxIdleTime(0)
-	r.SetConnMaxLifetime(0)
-	if err := r.PingContext(ctx); err != nil {
-		r.Close()
-		w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	d := &DB{w: w, r: r, batch: make(chan *batchItem, 256), stop: make(chan struct{})}
+	d := &DB{db: db, batch: make(chan *batchItem, 256), stop: make(chan struct{})}
 	d.done.Add(1)
 	go d.commitBatches()
 	return d, nil
@@ -250,10 +218,10 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS) error {
 	return nil
 }
 
-// InTx runs fn in one transaction on the writer, committing when it returns nil and rolling
+// InTx runs fn in one transaction, committing when it returns nil and rolling
 // back otherwise.
 func InTx(ctx context.Context, db *DB, fn func(*sql.Tx) error) error {
-	return inTx(ctx, db.w, fn)
+	return inTx(ctx, db.db, fn)
 }
 
 func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
