@@ -138,4 +138,3 @@ func reportCPU(b *testing.B) func() {
 		}
 	}
 }
-
