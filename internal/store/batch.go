@@ -17,20 +17,29 @@ var ErrClosed = errors.New("store: database is closed")
 type batchItem struct {
 	ctx context.Context
 	fn  func(context.Context, *sql.Tx) error
-	err chan error
+	// wake is signalled once: when the item's transaction is over (done is then set and err
+	// is its outcome), or when the item is to lead the next transaction.
+	wake chan struct{}
+	done bool
+	err  error
 }
 
-// batchGate lets Close wait for the Batch calls that are queueing their work.
-type batchGate struct {
-	mu     sync.RWMutex
-	closed bool
+// batcher is the queue of Batch's group commit. One call at a time leads: it writes what is
+// queued in one transaction, then hands the lead to the first call still waiting.
+type batcher struct {
+	mu      sync.Mutex
+	queue   []*batchItem
+	leading bool
+	closed  bool
+	calls   sync.WaitGroup // Batch calls in progress, which Close waits for
 }
 
-// Batch runs fn in a transaction that it may share with the other Batch calls
-// made meanwhile: many writes, one commit (group commit). It returns when that transaction
-// has committed, so fn's writes are as durable as any commit's (they survive the process
-// being killed) before the caller answers anyone; a single caller pays no wait, since a
-// transaction starts as soon as the connection is free and takes what is queued then.
+// Batch runs fn in a transaction that it may share with the other Batch calls made
+// meanwhile: many writes, one commit (group commit). It returns when that transaction has
+// committed, so fn's writes are as durable as any commit's (they survive the process being
+// killed) before the caller answers anyone. A call that finds no transaction running runs
+// its own at once, in its own goroutine: alone, it waits for nothing; under load, the calls
+// that arrive while one transaction commits share the next.
 //
 // fn runs inside a savepoint of its own: an error from fn undoes fn's writes alone and is
 // returned to its caller unchanged, while the other calls' writes commit. An error of the
@@ -40,48 +49,65 @@ type batchGate struct {
 // statements (a canceled statement would roll back the whole shared transaction), and must
 // not call the DB.
 func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	it := &batchItem{ctx: ctx, fn: fn, err: make(chan error, 1)}
-	d.gate.mu.RLock()
-	if d.gate.closed {
-		d.gate.mu.RUnlock()
+	b := &d.batch
+	it := &batchItem{ctx: ctx, fn: fn, wake: make(chan struct{}, 1)}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
 		return ErrClosed
 	}
-	d.batch <- it
-	d.gate.mu.RUnlock()
-	return <-it.err
+	b.calls.Add(1)
+	defer b.calls.Done()
+	b.queue = append(b.queue, it)
+	lead := !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if !lead {
+		<-it.wake
+		if it.done {
+			return it.err
+		}
+	}
+	d.lead()
+	return it.err
 }
 
-// commitBatches is the goroutine of Batch: it takes the first call waiting, every other one
-// waiting at that moment, and writes them in one transaction.
-func (d *DB) commitBatches() {
-	defer d.done.Done()
-	for {
-		var first *batchItem
-		select {
-		case first = <-d.batch:
-		case <-d.stop:
-			// Close has shut the gate: nothing more comes, so what is queued is all there is.
-			for {
-				select {
-				case it := <-d.batch:
-					d.runBatch([]*batchItem{it})
-				default:
-					return
-				}
-			}
-		}
-		items := []*batchItem{first}
-	more:
-		for len(items) < maxBatch {
-			select {
-			case it := <-d.batch:
-				items = append(items, it)
-			default:
-				break more
-			}
-		}
-		d.runBatch(items)
+// lead writes the calls at the head of the queue in one transaction, wakes them, and hands
+// the lead to the next call waiting, if any.
+func (d *DB) lead() {
+	b := &d.batch
+	b.mu.Lock()
+	n := min(len(b.queue), maxBatch)
+	items := b.queue[:n:n]
+	b.queue = b.queue[n:]
+	b.mu.Unlock()
+
+	d.runBatch(items)
+
+	b.mu.Lock()
+	var next *batchItem
+	if len(b.queue) > 0 {
+		next = b.queue[0]
+	} else {
+		b.leading = false
+		b.queue = nil
 	}
+	b.mu.Unlock()
+	for _, it := range items {
+		it.done = true
+		it.wake <- struct{}{}
+	}
+	if next != nil {
+		next.wake <- struct{}{}
+	}
+}
+
+// closeBatches refuses new Batch calls and waits for those in progress.
+func (d *DB) closeBatches() {
+	d.batch.mu.Lock()
+	d.batch.closed = true
+	d.batch.mu.Unlock()
+	d.batch.calls.Wait()
 }
 
 func (d *DB) runBatch(items []*batchItem) {
@@ -89,7 +115,7 @@ func (d *DB) runBatch(items []*batchItem) {
 	live := items[:0:0]
 	for _, it := range items {
 		if err := it.ctx.Err(); err != nil {
-			it.err <- err
+			it.err = err
 			continue
 		}
 		live = append(live, it)
@@ -97,14 +123,13 @@ func (d *DB) runBatch(items []*batchItem) {
 	if len(live) == 0 {
 		return
 	}
-	items = live
-	errs := make([]error, len(items))
+	errs := make([]error, len(live))
 	err := inTx(ctx, d.db, func(tx *sql.Tx) error {
-		if len(items) == 1 {
-			errs[0] = callSafely(ctx, tx, items[0].fn)
+		if len(live) == 1 {
+			errs[0] = callSafely(ctx, tx, live[0].fn)
 			return errs[0]
 		}
-		for i, it := range items {
+		for i, it := range live {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT batch_item`); err != nil {
 				return err
 			}
@@ -119,18 +144,15 @@ func (d *DB) runBatch(items []*batchItem) {
 		}
 		return nil
 	})
-	for i, it := range items {
-		switch {
-		case errs[i] != nil:
-			it.err <- errs[i]
-		default:
-			it.err <- err
+	for i, it := range live {
+		if it.err = errs[i]; it.err == nil {
+			it.err = err
 		}
 	}
 }
 
-// callSafely turns a panic in fn into its error: fn runs on the batch goroutine, where a
-// panic would end the process rather than one request.
+// callSafely turns a panic in fn into its error, so one bad write cannot end the process
+// from inside another request's transaction.
 func callSafely(ctx context.Context, tx *sql.Tx, fn func(context.Context, *sql.Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {

@@ -21,7 +21,7 @@ func openTest(t *testing.T) *DB {
 	return db
 }
 
-// holdBatches blocks the batch goroutine in a write of its own until n calls are queued
+// holdBatches blocks the lead in a write of its own until n calls are queued
 // behind it, so they share the next transactions; call the returned function after starting
 // them.
 func holdBatches(t *testing.T, db *DB, n int) func() {
@@ -31,7 +31,13 @@ func holdBatches(t *testing.T, db *DB, n int) func() {
 	}()
 	<-held
 	return func() {
-		for len(db.batch) < n {
+		for {
+			db.batch.mu.Lock()
+			queued := len(db.batch.queue)
+			db.batch.mu.Unlock()
+			if queued >= n {
+				break
+			}
 			time.Sleep(time.Millisecond)
 		}
 		close(release)
@@ -138,7 +144,7 @@ func TestBatchSkipsACanceledCallAndSurvivesAPanic(t *testing.T) {
 		_, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES ('after')`)
 		return err
 	}); err != nil {
-		t.Fatalf("the writer stopped after a panic: %v", err)
+		t.Fatalf("Batch stopped working after a panic: %v", err)
 	}
 	db.Close()
 	if err := db.Batch(t.Context(), func(context.Context, *sql.Tx) error { return nil }); !errors.Is(err, ErrClosed) {

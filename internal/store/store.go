@@ -33,12 +33,8 @@ var (
 // reads that remain per request are few once Cache keeps the hot records. Never use the DB
 // while holding a transaction on it from the same goroutine.
 type DB struct {
-	db *sql.DB
-	// batch is the queue of Batch's group commit.
-	batch chan *batchItem
-	gate  batchGate
-	stop  chan struct{}
-	done  sync.WaitGroup
+	db    *sql.DB
+	batch batcher
 	once  sync.Once
 }
 
@@ -57,15 +53,9 @@ func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 	return d.db.ExecContext(ctx, query, args...)
 }
 
-// Close waits for the group commit in progress, then closes the connection.
+// Close waits for the Batch calls in progress, then closes the connection.
 func (d *DB) Close() error {
-	d.once.Do(func() {
-		d.gate.mu.Lock()
-		d.gate.closed = true
-		d.gate.mu.Unlock()
-		close(d.stop)
-		d.done.Wait()
-	})
+	d.once.Do(d.closeBatches)
 	return d.db.Close()
 }
 
@@ -124,10 +114,7 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
-	d := &DB{db: db, batch: make(chan *batchItem, 256), stop: make(chan struct{})}
-	d.done.Add(1)
-	go d.commitBatches()
-	return d, nil
+	return &DB{db: db}, nil
 }
 
 // ErrDamaged is wrapped by Open's error for a database that fails its integrity check.
