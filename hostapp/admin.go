@@ -132,13 +132,19 @@ func handleListUsers(s *server) contract.HandlerFunc {
 	}
 }
 
+// pathUser is the user the route's {username} names; 404 when unknown.
+func (s *server) pathUser(r *http.Request) (User, error) {
+	u, err := s.Store.GetUser(r.Context(), mux.Vars(r)["username"])
+	if errors.Is(err, ErrNotFound) {
+		return User{}, notFound("user")
+	}
+	return u, err
+}
+
 // handleGetUser serves GET /_sim/users/{username}.
 func handleGetUser(s *server) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		u, err := s.Store.GetUser(r.Context(), mux.Vars(r)["username"])
-		if errors.Is(err, ErrNotFound) {
-			return notFound("user")
-		}
+		u, err := s.pathUser(r)
 		if err != nil {
 			return err
 		}
@@ -204,6 +210,25 @@ func handleDeleteUser(s *server) contract.HandlerFunc {
 			return err
 		}
 		contract.WriteJSON(w, http.StatusOK, map[string]bool{"deleted": true})
+		return nil
+	}
+}
+
+// handleRevokeUserTokens serves POST /_sim/users/{username}/revoke-tokens: every token the
+// host issued to the user (access and refresh, every client) is revoked, as when a user signs
+// out everywhere. 200 {"revoked": n}, 404 when unknown. The platform's next use of them is
+// refused with INVALID_ACCESS_TOKEN or INVALID_REFRESH_TOKEN.
+func handleRevokeUserTokens(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		u, err := s.pathUser(r)
+		if err != nil {
+			return err
+		}
+		n, err := s.Store.RevokeUserTokens(r.Context(), u.ID, s.Now())
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, map[string]int{"revoked": n})
 		return nil
 	}
 }

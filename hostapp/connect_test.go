@@ -474,3 +474,27 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeUserTokens: POST /_sim/users/{username}/revoke-tokens revokes the user's access
+// and refresh tokens and no one else's, so the platform's next step 8 and refresh are refused.
+func TestRevokeUserTokens(t *testing.T) {
+	e := newEnv(t)
+	access, refresh := e.tokens(e.boxoCode("alice"))
+	bobAccess, _ := e.tokens(e.boxoCode("bob"))
+	rec := e.do(call{method: http.MethodPost, path: "/_sim/users/alice/revoke-tokens", body: `{}`})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("revoke-tokens: %d %s", rec.Code, rec.Body)
+	}
+	if got := jsonBody(t, rec)["revoked"]; got != float64(2) {
+		t.Fatalf("revoked = %v, want 2 (the access and the refresh token)", got)
+	}
+	wantCode(t, e.userData(access), contract.CodeInvalidAccessToken)
+	wantCode(t, e.refresh(refresh), contract.CodeInvalidRefreshToken)
+	wantCode(t, e.userData(bobAccess), "")
+	if got := jsonBody(t, e.do(call{method: http.MethodPost, path: "/_sim/users/alice/revoke-tokens", body: `{}`}))["revoked"]; got != float64(0) {
+		t.Fatalf("second revoke-tokens revoked %v, want 0", got)
+	}
+	if rec := e.do(call{method: http.MethodPost, path: "/_sim/users/nobody/revoke-tokens", body: `{}`}); rec.Code != http.StatusNotFound {
+		t.Fatalf("unknown user: %d %s", rec.Code, rec.Body)
+	}
+}

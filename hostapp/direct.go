@@ -9,6 +9,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/signing"
@@ -31,17 +33,56 @@ func (s *server) verifySignature(w http.ResponseWriter, r *http.Request, st Sett
 // (PROTOCOL §7.3): the host app asks its own backend for miniapp tokens for its signed-in
 // user. The backend sends the user's data to the platform's /api/v1/connect/ (step 6, signed
 // when signing is on) and answers with the platform's answer: 200 {"token", "refresh_token"}
-// or the platform's 400 envelope unchanged. Its own failures use the envelope too, with
-// source "hostapp" and step 5: 401 when no user is signed in, 403 for a cross-site request,
-// 502 UNEXPECTED_RESPONSE_ERROR when the platform cannot be reached or answers something else.
+// or the platform's 400 envelope unchanged. Its own failures are as userCall says, at step 5.
 //
-// The endpoint is authenticated by the session cookie, so it refuses what a cross-site page
+// fromPage is the demo web host app's POST /web/direct-tokens, the Direct counterpart of
+// /web/auth-code and as strict (see userCall).
+func handleDirectTokens(s *server, fromPage bool) contract.HandlerFunc {
+	return s.userCall(5, fromPage, func(r *http.Request, u User, appID string, st Settings) (int, []byte, error) {
+		req, err := json.Marshal(map[string]any{"client_id": s.Web.ClientID, "app_id": appID, "user_data": userData(u)})
+		if err != nil {
+			return 0, nil, err
+		}
+		status, answer, err := s.callPlatform(r, http.MethodPost, "/api/v1/connect/", req, st)
+		if err == nil {
+			s.log(r).DebugContext(r.Context(), "direct connect", "user", u.Username, "app_id", appID, "status", status)
+		}
+		return status, answer, err
+	})
+}
+
+// handleConsentLookup serves POST /boxo/consent {"app_id"}: the host app asks its own backend
+// whether its signed-in user allowed the miniapp before, for the SDK's prompt-skip switch
+// (PROTOCOL §7.4). The platform's get_consent is a server-to-server call under the host app's
+// IP allowlist and request signing, so the backend makes it: GET
+// /api/v1/accounts/consent/get_consent/ with its client_id, the app_id and the signed-in
+// user's reference, signed when signing is on, and answers the platform's answer unchanged
+// (200 consent JSON or its 400 envelope). Its own failures are as userCall says, at step 4.
+func handleConsentLookup(s *server) contract.HandlerFunc {
+	return s.userCall(4, false, func(r *http.Request, u User, appID string, st Settings) (int, []byte, error) {
+		q := url.Values{"client_id": {s.Web.ClientID}, "app_id": {appID}, "user_reference": {u.Reference}}
+		return s.callPlatform(r, http.MethodGet, "/api/v1/accounts/consent/get_consent/?"+q.Encode(), nil, st)
+	})
+}
+
+// userCall is a call the host app makes to its own backend for its signed-in user, which the
+// backend answers by calling the platform (call) and passing the platform's answer on:
+// Connect Direct's tokens, the consent lookup. The body is {"app_id"}. The backend's own
+// failures are envelopes with source "hostapp" and the given step: 401 when no user is signed
+// in, 403 for a cross-site request, 415 or 400 for a bad body, 502 UNEXPECTED_RESPONSE_ERROR
+// when the platform cannot be reached or answers something else,
+// MISSING_REQUEST_SIGNATURE_SETTINGS when signing is on without a secret.
+//
+// The call is authenticated by the session cookie, so it refuses what a cross-site page
 // could send: a body that is not JSON (a form needs no preflight; JSON does, which this host
-// never grants), Sec-Fetch-Site other than same-origin or none, and an Origin that is not its own.
-func handleDirectTokens(s *server) contract.HandlerFunc {
+// never grants), Sec-Fetch-Site other than same-origin or none, and an Origin that is not its
+// own. fromPage is a route for the demo home screen, as strict as /web/auth-code: a browser
+// always sends Origin there, so one must be present and this host's own, and the request must
+// carry the session's CSRF token (X-CSRF-Token).
+func (s *server) userCall(step int, fromPage bool, call func(r *http.Request, u User, appID string, st Settings) (int, []byte, error)) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		fail := func(status int, code, format string, args ...any) error {
-			return &contract.Error{Code: code, Message: fmt.Sprintf(format, args...), Status: status, Source: contract.PartyHostapp, Step: 5}
+			return &contract.Error{Code: code, Message: fmt.Sprintf(format, args...), Status: status, Source: contract.PartyHostapp, Step: step}
 		}
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 			return fail(http.StatusUnsupportedMediaType, contract.CodeInvalidRequest, "Content-Type must be application/json")
@@ -49,8 +90,8 @@ func handleDirectTokens(s *server) contract.HandlerFunc {
 		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 			return fail(http.StatusForbidden, contract.CodeAccessDenied, "cross-site request refused (Sec-Fetch-Site: %s)", site)
 		}
-		if origin := r.Header.Get("Origin"); origin != "" && origin != "http://"+r.Host && origin != "https://"+r.Host {
-			return fail(http.StatusForbidden, contract.CodeAccessDenied, "the request must come from this host app's own pages (Origin %q)", origin)
+		if origin := r.Header.Get("Origin"); (origin != "" || fromPage) && origin != "http://"+r.Host && origin != "https://"+r.Host {
+			return fail(http.StatusForbidden, contract.CodeAccessDenied, "the request must come from this host app's own pages (Origin %s)", quoteOrNone(origin))
 		}
 		u, ok, err := s.currentUser(r)
 		if err != nil {
@@ -58,6 +99,9 @@ func handleDirectTokens(s *server) contract.HandlerFunc {
 		}
 		if !ok {
 			return fail(http.StatusUnauthorized, contract.CodeAccessDenied, "no user is signed in to the host app: sign in at /auth/v1/login first")
+		}
+		if fromPage && !contract.Equal(r.Header.Get(webCSRFHeader), webCSRFToken(r)) {
+			return fail(http.StatusForbidden, contract.CodeAccessDenied, "missing or wrong %s: reload the home screen", webCSRFHeader)
 		}
 		var body contract.DirectTokensRequest
 		if err := contract.DecodeJSON(w, r, &body, contract.CodeInvalidRequest); err != nil {
@@ -76,18 +120,13 @@ func handleDirectTokens(s *server) contract.HandlerFunc {
 		if st.SigningEnabled && st.SigningSecret == "" {
 			return fail(http.StatusBadGateway, contract.CodeMissingRequestSignatureSettings, "request signing is on but no signing secret is set (PUT /_sim/settings)")
 		}
-		req, err := json.Marshal(map[string]any{"client_id": s.Web.ClientID, "app_id": body.AppID, "user_data": userData(u)})
-		if err != nil {
-			return err
-		}
-		status, answer, err := s.postConnect(r, req, st)
+		status, answer, err := call(r, u, body.AppID, st)
 		if id := r.Header.Get(contract.HeaderFlowID); contract.ValidFlowID(id) {
 			w.Header()[contract.HeaderFlowID] = []string{id}
 		}
 		if err != nil {
-			return fail(http.StatusBadGateway, contract.CodeUnexpectedResponseError, "the platform's /api/v1/connect/: %v", err)
+			return fail(http.StatusBadGateway, contract.CodeUnexpectedResponseError, "the platform's %v", err)
 		}
-		s.log(r).DebugContext(r.Context(), "direct connect", "user", u.Username, "app_id", body.AppID, "status", status)
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
@@ -96,23 +135,36 @@ func handleDirectTokens(s *server) contract.HandlerFunc {
 	}
 }
 
-// postConnect makes step 6: POST {platform}/api/v1/connect/ with the flow id of the request
-// (PROTOCOL §2.10), signed when signing is on. It returns the platform's status and JSON
-// body when the answer is 200 or a 400 envelope; anything else is an error.
-func (s *server) postConnect(r *http.Request, body []byte, st Settings) (int, []byte, error) {
+// callPlatform makes the backend's call to the platform at path (with its query): body is
+// sent as JSON (nil sends none), the flow id of r passed on (PROTOCOL §2.10), signed with the
+// host's secret when signing is on (§7.8). It returns the platform's status and JSON body
+// when the answer is 200 or a 400 envelope; anything else is an error.
+func (s *server) callPlatform(r *http.Request, method, path string, body []byte, st Settings) (status int, answer []byte, err error) {
+	defer func() {
+		if err != nil {
+			p, _, _ := strings.Cut(path, "?")
+			err = fmt.Errorf("%s %s: %w", method, p, err)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(r.Context(), DefaultHTTPTimeout)
 	defer cancel()
-	u := s.Web.PlatformURL + "/api/v1/connect/"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	u := s.Web.PlatformURL + path
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if id := r.Header.Get(contract.HeaderFlowID); contract.ValidFlowID(id) {
 		req.Header[contract.HeaderFlowID] = []string{id}
 	}
 	if st.SigningEnabled {
-		h := signing.Sign(st.SigningSecret, http.MethodPost, u, body, s.Now(), "")
+		h := signing.Sign(st.SigningSecret, method, u, body, s.Now(), "")
 		h.Identity, h.ClientID = s.Web.ClientID, s.Web.ClientID
 		h.Apply(req.Header)
 	}

@@ -33,6 +33,11 @@ func newFakePlatform(t *testing.T) *fakePlatform {
 		io.WriteString(w, `{"token":"mini-token-1","refresh_token":"mini-refresh-1"}`)
 	}}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/_sim/") {
+			// The home screen lists the Dashboard's miniapps: none here.
+			io.WriteString(w, `{"partnerships":[],"miniapps":[]}`)
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		p.mu.Lock()
 		p.got, p.bodies = append(p.got, r), append(p.bodies, string(body))
@@ -54,11 +59,16 @@ func (p *fakePlatform) calls() ([]*http.Request, []string) {
 
 func directTokens(e *env, cookie *http.Cookie, body string, header map[string]string) *httptest.ResponseRecorder {
 	e.t.Helper()
+	return directTokensAt(e, "/boxo/direct/tokens", cookie, body, header)
+}
+
+func directTokensAt(e *env, path string, cookie *http.Cookie, body string, header map[string]string) *httptest.ResponseRecorder {
+	e.t.Helper()
 	h := map[string]string{"Content-Type": "application/json", contract.HeaderFlowID: "flow_direct_host"}
 	for k, v := range header {
 		h[k] = v
 	}
-	req := httptest.NewRequest(http.MethodPost, "/boxo/direct/tokens", strings.NewReader(body))
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	req.RemoteAddr = loopbackAddr
 	for k, v := range h {
 		req.Header.Set(k, v)
@@ -155,6 +165,53 @@ func TestDirectTokensRefusals(t *testing.T) {
 	}
 	if reqs, _ := p.calls(); len(reqs) != 0 {
 		t.Errorf("a refused request reached the platform %d times", len(reqs))
+	}
+}
+
+// TestWebDirectTokens: the home screen's Direct endpoint is /boxo/direct/tokens for a page
+// (PROTOCOL §7.3 step 5), as strict as /web/auth-code: a same-origin request with an Origin
+// and the session's CSRF token, else refused at step 5 without reaching the platform.
+func TestWebDirectTokens(t *testing.T) {
+	p := newFakePlatform(t)
+	e := newEnv(t, func(c *hostapp.Config) { c.Web.PlatformURL = p.srv.URL })
+	carol := e.signIn("carol", "carol-password")
+	csrf, _ := e.homeConfig(carol)["csrf"].(string)
+	good := func() map[string]string {
+		return map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin", "X-CSRF-Token": csrf}
+	}
+	body := `{"app_id":"` + demo.AppID + `"}`
+	for _, c := range []struct {
+		name   string
+		cookie *http.Cookie
+		change func(map[string]string)
+		status int
+	}{
+		{"not signed in", nil, func(map[string]string) {}, http.StatusUnauthorized},
+		{"no CSRF token", carol, func(h map[string]string) { delete(h, "X-CSRF-Token") }, http.StatusForbidden},
+		{"another session's token", carol, func(h map[string]string) {
+			h["X-CSRF-Token"] = e.homeConfig(e.signIn("bob", "bob-password"))["csrf"].(string)
+		}, http.StatusForbidden},
+		{"no origin", carol, func(h map[string]string) { delete(h, "Origin") }, http.StatusForbidden},
+		{"another origin", carol, func(h map[string]string) { h["Origin"] = "http://evil.example" }, http.StatusForbidden},
+		{"cross-site fetch", carol, func(h map[string]string) { h["Sec-Fetch-Site"] = "cross-site" }, http.StatusForbidden},
+	} {
+		h := good()
+		c.change(h)
+		rec := directTokensAt(e, "/web/direct-tokens", c.cookie, body, h)
+		var env contract.ErrorEnvelope
+		if rec.Code != c.status || json.Unmarshal(rec.Body.Bytes(), &env) != nil || env.Source() != contract.PartyHostapp || env.Step() != 5 {
+			t.Errorf("%s: %d %s, want %d with the host's envelope at step 5", c.name, rec.Code, rec.Body, c.status)
+		}
+	}
+	if reqs, _ := p.calls(); len(reqs) != 0 {
+		t.Fatalf("a refused request reached the platform %d times", len(reqs))
+	}
+	rec := directTokensAt(e, "/web/direct-tokens", carol, body, good())
+	if got := jsonBody(t, rec); rec.Code != http.StatusOK || got["token"] != "mini-token-1" {
+		t.Fatalf("direct tokens from the page: %d %s", rec.Code, rec.Body)
+	}
+	if reqs, bodies := p.calls(); len(reqs) != 1 || !strings.Contains(bodies[0], `"reference":"u-1003"`) {
+		t.Errorf("the platform got %v", bodies)
 	}
 }
 

@@ -54,7 +54,11 @@ func addRoutes(r *mux.Router, s *server) {
 
 	// Connect Direct (PROTOCOL §7.3): the host app's own call for its signed-in user.
 	for _, p := range bothSlashes("/boxo/direct/tokens") {
-		r.Handle(p, contract.Envelope(s.Logger)(handleDirectTokens(s))).Methods(post)
+		r.Handle(p, contract.Envelope(s.Logger)(handleDirectTokens(s, false))).Methods(post)
+	}
+	// Consent lookup (PROTOCOL §7.4): the host app's call for the SDK's prompt-skip switch.
+	for _, p := range bothSlashes("/boxo/consent") {
+		r.Handle(p, contract.Envelope(s.Logger)(handleConsentLookup(s))).Methods(post)
 	}
 
 	// Simulator-only admin routes.
@@ -62,6 +66,7 @@ func addRoutes(r *mux.Router, s *server) {
 	r.Handle("/_sim/users/{username}", plain(handleGetUser(s))).Methods(get)
 	r.Handle("/_sim/users/{username}", plain(handlePutUser(s))).Methods(http.MethodPut)
 	r.Handle("/_sim/users/{username}", plain(handleDeleteUser(s))).Methods(http.MethodDelete)
+	r.Handle("/_sim/users/{username}/revoke-tokens", plain(handleRevokeUserTokens(s))).Methods(post)
 	r.Handle("/_sim/settings", plain(handleGetSettings(s))).Methods(get)
 	r.Handle("/_sim/settings", plain(handlePutSettings(s))).Methods(http.MethodPut)
 	r.Handle("/_sim/clients", plain(handleListClients(s))).Methods(get)

@@ -88,6 +88,9 @@ type Store interface {
 	// RevokeGrant revokes, at at, every token of the grant not yet revoked and returns how
 	// many it revoked (PROTOCOL §6.4 code replay, §6.12).
 	RevokeGrant(ctx context.Context, grantID string, at time.Time) (int, error)
+	// RevokeUserTokens revokes, at at, every token issued to the user not yet revoked (every
+	// client and API, access and refresh alike) and returns how many it revoked.
+	RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int, error)
 
 	// GetConsent returns the user's consent for the client, or ErrNotFound.
 	GetConsent(ctx context.Context, userID, clientID string) (Consent, error)

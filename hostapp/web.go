@@ -27,8 +27,9 @@ import (
 // listing the miniapps the platform's Dashboard partners with this host app and mounting
 // one with Boxo's real web SDK (@appboxo/web-sdk, vendored under web/vendor/web-sdk). Its
 // page script (web/static/home.js) draws the consent prompt, gets a Boxo auth code for the
-// signed-in user from POST /web/auth-code and reports the SDK's steps to the platform's flow
-// log, as the fake SDK does for `connect`.
+// signed-in user from POST /web/auth-code (Connect) or miniapp tokens from POST
+// /web/direct-tokens (Connect Direct, for a partnership with Direct on) and reports the SDK's
+// steps to the platform's flow log, as the fake SDK does for `connect`.
 
 // WebSDKVersion is the vendored @appboxo/web-sdk; `make vendor-sdks` refreshes it.
 const WebSDKVersion = "1.4.4"
@@ -52,7 +53,7 @@ type Web struct {
 	AdminToken string
 }
 
-// webCSRFHeader carries the auth-code endpoint's CSRF token.
+// webCSRFHeader carries the web endpoints' CSRF token (/web/auth-code, /web/direct-tokens).
 const webCSRFHeader = "X-CSRF-Token"
 
 // Error codes of the web endpoints (contract.Plain form).
@@ -79,6 +80,7 @@ func parseWebPages() (*template.Template, error) { return template.ParseFS(webFS
 func addWebRoutes(r *mux.Router, s *server) {
 	r.Handle("/", handleWebHome(s, s.webPages)).Methods(http.MethodGet)
 	r.Handle("/web/auth-code", contract.Plain(s.Logger)(handleWebAuthCode(s))).Methods(http.MethodPost)
+	r.Handle("/web/direct-tokens", contract.Envelope(s.Logger)(handleDirectTokens(s, true))).Methods(http.MethodPost)
 	r.PathPrefix("/web/").Handler(handleWebAssets()).Methods(http.MethodGet, http.MethodHead)
 }
 
@@ -88,6 +90,10 @@ type webMiniapp struct {
 	Name           string   `json:"name"`
 	URL            string   `json:"url"`
 	RequiredFields []string `json:"required_fields"`
+	// Connect and Direct say which flows the partnership has on: the home screen offers
+	// "Open" for the first and "Open with Direct" for the second (PROTOCOL §1.3, §7.3).
+	Connect bool `json:"connect"`
+	Direct  bool `json:"direct"`
 }
 
 // webPageConfig is what the page script reads from the page (a JSON script element).
@@ -150,7 +156,7 @@ func handleWebHome(s *server, tmpl *template.Template) http.HandlerFunc {
 			cfg, err := json.Marshal(webPageConfig{
 				PlatformURL: web.PlatformURL, ClientID: web.ClientID, User: u.Username, UserReference: u.Reference,
 				CSRF: webCSRFToken(r), Miniapps: d.Miniapps,
-				Codes: map[string]string{"user_denied": contract.BridgeUserDenied, "no_auth_code": contract.BridgeNoAuthCode},
+				Codes: map[string]string{"user_denied": contract.BridgeUserDenied, "no_auth_code": contract.BridgeNoAuthCode, "no_auth_token": contract.BridgeNoAuthToken},
 			})
 			if err != nil {
 				s.log(r).ErrorContext(r.Context(), "home: page config", "err", err)
@@ -188,10 +194,11 @@ type webPartnership struct {
 	ClientID       string `json:"client_id"`
 	AppID          string `json:"app_id"`
 	ConnectEnabled bool   `json:"connect_enabled"`
+	DirectEnabled  bool   `json:"direct_enabled"`
 }
 
 // partnerMiniapps asks the platform's Dashboard (over HTTP, as every party talks) for the
-// miniapps partnered with this host app with Connect enabled, in app_id order.
+// miniapps partnered with this host app with Connect or Direct enabled, in app_id order.
 func (s *server) partnerMiniapps(ctx context.Context) ([]webMiniapp, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -209,9 +216,14 @@ func (s *server) partnerMiniapps(ctx context.Context) ([]webMiniapp, error) {
 	}
 	out := []webMiniapp{}
 	for _, m := range ms.Miniapps {
-		if slices.ContainsFunc(ps.Partnerships, func(p webPartnership) bool {
-			return p.ClientID == s.Web.ClientID && p.AppID == m.AppID && p.ConnectEnabled
-		}) {
+		i := slices.IndexFunc(ps.Partnerships, func(p webPartnership) bool {
+			return p.ClientID == s.Web.ClientID && p.AppID == m.AppID
+		})
+		if i < 0 {
+			continue
+		}
+		if p := ps.Partnerships[i]; p.ConnectEnabled || p.DirectEnabled {
+			m.Connect, m.Direct = p.ConnectEnabled, p.DirectEnabled
 			out = append(out, m)
 		}
 	}
@@ -254,7 +266,7 @@ func originOf(raw string) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// webCSRFToken is the auth-code endpoint's CSRF token: derived from the session cookie, so
+// webCSRFToken is the web endpoints' CSRF token: derived from the session cookie, so
 // it is bound to the session and only a page that could read it from the home screen (this
 // origin) knows it. "" without a session.
 func webCSRFToken(r *http.Request) string {

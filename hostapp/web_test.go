@@ -100,10 +100,12 @@ func TestWebHome(t *testing.T) {
 		switch r.URL.Path {
 		case "/_sim/partnerships":
 			_, _ = w.Write([]byte(`{"partnerships":[{"client_id":"352131","app_id":"app16973","connect_enabled":true},
-				{"client_id":"352131","app_id":"off","connect_enabled":false},{"client_id":"other","app_id":"theirs","connect_enabled":true}]}`))
+				{"client_id":"352131","app_id":"off","connect_enabled":false},{"client_id":"other","app_id":"theirs","connect_enabled":true},
+				{"client_id":"352131","app_id":"dir","connect_enabled":false,"direct_enabled":true}]}`))
 		case "/_sim/miniapps":
 			_, _ = w.Write([]byte(`{"miniapps":[{"app_id":"app16973","name":"Demo Miniapp","url":"http://localhost:8083/"},
-				{"app_id":"off","name":"Off","url":"http://off.example/"},{"app_id":"theirs","name":"Theirs","url":"http://theirs.example/"}]}`))
+				{"app_id":"off","name":"Off","url":"http://off.example/"},{"app_id":"theirs","name":"Theirs","url":"http://theirs.example/"},
+				{"app_id":"dir","name":"Direct Only","url":"http://dir.example/"}]}`))
 		default:
 			t.Errorf("unexpected %s", r.URL.Path)
 			http.NotFound(w, r)
@@ -120,11 +122,16 @@ func TestWebHome(t *testing.T) {
 	if !strings.Contains(page, `data-app-id="app16973"`) || strings.Contains(page, `data-app-id="off"`) || strings.Contains(page, `data-app-id="theirs"`) {
 		t.Errorf("miniapps listed: %s", page)
 	}
+	// Each partnership offers the flows it has on: Connect ("Open") and Connect Direct.
+	if !strings.Contains(page, `class="open" data-app-id="app16973"`) || strings.Contains(page, `class="open-direct secondary" data-app-id="app16973"`) ||
+		!strings.Contains(page, `class="open-direct secondary" data-app-id="dir"`) || strings.Contains(page, `class="open" data-app-id="dir"`) {
+		t.Errorf("open buttons per flow: %s", page)
+	}
 	if rec.Header().Get("X-Content-Type-Options") != "nosniff" || rec.Header().Get("Referrer-Policy") != "no-referrer" || rec.Header().Get("X-Frame-Options") != "DENY" {
 		t.Errorf("page headers %v", rec.Header())
 	}
 	csp := rec.Header().Get("Content-Security-Policy")
-	for _, want := range []string{"connect-src 'self' " + platform.URL + ";", "frame-src http://localhost:8083;", "script-src 'self';", "frame-ancestors 'none'"} {
+	for _, want := range []string{"connect-src 'self' " + platform.URL + ";", "frame-src http://localhost:8083 http://dir.example;", "script-src 'self';", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP lacks %q: %s", want, csp)
 		}

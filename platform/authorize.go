@@ -151,6 +151,9 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 	if cerr := signingSettings(host, app, 5); cerr != nil {
 		return nil, cerr
 	}
+	if cerr := endpointsSet(&host, app, 5); cerr != nil {
+		return nil, cerr
+	}
 	if a.legacy && !host.LegacyLogin {
 		return nil, platformFill(contract.CodeFeatureDisabledInHostapp, 5, []string{"the legacy payload login"},
 			"the legacy payload login (contract §7.10) is switched off for host app %s: set legacy_login_enabled in its Dashboard record", quote(req.ClientID))
@@ -213,6 +216,26 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 			Fields: fields, GrantedAt: s.now()}
 	}
 	return resp, nil
+}
+
+// endpointsSet checks, at step, that the Dashboard has every endpoint URL the flow calls:
+// the host app's access-token and user-data URLs, the miniapp's auth-token URL. A record may
+// be saved without them, as in Boxo's Dashboard; the flow then stops before calling anyone
+// (ENDPOINT_URL_NOT_SET, contract §5.1). host is nil for Connect Direct, which calls the
+// miniapp only.
+func endpointsSet(host *HostApp, app Miniapp, step int) *contract.Error {
+	var setting string
+	switch {
+	case host != nil && host.AccessTokenURL == "":
+		setting = "access_token_url"
+	case host != nil && host.UserDataURL == "":
+		setting = "user_data_url"
+	case app.AuthTokenURL == "":
+		setting = "auth_token_url"
+	default:
+		return nil
+	}
+	return platformFill(contract.CodeEndpointURLNotSet, step, []string{setting}, "the Dashboard has no %s: set it before running Connect", setting)
 }
 
 // lookupPair finds the host app, the miniapp and their partnership, as steps 1 and 5 check

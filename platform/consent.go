@@ -47,8 +47,11 @@ type consentJSON struct {
 // handleGetConsent is GET /api/v1/accounts/consent/get_consent/ (PROTOCOL §7.4). Checks in
 // order: the three parameters (INVALID_REQUEST; HOSTAPP_USER_ID_REQUIRED for the reference),
 // the host app (HOSTAPP_NOT_FOUND), the caller's address against the host app's or the
-// miniapp's allowlist (NOT_A_WHITELISTED_IP, §7.6; see callerAllowed), the miniapp
-// (MINIAPP_NOT_FOUND) and the partnership (NO_INTEGRATION).
+// miniapp's allowlist (NOT_A_WHITELISTED_IP, §7.6; see callerAllowed), the signature when the
+// host app signs (INVALID_SIGNATURE, SIGNATURE_VALIDATION_ERROR, §7.8: the caller is the host
+// backend, which holds the secret), the miniapp (MINIAPP_NOT_FOUND) and the partnership
+// (NO_INTEGRATION). Every refusal is a 400 envelope at step 4, where the SDK's prompt-skip
+// switch asks.
 func (s *server) handleGetConsent() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
@@ -74,7 +77,7 @@ func (s *server) handleGetConsent() contract.HandlerFunc {
 		} else if !ok {
 			return consentErr(contract.CodeNotAWhitelistedIP, "the caller's address is in neither the host app's nor the miniapp's IP allowlist")
 		}
-		if e := s.verifySigned(r, nil, host, 0); e != nil {
+		if e := s.verifySigned(r, nil, host, 4); e != nil {
 			return e
 		}
 		if _, err := s.store.GetMiniapp(r.Context(), appID); errors.Is(err, ErrNotFound) {

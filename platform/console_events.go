@@ -3,7 +3,6 @@ package platform
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -160,16 +159,17 @@ func (s *server) handleFlowEvents() contract.HandlerFunc {
 				}
 			}
 			for _, id := range ids {
-				f, err := s.store.GetFlow(r.Context(), id)
-				if errors.Is(err, ErrNotFound) {
-					continue // pruned since
-				} else if err != nil {
+				fs, err := s.store.ListFlows(r.Context(), FlowFilter{ID: id, Limit: 1})
+				if err != nil {
 					if r.Context().Err() == nil {
 						s.log.ErrorContext(r.Context(), "flow event stream: read flow", "flow_id", id, "err", err)
 					}
 					return nil
 				}
-				if send("flow", summarize(f)) != nil {
+				if len(fs) == 0 {
+					continue // pruned since
+				}
+				if send("flow", summaryOut(fs[0])) != nil {
 					return nil
 				}
 			}
@@ -178,9 +178,4 @@ func (s *server) handleFlowEvents() contract.HandlerFunc {
 			}
 		}
 	}
-}
-
-func summarize(f contract.Flow) flowSummary {
-	return flowSummary{ID: f.ID, StartedAt: f.StartedAt, ClientID: f.ClientID, AppID: f.AppID,
-		UserReference: f.UserReference, Outcome: f.Outcome, ErrorCode: f.ErrorCode}
 }

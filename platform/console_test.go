@@ -298,8 +298,8 @@ func TestFlowEvents(t *testing.T) {
 	if err := json.Unmarshal([]byte(ev.data), &sum); err != nil || ev.name != "flow" {
 		t.Fatalf("event %+v: %v", ev, err)
 	}
-	if sum.ID != "flow_events_1" || sum.Outcome != contract.OutcomeRunning {
-		t.Errorf("flow event %s, want flow_events_1 running", ev.data)
+	if sum.ID != "flow_events_1" || sum.Outcome != contract.OutcomeRunning || !strings.Contains(ev.data, `"mode":"connect"`) {
+		t.Errorf("flow event %s, want flow_events_1 running, mode connect (as GET /_sim/flows lists it)", ev.data)
 	}
 	post("flow_events_1", `[{"step":3,"actor":"miniapp → sdk","call":"AppBoxoWebAppLogin","outcome":"failed","error_code":"X_TEST"}]`)
 	if ev := nextEvent(t, events); ev.name != "flow" || !strings.Contains(ev.data, `"outcome":"failed"`) {

@@ -149,6 +149,9 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if cerr := signingSettings(host, app, 6); cerr != nil {
 		return fail(cerr)
 	}
+	if cerr := endpointsSet(nil, app, 6); cerr != nil {
+		return fail(cerr)
+	}
 	part, err := s.store.GetPartnership(ctx, req.ClientID, req.AppID)
 	if err != nil {
 		return fail(s.internal(ctx, 6, "get partnership", err))

@@ -299,11 +299,14 @@ func TestConsentSigned(t *testing.T) {
 	e := newEnv(t)
 	e.put("/_sim/hostapps/"+demo.ClientID, `{"signing_enabled":true,"signing_secret":"host-sign-1"}`)
 	path := "/api/v1/accounts/consent/get_consent/?client_id=" + demo.ClientID + "&app_id=" + demo.AppID + "&user_reference=u-1003"
-	wantEnvelope(t, e.do(http.MethodGet, path, "", nil), contract.CodeInvalidSignature, contract.PartyPlatform, 0)
+	wantEnvelope(t, e.do(http.MethodGet, path, "", nil), contract.CodeInvalidSignature, contract.PartyPlatform, 4)
+	bad := signing.Sign("another-secret", http.MethodGet, "http://example.com"+path, nil, fixedNow, "")
+	wantEnvelope(t, e.do(http.MethodGet, path, "", map[string]string{signing.HeaderSignature: bad.Signature, signing.HeaderTimestamp: bad.Timestamp, signing.HeaderNonce: bad.Nonce}),
+		contract.CodeInvalidSignature, contract.PartyPlatform, 4)
 	h := signing.Sign("host-sign-1", http.MethodGet, "http://example.com"+path, nil, fixedNow, "")
 	hdr := map[string]string{signing.HeaderSignature: h.Signature, signing.HeaderTimestamp: h.Timestamp, signing.HeaderNonce: h.Nonce}
 	if rec := e.do(http.MethodGet, path, "", hdr); rec.Code != http.StatusOK {
 		t.Errorf("signed get_consent: %d %s", rec.Code, rec.Body)
 	}
-	wantEnvelope(t, e.do(http.MethodGet, path, "", hdr), contract.CodeSignatureValidationError, contract.PartyPlatform, 0)
+	wantEnvelope(t, e.do(http.MethodGet, path, "", hdr), contract.CodeSignatureValidationError, contract.PartyPlatform, 4)
 }

@@ -23,37 +23,62 @@ const (
 	maxFlowLimit     = 500
 )
 
-// flowSummary is a flow in the list: contract.Flow without its steps.
+// flowSummary is a flow in the list: contract.Flow without its steps, with its mode and how
+// long it took (FlowSummary.DurationMS).
 type flowSummary struct {
 	ID            string    `json:"id"`
 	StartedAt     time.Time `json:"started_at"`
 	ClientID      string    `json:"client_id,omitempty"`
 	AppID         string    `json:"app_id,omitempty"`
 	UserReference string    `json:"user_reference,omitempty"`
+	Mode          string    `json:"mode"`
 	Outcome       string    `json:"outcome"`
 	ErrorCode     string    `json:"error_code,omitempty"`
+	DurationMS    float64   `json:"duration_ms"`
 }
 
-// handleListFlows is GET /_sim/flows?limit=N → {"flows": [...]}, newest first, without
-// steps; limit defaults to 20 and is capped at 500.
+func summaryOut(f FlowSummary) flowSummary {
+	return flowSummary{ID: f.ID, StartedAt: f.StartedAt, ClientID: f.ClientID, AppID: f.AppID, UserReference: f.UserReference,
+		Mode: f.Mode, Outcome: f.Outcome, ErrorCode: f.ErrorCode, DurationMS: f.DurationMS}
+}
+
+// flowQuery are the query parameters GET /_sim/flows takes; any other is refused, so a
+// misspelt filter does not list every flow.
+var flowQuery = []string{"limit", "client_id", "app_id", "user_reference", "outcome", "error_code"}
+
+// handleListFlows is GET /_sim/flows → {"flows": [...]}, newest first, without steps. The
+// query selects: limit=N (default 20, capped at 500), client_id, app_id, user_reference,
+// outcome (ok, failed or running) and error_code, each an exact match; the limit counts the
+// flows that match.
 func (s *server) handleListFlows() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		limit := defaultFlowLimit
-		if v := r.URL.Query().Get("limit"); v != "" {
+		q := r.URL.Query()
+		for k := range q {
+			if !slices.Contains(flowQuery, k) {
+				return invalidField(k, "is not a filter of the flow list (use %s)", strings.Join(flowQuery, ", "))
+			}
+		}
+		f := FlowFilter{Limit: defaultFlowLimit, ClientID: q.Get("client_id"), AppID: q.Get("app_id"),
+			UserReference: q.Get("user_reference"), Outcome: q.Get("outcome"), ErrorCode: q.Get("error_code")}
+		if v := q.Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
 				return invalidField("limit", "must be a positive integer")
 			}
-			limit = min(n, maxFlowLimit)
+			f.Limit = min(n, maxFlowLimit)
 		}
-		flows, err := s.store.ListFlows(r.Context(), limit)
+		switch f.Outcome {
+		case "", contract.OutcomeOK, contract.OutcomeFailed, contract.OutcomeRunning:
+		default:
+			return invalidField("outcome", "must be %s, %s or %s", contract.OutcomeOK, contract.OutcomeFailed, contract.OutcomeRunning)
+		}
+		flows, err := s.store.ListFlows(r.Context(), f)
 		if err != nil {
 			return err
 		}
 		out := make([]flowSummary, len(flows))
 		for i, f := range flows {
-			out[i] = flowSummary{ID: f.ID, StartedAt: f.StartedAt, ClientID: f.ClientID, AppID: f.AppID,
-				UserReference: f.UserReference, Outcome: f.Outcome, ErrorCode: f.ErrorCode}
+			out[i] = summaryOut(f)
 		}
 		return contract.EncodeJSON(w, http.StatusOK, map[string]any{"flows": out})
 	}

@@ -237,3 +237,99 @@ func TestFlowList(t *testing.T) {
 		t.Errorf("unknown flow: %d", rec.Code)
 	}
 }
+
+// TestFlowListFilters: GET /_sim/flows selects by outcome, error code, user reference, app
+// and client before the limit counts, refuses an unknown filter, and says how long each flow
+// took.
+func TestFlowListFilters(t *testing.T) {
+	e := newEnv(t)
+	e.happy()
+	post := func(id, body string) {
+		t.Helper()
+		if rec := e.do(http.MethodPost, "/_sim/flows/"+id+"/steps", body, nil); rec.Code != http.StatusOK {
+			t.Fatalf("post steps to %s: %d %s", id, rec.Code, rec.Body)
+		}
+	}
+	// ok: the SDK's steps 1 and 16 span 10 ms; the platform's steps, on a clock 5 s ahead
+	// (fixedNow), lie between them and do not count.
+	post("f-ok", `{"client_id":"352131","app_id":"app16973","user_reference":"u-1003","steps":[
+		{"step":1,"actor":"sdk","started_at":"2030-01-02T03:04:00Z","duration_ms":0.4}]}`)
+	if rec := e.authorize("f-ok"); rec.Code != http.StatusOK {
+		t.Fatalf("authorize %d", rec.Code)
+	}
+	post("f-ok", `[{"step":16,"actor":"user","started_at":"2030-01-02T03:04:00.010Z"}]`)
+	post("f-bob", `{"app_id":"other-app","user_reference":"u-1002","steps":[{"step":3,"actor":"miniapp","outcome":"failed","error_code":"USER_DENIED"}]}`)
+	post("f-run", `{"app_id":"app16973","user_reference":"u-1002","steps":[{"step":1,"actor":"sdk"}]}`)
+	if rec := e.authorize("f-plat"); rec.Code != http.StatusOK { // the platform's steps only
+		t.Fatalf("authorize %d", rec.Code)
+	}
+
+	list := func(query string) []map[string]any {
+		t.Helper()
+		var l struct {
+			Flows []map[string]any `json:"flows"`
+		}
+		rec := e.do(http.MethodGet, "/_sim/flows"+query, "", nil)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET /_sim/flows%s: %d %s", query, rec.Code, rec.Body)
+		}
+		decode(t, rec, &l)
+		return l.Flows
+	}
+	ids := func(fs []map[string]any) string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f["id"].(string))
+		}
+		return strings.Join(out, ",")
+	}
+	for query, want := range map[string]string{
+		"":                                  "f-plat,f-run,f-bob,f-ok",
+		"?outcome=ok":                       "f-plat,f-ok",
+		"?outcome=failed":                   "f-bob",
+		"?outcome=running":                  "f-run",
+		"?error_code=USER_DENIED":           "f-bob",
+		"?user_reference=u-1002":            "f-run,f-bob",
+		"?user_reference=u-1002&limit=1":    "f-run",
+		"?app_id=app16973&outcome=ok":       "f-plat,f-ok",
+		"?app_id=other-app":                 "f-bob",
+		"?client_id=352131&limit=1":         "f-plat",
+		"?user_reference=nobody":            "",
+		"?outcome=ok&user_reference=u-1002": "",
+	} {
+		if got := ids(list(query)); got != want {
+			t.Errorf("GET /_sim/flows%s = %s, want %s", query, got, want)
+		}
+	}
+	for _, bad := range []string{"?outcome=error", "?user=bob", "?outcom=ok"} {
+		if rec := e.do(http.MethodGet, "/_sim/flows"+bad, "", nil); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"error":"invalid_request"`) {
+			t.Errorf("GET /_sim/flows%s: %d %s, want 400 invalid_request", bad, rec.Code, rec.Body)
+		}
+	}
+
+	byID := map[string]map[string]any{}
+	for _, f := range list("") {
+		byID[f["id"].(string)] = f
+	}
+	if d := byID["f-ok"]["duration_ms"]; d != 10.0 {
+		t.Errorf("f-ok duration_ms = %v, want 10 (the SDK's steps 1 to 16)", d)
+	}
+	if m := byID["f-bob"]["mode"]; m != "connect" {
+		t.Errorf("mode = %v, want connect", m)
+	}
+	// A flow of the platform's steps only lasts from the first of them to the end of the last.
+	f, _ := e.flow("f-plat")
+	first := f.Steps[0].StartedAt
+	var end float64
+	for _, s := range f.Steps {
+		if s.StartedAt.Before(first) {
+			first = s.StartedAt
+		}
+	}
+	for _, s := range f.Steps {
+		end = max(end, float64(s.StartedAt.Sub(first).Milliseconds())+s.DurationMS)
+	}
+	if d := byID["f-plat"]["duration_ms"].(float64); d != end || d <= 0 {
+		t.Errorf("f-plat duration_ms = %v, want %v (its steps' span)", d, end)
+	}
+}

@@ -38,15 +38,15 @@ type hostAppJSON struct {
 	SigningSecret    string   `json:"signing_secret"`
 }
 
-func hostAppOut(h HostApp) hostAppJSON {
+func hostAppOut(h HostApp, mask func(string) string) hostAppJSON {
 	return hostAppJSON{
 		ClientID: h.ClientID, Name: h.Name, ConnectEnabled: h.ConnectEnabled,
 		AccessTokenURL: h.AccessTokenURL, UserDataURL: h.UserDataURL, RefreshTokenURL: h.RefreshTokenURL,
-		HostappClientID: h.HostappClientID, HostappSecretKey: contract.Mask(h.HostappSecretKey),
+		HostappClientID: h.HostappClientID, HostappSecretKey: mask(h.HostappSecretKey),
 		TokenPrefix: h.TokenPrefix, UserDataMethod: h.UserDataMethod, IPAllowlist: nonNil(h.IPAllowlist),
 		LegacyLogin:    h.LegacyLogin,
 		UseAccessToken: h.UseAccessToken,
-		SigningEnabled: h.SigningEnabled, SigningSecret: contract.Mask(h.SigningSecret),
+		SigningEnabled: h.SigningEnabled, SigningSecret: mask(h.SigningSecret),
 	}
 }
 
@@ -114,10 +114,10 @@ func (h HostApp) check() error {
 	if err := checkText("name", h.Name, maxNameLen); err != nil {
 		return err
 	}
-	if err := checkURL("access_token_url", h.AccessTokenURL, false); err != nil {
+	if err := checkURL("access_token_url", h.AccessTokenURL, true); err != nil {
 		return err
 	}
-	if err := checkURL("user_data_url", h.UserDataURL, false); err != nil {
+	if err := checkURL("user_data_url", h.UserDataURL, true); err != nil {
 		return err
 	}
 	if err := checkURL("refresh_token_url", h.RefreshTokenURL, true); err != nil {
@@ -155,12 +155,12 @@ type miniappJSON struct {
 	SigningSecret  string                 `json:"signing_secret"`
 }
 
-func miniappOut(m Miniapp) miniappJSON {
+func miniappOut(m Miniapp, mask func(string) string) miniappJSON {
 	return miniappJSON{
 		AppID: m.AppID, Name: m.Name, URL: m.URL, AuthTokenURL: m.AuthTokenURL,
-		SecretKey: contract.Mask(m.SecretKey), RequiredFields: nonNil(m.RequiredFields), IPAllowlist: nonNil(m.IPAllowlist),
+		SecretKey: mask(m.SecretKey), RequiredFields: nonNil(m.RequiredFields), IPAllowlist: nonNil(m.IPAllowlist),
 		ConsentLinks:   nonNil(m.ConsentLinks),
-		SigningEnabled: m.SigningEnabled, SigningSecret: contract.Mask(m.SigningSecret),
+		SigningEnabled: m.SigningEnabled, SigningSecret: mask(m.SigningSecret),
 	}
 }
 
@@ -218,7 +218,7 @@ func (m Miniapp) check() error {
 	if err := checkURL("url", m.URL, false); err != nil {
 		return err
 	}
-	if err := checkURL("auth_token_url", m.AuthTokenURL, false); err != nil {
+	if err := checkURL("auth_token_url", m.AuthTokenURL, true); err != nil {
 		return err
 	}
 	if err := checkText("secret_key", m.SecretKey, maxSecretLen); err != nil {
@@ -305,6 +305,20 @@ func samePathValue(field string, body *string, path string) error {
 	return nil
 }
 
+// secretsView reads the secrets query parameter of a GET of host apps or miniapps: absent or
+// "masked" shows each secret as contract.Mask does, "plain" shows it as stored (for a client
+// that exports or edits the Dashboard; /_sim/ needs the admin token beyond loopback).
+func secretsView(r *http.Request) (func(string) string, error) {
+	switch v := r.URL.Query().Get("secrets"); v {
+	case "", "masked":
+		return contract.Mask, nil
+	case "plain":
+		return func(s string) string { return s }, nil
+	default:
+		return nil, invalidField("secrets", "must be masked (the default) or plain, not %q", v)
+	}
+}
+
 // storeErr maps a store failure to the admin form: ErrNotFound → 404, a *contract.Error
 // from an updater unchanged, anything else is an internal error.
 func storeErr(err error, what string) error {
@@ -320,13 +334,17 @@ func storeErr(err error, what string) error {
 
 func (s *server) handleListHostApps() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		mask, err := secretsView(r)
+		if err != nil {
+			return err
+		}
 		hs, err := s.store.ListHostApps(r.Context())
 		if err != nil {
 			return err
 		}
 		out := make([]hostAppJSON, len(hs))
 		for i, h := range hs {
-			out[i] = hostAppOut(h)
+			out[i] = hostAppOut(h, mask)
 		}
 		contract.WriteJSON(w, http.StatusOK, map[string]any{"hostapps": out})
 		return nil
@@ -335,12 +353,16 @@ func (s *server) handleListHostApps() contract.HandlerFunc {
 
 func (s *server) handleGetHostApp() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		mask, err := secretsView(r)
+		if err != nil {
+			return err
+		}
 		id := mux.Vars(r)["client_id"]
 		h, err := s.store.GetHostApp(r.Context(), id)
 		if err != nil {
 			return storeErr(err, "host app "+quote(id))
 		}
-		contract.WriteJSON(w, http.StatusOK, hostAppOut(h))
+		contract.WriteJSON(w, http.StatusOK, hostAppOut(h, mask))
 		return nil
 	}
 }
@@ -365,7 +387,7 @@ func (s *server) handlePutHostApp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "host app "+quote(id))
 		}
-		contract.WriteJSON(w, putStatus(created), hostAppOut(h))
+		contract.WriteJSON(w, putStatus(created), hostAppOut(h, contract.Mask))
 		return nil
 	}
 }
@@ -383,13 +405,17 @@ func (s *server) handleDeleteHostApp() contract.HandlerFunc {
 
 func (s *server) handleListMiniapps() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		mask, err := secretsView(r)
+		if err != nil {
+			return err
+		}
 		ms, err := s.store.ListMiniapps(r.Context())
 		if err != nil {
 			return err
 		}
 		out := make([]miniappJSON, len(ms))
 		for i, m := range ms {
-			out[i] = miniappOut(m)
+			out[i] = miniappOut(m, mask)
 		}
 		contract.WriteJSON(w, http.StatusOK, map[string]any{"miniapps": out})
 		return nil
@@ -398,12 +424,16 @@ func (s *server) handleListMiniapps() contract.HandlerFunc {
 
 func (s *server) handleGetMiniapp() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		mask, err := secretsView(r)
+		if err != nil {
+			return err
+		}
 		id := mux.Vars(r)["app_id"]
 		m, err := s.store.GetMiniapp(r.Context(), id)
 		if err != nil {
 			return storeErr(err, "miniapp "+quote(id))
 		}
-		contract.WriteJSON(w, http.StatusOK, miniappOut(m))
+		contract.WriteJSON(w, http.StatusOK, miniappOut(m, mask))
 		return nil
 	}
 }
@@ -428,7 +458,7 @@ func (s *server) handlePutMiniapp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "miniapp "+quote(id))
 		}
-		contract.WriteJSON(w, putStatus(created), miniappOut(m))
+		contract.WriteJSON(w, putStatus(created), miniappOut(m, contract.Mask))
 		return nil
 	}
 }

@@ -86,6 +86,34 @@ func TestRegistryGetMasksSecrets(t *testing.T) {
 	}
 }
 
+// TestRegistryGetPlainSecrets: ?secrets=plain shows the stored secrets (for export and
+// editing), masked is the default, and another value is refused.
+func TestRegistryGetPlainSecrets(t *testing.T) {
+	e := newEnv(t)
+	if rec := e.do(http.MethodPut, "/_sim/miniapps/"+demo.AppID, `{"signing_secret":"mini-signing-secret-1"}`, nil); rec.Code != http.StatusOK {
+		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+	}
+	for path, want := range map[string][]string{
+		"/_sim/hostapps?secrets=plain":                       {`"hostapp_secret_key":"` + demo.HostappSecret + `"`},
+		"/_sim/hostapps/" + demo.ClientID + "?secrets=plain": {`"hostapp_secret_key":"` + demo.HostappSecret + `"`},
+		"/_sim/miniapps?secrets=plain":                       {`"secret_key":"` + demo.MiniappSecret + `"`, `"signing_secret":"mini-signing-secret-1"`},
+		"/_sim/miniapps/" + demo.AppID + "?secrets=plain":    {`"secret_key":"` + demo.MiniappSecret + `"`, `"signing_secret":"mini-signing-secret-1"`},
+		"/_sim/miniapps/" + demo.AppID + "?secrets=masked":   {`"secret_key":"` + contract.Mask(demo.MiniappSecret) + `"`, `"signing_secret":"mini…[21]"`},
+	} {
+		rec := e.do(http.MethodGet, path, "", nil)
+		for _, w := range want {
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), w) {
+				t.Errorf("GET %s: %d %s; want %s", path, rec.Code, rec.Body, w)
+			}
+		}
+	}
+	for _, path := range []string{"/_sim/hostapps?secrets=yes", "/_sim/miniapps/" + demo.AppID + "?secrets=PLAIN"} {
+		if rec := e.do(http.MethodGet, path, "", nil); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "secrets: must be masked") {
+			t.Errorf("GET %s: %d %s, want 400 naming secrets", path, rec.Code, rec.Body)
+		}
+	}
+}
+
 func TestHostAppPutValidation(t *testing.T) {
 	tests := []struct {
 		name, path, body, field string

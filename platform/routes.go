@@ -24,6 +24,7 @@ func addRoutes(r *mux.Router, s *server) {
 	// Dashboard registry (PROTOCOL §1.3), simulator-only.
 	r.Handle("/_sim/settings", plain(s.handleGetSettings())).Methods(http.MethodGet)
 	r.Handle("/_sim/settings", plain(s.handlePutSettings())).Methods(http.MethodPut)
+	r.Handle("/_sim/storage", plain(s.handleStorage())).Methods(http.MethodGet, http.MethodPut)
 	r.Handle("/_sim/hostapps", plain(s.handleListHostApps())).Methods(http.MethodGet)
 	r.Handle("/_sim/hostapps/{client_id}", plain(s.handleGetHostApp())).Methods(http.MethodGet)
 	r.Handle("/_sim/hostapps/{client_id}", plain(s.handlePutHostApp())).Methods(http.MethodPut)

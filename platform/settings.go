@@ -56,6 +56,39 @@ func (s *server) handlePutSettings() contract.HandlerFunc {
 	}
 }
 
+// storageJSON is GET /_sim/storage and the body of PUT.
+type storageJSON struct {
+	ReadOnly *bool `json:"read_only"`
+}
+
+// handleStorage serves GET and PUT /_sim/storage: {"read_only": true} makes every write of
+// the platform's database fail from the next request on, as a read-only or full disk would,
+// so a scenario can show what the platform answers when its own storage fails (UNKNOWN_ERROR,
+// contract §5.1); false puts it back.
+func (s *server) handleStorage() contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if r.Method == http.MethodPut {
+			var body storageJSON
+			if err := decodeStrict(w, r, &body); err != nil {
+				return err
+			}
+			if body.ReadOnly == nil {
+				return invalidField("read_only", "is required: true or false")
+			}
+			if err := s.store.SetReadOnly(r.Context(), *body.ReadOnly); err != nil {
+				return err
+			}
+			s.log.WarnContext(r.Context(), "storage switched", "read_only", *body.ReadOnly)
+		}
+		on, err := s.store.ReadOnly(r.Context())
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, storageJSON{ReadOnly: &on})
+		return nil
+	}
+}
+
 // callerAllowed applies the IP filter of PROTOCOL §7.6 to a server-to-server call made for
 // the partnership of host and appID: the caller's address (the peer, or X-Forwarded-For
 // behind one of the platform's trusted proxies) must be in the host app's allowlist or in the

@@ -115,3 +115,26 @@ func TestUseAccessToken(t *testing.T) {
 		t.Fatalf("on: note %q", n)
 	}
 }
+
+// PUT /_sim/storage {"read_only": true} makes the platform's writes fail and its reads work;
+// a body without read_only is refused, and false writes again.
+func TestStorageSwitch(t *testing.T) {
+	e := newEnv(t)
+	if rec := e.do(http.MethodGet, "/_sim/storage", "", nil); strings.TrimSpace(rec.Body.String()) != `{"read_only":false}` {
+		t.Fatalf("default: %d %s", rec.Code, rec.Body)
+	}
+	for _, bad := range []string{`{}`, `{"read_only":"yes"}`, `{"readonly":true}`} {
+		if rec := e.do(http.MethodPut, "/_sim/storage", bad, nil); rec.Code != http.StatusBadRequest {
+			t.Errorf("PUT %s: %d %s", bad, rec.Code, rec.Body)
+		}
+	}
+	mustPut(t, e, "/_sim/storage", `{"read_only":true}`)
+	if rec := e.do(http.MethodGet, "/_sim/hostapps/"+demo.ClientID, "", nil); rec.Code != http.StatusOK {
+		t.Fatalf("read while read-only: %d %s", rec.Code, rec.Body)
+	}
+	if rec := e.do(http.MethodPut, "/_sim/hostapps/"+demo.ClientID, `{"name":"x"}`, nil); rec.Code != http.StatusInternalServerError {
+		t.Fatalf("write while read-only: %d %s", rec.Code, rec.Body)
+	}
+	mustPut(t, e, "/_sim/storage", `{"read_only":false}`)
+	mustPut(t, e, "/_sim/hostapps/"+demo.ClientID, `{"name":"x"}`)
+}

@@ -125,6 +125,27 @@ const (
 	ModeDirect  = "direct"  // the 12 steps of PROTOCOL §7.3
 )
 
+// FlowFilter selects flows of the flow log (ListFlows). An empty field matches every flow.
+type FlowFilter struct {
+	ID            string
+	ClientID      string
+	AppID         string
+	UserReference string
+	Outcome       string // contract.OutcomeOK, OutcomeFailed or OutcomeRunning
+	ErrorCode     string // the flow's error code (contract.Flow.ErrorCode)
+	Limit         int    // at most this many flows; must be positive
+}
+
+// FlowSummary is a flow of the list: the flow without its steps, and how long it took.
+type FlowSummary struct {
+	contract.Flow
+	// DurationMS runs from the start of the flow's first step to the end of its last. It is
+	// measured over the steps of the SDK and the host app when there are any: they enclose
+	// the platform's steps, and a moved platform clock (boxo-sim clock) does not stretch them.
+	// A flow that has only the platform's steps is measured over those.
+	DurationMS float64
+}
+
 // Store holds everything the platform keeps: the Dashboard registry, consents, the host
 // token pairs and the flow log.
 //
@@ -186,9 +207,9 @@ type Store interface {
 	// the write and is returned unchanged. rec's ClientID, AppID and UserReference only fill
 	// fields the flow has empty; rec.HostTokens and rec.Consent must be nil.
 	RecordSDKSteps(ctx context.Context, rec FlowRecord, check func(exists bool, mode string, steps []contract.FlowStep) error) error
-	// ListFlows returns up to limit flows, newest (most recently created) first, without
-	// their steps.
-	ListFlows(ctx context.Context, limit int) ([]contract.Flow, error)
+	// ListFlows returns up to f.Limit flows that match f, newest (most recently created)
+	// first, without their steps.
+	ListFlows(ctx context.Context, f FlowFilter) ([]FlowSummary, error)
 	// GetFlow returns a flow with its steps ordered by step number, then start time, then
 	// insertion; ErrNotFound when absent.
 	GetFlow(ctx context.Context, id string) (contract.Flow, error)
@@ -203,4 +224,9 @@ type Store interface {
 	// PruneFlows deletes the flows beyond the newest keep, and those first recorded before
 	// before, with their steps, and returns how many it deleted.
 	PruneFlows(ctx context.Context, keep int, before time.Time) (int, error)
+
+	// SetReadOnly makes every later write fail, as on a read-only or full disk, while reads
+	// keep working; false writes again. ReadOnly reports the switch.
+	SetReadOnly(ctx context.Context, on bool) error
+	ReadOnly(ctx context.Context) (bool, error)
 }

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/fault"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -26,8 +29,10 @@ type ActionResult struct {
 	// Error is where the action stopped, when it did.
 	Error *sdkstub.Error `json:"error,omitempty"`
 	// Steps are the flow's steps (connect actions).
-	Steps      []sdkstub.Step `json:"steps,omitempty"`
-	DurationMS float64        `json:"duration_ms"`
+	Steps []sdkstub.Step `json:"steps,omitempty"`
+	// Note says what an action that runs no flow did, e.g. what a request was answered.
+	Note       string  `json:"note,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
 }
 
 // play runs a scenario's actions on a prepared env, checking each expectation. It returns the
@@ -45,6 +50,9 @@ func play(ctx context.Context, e *env, sc *Scenario, sdk *sdkstub.SDK, clientID 
 		}
 		r.Line = a.Line
 		results = append(results, r)
+		if f := p.unfired(ctx, i, out); f != nil {
+			return results, f, nil
+		}
 		if f := p.check(ctx, i, a, out); f != nil {
 			return results, f, nil
 		}
@@ -65,6 +73,7 @@ type player struct {
 	lastUser string              // and the user it signed in
 	held     map[tokenKey]string // the last miniapp token the SDK held per user and miniapp
 	userRefs map[string]string   // user_reference the SDK was configured with, per user
+	hooks    []hook              // actions waiting for a step of the next flow (before_step)
 }
 
 // outcome is what an action led to, for the expectations.
@@ -76,9 +85,11 @@ type outcome struct {
 	err    *sdkstub.Error  // where it stopped
 	ok     bool
 	detail string // extra words on what happened
+	// missed are the before_step actions the flow never reached the step of.
+	missed []hook
 }
 
-func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, error) {
+func (p *player) do(ctx context.Context, a *Action) (r ActionResult, out *outcome, err error) {
 	started := time.Now()
 	user := a.User
 	if user == "" {
@@ -91,15 +102,41 @@ func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, err
 	if a.Do == ActConnectAgain && p.last != nil {
 		user, appID = p.lastUser, p.appOf(p.last)
 	}
-	if a.Do != ActAdvanceClock {
+	userless := slices.Contains([]string{ActAdvanceClock, ActRemovePartner, ActReadOnly, ActRequest}, a.Do)
+	if !userless {
 		p.user = user
 	}
-	out := &outcome{action: a, user: user, appID: appID}
-	r := ActionResult{Do: a.Do, User: user}
-	if a.Do == ActAdvanceClock {
+	out = &outcome{action: a, user: user, appID: appID}
+	r = ActionResult{Do: a.Do, User: user}
+	if userless {
 		r.User = ""
 	}
 	key := tokenKey{user, appID}
+	if a.BeforeStep != 0 {
+		p.hooks = append(p.hooks, hook{action: a, user: user, appID: appID})
+		out.ok, out.detail = true, fmt.Sprintf("it waits for step %d of the next flow", a.BeforeStep)
+		r.OK, r.Note = true, out.detail
+		return r, out, nil
+	}
+	if slices.Contains(flowActions, a.Do) && len(p.hooks) > 0 {
+		flowApp := appID
+		if a.Do == ActConnectAgain && p.last != nil {
+			flowApp = p.appOf(p.last)
+		}
+		relays, rerr := p.relay(ctx, flowApp)
+		if rerr != nil {
+			return r, nil, rerr
+		}
+		defer func() {
+			missed, notes, uerr := p.unrelay(ctx, relays)
+			if uerr != nil {
+				err = errors.Join(err, uerr)
+			} else if out != nil {
+				out.missed = missed
+				r.Note = strings.Join(notes, "; ")
+			}
+		}()
+	}
 	switch a.Do {
 	case ActConnect, ActConnectAgain:
 		c := *a
@@ -141,7 +178,7 @@ func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, err
 			p.held[key] = res.Token
 		}
 	case ActConnectDirect:
-		o := sdkstub.Options{User: user, Password: a.Password, AppID: appID, Deny: a.Consent == "deny"}
+		o := sdkstub.Options{User: user, Password: a.Password, AppID: appID, Deny: a.Consent == "deny", TrySavedToken: a.TrySavedToken}
 		if o.Password == "" {
 			o.Password = p.password(user)
 		}
@@ -195,11 +232,21 @@ func (p *player) do(ctx context.Context, a *Action) (ActionResult, *outcome, err
 		p.sdk.Forget(user, appID)
 		out.ok = true
 		out.detail = fmt.Sprintf("the platform answered revoked: %t", ans.Revoked)
+	case ActDeleteUser, ActRevokeTokens, ActRemovePartner, ActReadOnly:
+		detail, err := p.act(ctx, hook{action: a, user: user, appID: appID})
+		if err != nil {
+			return r, nil, err
+		}
+		out.ok, out.detail = true, detail
+	case ActRequest:
+		if err := p.request(ctx, a, out); err != nil {
+			return r, nil, err
+		}
 	}
 	if out.err != nil {
 		r.Error = out.err
 	}
-	r.OK = out.ok
+	r.OK, r.Note = out.ok, out.detail
 	r.DurationMS = float64(time.Since(started).Microseconds()) / 1000
 	return r, out, nil
 }
@@ -451,6 +498,8 @@ func describeSuccess(a *Action) string {
 		return "the miniapp session is refreshed"
 	case ActLogout:
 		return "the logout works"
+	case ActRequest:
+		return "a 2xx answer without error_code"
 	}
 	return a.Do + " works"
 }
@@ -495,7 +544,9 @@ func describe(out *outcome) string {
 	if fe.Step != 0 {
 		s += fmt.Sprintf(" at step %d", fe.Step)
 	}
-	s += " with " + fe.Code
+	if fe.Code != "" {
+		s += " with " + fe.Code
+	}
 	if fe.Party != "" {
 		s += " from " + fe.Party
 	}
@@ -556,4 +607,146 @@ func consentSkipped(out *outcome) *bool {
 		return nil
 	}
 	return &out.res.ConsentSkipped
+}
+
+// act does what a state-changing action does, now: delete_user, revoke_tokens,
+// remove_partnership, read_only_storage. Against a running up it arranges for the change to
+// be put back afterwards. It returns words on what it did.
+func (p *player) act(ctx context.Context, h hook) (string, error) {
+	e := p.e
+	switch h.action.Do {
+	case ActDeleteUser:
+		base := e.hostURL + "/_sim/users/" + url.PathEscape(h.user)
+		if e.remote {
+			var prev hostUser
+			if err := e.admin(ctx, http.MethodGet, base, nil, &prev); err != nil {
+				return "", err
+			}
+			prev.Password = p.password(h.user)
+			e.onUndo(func(ctx context.Context) error { return e.admin(ctx, http.MethodPut, base, prev, nil) })
+		}
+		if err := e.admin(ctx, http.MethodDelete, base, nil, nil); err != nil {
+			return "", err
+		}
+		return "the host deleted user " + h.user, nil
+	case ActRevokeTokens:
+		var ans struct {
+			Revoked int `json:"revoked"`
+		}
+		u := e.hostURL + "/_sim/users/" + url.PathEscape(h.user) + "/revoke-tokens"
+		if err := e.admin(ctx, http.MethodPost, u, struct{}{}, &ans); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("the host revoked %d tokens of %s", ans.Revoked, h.user), nil
+	case ActRemovePartner:
+		u := e.platformURL + "/_sim/partnerships/" + url.PathEscape(demo.ClientID) + "/" + url.PathEscape(h.appID)
+		var prev map[string]any
+		if err := e.admin(ctx, http.MethodGet, u, nil, &prev); err != nil {
+			return "", fmt.Errorf("no partnership of %s and %s to remove: %w", demo.ClientID, h.appID, err)
+		}
+		e.onUndo(func(ctx context.Context) error { return e.admin(ctx, http.MethodPut, u, prev, nil) })
+		if err := e.admin(ctx, http.MethodDelete, u, nil, nil); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("the Dashboard removed the partnership of %s and %s", demo.ClientID, h.appID), nil
+	case ActReadOnly:
+		u := e.platformURL + "/_sim/storage"
+		e.onUndo(func(ctx context.Context) error {
+			return e.admin(ctx, http.MethodPut, u, map[string]bool{"read_only": false}, nil)
+		})
+		if err := e.admin(ctx, http.MethodPut, u, map[string]bool{"read_only": true}, nil); err != nil {
+			return "", err
+		}
+		return "the platform's database refuses writes", nil
+	}
+	return "", fmt.Errorf("%s is not a state-changing action", h.action.Do)
+}
+
+// request sends a request action's raw request and reads the answer as the contract's error
+// forms put it: error_code (the platform's envelope with custom_attributes.source and step, or
+// a host's or miniapp's always-200 body), else an OAuth error. The step of an answer without
+// one is the answer step of the endpoint (7, 9, 11).
+func (p *player) request(ctx context.Context, a *Action, out *outcome) error {
+	party := a.Party
+	if party == "" {
+		party = contract.PartyPlatform
+	}
+	method := a.Method
+	if method == "" {
+		method = http.MethodGet
+		if a.Body != nil {
+			method = http.MethodPost
+		}
+	}
+	var body io.Reader
+	if a.Body != nil {
+		body = strings.NewReader(*a.Body)
+	}
+	u := p.e.partyURL(party) + a.Path
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return err
+	}
+	if a.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range a.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := p.e.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, u, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, contract.MaxBodyBytes))
+	if err != nil {
+		return fmt.Errorf("%s %s: reading the answer: %w", method, u, err)
+	}
+	var ans struct {
+		ErrorCode        string `json:"error_code"`
+		ErrorMessage     string `json:"error_message"`
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+		CustomAttributes struct {
+			Source string `json:"source"`
+			Step   int    `json:"step"`
+		} `json:"custom_attributes"`
+	}
+	_ = json.Unmarshal(raw, &ans) // a body that is not JSON carries no code
+	out.detail = fmt.Sprintf("%s %s answered %d", method, a.Path, resp.StatusCode)
+	code, msg := ans.ErrorCode, ans.ErrorMessage
+	if code == "" && resp.StatusCode >= 400 {
+		code, msg = ans.Error, ans.ErrorDescription
+	}
+	if code == "" && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		out.ok = true
+		return nil
+	}
+	fe := &sdkstub.Error{Step: ans.CustomAttributes.Step, Party: ans.CustomAttributes.Source, Code: code,
+		Message: fmt.Sprintf("%s answered %d: %s", a.Path, resp.StatusCode, strings.TrimSpace(string(raw)))}
+	if msg != "" {
+		fe.Message = fmt.Sprintf("%s answered %d: %s", a.Path, resp.StatusCode, msg)
+	}
+	if fe.Party == "" {
+		fe.Party = party
+	}
+	if fe.Step == 0 {
+		fe.Step = answerStep(party, a.Path)
+	}
+	out.err = fe
+	return nil
+}
+
+// answerStep is the flow step that answers a party's endpoint: the higher of a request step
+// and its answer (7 for the host's access token, 9 user data, 11 the miniapp's auth token);
+// 0 for another path.
+func answerStep(party, path string) int {
+	path, _, _ = strings.Cut(path, "?")
+	step := 0
+	for n, t := range fault.Steps {
+		if t.Party == party && strings.TrimRight(t.Endpoint, "/") == strings.TrimRight(path, "/") && n > step {
+			step = n
+		}
+	}
+	return step
 }

@@ -317,30 +317,7 @@ func TestLibraryHoldsAgainstARunningUp(t *testing.T) {
 // scenario can only inject them with a fault or a stub. Each entry says what would produce
 // it; delete the entry when that lands, and TestLibraryCoversEveryErrorCode then demands a
 // scenario that produces the code.
-var onlyInjected = map[string]string{
-	// The platform refreshes a host access token only inside the flow that was just given the
-	// pair, so the refresh token is always fresh: producing this needs a scenario action that
-	// revokes host tokens, or a platform that keeps them across flows (contract §7.1).
-	contract.CodeInvalidRefreshToken: "a refresh token revoked or expired before the platform uses it",
-	// The host finds the user of a fresh access token: producing this needs a scenario action
-	// that deletes the host user between sign-in and step 8.
-	contract.CodeHostappUserNotFound: "a host user deleted between the auth code and the user-data call",
-	// The platform always sends the access token step 7 gave (an expired one is
-	// EXPIRED_ACCESS_TOKEN): only a host that forgets its tokens would refuse it as invalid.
-	contract.CodeInvalidAccessToken: "a host that revokes its access tokens between steps 7 and 8",
-	// The platform always sends the headers of contract §2.6.
-	contract.CodeMissingHeader: "none while the platform is correct: a backend under test is refused by the checker instead",
-	// The SDK asks get_consent only when it has a user_reference.
-	contract.CodeHostappUserIDRequired: "a get_consent or Direct call without user_reference",
-	// Scenario setup can switch a partnership off but not remove it.
-	contract.CodeNoIntegration: "a scenario setup that removes the partnership",
-	// The Dashboard refuses a record without the access-token and user-data URLs.
-	contract.CodeEndpointURLNotSet: "a Dashboard record that may lack an endpoint URL",
-	// The SDK always sends well-formed JSON.
-	contract.CodeParsingErrorInvalidRequestBody: "a scenario action that sends a broken body to the platform",
-	// A party's own failure: no correct simulator has one to show, so only a fault gives it.
-	contract.CodeUnknownError: "none: a party's internal failure is only ever injected",
-}
+var onlyInjected = map[string]string{}
 
 // TestLibraryCoversEveryErrorCode checks that for each code of contract §5.1 and each of the
 // SDK's own some scenario expects it (as the code a flow stops with, or a step of its trace),

@@ -111,6 +111,12 @@ func TestEachExpectationCanFail(t *testing.T) {
 		{"trace", "actions: [connect]\nexpect: {trace: [{step: 9, error_code: HOSTAPP_USER_NOT_FOUND}]}\n", "expected the trace to hold step 9 with HOSTAPP_USER_NOT_FOUND; got no such step"},
 		{"refresh", "actions: [connect, {do: refresh, expect: {succeeds: false}}]\n", "expected the action fails; got it worked"},
 		{"implicit success", "actions: [connect, {do: connect, app_id: app00000}]\n", "actions[1] (connect as carol): expected the flow succeeds (step 16 reached); got failed at step 1 with MINIAPP_NOT_FOUND"},
+		{"request error", "actions:\n  - {do: request, path: '/api/v1/miniapps/app16973/settings/?client_id=352131', expect: {error_code: MINIAPP_NOT_FOUND}}\n",
+			"expected fails with MINIAPP_NOT_FOUND; got it worked; GET /api/v1/miniapps/app16973/settings/?client_id=352131 answered 200"},
+		{"request success", "actions:\n  - {do: request, path: '/api/v1/miniapps/app00000/settings/?client_id=352131'}\n",
+			"expected a 2xx answer without error_code; got failed at step 1 with MINIAPP_NOT_FOUND from platform"},
+		{"request party", "actions:\n  - {do: request, party: miniapp, path: /boxo/auth-token, body: '{}', expect: {error_code: ACCESS_DENIED, party: platform}}\n",
+			"got failed at step 11 with ACCESS_DENIED from miniapp"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,6 +239,7 @@ func TestRemoteRunPutsEverythingBack(t *testing.T) {
 			"host faults":      st.HostURL + "/_sim/faults",
 			"platform faults":  st.PlatformURL + "/_sim/faults",
 			"miniapp faults":   st.MiniappURL + "/_sim/faults",
+			"platform storage": st.PlatformURL + "/_sim/storage",
 		} {
 			v := getJSON(t, u)
 			delete(v, "updated_at")
@@ -246,6 +253,8 @@ func TestRemoteRunPutsEverythingBack(t *testing.T) {
 		"library/userdata-response-attribute-missing.yaml", "library/session-refresh.yaml", "library/authcode-expired.yaml",
 		"library/hostapp-token-and-error.yaml", "library/hostapp-not-whitelisted-ip.yaml", "library/connect-disabled-partnership.yaml",
 		"library/logout-then-login.yaml", "library/consent-revoked.yaml", "library/hostapp-timeout.yaml",
+		"library/hostapp-user-not-found.yaml", "library/accesstoken-revoked-refresh-refused.yaml", "library/direct-no-integration.yaml",
+		"library/platform-endpoint-url-not-set.yaml", "library/platform-storage-read-only.yaml", "library/miniapp-missing-client-id-header.yaml",
 	}
 	scs, err := scenarios.Load(files...)
 	if err != nil {
@@ -266,8 +275,10 @@ func TestRemoteRunPutsEverythingBack(t *testing.T) {
 	if string(a) != string(b) {
 		t.Errorf("the running parties changed:\nbefore %s\nafter  %s", b, a)
 	}
-	if v := getJSON(t, st.HostURL+"/_sim/users/nina"); v["_status"] != http.StatusNotFound {
-		t.Errorf("setup user nina is still on the host: %v", v)
+	for _, u := range []string{"nina", "gina"} {
+		if v := getJSON(t, st.HostURL+"/_sim/users/"+u); v["_status"] != http.StatusNotFound {
+			t.Errorf("setup user %s is still on the host: %v", u, v)
+		}
 	}
 	if off := st.Clock.Offset(); off > time.Second || off < -time.Second {
 		t.Errorf("the clock is %s off real time after the runs", off)

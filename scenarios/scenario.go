@@ -145,26 +145,38 @@ const (
 	ActAdvanceClock  = "advance_clock"
 	ActRevokeConsent = "revoke_consent"
 	ActConnectDirect = "connect_direct"
+	ActDeleteUser    = "delete_user"
+	ActRevokeTokens  = "revoke_tokens"
+	ActRemovePartner = "remove_partnership"
+	ActReadOnly      = "read_only_storage"
+	ActRequest       = "request"
 )
 
 // ActionNames lists every action, in the order the docs give them.
-var ActionNames = []string{ActConnect, ActConnectAgain, ActRefresh, ActLogout, ActAdvanceClock, ActRevokeConsent, ActConnectDirect}
+var ActionNames = []string{ActConnect, ActConnectAgain, ActRefresh, ActLogout, ActAdvanceClock, ActRevokeConsent, ActConnectDirect,
+	ActDeleteUser, ActRevokeTokens, ActRemovePartner, ActReadOnly, ActRequest}
 
 // Action is one step of a scenario. A bare name (`- connect`) is an action with its defaults.
 type Action struct {
-	Do            string         `yaml:"do" json:"do" required:"true" enum:"connect,connect_again,refresh,logout,advance_clock,revoke_consent,connect_direct" doc:"connect: the 16 steps for a user; connect_direct: the 12 steps of Connect Direct (contract §7.3), step numbers as its table; connect_again: the same user (and options) again; refresh: the miniapp frontend renews its session (contract §7.1); logout: the host app's SDK logout (§7.5); advance_clock: move every party's clock; revoke_consent: the platform's consent for the user is revoked and the SDK drops the miniapp's tokens (§7.4)."`
-	User          string         `yaml:"user,omitempty" json:"user,omitempty" doc:"The host user (connect, refresh, logout, revoke_consent); default: the user of the previous action, else carol."`
-	Password      string         `yaml:"password,omitempty" json:"password,omitempty" doc:"connect: the password typed at the host; default the user's own. A wrong one gives NO_AUTH_CODE at step 5."`
-	AppID         string         `yaml:"app_id,omitempty" json:"app_id,omitempty" doc:"The miniapp; default app16973. An unknown one gives MINIAPP_NOT_FOUND at step 1."`
-	Consent       string         `yaml:"consent,omitempty" json:"consent,omitempty" enum:"allow,deny" doc:"connect, connect_again: the user's answer at step 4; default allow."`
-	UserReference string         `yaml:"user_reference,omitempty" json:"user_reference,omitempty" doc:"connect: the host user id the SDK is configured with, sent as user_reference (contract §3.6); the platform then records consent."`
-	LegacyLogin   bool           `yaml:"legacy_login,omitempty" json:"legacy_login,omitempty" doc:"connect: the legacy payload login of older SDKs instead of Connect (contract §4.3 b, §7.10): the host app opens the miniapp with an auth payload (payload, else a code it mints), the SDK's confirm box is step 4, the miniapp frontend posts to /api/v1/partner/login/ (5, answered at 12) and hands the SDK the token with AppBoxoWebAppSaveToken (13)."`
-	TrySavedToken bool           `yaml:"try_saved_token,omitempty" json:"try_saved_token,omitempty" doc:"connect: the miniapp tries the token the SDK saved for the user at its backend first and logs in only when it is refused (contract §3.3); connect_again repeats it. Default: every connect logs in."`
-	Payload       string         `yaml:"payload,omitempty" json:"payload,omitempty" doc:"connect: the auth payload the host app opens the miniapp with, handed over by GetInitData (contract §3.2, §7.10)."`
-	Data          map[string]any `yaml:"data,omitempty" json:"data,omitempty" doc:"connect: the data object the host app opens the miniapp with, handed over by GetInitData (contract §3.2)."`
-	SandboxMode   bool           `yaml:"sandbox_mode,omitempty" json:"sandbox_mode,omitempty" doc:"connect: GetInitData's sandbox_mode (contract §3.2)."`
-	By            fault.Duration `yaml:"by,omitempty" json:"by,omitempty" doc:"advance_clock: how far, e.g. 11m or 2h."`
-	Expect        *Expect        `yaml:"expect,omitempty" json:"expect,omitempty" doc:"What the action must lead to; default: it succeeds."`
+	Do            string            `yaml:"do" json:"do" required:"true" enum:"connect,connect_again,refresh,logout,advance_clock,revoke_consent,connect_direct,delete_user,revoke_tokens,remove_partnership,read_only_storage,request" doc:"connect: the 16 steps for a user; connect_direct: the 12 steps of Connect Direct (contract §7.3), step numbers as its table; connect_again: the same user (and options) again; refresh: the miniapp frontend renews its session (contract §7.1); logout: the host app's SDK logout (§7.5); advance_clock: move every party's clock; revoke_consent: the platform's consent for the user is revoked and the SDK drops the miniapp's tokens (§7.4); delete_user: the host deletes a setup user (its tokens stay, and then name no user); revoke_tokens: the host revokes every token it issued to the user; remove_partnership: the Dashboard loses the partnership of the host app and the miniapp; read_only_storage: the platform's database refuses every write from now on; request: one raw HTTP request to a party's contract endpoint, as a broken client would send it, judged by the answer's error_code."`
+	User          string            `yaml:"user,omitempty" json:"user,omitempty" doc:"The host user (connect, refresh, logout, revoke_consent); default: the user of the previous action, else carol."`
+	Password      string            `yaml:"password,omitempty" json:"password,omitempty" doc:"connect: the password typed at the host; default the user's own. A wrong one gives NO_AUTH_CODE at step 5."`
+	AppID         string            `yaml:"app_id,omitempty" json:"app_id,omitempty" doc:"The miniapp; default app16973. An unknown one gives MINIAPP_NOT_FOUND at step 1."`
+	Consent       string            `yaml:"consent,omitempty" json:"consent,omitempty" enum:"allow,deny" doc:"connect, connect_again: the user's answer at step 4; default allow."`
+	UserReference string            `yaml:"user_reference,omitempty" json:"user_reference,omitempty" doc:"connect: the host user id the SDK is configured with, sent as user_reference (contract §3.6); the platform then records consent."`
+	LegacyLogin   bool              `yaml:"legacy_login,omitempty" json:"legacy_login,omitempty" doc:"connect: the legacy payload login of older SDKs instead of Connect (contract §4.3 b, §7.10): the host app opens the miniapp with an auth payload (payload, else a code it mints), the SDK's confirm box is step 4, the miniapp frontend posts to /api/v1/partner/login/ (5, answered at 12) and hands the SDK the token with AppBoxoWebAppSaveToken (13)."`
+	TrySavedToken bool              `yaml:"try_saved_token,omitempty" json:"try_saved_token,omitempty" doc:"connect, connect_direct: the miniapp tries the token the SDK saved for the user at its backend first and logs in only when it is refused (contract §3.3); connect_again repeats it. Default: every connect logs in."`
+	Payload       string            `yaml:"payload,omitempty" json:"payload,omitempty" doc:"connect: the auth payload the host app opens the miniapp with, handed over by GetInitData (contract §3.2, §7.10)."`
+	Data          map[string]any    `yaml:"data,omitempty" json:"data,omitempty" doc:"connect: the data object the host app opens the miniapp with, handed over by GetInitData (contract §3.2)."`
+	SandboxMode   bool              `yaml:"sandbox_mode,omitempty" json:"sandbox_mode,omitempty" doc:"connect: GetInitData's sandbox_mode (contract §3.2)."`
+	By            fault.Duration    `yaml:"by,omitempty" json:"by,omitempty" doc:"advance_clock: how far, e.g. 11m or 2h."`
+	BeforeStep    int               `yaml:"before_step,omitempty" json:"before_step,omitempty" enum:"6,7,8,10" doc:"delete_user, revoke_tokens, remove_partnership: run during the next connect or connect_direct, just before the platform sends step N, instead of now: 6 (access token), 8 (user data, and its refresh-and-retry) or 10 (miniapp) of connect; 7 (miniapp) of connect_direct. The runner passes that call through a relay on 127.0.0.1 that acts first (the platform must run on the runner's machine; not with request signing on)."`
+	Party         string            `yaml:"party,omitempty" json:"party,omitempty" enum:"platform,hostapp,miniapp" doc:"request: the party the request goes to; default platform."`
+	Method        string            `yaml:"method,omitempty" json:"method,omitempty" enum:"GET,POST,PUT,PATCH,DELETE" doc:"request: the HTTP method; default POST with a body, else GET."`
+	Path          string            `yaml:"path,omitempty" json:"path,omitempty" doc:"request: the path and query, e.g. /api/v1/connect/ or /api/v1/accounts/consent/get_consent/?client_id=352131&app_id=app16973 (not /_sim/)."`
+	Headers       map[string]string `yaml:"headers,omitempty" json:"headers,omitempty" doc:"request: the headers sent, exactly (Content-Type: application/json is added to a body unless given). Leave one out to show a party refusing its absence."`
+	Body          *string           `yaml:"body,omitempty" json:"body,omitempty" doc:"request: the body, sent as written: it may be broken JSON on purpose."`
+	Expect        *Expect           `yaml:"expect,omitempty" json:"expect,omitempty" doc:"What the action must lead to; default: it succeeds."`
 
 	// Line is where the action starts in its file.
 	Line int `yaml:"-" json:"-"`
@@ -180,7 +192,7 @@ type Expect struct {
 	MiniappUser    string        `yaml:"miniapp_user,omitempty" json:"miniapp_user,omitempty" enum:"created,existing,none" doc:"created / existing: the miniapp created the user at step 11 or found it (connect must succeed). none: the miniapp holds no user with this user's reference."`
 	Me             *MeExpect     `yaml:"me,omitempty" json:"me,omitempty" doc:"What the miniapp's GET /api/me answers with the token the SDK holds for the user after the action (or the last one it held, after logout or revoke_consent)."`
 	Consent        *bool         `yaml:"consent,omitempty" json:"consent,omitempty" doc:"What the platform's get_consent says for the user's reference after the action (contract §7.4)."`
-	SavedToken     *bool         `yaml:"saved_token,omitempty" json:"saved_token,omitempty" doc:"connect: true when the miniapp signed in with the saved token and no new login ran (contract §3.3); false when it logged in."`
+	SavedToken     *bool         `yaml:"saved_token,omitempty" json:"saved_token,omitempty" doc:"connect, connect_direct: true when the miniapp signed in with the saved token and no new login ran (contract §3.3); false when it logged in."`
 	ConsentSkipped *bool         `yaml:"consent_skipped,omitempty" json:"consent_skipped,omitempty" doc:"connect: true when get_consent found the user's consent and the SDK showed no prompt (contract §7.4)."`
 	Trace          []TraceExpect `yaml:"trace,omitempty" json:"trace,omitempty" doc:"Steps the flow's trace must contain (connect actions)."`
 

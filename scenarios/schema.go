@@ -100,7 +100,7 @@ func (g *schemaGen) define(name string, t reflect.Type) {
 	if t == actionType {
 		var bare []string
 		for _, a := range ActionNames {
-			if a != ActAdvanceClock { // needs by
+			if a != ActAdvanceClock && a != ActRequest { // need by, path
 				bare = append(bare, a)
 			}
 		}

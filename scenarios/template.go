@@ -59,10 +59,11 @@ faults: []
 #  - {step: 7, kind: delay, delay: 11s, nth: 2}
 #  - {party: hostapp, endpoint: /boxo/connect/refresh-token, kind: error_code, error_code: INVALID_REFRESH_TOKEN}
 
-# actions: connect, connect_again, refresh, logout, advance_clock, revoke_consent. A bare name
-# uses the defaults; a mapping takes options (user, password, app_id, consent: deny,
-# user_reference, try_saved_token: true, payload, data, sandbox_mode, legacy_login: true, by: 2h)
-# and its own expect. An action without expect must succeed.
+# actions: connect, connect_direct, connect_again, refresh, logout, advance_clock,
+# revoke_consent, delete_user, revoke_tokens, remove_partnership, read_only_storage, request. A
+# bare name uses the defaults; a mapping takes options (user, password, app_id, consent: deny,
+# user_reference, try_saved_token: true, payload, data, sandbox_mode, legacy_login: true, by: 2h,
+# before_step: 8, path, body) and its own expect. An action without expect must succeed.
 actions:
   - do: connect
     user: dave

@@ -120,8 +120,9 @@ func (v *validator) setup() {
 	if h := s.Dashboard.Hostapp; h != nil {
 		v.prefix(h.TokenPrefix, "setup", "dashboard", "hostapp", "token_prefix")
 		v.allowlist(h.IPAllowlist, "setup", "dashboard", "hostapp", "ip_allowlist")
+		// "" leaves a URL unset: ENDPOINT_URL_NOT_SET at step 5, or no refresh-and-retry.
 		for key, u := range map[string]*string{"access_token_url": h.AccessTokenURL, "user_data_url": h.UserDataURL, "refresh_token_url": h.RefreshTokenURL} {
-			if u != nil && (*u != "" || key != "refresh_token_url") {
+			if u != nil && *u != "" {
 				v.url(*u, "setup", "dashboard", "hostapp", key)
 			}
 		}
@@ -138,7 +139,7 @@ func (v *validator) setup() {
 	if m := s.Dashboard.Miniapp; m != nil {
 		v.fields(m.RequiredFields, "setup", "dashboard", "miniapp", "required_fields")
 		v.allowlist(m.IPAllowlist, "setup", "dashboard", "miniapp", "ip_allowlist")
-		if m.AuthTokenURL != nil {
+		if m.AuthTokenURL != nil && *m.AuthTokenURL != "" {
 			v.url(*m.AuthTokenURL, "setup", "dashboard", "miniapp", "auth_token_url")
 		}
 		if k := m.SecretKey; k != nil && *k == "" {
@@ -278,7 +279,12 @@ var actionOptions = map[string][]string{
 	ActLogout:        {"user"},
 	ActAdvanceClock:  {"by"},
 	ActRevokeConsent: {"user", "app_id"},
-	ActConnectDirect: {"user", "password", "app_id", "consent"},
+	ActConnectDirect: {"user", "password", "app_id", "consent", "try_saved_token"},
+	ActDeleteUser:    {"user", "before_step"},
+	ActRevokeTokens:  {"user", "before_step"},
+	ActRemovePartner: {"app_id", "before_step"},
+	ActReadOnly:      {},
+	ActRequest:       {"party", "method", "path", "headers", "body"},
 }
 
 // expectations each action can be given.
@@ -289,7 +295,12 @@ var actionExpects = map[string][]string{
 	ActLogout:        {"succeeds", "miniapp_user", "me", "consent"},
 	ActAdvanceClock:  {"miniapp_user", "me", "consent"},
 	ActRevokeConsent: {"succeeds", "miniapp_user", "me", "consent"},
-	ActConnectDirect: {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "trace"},
+	ActConnectDirect: {"succeeds", "fails_at", "error_code", "party", "miniapp_user", "me", "consent", "saved_token", "trace"},
+	ActDeleteUser:    {"miniapp_user", "me", "consent"},
+	ActRevokeTokens:  {"miniapp_user", "me", "consent"},
+	ActRemovePartner: {"miniapp_user", "me", "consent"},
+	ActReadOnly:      {"miniapp_user", "me", "consent"},
+	ActRequest:       {"succeeds", "fails_at", "error_code", "party"},
 }
 
 func (v *validator) actions() {
@@ -323,7 +334,8 @@ func (v *validator) actions() {
 			continue
 		}
 		allowed := actionOptions[a.Do]
-		for _, opt := range []string{"user", "password", "app_id", "consent", "user_reference", "try_saved_token", "payload", "data", "sandbox_mode", "legacy_login", "by"} {
+		for _, opt := range []string{"user", "password", "app_id", "consent", "user_reference", "try_saved_token", "payload", "data", "sandbox_mode", "legacy_login", "by",
+			"before_step", "party", "method", "path", "headers", "body"} {
 			if hasKey(v.root, opt, path...) && !slices.Contains(allowed, opt) {
 				hint := ""
 				if a.Do == ActConnectAgain {
@@ -352,10 +364,21 @@ func (v *validator) actions() {
 			if a.By <= 0 {
 				v.add(a.Line, "actions[%d]: advance_clock needs by, a positive duration such as 11m or 2h", i)
 			}
+		case ActRequest:
+			v.request(a, path, i)
+		case ActDeleteUser:
+			if u := a.User; u != "" && !slices.ContainsFunc(sc.Setup.Users, func(s User) bool { return s.Username == u }) {
+				v.add(v.at(cat(path, "user")...), "actions[%d]: delete_user deletes a user of setup.users, so the demo users stay: %q is not one", i, u)
+			} else if u == "" && len(sc.Setup.Users) == 0 {
+				v.add(a.Line, "actions[%d]: delete_user deletes a user of setup.users, so the demo users stay: define one there and name it with user", i)
+			}
 		default:
 			if a.User != "" && !users[a.User] {
 				v.add(v.at(cat(path, "user")...), "actions[%d]: user %q is neither a demo user (alice, bob, carol) nor in setup.users", i, a.User)
 			}
+		}
+		if a.BeforeStep != 0 {
+			v.beforeStep(i, path)
 		}
 		if a.Expect != nil {
 			epath := cat(path, "expect")
@@ -432,3 +455,57 @@ func (v *validator) expect(a *Action, path []any) {
 
 // cat is a new path made of path and more, never sharing path's array.
 func cat(path []any, more ...any) []any { return slices.Concat(path, more) }
+
+// flowActions are the actions that run a flow, which before_step hooks into.
+var flowActions = []string{ActConnect, ActConnectAgain, ActConnectDirect}
+
+// beforeStep checks an action that waits for a step of the next flow: a flow follows, and it
+// sends that step.
+func (v *validator) beforeStep(i int, path []any) {
+	a := &v.sc.Actions[i]
+	line := v.at(cat(path, "before_step")...)
+	var next *Action
+	for j := i + 1; j < len(v.sc.Actions) && next == nil; j++ {
+		if slices.Contains(flowActions, v.sc.Actions[j].Do) {
+			next = &v.sc.Actions[j]
+		}
+	}
+	switch {
+	case next == nil:
+		v.add(line, "actions[%d].before_step %d: no connect or connect_direct follows, so no flow reaches the step; put the flow after this action", i, a.BeforeStep)
+	case next.Do == ActConnectDirect && a.BeforeStep != 7:
+		v.add(line, "actions[%d].before_step %d: the next flow is connect_direct (line %d), whose only platform call before its answer is step 7 (the miniapp); use 7", i, a.BeforeStep, next.Line)
+	case next.Do != ActConnectDirect && !slices.Contains([]int{6, 8, 10}, a.BeforeStep):
+		v.add(line, "actions[%d].before_step %d: the next flow is %s (line %d): use 6 (access token), 8 (user data) or 10 (miniapp)", i, a.BeforeStep, next.Do, next.Line)
+	}
+}
+
+// request checks a raw request: where it goes and what it sends.
+func (v *validator) request(a *Action, path []any, i int) {
+	switch {
+	case a.Path == "":
+		v.add(a.Line, "actions[%d]: request needs path, the endpoint and query, e.g. /api/v1/connect/", i)
+	case !strings.HasPrefix(a.Path, "/"):
+		v.add(v.at(cat(path, "path")...), "actions[%d].path %q: a path starting with /, e.g. /api/v1/connect/", i, a.Path)
+	case strings.HasPrefix(a.Path, "/_sim/") || a.Path == "/_sim":
+		v.add(v.at(cat(path, "path")...), "actions[%d].path %q: request is for contract endpoints; /_sim/ is the simulator's own API", i, a.Path)
+	default:
+		if _, err := url.ParseRequestURI(a.Path); err != nil {
+			v.add(v.at(cat(path, "path")...), "actions[%d].path %q is not a valid path and query: %v", i, a.Path, err)
+		}
+	}
+	if a.Party != "" && !slices.Contains([]string{contract.PartyPlatform, contract.PartyHostapp, contract.PartyMiniapp}, a.Party) {
+		v.add(v.at(cat(path, "party")...), "actions[%d].party %q: use platform, hostapp or miniapp", i, a.Party)
+	}
+	if a.Method != "" && !slices.Contains(requestMethods, a.Method) {
+		v.add(v.at(cat(path, "method")...), "actions[%d].method %q: use one of %s", i, a.Method, strings.Join(requestMethods, ", "))
+	}
+	for k, val := range a.Headers {
+		if !prefixRE.MatchString(k) || strings.ContainsAny(val, "\r\n") {
+			v.add(v.at(cat(path, "headers", k)...), "actions[%d].headers %q: a header name is one token, and its value one line", i, k)
+		}
+	}
+}
+
+// requestMethods are the methods a request action may use.
+var requestMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}

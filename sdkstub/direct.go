@@ -9,9 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,54 +51,31 @@ func (s *SDK) HostDirectTokens(user, password, appID, flowID string) AuthTokensF
 	}
 }
 
-// directTokens is the fake host app's call to its own backend.
+// directTokens is the fake host app's call to its own backend for the miniapp's tokens.
 func (h *hostApp) directTokens(ctx context.Context, username, password, appID, flowID string) (LoginPayload, error) {
-	c := h.client(username)
-	for attempt := 0; attempt < 2; attempt++ {
-		body := `{"app_id":` + quoteJSON(appID) + `}`
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.baseURL+"/boxo/direct/tokens", strings.NewReader(body))
-		if err != nil {
-			return LoginPayload{}, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(contract.HeaderFlowID, flowID)
-		resp, err := c.Do(req)
-		if err != nil {
-			return LoginPayload{}, fmt.Errorf("host /boxo/direct/tokens: %w", err)
-		}
-		var raw json.RawMessage
-		err = json.NewDecoder(io.LimitReader(resp.Body, contract.MaxBodyBytes)).Decode(&raw)
-		drain(resp)
-		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
-			if err := h.signIn(ctx, c, username, password); err != nil {
-				return LoginPayload{}, err
-			}
-			continue
-		}
-		if err != nil {
-			return LoginPayload{}, fmt.Errorf("host /boxo/direct/tokens answered %d with a body that is not JSON", resp.StatusCode)
-		}
-		if resp.StatusCode != http.StatusOK {
-			var env contract.ErrorEnvelope
-			if json.Unmarshal(raw, &env) != nil || env.ErrorCode == "" {
-				return LoginPayload{}, fmt.Errorf("host /boxo/direct/tokens answered %d without an error envelope", resp.StatusCode)
-			}
-			return LoginPayload{}, &DirectError{Status: resp.StatusCode, Envelope: env}
-		}
-		// The platform answers "token" (§7.3); the SDK reads "auth_token" too (§8).
-		var p struct {
-			LoginPayload
-			AuthToken string `json:"auth_token"`
-		}
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return LoginPayload{}, fmt.Errorf("host /boxo/direct/tokens: %v", err)
-		}
-		if p.Token == "" {
-			p.Token = p.AuthToken
-		}
-		return p.LoginPayload, nil
+	status, raw, err := h.userCall(ctx, username, password, "/boxo/direct/tokens", appID, flowID)
+	if err != nil {
+		return LoginPayload{}, err
 	}
-	return LoginPayload{}, errors.New("host /boxo/direct/tokens: still not signed in after signing in")
+	if status != http.StatusOK {
+		var env contract.ErrorEnvelope
+		if json.Unmarshal(raw, &env) != nil || env.ErrorCode == "" {
+			return LoginPayload{}, fmt.Errorf("host /boxo/direct/tokens answered %d without an error envelope", status)
+		}
+		return LoginPayload{}, &DirectError{Status: status, Envelope: env}
+	}
+	// The platform answers "token" (§7.3); the SDK reads "auth_token" too (§8).
+	var p struct {
+		LoginPayload
+		AuthToken string `json:"auth_token"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return LoginPayload{}, fmt.Errorf("host /boxo/direct/tokens: %v", err)
+	}
+	if p.Token == "" {
+		p.Token = p.AuthToken
+	}
+	return p.LoginPayload, nil
 }
 
 func quoteJSON(s string) string {
@@ -122,6 +97,11 @@ const (
 func (s *SDK) ConnectDirect(ctx context.Context, o Options, tokens AuthTokensFunc) (*Result, error) {
 	if o.User == "" {
 		o.User = demo.DefaultUser
+	}
+	if o.Password == "" {
+		if u, ok := demo.FindUser(o.User); ok {
+			o.Password = u.Password
+		}
 	}
 	if o.AppID == "" {
 		o.AppID = demo.AppID
@@ -178,6 +158,9 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 		return err
 	}
 	initData = InitData{AppID: f.o.AppID, ClientID: s.cfg.ClientID, Payload: "", Data: json.RawMessage("null")}
+	if p, ok := s.Tokens(f.o.User, f.o.AppID); ok {
+		initData.Token, initData.RefreshToken = p.Token, p.RefreshToken
+	}
 	if err := b.notify(ctx, HandlerInit); err != nil {
 		return err
 	}
@@ -187,9 +170,13 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 	}
 	f.step(1, actorHost, call, status, t, "", "miniapp URL "+f.settings.Miniapp.URL)
 
-	// Step 2: the miniapp decides it needs the user; 3: it calls login. Steps 4–10 happen in
-	// the SDK's answer to the login call.
-	f.step(2, actorMiniapp, "needs the user's identity", 0, time.Now(), "", "")
+	// Step 2: the miniapp decides it needs the user. With a saved token it tries that first
+	// (PROTOCOL §3.3), as in the OAuth flow: accepted, it reads its user with it (11) and the
+	// user continues (12) without a new Direct login.
+	if f.trySavedToken(ctx, initData, 11, 0, 12) {
+		return nil
+	}
+	// Step 3: it calls login. Steps 4–10 happen in the SDK's answer to the login call.
 	text := f.o.ConfirmText
 	if text == "" {
 		text = "This service is requesting access to your account details"
@@ -248,24 +235,17 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 	return nil
 }
 
-// loginDirect is the SDK's answer to the login call in Direct: consent (4), then the auth
+// loginDirect is the SDK's answer to the login call in Direct: consent (4, as f.consent), then the auth
 // callback that the host app answers with setAuthTokens after its backend's steps 5–9. Tokens
 // take priority over a code (§4.6): Options.AuthCode is never asked for in Direct.
 func (f *flow) loginDirect(ctx context.Context, tokens AuthTokensFunc) (LoginPayload, error) {
-	t := time.Now()
-	fields := f.settings.RequiredFields
-	if len(fields) == 0 {
-		fields = []string{"email", "phone", "first_name", "last_name"}
+	// Step 4: consent, as in the OAuth flow: the prompt with the miniapp's fields and the
+	// Dashboard's consent links, or get_consent in its place with the prompt-skip switch on.
+	if err := f.consent(ctx); err != nil {
+		return LoginPayload{}, err
 	}
-	prompt := "consent prompt (" + strings.Join(fields, ", ") + ")"
-	if f.o.Deny {
-		f.step(4, actorConsent, prompt, 0, t, CodeUserDenied, "user declined")
-		f.res.Err = f.fail(4, contract.PartySDK, 0, CodeUserDenied, "the user declined the consent prompt")
-		return LoginPayload{}, authError(403, CodeUserDenied)
-	}
-	f.step(4, actorConsent, prompt, 0, t, "", "allowed")
 
-	t = time.Now()
+	t := time.Now()
 	call := "onAuth → POST /boxo/direct/tokens"
 	cbctx, cancel := context.WithTimeout(ctx, f.sdk.cfg.CallbackTimeout)
 	p, err := tokens(cbctx)

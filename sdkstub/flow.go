@@ -22,7 +22,7 @@ const (
 	actorMiniapp  = "miniapp"
 	actorBridge   = "miniapp → sdk"
 	actorConsent  = "sdk → user"
-	actorRecall   = "sdk → platform"
+	actorRecall   = "sdk → host backend → platform"
 	actorAuth     = "sdk → host app → platform"
 	actorHandBack = "sdk → miniapp"
 	actorMe       = "miniapp frontend → miniapp backend"
@@ -190,26 +190,8 @@ func (f *flow) run(ctx context.Context) error {
 
 	// Step 2: the miniapp decides it needs the user. With a saved token it tries that first
 	// (PROTOCOL §3.3) and logs in only when its backend refuses it.
-	t = time.Now()
-	if f.o.TrySavedToken && initData.Token != "" && !f.o.SkipMe {
-		me, status, err := s.me(ctx, f.meURL(), initData.Token, f.o.FlowID)
-		if err == nil && status == http.StatusOK {
-			call := "GET " + pathOf(f.meURL()) + " (Bearer saved token)"
-			f.step(2, actorMiniapp, "needs the user's identity: tries the saved token", 0, t, "", "GetInitData carried a saved token")
-			f.step(14, actorMe, call, 0, t, "", "no new login: steps 3–13 not needed")
-			f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
-			f.res.Me, f.res.SavedToken = me, true
-			f.res.Token, f.res.RefreshToken = initData.Token, initData.RefreshToken
-			f.step(16, actorUser, "continues signed in", 0, time.Now(), "", "")
-			return nil
-		}
-		refused := fmt.Sprintf("%s refused the saved token (%d)", pathOf(f.meURL()), status)
-		if err != nil {
-			refused = "the saved token could not be tried: " + err.Error()
-		}
-		f.step(2, actorMiniapp, "needs the user's identity: tries the saved token", status, t, "", refused+"; logging in")
-	} else {
-		f.step(2, actorMiniapp, "needs the user's identity", 0, t, "", "")
+	if f.trySavedToken(ctx, initData, 14, 15, 16) {
+		return nil
 	}
 
 	if f.o.LegacyLogin {
@@ -258,6 +240,43 @@ func (f *flow) run(ctx context.Context) error {
 	f.res.Token, f.res.RefreshToken = answer.Payload.Token, answer.Payload.RefreshToken
 	f.step(13, actorHandBack, HandlerLogin+" answer {payload: {token, refresh_token}}", 0, t13, "", "")
 	return f.signedIn(ctx, answer.Payload.Token)
+}
+
+// trySavedToken is step 2 with the saved token GetInitData handed the miniapp: when
+// Options.TrySavedToken is on, the miniapp reads its user with it first (PROTOCOL §3.3). It
+// reports true when the backend accepted it, after recording the miniapp's call (meStep), the
+// user it read (userStep, 0 when meStep records both) and the user continuing (lastStep): 14,
+// 15, 16 in the OAuth flow, 11, 0, 12 in Direct (§7.3). On false it has recorded step 2, with
+// the refusal when there was one, and the miniapp logs in anew.
+func (f *flow) trySavedToken(ctx context.Context, init InitData, meStep, userStep, lastStep int) bool {
+	t := time.Now()
+	if !f.o.TrySavedToken || init.Token == "" || f.o.SkipMe {
+		f.step(2, actorMiniapp, "needs the user's identity", 0, t, "", "")
+		return false
+	}
+	const call2 = "needs the user's identity: tries the saved token"
+	me, status, err := f.sdk.me(ctx, f.meURL(), init.Token, f.o.FlowID)
+	if err == nil && status == http.StatusOK {
+		call := "GET " + pathOf(f.meURL()) + " (Bearer saved token)"
+		user := fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText())
+		f.step(2, actorMiniapp, call2, 0, t, "", "GetInitData carried a saved token")
+		if userStep == 0 {
+			f.step(meStep, actorMe, call, status, t, "", "no new login: steps 3–10 not needed; "+user)
+		} else {
+			f.step(meStep, actorMe, call, 0, t, "", "no new login: steps 3–13 not needed")
+			f.step(userStep, actorMeBack, "user JSON", status, t, "", user)
+		}
+		f.res.Me, f.res.SavedToken = me, true
+		f.res.Token, f.res.RefreshToken = init.Token, init.RefreshToken
+		f.step(lastStep, actorUser, "continues signed in", 0, time.Now(), "", "")
+		return true
+	}
+	refused := fmt.Sprintf("%s refused the saved token (%d)", pathOf(f.meURL()), status)
+	if err != nil {
+		refused = "the saved token could not be tried: " + err.Error()
+	}
+	f.step(2, actorMiniapp, call2, status, t, "", refused+"; logging in")
+	return false
 }
 
 // signedIn runs steps 14–16 with the miniapp's new token.

@@ -2,6 +2,7 @@ package sdkstub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -127,6 +128,43 @@ func (h *hostApp) authCode(ctx context.Context, username, password string) (stri
 		return code, nil
 	}
 	return "", errors.New("host authorize: sign-in loop")
+}
+
+// userCall is the fake host app's POST {"app_id"} to its own backend at path for the
+// signed-in user (Connect Direct's tokens, the consent lookup), signing in first when the
+// backend answers 401. It returns the status and the JSON body; a body that is not JSON is an
+// error.
+func (h *hostApp) userCall(ctx context.Context, username, password, path, appID, flowID string) (int, json.RawMessage, error) {
+	c := h.client(username)
+	for attempt := 0; attempt < 2; attempt++ {
+		body := `{"app_id":` + quoteJSON(appID) + `}`
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.baseURL+path, strings.NewReader(body))
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if flowID != "" {
+			req.Header.Set(contract.HeaderFlowID, flowID)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, nil, fmt.Errorf("host %s: %w", path, err)
+		}
+		var raw json.RawMessage
+		err = json.NewDecoder(io.LimitReader(resp.Body, contract.MaxBodyBytes)).Decode(&raw)
+		drain(resp)
+		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
+			if err := h.signIn(ctx, c, username, password); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return resp.StatusCode, nil, fmt.Errorf("host %s answered %d with a body that is not JSON", path, resp.StatusCode)
+		}
+		return resp.StatusCode, raw, nil
+	}
+	return 0, nil, fmt.Errorf("host %s: still not signed in after signing in", path)
 }
 
 func drain(resp *http.Response) {

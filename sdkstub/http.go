@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -137,21 +138,32 @@ type consentAnswer struct {
 	Fields    []string `json:"fields"`
 }
 
-// getConsent is the SDK's GET /api/v1/accounts/consent/get_consent/ for the flow's user
-// reference (PROTOCOL §7.4), part of step 4.
+// getConsent asks whether the flow's user allowed the miniapp before (PROTOCOL §7.4), part of
+// step 4. get_consent is a server-to-server call under the host app's IP allowlist and request
+// signing, so the SDK asks through the host app, whose backend makes it (POST /boxo/consent
+// with the user's session; the backend calls GET /api/v1/accounts/consent/get_consent/ with
+// the signed-in user's reference, signed when signing is on, and passes the answer on).
 func (f *flow) getConsent(ctx context.Context) (consentAnswer, int, *contract.ErrorEnvelope, error) {
-	q := url.Values{"client_id": {f.sdk.cfg.ClientID}, "app_id": {f.o.AppID}, "user_reference": {f.o.UserReference}}
 	var ok consentAnswer
-	var env contract.ErrorEnvelope
-	status, err := f.sdk.doJSON(ctx, http.MethodGet, f.sdk.cfg.PlatformURL+"/api/v1/accounts/consent/get_consent/?"+q.Encode(), nil, f.o.FlowID, nil, &ok, &env)
+	if f.sdk.cfg.HostURL == "" {
+		return ok, 0, nil, errors.New("the prompt-skip switch asks the host app's backend (POST /boxo/consent), and no host app URL is configured")
+	}
+	status, raw, err := f.sdk.host.userCall(ctx, f.o.User, f.o.Password, consentLookupPath, f.o.AppID, f.o.FlowID)
 	if err != nil {
 		return ok, status, nil, err
 	}
 	if status != http.StatusOK {
-		if env.ErrorCode == "" {
-			return ok, status, nil, fmt.Errorf("platform answered %d without an error envelope", status)
+		var env contract.ErrorEnvelope
+		if json.Unmarshal(raw, &env) != nil || env.ErrorCode == "" {
+			return ok, status, nil, fmt.Errorf("host %s answered %d without an error envelope", consentLookupPath, status)
 		}
 		return ok, status, &env, nil
 	}
+	if err := json.Unmarshal(raw, &ok); err != nil {
+		return ok, status, nil, fmt.Errorf("host %s: %v", consentLookupPath, err)
+	}
 	return ok, status, nil, nil
 }
+
+// consentLookupPath is the host backend's consent lookup for its signed-in user.
+const consentLookupPath = "/boxo/consent"

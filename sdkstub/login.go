@@ -73,15 +73,16 @@ func (f *flow) consent(ctx context.Context) error {
 		prompt += "; links: " + strings.Join(ls, ", ")
 	}
 	// Consent memory (PROTOCOL §7.4): with the switch on and a user_reference, the SDK asks
-	// the platform whether the user allowed this miniapp before, and skips the prompt if so.
+	// the platform, through the host app's backend (getConsent), whether the user allowed
+	// this miniapp before, and skips the prompt if so.
 	if f.sdk.cfg.SkipGrantedConsent && f.o.UserReference != "" {
 		c, status, env, err := f.getConsent(ctx)
-		call := "GET /api/v1/accounts/consent/get_consent/"
+		call := "POST " + consentLookupPath + " → GET /api/v1/accounts/consent/get_consent/"
 		switch {
 		case err != nil:
-			f.step(4, actorRecall, call, status, t, CodePlatformUnavailable, err.Error())
-			f.res.Err = f.fail(4, contract.PartyPlatform, status, CodePlatformUnavailable, err.Error())
-			return clientError(500, CodePlatformUnavailable, err.Error())
+			f.step(4, actorRecall, call, status, t, contract.CodeUnexpectedResponseError, err.Error())
+			f.res.Err = f.fail(4, contract.PartyHostapp, status, contract.CodeUnexpectedResponseError, err.Error())
+			return clientError(500, contract.CodeUnexpectedResponseError, err.Error())
 		case env != nil:
 			step, party := env.Step(), env.Source()
 			if step == 0 {

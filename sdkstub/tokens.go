@@ -50,15 +50,13 @@ func (s *SDK) Refresh(ctx context.Context, user, appID string) (LoginPayload, er
 		return LoginPayload{}, fmt.Errorf("sdkstub: no refresh token held for user %q and miniapp %q: run Connect first: %w", user, appID, ErrNoTokens)
 	}
 	var got contract.MiniappTokens
-	var fail struct {
-		Error string `json:"error"`
-	}
+	var fail backendRefusal
 	status, err := s.doJSON(ctx, http.MethodPost, sess.base+"/api/auth/refresh", nil, "", map[string]string{"refresh_token": sess.RefreshToken}, &got, &fail)
 	if err != nil {
 		return LoginPayload{}, fmt.Errorf("sdkstub: refresh: %w", err)
 	}
 	if status != http.StatusOK {
-		return LoginPayload{}, &Error{Step: 14, Party: contract.PartyMiniapp, Status: status, Code: fail.Error, Message: "refresh refused"}
+		return LoginPayload{}, fail.err(14, status, "refresh refused")
 	}
 	if got.AuthToken == "" {
 		return LoginPayload{}, &Error{Step: 14, Party: contract.PartyMiniapp, Status: status, Code: CodeNoAuthToken, Message: "the refresh answer carries no auth_token"}
@@ -159,10 +157,58 @@ func (s *SDK) miniappLogout(ctx context.Context, b *bridge, sess session) error 
 	if err := json.Unmarshal(msg, &ev); err != nil || ev.Type != typeResponse || ev.Handler != HandlerLogout || ev.Data.Action != "logout" {
 		return fmt.Errorf("sdkstub: the miniapp got %s over the bridge, not the logout message", msg)
 	}
+	return s.logoutAtBackend(ctx, sess)
+}
+
+// logoutAtBackend ends a miniapp session at its backend: POST /api/auth/logout with the
+// session's auth_token (PROTOCOL §7.5). A refusal is an *Error with the backend's code.
+func (s *SDK) logoutAtBackend(ctx context.Context, sess session) error {
 	h := http.Header{"Authorization": {"Bearer " + sess.Token}}
-	status, err := s.doJSON(ctx, http.MethodPost, sess.base+"/api/auth/logout", h, "", map[string]any{}, nil, nil)
-	if err == nil && status != http.StatusOK {
-		err = fmt.Errorf("sdkstub: miniapp logout answered %d", status)
+	var fail backendRefusal
+	status, err := s.doJSON(ctx, http.MethodPost, sess.base+"/api/auth/logout", h, "", map[string]any{}, nil, &fail)
+	if err != nil {
+		return fmt.Errorf("sdkstub: miniapp logout: %w", err)
 	}
-	return err
+	if status != http.StatusOK {
+		return fail.err(0, status, fmt.Sprintf("miniapp logout answered %d", status))
+	}
+	return nil
+}
+
+// EndSession ends one miniapp session of a user, as the miniapp's own "log out" does: the
+// stored token pair is dropped, whatever happens next, and the session is ended at the
+// miniapp backend (logoutAtBackend). ErrNoTokens when the SDK holds none for the user and
+// miniapp.
+func (s *SDK) EndSession(ctx context.Context, user, appID string) error {
+	if appID == "" {
+		appID = demo.AppID
+	}
+	k := tokenKey{user, appID}
+	s.mu.Lock()
+	sess, ok := s.tokens[k]
+	delete(s.tokens, k)
+	if ok {
+		s.saveLocked(k)
+	}
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("sdkstub: no session held for user %q and miniapp %q: %w", user, appID, ErrNoTokens)
+	}
+	return s.logoutAtBackend(ctx, sess)
+}
+
+// backendRefusal is a miniapp backend's error answer ({"error", "error_description"}).
+type backendRefusal struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// err is the refusal as an *Error of the miniapp at step; fallback is its message when the
+// backend gave no description.
+func (f backendRefusal) err(step, status int, fallback string) *Error {
+	msg := f.Description
+	if msg == "" {
+		msg = fallback
+	}
+	return &Error{Step: step, Party: contract.PartyMiniapp, Status: status, Code: f.Error, Message: msg}
 }

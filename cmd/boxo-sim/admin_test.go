@@ -140,4 +140,8 @@ func TestTraceClear(t *testing.T) {
 	if _, errOut, code := runCmd(t, t.Context(), nil, "trace", "--platform-url", urls["platform"]); code == 0 || !strings.Contains(errOut, "no flow yet") {
 		t.Fatalf("trace after --clear: exit %d, %q", code, errOut)
 	}
+	mustRun(t, "connect", "--platform-url", urls["platform"], "--hostapp-url", urls["hostapp"])
+	if out := mustRun(t, "trace", "--clear", "--json", "--platform-url", urls["platform"]); strings.TrimSpace(out) != "{\n  \"deleted\": 1\n}" {
+		t.Fatalf("trace --clear --json printed %q", out)
+	}
 }

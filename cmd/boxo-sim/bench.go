@@ -196,7 +196,7 @@ func runBench(ctx context.Context, e *env, sdk *sdkstub.SDK, at located, token s
 		password = benchPassword
 	} else if _, err := sdk.Connect(ctx, sdkstub.Options{User: o.user, NoTrace: true, SkipMe: at.miniappRelayed}); err != nil {
 		// Warm up: sign in and open connections outside the measurement.
-		return nil, fmt.Errorf("warm-up flow failed: %w", err)
+		return nil, failure(e, fmt.Errorf("warm-up flow failed: %w", err))
 	}
 	procs := serverProcesses(ctx, admins, at.platformURL, at.hostURL)
 	before := measureProcesses(ctx, admins, procs, at.inProcess)
@@ -226,7 +226,7 @@ func runBench(ctx context.Context, e *env, sdk *sdkstub.SDK, at located, token s
 				}
 				if err != nil {
 					failed.Add(1)
-					codes[i] = errorCode(err)
+					codes[i] = flowErrorCode(err)
 					firstErr.CompareAndSwap(nil, err.Error())
 				}
 				done.Add(1)
@@ -294,8 +294,8 @@ func stepMedians(flows [][]sdkstub.Step) []benchStep {
 	return out
 }
 
-// errorCode is the code a failed flow stopped with, or what kind of failure it was.
-func errorCode(err error) string {
+// flowErrorCode is the code a failed flow stopped with, or what kind of failure it was.
+func flowErrorCode(err error) string {
 	var se *sdkstub.Error
 	switch {
 	case errors.As(err, &se) && se.Code != "":
@@ -464,7 +464,7 @@ func startBenchProgress(w io.Writer, o benchOptions, start time.Time, done, fail
 	if o.quiet {
 		return func() {}
 	}
-	live := stdoutIsTerminal(w)
+	live := isTerminal(w)
 	every := o.progressEvery
 	if live {
 		every = 200 * time.Millisecond

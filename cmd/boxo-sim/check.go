@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,54 +31,16 @@ outside (say so with --me-url for a miniapp).
 
 Exit status: 0 when no check FAILs, 1 when a check FAILs, 2 on a usage or setup error
 (a missing or invalid flag, an unwritable --junit file): nothing was checked.`,
-		Example: `  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1
+		Example: `  boxo-sim check miniapp --auth-token-url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 \
+      --miniapp-secret miniapp-secret-1
   boxo-sim check hostapp --access-token-url https://api.example.com/boxo/access-token \
-      --user-data-url https://api.example.com/boxo/user-data --client-id boxo --secret "$SECRET" \
+      --user-data-url https://api.example.com/boxo/user-data --hostapp-client-id boxo --hostapp-secret "$SECRET" \
       --auth-code-cmd './mint-code.sh test-user'`,
 		Args: cobra.NoArgs,
 		RunE: groupHelp,
 	}
 	c.AddCommand(newCheckMiniappCmd(e), newCheckHostappCmd(e), newCheckDirectCmd(e), newCheckSigningCmd(e), newAuthCodeCmd(e))
-	// Usage errors of every check command exit 2, apart from failed checks (1).
-	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError(e, fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath()))
-	})
-	for _, sub := range c.Commands() {
-		sub.Args = usageArgs(e, sub.Args)
-		run := sub.RunE
-		sub.RunE = func(cmd *cobra.Command, args []string) error {
-			err := run(cmd, args)
-			var ee exitError
-			if err == nil || errors.As(err, &ee) || errors.Is(err, context.Canceled) {
-				return err
-			}
-			return usageError(e, err)
-		}
-	}
 	return c
-}
-
-// exitCheckUsage is the exit status of a check command's usage or setup error; a failed check
-// exits 1.
-const exitCheckUsage = 2
-
-// usageError prints err as run does and ends the program with exitCheckUsage.
-func usageError(e *env, err error) error {
-	fmt.Fprintf(e.stderr, "boxo-sim: %v\n", err)
-	return exitError{code: exitCheckUsage}
-}
-
-// usageArgs makes the argument errors of args usage errors.
-func usageArgs(e *env, args cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, a []string) error {
-		if args == nil {
-			return nil
-		}
-		if err := args(cmd, a); err != nil {
-			return usageError(e, err)
-		}
-		return nil
-	}
 }
 
 // reportFlags are the output flags both plans share.
@@ -90,11 +51,12 @@ type reportFlags struct {
 }
 
 func (f *reportFlags) add(c *cobra.Command) {
-	c.Flags().BoolVar(&f.asJSON, "json", false, "print the report as JSON instead of text")
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print the report (with --list: the plan) as JSON instead of text")
 	c.Flags().StringVar(&f.junit, "junit", "", "also write the report as JUnit XML to this file")
 	c.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "show the full evidence of passing checks too")
 	c.Flags().BoolVar(&f.list, "list", false, "list the plan's checks and exit")
-	c.Flags().DurationVar(&f.timeout, "timeout", check.DefaultTimeout, "how long each call may take (the platform waits 10s)")
+	c.Flags().DurationVar(&f.timeout, "call-timeout", check.DefaultTimeout, "how long each call may take (the platform waits 10s)")
+	renamedFlag(c.Flags(), "timeout", "call-timeout")
 	c.Flags().BoolVar(&f.strict, "warn-as-failure", false, "a WARN fails the run too (exit 1, a <failure> in JUnit)")
 	c.Flags().BoolVar(&f.strict, "strict", false, "the same as --warn-as-failure")
 }
@@ -119,10 +81,10 @@ func (f *reportFlags) output(e *env, rep *check.Report) error {
 	if len(rep.SetupErrors) > 0 {
 		// Nothing was judged that the setup kept from running: not a verdict on the backend.
 		fmt.Fprintf(e.stderr, "boxo-sim: %s\n", rep.SetupErrors[0])
-		return exitError{code: exitCheckUsage}
+		return exitError{code: exitUsage}
 	}
 	if rep.Failed() || (f.strict && rep.FailedStrictly()) {
-		return exitError{code: 1}
+		return exitError{code: exitFailed}
 	}
 	return nil
 }
@@ -139,11 +101,27 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return f.Close()
 }
 
-func listPlan(w io.Writer, name string, plan []check.Check) {
+// listPlan prints a plan's checks for --list, as text or with --json as {"plan", "checks"};
+// encrypted are the checks --user-data-key adds (miniapp plans), "with_user_data_key" in JSON.
+func (f *reportFlags) listPlan(w io.Writer, name string, plan, encrypted []check.Check) error {
+	if f.asJSON {
+		return printIndentedJSON(w, struct {
+			Plan      string        `json:"plan"`
+			Checks    []check.Check `json:"checks"`
+			Encrypted []check.Check `json:"with_user_data_key,omitempty"`
+		}{name, plan, encrypted})
+	}
 	fmt.Fprintf(w, "Plan %s:\n", name)
 	for _, c := range plan {
 		fmt.Fprintf(w, "  %-26s %s  [%s]\n", c.ID, c.Title, c.Rule)
 	}
+	if len(encrypted) > 0 {
+		fmt.Fprintln(w, "With --user-data-key, also:")
+		for _, c := range encrypted {
+			fmt.Fprintf(w, "  %-26s %s  [%s]\n", c.ID, c.Title, c.Rule)
+		}
+	}
+	return nil
 }
 
 // required says which required flags are missing, with what to give.
@@ -168,7 +146,7 @@ func newCheckMiniappCmd(e *env) *cobra.Command {
 		concurrency, rounds                            int
 	)
 	c := &cobra.Command{
-		Use:   "miniapp --url URL --app-id ID --secret S",
+		Use:   "miniapp --auth-token-url URL --app-id ID --miniapp-secret S",
 		Short: "Check a miniapp backend's Get Auth Token endpoint (plan " + check.MiniappPlanName + ")",
 		Long: `Call your miniapp backend's Get Auth Token endpoint as the Boxo platform does at step 10
 (POST with Authorization: Basic base64(app_id:secret_key), X-Miniapp-App-ID and
@@ -197,11 +175,11 @@ user data with (contract §7.2), the encrypted checks run too, with encrypted bo
 encrypted user_data in both base64 alphabets is accepted; another key, short input, a
 partial block, bad padding and a missing reference are refused with INVALID_USER_DATA and
 create no user.`,
-		Example: `  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1
-  boxo-sim check miniapp --url https://mini.example.com/boxo/auth-token --app-id app85076 \
-      --secret "$MINIAPP_SECRET" --me-url https://mini.example.com/api/me --junit check.xml
-  boxo-sim check miniapp --url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --secret miniapp-secret-1 \
-      --user-data-key "$USER_DATA_KEY"
+		Example: `  boxo-sim check miniapp --auth-token-url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 --miniapp-secret miniapp-secret-1
+  boxo-sim check miniapp --auth-token-url https://mini.example.com/boxo/auth-token --app-id app85076 \
+      --miniapp-secret "$MINIAPP_SECRET" --me-url https://mini.example.com/api/me --junit check.xml
+  boxo-sim check miniapp --auth-token-url http://127.0.0.1:8083/boxo/auth-token --app-id app16973 \
+      --miniapp-secret miniapp-secret-1 --user-data-key "$USER_DATA_KEY"
   boxo-sim check miniapp --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -211,17 +189,12 @@ create no user.`,
 				if !ok {
 					return fmt.Errorf("--plan %q: use %s", plan, strings.Join(check.MiniappPlans, " or "))
 				}
-				listPlan(e.stdout, name, checks)
-				fmt.Fprintln(e.stdout, "With --user-data-key, also:")
-				for _, c := range check.EncryptedPlan() {
-					fmt.Fprintf(e.stdout, "  %-26s %s  [%s]\n", c.ID, c.Title, c.Rule)
-				}
-				return nil
+				return rf.listPlan(e.stdout, name, checks, check.EncryptedPlan())
 			}
 			if !cmd.Flags().Changed("user-data-key") {
 				userDataKey = e.getenv("BOXO_SIM_USER_DATA_KEY")
 			}
-			if err := required([2]string{"url", url}, [2]string{"app-id", appID}, [2]string{"secret", secret}); err != nil {
+			if err := required([2]string{"auth-token-url", url}, [2]string{"app-id", appID}, [2]string{"miniapp-secret", secret}); err != nil {
 				return err
 			}
 			hc, err := checkClient(cmd, e)
@@ -238,9 +211,11 @@ create no user.`,
 			return rf.output(e, rep)
 		},
 	}
-	c.Flags().StringVar(&url, "url", "", "the miniapp backend's Get Auth Token URL")
+	c.Flags().StringVar(&url, "auth-token-url", "", "the miniapp backend's Get Auth Token URL")
 	c.Flags().StringVar(&appID, "app-id", "", "the miniapp's app_id (Basic user name and X-Miniapp-App-ID)")
-	c.Flags().StringVar(&secret, "secret", "", "the miniapp's secret_key")
+	c.Flags().StringVar(&secret, "miniapp-secret", "", "the miniapp's secret_key, as entered in the Boxo Dashboard")
+	renamedFlag(c.Flags(), "url", "auth-token-url")
+	renamedFlag(c.Flags(), "secret", "miniapp-secret")
 	c.Flags().StringVar(&client, "client-id", demo.ClientID, "the host app's client_id, sent as X-Hostapp-Client-ID")
 	c.Flags().StringVar(&meURL, "me-url", "", "the backend's GET /api/me, to tell users apart and see their fields (contract §3.15)")
 	c.Flags().IntVar(&concurrency, "concurrency", 8, "simultaneous first logins in each round of concurrent-first-login")
@@ -255,13 +230,13 @@ create no user.`,
 
 func newCheckHostappCmd(e *env) *cobra.Command {
 	var (
-		rf                                          reportFlags
-		tokenURL, dataURL, clientID, secret, prefix string
-		codeCmd, codeURL, appID, boxoClient, method string
-		requiredFields, refreshURL, plan            string
+		rf                                                reportFlags
+		tokenURL, dataURL, hostappClientID, secret        string
+		prefix, codeCmd, codeURL, appID, clientID, method string
+		requiredFields, refreshURL, plan                  string
 	)
 	c := &cobra.Command{
-		Use:   "hostapp --access-token-url URL --user-data-url URL --client-id ID --secret S --auth-code-cmd CMD",
+		Use:   "hostapp --access-token-url URL --user-data-url URL --hostapp-client-id ID --hostapp-secret S --auth-code-cmd CMD",
 		Short: "Check a host app's Connect endpoints (plan " + check.HostappPlanName + ")",
 		Long: `Call your host backend's access-token and user-data endpoints as the Boxo platform does at
 steps 6 and 8 (Authorization: <prefix> base64(hostapp_client_id:hostapp_secret_key), then
@@ -275,7 +250,8 @@ refresh with rotation (--refresh-token-url), the token's binding to its miniapp 
 scheme word's case; --plan hostapp-v1 runs the earlier plan.
 
 A check whose precondition failed is SKIP "blocked by <check>: <reason>" and the first
-failure names its likely cause: refused credentials (--client-id, --secret, --prefix),
+failure names its likely cause: refused credentials (--hostapp-client-id, --hostapp-secret,
+--token-prefix),
 HTTP 404 (no route at that URL), HTTP 405 (the method; --user-data-method), an HTML page
 (not the API), TLS (--ca-cert). --required-fields checks the test user's user_data for
 the fields your miniapps require.
@@ -290,13 +266,13 @@ reached at all (connection refused, TLS).`,
 		Example: `  boxo-sim check hostapp \
       --access-token-url http://127.0.0.1:8081/boxo/connect/access-token \
       --user-data-url http://127.0.0.1:8081/boxo/connect/user-data \
-      --client-id hostapp-client-1 --secret hostapp-secret-1 \
+      --hostapp-client-id hostapp-client-1 --hostapp-secret hostapp-secret-1 \
       --auth-code-cmd 'boxo-sim check auth-code --user carol'
   boxo-sim check hostapp --access-token-url https://api.example.com/boxo/token --user-data-url https://api.example.com/boxo/user \
-      --client-id boxo --secret "$SECRET" --prefix Bearer --auth-code-url https://test.example.com/mint-code --json
+      --hostapp-client-id boxo --hostapp-secret "$SECRET" --token-prefix Bearer --auth-code-url https://test.example.com/mint-code --json
   boxo-sim check hostapp --access-token-url https://localhost:3443/api/boxo/token --user-data-url https://localhost:3443/api/boxo/me \
       --user-data-method POST --refresh-token-url https://localhost:3443/api/boxo/refresh --ca-cert ./dev-ca.pem \
-      --required-fields email,phone --client-id boxo --secret "$SECRET" --auth-code-cmd './mint-code.sh'`,
+      --required-fields email,phone --hostapp-client-id boxo --hostapp-secret "$SECRET" --auth-code-cmd './mint-code.sh'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rf.list {
@@ -305,11 +281,13 @@ reached at all (connection refused, TLS).`,
 				if !ok {
 					return fmt.Errorf("--plan %q: use %s", plan, strings.Join(check.HostappPlans, " or "))
 				}
-				listPlan(e.stdout, name, checks)
-				return nil
+				return rf.listPlan(e.stdout, name, checks, nil)
+			}
+			if hostappClientID == "" && cmd.Flags().Changed("client-id") {
+				return fmt.Errorf("missing --hostapp-client-id: --client-id is the host app's client_id at Boxo now (sent as X-Hostapp-Client-ID, formerly --boxo-client-id); give the hostapp_client_id as --hostapp-client-id")
 			}
 			if err := required([2]string{"access-token-url", tokenURL}, [2]string{"user-data-url", dataURL},
-				[2]string{"client-id", clientID}, [2]string{"secret", secret}); err != nil {
+				[2]string{"hostapp-client-id", hostappClientID}, [2]string{"hostapp-secret", secret}); err != nil {
 				return err
 			}
 			codes, err := authCodeSource(codeCmd, codeURL)
@@ -328,8 +306,8 @@ reached at all (connection refused, TLS).`,
 				return fmt.Errorf("--required-fields: %w", err)
 			}
 			rep, err := check.RunHostapp(cmd.Context(), check.HostappConfig{
-				AccessTokenURL: tokenURL, UserDataURL: dataURL, ClientID: clientID, Secret: secret, Prefix: prefix,
-				AuthCode: codes, AppID: appID, PlatformClientID: boxoClient, UserDataMethod: method, Timeout: rf.timeout,
+				AccessTokenURL: tokenURL, UserDataURL: dataURL, ClientID: hostappClientID, Secret: secret, Prefix: prefix,
+				AuthCode: codes, AppID: appID, PlatformClientID: clientID, UserDataMethod: method, Timeout: rf.timeout,
 				HTTPClient: hc, RequiredFields: fields, RefreshTokenURL: refreshURL, Plan: plan,
 			})
 			if err != nil {
@@ -340,13 +318,16 @@ reached at all (connection refused, TLS).`,
 	}
 	c.Flags().StringVar(&tokenURL, "access-token-url", "", "the host backend's access token URL (step 6)")
 	c.Flags().StringVar(&dataURL, "user-data-url", "", "the host backend's user data URL (step 8)")
-	c.Flags().StringVar(&clientID, "client-id", "", "hostapp_client_id, as entered in the Boxo Dashboard")
-	c.Flags().StringVar(&secret, "secret", "", "hostapp_secret_key, as entered in the Boxo Dashboard")
-	c.Flags().StringVar(&prefix, "prefix", demo.TokenPrefix, "the access token prefix (scheme word of Authorization)")
+	c.Flags().StringVar(&hostappClientID, "hostapp-client-id", "", "hostapp_client_id, as entered in the Boxo Dashboard")
+	c.Flags().StringVar(&secret, "hostapp-secret", "", "hostapp_secret_key, as entered in the Boxo Dashboard")
+	c.Flags().StringVar(&prefix, "token-prefix", demo.TokenPrefix, "the access token prefix (scheme word of Authorization)")
+	renamedFlag(c.Flags(), "secret", "hostapp-secret")
+	renamedFlag(c.Flags(), "prefix", "token-prefix")
 	c.Flags().StringVar(&codeCmd, "auth-code-cmd", "", "command that prints a fresh auth code (run with sh -c)")
 	c.Flags().StringVar(&codeURL, "auth-code-url", "", "URL whose GET answers a fresh auth code")
 	c.Flags().StringVar(&appID, "app-id", demo.AppID, "sent as X-Miniapp-App-ID")
-	c.Flags().StringVar(&boxoClient, "boxo-client-id", demo.ClientID, "the host app's client_id at Boxo, sent as X-Hostapp-Client-ID")
+	c.Flags().StringVar(&clientID, "client-id", demo.ClientID, "the host app's client_id at Boxo, sent as X-Hostapp-Client-ID (not the hostapp_client_id)")
+	renamedFlag(c.Flags(), "boxo-client-id", "client-id")
 	c.Flags().StringVar(&method, "user-data-method", "GET", "method of the user data call: GET, or POST with {}")
 	c.Flags().StringVar(&refreshURL, "refresh-token-url", "", "the host backend's refresh token URL (contract §7.1): checks refresh and rotation")
 	c.Flags().StringVar(&plan, "plan", check.HostappPlanName, "the plan to run: "+strings.Join(check.HostappPlans, " or "))
@@ -432,7 +413,7 @@ Exit status: 0 with the code printed, 1 when the host app gives no code, 2 on a 
 			code, err := sdk.HostAuthCode(user, password)(ctx)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "boxo-sim: no auth code from the host app at %s: %v\n", hostURL, err)
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			fmt.Fprintln(e.stdout, code)
 			return nil

@@ -37,8 +37,7 @@ a call you make, e.g. by opening the miniapp in your host app. The first call is
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rf.list {
-				listPlan(e.stdout, check.DirectPlanName, check.DirectPlan())
-				return nil
+				return rf.listPlan(e.stdout, check.DirectPlanName, check.DirectPlan(), nil)
 			}
 			if wait <= 0 {
 				return fmt.Errorf("--wait %s: give a positive duration such as 60s", wait)

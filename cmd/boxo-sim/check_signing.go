@@ -37,8 +37,7 @@ judged: an answer such as INVALID_AUTH_CODE counts as accepting the signature.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rf.list {
-				listPlan(e.stdout, check.SigningPlanName, check.SigningPlan())
-				return nil
+				return rf.listPlan(e.stdout, check.SigningPlanName, check.SigningPlan(), nil)
 			}
 			if err := required([2]string{"url", u}, [2]string{"signing-secret", secr}); err != nil {
 				return err

@@ -45,17 +45,7 @@ func startUp(t *testing.T, args ...string) *upProcess {
 			t.Error("up did not stop")
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(p.out.String(), "Serving.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", p.out.String(), p.errb.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, p.out.String(), p.errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitServing(t, p.out, p.out, p.errb, done)
 	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
 	for _, m := range re.FindAllStringSubmatch(p.out.String(), -1) {
 		p.urls[m[1]] = m[2]
@@ -71,8 +61,8 @@ func TestCheckAgainstUp(t *testing.T) {
 	t.Parallel()
 	up := startUp(t, allPorts0...)
 	junit := filepath.Join(t.TempDir(), "check.xml")
-	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--url", up.urls["miniapp"]+demo.AuthTokenPath,
-		"--app-id", demo.AppID, "--secret", demo.MiniappSecret, "--me-url", up.urls["miniapp"]+"/api/me", "--rounds", "5",
+	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--auth-token-url", up.urls["miniapp"]+demo.AuthTokenPath,
+		"--app-id", demo.AppID, "--miniapp-secret", demo.MiniappSecret, "--me-url", up.urls["miniapp"]+"/api/me", "--rounds", "5",
 		"--junit", junit, "--warn-as-failure")
 	// Every check passes but no-email-no-phone: boxo-sim's miniapp refuses such a user, which
 	// is conformant and noted as INFO.
@@ -113,7 +103,7 @@ func TestCheckAgainstUp(t *testing.T) {
 	out, errOut, code = runCmd(t, t.Context(), nil, "check", "hostapp",
 		"--access-token-url", up.urls["hostapp"]+demo.AccessTokenPath, "--user-data-url", up.urls["hostapp"]+demo.UserDataPath,
 		"--refresh-token-url", up.urls["hostapp"]+demo.RefreshTokenPath,
-		"--client-id", demo.HostappClientID, "--secret", demo.HostappSecret, "--auth-code-url", codes.URL, "--json")
+		"--hostapp-client-id", demo.HostappClientID, "--hostapp-secret", demo.HostappSecret, "--auth-code-url", codes.URL, "--json")
 	if code != 0 {
 		t.Fatalf("check hostapp: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -149,16 +139,16 @@ func TestCheckAgainstUp(t *testing.T) {
 	}
 }
 
-// TestCheckMiniappWrongSecret: a wrong --secret is one FAIL under a first-line hint, the
+// TestCheckMiniappWrongSecret: a wrong --miniapp-secret is one FAIL under a first-line hint, the
 // dependent checks SKIP, and the exit status is 1 (a failed check), not 2.
 func TestCheckMiniappWrongSecret(t *testing.T) {
 	t.Parallel()
 	mini := checktest.NewMiniapp(t, checktest.MiniappOptions{})
-	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--url", mini.URL(), "--app-id", checktest.AppID, "--secret", "wrong", "--concurrency", "2")
+	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--auth-token-url", mini.URL(), "--app-id", checktest.AppID, "--miniapp-secret", "wrong", "--concurrency", "2")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
 	}
-	if !strings.HasPrefix(out, "Hint: valid-request: the backend refused the credentials (ACCESS_DENIED): check --app-id and --secret") ||
+	if !strings.HasPrefix(out, "Hint: valid-request: the backend refused the credentials (ACCESS_DENIED): check --app-id and --miniapp-secret") ||
 		!strings.Contains(out, "SKIP  same-user") || !strings.Contains(out, "blocked by valid-request: the backend refused the credentials") {
 		t.Errorf("the report does not start with the hint:\n%s", out)
 	}
@@ -175,7 +165,7 @@ func TestCheckMiniappWrongSecret(t *testing.T) {
 func TestCheckDocFollowingBackend(t *testing.T) {
 	t.Parallel()
 	doc := checktest.NewDocMiniapp(t)
-	args := []string{"check", "miniapp", "--url", doc.URL(), "--app-id", checktest.AppID, "--secret", checktest.Secret, "--rounds", "5"}
+	args := []string{"check", "miniapp", "--auth-token-url", doc.URL(), "--app-id", checktest.AppID, "--miniapp-secret", checktest.Secret, "--rounds", "5"}
 	out, errOut, code := runCmd(t, t.Context(), nil, append(args, "--me-url", doc.MeURL(), "--warn-as-failure")...)
 	if code != 0 || strings.Contains(out, "FAIL  ") || strings.Contains(out, "WARN  ") {
 		t.Fatalf("doc-following backend with --me-url: exit %d\n%s\n%s", code, out, errOut)
@@ -184,7 +174,7 @@ func TestCheckDocFollowingBackend(t *testing.T) {
 		t.Fatalf("doc-following backend without --me-url: exit %d\n%s\n%s", code, out, errOut)
 	}
 	never := checktest.NewMiniapp(t, checktest.MiniappOptions{NoExpiry: true})
-	args = []string{"check", "miniapp", "--url", never.URL(), "--app-id", checktest.AppID, "--secret", checktest.Secret, "--rounds", "2"}
+	args = []string{"check", "miniapp", "--auth-token-url", never.URL(), "--app-id", checktest.AppID, "--miniapp-secret", checktest.Secret, "--rounds", "2"}
 	if out, _, code := runCmd(t, t.Context(), nil, args...); code != 0 || !strings.Contains(out, "WARN  token-lifetime") {
 		t.Fatalf("a WARN without --warn-as-failure: exit %d\n%s", code, out)
 	}
@@ -198,7 +188,7 @@ func TestCheckDocFollowingBackend(t *testing.T) {
 func TestCheckBrokenBackends(t *testing.T) {
 	t.Parallel()
 	mini := checktest.NewMiniapp(t, checktest.MiniappOptions{ErrStatus: http.StatusUnauthorized, DuplicateUsers: true})
-	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--url", mini.URL(), "--app-id", checktest.AppID, "--secret", checktest.Secret)
+	out, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--auth-token-url", mini.URL(), "--app-id", checktest.AppID, "--miniapp-secret", checktest.Secret)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
 	}
@@ -211,7 +201,7 @@ func TestCheckBrokenBackends(t *testing.T) {
 	}))
 	t.Cleanup(codes.Close)
 	out, errOut, code = runCmd(t, t.Context(), nil, "check", "hostapp", "--access-token-url", host.TokenURL(), "--user-data-url", host.UserDataURL(),
-		"--client-id", checktest.HostClientID, "--secret", checktest.HostSecret, "--auth-code-url", codes.URL)
+		"--hostapp-client-id", checktest.HostClientID, "--hostapp-secret", checktest.HostSecret, "--auth-code-url", codes.URL)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
 	}
@@ -247,13 +237,13 @@ func TestCheckUsageErrors(t *testing.T) {
 	}{
 		{[]string{"check", "miniapp", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"check", "hostapp", "extra"}, "unknown command"},
-		{[]string{"check", "miniapp", "--url", "http://h/a", "--app-id", "a", "--secret", "s", "--junit", "/nonexistent/dir/x.xml"}, "--junit"},
-		{[]string{"check", "miniapp"}, "missing --url, --app-id, --secret"},
-		{[]string{"check", "miniapp", "--url", "127.0.0.1:8083", "--app-id", "a", "--secret", "s"}, "not an absolute http(s) URL"},
-		{[]string{"check", "hostapp", "--access-token-url", "http://h/t", "--user-data-url", "http://h/u", "--client-id", "c", "--secret", "s"}, "missing --auth-code-cmd or --auth-code-url"},
-		{[]string{"check", "hostapp", "--access-token-url", "http://h/t", "--user-data-url", "http://h/u", "--client-id", "c", "--secret", "s",
+		{[]string{"check", "miniapp", "--auth-token-url", "http://h/a", "--app-id", "a", "--miniapp-secret", "s", "--junit", "/nonexistent/dir/x.xml"}, "--junit"},
+		{[]string{"check", "miniapp"}, "missing --auth-token-url, --app-id, --miniapp-secret"},
+		{[]string{"check", "miniapp", "--auth-token-url", "127.0.0.1:8083", "--app-id", "a", "--miniapp-secret", "s"}, "not an absolute http(s) URL"},
+		{[]string{"check", "hostapp", "--access-token-url", "http://h/t", "--user-data-url", "http://h/u", "--hostapp-client-id", "c", "--hostapp-secret", "s"}, "missing --auth-code-cmd or --auth-code-url"},
+		{[]string{"check", "hostapp", "--access-token-url", "http://h/t", "--user-data-url", "http://h/u", "--hostapp-client-id", "c", "--hostapp-secret", "s",
 			"--auth-code-cmd", "echo x", "--auth-code-url", "http://h/c"}, "not both"},
-		{[]string{"check", "hostapp", "--client-id", "c"}, "missing --access-token-url, --user-data-url, --secret"},
+		{[]string{"check", "hostapp", "--hostapp-client-id", "c"}, "missing --access-token-url, --user-data-url, --hostapp-secret"},
 		{[]string{"check", "auth-code", "--user", "nobody"}, "not a demo user"},
 	}
 	for _, tc := range cases {
@@ -279,7 +269,17 @@ func TestCheckUsageErrors(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Plan miniapp-v1:") || strings.Contains(out, "hostapps-apart") {
 		t.Fatalf("--list --plan miniapp-v1: exit %d\n%s", code, out)
 	}
-	if _, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--url", "http://127.0.0.1:1/x", "--app-id", "a", "--secret", "s", "--plan", "miniapp-v9"); code != 2 || !strings.Contains(errOut, "miniapp-v9") {
+	out, _, code = runCmd(t, t.Context(), nil, "check", "miniapp", "--list", "--json")
+	var plan struct {
+		Plan      string        `json:"plan"`
+		Checks    []check.Check `json:"checks"`
+		Encrypted []check.Check `json:"with_user_data_key"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); code != 0 || err != nil || plan.Plan != "miniapp-v2" ||
+		len(plan.Checks) != len(check.MiniappPlan()) || len(plan.Encrypted) != len(check.EncryptedPlan()) {
+		t.Fatalf("--list --json: exit %d, %v\n%s", code, err, out)
+	}
+	if _, errOut, code := runCmd(t, t.Context(), nil, "check", "miniapp", "--auth-token-url", "http://127.0.0.1:1/x", "--app-id", "a", "--miniapp-secret", "s", "--plan", "miniapp-v9"); code != 2 || !strings.Contains(errOut, "miniapp-v9") {
 		t.Fatalf("--plan miniapp-v9: exit %d, stderr %q", code, errOut)
 	}
 }
@@ -382,7 +382,7 @@ func TestCheckHostWrongFlags(t *testing.T) {
 	t.Cleanup(failing.Close)
 	base := func(tokenURL, secret, method, codeURL string) []string {
 		return []string{"check", "hostapp", "--access-token-url", tokenURL, "--user-data-url", host.UserDataURL(), "--user-data-method", method,
-			"--client-id", checktest.HostClientID, "--secret", secret, "--auth-code-url", codeURL}
+			"--hostapp-client-id", checktest.HostClientID, "--hostapp-secret", secret, "--auth-code-url", codeURL}
 	}
 	wrongURL := strings.Replace(host.TokenURL(), "/connect/token", "/api/boxo/token", 1)
 	for _, tc := range []struct {
@@ -394,7 +394,7 @@ func TestCheckHostWrongFlags(t *testing.T) {
 		notInOut []string
 	}{
 		{"wrong secret", base(host.TokenURL(), "wrong", "GET", codes.URL), 1,
-			[]string{"Hint: code-to-token: the backend refused the credentials (ACCESS_DENIED): check --client-id, --secret and --prefix",
+			[]string{"Hint: code-to-token: the backend refused the credentials (ACCESS_DENIED): check --hostapp-client-id, --hostapp-secret and --token-prefix",
 				"SKIP  wrong-secret", "blocked by code-to-token: the backend refused the credentials"}, "", []string{"PASS  wrong-secret", "FAIL  client-id-header-optional"}},
 		{"wrong method", base(host.TokenURL(), checktest.HostSecret, "POST", codes.URL), 1,
 			[]string{"does not take POST (it allows GET, HEAD); try --user-data-method GET", "SKIP  code-reuse-revokes"}, "", []string{"WARN  code-reuse-revokes"}},

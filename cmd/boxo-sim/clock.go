@@ -38,6 +38,7 @@ not running and skipped.`,
 	addPartyURLFlags(c)
 	var party string
 	c.PersistentFlags().StringVar(&party, "party", "", "only this party: hostapp, platform or miniapp (default: all three)")
+	c.PersistentFlags().Bool("json", false, `print {"clocks": [{"party", "now", "offset", "clock_id"}]} as JSON (advance, set and reset add "moved")`)
 
 	show := &cobra.Command{
 		Use:     "show",
@@ -52,6 +53,9 @@ not running and skipped.`,
 			names, states, err := clockStates(cmd.Context(), e, ps, names)
 			if err != nil {
 				return err
+			}
+			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+				return printIndentedJSON(e.stdout, clockReport{Clocks: clockList(names, states)})
 			}
 			printClocks(e.stdout, names, states)
 			return nil
@@ -205,9 +209,32 @@ func moveClocks(cmd *cobra.Command, e *env, party string, change func() stack.Cl
 	if names, states, err = clockStates(ctx, quiet, ps, names); err != nil {
 		return err
 	}
+	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+		n := len(moved)
+		return printIndentedJSON(e.stdout, clockReport{Moved: &n, Clocks: clockList(names, states)})
+	}
 	fmt.Fprintf(e.stdout, "%s (%d %s).\n", done, len(moved), pluralOf(len(moved), "clock", "clocks"))
 	printClocks(e.stdout, names, states)
 	return nil
+}
+
+// clockReport is the --json form of the clock commands.
+type clockReport struct {
+	Moved  *int         `json:"moved,omitempty"` // distinct clocks moved; not in show's
+	Clocks []partyClock `json:"clocks"`
+}
+
+type partyClock struct {
+	Party string `json:"party"`
+	stack.ClockState
+}
+
+func clockList(names []string, states map[string]stack.ClockState) []partyClock {
+	out := []partyClock{}
+	for _, p := range names {
+		out = append(out, partyClock{Party: p, ClockState: states[p]})
+	}
+	return out
 }
 
 func printClocks(w io.Writer, names []string, states map[string]stack.ClockState) {

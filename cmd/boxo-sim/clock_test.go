@@ -89,6 +89,20 @@ func TestClockAdvanceMovesEachClockOnce(t *testing.T) {
 			t.Errorf("clock show lacks %s:\n%s", p, out)
 		}
 	}
+	var shown clockReport
+	if err := json.Unmarshal([]byte(mustRun(t, append([]string{"clock", "show", "--json"}, flags...)...)), &shown); err != nil {
+		t.Fatalf("clock show --json: %v", err)
+	}
+	if len(shown.Clocks) != 3 || shown.Moved != nil || shown.Clocks[2].Party != "miniapp" || shown.Clocks[2].ClockID != getClock(t, urls["miniapp"]).ClockID {
+		t.Errorf("clock show --json = %+v", shown)
+	}
+	var moved clockReport
+	if err := json.Unmarshal([]byte(mustRun(t, append([]string{"clock", "advance", "--json", "1m"}, flags...)...)), &moved); err != nil {
+		t.Fatalf("clock advance --json: %v", err)
+	}
+	if moved.Moved == nil || *moved.Moved != 2 || len(moved.Clocks) != 3 {
+		t.Errorf("clock advance --json = %+v", moved)
+	}
 
 	// Back to real time, then negative durations, with flags before or after them.
 	for _, reset := range [][]string{{"clock", "reset"}, {"clock", "set", "now"}} {

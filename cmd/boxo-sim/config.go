@@ -46,8 +46,13 @@ type Config struct {
 	TokenPrefix     string `yaml:"token_prefix"`
 	MiniappAppID    string `yaml:"miniapp_app_id"`
 	MiniappSecret   string `yaml:"miniapp_secret"`
-	AuthCodeCmd     string `yaml:"auth_code_cmd"`
-	AuthCodeURL     string `yaml:"auth_code_url"`
+	// Request-signing secrets (PROTOCOL §7.8) of a real backend: given, the Dashboard has
+	// signing on for it, so the platform signs its calls to it and, for a host backend,
+	// verifies that backend's Direct and consent calls with the secret.
+	HostappSigningSecret string `yaml:"hostapp_signing_secret"`
+	MiniappSigningSecret string `yaml:"miniapp_signing_secret"`
+	AuthCodeCmd          string `yaml:"auth_code_cmd"`
+	AuthCodeURL          string `yaml:"auth_code_url"`
 	// Endpoints of a real backend whose paths differ from boxo-sim's: absolute URLs, or paths
 	// under hostapp_url / miniapp_url; "" means the default paths.
 	AccessTokenURL  string `yaml:"access_token_url"`
@@ -78,7 +83,7 @@ type Config struct {
 	FlowLogMaxFlows int           `yaml:"flow_log_max_flows"`
 	FlowLogMaxAge   time.Duration `yaml:"flow_log_max_age"`
 	// UserDataKey switches encrypted user_data on (PROTOCOL §7.2) for the host app and the
-	// miniapp started here; userdata encrypt and decrypt use it when --key is not given.
+	// miniapp started here; userdata encrypt and decrypt use it when --user-data-key is not given.
 	UserDataKey string `yaml:"user_data_key"`
 	// TrustedProxies are the proxies, comma-separated CIDRs, whose X-Forwarded-For the
 	// parties started here believe (PROTOCOL §7.6); "" leaves their stored settings alone.
@@ -190,6 +195,8 @@ var settings = []setting{
 	strSetting("token_prefix", "token-prefix", "access token prefix towards a real host backend (default Token)", func(c *Config) *string { return &c.TokenPrefix }),
 	strSetting("miniapp_app_id", "miniapp-app-id", "app_id of a real miniapp backend", func(c *Config) *string { return &c.MiniappAppID }),
 	secretSetting("miniapp_secret", "miniapp-secret", "secret_key the platform sends to a real miniapp backend", func(c *Config) *string { return &c.MiniappSecret }),
+	secretSetting("hostapp_signing_secret", "hostapp-signing-secret", "request-signing secret of a real host backend (contract §7.8): the platform signs its calls to it and verifies its Direct and consent calls with it", func(c *Config) *string { return &c.HostappSigningSecret }),
+	secretSetting("miniapp_signing_secret", "miniapp-signing-secret", "request-signing secret of a real miniapp backend (contract §7.8): the platform signs its calls to it", func(c *Config) *string { return &c.MiniappSigningSecret }),
 	strSetting("auth_code_cmd", "auth-code-cmd", "command that prints a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeCmd }),
 	strSetting("auth_code_url", "auth-code-url", "URL that answers a fresh auth code from a real host app", func(c *Config) *string { return &c.AuthCodeURL }),
 	secretSetting("user_data_key", "user-data-key", "switch encrypted user_data on (contract §7.2): the host app encrypts the miniapp's user data with this key (32 bytes, base64) and the miniapp decrypts with it", func(c *Config) *string { return &c.UserDataKey }),
@@ -481,6 +488,35 @@ func printConfig(w io.Writer, cfg Config, src source) {
 		}
 		fmt.Fprintf(w, "%s: %s  # %s\n", s.key, v, src[s.key])
 	}
+}
+
+// configSetting is one key of config print --json.
+type configSetting struct {
+	Key    string `json:"key"`
+	Value  any    `json:"value"` // a number or a boolean where the key takes one, else text
+	Source string `json:"source"`
+	Env    string `json:"env"`
+	Secret bool   `json:"secret,omitempty"`
+}
+
+// configJSON is the effective configuration as config print --json shows it, in the order
+// of the text form, secrets masked.
+func configJSON(cfg Config, src source) map[string][]configSetting {
+	out := []configSetting{}
+	for _, s := range settings {
+		var v any = s.get(&cfg)
+		if s.secret {
+			v = contract.Mask(s.get(&cfg))
+		} else if s.raw {
+			if n, err := strconv.Atoi(s.get(&cfg)); err == nil {
+				v = n
+			} else if b, err := strconv.ParseBool(s.get(&cfg)); err == nil {
+				v = b
+			}
+		}
+		out = append(out, configSetting{Key: s.key, Value: v, Source: src[s.key], Env: s.env(), Secret: s.secret})
+	}
+	return map[string][]configSetting{"settings": out}
 }
 
 func yamlScalar(v string) string {

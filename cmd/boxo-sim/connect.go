@@ -54,8 +54,13 @@ or --skip-me; with --miniapp-url and no --me-url they are skipped.
 A returning user: the SDK saves the miniapp's tokens in --data-dir, the running 'boxo-sim
 up''s data directory, when it exists (` + sdkstub.TokenFileName + `, readable by you only). The
 next connect for the same user and miniapp hands the saved token to the miniapp, which tries
-it at its backend first (contract §3.3) and logs in anew only when it is refused. --fresh
-ignores the saved token. A flow on in-process parties saves nothing.
+it at its backend first (contract §3.3) and logs in anew only when it is refused, in both
+modes. --fresh ignores the saved token. A flow on in-process parties saves nothing.
+
+--skip-granted-consent with --user-reference is the SDK's prompt-skip switch (contract
+§7.4): at step 4 the host app asks its own backend (POST /boxo/consent with the user's
+session), which calls the platform's get_consent for its signed-in user, signed when request
+signing is on, and the prompt is skipped when the user allowed the miniapp before.
 
 --mode direct runs Connect Direct instead (contract §7.3, 12 steps): at step 5 the host
 app asks its own backend (POST /boxo/direct/tokens with the user's session), which sends
@@ -63,7 +68,8 @@ the user's data to the platform's /api/v1/connect/ (steps 6-9); the host app han
 tokens to the SDK with setAuthTokens (step 10) and the miniapp reads its user (step 11).
 The partnership's direct_enabled must be on (it is for the demo pair).
 
-Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
+Exit status: 0 when the last step (16, or 12 in Direct) is reached, 1 when the flow stops
+before it, 2 on a usage or setup error (no flow ran).`,
 		Example: `  boxo-sim connect                       # the demo user carol
   boxo-sim connect --user bob --json     # machine-readable result
   boxo-sim connect --consent deny        # the user declines at step 4
@@ -161,7 +167,7 @@ Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 				printResult(e.stdout, res, err)
 			}
 			if err != nil {
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			return nil
 		},
@@ -192,7 +198,7 @@ Exit status 0 only when the last step (16, or 12 in Direct) is reached.`,
 // it keeps its own Dashboard, which connect does not change.
 func noteIgnoredRelay(ctx context.Context, cfg Config, src source, stderr io.Writer) {
 	var ignored []string
-	for _, k := range []string{"miniapp_url", "hostapp_client_id", "hostapp_secret", "token_prefix", "miniapp_secret", "access_token_url", "user_data_url", "user_data_method", "refresh_token_url", "auth_token_url", "required_fields", "ca_cert", "insecure_skip_verify"} {
+	for _, k := range []string{"miniapp_url", "hostapp_client_id", "hostapp_secret", "token_prefix", "miniapp_secret", "hostapp_signing_secret", "miniapp_signing_secret", "access_token_url", "user_data_url", "user_data_method", "refresh_token_url", "auth_token_url", "required_fields", "ca_cert", "insecure_skip_verify"} {
 		if s, _ := findSetting(k); strings.HasPrefix(src[k], "flag") {
 			ignored = append(ignored, "--"+s.flag)
 		}
@@ -385,6 +391,10 @@ func hintFor(code string) string {
 		return "the app_id is not a miniapp in the platform's Dashboard (GET /_sim/miniapps on the platform)"
 	case contract.CodeNoIntegration:
 		return "the host app and miniapp have no partnership (GET /_sim/partnerships)"
+	case contract.CodeEndpointURLNotSet:
+		return "the Dashboard record lacks the endpoint URL the error names: set it (PUT /_sim/hostapps/{client_id} or /_sim/miniapps/{app_id} on the platform)"
+	case contract.CodeUnknownError:
+		return "a party failed inside (its log says why), e.g. the platform's database refusing writes (GET /_sim/storage)"
 	case contract.CodeFeatureDisabledInHostapp:
 		return "switch Connect on for the host app in the Dashboard (for --legacy-login: legacy_login_enabled on the host app)"
 	case contract.CodeFeatureDisabledInIntegration:

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
@@ -31,7 +32,7 @@ endpoint: an error_code, a delay (past the platform's 10 s timeout if you
 like), an HTTP status, a malformed body, an over-long token, a missing field, a dropped
 connection, a replayed auth code or an expired code or token. It fires on every matching
 call, on the Nth only (--nth), or with a probability drawn from a seeded generator
-(--probability, --seed). The next 'boxo-sim connect' shows the effect.
+(--probability, --random-seed). The next 'boxo-sim connect' shows the effect.
 
 The stack is found through --platform-url (that platform names its host app and miniapp),
 else the state file of the 'boxo-sim up' running on --data-dir, else the local ports;
@@ -89,7 +90,7 @@ Kinds: ` + kinds + `.
   boxo-sim fault set --step 11 --kind status --status 502 --nth 2
   boxo-sim fault set --step 9 --kind missing_field --field user_data.email
   boxo-sim fault set --step 8 --kind expire --nth 1          # the platform refreshes and retries
-  boxo-sim fault set --party miniapp --endpoint /api/auth/refresh --kind reset --probability 0.5 --seed 7`,
+  boxo-sim fault set --party miniapp --endpoint /api/auth/refresh --kind reset --probability 0.5 --random-seed 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkKindFlags(cmd, f.Kind); err != nil {
@@ -137,7 +138,8 @@ Kinds: ` + kinds + `.
 	fl.StringVar(&f.Field, "field", "", "missing_field: the field to drop, dotted (user_data.email)")
 	fl.IntVar(&f.Nth, "nth", 0, "fire on the Nth matching call only (default: every call)")
 	fl.Float64Var(&f.Probability, "probability", 0, "fire with this probability, 0–1 (default: every call)")
-	fl.Int64Var(&f.Seed, "seed", 0, "seed of the --probability draws, so a run repeats")
+	fl.Int64Var(&f.Seed, "random-seed", 0, "seed of the --probability draws, so a run repeats")
+	renamedFlag(fl, "seed", "random-seed")
 	fl.BoolVar(&asJSON, "json", false, "print the added fault as JSON")
 	return c
 }
@@ -266,6 +268,7 @@ func printFaults(w io.Writer, fs []fault.Fault) {
 
 func newFaultClearCmd(e *env) *cobra.Command {
 	var party string
+	var asJSON bool
 	c := &cobra.Command{
 		Use:   "clear [ID]",
 		Short: "Remove one fault, or every fault of every running party",
@@ -288,7 +291,7 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 			ctx := cmd.Context()
 			if len(args) == 0 {
 				var parts []string
-				total := 0
+				total, byParty := 0, map[string]int{}
 				if _, err := ps.each(e, names, func(p string) error {
 					var got struct {
 						Cleared int `json:"cleared"`
@@ -297,10 +300,14 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 						return err
 					}
 					total += got.Cleared
+					byParty[p] = got.Cleared
 					parts = append(parts, fmt.Sprintf("%s %d", p, got.Cleared))
 					return nil
 				}); err != nil {
 					return err
+				}
+				if asJSON {
+					return printIndentedJSON(e.stdout, map[string]any{"cleared": total, "parties": byParty})
 				}
 				fmt.Fprintf(e.stdout, "Cleared %d %s (%s).\n", total, pluralOf(total, "fault", "faults"), strings.Join(parts, ", "))
 				return nil
@@ -334,11 +341,15 @@ the parties of one 'boxo-sim up', and --party picks one when separate processes 
 			if err := ps.do(ctx, names[0], http.MethodDelete, "/_sim/faults/"+url.PathEscape(id), nil, nil); err != nil {
 				return err
 			}
+			if asJSON {
+				return printIndentedJSON(e.stdout, map[string]any{"removed": id, "party": names[0]})
+			}
 			fmt.Fprintf(e.stdout, "Removed %s from %s.\n", id, names[0])
 			return nil
 		},
 	}
 	c.Flags().StringVar(&party, "party", "", "only this party: hostapp, platform or miniapp")
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"cleared": N, "parties": {...}} (with ID: {"removed", "party"}) as JSON`)
 	return c
 }
 
@@ -384,11 +395,17 @@ type simParties struct {
 // (findStack: platform_url, else the state file of the up on data_dir, else the default
 // ports).
 func simPartiesFor(cmd *cobra.Command, e *env) (simParties, error) {
-	cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
+	return simPartiesOf(cmd.Context(), cmd.Flags(), e)
+}
+
+// simPartiesOf is simPartiesFor with the configuration read from flags: a command whose own
+// flags share names with configuration keys passes only those that locate the stack.
+func simPartiesOf(ctx context.Context, flags *pflag.FlagSet, e *env) (simParties, error) {
+	cfg, src, err := loadConfig(flags, e.getenv)
 	if err != nil {
 		return simParties{}, err
 	}
-	found, err := findStack(cmd.Context(), cfg, src)
+	found, err := findStack(ctx, cfg, src)
 	if err != nil {
 		return simParties{}, err
 	}
@@ -419,6 +436,17 @@ func firstSet(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// refusalError is a party's error answer to a control route ({"error", "error_description"}).
+type refusalError struct {
+	party, url    string
+	status        int
+	code, message string
+}
+
+func (e refusalError) Error() string {
+	return fmt.Sprintf("the %s at %s refused: %s%s", e.party, e.url, firstSet(e.message, e.code), tokenHint(e.status))
 }
 
 // notRunningError says that nothing answers at a party's URL.
@@ -519,7 +547,7 @@ func (ps simParties) do(ctx context.Context, party, method, path string, body, o
 	case resp.StatusCode == http.StatusNotFound && fail.Error == "not_found" && strings.HasPrefix(fail.Description, "no route"):
 		return fmt.Errorf("the %s at %s does not serve %s: is it a boxo-sim party (started by 'boxo-sim up')?", party, base, path)
 	default:
-		return fmt.Errorf("the %s at %s refused: %s%s", party, base, firstSet(fail.Description, fail.Error), tokenHint(resp.StatusCode))
+		return refusalError{party: party, url: base, status: resp.StatusCode, code: fail.Error, message: fail.Description}
 	}
 	if out == nil {
 		return nil

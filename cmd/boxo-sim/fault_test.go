@@ -32,17 +32,7 @@ func runUpForFaults(t *testing.T, args ...string) map[string]string {
 			t.Error("up did not stop")
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "Serving.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", out.String(), errb.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitServing(t, &out, &out, &errb, done)
 	urls := map[string]string{}
 	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
 	for _, m := range re.FindAllStringSubmatch(out.String(), -1) {
@@ -156,8 +146,15 @@ func TestFaultsChangeTheNextConnect(t *testing.T) {
 		t.Errorf("clock reset did not put every party back to real time:\n%s", out)
 	}
 
-	out = mustRun(t, append([]string{"fault", "clear"}, flags...)...)
-	if !strings.Contains(out, "Cleared 2 faults (hostapp 1, platform 0, miniapp 1).") {
+	out = mustRun(t, append([]string{"fault", "clear", "--json"}, flags...)...)
+	var cleared struct {
+		Cleared int            `json:"cleared"`
+		Parties map[string]int `json:"parties"`
+	}
+	if err := json.Unmarshal([]byte(out), &cleared); err != nil || cleared.Cleared != 2 || cleared.Parties["hostapp"] != 1 || cleared.Parties["miniapp"] != 1 {
+		t.Fatalf("fault clear --json printed %q (%v)", out, err)
+	}
+	if out = mustRun(t, append([]string{"fault", "clear"}, flags...)...); !strings.Contains(out, "Cleared 0 faults (hostapp 0, platform 0, miniapp 0).") {
 		t.Fatalf("fault clear printed %q", out)
 	}
 	out = mustRun(t, append([]string{"fault", "list"}, flags...)...)
@@ -189,7 +186,7 @@ func TestPartiesThatDoNotAnswerAreSkipped(t *testing.T) {
 		}
 	}
 	out, errOut, code := runCmd(t, t.Context(), nil, append([]string{"fault", "set", "--step", "11", "--kind", "reset"}, flags...)...)
-	if code != 1 || !strings.Contains(errOut, "no miniapp answers at "+down) || !strings.Contains(errOut, "boxo-sim up") {
+	if code != exitUsage || !strings.Contains(errOut, "no miniapp answers at "+down) || !strings.Contains(errOut, "boxo-sim up") {
 		t.Errorf("fault set on the missing miniapp: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 	out, errOut, code = runCmd(t, t.Context(), nil, append([]string{"fault", "clear"}, flags...)...)
@@ -200,7 +197,7 @@ func TestPartiesThatDoNotAnswerAreSkipped(t *testing.T) {
 	none := []string{"--hostapp-url", down, "--platform-url", down, "--miniapp-url", down}
 	for _, args := range [][]string{{"fault", "list"}, {"fault", "clear"}, {"clock", "show"}, {"clock", "reset"}} {
 		_, errOut, code := runCmd(t, t.Context(), nil, append(args, none...)...)
-		if code != 1 || !strings.Contains(errOut, "no party answers") || !strings.Contains(errOut, "boxo-sim up") || !strings.Contains(errOut, "--miniapp-url") {
+		if code != exitUsage || !strings.Contains(errOut, "no party answers") || !strings.Contains(errOut, "boxo-sim up") || !strings.Contains(errOut, "--miniapp-url") {
 			t.Errorf("%s with no party: exit %d, stderr %q", strings.Join(args, " "), code, errOut)
 		}
 	}

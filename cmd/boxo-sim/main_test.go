@@ -123,8 +123,8 @@ func TestUsageErrors(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()
 			_, errOut, code := runCmd(t, t.Context(), tc.env, tc.args...)
-			if code == 0 || !strings.Contains(errOut, tc.want) {
-				t.Fatalf("exit %d, stderr %q; want non-zero and %q", code, errOut, tc.want)
+			if code != exitUsage || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errOut, exitUsage, tc.want)
 			}
 		})
 	}
@@ -151,6 +151,24 @@ func TestConfigPrecedence(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("config print lacks %q:\n%s", want, out)
 		}
+	}
+	out, errOut, code = runCmd(t, t.Context(), env, "config", "print", "--miniapp-port", "7203", "--json")
+	var printed struct{ Settings []configSetting }
+	if err := json.Unmarshal([]byte(out), &printed); code != 0 || err != nil {
+		t.Fatalf("config print --json: exit %d, %v, stderr %q:\n%s", code, err, errOut, out)
+	}
+	got := map[string]configSetting{}
+	for _, s := range printed.Settings {
+		got[s.Key] = s
+	}
+	if s := got["miniapp_port"]; s.Value != float64(7203) || s.Source != "flag --miniapp-port" || s.Env != "BOXO_SIM_MINIAPP_PORT" {
+		t.Errorf("config print --json miniapp_port = %+v", s)
+	}
+	if s := got["call_timeout"]; s.Value != "3s" || s.Source != "file "+file {
+		t.Errorf("config print --json call_timeout = %+v", s)
+	}
+	if len(printed.Settings) != len(settings) || !got["admin_token"].Secret || got["ephemeral"].Value != false {
+		t.Errorf("config print --json: %d settings of %d, admin_token %+v, ephemeral %+v", len(printed.Settings), len(settings), got["admin_token"], got["ephemeral"])
 	}
 
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
@@ -184,17 +202,7 @@ func TestUpConnectTrace(t *testing.T) {
 	}()
 	urls := map[string]string{}
 	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "Serving.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", out.String(), errb.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitServing(t, &out, &out, &errb, done)
 	for _, m := range re.FindAllStringSubmatch(out.String(), -1) {
 		urls[m[1]] = m[2]
 	}
@@ -286,5 +294,23 @@ func TestUpConnectTrace(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Stopping.") {
 		t.Errorf("up did not say it stopped: %s", out.String())
+	}
+}
+
+// awaitServing waits until up, running in-process, writes "Serving." to watch (one of out
+// and errb, its stdout and stderr): the parties serve. It fails the test when up exits
+// first or is not ready within a minute.
+func awaitServing(t *testing.T, watch, out, errb *lockedBuffer, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(watch.String(), "Serving.") {
+		if time.Now().After(deadline) {
+			t.Fatalf("up did not get ready:\nstdout: %s\nstderr: %s", out.String(), errb.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("up exited early: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }

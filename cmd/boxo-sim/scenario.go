@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,8 +23,9 @@ func newScenarioCmd(e *env) *cobra.Command {
 		Use:   "scenario",
 		Short: "Run, check and write scenario files",
 		Long: `A scenario is a YAML file that describes a situation (users, Dashboard and party
-settings), the faults to inject, the actions (connect, connect_again, refresh, logout,
-advance_clock, revoke_consent) and the expected outcome. The shipped library in
+settings), the faults to inject, the actions (connect, connect_direct, connect_again,
+refresh, logout, advance_clock, revoke_consent, delete_user, revoke_tokens,
+remove_partnership, read_only_storage, request) and the expected outcome. The shipped library in
 scenarios/library covers every error code and branch of the contract (boxo-sim contract).
 
 Files are checked strictly: an unknown key, a bad step number, an unknown error code or a
@@ -69,12 +71,15 @@ time. With --platform-url (and --hostapp-url, --miniapp-url) the scenarios run o
 another against a running 'boxo-sim up': faults are cleared before and after each, what the
 setup changed is put back, and setup users get a fresh reference suffix each run.
 
-On a terminal a line is printed per scenario as it ends. Each failure prints the
-expectation, what happened and the flow trace of the failing step. --junit writes JUnit XML
+Progress goes to stderr: on a terminal one live line, with a line kept for each scenario
+that fails; elsewhere (a CI log) one line per scenario as it ends, with its verdict and
+time. --quiet prints no progress. Each failure prints the expectation, what happened and
+the flow trace of the failing step. --junit writes JUnit XML
 that GitLab, GitHub and Jenkins render (one test case per scenario, named as the scenario);
 --json prints the whole report as JSON instead of text.
 
-Exit status 0 only when every scenario passed.`,
+Exit status: 0 when every scenario passed, 1 when one failed or the run was interrupted,
+2 on a usage or setup error (a malformed file, a stack that does not answer): nothing ran.`,
 		Example: `  boxo-sim scenario run scenarios/library
   boxo-sim scenario run scenarios/library --junit report.xml --parallel 8
   boxo-sim scenario run scenarios/library -run '^hostapp-' --fail-fast
@@ -99,6 +104,7 @@ Exit status 0 only when every scenario passed.`,
 	f.String("junit", "", "write a JUnit XML report to this file")
 	f.Bool("json", false, "print the report as JSON instead of text")
 	f.Bool("fail-fast", false, "start no further scenario after the first failure")
+	f.Bool("quiet", false, "print no progress on stderr, only the report")
 	f.String("run", "", "run only the scenarios whose name matches this regular expression (-run works too)")
 	f.String("platform-url", "", "URL of a running platform: run against 'boxo-sim up' instead of in-process")
 	f.String("hostapp-url", "", "URL of the running host app (default: the local one)")
@@ -118,6 +124,7 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 	junit, _ := f.GetString("junit")
 	asJSON, _ := f.GetBool("json")
 	failFast, _ := f.GetBool("fail-fast")
+	quiet, _ := f.GetBool("quiet")
 	filter, _ := f.GetString("run")
 	if len(paths) == 0 {
 		return errors.New("name the scenario files or directories to run, e.g. 'boxo-sim scenario run scenarios/library'")
@@ -174,13 +181,17 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 				return fmt.Errorf("no %s answers at %s: start the parties with 'boxo-sim up', or give its URL", name, u)
 			}
 		}
-		fmt.Fprintf(e.stderr, "Running %d %s one at a time against the platform at %s.\n", len(scs), scenarioPlural(len(scs), "scenario"), o.PlatformURL)
+		if !quiet {
+			fmt.Fprintf(e.stderr, "Running %d %s one at a time against the platform at %s.\n", len(scs), scenarioPlural(len(scs), "scenario"), o.PlatformURL)
+		}
 	}
-	if stdoutIsTerminal(e.stdout) && !asJSON {
-		o.OnDone = func(r scenarios.Result) { fmt.Fprintln(e.stdout, r.Line()) }
+	progress := &scenarioProgress{w: e.stderr, live: isTerminal(e.stderr), total: len(scs)}
+	if !quiet {
+		o.OnDone = progress.done
 	}
 
 	rep := scenarios.Run(cmd.Context(), scs, o)
+	progress.end()
 
 	if junit != "" {
 		var b bytes.Buffer
@@ -200,11 +211,11 @@ func runScenarios(cmd *cobra.Command, e *env, paths []string) error {
 		return err
 	}
 	if rep.Interrupted {
-		return fmt.Errorf("interrupted: %d %s not run to the end (reported as skipped); what the scenarios changed was put back",
-			rep.Skipped, scenarioPlural(rep.Skipped, "scenario"))
+		return failure(e, fmt.Errorf("interrupted: %d %s not run to the end (reported as skipped); what the scenarios changed was put back",
+			rep.Skipped, scenarioPlural(rep.Skipped, "scenario")))
 	}
 	if !rep.OK() {
-		return exitError{code: 1}
+		return exitError{code: exitFailed}
 	}
 	return nil
 }
@@ -226,8 +237,41 @@ func scenarioPlural(n int, word string) string {
 	return word + "s"
 }
 
-// stdoutIsTerminal reports whether w is a terminal (a character device), where progress lines help.
-func stdoutIsTerminal(w io.Writer) bool {
+// scenarioProgress reports each scenario as it ends: on a terminal (live) one line rewritten
+// in place, above which the scenarios that did not pass stay; elsewhere one line each.
+type scenarioProgress struct {
+	w                   io.Writer
+	live                bool
+	total, ended, fails int
+}
+
+func (p *scenarioProgress) done(r scenarios.Result) {
+	p.ended++
+	failed := r.Status == scenarios.Failed || r.Status == scenarios.Errored
+	if failed {
+		p.fails++
+	}
+	count := fmt.Sprintf("[%*d/%d]", len(strconv.Itoa(p.total)), p.ended, p.total)
+	if !p.live {
+		fmt.Fprintf(p.w, "%s %s\n", count, r.Line())
+		return
+	}
+	fmt.Fprint(p.w, "\r\033[K") // back to the line's start, and clear it
+	if failed {
+		fmt.Fprintln(p.w, r.Line())
+	}
+	fmt.Fprintf(p.w, "%s %d failed, last: %s", count, p.fails, r.Line())
+}
+
+// end clears the live line before the report.
+func (p *scenarioProgress) end() {
+	if p.live && p.ended > 0 {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// isTerminal reports whether w is a terminal (a character device), where a live line helps.
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
@@ -237,7 +281,7 @@ func stdoutIsTerminal(w io.Writer) bool {
 }
 
 func newScenarioNewCmd(e *env) *cobra.Command {
-	var force bool
+	var force, asJSON bool
 	c := &cobra.Command{
 		Use:   "new NAME",
 		Short: "Write a commented scenario template",
@@ -273,35 +317,75 @@ scenarios/library/connect-my-case. An existing file is kept unless --force is gi
 			if err := file.Close(); err != nil {
 				return err
 			}
+			if asJSON {
+				return printIndentedJSON(e.stdout, map[string]string{"file": path})
+			}
 			fmt.Fprintf(e.stdout, "Wrote %s. Edit it, then: boxo-sim scenario run %s\n", path, path)
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"file": PATH} as JSON`)
 	return c
 }
 
 func newScenarioLintCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	c := &cobra.Command{
 		Use:   "lint FILE|DIR...",
 		Short: "Check scenario files without running them",
 		Long: `Check scenario files, and every *.yaml below the directories given, as 'scenario run'
 does before it starts anything: strict keys, value types, actions and their options,
 fault kinds and steps, error codes, parties and durations. Each problem is printed with
-its file and line. Exit status 0 only when every file is well formed.`,
+its file and line. Exit status: 0 when every file is well formed, 1 when one is not, 2 on
+a usage error (no file named, a path that does not exist).`,
 		Example: `  boxo-sim scenario lint scenarios/library
-  boxo-sim scenario lint my-case.yaml`,
+  boxo-sim scenario lint my-case.yaml --json | jq -r '.problems[] | "\(.file):\(.line): \(.message)"'`,
 		Args: scenarioMinArgs(1, "name the scenario files or directories to check, e.g. 'boxo-sim scenario lint scenarios/library'"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			scs, err := scenarios.Load(args...)
-			if err != nil {
-				return loadFailure(err)
+			var le *scenarios.LoadError
+			if err != nil && !errors.As(err, &le) {
+				return err
+			}
+			if asJSON {
+				return printLintJSON(e, scs, le)
+			}
+			if le != nil {
+				return failure(e, loadFailure(err))
 			}
 			printWarnings(e, scs)
 			fmt.Fprintf(e.stdout, "ok: %d scenario %s well formed\n", len(scs), scenarioPlural(len(scs), "file"))
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"ok", "scenarios", "problems", "warnings"} as JSON`)
+	return c
+}
+
+// printLintJSON prints lint's verdict as JSON: the names of the well-formed scenarios, or the
+// problems of the malformed files, and the warnings. A problem makes the exit status 1.
+func printLintJSON(e *env, scs []*scenarios.Scenario, le *scenarios.LoadError) error {
+	out := struct {
+		OK        bool              `json:"ok"`
+		Scenarios []string          `json:"scenarios"`
+		Problems  []scenarios.Issue `json:"problems"`
+		Warnings  []scenarios.Issue `json:"warnings"`
+	}{OK: le == nil, Scenarios: []string{}, Problems: []scenarios.Issue{}, Warnings: []scenarios.Issue{}}
+	if le != nil {
+		out.Problems = le.Issues
+	}
+	for _, sc := range scs {
+		out.Scenarios = append(out.Scenarios, sc.Name)
+		out.Warnings = append(out.Warnings, sc.Warnings...)
+	}
+	if err := printIndentedJSON(e.stdout, out); err != nil {
+		return err
+	}
+	if le != nil {
+		return exitError{code: exitFailed}
+	}
+	return nil
 }
 
 // printWarnings prints what loading the scenarios found worth saying but not wrong, such as

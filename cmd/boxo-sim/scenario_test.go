@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/boxo-sim/boxo-sim/scenarios"
 )
 
 const (
@@ -137,10 +139,11 @@ func TestScenarioRunRejectsMalformedFiles(t *testing.T) {
 		}
 	}
 	junit := filepath.Join(dir, "out.xml")
-	for _, cmd := range [][]string{{"scenario", "run", dir, "--junit", junit}, {"scenario", "lint", dir}} {
+	// Malformed files are what lint tests (1), and a setup error to run (2).
+	for want, cmd := range map[int][]string{2: {"scenario", "run", dir, "--junit", junit}, 1: {"scenario", "lint", dir}} {
 		stdout, stderr, code := runCmd(t, t.Context(), nil, cmd...)
-		if code != 1 {
-			t.Fatalf("%v: exit %d, want 1\n%s%s", cmd, code, stdout, stderr)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", cmd, code, want, stdout, stderr)
 		}
 		for _, want := range []string{
 			"4 problems in the scenario files; nothing was run",
@@ -159,6 +162,21 @@ func TestScenarioRunRejectsMalformedFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(junit); err == nil {
 		t.Error("a JUnit report was written although nothing ran")
+	}
+	type lintReport struct {
+		OK        bool              `json:"ok"`
+		Scenarios []string          `json:"scenarios"`
+		Problems  []scenarios.Issue `json:"problems"`
+	}
+	stdout, stderr, code := runCmd(t, t.Context(), nil, "scenario", "lint", dir, "--json")
+	var bad lintReport
+	if err := json.Unmarshal([]byte(stdout), &bad); code != 1 || err != nil || bad.OK || len(bad.Problems) != 4 || bad.Problems[0].Line != 3 {
+		t.Errorf("lint --json of malformed files: exit %d, %v, stderr %q\n%s", code, err, stderr, stdout)
+	}
+	stdout, _, code = runCmd(t, t.Context(), nil, "scenario", "lint", filepath.Join(dir, "a-good.yaml"), "--json")
+	var good lintReport
+	if err := json.Unmarshal([]byte(stdout), &good); code != 0 || err != nil || !good.OK || !slices.Equal(good.Scenarios, []string{"a-good"}) || len(good.Problems) != 0 {
+		t.Errorf("lint --json of a good file: exit %d, %v\n%s", code, err, stdout)
 	}
 }
 
@@ -183,12 +201,21 @@ func TestScenarioRunFilterJSONAndFailFast(t *testing.T) {
 	if !rep.OK || rep.Passed != 2 || len(rep.Scenarios) != 2 || rep.Scenarios[0].Name != "connect-new-user" || rep.Scenarios[1].Name != "connect-returning-user" {
 		t.Fatalf("report = %+v", rep)
 	}
+	// Not a terminal (a CI log): one progress line per scenario on stderr, as each ends.
+	progress := regexp.MustCompile(`(?m)^\[([12])/2\] PASS  (connect-new-user|connect-returning-user) \(\d+(\.\d+)?m?s\)$`)
+	if m := progress.FindAllStringSubmatch(stderr, -1); len(m) != 2 || m[0][1] != "1" || m[1][1] != "2" || m[0][2] == m[1][2] {
+		t.Errorf("progress on stderr: %q", stderr)
+	}
+	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", libraryDir, "-run", "^connect-new-user$", "--quiet")
+	if code != 0 || stderr != "" {
+		t.Errorf("--quiet: exit %d, stderr %q", code, stderr)
+	}
 	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", libraryDir, "-run=^nothing-matches$")
-	if code != 1 || !strings.Contains(stderr, "matches none") {
+	if code != exitUsage || !strings.Contains(stderr, "matches none") {
 		t.Errorf("-run=RE matching nothing: exit %d, stderr %q", code, stderr)
 	}
 	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", libraryDir, "--run", "(")
-	if code != 1 || !strings.Contains(stderr, "not a regular expression") {
+	if code != exitUsage || !strings.Contains(stderr, "not a regular expression") {
 		t.Errorf("bad --run: exit %d, stderr %q", code, stderr)
 	}
 
@@ -219,6 +246,9 @@ func TestScenarioNewLintSchema(t *testing.T) {
 	stdout, stderr, code := runCmd(t, t.Context(), nil, "scenario", "new", path)
 	if code != 0 || !strings.Contains(stdout, "Wrote "+path+".yaml") {
 		t.Fatalf("new: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if stdout, _, code := runCmd(t, t.Context(), nil, "scenario", "new", path+"-2", "--json"); code != 0 || stdout != "{\n  \"file\": \""+path+"-2.yaml\"\n}\n" {
+		t.Errorf("new --json: exit %d, %q", code, stdout)
 	}
 	b, err := os.ReadFile(path + ".yaml")
 	if err != nil || !strings.Contains(string(b), "name: connect-my-case") || !strings.Contains(string(b), "# ") {
@@ -273,17 +303,7 @@ func TestScenarioRunAgainstUp(t *testing.T) {
 		done <- run(ctx, []string{"up", "--ephemeral", "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"},
 			func(string) string { return "" }, &out, &errb)
 	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "Serving.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\n%s\n%s", out.String(), errb.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("up exited early: %v\n%s", err, errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitServing(t, &out, &out, &errb, done)
 	urls := map[string]string{}
 	for _, m := range regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`).FindAllStringSubmatch(out.String(), -1) {
 		urls[m[1]] = m[2]
@@ -304,7 +324,7 @@ func TestScenarioRunAgainstUp(t *testing.T) {
 		t.Fatalf("connect after the scenarios: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", "--platform-url", "http://127.0.0.1:1", filepath.Join(libraryDir, "connect-new-user.yaml"))
-	if code != 1 || !strings.Contains(stderr, "boxo-sim up") {
+	if code != exitUsage || !strings.Contains(stderr, "boxo-sim up") {
 		t.Errorf("unreachable platform: exit %d, stderr %q", code, stderr)
 	}
 	cancel()
@@ -312,5 +332,24 @@ func TestScenarioRunAgainstUp(t *testing.T) {
 	case <-done:
 	case <-time.After(15 * time.Second):
 		t.Fatal("up did not stop")
+	}
+}
+
+// TestScenarioProgressLiveLine: on a terminal the progress is one line rewritten in place;
+// a scenario that fails keeps a line of its own, and the live line is cleared at the end.
+func TestScenarioProgressLiveLine(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	p := &scenarioProgress{w: &b, live: true, total: 3}
+	p.done(scenarios.Result{Name: "a-ok", Status: scenarios.Passed, Duration: time.Second})
+	p.done(scenarios.Result{Name: "b-bad", Status: scenarios.Failed, Duration: time.Second})
+	p.done(scenarios.Result{Name: "c-ok", Status: scenarios.Passed, Duration: time.Second})
+	p.end()
+	want := "\r\033[K[1/3] 0 failed, last: PASS  a-ok (1s)" +
+		"\r\033[KFAIL  b-bad (1s)\n[2/3] 1 failed, last: FAIL  b-bad (1s)" +
+		"\r\033[K[3/3] 1 failed, last: PASS  c-ok (1s)" +
+		"\r\033[K"
+	if b.String() != want {
+		t.Errorf("live progress = %q\nwant %q", b.String(), want)
 	}
 }

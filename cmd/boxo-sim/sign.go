@@ -26,7 +26,7 @@ func newSignCmd(e *env) *cobra.Command {
 		Use:   "sign URL",
 		Short: "Print the request-signing headers for one request (contract §7.8)",
 		Long: `Print the headers boxo-sim's request signing puts on a request, and the payload it signs:
-HMAC-SHA256 with --secret over "{timestamp}.{nonce}.{request_method}.{url}.{payload}", where
+HMAC-SHA256 with --signing-secret over "{timestamp}.{nonce}.{request_method}.{url}.{payload}", where
 {url} is the full request URL and {payload} the raw body (empty for GET), the signature in
 standard base64. A receiver refuses a missing or wrong signature with INVALID_SIGNATURE and a
 timestamp more than 300 s away or a nonce seen in the last 10 minutes with
@@ -34,10 +34,10 @@ SIGNATURE_VALIDATION_ERROR.
 
 Give --timestamp and --nonce to reproduce a signature you received; by default the
 timestamp is now and the nonce fresh. The secret is never printed.`,
-		Example: `  boxo-sim sign --secret "$SECRET" --body '{"auth_code":"abc"}' http://127.0.0.1:8081/boxo/connect/access-token
-  boxo-sim sign --secret "$SECRET" --method GET http://127.0.0.1:8081/boxo/connect/user-data
-  boxo-sim sign --secret "$SECRET" --body-file body.json --timestamp 1893488400 --nonce 00112233445566778899aabbccddeeff URL`,
-		Args: usageArgs(e, cobra.ExactArgs(1)),
+		Example: `  boxo-sim sign --signing-secret "$SECRET" --body '{"auth_code":"abc"}' http://127.0.0.1:8081/boxo/connect/access-token
+  boxo-sim sign --signing-secret "$SECRET" --method GET http://127.0.0.1:8081/boxo/connect/user-data
+  boxo-sim sign --signing-secret "$SECRET" --body-file body.json --timestamp 1893488400 --nonce 00112233445566778899aabbccddeeff URL`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u, err := url.Parse(args[0])
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -47,7 +47,7 @@ timestamp is now and the nonce fresh. The secret is never printed.`,
 				secret = e.getenv("BOXO_SIM_SIGNING_SECRET")
 			}
 			if secret == "" {
-				return usageError(e, fmt.Errorf("--secret (or BOXO_SIM_SIGNING_SECRET) is required"))
+				return usageError(e, fmt.Errorf("--signing-secret (or BOXO_SIM_SIGNING_SECRET) is required"))
 			}
 			method = strings.ToUpper(method)
 			if method == "" || strings.ContainsAny(method, " \t") {
@@ -87,7 +87,8 @@ timestamp is now and the nonce fresh. The secret is never printed.`,
 		},
 	}
 	c.Flags().StringVar(&method, "method", http.MethodPost, "the request's HTTP method")
-	c.Flags().StringVar(&secret, "secret", "", "the HMAC secret (default: $BOXO_SIM_SIGNING_SECRET)")
+	c.Flags().StringVar(&secret, "signing-secret", "", "the request-signing secret, the HMAC key (default: $BOXO_SIM_SIGNING_SECRET)")
+	renamedFlag(c.Flags(), "secret", "signing-secret")
 	c.Flags().StringVar(&body, "body", "", "the raw request body")
 	c.Flags().StringVar(&bodyFile, "body-file", "", "read the raw request body from a file")
 	c.Flags().StringVar(&timestamp, "timestamp", "", "Unix seconds to sign at (default: now)")

@@ -23,6 +23,7 @@ import (
 
 func newTraceCmd(e *env) *cobra.Command {
 	var asJSON, verbose, clear bool
+	var list traceList
 	c := &cobra.Command{
 		Use:   "trace [FLOW_ID]",
 		Short: "Print a recorded flow step by step",
@@ -33,9 +34,14 @@ the flow log.`,
 		Example: `  boxo-sim trace
   boxo-sim trace flow_3f2a9c0d1e4b5a6c --verbose
   boxo-sim trace --json | jq '.steps[] | select(.outcome == "failed")'
-  boxo-sim trace --clear`,
+  boxo-sim trace --clear
+  boxo-sim trace --list --outcome error --user bob --limit 5
+  boxo-sim trace --list --app-id app16973 --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if list.wanted(cmd) {
+				return list.run(cmd, e, args, asJSON) // trace_list.go
+			}
 			cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 			if err != nil {
 				return err
@@ -53,7 +59,7 @@ the flow log.`,
 				if len(args) > 0 {
 					return fmt.Errorf("--clear empties the whole flow log: give no FLOW_ID")
 				}
-				return clearFlows(cmd.Context(), e, client, base)
+				return clearFlows(cmd.Context(), e, client, base, asJSON)
 			}
 			id := "latest"
 			if len(args) == 1 {
@@ -95,16 +101,17 @@ the flow log.`,
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the flow as JSON")
+	c.Flags().BoolVar(&asJSON, "json", false, `print the flow as JSON (with --clear: {"deleted": N})`)
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "show the masked HTTP exchange of each step")
 	c.Flags().String("platform-url", "", "URL of the platform (default: the up running on --data-dir, else the local one)")
 	addAdminTokenFlag(c.Flags())
 	c.Flags().BoolVar(&clear, "clear", false, "delete every flow from the platform's flow log")
+	list.addFlags(c, e)
 	return c
 }
 
 // clearFlows empties the platform's flow log (DELETE /_sim/flows).
-func clearFlows(ctx context.Context, e *env, client *http.Client, base string) error {
+func clearFlows(ctx context.Context, e *env, client *http.Client, base string, asJSON bool) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, base+"/_sim/flows", nil)
 	if err != nil {
 		return err
@@ -123,6 +130,9 @@ func clearFlows(ctx context.Context, e *env, client *http.Client, base string) e
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
 		return fmt.Errorf("the platform at %s answered unexpected JSON: %v", base, err)
+	}
+	if asJSON {
+		return printIndentedJSON(e.stdout, out)
 	}
 	fmt.Fprintf(e.stdout, "Deleted %d %s from the flow log.\n", out.Deleted, pluralOf(out.Deleted, "flow", "flows"))
 	return nil
@@ -219,11 +229,15 @@ replaced by the real ones.`,
 			if err != nil {
 				return err
 			}
+			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+				return printIndentedJSON(e.stdout, configJSON(cfg, src))
+			}
 			printConfig(e.stdout, cfg, src)
 			return nil
 		},
 	}
 	addServeFlags(print)
+	print.Flags().Bool("json", false, `print {"settings": [{"key", "value", "source", "env", "secret"}]} as JSON, secrets masked`)
 	c.AddCommand(print)
 	return c
 }

@@ -47,7 +47,7 @@ func addServeFlags(c *cobra.Command) {
 
 func newUpCmd(e *env) *cobra.Command {
 	var only []string
-	var runDemo, reset bool
+	var runDemo, reset, asJSON bool
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Start the host app, the platform and the miniapp",
@@ -108,8 +108,14 @@ Every party answers GET /healthz.`,
 			if !bindIsLoopback(cfg.Bind) {
 				warnExposed(e.stderr, cfg.Bind, stateFile)
 			}
-			printUp(e.stdout, st, cfg)
-			fmt.Fprintf(e.stdout, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(token), tokenFrom, stateFile)
+			// With --json, stdout gets the banner as one JSON line and nothing else; the rest
+			// goes to stderr or nowhere.
+			text, notes, banner := e.stdout, e, newUpBanner(st, cfg, token, stateFile)
+			if asJSON {
+				text, notes = io.Discard, &env{getenv: e.getenv, stdout: e.stderr, stderr: e.stderr}
+			}
+			printUp(text, st, cfg)
+			fmt.Fprintf(text, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(token), tokenFrom, stateFile)
 			if runDemo {
 				if !contains(st.Started, stack.Platform) || (!contains(st.Started, stack.Hostapp) && !st.Relayed(stack.Hostapp)) ||
 					(!contains(st.Started, stack.Miniapp) && !st.Relayed(stack.Miniapp)) {
@@ -121,20 +127,26 @@ Every party answers GET /healthz.`,
 				}
 				res, err := sdk.Connect(ctx, sdkstub.Options{AppID: st.AppID, AuthCode: sdkstub.AuthCodeFunc(codes), SkipMe: st.Relayed(stack.Miniapp)})
 				sdk.CloseIdleConnections()
-				fmt.Fprintln(e.stdout)
-				printResult(e.stdout, res, err)
+				banner.Demo = res
+				fmt.Fprintln(text)
+				printResult(text, res, err)
 				if err != nil {
 					log.Warn("the demo flow did not reach step 16; the parties keep serving", "err", err)
 				}
 			}
-			printBrowser(e.stdout, st)
-			fmt.Fprintln(e.stdout, "\nServing. Press Ctrl-C to stop.")
+			printBrowser(text, st)
+			if asJSON {
+				if err := writeJSONLine(e.stdout, banner); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(notes.stdout, "\nServing. Press Ctrl-C to stop.")
 			select {
 			case <-ctx.Done():
 			case err := <-st.Err():
 				return err
 			}
-			return stopStack(st, e)
+			return stopStack(st, notes)
 		},
 	}
 	addServeFlags(c)
@@ -142,6 +154,7 @@ Every party answers GET /healthz.`,
 	c.Flags().BoolVar(&runDemo, "demo", false, "run one full Connect flow once the parties are ready and print it")
 	c.Flags().BoolVar(&reset, "reset", false, "delete the databases (and the SDK's saved tokens) in --data-dir first and start with fresh demo data")
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the banner as one JSON line once the parties serve (parties, credentials, state file; with --demo the flow), and nothing else on stdout")
 	addRelayFlags(c)
 	addPprofFlag(c)
 	return c
@@ -172,7 +185,7 @@ func stopStack(st *stack.Stack, e *env) error {
 		fmt.Fprintf(e.stderr, "  %s\n", r)
 	}
 	<-closed
-	return exitError{code: 1}
+	return exitError{code: exitFailed}
 }
 
 // addRelayFlags adds the flags of relay mode (GitHub issue 5): backends not started here,
@@ -186,6 +199,8 @@ func addRelayFlags(c *cobra.Command) {
 	c.Flags().String("token-prefix", "", "access token prefix towards the host backend at --hostapp-url (default "+demo.TokenPrefix+")")
 	c.Flags().String("miniapp-app-id", "", "app_id of the miniapp backend at --miniapp-url (default "+demo.AppID+")")
 	c.Flags().String("miniapp-secret", "", "secret_key the platform sends to the miniapp backend at --miniapp-url")
+	c.Flags().String("hostapp-signing-secret", "", "switch request signing on (contract §7.8) towards the host backend at --hostapp-url: the platform signs its calls to it with this secret and requires its Direct and consent calls signed with it")
+	c.Flags().String("miniapp-signing-secret", "", "switch request signing on (contract §7.8) towards the miniapp backend at --miniapp-url: the platform signs its calls to it with this secret")
 	c.Flags().String("auth-code-cmd", "", "command that prints a fresh auth code from your host app (sh -c), for the fake SDK")
 	c.Flags().String("auth-code-url", "", "URL whose GET answers a fresh auth code from your host app, for the fake SDK")
 	addEndpointFlags(c.Flags())
@@ -215,6 +230,7 @@ func relayOf(cfg Config) stack.Relay {
 	return stack.Relay{
 		HostappClientID: cfg.HostappClientID, HostappSecret: cfg.HostappSecret, TokenPrefix: cfg.TokenPrefix,
 		MiniappAppID: cfg.MiniappAppID, MiniappSecret: cfg.MiniappSecret,
+		HostappSigningSecret: cfg.HostappSigningSecret, MiniappSigningSecret: cfg.MiniappSigningSecret,
 		AccessTokenURL: cfg.AccessTokenURL, UserDataURL: cfg.UserDataURL, UserDataMethod: cfg.UserDataMethod,
 		RefreshTokenURL: cfg.RefreshTokenURL, AuthTokenURL: cfg.AuthTokenURL, RequiredFields: fields,
 	}
@@ -238,6 +254,9 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 		if st.Relayed(stack.Hostapp) {
 			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q, sent to the host backend at %s)\n",
 				orDefault(cfg.HostappClientID, demo.HostappClientID), contract.Mask(orDefault(cfg.HostappSecret, demo.HostappSecret)), orDefault(cfg.TokenPrefix, demo.TokenPrefix), st.HostURL)
+			if cfg.HostappSigningSecret != "" {
+				fmt.Fprintf(w, "  request signing           on, secret %s   (calls to the host backend signed, its Direct and consent calls verified)\n", contract.Mask(cfg.HostappSigningSecret))
+			}
 		} else {
 			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix)
 		}
@@ -245,6 +264,9 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 	if started(stack.Platform) || started(stack.Miniapp) {
 		if st.Relayed(stack.Miniapp) {
 			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s   (sent to the miniapp backend at %s)\n", st.AppID, contract.Mask(orDefault(cfg.MiniappSecret, demo.MiniappSecret)), st.MiniappURL)
+			if cfg.MiniappSigningSecret != "" {
+				fmt.Fprintf(w, "  request signing           on, secret %s   (calls to the miniapp backend signed)\n", contract.Mask(cfg.MiniappSigningSecret))
+			}
 		} else {
 			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", demo.AppID, demo.MiniappSecret)
 		}

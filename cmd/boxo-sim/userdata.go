@@ -26,23 +26,25 @@ user object's JSON text, under a 32-byte key the host shares with the miniapp's 
 platform forwards it unchanged in step 10 as {"user_data": "<string>"} and the miniapp decrypts it.
 
 These commands use the simulator's own implementation, so you can compare your host's output
-or your miniapp's decryption with it. The key comes from --key, else from the user_data_key
-setting (BOXO_SIM_USER_DATA_KEY or the config file). Input comes from the argument, else stdin.
+or your miniapp's decryption with it. The key comes from --user-data-key, else from the
+user_data_key setting (BOXO_SIM_USER_DATA_KEY or the config file). Input comes from the
+argument, else stdin.
 
 Exit status: 0 done; 1 the ciphertext is refused (what your miniapp must answer with
 INVALID_USER_DATA); 2 a usage error such as a malformed key.`,
 		Example: `  boxo-sim userdata key
-  boxo-sim userdata encrypt --key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE= '{"reference":"u-42","email":"user@example.com"}'
-  echo 'AAECAw...' | boxo-sim userdata decrypt --key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE=`,
+  boxo-sim userdata encrypt --user-data-key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE= '{"reference":"u-42","email":"user@example.com"}'
+  echo 'AAECAw...' | boxo-sim userdata decrypt --user-data-key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE=`,
 		Args: cobra.NoArgs,
 		RunE: groupHelp,
 	}
 	var keyText, ivHex string
-	c.PersistentFlags().StringVar(&keyText, "key", "", "the 32-byte key in base64 (default: the user_data_key setting)")
+	c.PersistentFlags().StringVar(&keyText, "user-data-key", "", "the 32-byte key in base64 (default: the user_data_key setting)")
+	renamedFlag(c.PersistentFlags(), "key", "user-data-key")
 
 	key := func(cmd *cobra.Command) (userdata.Key, error) {
 		text := keyText
-		if !cmd.Flags().Changed("key") {
+		if !cmd.Flags().Changed("user-data-key") {
 			cfg, _, err := loadConfig(cmd.Flags(), e.getenv)
 			if err != nil {
 				return userdata.Key{}, usageError(e, err)
@@ -50,11 +52,11 @@ INVALID_USER_DATA); 2 a usage error such as a malformed key.`,
 			text = cfg.UserDataKey
 		}
 		if text == "" {
-			return userdata.Key{}, usageError(e, errors.New("no key: give --key, or set user_data_key (BOXO_SIM_USER_DATA_KEY); make one with 'boxo-sim userdata key'"))
+			return userdata.Key{}, usageError(e, errors.New("no key: give --user-data-key, or set user_data_key (BOXO_SIM_USER_DATA_KEY); make one with 'boxo-sim userdata key'"))
 		}
 		k, err := userdata.ParseKey(text)
 		if err != nil {
-			return userdata.Key{}, usageError(e, fmt.Errorf("--key: %w", err))
+			return userdata.Key{}, usageError(e, fmt.Errorf("--user-data-key: %w", err))
 		}
 		return k, nil
 	}
@@ -76,7 +78,7 @@ INVALID_USER_DATA); 2 a usage error such as a malformed key.`,
 		Use:     "key",
 		Short:   "Print a fresh random key (URL-safe base64, 44 characters)",
 		Example: `  boxo-sim userdata key`,
-		Args:    usageArgs(e, cobra.NoArgs),
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(e.stdout, userdata.NewKey().Text())
 			return nil
@@ -89,9 +91,9 @@ INVALID_USER_DATA); 2 a usage error such as a malformed key.`,
 given, byte for byte, with a fresh random IV, and print base64 of IV || ciphertext in the
 standard alphabet with padding, as the simulated host app sends it. --iv fixes the IV, to
 reproduce a known vector such as contract §7.2's; never reuse an IV with one key in production.`,
-		Example: `  boxo-sim userdata encrypt --key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE= \
+		Example: `  boxo-sim userdata encrypt --user-data-key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE= \
       --iv 000102030405060708090a0b0c0d0e0f '{"reference":"u-42","email":"user@example.com"}'`,
-		Args: usageArgs(e, cobra.MaximumNArgs(1)),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := key(cmd)
 			if err != nil {
@@ -127,9 +129,9 @@ reproduce a known vector such as contract §7.2's; never reuse an IV with one ke
 either alphabet, with or without padding; at least 32 bytes; a multiple of 16 after the IV;
 valid PKCS#7 padding; a JSON object inside. What fails one of these is refused with
 INVALID_USER_DATA, and so is this command's exit status 1.`,
-		Example: `  boxo-sim userdata decrypt --key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE= \
+		Example: `  boxo-sim userdata decrypt --user-data-key u9Qd9wV0Z6Ho9_TzCYyVW_WwBJwL7KvSl4k8fmfaLyE= \
       AAECAwQFBgcICQoLDA0OD2i86XmGKp2dXGjLJmYwvzum4nyE4LSBhRmhGpnVRQVRqcZKtdklxDdAl/6UaEg1Dw==`,
-		Args: usageArgs(e, cobra.MaximumNArgs(1)),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, err := key(cmd)
 			if err != nil {
@@ -142,13 +144,13 @@ INVALID_USER_DATA, and so is this command's exit status 1.`,
 			pt, err := userdata.Decrypt(k, string(ct))
 			if err != nil {
 				fmt.Fprintf(e.stderr, "%s: %v\n", contract.CodeInvalidUserData, err)
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			fmt.Fprintln(e.stdout, string(pt))
 			var obj map[string]json.RawMessage
 			if err := json.Unmarshal(pt, &obj); err != nil || obj == nil {
 				fmt.Fprintf(e.stderr, "%s: it decrypts, but not to a JSON object\n", contract.CodeInvalidUserData)
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			return nil
 		},

@@ -21,12 +21,12 @@ const (
 
 func TestUserdataVector(t *testing.T) {
 	t.Parallel()
-	out, errOut, code := runCmd(t, t.Context(), nil, "userdata", "encrypt", "--key", vectorKey, "--iv", vectorIV, vectorPlain)
+	out, errOut, code := runCmd(t, t.Context(), nil, "userdata", "encrypt", "--user-data-key", vectorKey, "--iv", vectorIV, vectorPlain)
 	if code != 0 || out != vectorStd+"\n" {
 		t.Fatalf("encrypt: exit %d, stdout %q, stderr %q; want %s", code, out, errOut, vectorStd)
 	}
 	for _, ct := range []string{vectorStd, vectorURL, strings.TrimRight(vectorURL, "=")} {
-		out, errOut, code := runCmd(t, t.Context(), nil, "userdata", "decrypt", "--key", vectorKey, ct)
+		out, errOut, code := runCmd(t, t.Context(), nil, "userdata", "decrypt", "--user-data-key", vectorKey, ct)
 		if code != 0 || out != vectorPlain+"\n" {
 			t.Errorf("decrypt %s: exit %d, stdout %q, stderr %q", ct, code, out, errOut)
 		}
@@ -60,16 +60,16 @@ func TestUserdataErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"userdata", "decrypt", "--key", other, vectorStd}, nil, 1, "INVALID_USER_DATA: invalid PKCS#7 padding"},
-		{[]string{"userdata", "decrypt", "--key", vectorKey, "AAECAwQFBgcICQoLDA0ODw=="}, nil, 1, "INVALID_USER_DATA: shorter than 32 bytes"},
-		{[]string{"userdata", "decrypt", "--key", vectorKey, vectorStd[:len(vectorStd)-8]}, nil, 1, "INVALID_USER_DATA: the ciphertext after the 16-byte IV is not a multiple of 16"},
-		{[]string{"userdata", "decrypt", "--key", vectorKey, "*not base64*"}, nil, 1, "INVALID_USER_DATA: not base64"},
-		{[]string{"userdata", "decrypt", vectorStd}, nil, 2, "no key: give --key, or set user_data_key"},
-		{[]string{"userdata", "decrypt", "--key", "abc", vectorStd}, nil, 2, "--key: the key must be 32 bytes"},
+		{[]string{"userdata", "decrypt", "--user-data-key", other, vectorStd}, nil, 1, "INVALID_USER_DATA: invalid PKCS#7 padding"},
+		{[]string{"userdata", "decrypt", "--user-data-key", vectorKey, "AAECAwQFBgcICQoLDA0ODw=="}, nil, 1, "INVALID_USER_DATA: shorter than 32 bytes"},
+		{[]string{"userdata", "decrypt", "--user-data-key", vectorKey, vectorStd[:len(vectorStd)-8]}, nil, 1, "INVALID_USER_DATA: the ciphertext after the 16-byte IV is not a multiple of 16"},
+		{[]string{"userdata", "decrypt", "--user-data-key", vectorKey, "*not base64*"}, nil, 1, "INVALID_USER_DATA: not base64"},
+		{[]string{"userdata", "decrypt", vectorStd}, nil, 2, "no key: give --user-data-key, or set user_data_key"},
+		{[]string{"userdata", "decrypt", "--user-data-key", "abc", vectorStd}, nil, 2, "--user-data-key: the key must be 32 bytes"},
 		{[]string{"userdata", "decrypt", vectorStd}, map[string]string{"BOXO_SIM_USER_DATA_KEY": "abc"}, 2, "user_data_key: the key must be 32 bytes"},
-		{[]string{"userdata", "encrypt", "--key", vectorKey, "not json"}, nil, 2, "must be a JSON object"},
-		{[]string{"userdata", "encrypt", "--key", vectorKey, "--iv", "0001", vectorPlain}, nil, 2, "--iv must be 16 bytes in hex"},
-		{[]string{"userdata", "encrypt", "--key", vectorKey, "a", "b"}, nil, 2, "accepts at most 1 arg"},
+		{[]string{"userdata", "encrypt", "--user-data-key", vectorKey, "not json"}, nil, 2, "must be a JSON object"},
+		{[]string{"userdata", "encrypt", "--user-data-key", vectorKey, "--iv", "0001", vectorPlain}, nil, 2, "--iv must be 16 bytes in hex"},
+		{[]string{"userdata", "encrypt", "--user-data-key", vectorKey, "a", "b"}, nil, 2, "accepts at most 1 arg"},
 	} {
 		t.Run(strings.Join(c.args[1:], " "), func(t *testing.T) {
 			out, errOut, code := runCmd(t, t.Context(), c.env, c.args...)
@@ -112,7 +112,7 @@ func TestCheckMiniappUserDataKey(t *testing.T) {
 		t.Fatalf("--list: exit %d\n%s", code, out)
 	}
 	_, errOut, code := runCmd(t, t.Context(), map[string]string{"BOXO_SIM_USER_DATA_KEY": "short"}, "check", "miniapp",
-		"--url", "http://127.0.0.1:1/boxo/auth-token", "--app-id", "a", "--secret", "s")
+		"--auth-token-url", "http://127.0.0.1:1/boxo/auth-token", "--app-id", "a", "--miniapp-secret", "s")
 	if code != 2 || !strings.Contains(errOut, "the user data key: the key must be 32 bytes") {
 		t.Fatalf("bad key from the environment: exit %d, stderr %q", code, errOut)
 	}
@@ -131,17 +131,7 @@ func TestUpWithEncryptedUserData(t *testing.T) {
 			"--user-data-key", vectorKey, "--trusted-proxies", "10.0.0.0/8", "--auth-code-ttl", "2m"},
 			func(string) string { return "" }, &out, &errb)
 	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "Serving.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\n%s\n%s", out.String(), errb.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("up exited early: %v\n%s\n%s", err, out.String(), errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitServing(t, &out, &out, &errb, done)
 	if strings.Contains(out.String()+errb.String(), vectorKey[:10]) {
 		t.Fatalf("up printed the key:\n%s\n%s", out.String(), errb.String())
 	}

@@ -494,12 +494,23 @@ func (d *DB) RotateRefreshToken(ctx context.Context, hash string, usedAt time.Ti
 
 // RevokeGrant implements hostapp.Store.
 func (d *DB) RevokeGrant(ctx context.Context, grantID string, at time.Time) (int, error) {
-	res, err := d.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL`, ms(at), grantID)
+	return d.revoke(ctx, "revoke grant", `UPDATE tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL`, grantID, at)
+}
+
+// RevokeUserTokens implements hostapp.Store.
+func (d *DB) RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int, error) {
+	return d.revoke(ctx, "revoke user tokens", `UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, userID, at)
+}
+
+// revoke runs an UPDATE that revokes, at at, the tokens it selects by key, and returns how
+// many it revoked.
+func (d *DB) revoke(ctx context.Context, what, query, key string, at time.Time) (int, error) {
+	res, err := d.db.ExecContext(ctx, query, ms(at), key)
 	if err != nil {
-		return 0, mapErr("revoke grant", err)
+		return 0, mapErr(what, err)
 	}
 	n, err := res.RowsAffected()
-	return int(n), mapErr("revoke grant", err)
+	return int(n), mapErr(what, err)
 }
 
 // ---- consents

@@ -503,7 +503,7 @@ func TestHostWrongFlagsBlockDependents(t *testing.T) {
 		judged []string
 	}{
 		{"wrong secret", func(c *check.HostappConfig) { c.Secret = "not-the-secret" }, "code-to-token",
-			"the backend refused the credentials (ACCESS_DENIED): check --client-id, --secret and --prefix",
+			"the backend refused the credentials (ACCESS_DENIED): check --hostapp-client-id, --hostapp-secret and --token-prefix",
 			[]string{"always-200", "answer-shape", "json-content-type", "within-10s"}},
 		{"wrong user data method", func(c *check.HostappConfig) { c.UserDataMethod = http.MethodPost }, "token-to-user-data",
 			"HTTP 405: " + "URL" + " does not take POST (it allows GET, HEAD); try --user-data-method GET",
@@ -881,7 +881,7 @@ func TestMiniappWrongURLNamesTheRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "HTTP 404: no route at " + wrong + ": check --url"
+	want := "HTTP 404: no route at " + wrong + ": check --auth-token-url"
 	if r, _ := rep.Result("valid-request"); r.Status != check.Fail || !strings.Contains(r.Message, want) || !strings.Contains(rep.Hint, want) {
 		t.Fatalf("valid-request = %s %q; hint %q", r.Status, r.Message, rep.Hint)
 	}

@@ -273,7 +273,7 @@ func (h *hostRun) codeToToken(ctx context.Context) verdict {
 	h.codeCall = c
 	if !a.hasToken() || a.code != "" {
 		v := fail("a fresh code was not exchanged for access_token: "+describe(c, a, "access_token"), c)
-		v.diagnosis = diagnose(c, a, "--access-token-url", "--client-id, --secret and --prefix")
+		v.diagnosis = diagnose(c, a, "--access-token-url", "--hostapp-client-id, --hostapp-secret and --token-prefix")
 		if v.diagnosis != "" {
 			v.message += "; likely cause: " + v.diagnosis
 		} else {
@@ -296,7 +296,7 @@ func (h *hostRun) tokenToUserData(ctx context.Context) verdict {
 	c, a := h.userData(ctx, "the access token from code-to-token", h.header(h.cfg.Prefix, h.token, false))
 	if !a.hasToken() || a.code != "" {
 		v := fail("the access token was not answered with user_data: "+describe(c, a, "user_data"), c)
-		v.diagnosis = diagnose(c, a, "--user-data-url", "--prefix")
+		v.diagnosis = diagnose(c, a, "--user-data-url", "--token-prefix")
 		if v.diagnosis != "" {
 			v.message += "; likely cause: " + v.diagnosis
 		} else {

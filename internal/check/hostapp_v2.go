@@ -220,7 +220,7 @@ func (h *hostRun) refreshCheck(ctx context.Context) verdict {
 	c, a := refresh("the refresh token of that code", first)
 	if !a.hasToken() || a.code != "" {
 		v := fail("the refresh token was not exchanged for a new access_token: "+describe(c, a, "access_token"), c)
-		if d := diagnose(c, a, "--refresh-token-url", "--client-id, --secret and --prefix"); d != "" {
+		if d := diagnose(c, a, "--refresh-token-url", "--hostapp-client-id, --hostapp-secret and --token-prefix"); d != "" {
 			v.message += " (" + d + ")"
 		}
 		return v

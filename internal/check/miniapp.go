@@ -389,19 +389,19 @@ func (m *miniRun) validRequest(ctx context.Context) verdict {
 	m.first, m.firstCall = c, a
 	if !a.hasToken() && refusedCredentials(a.code) {
 		v := fail(fmt.Sprintf("a valid request was refused with %s: %s", a.code, credentialsHint), c)
-		v.diagnosis = fmt.Sprintf("the backend refused the credentials (%s): check --app-id and --secret", a.code)
+		v.diagnosis = fmt.Sprintf("the backend refused the credentials (%s): check --app-id and --miniapp-secret", a.code)
 		if r, _ := contract.Replacement(a.code); r == contract.CodeMissingHeader {
 			v.diagnosis = fmt.Sprintf("the backend says a header is missing (%s), though the checker sends Authorization, %s and %s: check the header names it reads (they are case-insensitive, contract §2.6)",
 				a.code, contract.HeaderMiniappAppID, contract.HeaderHostappClientID)
 		} else if strings.Contains(m.cfg.Secret, ":") {
-			v.diagnosis += "; if --secret is right, note that it contains ':': the backend must split the Basic credential at its first colon (RFC 7617 §2)"
+			v.diagnosis += "; if --miniapp-secret is right, note that it contains ':': the backend must split the Basic credential at its first colon (RFC 7617 §2)"
 		}
 		return v
 	}
 	if !a.hasToken() || a.code != "" {
 		v := fail("a valid request was not answered with auth_token: "+describe(c, a, "auth_token"), c)
 		v.diagnosis = "a valid request got no auth_token (" + describe(c, a, "auth_token") + ")"
-		if d := diagnose(c, a, "--url", "--app-id and --secret"); d != "" && c.answered() {
+		if d := diagnose(c, a, "--auth-token-url", "--app-id and --miniapp-secret"); d != "" && c.answered() {
 			v.message += "; likely cause: " + d
 			v.diagnosis = d
 		}
@@ -416,7 +416,7 @@ func (m *miniRun) validRequest(ctx context.Context) verdict {
 }
 
 // credentialsHint says what to look at when the backend refused the credentials.
-const credentialsHint = "the backend refused the credentials: check --app-id and --secret"
+const credentialsHint = "the backend refused the credentials: check --app-id and --miniapp-secret"
 
 func (m *miniRun) sameUser(ctx context.Context) verdict {
 	if m.first == nil || !m.firstCall.hasToken() {

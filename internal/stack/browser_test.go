@@ -100,9 +100,16 @@ func (d *browserDemo) signIn(user, password string) {
 // page without a session offers to log in with the host app.
 func (d *browserDemo) openMiniapp() *cdp.Node {
 	d.t.Helper()
+	return d.openMiniappWith("button.open")
+}
+
+// openMiniappWith is openMiniapp with the home screen's button of class button (button.open
+// for Connect, button.open-direct for Connect Direct).
+func (d *browserDemo) openMiniappWith(button string) *cdp.Node {
+	d.t.Helper()
 	var frames []*cdp.Node
 	d.run("open the miniapp",
-		chromedp.Click(`button.open[data-app-id="`+demo.AppID+`"]`, chromedp.ByQuery),
+		chromedp.Click(button+`[data-app-id="`+demo.AppID+`"]`, chromedp.ByQuery),
 		// Once the miniapp page talks over the bridge, the frame holds its document (and
 		// not the blank one it starts with).
 		chromedp.WaitReady(`iframe#miniapp[data-bridge="1"]`, chromedp.ByQuery),

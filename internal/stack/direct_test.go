@@ -6,11 +6,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/signing"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
@@ -170,5 +174,105 @@ func TestConnectDirectTwelveSteps(t *testing.T) {
 	f = decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+res.FlowID, nil))
 	if f.Outcome != contract.OutcomeFailed || f.ErrorCode != contract.CodeFeatureDisabledInIntegration {
 		t.Errorf("failed flow log: %s %s", f.Outcome, f.ErrorCode)
+	}
+}
+
+// Direct tries the saved token first, as the OAuth flow does (PROTOCOL §3.3): a second run
+// with the token of the first (another SDK on the same token file, as a second process) signs
+// in at the miniapp's backend with no new Direct login; once that backend refuses the token,
+// the miniapp logs in anew through the 12 steps.
+func TestConnectDirectSavedTokenFirst(t *testing.T) {
+	t.Parallel()
+	st, clk := startStack(t)
+	file := filepath.Join(t.TempDir(), sdkstub.TokenFileName)
+	withFile := func(c *sdkstub.Config) { c.TokenFile = file }
+	direct := func(sdk *sdkstub.SDK) *sdkstub.Result {
+		t.Helper()
+		res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob", TrySavedToken: true}, nil)
+		if err != nil || !res.OK {
+			t.Fatalf("direct: %v\n%+v", err, res)
+		}
+		return res
+	}
+	twelve := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+
+	first := direct(newSDK(t, st, withFile))
+	if first.SavedToken || !slices.Equal(resultSteps(first), twelve) {
+		t.Fatalf("first run: saved_token %t, steps %v; want a whole Direct login", first.SavedToken, resultSteps(first))
+	}
+
+	second := direct(newSDK(t, st, withFile))
+	if !second.SavedToken || !slices.Equal(resultSteps(second), []int{1, 2, 11, 12}) || second.Token != first.Token {
+		t.Fatalf("second run: saved_token %t, steps %v; want the saved token used at step 11", second.SavedToken, resultSteps(second))
+	}
+	if second.Me == nil || second.Me.Reference != "u-1002" {
+		t.Errorf("second run read %+v", second.Me)
+	}
+	f := decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+second.FlowID, nil))
+	for _, s := range f.Steps {
+		if s.Step >= 3 && s.Step <= 10 {
+			t.Errorf("the saved-token run has step %d in the flow log: %s", s.Step, s.Call)
+		}
+	}
+
+	// The miniapp token (1 h) expires: /api/me refuses it and Direct logs in anew.
+	clk.Advance(2 * time.Hour)
+	third := direct(newSDK(t, st, withFile))
+	s2, _ := findStep(third, 2)
+	if third.SavedToken || !slices.Equal(resultSteps(third), twelve) || !strings.Contains(s2.Note, "refused the saved token (401)") {
+		t.Errorf("expired saved token: saved_token %t, steps %v, step 2 %q; want a new login after the refusal", third.SavedToken, resultSteps(third), s2.Note)
+	}
+	if third.Token == first.Token {
+		t.Error("the new login handed back the refused token")
+	}
+}
+
+// TestConsentMemorySigned: with request signing on for the host app, get_consent takes signed
+// calls only (PROTOCOL §7.4, §7.8), so the SDK's prompt-skip switch asks through the host
+// backend, which holds the secret: the prompt is skipped once the user allowed, in both flows.
+// A get_consent that is unsigned, or signed with another secret, is refused with
+// INVALID_SIGNATURE.
+func TestConsentMemorySigned(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	admin(t, http.MethodPut, st.PlatformURL+"/_sim/hostapps/"+demo.ClientID, map[string]any{"signing_enabled": true, "signing_secret": "host-sign-1"})
+	admin(t, http.MethodPut, st.HostURL+"/_sim/settings", map[string]any{"signing_enabled": true, "signing_secret": "host-sign-1"})
+	skip := newSDK(t, st, func(c *sdkstub.Config) { c.SkipGrantedConsent = true })
+
+	res, fe := connect(t, skip, sdkstub.Options{User: "carol", UserReference: "u-1003"})
+	mustSucceed(t, res, fe)
+	if res.ConsentSkipped {
+		t.Fatal("the prompt was skipped before any consent was recorded")
+	}
+	res, fe = connect(t, skip, sdkstub.Options{User: "carol", UserReference: "u-1003", Deny: true})
+	mustSucceed(t, res, fe)
+	if s4, _ := findStep(res, 4); !res.ConsentSkipped || !strings.Contains(s4.Call, "/boxo/consent") {
+		t.Errorf("signed get_consent: skipped %t, step 4 %+v; want the prompt skipped through the host backend", res.ConsentSkipped, s4)
+	}
+	dres, err := skip.ConnectDirect(t.Context(), sdkstub.Options{User: "carol", UserReference: "u-1003", Deny: true}, nil)
+	if err != nil || !dres.ConsentSkipped {
+		t.Errorf("Direct with consent recorded: %v, skipped %t", err, dres != nil && dres.ConsentSkipped)
+	}
+
+	q := url.Values{"client_id": {demo.ClientID}, "app_id": {demo.AppID}, "user_reference": {"u-1003"}}
+	u := st.PlatformURL + "/api/v1/accounts/consent/get_consent/?" + q.Encode()
+	h := signing.Sign("not-the-host-secret", http.MethodGet, u, nil, time.Now(), "")
+	for name, hdr := range map[string][]string{
+		"unsigned":          nil,
+		"another secret's":  {signing.HeaderSignature, h.Signature, signing.HeaderTimestamp, h.Timestamp, signing.HeaderNonce, h.Nonce},
+		"a signature alone": {signing.HeaderSignature, h.Signature},
+	} {
+		status, b := call(t, http.MethodGet, u, nil, hdr...)
+		env := decode[contract.ErrorEnvelope](t, b)
+		if status != http.StatusBadRequest || env.ErrorCode != contract.CodeInvalidSignature || env.Step() != 4 {
+			t.Errorf("%s get_consent: %d %s, want 400 %s at step 4", name, status, b, contract.CodeInvalidSignature)
+		}
+	}
+
+	// The host's copy of the secret differs: its signed lookup is refused, the flow stops at 4.
+	admin(t, http.MethodPut, st.HostURL+"/_sim/settings", map[string]any{"signing_secret": "host-sign-2"})
+	_, fe = connect(t, skip, sdkstub.Options{User: "carol", UserReference: "u-1003"})
+	if fe == nil || fe.Code != contract.CodeInvalidSignature || fe.Step != 4 || fe.Party != contract.PartyPlatform {
+		t.Errorf("host secret differs: %v, want step 4 platform %s", fe, contract.CodeInvalidSignature)
 	}
 }

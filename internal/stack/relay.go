@@ -137,6 +137,8 @@ func (r Relay) validate(hostRelayed, miniRelayed bool) error {
 		{"token_prefix", r.TokenPrefix, hostRelayed, "--hostapp-url", platform.CredTokenPrefix},
 		{"miniapp_app_id", r.MiniappAppID, miniRelayed, "--miniapp-url", platform.CredAppID},
 		{"miniapp_secret", r.MiniappSecret, miniRelayed, "--miniapp-url", platform.CredSecret},
+		{"hostapp_signing_secret", r.HostappSigningSecret, hostRelayed, "--hostapp-url", platform.CredSecret},
+		{"miniapp_signing_secret", r.MiniappSigningSecret, miniRelayed, "--miniapp-url", platform.CredSecret},
 	} {
 		if f.v == "" {
 			continue
@@ -214,6 +216,7 @@ func (s *Stack) configureRelay(ctx context.Context, db platform.Store, c Config,
 				// as given (SeedDemo has just set the default paths).
 				h.AccessTokenURL, h.UserDataURL, h.RefreshTokenURL = endpoints[0], endpoints[1], endpoints[2]
 				h.UserDataMethod = strings.ToUpper(or(r.UserDataMethod, "GET"))
+				h.SigningEnabled, h.SigningSecret = r.HostappSigningSecret != "", r.HostappSigningSecret
 			}
 			if !hostRelayed && (h.HostappClientID != id || h.HostappSecretKey != secret || h.TokenPrefix != prefix) {
 				log.Info("demo host app credentials restored for the simulated host app", "client_id", demo.ClientID)
@@ -228,7 +231,8 @@ func (s *Stack) configureRelay(ctx context.Context, db platform.Store, c Config,
 			log.Info("relaying to a host backend not started here", "client_id", demo.ClientID,
 				"access_token_url", endpoints[0], "user_data_url", endpoints[1], "user_data_method", strings.ToUpper(or(r.UserDataMethod, "GET")),
 				"refresh_token_url", endpoints[2],
-				"hostapp_client_id", id, "hostapp_secret", contract.Secret(secret), "token_prefix", prefix)
+				"hostapp_client_id", id, "hostapp_secret", contract.Secret(secret), "token_prefix", prefix,
+				"signing", r.HostappSigningSecret != "", "signing_secret", contract.Secret(r.HostappSigningSecret))
 		}
 	}
 	if miniRelayed || slices.Contains(s.Started, Miniapp) {
@@ -246,6 +250,7 @@ func (s *Stack) configureRelay(ctx context.Context, db platform.Store, c Config,
 					return m, fmt.Errorf("auth_token_url: %w", err)
 				}
 				m.URL, m.AuthTokenURL = s.MiniappURL+demo.MiniappPagePath, u
+				m.SigningEnabled, m.SigningSecret = r.MiniappSigningSecret != "", r.MiniappSigningSecret
 			} else if m.SecretKey != secret {
 				log.Info("demo miniapp secret restored for the simulated miniapp", "app_id", appID)
 			}
@@ -269,7 +274,8 @@ func (s *Stack) configureRelay(ctx context.Context, db platform.Store, c Config,
 		if miniRelayed {
 			u, _ := endpointURL(s.MiniappURL, r.AuthTokenURL, demo.AuthTokenPath)
 			log.Info("relaying to a miniapp backend not started here", "app_id", appID,
-				"auth_token_url", u, "secret_key", contract.Secret(secret))
+				"auth_token_url", u, "secret_key", contract.Secret(secret),
+				"signing", r.MiniappSigningSecret != "", "signing_secret", contract.Secret(r.MiniappSigningSecret))
 		}
 	}
 	if r.RequiredFields != nil {

@@ -101,6 +101,43 @@ func TestSavedTokenFirst(t *testing.T) {
 	}
 }
 
+// TestEndSession: ending one miniapp session drops its pair from the token file (the user's
+// other sessions stay) and ends it at the miniapp backend, which then refuses its tokens.
+func TestEndSession(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	file := filepath.Join(t.TempDir(), sdkstub.TokenFileName)
+	withFile := func(c *sdkstub.Config) { c.TokenFile = file }
+	sdk := newSDK(t, st, withFile)
+	for _, u := range []string{"carol", "bob"} {
+		res, fe := connect(t, sdk, sdkstub.Options{User: u})
+		mustSucceed(t, res, fe)
+	}
+	held, _ := sdk.Tokens("carol", demo.AppID)
+
+	if err := newSDK(t, st, withFile).EndSession(t.Context(), "carol", demo.AppID); err != nil {
+		t.Fatal(err)
+	}
+	again := newSDK(t, st, withFile)
+	if _, ok := again.Tokens("carol", demo.AppID); ok {
+		t.Error("the ended session is still in the token file")
+	}
+	if _, ok := again.Tokens("bob", demo.AppID); !ok {
+		t.Error("ending carol's session dropped bob's")
+	}
+	if _, err := again.Refresh(t.Context(), "carol", demo.AppID); !errors.Is(err, sdkstub.ErrNoTokens) {
+		t.Errorf("refresh after the end: %v, want ErrNoTokens", err)
+	}
+	if err := again.EndSession(t.Context(), "carol", demo.AppID); !errors.Is(err, sdkstub.ErrNoTokens) {
+		t.Errorf("a second end: %v, want ErrNoTokens", err)
+	}
+	// The backend ended it: the old refresh token is refused, with the backend's code.
+	status, body := call(t, http.MethodPost, st.MiniappURL+"/api/auth/refresh", map[string]string{"refresh_token": held.RefreshToken})
+	if status != http.StatusUnauthorized || !strings.Contains(string(body), "invalid_grant") {
+		t.Errorf("the ended session's refresh token: %d %s, want 401 invalid_grant", status, body)
+	}
+}
+
 func TestTokenFileErrors(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), sdkstub.TokenFileName)

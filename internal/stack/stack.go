@@ -139,6 +139,11 @@ const (
 type Relay struct {
 	HostappClientID, HostappSecret, TokenPrefix string // towards a real host backend
 	MiniappAppID, MiniappSecret                 string // towards a real miniapp backend
+	// HostappSigningSecret and MiniappSigningSecret switch request signing on (PROTOCOL
+	// §7.8) in the Dashboard record of the relayed host app or miniapp: the platform signs
+	// its calls to that backend with the secret and, for the host, requires the backend's
+	// Direct and consent calls signed with it. "" switches signing off for a relayed backend.
+	HostappSigningSecret, MiniappSigningSecret string
 	// The real host backend's endpoints, for one whose paths differ from boxo-sim's: an
 	// absolute URL, or a path ("/api/boxo/token") under HostURL. "" means HostURL plus the
 	// default path. UserDataMethod is GET or POST; "" means GET (contract §3.9, §9.1).

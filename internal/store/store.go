@@ -297,3 +297,22 @@ func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) 
 	}
 	return out, rows.Err()
 }
+
+// SetReadOnly switches the database's one connection to refuse every write (PRAGMA
+// query_only) or back: reads keep working and each write fails as on a read-only disk. It is
+// the simulator's way to show how a party answers when its own storage fails.
+func SetReadOnly(ctx context.Context, db *DB, on bool) error {
+	v := "OFF"
+	if on {
+		v = "ON"
+	}
+	_, err := db.ExecContext(ctx, "PRAGMA query_only = "+v)
+	return err
+}
+
+// ReadOnly reports whether SetReadOnly switched writes off.
+func ReadOnly(ctx context.Context, db *DB) (bool, error) {
+	var on bool
+	err := db.QueryRowContext(ctx, "PRAGMA query_only").Scan(&on)
+	return on, err
+}

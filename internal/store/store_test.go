@@ -156,3 +156,44 @@ func TestNullMillisKeepsTheEpoch(t *testing.T) {
 		t.Fatalf("NullMillis(zero) = %+v, want NULL", v)
 	}
 }
+
+// TestReadOnlyRefusesWritesAndKeepsReads: with the switch on, reads work and every write,
+// in a transaction or not, fails; off again, writes work.
+func TestReadOnlyRefusesWritesAndKeepsReads(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('a')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetReadOnly(t.Context(), db, true); err != nil {
+		t.Fatal(err)
+	}
+	if on, err := ReadOnly(t.Context(), db); err != nil || !on {
+		t.Fatalf("ReadOnly = %t, %v; want true", on, err)
+	}
+	var n int
+	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM t`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("read while read-only: %d, %v", n, err)
+	}
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('b')`); err == nil {
+		t.Fatal("a write succeeded while read-only")
+	}
+	if err := InTx(t.Context(), db, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`UPDATE t SET note = 'x'`)
+		return err
+	}); err == nil {
+		t.Fatal("a write in a transaction succeeded while read-only")
+	}
+	if err := SetReadOnly(t.Context(), db, false); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := ReadOnly(t.Context(), db); on {
+		t.Fatal("still read-only after switching back")
+	}
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('b')`); err != nil {
+		t.Fatalf("write after switching back: %v", err)
+	}
+}

@@ -53,6 +53,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
+// SetReadOnly implements platform.Store.
+func (d *DB) SetReadOnly(ctx context.Context, on bool) error { return store.SetReadOnly(ctx, d.db, on) }
+
+// ReadOnly implements platform.Store.
+func (d *DB) ReadOnly(ctx context.Context) (bool, error) { return store.ReadOnly(ctx, d.db) }
+
 func notFound(what string) error { return fmt.Errorf("%s: %w", what, store.ErrNotFound) }
 
 func b2i(b bool) int {
@@ -646,10 +652,13 @@ func exchangeJSON(x *contract.Exchange) (sql.NullString, error) {
 
 const flowCols = `id, started_at, client_id, app_id, user_reference, outcome, error_code, mode`
 
-func scanFlow(s scanner) (contract.Flow, error) {
+func scanFlow(s scanner) (contract.Flow, error) { return scanFlowAnd(s) }
+
+// scanFlowAnd scans flowCols into a flow and the columns after them into extra.
+func scanFlowAnd(s scanner, extra ...any) (contract.Flow, error) {
 	var f contract.Flow
 	var at int64
-	err := s.Scan(&f.ID, &at, &f.ClientID, &f.AppID, &f.UserReference, &f.Outcome, &f.ErrorCode, &f.Mode)
+	err := s.Scan(append([]any{&f.ID, &at, &f.ClientID, &f.AppID, &f.UserReference, &f.Outcome, &f.ErrorCode, &f.Mode}, extra...)...)
 	f.StartedAt = flowTime(at)
 	return f, err
 }
@@ -705,13 +714,38 @@ func (d *DB) PruneFlows(ctx context.Context, keep int, before time.Time) (int, e
 	return int(n), err
 }
 
+// flowSpan is the time, in ms, from the start of a flow's first step to the end of its last,
+// over the steps that cond (on flow_steps s) selects; NULL when it selects none.
+func flowSpan(cond string) string {
+	steps := `FROM flow_steps s WHERE s.flow_id = flows.id AND ` + cond
+	// The integer start times are subtracted first: a REAL sum of a Unix-ms instant and a
+	// duration would lose the duration's fraction.
+	return `(SELECT MAX(s.started_at - (SELECT MIN(s.started_at) ` + steps + `) + s.duration_ms) ` + steps + `)`
+}
+
+// flowDuration is platform.FlowSummary.DurationMS: the span of the SDK's and host app's steps
+// (Connect: all but 6–12; Direct: all but 6–9), else of every step, else 0.
+var flowDuration = `COALESCE(` + flowSpan(`NOT (s.step BETWEEN 6 AND CASE flows.mode WHEN 'direct' THEN 9 ELSE 12 END)`) +
+	`, ` + flowSpan(`1`) + `, 0)`
+
 // ListFlows implements platform.Store.
-func (d *DB) ListFlows(ctx context.Context, limit int) ([]contract.Flow, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+flowCols+` FROM flows ORDER BY seq DESC LIMIT ?`, limit)
+func (d *DB) ListFlows(ctx context.Context, f platform.FlowFilter) ([]platform.FlowSummary, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+flowCols+`, `+flowDuration+` FROM flows
+		WHERE (?1 = '' OR id = ?1) AND (?2 = '' OR client_id = ?2) AND (?3 = '' OR app_id = ?3)
+		AND (?4 = '' OR user_reference = ?4) AND (?5 = '' OR outcome = ?5) AND (?6 = '' OR error_code = ?6)
+		ORDER BY seq DESC LIMIT ?7`, f.ID, f.ClientID, f.AppID, f.UserReference, f.Outcome, f.ErrorCode, f.Limit)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list flows: %w", err)
 	}
-	return store.Collect(rows, scanFlow)
+	return store.Collect(rows, func(s scanner) (platform.FlowSummary, error) {
+		var sum platform.FlowSummary
+		var err error
+		sum.Flow, err = scanFlowAnd(s, &sum.DurationMS)
+		if math.IsNaN(sum.DurationMS) || math.IsInf(sum.DurationMS, 0) || sum.DurationMS < 0 {
+			sum.DurationMS = 0
+		}
+		return sum, err
+	})
 }
 
 // GetFlow implements platform.Store.

@@ -231,7 +231,7 @@ func TestRecordFlowConcurrent(t *testing.T) {
 	if len(f.Steps) != writers*per*2 {
 		t.Errorf("shared flow has %d steps, want %d", len(f.Steps), writers*per*2)
 	}
-	flows, err := db.ListFlows(t.Context(), 500)
+	flows, err := db.ListFlows(t.Context(), platform.FlowFilter{Limit: 500})
 	if err != nil || len(flows) != writers+1 {
 		t.Errorf("%d flows, %v", len(flows), err)
 	}

@@ -2,6 +2,11 @@
 // consent in onAuth, gets a Boxo auth code for the signed-in user from this host app, and
 // reports what the SDK side did (PROTOCOL §3.1 steps 1–5 and 13; the miniapp page adds 14–16)
 // to the platform's flow log, so a demo flow shows all 16 steps.
+//
+// Opened "with Direct" (a partnership with Connect Direct on), onAuth instead asks this host
+// app's backend for the miniapp's tokens, which it gets from the platform's /api/v1/connect/,
+// and hands them to the SDK with setAuthTokens: the 12 steps of PROTOCOL §7.3, the page
+// reporting 1–5 and 10, the miniapp page 11–12.
 import { AppboxoWebSDK } from "/web/vendor/web-sdk/dist/index.js";
 
 const cfg = JSON.parse(document.getElementById("boxo-config").textContent);
@@ -9,8 +14,8 @@ const api = cfg.platform_url + "/api/v1"; // the web SDK's baseUrl
 const defaultFields = ["email", "phone", "first_name", "last_name"]; // contract §3.5
 const $ = (sel) => document.querySelector(sel);
 
-let opened = null; // the open miniapp: {app, sdk, iframe, port, settings, settingsStep}
-let current = null; // the login in progress: {id, appId, steps, sent, code}
+let opened = null; // the open miniapp: {app, mode, sdk, iframe, port, settings, settingsStep}
+let current = null; // the login in progress: {id, appId, mode, steps, sent, code}
 let reports = Promise.resolve(); // reports go to the platform one after another, in order
 
 // ---- the flow log ----
@@ -24,8 +29,16 @@ function newFlowID() {
 function addStep(flow, n, actor, call, extra) {
   const st = Object.assign({ step: n, actor, call, started_at: new Date().toISOString(), duration_ms: 0, outcome: "ok" }, extra);
   flow.steps.push(st);
-  drawStep(st);
+  drawStep(flow, st);
   return st;
+}
+
+// The numbers of a flow's landmarks: the SDK's answer to the miniapp's login, the miniapp's
+// own steps, and the platform's steps between (PROTOCOL §3.1, §7.3).
+function numbering(flow) {
+  return flow.mode === "direct"
+    ? { answer: 10, me: 11, last: 12, platform: "6–9", total: 12 }
+    : { answer: 13, me: 14, last: 16, platform: "6–12", total: 16 };
 }
 
 // flush sends the flow's steps not yet reported to the platform's browser route for them.
@@ -33,7 +46,9 @@ function flush(flow) {
   const steps = flow.steps.slice(flow.sent);
   flow.sent = flow.steps.length;
   if (!steps.length || !cfg.platform_url) return reports;
-  const body = JSON.stringify({ client_id: cfg.client_id, app_id: flow.appId, user_reference: cfg.user_reference, steps });
+  const report = { client_id: cfg.client_id, app_id: flow.appId, user_reference: cfg.user_reference, steps };
+  if (flow.mode === "direct") report.mode = "direct";
+  const body = JSON.stringify(report);
   const last = Math.max(...flow.steps.map((st) => st.step));
   reports = reports.then(() =>
     realFetch(api + "/sim/flows/" + encodeURIComponent(flow.id) + "/steps/", {
@@ -49,8 +64,8 @@ function flush(flow) {
   return reports;
 }
 
-function drawStep(st) {
-  if (st.step === 13) drawPlatformSteps();
+function drawStep(flow, st) {
+  if (st.step === numbering(flow).answer) drawPlatformSteps(numbering(flow).platform);
   const li = document.createElement("li");
   const n = document.createElement("span");
   n.className = "n";
@@ -68,13 +83,14 @@ function drawStep(st) {
   $("#steps").append(li);
 }
 
-// Steps 6–12 happen between the platform and the two backends, out of the browser's sight.
-function drawPlatformSteps() {
+// Steps 6–12 (6–9 in Direct) happen between the platform and the two backends, out of the
+// browser's sight.
+function drawPlatformSteps(range) {
   const li = document.createElement("li");
   li.className = "platform";
   const n = document.createElement("span");
   n.className = "n";
-  n.textContent = "6–12";
+  n.textContent = range;
   const what = document.createElement("span");
   what.textContent = "the platform, the host backend and the miniapp backend";
   const res = document.createElement("span");
@@ -174,11 +190,14 @@ function hello() {
   ch.port1.onmessage = (ev) => {
     const d = ev.data || {};
     if (d.type === "steps" && current === null && lastFlow && d.flow_id === lastFlow.id) {
-      for (const st of d.steps || []) {
-        if (st && st.step >= 14 && st.step <= 16) addStep(lastFlow, st.step, String(st.actor || ""), String(st.call || ""), st);
+      const steps = (d.steps || []).filter((st) => st && st.step >= 14 && st.step <= 16);
+      for (const st of lastFlow.mode === "direct" ? directSteps(steps) : steps) {
+        addStep(lastFlow, st.step, String(st.actor || ""), String(st.call || ""), st);
       }
       flush(lastFlow);
-      if ((d.steps || []).some((st) => st.step === 16 && st.outcome !== "failed")) status(opened.app.name + " signed you in: all 16 steps done.");
+      if (steps.some((st) => st.step === 16 && st.outcome !== "failed")) {
+        status(opened.app.name + " signed you in: all " + numbering(lastFlow).total + " steps done.");
+      }
     } else if (d.type === "logged-out" && logoutWaiter) {
       logoutWaiter();
     }
@@ -189,9 +208,27 @@ function hello() {
 
 let lastFlow = null; // the flow whose miniapp steps may still come
 
+// directSteps renumbers the miniapp page's steps (14–16 of the OAuth flow) as Direct's
+// (PROTOCOL §7.3): its call to its backend and the answer are step 11, the user continuing 12.
+function directSteps(steps) {
+  const call = steps.find((st) => st.step === 14), answer = steps.find((st) => st.step === 15);
+  const out = [];
+  if (call) {
+    const st = Object.assign({}, call, { step: 11 });
+    if (answer) {
+      for (const k of ["status", "outcome", "error_code", "note"]) if (answer[k] !== undefined) st[k] = answer[k];
+      st.duration_ms = Math.max(call.duration_ms || 0, answer.duration_ms || 0);
+    }
+    out.push(st);
+  }
+  const cont = steps.find((st) => st.step === 16);
+  if (cont) out.push(Object.assign({}, cont, { step: 12 }));
+  return out;
+}
+
 function startLogin(text) {
   $("#steps").replaceChildren();
-  const flow = { id: newFlowID(), appId: opened.app.app_id, steps: [], sent: 0, text };
+  const flow = { id: newFlowID(), appId: opened.app.app_id, mode: opened.mode, steps: [], sent: 0, text };
   current = flow;
   lastFlow = null;
   const s1 = opened.settingsStep || {};
@@ -228,6 +265,7 @@ async function onAuth() {
     throw new Error(cfg.codes.user_denied + ": the user declined to share their account with the miniapp");
   }
   addStep(flow, 4, "sdk → user", call, Object.assign(consent, { note: "allowed" }));
+  if (flow.mode === "direct") return directLogin(flow);
   try {
     flow.code = await mintAuthCode(flow.appId);
   } catch (e) {
@@ -248,6 +286,54 @@ function takeAuthCode() {
   if (!code) return Promise.reject(new Error(cfg.codes.no_auth_code + ": onAuth gave no code"));
   current.code = "";
   return Promise.resolve(code);
+}
+
+// directLogin is Direct's step 5 (PROTOCOL §7.3): this host app asks its own backend for the
+// miniapp's tokens for the signed-in user (steps 6–9 happen between that backend, the platform
+// and the miniapp's backend) and hands them to the SDK with setAuthTokens, which the web SDK
+// prefers to an auth code (§4.6) and answers the miniapp's login with (step 10).
+async function directLogin(flow) {
+  const call = "onAuth → POST /web/direct-tokens (host backend → POST /api/v1/connect/)";
+  const at = new Date().toISOString(), t0 = performance.now();
+  const timing = () => ({ started_at: at, duration_ms: Math.round((performance.now() - t0) * 1000) / 1000 });
+  const stop = (code, msg) => {
+    flush(flow);
+    current = null;
+    status("Connect Direct failed: " + msg, true);
+    throw new Error(code + ": " + msg);
+  };
+  let r, body;
+  try {
+    r = await realFetch("/web/direct-tokens", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": cfg.csrf, "X-Sim-Flow-Id": flow.id },
+      body: JSON.stringify({ app_id: flow.appId }),
+    });
+    body = await r.json().catch(() => ({}));
+  } catch (e) {
+    addStep(flow, 5, "sdk → host app → host backend", call, Object.assign(timing(), { outcome: "failed", error_code: cfg.codes.no_auth_token, note: e.message }));
+    return stop(cfg.codes.no_auth_token, "the host backend could not be reached: " + e.message);
+  }
+  if (r.ok && body.token) {
+    opened.sdk.setAuthTokens(body.token, body.refresh_token);
+    addStep(flow, 5, "sdk → host app → host backend", call, Object.assign(timing(), { status: r.status, note: "setAuthTokens" }));
+    flush(flow);
+    return;
+  }
+  const code = body.error_code || cfg.codes.no_auth_token;
+  const attrs = body.custom_attributes || {};
+  if (attrs.source === "hostapp" && attrs.step === 5) {
+    // The host backend refused on its own (no session, CSRF): step 5 failed.
+    addStep(flow, 5, "sdk → host app → host backend", call, Object.assign(timing(), { status: r.status, outcome: "failed", error_code: code, note: body.error_message || "" }));
+  } else {
+    // The platform's envelope, passed on: its steps 6–9 hold the failure.
+    addStep(flow, 5, "sdk → host app → host backend", call, Object.assign(timing(), { status: r.status }));
+    addStep(flow, 10, "host app → sdk → miniapp", "AppBoxoWebAppLogin answer (error)", {
+      outcome: "failed", error_code: code,
+      note: "the web SDK answered the miniapp client_error 500 with the host app's message",
+    });
+  }
+  return stop(code, describe(body.error_code ? body : null, null));
 }
 
 async function mintAuthCode(appId) {
@@ -286,7 +372,11 @@ function askConsent(appName, fields, text, links) {
 function onLoginComplete(ok) {
   const flow = current;
   if (!flow) return;
-  addStep(flow, 13, "sdk → miniapp", "AppBoxoWebAppLogin answer {payload: {token, refresh_token}}", ok ? {} : { outcome: "failed" });
+  if (flow.mode === "direct") {
+    addStep(flow, 10, "host app → sdk → miniapp", "setAuthTokens → AppBoxoWebAppLogin answer {payload: {token, refresh_token}}", ok ? {} : { outcome: "failed" });
+  } else {
+    addStep(flow, 13, "sdk → miniapp", "AppBoxoWebAppLogin answer {payload: {token, refresh_token}}", ok ? {} : { outcome: "failed" });
+  }
   flush(flow);
   current = null;
   lastFlow = flow;
@@ -295,7 +385,8 @@ function onLoginComplete(ok) {
 
 // ---- opening a miniapp ----
 
-async function openMiniapp(app) {
+// openMiniapp mounts app with the web SDK; mode "direct" logs in with Connect Direct.
+async function openMiniapp(app, mode) {
   if (opened) {
     opened.sdk.destroy();
     if (opened.port) opened.port.close();
@@ -309,23 +400,24 @@ async function openMiniapp(app) {
   });
   sdk.onAuth(onAuth);
   sdk.onLoginComplete(onLoginComplete);
-  opened = { app, sdk, iframe: null, port: null };
+  opened = { app, mode: mode || "connect", sdk, iframe: null, port: null };
   const empty = $("#miniapp-empty");
   if (empty) empty.remove();
-  status("Opening " + app.name + "…");
+  status("Opening " + app.name + (mode === "direct" ? " with Connect Direct…" : "…"));
   try {
     const iframe = await sdk.mount({ container: "#miniapp-frame", className: "miniapp" });
     opened.iframe = iframe;
     iframe.id = "miniapp";
-    status(app.name + " is open.");
+    status(app.name + " is open" + (mode === "direct" ? " (Connect Direct)." : "."));
   } catch (e) {
     status("Could not open " + app.name + ": " + e.message, true);
   }
 }
 
-for (const b of document.querySelectorAll("button.open")) {
+for (const b of document.querySelectorAll("button.open, button.open-direct")) {
   const app = cfg.miniapps.find((m) => m.app_id === b.dataset.appId);
-  b.addEventListener("click", () => openMiniapp(app));
+  const mode = b.classList.contains("open-direct") ? "direct" : "connect";
+  b.addEventListener("click", () => openMiniapp(app, mode));
 }
 
 // ---- signing out also logs the SDK out (PROTOCOL §7.5) ----
