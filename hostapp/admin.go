@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
@@ -270,20 +271,28 @@ func (s *server) lifetimes() *lifetimesJSON {
 		Session: sec(s.SessionTTL), IDToken: sec(s.IDTokenTTL), AccessToken: sec(s.AccessTokenTTL), RefreshToken: sec(s.RefreshTokenTTL)}
 }
 
-func toSettingsJSON(st Settings) settingsJSON {
+// toSettingsJSON is the settings as the admin routes show them: secrets masked unless show
+// (admin.ShowSecrets).
+func toSettingsJSON(st Settings, show bool) settingsJSON {
 	list := st.IPAllowlist
 	if list == nil {
 		list = []string{}
 	}
 	keys := make(map[string]string, len(st.UserDataKeys))
 	for app, k := range st.UserDataKeys {
-		keys[app] = userdata.Mask(k)
+		keys[app] = k
+		if !show {
+			keys[app] = userdata.Mask(k)
+		}
 	}
 	proxies := st.TrustedProxies
 	if proxies == nil {
 		proxies = []string{}
 	}
 	masked := contract.Mask(st.SigningSecret)
+	if show {
+		masked = st.SigningSecret
+	}
 	return settingsJSON{TokenPrefix: &st.TokenPrefix, IPAllowlist: &list, EncryptedUserData: &keys, TrustedProxies: &proxies,
 		SigningEnabled: &st.SigningEnabled, SigningSecret: &masked}
 }
@@ -331,7 +340,11 @@ func handleGetSettings(s *server) contract.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		out := toSettingsJSON(st)
+		show, err := admin.ShowSecrets(r)
+		if err != nil {
+			return err
+		}
+		out := toSettingsJSON(st, show)
 		out.Lifetimes = s.lifetimes()
 		contract.WriteJSON(w, http.StatusOK, out)
 		return nil
@@ -399,7 +412,7 @@ func handlePutSettings(s *server) contract.HandlerFunc {
 		if err := s.Store.PutSettings(r.Context(), st); err != nil {
 			return err
 		}
-		out := toSettingsJSON(st)
+		out := toSettingsJSON(st, false)
 		out.Lifetimes = s.lifetimes()
 		contract.WriteJSON(w, http.StatusOK, out)
 		return nil

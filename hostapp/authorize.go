@@ -488,7 +488,7 @@ func (s *server) issueAuthz(r *http.Request, a authzRequest, u User, authTime ti
 	if strings.Contains(a.responseType, "token") && a.responseType != "id_token" {
 		var rec Token
 		var err error
-		access, rec, err = s.newAccessToken(a.client.ID, u, scopes, now)
+		access, rec, err = s.newAccessToken(r.Context(), a.client.ID, u, scopes, now)
 		if err != nil {
 			return nil, err
 		}
@@ -506,7 +506,7 @@ func (s *server) issueAuthz(r *http.Request, a authzRequest, u User, authTime ti
 		}
 	}
 	if strings.Contains(a.responseType, "id_token") {
-		idt, err := s.newIDToken(a.client.ID, u, scopes, a.nonce, access, authTime, now)
+		idt, err := s.newIDToken(r.Context(), a.client.ID, u, scopes, a.nonce, access, authTime, now)
 		if err != nil {
 			return nil, err
 		}

@@ -109,7 +109,12 @@ func handleDemoCallback(s *server) http.HandlerFunc {
 			fail(http.StatusBadGateway, "exchange_failed", err.Error())
 			return
 		}
-		claims, err := s.signer.parse(tr.IDToken, s.BaseURL, DemoWebClientID, s.Now)
+		sg, err := s.keys.signer(r.Context())
+		if err != nil {
+			fail(http.StatusInternalServerError, "server_error", err.Error())
+			return
+		}
+		claims, err := sg.parse(tr.IDToken, s.BaseURL, DemoWebClientID, s.Now)
 		if err != nil {
 			fail(http.StatusBadGateway, "invalid_id_token", "the ID token does not verify: "+err.Error())
 			return
@@ -122,7 +127,7 @@ func handleDemoCallback(s *server) http.HandlerFunc {
 		s.page(w, r, http.StatusOK, "demo", demoPage{
 			Title: "Demo client: signed in", AccessToken: contract.Mask(tr.AccessToken), RefreshToken: contract.Mask(tr.RefreshToken),
 			IDToken: contract.Mask(tr.IDToken), Scope: tr.Scope, ExpiresIn: tr.ExpiresIn, Subject: str("sub"), Name: str("name"),
-			Email: str("email"), Nonce: str("nonce"), Issuer: str("iss"), KeyID: s.signer.kid,
+			Email: str("email"), Nonce: str("nonce"), Issuer: str("iss"), KeyID: sg.kid,
 		})
 	}
 }

@@ -4,7 +4,6 @@
 package hostapp
 
 import (
-	"context"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -59,7 +58,7 @@ type Config struct {
 	RefreshTokenTTL time.Duration // 0 → 30 days
 
 	// SigningKey signs the authorization server's JWTs (PROTOCOL §6.8). nil means: the key
-	// kept in the store, generated (RSA 2048) and stored on first start.
+	// kept in the store, generated (RSA 2048) and stored the first time one is needed.
 	SigningKey *rsa.PrivateKey
 
 	// HTTPClient makes the demo client page's call to our own token endpoint. nil means a
@@ -80,7 +79,7 @@ type server struct {
 	baseURL  *url.URL
 	pages    *template.Template
 	webPages *template.Template
-	signer   *signer
+	keys     *keyring
 	// verifier checks the platform's signed calls and remembers their nonces (§7.8).
 	verifier *signing.Verifier
 }
@@ -150,11 +149,11 @@ func newServer(cfg Config) (*server, error) {
 		return nil, fmt.Errorf("hostapp: web templates: %w", err)
 	}
 	cfg.Web = cfg.Web.withDefaults()
-	sg, err := loadSigner(context.Background(), cfg.Store, cfg.SigningKey, cfg.Now())
-	if err != nil {
-		return nil, fmt.Errorf("hostapp: signing key: %w", err)
+	if err := checkKey(cfg.SigningKey); err != nil {
+		return nil, fmt.Errorf("hostapp: %w", err)
 	}
-	return &server{Config: cfg, baseURL: u, pages: pages, webPages: webPages, signer: sg, verifier: &signing.Verifier{Now: cfg.Now}}, nil
+	keys := &keyring{store: cfg.Store, given: cfg.SigningKey, now: cfg.Now}
+	return &server{Config: cfg, baseURL: u, pages: pages, webPages: webPages, keys: keys, verifier: &signing.Verifier{Now: cfg.Now}}, nil
 }
 
 // log returns the logger for a request, with flow_id when the request carries one.

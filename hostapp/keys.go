@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -22,8 +23,65 @@ import (
 
 // signer holds the authorization server's RSA key and its key id (PROTOCOL §6.8).
 type signer struct {
-	key *rsa.PrivateKey
-	kid string
+	key  *rsa.PrivateKey
+	kid  string
+	jwks map[string][]jwk // the public key as GET /auth/v1/jwks answers it
+}
+
+// keyring is the authorization server's signing key, loaded from the store or made the first
+// time something needs it: an RS256 signature or the JWKS. Making an RSA key takes a good
+// part of a second, and the Connect flow (PROTOCOL §3) signs nothing with it, so a host app
+// that only serves Connect starts without one.
+type keyring struct {
+	store Store
+	given *rsa.PrivateKey // Config.SigningKey; nil means the stored one, or a new one
+	now   func() time.Time
+
+	mu sync.Mutex // held while the key is loaded or made, so it is made once
+	s  *signer
+}
+
+// signer returns the key, loading or making it on first use. A failure is not kept: the
+// next call tries again.
+func (k *keyring) signer(ctx context.Context) (*signer, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.s != nil {
+		return k.s, nil
+	}
+	// One caller going away must not fail the others waiting for the same key.
+	s, err := loadSigner(context.WithoutCancel(ctx), k.store, k.given, k.now())
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	k.s = s
+	return s, nil
+}
+
+// sign returns the RS256 JWT of claims with typ JWT and our kid.
+func (k *keyring) sign(ctx context.Context, claims jwt.MapClaims) (string, error) {
+	s, err := k.signer(ctx)
+	if err != nil {
+		return "", err
+	}
+	return s.sign(claims)
+}
+
+// parse verifies an RS256 JWT of ours (see signer.parse).
+func (k *keyring) parse(ctx context.Context, raw, issuer, audience string, now func() time.Time) (jwt.MapClaims, error) {
+	s, err := k.signer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.parse(raw, issuer, audience, now)
+}
+
+// checkKey refuses a configured key too short for RS256 (RFC 7518 §3.3).
+func checkKey(key *rsa.PrivateKey) error {
+	if key != nil && key.N.BitLen() < 2048 {
+		return errors.New("signing key is shorter than 2048 bits")
+	}
+	return nil
 }
 
 // keyID is the lowercase hex SHA-1 of the DER (PKIX SubjectPublicKeyInfo) public key.
@@ -37,14 +95,13 @@ func keyID(pub *rsa.PublicKey) (string, error) {
 }
 
 // loadSigner returns the configured key, else the stored one, else a new RSA 2048 key that
-// it stores (a concurrent first start that stored one first wins; its key is used).
+// it stores (of two processes making one at once, the first to store it wins; its key is used).
 func loadSigner(ctx context.Context, st Store, key *rsa.PrivateKey, now time.Time) (*signer, error) {
 	if key != nil {
-		if key.N.BitLen() < 2048 {
-			return nil, errors.New("signing key is shorter than 2048 bits")
+		if err := checkKey(key); err != nil {
+			return nil, err
 		}
-		kid, err := keyID(&key.PublicKey)
-		return &signer{key: key, kid: kid}, err
+		return newSigner(key)
 	}
 	for attempt := 0; attempt < 2; attempt++ {
 		k, err := st.GetSigningKey(ctx)
@@ -57,8 +114,7 @@ func loadSigner(ctx context.Context, st Store, key *rsa.PrivateKey, now time.Tim
 			if !ok {
 				return nil, fmt.Errorf("stored signing key %s is not an RSA key", k.ID)
 			}
-			kid, err := keyID(&rk.PublicKey)
-			return &signer{key: rk, kid: kid}, err
+			return newSigner(rk)
 		}
 		if !errors.Is(err, ErrNotFound) {
 			return nil, err
@@ -71,19 +127,33 @@ func loadSigner(ctx context.Context, st Store, key *rsa.PrivateKey, now time.Tim
 		if err != nil {
 			return nil, err
 		}
-		kid, err := keyID(&rk.PublicKey)
+		sg, err := newSigner(rk)
 		if err != nil {
 			return nil, err
 		}
-		err = st.CreateSigningKey(ctx, SigningKey{ID: kid, DER: der, CreatedAt: now})
+		err = st.CreateSigningKey(ctx, SigningKey{ID: sg.kid, DER: der, CreatedAt: now})
 		if err == nil {
-			return &signer{key: rk, kid: kid}, nil
+			return sg, nil
 		}
 		if !errors.Is(err, ErrConflict) {
 			return nil, err
 		}
 	}
 	return nil, errors.New("could not store or load a signing key")
+}
+
+// newSigner returns the signer of key, with its key id and JWKS.
+func newSigner(key *rsa.PrivateKey) (*signer, error) {
+	kid, err := keyID(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	pub := key.PublicKey
+	return &signer{key: key, kid: kid, jwks: map[string][]jwk{"keys": {{
+		Kty: "RSA", Use: "sig", Alg: "RS256", Kid: kid,
+		N: base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
+		E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+	}}}}, nil
 }
 
 // sign returns the RS256 JWT of claims with typ JWT and our kid.
@@ -118,16 +188,15 @@ type jwk struct {
 }
 
 // handleJWKS serves GET /auth/v1/jwks: the public key for RS256 verification.
-func handleJWKS(s *server) http.HandlerFunc {
-	pub := s.signer.key.PublicKey
-	set := map[string][]jwk{"keys": {{
-		Kty: "RSA", Use: "sig", Alg: "RS256", Kid: s.signer.kid,
-		N: base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
-		E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-	}}}
-	return func(w http.ResponseWriter, r *http.Request) {
+func handleJWKS(s *server) contract.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		sg, err := s.keys.signer(r.Context())
+		if err != nil {
+			return err
+		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
-		contract.WriteJSON(w, http.StatusOK, set)
+		contract.WriteJSON(w, http.StatusOK, sg.jwks)
+		return nil
 	}
 }
 

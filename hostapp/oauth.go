@@ -1,6 +1,7 @@
 package hostapp
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -23,9 +24,9 @@ import (
 
 // newAccessToken signs an RS256 access token for u and returns it with its record (the
 // caller sets GrantID). aud is our base URL, the resource server.
-func (s *server) newAccessToken(clientID string, u User, scopes []string, now time.Time) (string, Token, error) {
+func (s *server) newAccessToken(ctx context.Context, clientID string, u User, scopes []string, now time.Time) (string, Token, error) {
 	exp := now.Add(s.AccessTokenTTL)
-	raw, err := s.signer.sign(jwt.MapClaims{
+	raw, err := s.keys.sign(ctx, jwt.MapClaims{
 		"iss": s.BaseURL, "sub": u.ID, "aud": s.BaseURL, "iat": now.Unix(), "exp": exp.Unix(),
 		"client_id": clientID, "scope": strings.Join(scopes, " "), "jti": contract.RandomHex(16),
 	})
@@ -39,7 +40,7 @@ func (s *server) newAccessToken(clientID string, u User, scopes []string, now ti
 // newIDToken signs an RS256 ID token for clientID: the user's claims for scopes, auth_time
 // (when the user signed in; left out only for a grant stored before it was recorded), nonce
 // when one was sent, at_hash when an access token goes with it.
-func (s *server) newIDToken(clientID string, u User, scopes []string, nonce, accessToken string, authTime, now time.Time) (string, error) {
+func (s *server) newIDToken(ctx context.Context, clientID string, u User, scopes []string, nonce, accessToken string, authTime, now time.Time) (string, error) {
 	claims := jwt.MapClaims{"iss": s.BaseURL, "sub": u.ID, "aud": clientID, "iat": now.Unix(), "exp": now.Add(s.IDTokenTTL).Unix()}
 	if !authTime.IsZero() {
 		claims["auth_time"] = authTime.Unix()
@@ -53,7 +54,7 @@ func (s *server) newIDToken(clientID string, u User, scopes []string, nonce, acc
 	if accessToken != "" {
 		claims["at_hash"] = tokenHash(accessToken)
 	}
-	raw, err := s.signer.sign(claims)
+	raw, err := s.keys.sign(ctx, claims)
 	if err != nil {
 		return "", fmt.Errorf("sign ID token: %w", err)
 	}
@@ -238,9 +239,9 @@ func handleToken(s *server) contract.HandlerFunc {
 // issueTokens makes the token response for u: a signed access token, an opaque refresh
 // token and, with openid, an ID token; their records share grantID and authTime (the
 // sign-in behind the grant).
-func (s *server) issueTokens(clientID string, u User, scopes []string, nonce, grantID string, authTime time.Time) (tokenResponse, []Token, error) {
+func (s *server) issueTokens(ctx context.Context, clientID string, u User, scopes []string, nonce, grantID string, authTime time.Time) (tokenResponse, []Token, error) {
 	now := s.Now()
-	access, rec, err := s.newAccessToken(clientID, u, scopes, now)
+	access, rec, err := s.newAccessToken(ctx, clientID, u, scopes, now)
 	if err != nil {
 		return tokenResponse{}, nil, err
 	}
@@ -251,7 +252,7 @@ func (s *server) issueTokens(clientID string, u User, scopes []string, nonce, gr
 	resp := tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.AccessTokenTTL / time.Second),
 		RefreshToken: refresh, Scope: strings.Join(scopes, " ")}
 	if slices.Contains(scopes, "openid") {
-		if resp.IDToken, err = s.newIDToken(clientID, u, scopes, nonce, access, authTime, now); err != nil {
+		if resp.IDToken, err = s.newIDToken(ctx, clientID, u, scopes, nonce, access, authTime, now); err != nil {
 			return tokenResponse{}, nil, err
 		}
 	}
@@ -298,7 +299,7 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	resp, recs, err := s.issueTokens(client.ID, u, code.Scopes, code.Nonce, code.Hash, code.AuthTime)
+	resp, recs, err := s.issueTokens(r.Context(), client.ID, u, code.Scopes, code.Nonce, code.Hash, code.AuthTime)
 	if err != nil {
 		return err
 	}
@@ -340,7 +341,7 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request, clien
 	if err != nil {
 		return err
 	}
-	resp, recs, err := s.issueTokens(client.ID, u, old.Scopes, "", old.GrantID, old.AuthTime)
+	resp, recs, err := s.issueTokens(r.Context(), client.ID, u, old.Scopes, "", old.GrantID, old.AuthTime)
 	if err != nil {
 		return err
 	}
@@ -405,7 +406,7 @@ func handleUserinfo(s *server) contract.HandlerFunc {
 			return invalidToken("the access token has expired or was revoked")
 		}
 		if tok.API == APIOAuth {
-			if _, err := s.signer.parse(raw, s.BaseURL, s.BaseURL, s.Now); err != nil {
+			if _, err := s.keys.parse(r.Context(), raw, s.BaseURL, s.BaseURL, s.Now); err != nil {
 				return invalidToken("the access token does not verify")
 			}
 		}

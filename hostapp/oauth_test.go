@@ -7,11 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,6 +293,45 @@ func TestSigningKeyGeneratedAndStored(t *testing.T) {
 	k, err := db.GetSigningKey(t.Context())
 	if err != nil || k.ID != first {
 		t.Fatalf("stored key %q %v", k.ID, err)
+	}
+}
+
+// The key is made only when something first needs it: starting the host app and serving
+// requests that sign nothing (discovery, the Connect endpoints) leave the store without one.
+func TestSigningKeyMadeOnFirstUse(t *testing.T) {
+	db := openTestDB(t)
+	h, err := hostapp.New(hostapp.Config{BaseURL: testBaseURL, Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, h: h}
+	if rec := e.do(call{method: http.MethodGet, path: "/.well-known/openid-configuration"}); rec.Code != http.StatusOK {
+		t.Fatalf("discovery: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := db.GetSigningKey(t.Context()); !errors.Is(err, hostapp.ErrNotFound) {
+		t.Fatalf("a signing key was made before anything needed one (%v)", err)
+	}
+	// Several first requests at once wait for one key.
+	bodies := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, testBaseURL+"/auth/v1/jwks", nil))
+			bodies[i] = fmt.Sprint(rec.Code, rec.Body)
+		}()
+	}
+	wg.Wait()
+	for _, b := range bodies {
+		if b != bodies[0] || !strings.HasPrefix(b, "200") {
+			t.Fatalf("concurrent first JWKS requests answered differently:\n%s\n%s", bodies[0], b)
+		}
+	}
+	k, err := db.GetSigningKey(t.Context())
+	if err != nil || !strings.Contains(bodies[0], k.ID) {
+		t.Fatalf("the JWKS served does not hold the stored key %q (%v): %s", k.ID, err, bodies[0])
 	}
 }
 

@@ -26,7 +26,7 @@ func addRoutes(r *mux.Router, s *server) {
 	r.Handle("/auth/v1/token", oauth(handleToken(s))).Methods(post)
 	r.Handle("/auth/v1/userinfo", oauth(handleUserinfo(s))).Methods(get, post)
 	r.Handle("/auth/v1/revoke", oauth(handleRevoke(s))).Methods(post)
-	r.Handle("/auth/v1/jwks", handleJWKS(s)).Methods(get)
+	r.Handle("/auth/v1/jwks", oauth(handleJWKS(s))).Methods(get)
 	r.Handle("/.well-known/openid-configuration", handleDiscovery(s)).Methods(get)
 	r.Handle("/boxo/callback", handleBoxoCallback(s)).Methods(get)
 

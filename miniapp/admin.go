@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/userdata"
 )
@@ -34,12 +35,20 @@ type settingsView struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For the IP filter believes (§7.6).
 	TrustedProxies []string `json:"trusted_proxies"`
 	SigningEnabled bool     `json:"signing_enabled"` // signing_secret, like secret_key, is write-only
+	// SigningSecret is shown only to a GET that asks for secrets (admin.ShowSecrets).
+	SigningSecret *string `json:"signing_secret,omitempty"`
 }
 
-func viewSettings(s Settings) settingsView {
+// viewSettings is the settings as the admin routes show them; show (admin.ShowSecrets) adds
+// the secrets the miniapp keeps raw, in full. secret_key is kept as a hash and never shown.
+func viewSettings(s Settings, show bool) settingsView {
 	v := settingsView{AppID: s.AppID, RequiredFields: s.RequiredFields, IPAllowlist: s.IPAllowlist, SigningEnabled: s.RequestSigning}
 	if s.UserDataKey != "" {
 		v.UserDataKey = userdata.Mask(s.UserDataKey)
+	}
+	if show {
+		v.UserDataKey = s.UserDataKey
+		v.SigningSecret = &s.RequestSigningSecret
 	}
 	if v.RequiredFields == nil {
 		v.RequiredFields = []string{}
@@ -65,7 +74,11 @@ func handleGetSettings(c Config) contract.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("load settings: %w", err)
 		}
-		contract.WriteJSON(w, http.StatusOK, viewSettings(s))
+		show, err := admin.ShowSecrets(r)
+		if err != nil {
+			return err
+		}
+		contract.WriteJSON(w, http.StatusOK, viewSettings(s, show))
 		return nil
 	}
 }
@@ -119,7 +132,7 @@ func handlePutSettings(c Config) contract.HandlerFunc {
 		}
 		c.logger(r).DebugContext(ctx, "settings updated", "app_id", s.AppID, "secret_key_changed", p.SecretKey != nil,
 			"required_fields", s.RequiredFields, "ip_allowlist", s.IPAllowlist)
-		contract.WriteJSON(w, http.StatusOK, viewSettings(s))
+		contract.WriteJSON(w, http.StatusOK, viewSettings(s, false))
 		return nil
 	}
 }

@@ -419,6 +419,11 @@ func TestConsoleChangesFaultsAndClock(t *testing.T) {
 		chromedp.SetValue("#clock-advance", "11m", chromedp.ByQuery),
 		chromedp.Click(`#clock-form button[type="submit"]`, chromedp.ByQuery),
 		waitFor(`document.querySelector('#clock-offset').dataset.offset === '1h11m0s'`))
+	var text string
+	run(t, ctx, "read the offset", chromedp.Text("#clock-offset", &text, chromedp.ByQuery))
+	if text != "+1h 11m" {
+		t.Errorf("the console shows the offset as %q, want +1h 11m", text)
+	}
 	if off := clockOffset(t, st); off != "1h11m0s" {
 		t.Errorf("clock offset after +11m in the console: %s", off)
 	}

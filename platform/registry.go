@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 )
 
@@ -38,7 +39,10 @@ type hostAppJSON struct {
 	SigningSecret    string   `json:"signing_secret"`
 }
 
-func hostAppOut(h HostApp, mask func(string) string) hostAppJSON {
+// hostAppOut is a host app as the admin routes show it: secrets masked unless show
+// (admin.ShowSecrets).
+func hostAppOut(h HostApp, show bool) hostAppJSON {
+	mask := maskUnless(show)
 	return hostAppJSON{
 		ClientID: h.ClientID, Name: h.Name, ConnectEnabled: h.ConnectEnabled,
 		AccessTokenURL: h.AccessTokenURL, UserDataURL: h.UserDataURL, RefreshTokenURL: h.RefreshTokenURL,
@@ -48,6 +52,14 @@ func hostAppOut(h HostApp, mask func(string) string) hostAppJSON {
 		UseAccessToken: h.UseAccessToken,
 		SigningEnabled: h.SigningEnabled, SigningSecret: mask(h.SigningSecret),
 	}
+}
+
+// maskUnless is contract.Mask, or the secret itself when show.
+func maskUnless(show bool) func(string) string {
+	if show {
+		return func(s string) string { return s }
+	}
+	return contract.Mask
 }
 
 // hostAppPatch is a PUT body; nil means "absent".
@@ -155,7 +167,8 @@ type miniappJSON struct {
 	SigningSecret  string                 `json:"signing_secret"`
 }
 
-func miniappOut(m Miniapp, mask func(string) string) miniappJSON {
+func miniappOut(m Miniapp, show bool) miniappJSON {
+	mask := maskUnless(show)
 	return miniappJSON{
 		AppID: m.AppID, Name: m.Name, URL: m.URL, AuthTokenURL: m.AuthTokenURL,
 		SecretKey: mask(m.SecretKey), RequiredFields: nonNil(m.RequiredFields), IPAllowlist: nonNil(m.IPAllowlist),
@@ -305,20 +318,6 @@ func samePathValue(field string, body *string, path string) error {
 	return nil
 }
 
-// secretsView reads the secrets query parameter of a GET of host apps or miniapps: absent or
-// "masked" shows each secret as contract.Mask does, "plain" shows it as stored (for a client
-// that exports or edits the Dashboard; /_sim/ needs the admin token beyond loopback).
-func secretsView(r *http.Request) (func(string) string, error) {
-	switch v := r.URL.Query().Get("secrets"); v {
-	case "", "masked":
-		return contract.Mask, nil
-	case "plain":
-		return func(s string) string { return s }, nil
-	default:
-		return nil, invalidField("secrets", "must be masked (the default) or plain, not %q", v)
-	}
-}
-
 // storeErr maps a store failure to the admin form: ErrNotFound → 404, a *contract.Error
 // from an updater unchanged, anything else is an internal error.
 func storeErr(err error, what string) error {
@@ -334,7 +333,7 @@ func storeErr(err error, what string) error {
 
 func (s *server) handleListHostApps() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		mask, err := secretsView(r)
+		show, err := admin.ShowSecrets(r)
 		if err != nil {
 			return err
 		}
@@ -344,7 +343,7 @@ func (s *server) handleListHostApps() contract.HandlerFunc {
 		}
 		out := make([]hostAppJSON, len(hs))
 		for i, h := range hs {
-			out[i] = hostAppOut(h, mask)
+			out[i] = hostAppOut(h, show)
 		}
 		contract.WriteJSON(w, http.StatusOK, map[string]any{"hostapps": out})
 		return nil
@@ -353,7 +352,7 @@ func (s *server) handleListHostApps() contract.HandlerFunc {
 
 func (s *server) handleGetHostApp() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		mask, err := secretsView(r)
+		show, err := admin.ShowSecrets(r)
 		if err != nil {
 			return err
 		}
@@ -362,7 +361,7 @@ func (s *server) handleGetHostApp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "host app "+quote(id))
 		}
-		contract.WriteJSON(w, http.StatusOK, hostAppOut(h, mask))
+		contract.WriteJSON(w, http.StatusOK, hostAppOut(h, show))
 		return nil
 	}
 }
@@ -387,7 +386,7 @@ func (s *server) handlePutHostApp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "host app "+quote(id))
 		}
-		contract.WriteJSON(w, putStatus(created), hostAppOut(h, contract.Mask))
+		contract.WriteJSON(w, putStatus(created), hostAppOut(h, false))
 		return nil
 	}
 }
@@ -405,7 +404,7 @@ func (s *server) handleDeleteHostApp() contract.HandlerFunc {
 
 func (s *server) handleListMiniapps() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		mask, err := secretsView(r)
+		show, err := admin.ShowSecrets(r)
 		if err != nil {
 			return err
 		}
@@ -415,7 +414,7 @@ func (s *server) handleListMiniapps() contract.HandlerFunc {
 		}
 		out := make([]miniappJSON, len(ms))
 		for i, m := range ms {
-			out[i] = miniappOut(m, mask)
+			out[i] = miniappOut(m, show)
 		}
 		contract.WriteJSON(w, http.StatusOK, map[string]any{"miniapps": out})
 		return nil
@@ -424,7 +423,7 @@ func (s *server) handleListMiniapps() contract.HandlerFunc {
 
 func (s *server) handleGetMiniapp() contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		mask, err := secretsView(r)
+		show, err := admin.ShowSecrets(r)
 		if err != nil {
 			return err
 		}
@@ -433,7 +432,7 @@ func (s *server) handleGetMiniapp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "miniapp "+quote(id))
 		}
-		contract.WriteJSON(w, http.StatusOK, miniappOut(m, mask))
+		contract.WriteJSON(w, http.StatusOK, miniappOut(m, show))
 		return nil
 	}
 }
@@ -458,7 +457,7 @@ func (s *server) handlePutMiniapp() contract.HandlerFunc {
 		if err != nil {
 			return storeErr(err, "miniapp "+quote(id))
 		}
-		contract.WriteJSON(w, putStatus(created), miniappOut(m, contract.Mask))
+		contract.WriteJSON(w, putStatus(created), miniappOut(m, false))
 		return nil
 	}
 }

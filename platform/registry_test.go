@@ -86,7 +86,7 @@ func TestRegistryGetMasksSecrets(t *testing.T) {
 	}
 }
 
-// TestRegistryGetPlainSecrets: ?secrets=plain shows the stored secrets (for export and
+// TestRegistryGetPlainSecrets: ?secrets=show shows the stored secrets (for export and
 // editing), masked is the default, and another value is refused.
 func TestRegistryGetPlainSecrets(t *testing.T) {
 	e := newEnv(t)
@@ -94,11 +94,11 @@ func TestRegistryGetPlainSecrets(t *testing.T) {
 		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
 	}
 	for path, want := range map[string][]string{
-		"/_sim/hostapps?secrets=plain":                       {`"hostapp_secret_key":"` + demo.HostappSecret + `"`},
-		"/_sim/hostapps/" + demo.ClientID + "?secrets=plain": {`"hostapp_secret_key":"` + demo.HostappSecret + `"`},
-		"/_sim/miniapps?secrets=plain":                       {`"secret_key":"` + demo.MiniappSecret + `"`, `"signing_secret":"mini-signing-secret-1"`},
-		"/_sim/miniapps/" + demo.AppID + "?secrets=plain":    {`"secret_key":"` + demo.MiniappSecret + `"`, `"signing_secret":"mini-signing-secret-1"`},
-		"/_sim/miniapps/" + demo.AppID + "?secrets=masked":   {`"secret_key":"` + contract.Mask(demo.MiniappSecret) + `"`, `"signing_secret":"mini…[21]"`},
+		"/_sim/hostapps?secrets=show":                       {`"hostapp_secret_key":"` + demo.HostappSecret + `"`},
+		"/_sim/hostapps/" + demo.ClientID + "?secrets=show": {`"hostapp_secret_key":"` + demo.HostappSecret + `"`},
+		"/_sim/miniapps?secrets=show":                       {`"secret_key":"` + demo.MiniappSecret + `"`, `"signing_secret":"mini-signing-secret-1"`},
+		"/_sim/miniapps/" + demo.AppID + "?secrets=show":    {`"secret_key":"` + demo.MiniappSecret + `"`, `"signing_secret":"mini-signing-secret-1"`},
+		"/_sim/miniapps/" + demo.AppID + "?secrets=masked":  {`"secret_key":"` + contract.Mask(demo.MiniappSecret) + `"`, `"signing_secret":"mini…[21]"`},
 	} {
 		rec := e.do(http.MethodGet, path, "", nil)
 		for _, w := range want {
@@ -108,7 +108,7 @@ func TestRegistryGetPlainSecrets(t *testing.T) {
 		}
 	}
 	for _, path := range []string{"/_sim/hostapps?secrets=yes", "/_sim/miniapps/" + demo.AppID + "?secrets=PLAIN"} {
-		if rec := e.do(http.MethodGet, path, "", nil); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "secrets: must be masked") {
+		if rec := e.do(http.MethodGet, path, "", nil); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "secrets: must be masked (the default) or show") {
 			t.Errorf("GET %s: %d %s, want 400 naming secrets", path, rec.Code, rec.Body)
 		}
 	}

@@ -202,9 +202,9 @@ func cleanStep(st *contract.FlowStep, i int, now time.Time, mode string) error {
 	switch st.Outcome {
 	case "":
 		st.Outcome = contract.OutcomeOK
-	case contract.OutcomeOK, contract.OutcomeFailed:
+	case contract.OutcomeOK, contract.OutcomeFailed, contract.OutcomeSkipped:
 	default:
-		return invalidField(field+".outcome", "must be ok or failed")
+		return invalidField(field+".outcome", "must be ok, failed or skipped")
 	}
 	if st.StartedAt.IsZero() {
 		st.StartedAt = now

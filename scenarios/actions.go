@@ -16,6 +16,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/seed"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -618,7 +619,7 @@ func (p *player) act(ctx context.Context, h hook) (string, error) {
 	case ActDeleteUser:
 		base := e.hostURL + "/_sim/users/" + url.PathEscape(h.user)
 		if e.remote {
-			var prev hostUser
+			var prev seed.UserBody
 			if err := e.admin(ctx, http.MethodGet, base, nil, &prev); err != nil {
 				return "", err
 			}

@@ -13,9 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/seed"
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 )
 
 // env is where one scenario runs: the three parties' URLs and the HTTP client that drives
@@ -36,14 +39,11 @@ type env struct {
 }
 
 // partyURL is the base URL of a party.
-func (e *env) partyURL(party string) string {
-	switch party {
-	case contract.PartyHostapp:
-		return e.hostURL
-	case contract.PartyMiniapp:
-		return e.miniappURL
-	}
-	return e.platformURL
+func (e *env) partyURL(party string) string { return e.stack().URL(party) }
+
+// stack is where the parties are, as the seed package reaches them.
+func (e *env) stack() seed.Stack {
+	return seed.Stack{HostURL: e.hostURL, PlatformURL: e.platformURL, MiniappURL: e.miniappURL, MiniappPageURL: stack.SiteApart(e.miniappURL)}
 }
 
 // ref maps a reference written in the scenario to the one used in this run.
@@ -138,19 +138,8 @@ func (e *env) onUndo(f func(context.Context) error) {
 	}
 }
 
-// hostUser is the host's admin representation of a user (hostapp PUT /_sim/users/{username}).
-type hostUser struct {
-	Password         string          `json:"password,omitempty"`
-	Reference        string          `json:"reference"`
-	Email            string          `json:"email,omitempty"`
-	Phone            string          `json:"phone,omitempty"`
-	FirstName        string          `json:"first_name,omitempty"`
-	LastName         string          `json:"last_name,omitempty"`
-	CustomAttributes json.RawMessage `json:"custom_attributes,omitempty"`
-}
-
-// applySetup puts the scenario's situation in place: users, the parties' own settings, the
-// Dashboard, stubs, then faults.
+// applySetup puts the scenario's situation in place: the seed part of the setup (the
+// parties' settings, users, clients, the Dashboard), stubs, then faults.
 func (e *env) applySetup(ctx context.Context, sc *Scenario) error {
 	s := sc.Setup
 	e.refs = map[string]string{}
@@ -161,42 +150,37 @@ func (e *env) applySetup(ctx context.Context, sc *Scenario) error {
 		}
 		e.refs[u.Reference] = r
 	}
-	for _, u := range s.Users {
-		if err := e.putUser(ctx, u); err != nil {
-			return fmt.Errorf("setup.users %s: %w", u.Username, err)
+	f := s.Seed(nil)
+	f.Users = make([]seed.User, len(s.Users))
+	existing := map[string]bool{}
+	for i, u := range s.Users {
+		u.Reference = e.ref(u.Reference)
+		f.Users[i] = u
+		if e.remote {
+			found, err := e.keepUser(ctx, u.Username)
+			if err != nil {
+				return fmt.Errorf("setup.users[%d] (%s): %w", i, u.Username, err)
+			}
+			existing[u.Username] = found
 		}
 	}
-	if s.Hostapp != nil {
-		if err := e.merge(ctx, e.hostURL+"/_sim/settings", s.Hostapp, map[string]string{"signing_secret": ""}); err != nil {
-			return fmt.Errorf("setup.hostapp: %w", err)
+	rs, err := f.Requests(e.stack(), func(u string) bool { return existing[u] })
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		u := e.partyURL(r.Party) + r.Path
+		if r.Replace {
+			err = e.admin(ctx, http.MethodPut, u, r.Body, nil)
+		} else {
+			err = e.merge(ctx, u, r.Body)
+		}
+		if err != nil {
+			return fmt.Errorf("setup.%s: %w", r.What, err)
 		}
 	}
-	if s.Miniapp != nil {
-		if err := e.merge(ctx, e.miniappURL+"/_sim/settings", s.Miniapp, nil); err != nil {
-			return fmt.Errorf("setup.miniapp: %w", err)
-		}
-	}
-	d := s.Dashboard
 	hostapps := e.platformURL + "/_sim/hostapps/" + url.PathEscape(demo.ClientID)
 	miniapps := e.platformURL + "/_sim/miniapps/" + url.PathEscape(demo.AppID)
-	if d.Hostapp != nil {
-		secrets := map[string]string{"hostapp_secret_key": demo.HostappSecret, "signing_secret": ""}
-		if err := e.merge(ctx, hostapps, d.Hostapp, secrets); err != nil {
-			return fmt.Errorf("setup.dashboard.hostapp: %w", err)
-		}
-	}
-	if d.Miniapp != nil {
-		secrets := map[string]string{"secret_key": demo.MiniappSecret, "signing_secret": ""}
-		if err := e.merge(ctx, miniapps, d.Miniapp, secrets); err != nil {
-			return fmt.Errorf("setup.dashboard.miniapp: %w", err)
-		}
-	}
-	if d.Partnership != nil {
-		u := e.platformURL + "/_sim/partnerships/" + url.PathEscape(demo.ClientID) + "/" + url.PathEscape(demo.AppID)
-		if err := e.merge(ctx, u, d.Partnership, nil); err != nil {
-			return fmt.Errorf("setup.dashboard.partnership: %w", err)
-		}
-	}
 	for i, st := range s.Stubs {
 		if err := e.stub(ctx, st, hostapps, miniapps); err != nil {
 			return fmt.Errorf("setup.stubs[%d]: %w", i, err)
@@ -205,46 +189,30 @@ func (e *env) applySetup(ctx context.Context, sc *Scenario) error {
 	return e.setFaults(ctx, sc.Faults)
 }
 
-// putUser creates or replaces a host user; against a running up the user is deleted again, or
-// its earlier fields put back (its password cannot be read, and is left as the scenario set it).
-func (e *env) putUser(ctx context.Context, u User) error {
-	base := e.hostURL + "/_sim/users/" + url.PathEscape(u.Username)
-	if e.remote {
-		var prev hostUser
-		status, b, err := e.call(ctx, http.MethodGet, base, nil, &prev)
-		switch {
-		case err != nil:
-			return err
-		case status == http.StatusNotFound:
-			e.onUndo(func(ctx context.Context) error { return e.admin(ctx, http.MethodDelete, base, nil, nil) })
-		case status == http.StatusOK:
-			e.onUndo(func(ctx context.Context) error { return e.admin(ctx, http.MethodPut, base, prev, nil) })
-		default:
-			return &httpError{http.MethodGet, base, status, string(b)}
-		}
+// keepUser arranges, against a running up, for a user the setup replaces to be deleted again,
+// or its earlier fields put back (its password cannot be read, and is left as the setup set
+// it); it reports whether the user exists.
+func (e *env) keepUser(ctx context.Context, username string) (bool, error) {
+	base := e.hostURL + "/_sim/users/" + url.PathEscape(username)
+	var prev seed.UserBody
+	status, b, err := e.call(ctx, http.MethodGet, base, nil, &prev)
+	switch {
+	case err != nil:
+		return false, err
+	case status == http.StatusNotFound:
+		e.onUndo(func(ctx context.Context) error { return e.admin(ctx, http.MethodDelete, base, nil, nil) })
+		return false, nil
+	case status == http.StatusOK:
+		e.onUndo(func(ctx context.Context) error { return e.admin(ctx, http.MethodPut, base, prev, nil) })
+		return true, nil
 	}
-	body := hostUser{
-		Password: u.Password, Reference: e.ref(u.Reference), Email: u.Email, Phone: u.Phone,
-		FirstName: u.FirstName, LastName: u.LastName,
-	}
-	if body.Password == "" {
-		body.Password = u.Username + "-password"
-	}
-	if u.CustomAttributes != nil {
-		b, err := json.Marshal(u.CustomAttributes)
-		if err != nil {
-			return fmt.Errorf("custom_attributes: %w", err)
-		}
-		body.CustomAttributes = b
-	}
-	return e.admin(ctx, http.MethodPut, base, body, nil)
+	return false, &httpError{http.MethodGet, base, status, string(b)}
 }
 
 // merge PUTs a partial record (the admin APIs merge: absent keys are kept). Against a running
-// up it first reads the record and afterwards puts back the keys it changed. secrets names
-// keys the API only shows masked, with the demo value they can be put back to when the mask
-// matches it.
-func (e *env) merge(ctx context.Context, u string, patch any, secrets map[string]string) error {
+// up it first reads the record, secrets in full, and afterwards puts back the keys it
+// changed, or deletes the record it created.
+func (e *env) merge(ctx context.Context, u string, patch any) error {
 	b, err := json.Marshal(patch)
 	if err != nil {
 		return err
@@ -258,26 +226,25 @@ func (e *env) merge(ctx context.Context, u string, patch any, secrets map[string
 	}
 	if e.remote {
 		var prev map[string]json.RawMessage
-		if err := e.admin(ctx, http.MethodGet, u, nil, &prev); err != nil {
+		status, body, err := e.call(ctx, http.MethodGet, u+"?"+admin.ShowSecretsQuery, nil, &prev)
+		switch {
+		case err != nil:
 			return err
-		}
-		back := map[string]json.RawMessage{}
-		for k := range changes {
-			old, ok := prev[k]
-			if !ok {
-				continue
-			}
-			if demoValue, secret := secrets[k]; secret {
-				var masked string
-				_ = json.Unmarshal(old, &masked)
-				if masked != contract.Mask(demoValue) && masked != demoValue {
-					return fmt.Errorf("cannot put %s back afterwards: the running platform shows it masked (%s) and it is not the demo value; run this scenario in-process", k, masked)
+		case status == http.StatusNotFound && !strings.HasSuffix(u, "/_sim/settings"):
+			e.onUndo(func(ctx context.Context) error { return e.admin(ctx, http.MethodDelete, u, nil, nil) })
+		case status != http.StatusOK:
+			return &httpError{http.MethodGet, u, status, string(body)}
+		default:
+			back := map[string]json.RawMessage{}
+			for k := range changes {
+				old, ok := prev[k]
+				if !ok {
+					return fmt.Errorf("cannot put %s back afterwards: the running party keeps it write-only; run this scenario in-process", k)
 				}
-				old, _ = json.Marshal(demoValue)
+				back[k] = old
 			}
-			back[k] = old
+			e.onUndo(func(ctx context.Context) error { return e.admin(ctx, http.MethodPut, u, back, nil) })
 		}
-		e.onUndo(func(ctx context.Context) error { return e.admin(ctx, http.MethodPut, u, back, nil) })
 	}
 	return e.admin(ctx, http.MethodPut, u, changes, nil)
 }
@@ -312,13 +279,13 @@ func (e *env) stub(ctx context.Context, st Stub, hostapps, miniapps string) erro
 	base := "http://" + ln.Addr().String()
 	switch {
 	case st.Refresh:
-		return e.merge(ctx, hostapps, map[string]string{"refresh_token_url": base + demo.RefreshTokenPath}, nil)
+		return e.merge(ctx, hostapps, map[string]string{"refresh_token_url": base + demo.RefreshTokenPath})
 	case st.Step == 7:
-		return e.merge(ctx, hostapps, map[string]string{"access_token_url": base + demo.AccessTokenPath}, nil)
+		return e.merge(ctx, hostapps, map[string]string{"access_token_url": base + demo.AccessTokenPath})
 	case st.Step == 9:
-		return e.merge(ctx, hostapps, map[string]string{"user_data_url": base + demo.UserDataPath}, nil)
+		return e.merge(ctx, hostapps, map[string]string{"user_data_url": base + demo.UserDataPath})
 	}
-	return e.merge(ctx, miniapps, map[string]string{"auth_token_url": base + demo.AuthTokenPath}, nil)
+	return e.merge(ctx, miniapps, map[string]string{"auth_token_url": base + demo.AuthTokenPath})
 }
 
 // setFaults puts the faults on their parties' tables, one PUT /_sim/faults per party.

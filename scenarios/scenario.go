@@ -11,6 +11,7 @@ package scenarios
 
 import (
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/seed"
 )
 
 //go:generate go run gen_schema.go
@@ -31,95 +32,46 @@ type Scenario struct {
 	Warnings []Issue `yaml:"-" json:"-"`
 }
 
-// Setup is the situation a scenario starts from. Each part goes through a party's admin API
-// over HTTP; against a running `up` the runner puts back what it changed afterwards.
+// Setup is the situation a scenario starts from, in the vocabulary of seed files (the same
+// types, keys and checks) plus what only a scenario has: the call timeout, the fake SDK's
+// configuration and stubs. Each part goes through a party's admin API over HTTP; against a
+// running up the runner puts back what it changed afterwards.
 type Setup struct {
-	CallTimeout fault.Duration `yaml:"call_timeout,omitempty" json:"call_timeout,omitempty" doc:"How long the platform waits for the host app and the miniapp (contract §2.11: 10s), for the in-process stack only; a running up keeps its own. Lets a timeout scenario stay fast, e.g. 500ms with an 11s delay fault."`
-	Users       []User         `yaml:"users,omitempty" json:"users,omitempty" doc:"Host app users to create or replace (hostapp PUT /_sim/users/{username}). The demo users alice (e-mail only), bob (phone only) and carol (every field) always exist."`
-	Dashboard   Dashboard      `yaml:"dashboard,omitempty" json:"dashboard,omitempty" doc:"The platform's registry of the demo host app 352131, miniapp app16973 and their partnership (contract §1.3)."`
-	Hostapp     *HostSettings  `yaml:"hostapp,omitempty" json:"hostapp,omitempty" doc:"The host backend's own settings (hostapp PUT /_sim/settings)."`
-	Miniapp     *MiniSettings  `yaml:"miniapp,omitempty" json:"miniapp,omitempty" doc:"The miniapp backend's own settings (miniapp PUT /_sim/settings)."`
-	SDK         *SDKSetup      `yaml:"sdk,omitempty" json:"sdk,omitempty" doc:"How the host app configures the fake SDK (contract §4.6 configure)."`
-	Stubs       []Stub         `yaml:"stubs,omitempty" json:"stubs,omitempty" doc:"Canned answers: the runner serves each on 127.0.0.1 and points the Dashboard URL of that step there, for answers no fault produces (e.g. a token and an error_code in one answer, contract §9.9). Against a running up, the platform must run on the runner's machine."`
+	CallTimeout fault.Duration         `yaml:"call_timeout,omitempty" json:"call_timeout,omitempty" doc:"How long the platform waits for the host app and the miniapp (contract §2.11: 10s), for the in-process stack only; a running up keeps its own. Lets a timeout scenario stay fast, e.g. 500ms with an 11s delay fault."`
+	Users       []seed.User            `yaml:"users,omitempty" json:"users,omitempty" doc:"Host app users to create or replace (hostapp PUT /_sim/users/{username}). The demo users alice (e-mail only), bob (phone only) and carol (every field) always exist."`
+	Dashboard   seed.Dashboard         `yaml:"dashboard,omitempty" json:"dashboard,omitempty" doc:"The platform's registry (contract §1.3): the demo host app 352131, miniapp app16973 and their partnership by the shorthands hostapp, miniapp and partnership, others in hostapps, miniapps and partnerships."`
+	Hostapp     *seed.HostSettings     `yaml:"hostapp,omitempty" json:"hostapp,omitempty" doc:"The host backend's own settings (hostapp PUT /_sim/settings)."`
+	Miniapp     *seed.MiniSettings     `yaml:"miniapp,omitempty" json:"miniapp,omitempty" doc:"The miniapp backend's own settings (miniapp PUT /_sim/settings)."`
+	Platform    *seed.PlatformSettings `yaml:"platform,omitempty" json:"platform,omitempty" doc:"The platform's own settings (platform PUT /_sim/settings)."`
+	Clients     []seed.Client          `yaml:"clients,omitempty" json:"clients,omitempty" doc:"OAuth clients of the host app's authorization server (hostapp PUT /_sim/clients/{client_id})."`
+	SDK         *SDKSetup              `yaml:"sdk,omitempty" json:"sdk,omitempty" doc:"How the host app configures the fake SDK (contract §4.6 configure)."`
+	Stubs       []Stub                 `yaml:"stubs,omitempty" json:"stubs,omitempty" doc:"Canned answers: the runner serves each on 127.0.0.1 and points the Dashboard URL of that step there, for answers no fault produces (e.g. a token and an error_code in one answer, contract §9.9). Against a running up, the platform must run on the runner's machine."`
 }
 
-// User is a host app user (hostapp PUT /_sim/users/{username}).
-type User struct {
-	Username         string         `yaml:"username" json:"username" required:"true" doc:"The sign-in name; actions name users by it."`
-	Password         string         `yaml:"password,omitempty" json:"password,omitempty" doc:"The sign-in password; default <username>-password."`
-	Reference        string         `yaml:"reference" json:"reference" required:"true" doc:"The user's key in the host system (contract §3.10 reference). Against a running up the runner appends a run suffix, so a new-user scenario finds a new user every run."`
-	Email            string         `yaml:"email,omitempty" json:"email,omitempty"`
-	Phone            string         `yaml:"phone,omitempty" json:"phone,omitempty" doc:"E.164 is not checked here: a scenario may give a bad number on purpose."`
-	FirstName        string         `yaml:"first_name,omitempty" json:"first_name,omitempty"`
-	LastName         string         `yaml:"last_name,omitempty" json:"last_name,omitempty"`
-	CustomAttributes map[string]any `yaml:"custom_attributes,omitempty" json:"custom_attributes,omitempty"`
+// scenarioOnly are the Setup keys a seed file has no use for: they configure the run, not
+// the stack's state.
+var scenarioOnly = []string{"call_timeout", "sdk", "stubs"}
+
+// Seed is the state part of the setup, with the scenario's faults, as a seed file.
+func (s Setup) Seed(faults []fault.Fault) *seed.File {
+	f := &seed.File{Users: s.Users, Dashboard: s.Dashboard, Hostapp: s.Hostapp, Miniapp: s.Miniapp, Platform: s.Platform, Clients: s.Clients}
+	if faults != nil {
+		f.Faults = &faults
+	}
+	return f
 }
 
-// Dashboard is what the scenario changes in the platform's registry. Absent keys keep their
-// value; an empty string or list is a value (refresh_token_url: "" switches refresh off).
-type Dashboard struct {
-	Hostapp     *DashboardHostapp `yaml:"hostapp,omitempty" json:"hostapp,omitempty" doc:"The demo host app's record (platform PUT /_sim/hostapps/352131)."`
-	Miniapp     *DashboardMiniapp `yaml:"miniapp,omitempty" json:"miniapp,omitempty" doc:"The demo miniapp's record (platform PUT /_sim/miniapps/app16973)."`
-	Partnership *Partnership      `yaml:"partnership,omitempty" json:"partnership,omitempty" doc:"The partnership 352131/app16973 (platform PUT /_sim/partnerships/352131/app16973)."`
-}
-
-// DashboardHostapp is the host app's Dashboard record (PROTOCOL §1.3).
-type DashboardHostapp struct {
-	ConnectEnabled   *bool     `yaml:"connect_enabled,omitempty" json:"connect_enabled,omitempty" doc:"Single sign-on switched on for the host app; false gives FEATURE_DISABLED_IN_HOSTAPP at step 5."`
-	TokenPrefix      *string   `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the platform sends to the host (contract §9.5); set hostapp.token_prefix too, or the host answers ACCESS_DENIED."`
-	HostappClientID  *string   `yaml:"hostapp_client_id,omitempty" json:"hostapp_client_id,omitempty"`
-	HostappSecretKey *string   `yaml:"hostapp_secret_key,omitempty" json:"hostapp_secret_key,omitempty" doc:"A wrong value gives ACCESS_DENIED from the host at step 7."`
-	AccessTokenURL   *string   `yaml:"access_token_url,omitempty" json:"access_token_url,omitempty"`
-	UserDataURL      *string   `yaml:"user_data_url,omitempty" json:"user_data_url,omitempty"`
-	RefreshTokenURL  *string   `yaml:"refresh_token_url,omitempty" json:"refresh_token_url,omitempty" doc:"\"\" switches the platform's refresh-and-retry off (contract §5.2)."`
-	UserDataMethod   *string   `yaml:"user_data_method,omitempty" json:"user_data_method,omitempty" enum:"GET,POST"`
-	IPAllowlist      *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"CIDRs or addresses the platform accepts the host app's server calls from (contract §7.6)."`
-	LegacyLogin      *bool     `yaml:"legacy_login_enabled,omitempty" json:"legacy_login_enabled,omitempty" doc:"Switches on the legacy payload login POST /api/v1/partner/login/ (contract §7.10); off, it answers FEATURE_DISABLED_IN_HOSTAPP at step 5."`
-	UseAccessToken   *bool     `yaml:"use_access_token,omitempty" json:"use_access_token,omitempty" doc:"\"Use access token\" for Boxo Payments (contract §7.9): the step-7 access token would also authorize Payments calls; the trace notes it at step 7."`
-	SigningEnabled   *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"Request signing (contract §7.8): the platform signs its calls to the host and requires the host's Direct calls signed. Set hostapp.signing_enabled and the same secret too."`
-	SigningSecret    *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The HMAC secret of request signing; a value other than the host's own gives INVALID_SIGNATURE."`
-}
-
-// DashboardMiniapp is the miniapp's Dashboard record (PROTOCOL §1.3).
-type DashboardMiniapp struct {
-	SecretKey      *string        `yaml:"secret_key,omitempty" json:"secret_key,omitempty" doc:"A wrong value gives ACCESS_DENIED from the miniapp at step 11."`
-	AuthTokenURL   *string        `yaml:"auth_token_url,omitempty" json:"auth_token_url,omitempty"`
-	RequiredFields *[]string      `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the platform requires in the host's user data; a missing one gives RESPONSE_ATTRIBUTE_MISSING at step 9."`
-	IPAllowlist    *[]string      `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
-	ConsentLinks   *[]ConsentLink `yaml:"consent_links,omitempty" json:"consent_links,omitempty" doc:"Links the SDK shows on its consent prompt at step 4 (contract §3.5), e.g. terms and privacy policy."`
-	SigningEnabled *bool          `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"Request signing (contract §7.8): the platform signs its Get Auth Token calls. Set miniapp.signing_enabled and the same secret too."`
-	SigningSecret  *string        `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The HMAC secret of request signing for the miniapp."`
-}
-
-// ConsentLink is one link of the SDK's consent prompt.
-type ConsentLink struct {
-	Title string `yaml:"title" json:"title" required:"true" doc:"The link's text."`
-	URL   string `yaml:"url" json:"url" required:"true" doc:"An http(s) URL."`
-}
-
-// Partnership is the Dashboard's partnership record.
-type Partnership struct {
-	ConnectEnabled *bool `yaml:"connect_enabled,omitempty" json:"connect_enabled,omitempty" doc:"false gives FEATURE_DISABLED_IN_INTEGRATION at step 5."`
-	DirectEnabled  *bool `yaml:"direct_enabled,omitempty" json:"direct_enabled,omitempty" doc:"Connect Direct switched on for the pair (on in the demo); false gives FEATURE_DISABLED_IN_INTEGRATION at Direct's step 6 (contract §7.3)."`
-}
-
-// HostSettings are the host backend's own settings.
-type HostSettings struct {
-	TokenPrefix       *string            `yaml:"token_prefix,omitempty" json:"token_prefix,omitempty" doc:"The scheme word the host expects from the platform (default Token)."`
-	IPAllowlist       *[]string          `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty" doc:"Where the host accepts platform calls from; others get 403 NOT_A_WHITELISTED_IP, which the platform reports as UNEXPECTED_RESPONSE_ERROR (contract §7.6)."`
-	EncryptedUserData *map[string]string `yaml:"encrypted_user_data,omitempty" json:"encrypted_user_data,omitempty" doc:"Encrypted user_data (contract §7.2): app_id → the key (32 bytes, base64) the host encrypts that miniapp's user data with; {} switches encryption off. Make a key with 'boxo-sim userdata key'."`
-	SigningEnabled    *bool              `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"The host requires the platform's calls signed and signs its Direct calls (contract §7.8)."`
-	SigningSecret     *string            `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The host's copy of the HMAC secret."`
-}
-
-// MiniSettings are the miniapp backend's own settings.
-type MiniSettings struct {
-	RequiredFields *[]string `yaml:"required_fields,omitempty" json:"required_fields,omitempty" enum:"email,phone,first_name,last_name,custom_attributes" doc:"Fields the miniapp itself requires at step 10; a missing one gives INVALID_USER_DATA from the miniapp."`
-	IPAllowlist    *[]string `yaml:"ip_allowlist,omitempty" json:"ip_allowlist,omitempty"`
-	UserDataKey    *string   `yaml:"user_data_key,omitempty" json:"user_data_key,omitempty" doc:"The key the miniapp decrypts encrypted user_data with (contract §7.2); \"\" removes it, and encrypted user data is then refused with INVALID_USER_DATA."`
-	SigningEnabled *bool     `yaml:"signing_enabled,omitempty" json:"signing_enabled,omitempty" doc:"The miniapp requires the platform's Get Auth Token calls signed (contract §7.8)."`
-	SigningSecret  *string   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty" doc:"The miniapp's copy of the HMAC secret."`
-}
+// The setup types are the seed file's.
+type (
+	User             = seed.User
+	Dashboard        = seed.Dashboard
+	DashboardHostapp = seed.DashboardHostapp
+	DashboardMiniapp = seed.DashboardMiniapp
+	ConsentLink      = seed.ConsentLink
+	Partnership      = seed.Partnership
+	HostSettings     = seed.HostSettings
+	MiniSettings     = seed.MiniSettings
+)
 
 // SDKSetup configures the fake SDK.
 type SDKSetup struct {

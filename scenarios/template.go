@@ -46,8 +46,11 @@ setup:
   #   hostapp: {connect_enabled: true, token_prefix: Token, refresh_token_url: ""}
   #   miniapp: {required_fields: [email], consent_links: [{title: Terms, url: "https://example.com/terms"}]}
   #   partnership: {connect_enabled: true}
+  #   miniapps: [{app_id: shop-app, name: Shop, url: /, auth_token_url: /boxo/auth-token, secret_key: s}]
+  #   partnerships: [{client_id: "352131", app_id: shop-app}]   # other records, as in seed files
   # hostapp: {token_prefix: Token, ip_allowlist: [127.0.0.0/8]}    # the host backend's own settings
   # miniapp: {required_fields: [], ip_allowlist: [127.0.0.0/8]}    # the miniapp backend's own settings
+  # clients: [{client_id: spa, token_endpoint_auth_method: none, redirect_uris: [http://localhost:5173/cb]}]
   # sdk: {client_id: "352131", skip_granted_consent: true}   # skip the prompt once consent exists
   # stubs:                     # canned answers in place of step 7, 9 or 11 (or refresh: true)
   #   - {step: 7, json: {access_token: t, error_code: INVALID_AUTH_CODE}}

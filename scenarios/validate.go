@@ -13,6 +13,8 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/seed"
+	"github.com/boxo-sim/boxo-sim/internal/strictyaml"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
@@ -39,7 +41,7 @@ func CodeMatches(want, got string) bool {
 // deprecatedCode warns, at line, about an earlier boxo-sim code name.
 func (v *validator) deprecatedCode(line int, what, code string) {
 	if w := contract.DeprecationWarning(code); w != "" {
-		v.sc.Warnings = append(v.sc.Warnings, Issue{File: v.file, Line: line, Msg: what + ": " + w})
+		v.sc.Warnings = append(v.sc.Warnings, Issue{File: v.File, Line: line, Msg: what + ": " + w})
 	}
 }
 
@@ -51,9 +53,7 @@ func knownCodes() string {
 var Parties = []string{contract.PartyHostapp, contract.PartyPlatform, contract.PartyMiniapp, contract.PartySDK}
 
 var (
-	nameRE     = regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`)
-	usernameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	prefixRE   = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$") // one RFC 9110 token
+	nameRE = regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`)
 )
 
 // validator checks what the types cannot say: registries, ranges, and which options and
@@ -74,14 +74,11 @@ func (v *validator) validate() {
 	case !nameRE.MatchString(sc.Name) || len(sc.Name) > 100:
 		v.add(v.at("name"), "name %q: use lower-case words, digits and dashes, <area>-<case>, such as connect-new-user", sc.Name)
 	default:
-		if base, ok := fileName(v.file); ok && base != sc.Name {
+		if base, ok := fileName(v.File); ok && base != sc.Name {
 			v.add(v.at("name"), "name %q differs from the file name %q: name the file %s.yaml, or the scenario %s", sc.Name, base, sc.Name, base)
 		}
 	}
 	v.setup()
-	for i := range sc.Faults {
-		v.fault(i)
-	}
 	v.actions()
 }
 
@@ -101,59 +98,15 @@ func (v *validator) setup() {
 	if d := time.Duration(s.CallTimeout); hasKey(v.root, "call_timeout", "setup") && (d <= 0 || d > 2*time.Minute) {
 		v.add(v.at("setup", "call_timeout"), "setup.call_timeout %s: use a positive duration up to 2m, such as 500ms", d)
 	}
-	seen := map[string]bool{}
-	for i, u := range s.Users {
-		switch {
-		case !usernameRE.MatchString(u.Username):
-			v.add(v.at("setup", "users", i), "setup.users[%d].username %q: use 1–64 letters, digits, dots, dashes or underscores", i, u.Username)
-		case seen[u.Username]:
-			v.add(v.at("setup", "users", i, "username"), "setup.users[%d]: user %q is defined twice", i, u.Username)
-		}
-		seen[u.Username] = true
-		if u.Reference == "" {
-			v.add(v.at("setup", "users", i), "setup.users[%d] (%s) needs a reference: the user's key in the host system", i, u.Username)
-		}
-		if hasKey(v.root, "password", "setup", "users", i) && u.Password == "" {
-			v.add(v.at("setup", "users", i, "password"), "setup.users[%d].password is empty: leave it out for the default %s-password", i, u.Username)
-		}
-	}
-	if h := s.Dashboard.Hostapp; h != nil {
-		v.prefix(h.TokenPrefix, "setup", "dashboard", "hostapp", "token_prefix")
-		v.allowlist(h.IPAllowlist, "setup", "dashboard", "hostapp", "ip_allowlist")
-		// "" leaves a URL unset: ENDPOINT_URL_NOT_SET at step 5, or no refresh-and-retry.
-		for key, u := range map[string]*string{"access_token_url": h.AccessTokenURL, "user_data_url": h.UserDataURL, "refresh_token_url": h.RefreshTokenURL} {
-			if u != nil && *u != "" {
-				v.url(*u, "setup", "dashboard", "hostapp", key)
-			}
-		}
-		if m := h.UserDataMethod; m != nil && *m != "GET" && *m != "POST" {
-			v.add(v.at("setup", "dashboard", "hostapp", "user_data_method"), "setup.dashboard.hostapp.user_data_method %q: use GET or POST", *m)
-		}
-		if id := h.HostappClientID; id != nil && (*id == "" || strings.Contains(*id, ":")) {
-			v.add(v.at("setup", "dashboard", "hostapp", "hostapp_client_id"), "setup.dashboard.hostapp.hostapp_client_id %q: give a non-empty id without ':'", *id)
-		}
-		if k := h.HostappSecretKey; k != nil && *k == "" {
-			v.add(v.at("setup", "dashboard", "hostapp", "hostapp_secret_key"), "setup.dashboard.hostapp.hostapp_secret_key is empty: give the (wrong) secret to send")
-		}
-	}
-	if m := s.Dashboard.Miniapp; m != nil {
-		v.fields(m.RequiredFields, "setup", "dashboard", "miniapp", "required_fields")
-		v.allowlist(m.IPAllowlist, "setup", "dashboard", "miniapp", "ip_allowlist")
-		if m.AuthTokenURL != nil && *m.AuthTokenURL != "" {
-			v.url(*m.AuthTokenURL, "setup", "dashboard", "miniapp", "auth_token_url")
-		}
-		if k := m.SecretKey; k != nil && *k == "" {
-			v.add(v.at("setup", "dashboard", "miniapp", "secret_key"), "setup.dashboard.miniapp.secret_key is empty: give the (wrong) secret to send")
-		}
-	}
-	if h := s.Hostapp; h != nil {
-		v.prefix(h.TokenPrefix, "setup", "hostapp", "token_prefix")
-		v.allowlist(h.IPAllowlist, "setup", "hostapp", "ip_allowlist")
-	}
-	if m := s.Miniapp; m != nil {
-		v.fields(m.RequiredFields, "setup", "miniapp", "required_fields")
-		v.allowlist(m.IPAllowlist, "setup", "miniapp", "ip_allowlist")
-	}
+	c := &seed.Checker{Parser: v.Parser, Root: v.root}
+	c.Users(s.Users, "setup", "users")
+	c.Dashboard(s.Dashboard, "setup", "dashboard")
+	c.HostSettings(s.Hostapp, "setup", "hostapp")
+	c.MiniSettings(s.Miniapp, "setup", "miniapp")
+	c.PlatformSettings(s.Platform, "setup", "platform")
+	c.Clients(s.Clients, "setup", "clients")
+	c.Faults(v.sc.Faults, "faults")
+	v.sc.Warnings = append(v.sc.Warnings, c.Warnings...)
 	if s.SDK != nil && hasKey(v.root, "client_id", "setup", "sdk") && s.SDK.ClientID == "" {
 		v.add(v.at("setup", "sdk", "client_id"), "setup.sdk.client_id is empty: leave it out for the demo host app %s", demo.ClientID)
 	}
@@ -192,83 +145,6 @@ func stubTarget(s Stub) string {
 		return "host's user-data endpoint"
 	}
 	return "miniapp's auth-token endpoint"
-}
-
-func (v *validator) prefix(p *string, path ...any) {
-	if p != nil && !prefixRE.MatchString(*p) {
-		v.add(v.at(path...), "%s %q: a token prefix is one word without spaces, such as Token or Bearer", dotted(path), *p)
-	}
-}
-
-func (v *validator) allowlist(l *[]string, path ...any) {
-	if l == nil {
-		return
-	}
-	for i, c := range *l {
-		if err := contract.CheckAllowlist([]string{c}); err != nil {
-			v.add(v.at(cat(path, i)...), "%s[%d] %q: %v", dotted(path), i, c, err)
-		}
-	}
-}
-
-func (v *validator) fields(l *[]string, path ...any) {
-	if l == nil {
-		return
-	}
-	for i, f := range *l {
-		if !contract.IsUserField(f) {
-			v.add(v.at(cat(path, i)...), "%s[%d] %q: use one of %s", dotted(path), i, f, strings.Join(contract.UserFields, ", "))
-		}
-	}
-}
-
-func (v *validator) url(u string, path ...any) {
-	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		v.add(v.at(path...), "%s %q: give an absolute http(s) URL", dotted(path), u)
-	}
-}
-
-func dotted(path []any) string {
-	var b strings.Builder
-	for _, p := range path {
-		switch s := p.(type) {
-		case string:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(s)
-		case int:
-			fmt.Fprintf(&b, "[%d]", s)
-		}
-	}
-	return b.String()
-}
-
-// fault checks one fault with fault.Validate (the same rules the parties apply) and keeps the
-// completed fault (party filled in from the step).
-func (v *validator) fault(i int) {
-	f := v.sc.Faults[i]
-	if err := f.Validate(); err != nil {
-		msg := err.Error()
-		key := ""
-		for _, k := range []string{"step", "kind", "error_code", "delay", "status", "body", "field", "nth", "probability", "endpoint", "party"} {
-			if strings.HasPrefix(msg, k+" ") {
-				key = k
-				break
-			}
-		}
-		line := v.at("faults", i)
-		if key != "" && hasKey(v.root, key, "faults", i) {
-			line = v.at("faults", i, key)
-		}
-		v.add(line, "faults[%d]: %s", i, msg)
-		return
-	}
-	if w := f.Deprecation(); w != "" {
-		v.sc.Warnings = append(v.sc.Warnings, Issue{File: v.file, Line: v.at("faults", i, "error_code"), Msg: fmt.Sprintf("faults[%d].error_code: %s", i, w)})
-	}
-	v.sc.Faults[i] = f
 }
 
 // options each action takes, besides do and expect.
@@ -395,7 +271,7 @@ func (v *validator) actions() {
 
 func (v *validator) expect(a *Action, path []any) {
 	e := a.Expect
-	name := dotted(path)
+	name := strictyaml.Dotted(path)
 	n := valueAt(v.root, path...)
 	if n == nil || n.Kind != yaml.MappingNode || len(n.Content) == 0 {
 		v.add(e.Line, "%s says nothing: give succeeds, fails_at, error_code, party, miniapp_user, me, consent or trace, or leave it out", name)
@@ -454,7 +330,7 @@ func (v *validator) expect(a *Action, path []any) {
 }
 
 // cat is a new path made of path and more, never sharing path's array.
-func cat(path []any, more ...any) []any { return slices.Concat(path, more) }
+var cat = strictyaml.Cat
 
 // flowActions are the actions that run a flow, which before_step hooks into.
 var flowActions = []string{ActConnect, ActConnectAgain, ActConnectDirect}
@@ -501,7 +377,7 @@ func (v *validator) request(a *Action, path []any, i int) {
 		v.add(v.at(cat(path, "method")...), "actions[%d].method %q: use one of %s", i, a.Method, strings.Join(requestMethods, ", "))
 	}
 	for k, val := range a.Headers {
-		if !prefixRE.MatchString(k) || strings.ContainsAny(val, "\r\n") {
+		if !seed.TokenRE.MatchString(k) || strings.ContainsAny(val, "\r\n") {
 			v.add(v.at(cat(path, "headers", k)...), "actions[%d].headers %q: a header name is one token, and its value one line", i, k)
 		}
 	}

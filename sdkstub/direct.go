@@ -209,7 +209,7 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 	// Step 11: the miniapp authorizes the user with its backend.
 	t = time.Now()
 	if f.o.SkipMe {
-		f.step(11, actorMe, "(miniapp's own API)", 0, t, "", "not run: the miniapp's own frontend API is not known here")
+		f.skip(11, actorMe, "(miniapp's own API)", t, "the miniapp's own frontend API is not known here")
 	} else {
 		meURL := f.o.MeURL
 		if meURL == "" {
@@ -220,7 +220,7 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 		switch {
 		case err != nil:
 			f.step(11, actorMe, call, 0, t, CodeMeFailed, err.Error())
-			return f.fail(11, contract.PartyMiniapp, status, CodeMeFailed, err.Error())
+			return f.failErr(11, contract.PartyMiniapp, status, CodeMeFailed, err)
 		case status != http.StatusOK:
 			msg := fmt.Sprintf("%s answered %d %s", pathOf(meURL), status, http.StatusText(status))
 			f.step(11, actorMe, call, status, t, CodeMeFailed, msg)

@@ -115,8 +115,24 @@ func (f *flow) step(n int, actor, call string, status int, began time.Time, code
 	})
 }
 
+// skip records step n as not run, with why.
+func (f *flow) skip(n int, actor, call string, began time.Time, why string) {
+	f.step(n, actor, call, 0, began, "", why)
+	f.res.Steps[len(f.res.Steps)-1].Skipped = true
+	f.sdkSteps[len(f.sdkSteps)-1].Outcome = contract.OutcomeSkipped
+}
+
 func (f *flow) fail(step int, party string, status int, code, msg string) *Error {
 	return &Error{Step: step, Party: party, Status: status, Code: code, Message: msg}
+}
+
+// failErr is fail for a call that got no answer, with err's text; Unreachable says that
+// nothing answered at the URL at all (contract.ConnectError).
+func (f *flow) failErr(step int, party string, status int, code string, err error) *Error {
+	e := f.fail(step, party, status, code, err.Error())
+	var ce *contract.ConnectError
+	e.Unreachable = errors.As(err, &ce)
+	return e
 }
 
 func (f *flow) run(ctx context.Context) error {
@@ -284,16 +300,16 @@ func (f *flow) signedIn(ctx context.Context, token string) error {
 	// Steps 14–15: the miniapp frontend reads the user from its backend.
 	t := time.Now()
 	if f.o.SkipMe {
-		note := "not run: the miniapp's own frontend API is not known here"
-		f.step(14, actorMe, "(miniapp's own API)", 0, t, "", note)
-		f.step(15, actorMeBack, "(miniapp's own API)", 0, t, "", note)
+		why := "the miniapp's own frontend API is not known here"
+		f.skip(14, actorMe, "(miniapp's own API)", t, why)
+		f.skip(15, actorMeBack, "(miniapp's own API)", t, why)
 	} else {
 		meURL := f.meURL()
 		call := "GET " + pathOf(meURL) + " (Bearer auth_token)"
 		me, status, err := f.sdk.me(ctx, meURL, token, f.o.FlowID)
 		if err != nil {
 			f.step(14, actorMe, call, 0, t, CodeMeFailed, err.Error())
-			return f.fail(14, contract.PartyMiniapp, status, CodeMeFailed, err.Error())
+			return f.failErr(14, contract.PartyMiniapp, status, CodeMeFailed, err)
 		}
 		f.step(14, actorMe, call, 0, t, "", "")
 		if status != http.StatusOK {
@@ -357,7 +373,7 @@ func (f *flow) trace(ctx context.Context, mode string, last int) {
 		f.res.Steps = append(f.res.Steps, Step{
 			Number: st.Step, Actor: st.Actor, Call: st.Call, Status: st.Status,
 			Duration: time.Duration(st.DurationMS * float64(time.Millisecond)), DurationMS: st.DurationMS,
-			OK: st.Outcome == contract.OutcomeOK, ErrorCode: st.ErrorCode, Note: st.Note,
+			OK: st.Outcome != contract.OutcomeFailed, Skipped: st.Outcome == contract.OutcomeSkipped, ErrorCode: st.ErrorCode, Note: st.Note,
 		})
 	}
 	sortSteps(f.res.Steps)

@@ -66,7 +66,7 @@ func (h *hostApp) signIn(ctx context.Context, c *http.Client, username, password
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("host sign-in: %w", err)
+		return fmt.Errorf("host sign-in: %w", contract.AsConnectError(err))
 	}
 	defer drain(resp)
 	switch {
@@ -95,7 +95,7 @@ func (h *hostApp) authCode(ctx context.Context, username, password string) (stri
 		}
 		resp, err := c.Do(req)
 		if err != nil {
-			return "", fmt.Errorf("host authorize: %w", err)
+			return "", fmt.Errorf("host authorize: %w", contract.AsConnectError(err))
 		}
 		drain(resp)
 		if resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther {
@@ -148,7 +148,7 @@ func (h *hostApp) userCall(ctx context.Context, username, password, path, appID,
 		}
 		resp, err := c.Do(req)
 		if err != nil {
-			return 0, nil, fmt.Errorf("host %s: %w", path, err)
+			return 0, nil, fmt.Errorf("host %s: %w", path, contract.AsConnectError(err))
 		}
 		var raw json.RawMessage
 		err = json.NewDecoder(io.LimitReader(resp.Body, contract.MaxBodyBytes)).Decode(&raw)

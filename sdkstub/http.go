@@ -22,7 +22,7 @@ func (f *flow) getSettings(ctx context.Context) (int, error) {
 	var env contract.ErrorEnvelope
 	status, err := f.sdk.doJSON(ctx, http.MethodGet, u, nil, f.o.FlowID, nil, &f.settings, &env)
 	if err != nil {
-		return status, f.fail(1, contract.PartyPlatform, status, CodePlatformUnavailable, err.Error())
+		return status, f.failErr(1, contract.PartyPlatform, status, CodePlatformUnavailable, err)
 	}
 	if status != http.StatusOK && env.ErrorCode == "" {
 		return status, f.fail(1, contract.PartyPlatform, status, CodePlatformUnavailable, fmt.Sprintf(
@@ -89,7 +89,7 @@ func (s *SDK) doJSON(ctx context.Context, method, u string, header http.Header, 
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, contract.AsConnectError(err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, contract.MaxBodyBytes))

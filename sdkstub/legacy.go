@@ -47,7 +47,7 @@ func (f *flow) legacyLogin(ctx context.Context, b *bridge, payload string) (stri
 	switch {
 	case err != nil:
 		f.step(5, actorLegacy, call, status, t, CodePlatformUnavailable, err.Error())
-		return "", f.fail(12, contract.PartyPlatform, status, CodePlatformUnavailable, err.Error())
+		return "", f.failErr(12, contract.PartyPlatform, status, CodePlatformUnavailable, err)
 	case status != http.StatusOK && env.ErrorCode == "":
 		msg := fmt.Sprintf("platform answered %d without an error envelope", status)
 		f.step(5, actorLegacy, call, status, t, CodePlatformUnavailable, msg)

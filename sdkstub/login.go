@@ -81,7 +81,7 @@ func (f *flow) consent(ctx context.Context) error {
 		switch {
 		case err != nil:
 			f.step(4, actorRecall, call, status, t, contract.CodeUnexpectedResponseError, err.Error())
-			f.res.Err = f.fail(4, contract.PartyHostapp, status, contract.CodeUnexpectedResponseError, err.Error())
+			f.res.Err = f.failErr(4, contract.PartyHostapp, status, contract.CodeUnexpectedResponseError, err)
 			return clientError(500, contract.CodeUnexpectedResponseError, err.Error())
 		case env != nil:
 			step, party := env.Step(), env.Source()
@@ -136,7 +136,7 @@ func (f *flow) authorizeWithCode(ctx context.Context) (LoginPayload, error) {
 	switch {
 	case err != nil:
 		f.step(5, actorAuth, call, status, t, CodePlatformUnavailable, err.Error())
-		f.res.Err = f.fail(12, contract.PartyPlatform, status, CodePlatformUnavailable, err.Error())
+		f.res.Err = f.failErr(12, contract.PartyPlatform, status, CodePlatformUnavailable, err)
 		return LoginPayload{}, clientError(500, CodePlatformUnavailable, err.Error())
 	case env != nil:
 		f.step(5, actorAuth, call, 0, t, "", "")

@@ -19,9 +19,11 @@ type Step struct {
 	Status     int           `json:"status,omitempty"`
 	Duration   time.Duration `json:"-"`
 	DurationMS float64       `json:"duration_ms"`
-	OK         bool          `json:"ok"`
-	ErrorCode  string        `json:"error_code,omitempty"`
-	Note       string        `json:"note,omitempty"`
+	OK         bool          `json:"ok"` // the step did not fail: it succeeded or was skipped
+	// Skipped: the SDK did not run the step (steps 14–15 with Options.SkipMe).
+	Skipped   bool   `json:"skipped,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	Note      string `json:"note,omitempty"`
 }
 
 // Result is the outcome of one Connect flow.
@@ -58,9 +60,15 @@ type Error struct {
 	Status  int    `json:"status,omitempty"`
 	Code    string `json:"error_code"`
 	Message string `json:"message,omitempty"`
+	// Unreachable: the call reached nothing at its URL (refused, unknown host); Message
+	// says "could not connect to <origin> (<reason>)" and Code is the SDK's for it.
+	Unreachable bool `json:"unreachable,omitempty"`
 }
 
 func (e *Error) Error() string {
+	if e.Unreachable {
+		return fmt.Sprintf("step %d: %s", e.Step, e.Message)
+	}
 	s := fmt.Sprintf("step %d: %s reported %s", e.Step, e.Party, e.Code)
 	if e.Message != "" && e.Message != e.Code {
 		s += ": " + e.Message
@@ -88,8 +96,11 @@ func WriteSteps(w io.Writer, steps []Step, indent string) error {
 			status = fmt.Sprint(s.Status)
 		}
 		result := "ok"
-		if !s.OK {
+		switch {
+		case !s.OK:
 			result = "FAILED " + s.ErrorCode
+		case s.Skipped:
+			result = "skipped"
 		}
 		if s.Note != "" {
 			result += " (" + s.Note + ")"

@@ -125,6 +125,7 @@ var reportsNothing = map[string]string{
 	"boxo-sim completion fish":       "prints a shell script",
 	"boxo-sim completion powershell": "prints a shell script",
 	"boxo-sim help":                  "prints help",
+	"boxo-sim exec":                  "its output is CMD's own; exec adds one line on stderr",
 }
 
 // allCommands is every command of the tree, cobra's help and completion commands included.

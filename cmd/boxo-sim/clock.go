@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 )
 
@@ -80,7 +81,7 @@ A negative duration (-5m) moves it back. Flags go before DURATION.`,
 			if err != nil {
 				return fmt.Errorf("%q is not a duration such as 11m or 1h30m", args[0])
 			}
-			return moveClocks(cmd, e, party, func() stack.ClockChange { return stack.ClockChange{Advance: d.String()} }, "Advanced by "+d.String())
+			return moveClocks(cmd, e, party, func() stack.ClockChange { return stack.ClockChange{Advance: d.String()} }, "Advanced by "+clock.FormatDuration(d))
 		},
 	}
 	set := &cobra.Command{
@@ -242,7 +243,11 @@ func printClocks(w io.Writer, names []string, states map[string]stack.ClockState
 	fmt.Fprintln(tw, "PARTY\tNOW\tOFFSET\tCLOCK")
 	for _, p := range names {
 		s := states[p]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p, s.Now.UTC().Format(time.RFC3339), s.Offset, s.ClockID)
+		off := s.Offset
+		if d, err := time.ParseDuration(s.Offset); err == nil {
+			off = clock.FormatDuration(d)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p, s.Now.UTC().Format(time.RFC3339), off, s.ClockID)
 	}
 	tw.Flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +53,7 @@ func TestClockAdvanceMovesEachClockOnce(t *testing.T) {
 	}
 
 	out := mustRun(t, append([]string{"clock", "advance", "11m"}, flags...)...)
-	if !strings.Contains(out, "Advanced by 11m0s (2 clocks).") {
+	if !strings.Contains(out, "Advanced by 11m (2 clocks).") {
 		t.Errorf("clock advance printed:\n%s", out)
 	}
 	for p, u := range urls {
@@ -89,6 +90,9 @@ func TestClockAdvanceMovesEachClockOnce(t *testing.T) {
 			t.Errorf("clock show lacks %s:\n%s", p, out)
 		}
 	}
+	if n := len(regexp.MustCompile(`  (1d 23h 59m \d+s|2d)  `).FindAllString(out, -1)); n != 3 {
+		t.Errorf("clock show does not print the 48h offsets in days:\n%s", out)
+	}
 	var shown clockReport
 	if err := json.Unmarshal([]byte(mustRun(t, append([]string{"clock", "show", "--json"}, flags...)...)), &shown); err != nil {
 		t.Fatalf("clock show --json: %v", err)
@@ -119,7 +123,7 @@ func TestClockAdvanceMovesEachClockOnce(t *testing.T) {
 	}
 	mustRun(t, append([]string{"clock", "reset"}, flags...)...)
 	out = mustRun(t, append([]string{"clock", "advance", "-5m"}, flags...)...)
-	if !strings.Contains(out, "Advanced by -5m0s (2 clocks).") {
+	if !strings.Contains(out, "Advanced by -5m (2 clocks).") {
 		t.Errorf("clock advance -5m printed:\n%s", out)
 	}
 	mustRun(t, append([]string{"clock", "advance", "--party", "miniapp", "-1h30m"}, flags...)...)

@@ -96,6 +96,9 @@ type Config struct {
 	IDTokenTTL        time.Duration `yaml:"id_token_ttl"`
 	AccessTokenTTL    time.Duration `yaml:"access_token_ttl"`
 	RefreshTokenTTL   time.Duration `yaml:"refresh_token_ttl"`
+	// Seed is a seed file (users, Dashboard records, settings, clients, faults) up applies
+	// once the parties serve; "" applies none.
+	Seed string `yaml:"seed"`
 }
 
 func defaultConfig() Config {
@@ -225,6 +228,7 @@ var settings = []setting{
 			c.InsecureSkipVerify = b
 			return nil
 		}},
+	strSetting("seed", "seed", "a seed file (users, Dashboard records, settings, OAuth clients, faults) applied when the stack starts; 'boxo-sim export' writes one", func(c *Config) *string { return &c.Seed }),
 	strSetting("cors_origins", "cors-origins", "origins whose pages may call the parties from a browser, comma-separated, e.g. http://localhost:5173 (default: any origin)", func(c *Config) *string { return &c.CORSOrigins }),
 }
 

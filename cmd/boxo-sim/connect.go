@@ -351,6 +351,11 @@ func printResult(w io.Writer, res *sdkstub.Result, err error) {
 			created = fmt.Sprintf(", miniapp user %s, created: %s", res.Me.ID, res.Me.CreatedText())
 		}
 		fmt.Fprintf(w, "Signed in to %s as %s in %s (flow %s%s)\n", res.AppID, whoSignedIn(res), sdkstub.FormatMS(res.DurationMS), res.FlowID, created)
+	case errors.As(err, &fe) && fe.Unreachable:
+		fmt.Fprintf(w, "Flow %s stopped at step %d: %s\n", res.FlowID, fe.Step, fe.Message)
+		if hint := hintFor(fe.Code); hint != "" {
+			fmt.Fprintf(w, "Hint: %s\n", hint)
+		}
 	case errors.As(err, &fe):
 		fmt.Fprintf(w, "Flow %s stopped at step %d: %s answered %s", res.FlowID, fe.Step, fe.Party, fe.Code)
 		if fe.Message != "" && !strings.Contains(fe.Message, fe.Code) {

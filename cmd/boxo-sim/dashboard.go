@@ -7,7 +7,7 @@ import (
 )
 
 // The platform's Dashboard registry (PROTOCOL §1.3): host apps, miniapps and the partnerships
-// between them. The routes' PUT merges, and GET masks secrets unless asked (?secrets=plain).
+// between them. The routes' PUT merges, and GET masks secrets unless asked (?secrets=show).
 var (
 	hostappsKind = recordKind{
 		name: "host app", party: stack.Platform, path: "/_sim/hostapps", listKey: "hostapps", keys: []string{"client_id"},

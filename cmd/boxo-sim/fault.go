@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/boxo-sim/boxo-sim/internal/clock"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
@@ -246,7 +247,7 @@ func printFaults(w io.Writer, fs []fault.Fault) {
 		case fault.KindErrorCode:
 			detail = f.ErrorCode
 		case fault.KindDelay:
-			detail = time.Duration(f.Delay).String()
+			detail = clock.FormatDuration(time.Duration(f.Delay))
 		case fault.KindStatus:
 			detail = fmt.Sprint(f.Status)
 		case fault.KindMalformed:

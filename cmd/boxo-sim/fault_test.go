@@ -138,8 +138,8 @@ func TestFaultsChangeTheNextConnect(t *testing.T) {
 		t.Fatalf("connect with an expired auth code: failed at %d with %q", step, ec)
 	}
 	out = mustRun(t, append([]string{"clock", "show"}, flags...)...)
-	if strings.Count(out, "10m1s") != 3 {
-		t.Errorf("after one expire fault at step 6 every party should be 10m1s ahead:\n%s", out)
+	if strings.Count(out, "10m 1s") != 3 {
+		t.Errorf("after one expire fault at step 6 every party should be 10m 1s ahead:\n%s", out)
 	}
 	mustRun(t, append([]string{"clock", "reset"}, flags...)...)
 	if out = mustRun(t, append([]string{"clock", "show"}, flags...)...); strings.Count(out, " 0s ") != 3 {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -144,7 +145,7 @@ it; the version is --version.
   boxo-sim trace              # show the latest flow step by step`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version,
+		Version:       buildVersion(version, debug.ReadBuildInfo),
 	}
 	// -v was --version here and --verbose in trace and check: it is --verbose now, and at the
 	// root still the version, with a notice, for one release.
@@ -153,8 +154,8 @@ it; the version is --version.
 	root.PersistentFlags().String("config", "", "YAML configuration file (also BOXO_SIM_CONFIG)")
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-format", "text", "log format: text or json")
-	root.AddCommand(newUpCmd(e), newConnectCmd(e), newTraceCmd(e), newBenchCmd(e), newConfigCmd(e), newCheckCmd(e), newContractCmd(e), newFaultCmd(e), newClockCmd(e), newScenarioCmd(e), newUserdataCmd(e), newSignCmd(e),
-		newUsersCmd(e), newDashboardCmd(e), newClientsCmd(e), newSessionCmd(e))
+	root.AddCommand(newUpCmd(e), newConnectCmd(e), newTraceCmd(e), newBenchCmd(e), newConfigCmd(e), newCheckCmd(e), newContractCmd(e), newFaultCmd(e), newClockCmd(e), newScenarioCmd(e), newUserdataCmd(e), newSignCmd(e), newExportCmd(e),
+		newUsersCmd(e), newDashboardCmd(e), newClientsCmd(e), newSessionCmd(e), newExecCmd(e))
 	root.AddCommand(newHelpTopics()...)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())

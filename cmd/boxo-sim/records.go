@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 )
 
@@ -35,7 +36,7 @@ type recordKind struct {
 	columns []string // the fields list shows, in order
 	// readOnly are answer fields a PUT does not take: a --file made by 'get --json' drops them.
 	readOnly []string
-	// secrets are the fields the route masks (GET ?secrets=plain shows them); a masked value
+	// secrets are the fields the route masks (GET ?secrets=show shows them); a masked value
 	// in a --file is dropped, keeping the stored secret.
 	secrets []string
 	// replaces: the route's PUT replaces every field, so put reads the record first and
@@ -173,7 +174,7 @@ func (k recordKind) request(cmd *cobra.Command, e *env, method, path string, bod
 // secretsQuery is the query that shows the kind's secrets when show is set.
 func (k recordKind) secretsQuery(show bool) string {
 	if show && len(k.secrets) > 0 {
-		return "?secrets=plain"
+		return "?" + admin.ShowSecretsQuery
 	}
 	return ""
 }

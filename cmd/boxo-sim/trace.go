@@ -157,8 +157,8 @@ func printFlow(w io.Writer, fl contract.Flow, verbose bool) {
 		if s.Status != 0 {
 			status = fmt.Sprint(s.Status)
 		}
-		result := "ok"
-		if s.Outcome != contract.OutcomeOK {
+		result := s.Outcome // ok, skipped
+		if s.Outcome == contract.OutcomeFailed {
 			result = strings.ToUpper(s.Outcome)
 		}
 		if s.ErrorCode != "" {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,6 +19,7 @@ import (
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
+	"github.com/boxo-sim/boxo-sim/internal/seed"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
@@ -43,6 +48,7 @@ func addServeFlags(c *cobra.Command) {
 	c.Flags().Duration("id-token-ttl", d.IDTokenTTL, "lifetime of the authorization server's ID tokens")
 	c.Flags().Duration("access-token-ttl", d.AccessTokenTTL, "lifetime of the authorization server's access tokens")
 	c.Flags().Duration("refresh-token-ttl", d.RefreshTokenTTL, "lifetime of the authorization server's refresh tokens")
+	c.Flags().String("seed", "", "seed file to apply once the parties serve, before anything else runs: users, Dashboard records, settings, OAuth clients, faults ('boxo-sim export' writes one)")
 }
 
 func newUpCmd(e *env) *cobra.Command {
@@ -65,57 +71,34 @@ Every party answers GET /healthz.`,
 			if err != nil {
 				return err
 			}
-			if strings.HasPrefix(src["platform_url"], "flag") && (len(only) == 0 || slices.ContainsFunc(only, func(o string) bool { return strings.Contains(o, stack.Platform) })) {
-				return fmt.Errorf("--platform-url names a platform not started here, but this up starts the platform: drop it, or start only the other parties with --only")
-			}
-			log := newLogger(cfg, e.stderr)
-			ctx := cmd.Context()
 			codes, err := authCodeSource(cfg.AuthCodeCmd, cfg.AuthCodeURL)
 			if err != nil {
 				return err
 			}
-			if reset && cfg.Ephemeral {
-				return fmt.Errorf("--reset and --ephemeral: an ephemeral stack always starts afresh; give one of them")
-			}
+			log := newLogger(cfg, e.stderr)
+			ctx := cmd.Context()
 			stopPprof, err := startPprof(cmd, e.stderr)
 			if err != nil {
 				return err
 			}
 			defer stopPprof()
-			token, tokenFrom := upToken(cfg, src)
-			outbound, err := outboundClient(cfg, e.stderr)
-			if err != nil {
-				return err
-			}
-			st, err := stack.Start(ctx, stack.Config{HTTPClient: outbound,
-				HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
-				Only: only, DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Reset: reset, Logger: log, CallTimeout: cfg.CallTimeout,
-				HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
-				AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
-				FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
-				UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
-			})
+			st, err := startConfigured(ctx, e, cfg, src, log, startOptions{command: "up", only: only, reset: reset})
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			removeState, err := stack.WriteState(st.DataDir, st.State())
-			if err != nil {
-				return err
-			}
-			defer removeState()
-			stateFile := filepath.Join(st.DataDir, stack.StateFileName)
-			if !bindIsLoopback(cfg.Bind) {
-				warnExposed(e.stderr, cfg.Bind, stateFile)
-			}
+			defer st.removeState()
 			// With --json, stdout gets the banner as one JSON line and nothing else; the rest
 			// goes to stderr or nowhere.
-			text, notes, banner := e.stdout, e, newUpBanner(st, cfg, token, stateFile)
+			text, notes, banner := e.stdout, e, newUpBanner(st.Stack, cfg, st.token, st.stateFile)
 			if asJSON {
 				text, notes = io.Discard, &env{getenv: e.getenv, stdout: e.stderr, stderr: e.stderr}
 			}
-			printUp(text, st, cfg)
-			fmt.Fprintf(text, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(token), tokenFrom, stateFile)
+			printUp(text, st.Stack, cfg)
+			if cfg.Seed != "" {
+				fmt.Fprintf(text, "\nSeed file %s applied.\n", cfg.Seed)
+			}
+			fmt.Fprintf(text, "\nAdmin token (for /_sim/ beyond loopback): %s, %s, kept in %s\n", contract.Mask(st.token), st.tokenFrom, st.stateFile)
 			if runDemo {
 				if !contains(st.Started, stack.Platform) || (!contains(st.Started, stack.Hostapp) && !st.Relayed(stack.Hostapp)) ||
 					(!contains(st.Started, stack.Miniapp) && !st.Relayed(stack.Miniapp)) {
@@ -134,7 +117,7 @@ Every party answers GET /healthz.`,
 					log.Warn("the demo flow did not reach step 16; the parties keep serving", "err", err)
 				}
 			}
-			printBrowser(text, st)
+			printBrowser(text, st.Stack)
 			if asJSON {
 				if err := writeJSONLine(e.stdout, banner); err != nil {
 					return err
@@ -146,7 +129,7 @@ Every party answers GET /healthz.`,
 			case err := <-st.Err():
 				return err
 			}
-			return stopStack(st, notes)
+			return stopStack(st.Stack, notes)
 		},
 	}
 	addServeFlags(c)
@@ -158,6 +141,88 @@ Every party answers GET /healthz.`,
 	addRelayFlags(c)
 	addPprofFlag(c)
 	return c
+}
+
+// configuredStack is a stack started from the configuration as up and exec start it, with its
+// state file written.
+type configuredStack struct {
+	*stack.Stack
+	token, tokenFrom string // the admin token and where it came from
+	stateFile        string
+	removeState      func() error
+}
+
+// startOptions are the command-line choices of up and exec beyond the configuration.
+type startOptions struct {
+	command string   // the command starting the stack, for messages
+	only    []string // --only
+	reset   bool     // --reset
+}
+
+// startConfigured starts the parties the configuration describes, as up and exec both do:
+// it checks the settings that only make sense together, picks the admin token, starts the
+// stack and writes its state file (the client commands find the stack through it). The
+// stack stops when ctx ends.
+
+func startConfigured(ctx context.Context, e *env, cfg Config, src source, log *slog.Logger, o startOptions) (*configuredStack, error) {
+	only, reset := o.only, o.reset
+	if strings.HasPrefix(src["platform_url"], "flag") && (len(only) == 0 || slices.ContainsFunc(only, func(p string) bool { return strings.Contains(p, stack.Platform) })) {
+		return nil, fmt.Errorf("--platform-url names a platform not started here, but this %s starts the platform: drop it, or start only the other parties with --only", o.command)
+	}
+	if reset && cfg.Ephemeral {
+		return nil, usageError(e, fmt.Errorf("--reset and --ephemeral: an ephemeral stack always starts afresh; give one of them"))
+	}
+	if err := checkEphemeralDataDir(cfg, src); err != nil {
+		return nil, usageError(e, err)
+	}
+	token, tokenFrom := upToken(cfg, src)
+	outbound, err := outboundClient(cfg, e.stderr)
+	if err != nil {
+		return nil, err
+	}
+	sc := cfg.stackConfig(token, outbound, log)
+	sc.Only, sc.Reset = only, reset
+	st, err := stack.Start(ctx, sc)
+	if se := (*seed.Error)(nil); errors.As(err, &se) {
+		return nil, usageError(e, err) // a setup error: exit 2
+	}
+	if err != nil {
+		return nil, err
+	}
+	removeState, err := stack.WriteState(st.DataDir, st.State())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	cs := &configuredStack{Stack: st, token: token, tokenFrom: tokenFrom, stateFile: filepath.Join(st.DataDir, stack.StateFileName), removeState: removeState}
+	if !bindIsLoopback(cfg.Bind) {
+		warnExposed(e.stderr, cfg.Bind, cs.stateFile)
+	}
+	return cs, nil
+}
+
+// checkEphemeralDataDir refuses an ephemeral stack with a data directory given as explicitly:
+// one of them would be ignored. An ephemeral setting more specific than the data directory's
+// (--ephemeral over a data_dir from the environment or the configuration file) wins.
+func checkEphemeralDataDir(cfg Config, src source) error {
+	if !cfg.Ephemeral || sourceRank(src["data_dir"]) == 0 || sourceRank(src["data_dir"]) < sourceRank(src["ephemeral"]) {
+		return nil
+	}
+	return fmt.Errorf("ephemeral (%s) and data_dir %s (%s): an ephemeral stack keeps its databases in a temporary directory removed on exit; give one of them",
+		src["ephemeral"], cfg.DataDir, src["data_dir"])
+}
+
+// sourceRank orders the sources of a setting as loadConfig applies them: a higher one wins.
+func sourceRank(from string) int {
+	switch {
+	case strings.HasPrefix(from, "flag"):
+		return 3
+	case strings.HasPrefix(from, "env"):
+		return 2
+	case strings.HasPrefix(from, "file"):
+		return 1
+	}
+	return 0
 }
 
 // stopStack closes the stack, waiting for requests in flight up to the grace period. A second
@@ -224,6 +289,21 @@ func addTLSFlags(fs *pflag.FlagSet) {
 	fs.Bool("insecure-skip-verify", false, "trust any certificate of an HTTPS backend (a throwaway test backend only: prints a warning)")
 }
 
+// stackConfig is the stack a command starts from boxo-sim's configuration: addresses, storage,
+// relay, lifetimes, the admin token and the seed file, which stack.Start applies before it
+// returns.
+func (cfg Config) stackConfig(token string, outbound *http.Client, log *slog.Logger) stack.Config {
+	return stack.Config{HTTPClient: outbound,
+		HostAddr: cfg.addr(cfg.HostappPort), PlatformAddr: cfg.addr(cfg.PlatformPort), MiniappAddr: cfg.addr(cfg.MiniappPort),
+		DataDir: cfg.DataDir, Ephemeral: cfg.Ephemeral, Logger: log, CallTimeout: cfg.CallTimeout,
+		HostURL: cfg.HostappURL, MiniappURL: cfg.MiniappURL, PlatformURL: cfg.PlatformURL, Relay: relayOf(cfg), CORS: cfg.corsPolicy(),
+		AdminToken: token, BodyTimeout: cfg.BodyTimeout, ShutdownGrace: cfg.ShutdownGrace,
+		FlowLogMaxFlows: cfg.FlowLogMaxFlows, FlowLogMaxAge: cfg.FlowLogMaxAge,
+		UserDataKey: cfg.UserDataKey, Lifetimes: cfg.lifetimes(), TrustedProxies: must(cfg.trustedProxies()),
+		SeedFile: cfg.Seed,
+	}
+}
+
 // relayOf is the stack's relay configuration from boxo-sim's.
 func relayOf(cfg Config) stack.Relay {
 	fields, _ := parseRequiredFields(cfg.RequiredFields) // validate has checked it
@@ -248,27 +328,28 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 		}
 	}
 	started := func(p string) bool { return contains(st.Started, p) }
+	cr := credentialsOf(st, cfg)
 	fmt.Fprintln(w, "\nDemo credentials:")
-	if started(stack.Platform) || started(stack.Hostapp) {
-		fmt.Fprintf(w, "  host app client_id        %s\n", demo.ClientID)
+	if cr.ClientID != "" {
+		fmt.Fprintf(w, "  host app client_id        %s\n", cr.ClientID)
 		if st.Relayed(stack.Hostapp) {
 			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q, sent to the host backend at %s)\n",
-				orDefault(cfg.HostappClientID, demo.HostappClientID), contract.Mask(orDefault(cfg.HostappSecret, demo.HostappSecret)), orDefault(cfg.TokenPrefix, demo.TokenPrefix), st.HostURL)
+				cr.HostappClientID, contract.Mask(cr.HostappSecret), cr.TokenPrefix, st.HostURL)
 			if cfg.HostappSigningSecret != "" {
 				fmt.Fprintf(w, "  request signing           on, secret %s   (calls to the host backend signed, its Direct and consent calls verified)\n", contract.Mask(cfg.HostappSigningSecret))
 			}
 		} else {
-			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix)
+			fmt.Fprintf(w, "  hostapp_client_id/secret  %s / %s   (prefix %q)\n", cr.HostappClientID, cr.HostappSecret, cr.TokenPrefix)
 		}
 	}
-	if started(stack.Platform) || started(stack.Miniapp) {
+	if cr.AppID != "" {
 		if st.Relayed(stack.Miniapp) {
-			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s   (sent to the miniapp backend at %s)\n", st.AppID, contract.Mask(orDefault(cfg.MiniappSecret, demo.MiniappSecret)), st.MiniappURL)
+			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s   (sent to the miniapp backend at %s)\n", cr.AppID, contract.Mask(cr.MiniappSecret), st.MiniappURL)
 			if cfg.MiniappSigningSecret != "" {
 				fmt.Fprintf(w, "  request signing           on, secret %s   (calls to the miniapp backend signed)\n", contract.Mask(cfg.MiniappSigningSecret))
 			}
 		} else {
-			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", demo.AppID, demo.MiniappSecret)
+			fmt.Fprintf(w, "  miniapp app_id/secret_key %s / %s\n", cr.AppID, cr.MiniappSecret)
 		}
 	}
 	if started(stack.Hostapp) {
@@ -307,6 +388,34 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 		run += "   (CMD prints a fresh auth code from your host app)"
 	}
 	fmt.Fprintln(w, "\nRun a flow:  "+run)
+}
+
+// credentials are a started stack's Dashboard credentials: the demo values, or towards a
+// backend the platform relays to, the ones it sends there. Fields of parties the stack has
+// nothing to do with are "".
+type credentials struct {
+	ClientID, HostappClientID, HostappSecret, TokenPrefix string
+	AppID, MiniappSecret                                  string
+}
+
+func credentialsOf(st *stack.Stack, cfg Config) credentials {
+	var c credentials
+	started := func(p string) bool { return contains(st.Started, p) }
+	if started(stack.Platform) || started(stack.Hostapp) {
+		c.ClientID, c.HostappClientID, c.HostappSecret, c.TokenPrefix = demo.ClientID, demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix
+		if st.Relayed(stack.Hostapp) {
+			c.HostappClientID = orDefault(cfg.HostappClientID, demo.HostappClientID)
+			c.HostappSecret = orDefault(cfg.HostappSecret, demo.HostappSecret)
+			c.TokenPrefix = orDefault(cfg.TokenPrefix, demo.TokenPrefix)
+		}
+	}
+	if started(stack.Platform) || started(stack.Miniapp) {
+		c.AppID, c.MiniappSecret = demo.AppID, demo.MiniappSecret
+		if st.Relayed(stack.Miniapp) {
+			c.AppID, c.MiniappSecret = st.AppID, orDefault(cfg.MiniappSecret, demo.MiniappSecret)
+		}
+	}
+	return c
 }
 
 // printBrowser says where a person opens the demo and the console (DESIGN.md "In the

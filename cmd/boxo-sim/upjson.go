@@ -15,6 +15,7 @@ import (
 type upBanner struct {
 	DataDir     string                      `json:"data_dir"`
 	Ephemeral   bool                        `json:"ephemeral"`
+	Seed        string                      `json:"seed,omitempty"` // the seed file applied at start
 	StateFile   string                      `json:"state_file"`
 	Parties     map[string]stack.PartyState `json:"parties"`
 	AdminToken  string                      `json:"admin_token"` // masked; the state file holds it
@@ -42,22 +43,16 @@ type hostUser struct {
 // newUpBanner gathers what printUp prints.
 func newUpBanner(st *stack.Stack, cfg Config, token, stateFile string) upBanner {
 	state := st.State()
-	b := upBanner{DataDir: st.DataDir, Ephemeral: cfg.Ephemeral, StateFile: stateFile, Parties: state.Parties, AdminToken: contract.Mask(token)}
+	b := upBanner{DataDir: st.DataDir, Ephemeral: cfg.Ephemeral, Seed: cfg.Seed, StateFile: stateFile, Parties: state.Parties, AdminToken: contract.Mask(token)}
 	started := func(p string) bool { return contains(st.Started, p) }
-	c := &b.Credentials
-	if started(stack.Platform) || started(stack.Hostapp) {
-		c.ClientID, c.HostappClientID, c.HostappSecretKey, c.TokenPrefix = demo.ClientID, demo.HostappClientID, demo.HostappSecret, demo.TokenPrefix
-		if st.Relayed(stack.Hostapp) {
-			c.HostappClientID = orDefault(cfg.HostappClientID, demo.HostappClientID)
-			c.HostappSecretKey = contract.Mask(orDefault(cfg.HostappSecret, demo.HostappSecret))
-			c.TokenPrefix = orDefault(cfg.TokenPrefix, demo.TokenPrefix)
-		}
+	c, cr := &b.Credentials, credentialsOf(st, cfg)
+	c.ClientID, c.HostappClientID, c.HostappSecretKey, c.TokenPrefix = cr.ClientID, cr.HostappClientID, cr.HostappSecret, cr.TokenPrefix
+	c.AppID, c.SecretKey = cr.AppID, cr.MiniappSecret
+	if st.Relayed(stack.Hostapp) && c.HostappSecretKey != "" { // the secrets of real backends are not printed
+		c.HostappSecretKey = contract.Mask(c.HostappSecretKey)
 	}
-	if started(stack.Platform) || started(stack.Miniapp) {
-		c.AppID, c.SecretKey = demo.AppID, demo.MiniappSecret
-		if st.Relayed(stack.Miniapp) {
-			c.AppID, c.SecretKey = st.AppID, contract.Mask(orDefault(cfg.MiniappSecret, demo.MiniappSecret))
-		}
+	if st.Relayed(stack.Miniapp) && c.SecretKey != "" {
+		c.SecretKey = contract.Mask(c.SecretKey)
 	}
 	if started(stack.Hostapp) {
 		for _, u := range demo.Users {

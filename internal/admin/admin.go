@@ -7,6 +7,7 @@
 package admin
 
 import (
+	"fmt"
 	"log/slog"
 	"mime"
 	"net"
@@ -243,4 +244,22 @@ func (t *transport) CloseIdleConnections() {
 // IsSimPath reports whether path is one of the simulator's own routes (/_sim and below).
 func IsSimPath(path string) bool {
 	return path == "/_sim" || strings.HasPrefix(path, "/_sim/")
+}
+
+// ShowSecretsQuery is the query a GET of a /_sim/ record sends to have its secrets shown in
+// full instead of masked ('boxo-sim export --with-secrets'); only admitted callers reach it.
+const ShowSecretsQuery = "secrets=show"
+
+// ShowSecrets reports whether a GET of a /_sim/ record asks for its secrets in full
+// (?secrets=show); absent or "masked" masks them, and any other value is refused, so a typo
+// never shows a masked page that looks like the full one.
+func ShowSecrets(r *http.Request) (bool, error) {
+	switch v := r.URL.Query().Get("secrets"); v {
+	case "", "masked":
+		return false, nil
+	case "show":
+		return true, nil
+	default:
+		return false, &contract.Error{Code: "invalid_request", Message: fmt.Sprintf("secrets: must be masked (the default) or show, not %q", v)}
+	}
 }

@@ -363,7 +363,7 @@ func (c *caller) do(ctx context.Context, rq request) *call {
 		case contract.TLSProblem(err) != "":
 			cl.x.Error = contract.TLSProblem(err)
 		default:
-			cl.x.Error = err.Error()
+			cl.x.Error = contract.AsConnectError(err).Error()
 		}
 		if errors.Is(ctx.Err(), context.Canceled) {
 			cl.x.Error = "canceled"
@@ -396,6 +396,10 @@ func (c *caller) unreachable() string {
 	}
 	if failed == nil {
 		return ""
+	}
+	var ce *contract.ConnectError
+	if errors.As(contract.AsConnectError(failed.err), &ce) {
+		return "not run: " + ce.Error()
 	}
 	return "not run: the backend did not answer (" + failed.x.Error + ")"
 }

@@ -799,10 +799,11 @@ func TestUnreachableBackendIsASetupError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Summary.Fail != 0 || rep.Summary.Skip != len(rep.Results) || len(rep.SetupErrors) != 1 || !strings.Contains(rep.SetupErrors[0], "did not answer") {
+	refused := "could not connect to " + srv.URL + " (connection refused)"
+	if rep.Summary.Fail != 0 || rep.Summary.Skip != len(rep.Results) || len(rep.SetupErrors) != 1 || !strings.Contains(rep.SetupErrors[0], refused) {
 		t.Fatalf("summary %+v, setup errors %q", rep.Summary, rep.SetupErrors)
 	}
-	if r, _ := rep.Result("valid-request"); !strings.HasPrefix(r.Message, "setup error: the backend did not answer") {
+	if r, _ := rep.Result("valid-request"); r.Message != "setup error: "+refused {
 		t.Errorf("valid-request: %s %q", r.Status, r.Message)
 	}
 }

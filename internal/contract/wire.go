@@ -188,6 +188,9 @@ const (
 	OutcomeRunning = "running"
 	OutcomeOK      = "ok"
 	OutcomeFailed  = "failed"
+	// OutcomeSkipped is a step's only: the SDK did not run it (steps 14–15 against a miniapp
+	// whose own frontend API is unknown).
+	OutcomeSkipped = "skipped"
 )
 
 // FlowStep is one step of a flow: who did what, what went over the wire (secrets and tokens
@@ -199,7 +202,7 @@ type FlowStep struct {
 	Status     int       `json:"status,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	DurationMS float64   `json:"duration_ms"`
-	Outcome    string    `json:"outcome"` // "ok" or "failed"
+	Outcome    string    `json:"outcome"` // "ok", "failed" or "skipped"
 	ErrorCode  string    `json:"error_code,omitempty"`
 	Note       string    `json:"note,omitempty"`
 	// Violations are the contract rules the answer of this step broke, each as

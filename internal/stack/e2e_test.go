@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -748,8 +750,24 @@ func TestStepsFourteenFifteenAgainstAnotherMiniappAPI(t *testing.T) {
 	sdk := newSDK(t, st)
 	res, fe := connect(t, sdk, sdkstub.Options{User: "alice", SkipMe: true})
 	mustSucceed(t, res, fe)
-	if len(res.Steps) != 16 || res.Me != nil || !strings.Contains(res.Steps[13].Note, "not run") {
+	if len(res.Steps) != 16 || res.Me != nil || !res.Steps[13].Skipped || !res.Steps[14].Skipped || res.Steps[15].Skipped {
 		t.Fatalf("skipped steps 14-15: %+v", res.Steps)
+	}
+	var table strings.Builder
+	sdkstub.WriteSteps(&table, res.Steps, "")
+	for _, n := range []string{"14", "15"} {
+		if !regexp.MustCompile(`(?m)^` + n + ` .*  skipped \(`).MatchString(table.String()) {
+			t.Errorf("step %s does not print as skipped:\n%s", n, table.String())
+		}
+	}
+	fl := decode[contract.Flow](t, admin(t, http.MethodGet, st.PlatformURL+"/_sim/flows/"+res.FlowID, nil))
+	for _, s := range fl.Steps {
+		if want := map[bool]string{true: contract.OutcomeSkipped, false: contract.OutcomeOK}[s.Step == 14 || s.Step == 15]; s.Outcome != want {
+			t.Errorf("flow log step %d: outcome %q, want %q", s.Step, s.Outcome, want)
+		}
+	}
+	if fl.Outcome != contract.OutcomeOK {
+		t.Errorf("flow with skipped steps 14-15: outcome %q, want ok", fl.Outcome)
 	}
 	res, fe = connect(t, sdk, sdkstub.Options{User: "alice", MeURL: st.MiniappURL + "/api/me"})
 	mustSucceed(t, res, fe)
@@ -863,6 +881,25 @@ func TestTwoStacksCannotShareADataDir(t *testing.T) {
 		t.Fatalf("the data directory stayed locked after Close: %v", err)
 	}
 	again.Close()
+}
+
+// TestConnectToNothing: a platform URL where nothing listens is a connection that could not
+// be made, said so, not an answer of the platform.
+func TestConnectToNothing(t *testing.T) {
+	t.Parallel()
+	st, _ := startStack(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nothing := "http://" + ln.Addr().String()
+	ln.Close()
+	sdk := newSDK(t, st, func(c *sdkstub.Config) { c.PlatformURL = nothing })
+	res, fe := connect(t, sdk, sdkstub.Options{User: "alice"})
+	expectFailure(t, res, fe, want{1, contract.PartyPlatform, sdkstub.CodePlatformUnavailable})
+	if want := "could not connect to " + nothing + " (connection refused)"; !fe.Unreachable || fe.Message != want || fe.Error() != "step 1: "+want {
+		t.Fatalf("error %+v (%q), want unreachable with %q", fe, fe.Error(), want)
+	}
 }
 
 func TestConnectToSomethingThatIsNotAPlatform(t *testing.T) {

@@ -29,9 +29,11 @@ func (s *Stack) ClockID() string { return s.Clock.ID() }
 // ClockState is the body of GET and POST /_sim/clock.
 type ClockState struct {
 	Now time.Time `json:"now"`
-	// Offset is how far the clock is from real time, as a Go duration ("1h0m0s").
-	Offset  string `json:"offset"`
-	ClockID string `json:"clock_id"`
+	// Offset is how far the clock is from real time, as a Go duration ("1h0m0s"), and
+	// OffsetText the same for people ("1d 2h 3m 4s", clock.FormatDuration).
+	Offset     string `json:"offset"`
+	OffsetText string `json:"offset_text"`
+	ClockID    string `json:"clock_id"`
 }
 
 // ClockChange is the body of POST /_sim/clock: exactly one of Advance (a Go duration such as
@@ -84,7 +86,8 @@ func isControlPath(p string) bool {
 }
 
 func clockState(clk *clock.Clock) ClockState {
-	return ClockState{Now: clk.Now(), Offset: clk.Offset().Round(time.Millisecond).String(), ClockID: clk.ID()}
+	off := clk.Offset().Round(time.Millisecond)
+	return ClockState{Now: clk.Now(), Offset: off.String(), OffsetText: clock.FormatDuration(off), ClockID: clk.ID()}
 }
 
 func handleGetClock(clk *clock.Clock) contract.HandlerFunc {

@@ -29,6 +29,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/cors"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/seed"
 	"github.com/boxo-sim/boxo-sim/internal/userdata"
 	"github.com/boxo-sim/boxo-sim/miniapp"
 	minisqlite "github.com/boxo-sim/boxo-sim/miniapp/sqlite"
@@ -77,8 +78,9 @@ type Config struct {
 	// Relay holds the Dashboard credentials the platform uses towards a backend at HostURL or
 	// MiniappURL that is not started here; empty fields keep the demo values.
 	Relay Relay
-	// SigningKey is the host's RSA key; nil means the one stored in hostapp.db (made on first
-	// start). Tests pass one key per test binary: RSA generation is slow.
+	// SigningKey is the host's RSA key; nil means the one stored in hostapp.db (made the first
+	// time the host app signs something). Tests pass one key per test binary: RSA generation
+	// is slow.
 	SigningKey *rsa.PrivateKey
 	// HTTPClient is the platform's client for its outbound calls; nil means its own.
 	HTTPClient *http.Client
@@ -110,6 +112,9 @@ type Config struct {
 	// here (PROTOCOL §7.6): X-Forwarded-For counts only behind them. nil leaves the stored
 	// settings as they are; an empty list clears them.
 	TrustedProxies []string
+	// SeedFile is a seed file (internal/seed) applied once every party serves, before Start
+	// returns: a malformed file fails Start before anything listens, a refused one after.
+	SeedFile string
 }
 
 // Lifetimes are the host app's lifetimes of PROTOCOL §6.4, §6.8, §9.12 and §9.31. Zero means
@@ -219,6 +224,12 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 			return nil, fmt.Errorf("user data key: %w", err)
 		}
 		c.UserDataKey = k.Text()
+	}
+	var sd *seed.File
+	if c.SeedFile != "" {
+		if sd, err = seed.Load(c.SeedFile); err != nil {
+			return nil, &seed.Error{File: c.SeedFile, Err: err}
+		}
 	}
 	log := c.Logger
 	if log == nil {
@@ -367,7 +378,29 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 		case <-wctx.Done():
 		}
 	}()
+	if sd != nil {
+		if err := seed.Apply(ctx, s.SeedTarget(), sd); err != nil {
+			return nil, &seed.Error{File: c.SeedFile, Err: err}
+		}
+		log.Info("applied the seed file", "file", c.SeedFile)
+	}
 	return s, nil
+}
+
+// SeedTarget is the stack's parties started here, as seed.Apply and seed.Export reach them.
+func (s *Stack) SeedTarget() seed.Stack {
+	t := seed.Stack{Client: &http.Client{Timeout: 30 * time.Second, Transport: admin.Transport(nil, s.adminToken)}, MiniappPageURL: SiteApart(s.MiniappURL)}
+	for _, p := range s.Started {
+		switch p {
+		case Hostapp:
+			t.HostURL = s.HostURL
+		case Platform:
+			t.PlatformURL = s.PlatformURL
+		case Miniapp:
+			t.MiniappURL = s.MiniappURL
+		}
+	}
+	return t
 }
 
 func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {

@@ -525,7 +525,8 @@
     $('#clock-now').setAttribute('datetime', c.now);
     const off = $('#clock-offset');
     const moved = c.offset && c.offset !== '0s';
-    off.textContent = moved ? (c.offset.startsWith('-') ? c.offset : `+${c.offset}`) : 'real time';
+    const text = c.offset_text || c.offset; // "1d 2h 3m 4s", written by the server
+    off.textContent = moved ? (text.startsWith('-') ? text : `+${text}`) : 'real time';
     off.dataset.offset = c.offset;
     off.classList.toggle('moved', !!moved);
   }
