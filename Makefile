@@ -26,7 +26,9 @@ test: vet
 vet:
 	$(GO) vet $(PKGS)
 
-## bench: the Go benchmarks (one whole flow, the hot endpoints).
+## bench: the Go benchmarks: a whole flow one at a time and 32 at a time (returning users and
+## first logins), each hot endpoint (settings, auth code, authorize, /api/me), the flow log
+## write and a cold start, with CPU per operation.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 $(PKGS)
 

@@ -77,6 +77,11 @@ Every party answers GET /healthz.`,
 			}
 			log := newLogger(cfg, e.stderr)
 			ctx := cmd.Context()
+			stopPprof, err := startPprof(cmd, e.stderr)
+			if err != nil {
+				return err
+			}
+			defer stopPprof()
 			st, err := startConfigured(ctx, e, cfg, src, log, startOptions{command: "up", only: only, reset: reset})
 			if err != nil {
 				return err
@@ -134,6 +139,7 @@ Every party answers GET /healthz.`,
 	c.Flags().String("platform-url", "", "URL of a platform not started here (with --only)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the banner as one JSON line once the parties serve (parties, credentials, state file; with --demo the flow), and nothing else on stdout")
 	addRelayFlags(c)
+	addPprofFlag(c)
 	return c
 }
 

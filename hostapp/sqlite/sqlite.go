@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +23,10 @@ var migrationsFS embed.FS
 
 // DB is hostapp's store on one SQLite database.
 type DB struct {
-	db *sql.DB
+	db *store.DB
+	// Read on every request, seldom written: kept in memory, dropped by their writes.
+	settings store.Cache[struct{}, hostapp.Settings]
+	clients  store.Cache[string, hostapp.Client]
 }
 
 var _ hostapp.Store = (*DB)(nil)
@@ -193,8 +198,12 @@ func scanClient(s scanner) (hostapp.Client, error) {
 
 // GetClient implements hostapp.Store.
 func (d *DB) GetClient(ctx context.Context, id string) (hostapp.Client, error) {
-	c, err := scanClient(d.db.QueryRowContext(ctx, `SELECT `+clientCols+` FROM clients WHERE id = ?`, id))
-	return c, mapErr("get client", err)
+	c, err := d.clients.Get(id, func() (hostapp.Client, error) {
+		c, err := scanClient(d.db.QueryRowContext(ctx, `SELECT `+clientCols+` FROM clients WHERE id = ?`, id))
+		return c, mapErr("get client", err)
+	})
+	c.RedirectURIs, c.Scopes = slices.Clone(c.RedirectURIs), slices.Clone(c.Scopes)
+	return c, err
 }
 
 // ListClients implements hostapp.Store.
@@ -234,6 +243,7 @@ func (d *DB) PutClient(ctx context.Context, c hostapp.Client) (bool, error) {
 	}
 	method := c.TokenAuthMethod()
 	var created bool
+	defer d.clients.Clear()
 	err = store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE clients SET secret_hash = ?, name = ?, redirect_uris = ?,
 			redirect_match = ?, scopes = ?, skip_consent = ?, updated_at = ?, token_endpoint_auth_method = ?,
@@ -254,6 +264,7 @@ func (d *DB) PutClient(ctx context.Context, c hostapp.Client) (bool, error) {
 
 // DeleteClient implements hostapp.Store.
 func (d *DB) DeleteClient(ctx context.Context, id string) error {
+	defer d.clients.Clear()
 	res, err := d.db.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
 	return mapErr("delete client", affected(res, err))
 }
@@ -262,6 +273,12 @@ func (d *DB) DeleteClient(ctx context.Context, id string) error {
 
 // GetSettings implements hostapp.Store.
 func (d *DB) GetSettings(ctx context.Context) (hostapp.Settings, error) {
+	s, err := d.settings.Get(struct{}{}, func() (hostapp.Settings, error) { return d.getSettings(ctx) })
+	s.IPAllowlist, s.TrustedProxies, s.UserDataKeys = slices.Clone(s.IPAllowlist), slices.Clone(s.TrustedProxies), maps.Clone(s.UserDataKeys)
+	return s, err
+}
+
+func (d *DB) getSettings(ctx context.Context) (hostapp.Settings, error) {
 	var s hostapp.Settings
 	var list, keys, proxies string
 	var signing int
@@ -291,6 +308,7 @@ func (d *DB) GetSettings(ctx context.Context) (hostapp.Settings, error) {
 
 // PutSettings implements hostapp.Store.
 func (d *DB) PutSettings(ctx context.Context, s hostapp.Settings) error {
+	defer d.settings.Clear()
 	list := s.IPAllowlist
 	if list == nil {
 		list = []string{}
@@ -371,10 +389,14 @@ func scanCode(s scanner) (hostapp.AuthCode, error) {
 }
 
 // CreateAuthCode implements hostapp.Store.
+// Codes issued at the same time share one commit (store.DB.Batch).
 func (d *DB) CreateAuthCode(ctx context.Context, c hostapp.AuthCode) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		c.Hash, c.Kind, c.ClientID, c.UserID, c.RedirectURI, c.Nonce, joinScopes(c.Scopes),
-		ms(c.IssuedAt), ms(c.ExpiresAt), nullMS(c.UsedAt), c.CodeChallenge, c.CodeChallengeMethod, nullMS(c.AuthTime))
+	err := d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			c.Hash, c.Kind, c.ClientID, c.UserID, c.RedirectURI, c.Nonce, joinScopes(c.Scopes),
+			ms(c.IssuedAt), ms(c.ExpiresAt), nullMS(c.UsedAt), c.CodeChallenge, c.CodeChallengeMethod, nullMS(c.AuthTime))
+		return err
+	})
 	return mapErr("create auth code", err)
 }
 
@@ -386,8 +408,10 @@ func (d *DB) GetAuthCode(ctx context.Context, hash string) (hostapp.AuthCode, er
 
 // RedeemAuthCode implements hostapp.Store. The gate is one conditional UPDATE: of several
 // transactions only the first finds used_at unset (NULL).
+// Redemptions made at the same time share one commit (store.DB.Batch), each in a savepoint
+// of its own, so the gate holds inside a batch as across batches.
 func (d *DB) RedeemAuthCode(ctx context.Context, hash string, usedAt time.Time, tokens []hostapp.Token) error {
-	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	err := d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL`, ms(usedAt), hash)
 		if err := affected(res, err); err != nil {
 			if !errors.Is(err, sql.ErrNoRows) {

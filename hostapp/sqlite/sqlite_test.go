@@ -362,7 +362,7 @@ func TestMigrationTurnsZeroIntoNull(t *testing.T) {
 		`INSERT INTO auth_codes (hash, kind, client_id, user_id, issued_at, expires_at, used_at) VALUES ('unused', 'oauth', 'c1', 'u', 1, 99999999999999, 0), ('used', 'oauth', 'c1', 'u', 1, 99999999999999, 1234)`,
 		`INSERT INTO tokens (hash, kind, api, client_id, user_id, grant_id, issued_at, expires_at, revoked_at, used_at) VALUES ('t', 'access', 'connect', 'c1', 'u', 'g', 1, 0, 0, 0)`,
 	} {
-		if _, err := raw.Exec(q); err != nil {
+		if _, err := raw.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}

@@ -63,6 +63,7 @@ func (s *Stack) withFaults(party string, h http.Handler, log *slog.Logger) http.
 		admin.Handle(p, plain(handleGetClock(s.Clock))).Methods(http.MethodGet)
 		admin.Handle(p, plain(handlePostClock(s.Clock))).Methods(http.MethodPost)
 	}
+	admin.Handle("/_sim/process", plain(handleProcess())).Methods(http.MethodGet)
 	faults := fault.Handler(t, log)
 	admin.PathPrefix("/_sim/faults").Handler(faults)
 	faulty := fault.Middleware(party, t, s.Clock, h)
@@ -76,7 +77,7 @@ func (s *Stack) withFaults(party string, h http.Handler, log *slog.Logger) http.
 }
 
 func isControlPath(p string) bool {
-	for _, c := range []string{"/_sim/faults", "/_sim/clock"} {
+	for _, c := range []string{"/_sim/faults", "/_sim/clock", "/_sim/process"} {
 		if p == c || strings.HasPrefix(p, c+"/") {
 			return true
 		}

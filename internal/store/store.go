@@ -1,6 +1,7 @@
 // Package store opens the parties' SQLite databases the same way: per-connection settings in
 // the DSN, one connection (one writer, no SQLITE_BUSY), embedded migrations applied in order
-// and recorded, and a transaction helper.
+// and recorded, a transaction helper, group commit for the writes many requests make at
+// once, and a cache for records read often and written seldom.
 package store
 
 import (
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -25,13 +27,45 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// DB is a party's database on one connection: SQLite has one writer anyway, a second
+// connection would only meet SQLITE_BUSY, and a pool of readers beside the writer costs more
+// than it gives here: every commit empties each other connection's page cache, and the
+// reads that remain per request are few once Cache keeps the hot records. Never use the DB
+// while holding a transaction on it from the same goroutine.
+type DB struct {
+	db    *sql.DB
+	batch batcher
+	once  sync.Once
+}
+
+// QueryContext runs a query.
+func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.db.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return d.db.QueryRowContext(ctx, query, args...)
+}
+
+// ExecContext runs a statement in a transaction of its own.
+func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.db.ExecContext(ctx, query, args...)
+}
+
+// Close waits for the Batch calls in progress, then closes the connection.
+func (d *DB) Close() error {
+	d.once.Do(d.closeBatches)
+	return d.db.Close()
+}
+
 // Open opens (creating if needed) the SQLite database at path, checks it (PRAGMA
 // quick_check: a damaged database is refused with ErrDamaged, naming the file) and applies
 // every migration in migrations (files *.sql, applied in name order, each once, in its own
 // transaction). A new database file, and its directory, are readable by the owner only
 // (0600, 0700): they hold signing keys and secrets; SQLite gives its -wal and -shm files the
 // database file's mode.
-func Open(ctx context.Context, path string, migrations fs.FS) (*sql.DB, error) {
+func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
@@ -51,6 +85,9 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*sql.DB, error) {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
+	// database/sql hands the connection to one goroutine at a time: SQLite's own mutex
+	// around each call would only cost time.
+	q.Set("_mutex", "no")
 	// Reuse prepared statements: preparing every query again costs more than running it.
 	q.Set("_stmt_cache_size", "64")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
@@ -58,9 +95,8 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	// One connection: SQLite has one writer anyway, and a pool would only add SQLITE_BUSY.
-	// Never use db while holding a transaction on it.
 	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
 	if err := db.PingContext(ctx); err != nil {
@@ -78,7 +114,7 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
-	return db, nil
+	return &DB{db: db}, nil
 }
 
 // ErrDamaged is wrapped by Open's error for a database that fails its integrity check.
@@ -148,7 +184,7 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS) error {
 			return err
 		}
 		base := filepath.Base(name)
-		err = InTx(ctx, db, func(tx *sql.Tx) error {
+		err = inTx(ctx, db, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, base).Scan(&n); err != nil {
 				return err
@@ -169,8 +205,13 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS) error {
 	return nil
 }
 
-// InTx runs fn in one transaction, committing when it returns nil and rolling back otherwise.
-func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+// InTx runs fn in one transaction, committing when it returns nil and rolling
+// back otherwise.
+func InTx(ctx context.Context, db *DB, fn func(*sql.Tx) error) error {
+	return inTx(ctx, db.db, fn)
+}
+
+func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -260,7 +301,7 @@ func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) 
 // SetReadOnly switches the database's one connection to refuse every write (PRAGMA
 // query_only) or back: reads keep working and each write fails as on a read-only disk. It is
 // the simulator's way to show how a party answers when its own storage fails.
-func SetReadOnly(ctx context.Context, db *sql.DB, on bool) error {
+func SetReadOnly(ctx context.Context, db *DB, on bool) error {
 	v := "OFF"
 	if on {
 		v = "ON"
@@ -270,7 +311,7 @@ func SetReadOnly(ctx context.Context, db *sql.DB, on bool) error {
 }
 
 // ReadOnly reports whether SetReadOnly switched writes off.
-func ReadOnly(ctx context.Context, db *sql.DB) (bool, error) {
+func ReadOnly(ctx context.Context, db *DB) (bool, error) {
 	var on bool
 	err := db.QueryRowContext(ctx, "PRAGMA query_only").Scan(&on)
 	return on, err

@@ -25,11 +25,11 @@ func TestOpenMigratesOnceAndMapsErrors(t *testing.T) {
 			t.Fatalf("open #%d: %v", i+1, err)
 		}
 		var n int
-		if err := db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
+		if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
 			t.Fatalf("open #%d: %d migrations recorded (%v), want 2", i+1, n, err)
 		}
 		var mode string
-		if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		if err := db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 			t.Fatalf("journal_mode = %q (%v), want wal", mode, err)
 		}
 		db.Close()
@@ -39,10 +39,10 @@ func TestOpenMigratesOnceAndMapsErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`INSERT INTO t (name) VALUES ('a')`); err != nil {
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('a')`); err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.Exec(`INSERT INTO t (name) VALUES ('a')`)
+	_, err = db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('a')`)
 	if !IsUnique(err) {
 		t.Fatalf("duplicate insert: %v is not reported as a unique violation", err)
 	}
@@ -61,7 +61,7 @@ func TestOpenMigratesOnceAndMapsErrors(t *testing.T) {
 		t.Fatalf("InTx = %v", err)
 	}
 	var n int
-	_ = db.QueryRow(`SELECT COUNT(*) FROM t WHERE name = 'b'`).Scan(&n)
+	_ = db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM t WHERE name = 'b'`).Scan(&n)
 	if n != 0 {
 		t.Fatal("InTx kept a row from a failed transaction")
 	}
@@ -98,11 +98,11 @@ func TestOpenRefusesADamagedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2000; i++ {
-		if _, err := db.Exec(`INSERT INTO t (name, note) VALUES (?, ?)`, fmt.Sprintf("name-%d", i), strings.Repeat("n", 100)); err != nil {
+		if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name, note) VALUES (?, ?)`, fmt.Sprintf("name-%d", i), strings.Repeat("n", 100)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	if _, err := db.ExecContext(t.Context(), `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -165,7 +165,7 @@ func TestReadOnlyRefusesWritesAndKeepsReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`INSERT INTO t (name) VALUES ('a')`); err != nil {
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('a')`); err != nil {
 		t.Fatal(err)
 	}
 	if err := SetReadOnly(t.Context(), db, true); err != nil {
@@ -175,10 +175,10 @@ func TestReadOnlyRefusesWritesAndKeepsReads(t *testing.T) {
 		t.Fatalf("ReadOnly = %t, %v; want true", on, err)
 	}
 	var n int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM t`).Scan(&n); err != nil || n != 1 {
+	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM t`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("read while read-only: %d, %v", n, err)
 	}
-	if _, err := db.Exec(`INSERT INTO t (name) VALUES ('b')`); err == nil {
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('b')`); err == nil {
 		t.Fatal("a write succeeded while read-only")
 	}
 	if err := InTx(t.Context(), db, func(tx *sql.Tx) error {
@@ -193,7 +193,7 @@ func TestReadOnlyRefusesWritesAndKeepsReads(t *testing.T) {
 	if on, _ := ReadOnly(t.Context(), db); on {
 		t.Fatal("still read-only after switching back")
 	}
-	if _, err := db.Exec(`INSERT INTO t (name) VALUES ('b')`); err != nil {
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('b')`); err != nil {
 		t.Fatalf("write after switching back: %v", err)
 	}
 }

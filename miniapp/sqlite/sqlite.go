@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +22,9 @@ var migrations embed.FS
 
 // DB is the miniapp's SQLite store.
 type DB struct {
-	db *sql.DB
+	db *store.DB
+	// Read on every request, seldom written: kept in memory, dropped by its writes.
+	settings store.Cache[struct{}, miniapp.Settings]
 }
 
 var _ miniapp.Store = (*DB)(nil)
@@ -71,11 +74,17 @@ func settingsArgs(s miniapp.Settings) []any {
 
 // Settings implements miniapp.Store.
 func (db *DB) Settings(ctx context.Context) (miniapp.Settings, error) {
-	return scanSettings(db.db.QueryRowContext(ctx, `SELECT `+settingsColumns+` FROM settings WHERE id = 1`))
+	s, err := db.settings.Get(struct{}{}, func() (miniapp.Settings, error) {
+		return scanSettings(db.db.QueryRowContext(ctx, `SELECT `+settingsColumns+` FROM settings WHERE id = 1`))
+	})
+	s.RequiredFields, s.IPAllowlist, s.TrustedProxies = slices.Clone(s.RequiredFields), slices.Clone(s.IPAllowlist), slices.Clone(s.TrustedProxies)
+	s.SigningKey = slices.Clone(s.SigningKey)
+	return s, err
 }
 
 // CreateSettings implements miniapp.Store.
 func (db *DB) CreateSettings(ctx context.Context, s miniapp.Settings) error {
+	defer db.settings.Clear()
 	if err := checkList(s.RequiredFields, s.IPAllowlist); err != nil {
 		return err
 	}
@@ -91,6 +100,7 @@ func (db *DB) CreateSettings(ctx context.Context, s miniapp.Settings) error {
 
 // UpdateSettings implements miniapp.Store.
 func (db *DB) UpdateSettings(ctx context.Context, update func(miniapp.Settings) (miniapp.Settings, error)) (miniapp.Settings, error) {
+	defer db.settings.Clear()
 	var out miniapp.Settings
 	err := store.InTx(ctx, db.db, func(tx *sql.Tx) error {
 		cur, err := scanSettings(tx.QueryRowContext(ctx, `SELECT `+settingsColumns+` FROM settings WHERE id = 1`))
@@ -147,9 +157,10 @@ func scanUser(row rowScanner) (miniapp.User, error) {
 // Login implements miniapp.Store. The create-or-find is one INSERT … ON CONFLICT DO UPDATE
 // on the UNIQUE (client_id, reference) key, so it is atomic on its own; the user is new when
 // the returned id is the proposed one.
+// Logins made at the same time share one commit (store.DB.Batch).
 func (db *DB) Login(ctx context.Context, u miniapp.User, s miniapp.Session, rt miniapp.RefreshToken) (miniapp.User, bool, error) {
 	var out miniapp.User
-	err := store.InTx(ctx, db.db, func(tx *sql.Tx) error {
+	err := db.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		out, err = scanUser(tx.QueryRowContext(ctx, `
 			INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

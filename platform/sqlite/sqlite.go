@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
@@ -21,7 +22,21 @@ var migrations embed.FS
 
 // DB is a platform.Store backed by one SQLite database.
 type DB struct {
-	db *sql.DB
+	db *store.DB
+	// What every authorize reads and the Dashboard seldom changes: kept in memory, dropped
+	// by every write to the registry or the settings (changed).
+	settings     store.Cache[struct{}, platform.Settings]
+	hostapps     store.Cache[string, platform.HostApp]
+	miniapps     store.Cache[string, platform.Miniapp]
+	partnerships store.Cache[[2]string, platform.Partnership]
+}
+
+// changed drops the cached registry and settings; every write to them calls it once done.
+func (d *DB) changed() {
+	d.settings.Clear()
+	d.hostapps.Clear()
+	d.miniapps.Clear()
+	d.partnerships.Clear()
 }
 
 var _ platform.Store = (*DB)(nil)
@@ -64,6 +79,12 @@ type queryer interface {
 
 // GetSettings implements platform.Store.
 func (d *DB) GetSettings(ctx context.Context) (platform.Settings, error) {
+	s, err := d.settings.Get(struct{}{}, func() (platform.Settings, error) { return d.getSettings(ctx) })
+	s.TrustedProxies = slices.Clone(s.TrustedProxies)
+	return s, err
+}
+
+func (d *DB) getSettings(ctx context.Context) (platform.Settings, error) {
 	var proxies string
 	err := d.db.QueryRowContext(ctx, `SELECT trusted_proxies FROM settings WHERE id = 1`).Scan(&proxies)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -74,6 +95,7 @@ func (d *DB) GetSettings(ctx context.Context) (platform.Settings, error) {
 
 // PutSettings implements platform.Store.
 func (d *DB) PutSettings(ctx context.Context, s platform.Settings) error {
+	defer d.changed()
 	_, err := d.db.ExecContext(ctx, `INSERT INTO settings (id, trusted_proxies) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET trusted_proxies = excluded.trusted_proxies`, store.JoinList(s.TrustedProxies))
 	return err
@@ -117,11 +139,14 @@ func (d *DB) ListHostApps(ctx context.Context) ([]platform.HostApp, error) {
 
 // GetHostApp implements platform.Store.
 func (d *DB) GetHostApp(ctx context.Context, clientID string) (platform.HostApp, error) {
-	return getHostApp(ctx, d.db, clientID)
+	h, err := d.hostapps.Get(clientID, func() (platform.HostApp, error) { return getHostApp(ctx, d.db, clientID) })
+	h.IPAllowlist = slices.Clone(h.IPAllowlist)
+	return h, err
 }
 
 // UpdateHostApp implements platform.Store.
 func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platform.HostApp, bool) (platform.HostApp, error)) (platform.HostApp, bool, error) {
+	defer d.changed()
 	var out platform.HostApp
 	var created bool
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
@@ -160,6 +185,7 @@ func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platfor
 
 // DeleteHostApp implements platform.Store.
 func (d *DB) DeleteHostApp(ctx context.Context, clientID string) error {
+	defer d.changed()
 	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM hostapps WHERE client_id = ?`, clientID)
 		if err != nil {
@@ -224,11 +250,14 @@ func (d *DB) ListMiniapps(ctx context.Context) ([]platform.Miniapp, error) {
 
 // GetMiniapp implements platform.Store.
 func (d *DB) GetMiniapp(ctx context.Context, appID string) (platform.Miniapp, error) {
-	return getMiniapp(ctx, d.db, appID)
+	m, err := d.miniapps.Get(appID, func() (platform.Miniapp, error) { return getMiniapp(ctx, d.db, appID) })
+	m.RequiredFields, m.IPAllowlist, m.ConsentLinks = slices.Clone(m.RequiredFields), slices.Clone(m.IPAllowlist), slices.Clone(m.ConsentLinks)
+	return m, err
 }
 
 // UpdateMiniapp implements platform.Store.
 func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.Miniapp, bool) (platform.Miniapp, error)) (platform.Miniapp, bool, error) {
+	defer d.changed()
 	var out platform.Miniapp
 	var created bool
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
@@ -264,6 +293,7 @@ func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.M
 
 // DeleteMiniapp implements platform.Store.
 func (d *DB) DeleteMiniapp(ctx context.Context, appID string) error {
+	defer d.changed()
 	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM miniapps WHERE app_id = ?`, appID)
 		if err != nil {
@@ -310,11 +340,14 @@ func (d *DB) ListPartnerships(ctx context.Context) ([]platform.Partnership, erro
 
 // GetPartnership implements platform.Store.
 func (d *DB) GetPartnership(ctx context.Context, clientID, appID string) (platform.Partnership, error) {
-	return getPartnership(ctx, d.db, clientID, appID)
+	return d.partnerships.Get([2]string{clientID, appID}, func() (platform.Partnership, error) {
+		return getPartnership(ctx, d.db, clientID, appID)
+	})
 }
 
 // UpdatePartnership implements platform.Store.
 func (d *DB) UpdatePartnership(ctx context.Context, clientID, appID string, fn func(platform.Partnership, bool) (platform.Partnership, error)) (platform.Partnership, bool, error) {
+	defer d.changed()
 	var out platform.Partnership
 	var created bool
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
@@ -353,6 +386,7 @@ func (d *DB) UpdatePartnership(ctx context.Context, clientID, appID string, fn f
 
 // DeletePartnership implements platform.Store.
 func (d *DB) DeletePartnership(ctx context.Context, clientID, appID string) error {
+	defer d.changed()
 	res, err := d.db.ExecContext(ctx, `DELETE FROM partnerships WHERE client_id = ? AND app_id = ?`, clientID, appID)
 	if err != nil {
 		return err
@@ -406,12 +440,14 @@ func (d *DB) GetHostTokens(ctx context.Context, clientID, appID, ref string) (pl
 
 // ---- flow log ----
 
-// RecordFlow implements platform.Store.
+// RecordFlow implements platform.Store. Flows recorded at the same time share one commit
+// (store.DB.Batch); it returns once the commit holding rec is done, so a flow whose answer
+// follows is in the log even if the process is killed right after.
 func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
 	if rec.FlowID == "" {
 		return errors.New("record flow: empty flow id")
 	}
-	return store.InTx(ctx, d.db, func(tx *sql.Tx) error { return recordFlow(ctx, tx, rec, false) })
+	return d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error { return recordFlow(ctx, tx, rec, false) })
 }
 
 // RecordSDKSteps implements platform.Store.
@@ -419,7 +455,7 @@ func (d *DB) RecordSDKSteps(ctx context.Context, rec platform.FlowRecord, check 
 	if rec.FlowID == "" {
 		return errors.New("record flow: empty flow id")
 	}
-	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	return d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var exists bool
 		mode := rec.Mode
 		switch err := tx.QueryRowContext(ctx, `SELECT mode FROM flows WHERE id = ?`, rec.FlowID).Scan(&mode); {
@@ -476,13 +512,29 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 	if mode == "" {
 		mode, modeSet = platform.ModeConnect, 0
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode) VALUES (?,?,?,?,?,?,?,?)
+	var exists bool
+	switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM flows WHERE id = ?`, rec.FlowID).Scan(new(int)); {
+	case err == nil:
+		exists = true
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("record flow: %w", err)
+	}
+	var err error
+	if !exists {
+		// A new flow's outcome follows from rec's steps alone: no need to read them back.
+		outcome, code := newFlowOutcome(mode, rec.Steps)
+		_, err = tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode, outcome, error_code)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, outcome, code)
+	} else {
+		_, err = tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode) VALUES (?,?,?,?,?,?,?,?)
 		ON CONFLICT (id) DO UPDATE SET
 			started_at = MIN(started_at, excluded.started_at),
 			`+set+`,
 			code_hash = COALESCE(NULLIF(excluded.code_hash, ''), code_hash),
 			mode = CASE WHEN ? THEN excluded.mode ELSE mode END`,
-		rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, modeSet)
+			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, modeSet)
+	}
 	if err != nil {
 		return fmt.Errorf("record flow: %w", err)
 	}
@@ -515,6 +567,8 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 				return fmt.Errorf("record flow step: %w", err)
 			}
 		}
+	}
+	if len(rec.Steps) > 0 && exists {
 		if _, err := tx.ExecContext(ctx, `UPDATE flows SET
 			outcome = CASE
 				WHEN EXISTS (SELECT 1 FROM flow_steps WHERE flow_id = ?1 AND outcome = 'failed') THEN 'failed'
@@ -544,6 +598,45 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 		}
 	}
 	return nil
+}
+
+// newFlowOutcome is the outcome and error code of a new flow with these steps, as the
+// UPDATE of recordFlow computes them for a flow that already had some: failed if any step
+// failed, with the code of the first failing step among the platform's steps (6–12, or 6–9
+// in Direct) else among all, by step number, start (to the millisecond, as stored) and
+// insertion; else ok if the flow's closing step (12 or 16; 9 or 12 in Direct) is ok; else
+// running.
+func newFlowOutcome(mode string, steps []contract.FlowStep) (outcome, code string) {
+	last, closing := 12, [2]int{12, 16}
+	if mode == platform.ModeDirect {
+		last, closing = 9, [2]int{9, 12}
+	}
+	outcome = "running"
+	first := -1
+	before := func(a, b contract.FlowStep) bool {
+		ina, inb := a.Step >= 6 && a.Step <= last, b.Step >= 6 && b.Step <= last
+		if ina != inb {
+			return ina
+		}
+		if a.Step != b.Step {
+			return a.Step < b.Step
+		}
+		return store.Millis(a.StartedAt) < store.Millis(b.StartedAt)
+	}
+	for i, st := range steps {
+		switch {
+		case st.Outcome == contract.OutcomeFailed:
+			if first < 0 || before(st, steps[first]) {
+				first = i
+			}
+		case st.Outcome == contract.OutcomeOK && (st.Step == closing[0] || st.Step == closing[1]) && outcome == "running":
+			outcome = contract.OutcomeOK
+		}
+	}
+	if first >= 0 {
+		return contract.OutcomeFailed, steps[first].ErrorCode
+	}
+	return outcome, ""
 }
 
 func exchangeJSON(x *contract.Exchange) (sql.NullString, error) {

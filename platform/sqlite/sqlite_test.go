@@ -14,7 +14,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/platform"
 )
 
-func openTestDB(t *testing.T) *DB {
+func openTestDB(t testing.TB) *DB {
 	t.Helper()
 	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "platform.db"))
 	if err != nil {

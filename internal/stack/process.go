@@ -1,0 +1,45 @@
+package stack
+
+import (
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/boxo-sim/boxo-sim/internal/contract"
+)
+
+// ProcessStats is what GET /_sim/process answers on every party: the resources of the
+// process serving it, as the process measures itself, so a load generator can tell the
+// server's CPU from its own. Parties of one stack answer the same Instance.
+type ProcessStats struct {
+	Instance   string `json:"instance"` // random, one per process
+	PID        int    `json:"pid"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	// CPUSeconds is the user and system CPU time the process has used since it started;
+	// 0 where the system does not tell (then Measured is false).
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	MaxRSSBytes int64   `json:"max_rss_bytes"` // peak resident memory
+	RSSBytes    int64   `json:"rss_bytes"`     // resident memory now; 0 where unknown
+	Goroutines  int     `json:"goroutines"`
+	Measured    bool    `json:"measured"`
+	// At is when the figures were read.
+	At time.Time `json:"at"`
+}
+
+var processInstance = contract.RandomHex(8)
+
+// ReadProcessStats measures this process.
+func ReadProcessStats() ProcessStats {
+	p := ProcessStats{Instance: processInstance, PID: pid(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Goroutines: runtime.NumGoroutine(), At: time.Now().UTC()}
+	p.CPUSeconds, p.MaxRSSBytes, p.RSSBytes, p.Measured = usage()
+	return p
+}
+
+// handleProcess serves GET /_sim/process.
+func handleProcess() contract.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) error {
+		contract.WriteJSON(w, http.StatusOK, ReadProcessStats())
+		return nil
+	}
+}
