@@ -199,3 +199,23 @@ func TestFormsRenderErrorsAndRecoverPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestMaskExact pins Mask's output, multi-byte and invalid UTF-8 included: the flow log and
+// the logs show these strings, and an invalid byte among the first four shows as U+FFFD.
+func TestMaskExact(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                "",
+		"abc":             "…[3]",
+		"abcdefghijk":     "…[11]",
+		"abcdefghijkl":    "abcd…[12]",
+		"héllo-wörld-xyz": "héll…[15]",
+		"日本語テキストはここにある":            "日本語テ…[13]",
+		"\xffabcdefghijklmnop":     "\uFFFDabc…[17]",
+		"ab\xc3cdefghijklmnopqrst": "ab\uFFFDc…[21]",
+		"a\xe6\x97b0123456789":     "a\uFFFD\uFFFDb…[14]",
+	} {
+		if got := Mask(in); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // RandomHex returns n random bytes from crypto/rand as lowercase hex (PROTOCOL §6.4: auth
@@ -70,9 +72,17 @@ func Mask(s string) string {
 	}
 	n := Len(s)
 	if n < 12 {
-		return fmt.Sprintf("…[%d]", n)
+		return "…[" + strconv.Itoa(n) + "]"
 	}
-	return fmt.Sprintf("%s…[%d]", string([]rune(s)[:4]), n)
+	// The first four code points; an invalid byte among them shows as U+FFFD, as a []rune
+	// conversion would make it.
+	head, i := make([]byte, 0, 16), 0
+	for range 4 {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		head = utf8.AppendRune(head, r)
+		i += size
+	}
+	return string(head) + "…[" + strconv.Itoa(n) + "]"
 }
 
 // Secret is a string that logs and prints masked.

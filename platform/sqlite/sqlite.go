@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
@@ -512,21 +513,21 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 	if mode == "" {
 		mode, modeSet = platform.ModeConnect, 0
 	}
-	var exists bool
-	switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM flows WHERE id = ?`, rec.FlowID).Scan(new(int)); {
-	case err == nil:
-		exists = true
-	case !errors.Is(err, sql.ErrNoRows):
+	// A new flow's outcome follows from rec's steps alone: no need to read them back. The
+	// INSERT tells by its count whether the flow is new, without a query of its own.
+	outcome, code := newFlowOutcome(mode, rec.Steps)
+	res, err := tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode, outcome, error_code)
+		VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING`,
+		rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, outcome, code)
+	if err != nil {
 		return fmt.Errorf("record flow: %w", err)
 	}
-	var err error
-	if !exists {
-		// A new flow's outcome follows from rec's steps alone: no need to read them back.
-		outcome, code := newFlowOutcome(mode, rec.Steps)
-		_, err = tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode, outcome, error_code)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`,
-			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, outcome, code)
-	} else {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("record flow: %w", err)
+	}
+	exists := n == 0
+	if exists {
 		_, err = tx.ExecContext(ctx, `INSERT INTO flows (id, started_at, client_id, app_id, user_reference, recorded_at, code_hash, mode) VALUES (?,?,?,?,?,?,?,?)
 		ON CONFLICT (id) DO UPDATE SET
 			started_at = MIN(started_at, excluded.started_at),
@@ -534,39 +535,12 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 			code_hash = COALESCE(NULLIF(excluded.code_hash, ''), code_hash),
 			mode = CASE WHEN ? THEN excluded.mode ELSE mode END`,
 			rec.FlowID, store.Millis(rec.StartedAt), rec.ClientID, rec.AppID, rec.UserReference, store.Millis(recorded), rec.CodeHash, mode, modeSet)
-	}
-	if err != nil {
-		return fmt.Errorf("record flow: %w", err)
-	}
-	if len(rec.Steps) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO flow_steps (flow_id, step, actor, call, status, started_at, duration_ms,
-			outcome, error_code, note, request, response, violations) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
-			return err
+			return fmt.Errorf("record flow: %w", err)
 		}
-		defer stmt.Close()
-		for _, st := range rec.Steps {
-			req, err := exchangeJSON(st.Request)
-			if err != nil {
-				return err
-			}
-			resp, err := exchangeJSON(st.Response)
-			if err != nil {
-				return err
-			}
-			var violations sql.NullString
-			if len(st.Violations) > 0 {
-				b, err := json.Marshal(st.Violations)
-				if err != nil {
-					return fmt.Errorf("encode violations: %w", err)
-				}
-				violations = sql.NullString{String: string(b), Valid: true}
-			}
-			if _, err := stmt.ExecContext(ctx, rec.FlowID, st.Step, st.Actor, st.Call, st.Status, store.Millis(st.StartedAt),
-				st.DurationMS, st.Outcome, st.ErrorCode, st.Note, req, resp, violations); err != nil {
-				return fmt.Errorf("record flow step: %w", err)
-			}
-		}
+	}
+	if err := insertFlowSteps(ctx, tx, rec.FlowID, rec.Steps); err != nil {
+		return err
 	}
 	if len(rec.Steps) > 0 && exists {
 		if _, err := tx.ExecContext(ctx, `UPDATE flows SET
@@ -595,6 +569,56 @@ func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOn
 			granted_at = excluded.granted_at`,
 			c.ClientID, c.AppID, c.UserReference, store.JoinList(c.Fields), store.Millis(c.GrantedAt)); err != nil {
 			return fmt.Errorf("write consent: %w", err)
+		}
+	}
+	return nil
+}
+
+// stepsPerInsert bounds the rows of one INSERT into flow_steps: a flow's steps are written
+// by one statement (one round trip into SQLite rather than one per step), and the
+// connection's statement cache keeps one statement per row count up to this bound.
+const stepsPerInsert = 16
+
+var insertStepsSQL = func() (q [stepsPerInsert + 1]string) {
+	for n := 1; n <= stepsPerInsert; n++ {
+		q[n] = `INSERT INTO flow_steps (flow_id, step, actor, call, status, started_at, duration_ms,
+	outcome, error_code, note, request, response, violations) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(`(?,?,?,?,?,?,?,?,?,?,?,?,?),`, n), ",")
+	}
+	return q
+}()
+
+// insertFlowSteps appends steps to the flow's steps, in order (the rows of one INSERT take
+// their seq in the order of its VALUES).
+func insertFlowSteps(ctx context.Context, tx *sql.Tx, flowID string, steps []contract.FlowStep) error {
+	const cols = 13
+	args := make([]any, 0, cols*min(len(steps), stepsPerInsert))
+	for len(steps) > 0 {
+		chunk := steps[:min(len(steps), stepsPerInsert)]
+		steps = steps[len(chunk):]
+		args = args[:0]
+		for _, st := range chunk {
+			req, err := exchangeJSON(st.Request)
+			if err != nil {
+				return err
+			}
+			resp, err := exchangeJSON(st.Response)
+			if err != nil {
+				return err
+			}
+			var violations sql.NullString
+			if len(st.Violations) > 0 {
+				b, err := json.Marshal(st.Violations)
+				if err != nil {
+					return fmt.Errorf("encode violations: %w", err)
+				}
+				violations = sql.NullString{String: string(b), Valid: true}
+			}
+			args = append(args, flowID, st.Step, st.Actor, st.Call, st.Status, store.Millis(st.StartedAt),
+				st.DurationMS, st.Outcome, st.ErrorCode, st.Note, req, resp, violations)
+		}
+		if _, err := tx.ExecContext(ctx, insertStepsSQL[len(chunk)], args...); err != nil {
+			return fmt.Errorf("record flow step: %w", err)
 		}
 	}
 	return nil

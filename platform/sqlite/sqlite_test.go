@@ -239,3 +239,37 @@ func TestRecordFlowConcurrent(t *testing.T) {
 		t.Error("ListFlows returned steps")
 	}
 }
+
+// TestRecordFlowManySteps: a record with more steps than one INSERT writes keeps every step,
+// in the order given, with its exchange and violations, for a new flow and an existing one.
+func TestRecordFlowManySteps(t *testing.T) {
+	db := openTestDB(t)
+	ctx := t.Context()
+	var steps []contract.FlowStep
+	for i := range 2*stepsPerInsert + 5 {
+		st := step(6, "ok", "", t0)
+		st.Note = fmt.Sprint("n", i)
+		if i%7 == 0 {
+			st.Violations = []string{fmt.Sprint("PROTOCOL §2.", i)}
+		}
+		steps = append(steps, st)
+	}
+	for round, want := range []int{len(steps), 2 * len(steps)} {
+		if err := db.RecordFlow(ctx, platform.FlowRecord{FlowID: "many", StartedAt: t0, Steps: steps}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := db.GetFlow(ctx, "many")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Steps) != want {
+			t.Fatalf("round %d: %d steps, want %d", round, len(f.Steps), want)
+		}
+		for i, s := range f.Steps {
+			src := steps[i%len(steps)]
+			if s.Note != src.Note || !reflect.DeepEqual(s.Violations, src.Violations) || string(s.Request.Body) != `{"k":1}` {
+				t.Fatalf("round %d: step %d = %+v, want note %s violations %v", round, i, s, src.Note, src.Violations)
+			}
+		}
+	}
+}
