@@ -212,7 +212,7 @@ func MaskJSON(body []byte) (masked []byte, ok bool) {
 	if err := json.Unmarshal(body, &v); err != nil {
 		return nil, false
 	}
-	out, err := json.Marshal(maskValue(v))
+	out, err := appendJSONValue(make([]byte, 0, len(body)+16), maskValue(v))
 	if err != nil {
 		return nil, false
 	}

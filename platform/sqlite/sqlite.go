@@ -667,7 +667,7 @@ func exchangeJSON(x *contract.Exchange) (sql.NullString, error) {
 	if x == nil {
 		return sql.NullString{}, nil
 	}
-	b, err := json.Marshal(x)
+	b, err := contract.EncodeExchange(x)
 	if err != nil {
 		return sql.NullString{}, fmt.Errorf("encode exchange: %w", err)
 	}
