@@ -218,6 +218,10 @@ func TestUpConnectTrace(t *testing.T) {
 		}
 	}
 
+	// The demo flow's session is saved as connect saves its own: the session commands find it.
+	if stdout, stderr, code := runCmd(t, t.Context(), nil, "session", "refresh", "--user", "carol", "--data-dir", dataDir); code != 0 {
+		t.Errorf("session refresh after up --demo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	if !strings.Contains(out.String(), "Run a flow:  boxo-sim connect --user alice --platform-url "+urls["platform"]) {
 		t.Errorf("up's hint does not name its platform:\n%s", out.String())
 	}

@@ -104,7 +104,10 @@ Every party answers GET /healthz.`,
 					(!contains(st.Started, stack.Miniapp) && !st.Relayed(stack.Miniapp)) {
 					return fmt.Errorf("--demo needs the platform started here and a host app and miniapp, started here or at --hostapp-url / --miniapp-url")
 				}
-				sdk, err := st.SDK(log)
+				// The demo's session is saved where connect keeps its own, so 'boxo-sim session
+				// refresh --user carol' and a later 'connect --user carol' find it.
+				sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: st.PlatformURL, HostURL: st.HostURL, Logger: log,
+					AdminToken: st.token, TokenFile: filepath.Join(st.DataDir, sdkstub.TokenFileName)})
 				if err != nil {
 					return err
 				}
