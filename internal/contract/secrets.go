@@ -162,7 +162,7 @@ var DefaultAllowlist = []string{"127.0.0.0/8", "::1/128"}
 
 // ParseIPFilter parses CIDRs (a bare address means just that address).
 func ParseIPFilter(cidrs []string) (IPFilter, error) {
-	var f IPFilter
+	f := IPFilter{prefixes: make([]netip.Prefix, 0, len(cidrs))} // parsed on every guarded call
 	for _, c := range cidrs {
 		c = strings.TrimSpace(c)
 		if c == "" {
