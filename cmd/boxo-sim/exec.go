@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -72,6 +73,10 @@ mode included (--hostapp-url, --miniapp-url and their credentials).
 CMD gets these environment variables; a variable of a party or credential the stack
 does not have is left out:
 ` + vars.String() + `
+They are the configuration's own names, so a boxo-sim that CMD runs acts on this stack;
+the directory of this boxo-sim goes first on CMD's PATH, so that is this same binary even
+where boxo-sim is not installed (./bin/boxo-sim after make build).
+
 CMD's output goes straight to exec's; it reads exec's input when that is a pipe or a
 file, not a terminal. SIGINT and SIGTERM are passed on to CMD (its process group, which
 CMD runs in), and its processes still running when it ends are stopped too. exec prints
@@ -85,6 +90,7 @@ was not found.`,
   boxo-sim exec -- pytest -q                    # a Python suite reads os.environ["BOXO_SIM_PLATFORM_URL"]
   boxo-sim exec -- go test ./e2e/...            # a Go suite reads os.Getenv("BOXO_SIM_PLATFORM_URL")
   boxo-sim exec -- sh -c 'curl -fsS "$BOXO_SIM_PLATFORM_URL/healthz"'
+  boxo-sim exec -- sh -c 'boxo-sim fault set --step 7 --kind status --status 500 && npm test'
   boxo-sim exec --hostapp-url http://127.0.0.1:3000 --hostapp-secret "$SECRET" -- npm test`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -180,7 +186,8 @@ func runExec(cmd *cobra.Command, e *env, args []string, o startOptions) error {
 		return stackFailed("the %s did not answer GET %s/healthz with 200 within %s", p, partyURL(st.Stack, p), execReadyWait)
 	}
 
-	child.Env = execEnv(os.Environ(), st, cfg)
+	self, _ := os.Executable() // "" when unknown: PATH is left as it is
+	child.Env = execEnv(os.Environ(), st, cfg, self)
 	child.Stdout, child.Stderr = e.stdout, e.stderr
 	// CMD runs in a process group of its own, where reading the terminal would stop it: it
 	// reads exec's standard input when that is a pipe or a file, else nothing (/dev/null).
@@ -313,14 +320,26 @@ func readyLine(st *stack.Stack) string {
 }
 
 // execEnv is CMD's environment: exec's own, without any of the variables exec sets, plus
-// those of this stack (execVars).
-func execEnv(environ []string, st *configuredStack, cfg Config) []string {
+// those of this stack (execVars). The directory of self, the running boxo-sim, goes first
+// on PATH, so a 'boxo-sim' that CMD runs is this same binary even when it is not installed
+// (./bin/boxo-sim after make build), as npm puts node_modules/.bin first for its scripts.
+func execEnv(environ []string, st *configuredStack, cfg Config, self string) []string {
 	var env []string
+	path := ""
 	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
-		if !isExecVar(name) {
+		name, value, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "PATH":
+			path = value
+		case !isExecVar(name):
 			env = append(env, kv)
 		}
+	}
+	if self != "" {
+		path = strings.TrimSuffix(filepath.Dir(self)+string(os.PathListSeparator)+path, string(os.PathListSeparator))
+	}
+	if path != "" {
+		env = append(env, "PATH="+path)
 	}
 	cr := credentialsOf(st.Stack, cfg)
 	vals := map[string]string{

@@ -318,3 +318,17 @@ func TestExecDataDir(t *testing.T) {
 		t.Fatalf("the databases are not kept in %s: %v", dir, err)
 	}
 }
+
+// TestExecFindsItself: a boxo-sim that CMD runs is the binary running exec, found through
+// PATH even where boxo-sim is not installed, and it acts on exec's stack.
+func TestExecFindsItself(t *testing.T) {
+	t.Parallel()
+	if p, err := exec.LookPath("boxo-sim"); err == nil {
+		t.Skipf("a boxo-sim is installed at %s: the test needs a PATH without one", p)
+	}
+	out, errOut, code := runExecBinary(t, "--", "sh", "-c", `boxo-sim connect --user bob --json >/dev/null && command -v boxo-sim`)
+	bin, _ := buildBinary()
+	if code != 0 || strings.TrimSpace(out) != bin {
+		t.Fatalf("exit %d, boxo-sim found at %q, want %s\nstderr: %s", code, strings.TrimSpace(out), bin, errOut)
+	}
+}
