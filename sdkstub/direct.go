@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
@@ -125,48 +124,28 @@ func (s *SDK) ConnectDirect(ctx context.Context, o Options, tokens AuthTokensFun
 // runDirect is the SDK's part of the 12 steps.
 func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 	s := f.sdk
-	b := newBridge()
-	bctx, stop := context.WithCancel(ctx)
-	var served sync.WaitGroup
-	defer func() { stop(); served.Wait() }()
 	var initData InitData
-	served.Add(1)
-	go func() {
-		defer served.Done()
-		b.serve(bctx, func(ctx context.Context, handler string, params json.RawMessage) (any, error) {
-			if handler == HandlerLogin {
-				p, err := f.loginDirect(ctx, tokens)
-				if err != nil {
-					return nil, err
-				}
-				s.storeTokens(f.o.User, f.o.AppID, session{LoginPayload: p, base: f.miniappBase()})
-				return map[string]any{"payload": p}, nil
+	b, closeBridge := f.openBridge(ctx, func(ctx context.Context, handler string, params json.RawMessage) (any, error) {
+		if handler == HandlerLogin {
+			p, err := f.loginDirect(ctx, tokens)
+			if err != nil {
+				return nil, err
 			}
-			return f.handleBridge(ctx, handler, params, &initData)
-		})
-	}()
+			s.storeTokens(f.o.User, f.o.AppID, session{LoginPayload: p, base: f.miniappBase()})
+			return map[string]any{"payload": p}, nil
+		}
+		return f.handleBridge(ctx, handler, params, &initData)
+	})
+	defer closeBridge()
 
 	// Step 1: the user opens the miniapp, as OAuth step 1.
-	t := time.Now()
-	status, err := f.getSettings(ctx)
-	call := "GET /api/v1/miniapps/" + f.o.AppID + "/settings/"
+	t, status, call, err := f.readSettings(ctx)
 	if err != nil {
-		var fe *Error
-		if errors.As(err, &fe) {
-			f.step(1, actorHost, call, status, t, fe.Code, fe.Message)
-		}
 		return err
 	}
 	initData = InitData{AppID: f.o.AppID, ClientID: s.cfg.ClientID, Payload: "", Data: json.RawMessage("null")}
-	if p, ok := s.Tokens(f.o.User, f.o.AppID); ok {
-		initData.Token, initData.RefreshToken = p.Token, p.RefreshToken
-	}
-	if err := b.notify(ctx, HandlerInit); err != nil {
+	if err := f.loadMiniapp(ctx, b, &initData, t, status, call); err != nil {
 		return err
-	}
-	if _, err := b.call(ctx, HandlerGetInitData, nil); err != nil {
-		f.step(1, actorHost, call, status, t, contract.CodeUnknownError, "GetInitData: "+err.Error())
-		return f.fail(1, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	f.step(1, actorHost, call, status, t, "", "miniapp URL "+f.settings.Miniapp.URL)
 
@@ -190,8 +169,7 @@ func (f *flow) runDirect(ctx context.Context, tokens AuthTokensFunc) error {
 			return f.res.Err
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			stop()
-			served.Wait()
+			closeBridge()
 			return ctxErr
 		}
 		return f.fail(10, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())

@@ -135,33 +135,65 @@ func (f *flow) failErr(step int, party string, status int, code string, err erro
 	return e
 }
 
-func (f *flow) run(ctx context.Context) error {
-	s := f.sdk
-	b := newBridge()
+// openBridge starts the SDK's side of the bridge, handle answering the miniapp's calls.
+// The bridge writes to the flow's steps, so it must be done before the flow returns, or a
+// cancelled flow would still be writing while Connect reads them: closeBridge ends it and
+// waits for it (calling it again is harmless).
+func (f *flow) openBridge(ctx context.Context, handle func(ctx context.Context, handler string, params json.RawMessage) (any, error)) (b *bridge, closeBridge func()) {
+	b = newBridge()
 	bctx, stop := context.WithCancel(ctx)
-	// The SDK's side of the bridge writes to the flow's steps; it must be done before run
-	// returns, or a cancelled flow would still be writing while Connect reads them.
 	var served sync.WaitGroup
-	defer func() { stop(); served.Wait() }()
-	var initData InitData
 	served.Add(1)
 	go func() {
 		defer served.Done()
-		b.serve(bctx, func(ctx context.Context, handler string, params json.RawMessage) (any, error) {
-			return f.handleBridge(ctx, handler, params, &initData)
-		})
+		b.serve(bctx, handle)
 	}()
+	return b, func() { stop(); served.Wait() }
+}
 
-	// Step 1: the host app opens the miniapp; the SDK reads its settings; the miniapp loads
-	// and asks for its init data.
-	t := time.Now()
-	status, err := f.getSettings(ctx)
-	call := "GET /api/v1/miniapps/" + f.o.AppID + "/settings/"
+// readSettings is the start of step 1 in both flows: the SDK reads the miniapp's settings
+// (a refusal ends step 1). It returns when the step began, the answer's status and the call.
+func (f *flow) readSettings(ctx context.Context) (t time.Time, status int, call string, err error) {
+	t = time.Now()
+	status, err = f.getSettings(ctx)
+	call = "GET /api/v1/miniapps/" + f.o.AppID + "/settings/"
 	if err != nil {
 		var fe *Error
 		if errors.As(err, &fe) {
 			f.step(1, actorHost, call, status, t, fe.Code, fe.Message)
 		}
+	}
+	return t, status, call, err
+}
+
+// loadMiniapp ends step 1's work in both flows: the miniapp loads with its init data (with
+// the user's saved tokens, if any), hears AppBoxoWebAppInit and asks for the init data.
+func (f *flow) loadMiniapp(ctx context.Context, b *bridge, initData *InitData, t time.Time, status int, call string) error {
+	if p, ok := f.sdk.Tokens(f.o.User, f.o.AppID); ok {
+		initData.Token, initData.RefreshToken = p.Token, p.RefreshToken
+	}
+	if err := b.notify(ctx, HandlerInit); err != nil {
+		return err
+	}
+	if _, err := b.call(ctx, HandlerGetInitData, nil); err != nil {
+		f.step(1, actorHost, call, status, t, contract.CodeUnknownError, "GetInitData: "+err.Error())
+		return f.fail(1, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
+	}
+	return nil
+}
+
+func (f *flow) run(ctx context.Context) error {
+	s := f.sdk
+	var initData InitData
+	b, closeBridge := f.openBridge(ctx, func(ctx context.Context, handler string, params json.RawMessage) (any, error) {
+		return f.handleBridge(ctx, handler, params, &initData)
+	})
+	defer closeBridge()
+
+	// Step 1: the host app opens the miniapp; the SDK reads its settings; the miniapp loads
+	// and asks for its init data.
+	t, status, call, err := f.readSettings(ctx)
+	if err != nil {
 		return err
 	}
 	initData = InitData{AppID: f.o.AppID, ClientID: s.cfg.ClientID, Payload: f.o.Payload, Data: json.RawMessage("null"), SandboxMode: f.o.SandboxMode}
@@ -184,15 +216,8 @@ func (f *flow) run(ctx context.Context) error {
 	if len(f.o.Data) > 0 {
 		initData.Data = f.o.Data
 	}
-	if p, ok := s.Tokens(f.o.User, f.o.AppID); ok {
-		initData.Token, initData.RefreshToken = p.Token, p.RefreshToken
-	}
-	if err := b.notify(ctx, HandlerInit); err != nil {
+	if err := f.loadMiniapp(ctx, b, &initData, t, status, call); err != nil {
 		return err
-	}
-	if _, err := b.call(ctx, HandlerGetInitData, nil); err != nil {
-		f.step(1, actorHost, call, status, t, contract.CodeUnknownError, "GetInitData: "+err.Error())
-		return f.fail(1, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	shown := initData
 	shown.Token, shown.RefreshToken, shown.Payload = contract.Mask(shown.Token), contract.Mask(shown.RefreshToken), contract.Mask(shown.Payload)
@@ -214,8 +239,7 @@ func (f *flow) run(ctx context.Context) error {
 		token, err := f.legacyLogin(ctx, b, initData.Payload)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
-				stop()
-				served.Wait()
+				closeBridge()
 				return ctxErr
 			}
 			return err
@@ -239,8 +263,7 @@ func (f *flow) run(ctx context.Context) error {
 			return f.res.Err // the handler recorded where it stopped
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			stop()
-			served.Wait() // the handler may still be writing the flow's steps
+			closeBridge() // the handler may still be writing the flow's steps
 			return ctxErr
 		}
 		return f.fail(13, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
