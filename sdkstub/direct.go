@@ -94,20 +94,7 @@ const (
 // platform's 6–9 read back from its flow log, the SDK's and host app's 1–5 and 10–12. Errors
 // are as for Connect.
 func (s *SDK) ConnectDirect(ctx context.Context, o Options, tokens AuthTokensFunc) (*Result, error) {
-	if o.User == "" {
-		o.User = demo.DefaultUser
-	}
-	if o.Password == "" {
-		if u, ok := demo.FindUser(o.User); ok {
-			o.Password = u.Password
-		}
-	}
-	if o.AppID == "" {
-		o.AppID = demo.AppID
-	}
-	if o.FlowID == "" {
-		o.FlowID = contract.NewFlowID()
-	}
+	o.fillDefaults()
 	if !contract.ValidFlowID(o.FlowID) {
 		return nil, fmt.Errorf("sdkstub: flow id %q: use 1–64 characters of letters, digits and _.:~@+=-", o.FlowID)
 	}

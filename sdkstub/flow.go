@@ -34,20 +34,7 @@ const (
 // reached) and, when the flow did not reach step 16, an *Error saying where it stopped; other
 // errors mean the flow could not be run at all (bad options, cancelled context).
 func (s *SDK) Connect(ctx context.Context, o Options) (*Result, error) {
-	if o.User == "" {
-		o.User = demo.DefaultUser
-	}
-	if o.Password == "" {
-		if u, ok := demo.FindUser(o.User); ok {
-			o.Password = u.Password
-		}
-	}
-	if o.AppID == "" {
-		o.AppID = demo.AppID
-	}
-	if o.FlowID == "" {
-		o.FlowID = contract.NewFlowID()
-	}
+	o.fillDefaults()
 	if len(o.Data) > 0 {
 		var obj map[string]any
 		if err := json.Unmarshal(o.Data, &obj); err != nil {
@@ -68,6 +55,25 @@ func (s *SDK) Connect(ctx context.Context, o Options) (*Result, error) {
 	}
 	f := &flow{sdk: s, o: o, res: &Result{FlowID: o.FlowID, User: user, AppID: o.AppID}, started: time.Now()}
 	return f.finish(ctx, f.run(ctx), "", 12)
+}
+
+// fillDefaults gives Options left empty their defaults, for Connect and ConnectDirect alike:
+// the demo user (with its password when it is a demo user), the demo miniapp, a new flow id.
+func (o *Options) fillDefaults() {
+	if o.User == "" {
+		o.User = demo.DefaultUser
+	}
+	if o.Password == "" {
+		if u, ok := demo.FindUser(o.User); ok {
+			o.Password = u.Password
+		}
+	}
+	if o.AppID == "" {
+		o.AppID = demo.AppID
+	}
+	if o.FlowID == "" {
+		o.FlowID = contract.NewFlowID()
+	}
 }
 
 // finish completes a run of Connect or ConnectDirect that ended with err: it times the flow,
