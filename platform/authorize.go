@@ -17,6 +17,17 @@ import (
 // §3.5); a consent record stores what the prompt listed.
 var consentPromptFields = []string{"email", "phone", "first_name", "last_name"}
 
+// consent is the consent record a successful flow writes for the user reference with host
+// app clientID and miniapp appID: the fields the prompt listed (the miniapp's required ones,
+// else consentPromptFields), granted now.
+func (s *server) consent(clientID, appID string, required []string, reference string) *Consent {
+	fields := required
+	if len(fields) == 0 {
+		fields = consentPromptFields
+	}
+	return &Consent{ClientID: clientID, AppID: appID, UserReference: reference, Fields: fields, GrantedAt: s.now()}
+}
+
 // handleAuthorize is POST /api/v1/authorize/, PROTOCOL steps 5 to 12 (§3.6–§3.13, §5.2).
 // It answers 200 {"token", "refresh_token"?} or 400 with the envelope, always with the
 // X-Sim-Flow-Id header, and writes the flow's platform steps in one transaction before
@@ -236,12 +247,7 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 		return nil, cerr
 	}
 	if req.UserReference != "" {
-		fields := app.RequiredFields
-		if len(fields) == 0 {
-			fields = consentPromptFields
-		}
-		a.consent = &Consent{ClientID: req.ClientID, AppID: req.AppID, UserReference: req.UserReference,
-			Fields: fields, GrantedAt: s.now()}
+		a.consent = s.consent(req.ClientID, req.AppID, app.RequiredFields, req.UserReference)
 	}
 	return resp, nil
 }

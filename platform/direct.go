@@ -146,10 +146,6 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if cerr != nil {
 		return nil, cerr
 	}
-	fields := app.RequiredFields
-	if len(fields) == 0 {
-		fields = consentPromptFields
-	}
-	d.consent = &Consent{ClientID: req.ClientID, AppID: req.AppID, UserReference: ref, Fields: fields, GrantedAt: s.now()}
+	d.consent = s.consent(req.ClientID, req.AppID, app.RequiredFields, ref)
 	return resp, nil
 }
