@@ -146,7 +146,13 @@ func runExec(cmd *cobra.Command, e *env, args []string, o startOptions) error {
 		return usageError(e, err)
 	}
 	execDefaults(&cfg, src)
+	self, _ := os.Executable() // "" when unknown: PATH is left as it is
+	path := execPath(os.Getenv("PATH"), self)
 	child := exec.Command(args[0], args[1:]...)
+	if found, err := lookCmd(args[0], path); err == nil {
+		child = exec.Command(found, args[1:]...)
+		child.Args[0] = args[0]
+	}
 	if child.Err != nil { // not found: say so before starting anything
 		fmt.Fprintf(e.stderr, "boxo-sim exec: %s: command not found%s\n", args[0], map[bool]string{true: " in $PATH"}[!strings.Contains(args[0], "/")])
 		return exitError{code: exitNotFound}
@@ -186,8 +192,7 @@ func runExec(cmd *cobra.Command, e *env, args []string, o startOptions) error {
 		return stackFailed("the %s did not answer GET %s/healthz with 200 within %s", p, partyURL(st.Stack, p), execReadyWait)
 	}
 
-	self, _ := os.Executable() // "" when unknown: PATH is left as it is
-	child.Env = execEnv(os.Environ(), st, cfg, self)
+	child.Env = execEnv(os.Environ(), st, cfg, path)
 	child.Stdout, child.Stderr = e.stdout, e.stderr
 	// CMD runs in a process group of its own, where reading the terminal would stop it: it
 	// reads exec's standard input when that is a pipe or a file, else nothing (/dev/null).
@@ -320,23 +325,14 @@ func readyLine(st *stack.Stack) string {
 }
 
 // execEnv is CMD's environment: exec's own, without any of the variables exec sets, plus
-// those of this stack (execVars). The directory of self, the running boxo-sim, goes first
-// on PATH, so a 'boxo-sim' that CMD runs is this same binary even when it is not installed
-// (./bin/boxo-sim after make build), as npm puts node_modules/.bin first for its scripts.
-func execEnv(environ []string, st *configuredStack, cfg Config, self string) []string {
+// those of this stack (execVars), with PATH set to path (execPath).
+func execEnv(environ []string, st *configuredStack, cfg Config, path string) []string {
 	var env []string
-	path := ""
 	for _, kv := range environ {
-		name, value, _ := strings.Cut(kv, "=")
-		switch {
-		case name == "PATH":
-			path = value
-		case !isExecVar(name):
+		name, _, _ := strings.Cut(kv, "=")
+		if name != "PATH" && !isExecVar(name) {
 			env = append(env, kv)
 		}
-	}
-	if self != "" {
-		path = strings.TrimSuffix(filepath.Dir(self)+string(os.PathListSeparator)+path, string(os.PathListSeparator))
 	}
 	if path != "" {
 		env = append(env, "PATH="+path)
@@ -362,6 +358,32 @@ func execEnv(environ []string, st *configuredStack, cfg Config, self string) []s
 		}
 	}
 	return env
+}
+
+// execPath is CMD's PATH: the directory of self, the running boxo-sim, first, so a
+// 'boxo-sim' that CMD runs is this same binary even when it is not installed (./bin/boxo-sim
+// after make build), as npm puts node_modules/.bin first for its scripts.
+func execPath(path, self string) string {
+	if self == "" {
+		return path
+	}
+	return strings.TrimSuffix(filepath.Dir(self)+string(os.PathListSeparator)+path, string(os.PathListSeparator))
+}
+
+// lookCmd finds CMD as the shell would on path (exec.LookPath reads exec's own PATH). Like
+// exec.LookPath it takes no relative directory from path.
+func lookCmd(name, path string) (string, error) {
+	if strings.ContainsRune(name, os.PathSeparator) {
+		return exec.LookPath(name)
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if filepath.IsAbs(dir) {
+			if p, err := exec.LookPath(filepath.Join(dir, name)); err == nil {
+				return p, nil
+			}
+		}
+	}
+	return "", exec.ErrNotFound
 }
 
 func isExecVar(name string) bool {

@@ -326,6 +326,10 @@ func TestExecFindsItself(t *testing.T) {
 	if p, err := exec.LookPath("boxo-sim"); err == nil {
 		t.Skipf("a boxo-sim is installed at %s: the test needs a PATH without one", p)
 	}
+	// As a command of its own too: exec finds CMD on the PATH it gives CMD.
+	if _, errOut, code := runExecBinary(t, "--", "boxo-sim", "clock", "show"); code != 0 {
+		t.Errorf("exec -- boxo-sim clock show: exit %d\n%s", code, errOut)
+	}
 	out, errOut, code := runExecBinary(t, "--", "sh", "-c", `boxo-sim connect --user bob --json >/dev/null && command -v boxo-sim`)
 	bin, _ := buildBinary()
 	if code != 0 || strings.TrimSpace(out) != bin {
