@@ -17,6 +17,17 @@ import (
 // §3.5); a consent record stores what the prompt listed.
 var consentPromptFields = []string{"email", "phone", "first_name", "last_name"}
 
+// consent is the consent record a successful flow writes for the user reference with host
+// app clientID and miniapp appID: the fields the prompt listed (the miniapp's required ones,
+// else consentPromptFields), granted now.
+func (s *server) consent(clientID, appID string, required []string, reference string) *Consent {
+	fields := required
+	if len(fields) == 0 {
+		fields = consentPromptFields
+	}
+	return &Consent{ClientID: clientID, AppID: appID, UserReference: reference, Fields: fields, GrantedAt: s.now()}
+}
+
 // handleAuthorize is POST /api/v1/authorize/, PROTOCOL steps 5 to 12 (§3.6–§3.13, §5.2).
 // It answers 200 {"token", "refresh_token"?} or 400 with the envelope, always with the
 // X-Sim-Flow-Id header, and writes the flow's platform steps in one transaction before
@@ -34,6 +45,53 @@ func (s *server) authorizeHandler(legacy bool) contract.HandlerFunc {
 	if legacy {
 		path, caller = legacyLoginPath, "miniapp frontend"
 	}
+	end := flowAnswer{
+		step: 12, actor: contract.PartyPlatform + " → " + caller, call: "POST " + path + " response",
+		name: "authorize", okAttrs: []any{"legacy", legacy},
+		lost: "the platform could not store the flow's consent and tokens",
+	}
+	return s.serveFlow(end, func(w http.ResponseWriter, r *http.Request, f *flowRun, _ time.Time) (any, FlowRecord, *contract.Error) {
+		run := &authorizeRun{s: s, flow: f, legacy: legacy}
+		resp, cerr := run.exec(r.Context(), w, r)
+		rec := FlowRecord{
+			ClientID: run.req.ClientID, AppID: run.req.AppID, UserReference: run.req.UserReference,
+			HostTokens: run.tokens, Consent: run.consent,
+		}
+		if run.req.AuthCode != "" {
+			rec.CodeHash = contract.Hash(run.req.AuthCode)
+		}
+		if rec.UserReference == "" {
+			rec.UserReference = run.hostRef
+		}
+		if cerr != nil {
+			return nil, rec, cerr
+		}
+		if legacy {
+			return contract.LegacyLoginResponse{Token: resp.Token}, rec, nil
+		}
+		return resp, rec, nil
+	})
+}
+
+// flowAnswer is how a flow endpoint (authorize, the legacy login, Connect Direct) ends: the
+// trace step of its answer to the caller, and what its log and a lost record say.
+type flowAnswer struct {
+	step        int    // the answer's step number
+	actor, call string // the answer's trace step
+	name        string // the flow in the debug log: "<name> ok", "<name> failed"
+	okAttrs     []any  // more debug-log attributes of a success
+	lost        string // the detail of the UNKNOWN_ERROR when a success's consent or host tokens could not be stored
+}
+
+// flowExec runs one flow request on f, started at t0. It returns the 200 body, or the
+// error, and the flow record without its id, start and steps; the record's consent is kept
+// only on success.
+type flowExec func(w http.ResponseWriter, r *http.Request, f *flowRun, t0 time.Time) (out any, rec FlowRecord, cerr *contract.Error)
+
+// serveFlow is the handler of a flow endpoint: it takes the caller's X-Sim-Flow-Id (or mints
+// one) and echoes it, runs the flow, adds the answer's trace step, writes the flow record in
+// one transaction and then answers, 200 with the body or 400 with the envelope.
+func (s *server) serveFlow(end flowAnswer, run flowExec) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		t0, startedAt := time.Now(), s.now()
 		flowID := r.Header.Get(contract.HeaderFlowID)
@@ -43,11 +101,11 @@ func (s *server) authorizeHandler(legacy bool) contract.HandlerFunc {
 		w.Header().Set(contract.HeaderFlowID, flowID)
 		log := s.log.With("flow_id", flowID)
 
-		run := &authorizeRun{s: s, flow: &flowRun{id: flowID}, legacy: legacy}
-		resp, cerr := run.exec(r.Context(), w, r)
+		flow := &flowRun{id: flowID}
+		out, rec, cerr := run(w, r, flow, t0)
 
 		final := contract.FlowStep{
-			Step: 12, Actor: contract.PartyPlatform + " → " + caller, Call: "POST " + path + " response",
+			Step: end.step, Actor: end.actor, Call: end.call,
 			StartedAt: s.now(), DurationMS: float64(time.Since(t0).Microseconds()) / 1000, Outcome: contract.OutcomeOK,
 			Status: http.StatusOK,
 		}
@@ -56,51 +114,32 @@ func (s *server) authorizeHandler(legacy bool) contract.HandlerFunc {
 			if final.Status == 0 {
 				final.Status = http.StatusBadRequest
 			}
-			final.Outcome, final.ErrorCode = contract.OutcomeFailed, cerr.Code
-			final.Note = cerr.Explanation()
+			final.Outcome, final.ErrorCode, final.Note = contract.OutcomeFailed, cerr.Code, cerr.Explanation()
 			final.Response = &contract.Exchange{Body: mustJSON(envelopeOf(cerr))}
 		} else {
-			var out any = resp
-			if legacy {
-				out = contract.LegacyLoginResponse{Token: resp.Token}
-			}
-			b, _ := json.Marshal(out)
-			final.Response = &contract.Exchange{Body: maskedBody(b)}
+			final.Response = &contract.Exchange{Body: maskedBody(mustJSON(out))}
 		}
-		run.flow.add(final)
+		flow.add(final)
 
-		rec := FlowRecord{
-			FlowID: flowID, ClientID: run.req.ClientID, AppID: run.req.AppID, UserReference: run.req.UserReference,
-			StartedAt: startedAt, Steps: run.flow.steps, HostTokens: run.tokens,
+		rec.FlowID, rec.StartedAt, rec.Steps = flowID, startedAt, flow.steps
+		if cerr != nil {
+			rec.Consent = nil
 		}
-		if run.req.AuthCode != "" {
-			rec.CodeHash = contract.Hash(run.req.AuthCode)
-		}
-		if rec.UserReference == "" {
-			rec.UserReference = run.hostRef
-		}
-		if cerr == nil {
-			rec.Consent = run.consent
-		}
-		// The SDK may have hung up; the record is still worth keeping.
+		// The caller may have hung up; the record is still worth keeping.
 		if err := s.store.RecordFlow(context.WithoutCancel(r.Context()), rec); err != nil {
 			log.ErrorContext(r.Context(), "record flow", "err", err)
 			if cerr == nil && (rec.Consent != nil || rec.HostTokens != nil) {
-				// The consent record and the host pair were lost with the flow log: a success
-				// now would leave get_consent and the refresh state contradicting it.
-				cerr = platformErr(contract.CodeUnknownError, 12, "the platform could not store the flow's consent and tokens")
+				// The consent record (and the host pair) were lost with the flow log: a
+				// success now would leave get_consent and the refresh state contradicting it.
+				cerr = platformErr(contract.CodeUnknownError, end.step, "%s", end.lost)
 			}
 		}
 		if cerr != nil {
-			log.DebugContext(r.Context(), "authorize failed", "error_code", cerr.Code, "source", sourceOf(cerr), "step", cerr.Step)
+			log.DebugContext(r.Context(), end.name+" failed", "error_code", cerr.Code, "source", sourceOf(cerr), "step", cerr.Step)
 			return cerr
 		}
-		log.DebugContext(r.Context(), "authorize ok", "client_id", run.req.ClientID, "app_id", run.req.AppID, "legacy", legacy)
-		if legacy {
-			contract.WriteJSON(w, http.StatusOK, contract.LegacyLoginResponse{Token: resp.Token})
-			return nil
-		}
-		contract.WriteJSON(w, http.StatusOK, resp)
+		log.DebugContext(r.Context(), end.name+" ok", append([]any{"client_id", rec.ClientID, "app_id", rec.AppID}, end.okAttrs...)...)
+		contract.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 }
@@ -208,12 +247,7 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 		return nil, cerr
 	}
 	if req.UserReference != "" {
-		fields := app.RequiredFields
-		if len(fields) == 0 {
-			fields = consentPromptFields
-		}
-		a.consent = &Consent{ClientID: req.ClientID, AppID: req.AppID, UserReference: req.UserReference,
-			Fields: fields, GrantedAt: s.now()}
+		a.consent = s.consent(req.ClientID, req.AppID, app.RequiredFields, req.UserReference)
 	}
 	return resp, nil
 }

@@ -29,58 +29,19 @@ import (
 // for (client_id, app_id, reference) is written with the flow log, and the answer is 200
 // {"token", "refresh_token"}.
 func (s *server) handleConnect() contract.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		t0, startedAt := time.Now(), s.now()
-		flowID := r.Header.Get(contract.HeaderFlowID)
-		if !contract.ValidFlowID(flowID) {
-			flowID = contract.NewFlowID()
-		}
-		w.Header().Set(contract.HeaderFlowID, flowID)
-		log := s.log.With("flow_id", flowID)
-
-		run := &directRun{s: s, flow: &flowRun{id: flowID}}
-		resp, cerr := run.exec(r.Context(), w, r, t0)
-
-		final := contract.FlowStep{
-			Step: 9, Actor: contract.PartyPlatform + " → " + contract.PartyHostapp, Call: "POST /api/v1/connect/ response",
-			StartedAt: s.now(), DurationMS: float64(time.Since(t0).Microseconds()) / 1000, Outcome: contract.OutcomeOK,
-			Status: http.StatusOK,
-		}
-		if cerr != nil {
-			final.Status = cerr.Status
-			if final.Status == 0 {
-				final.Status = http.StatusBadRequest
-			}
-			final.Outcome, final.ErrorCode, final.Note = contract.OutcomeFailed, cerr.Code, cerr.Explanation()
-			final.Response = &contract.Exchange{Body: mustJSON(envelopeOf(cerr))}
-		} else {
-			final.Response = &contract.Exchange{Body: maskedBody(mustJSON(resp))}
-		}
-		run.flow.add(final)
-
-		rec := FlowRecord{
-			FlowID: flowID, Mode: ModeDirect, ClientID: run.req.ClientID, AppID: run.req.AppID, UserReference: run.ref,
-			StartedAt: startedAt, Steps: run.flow.steps,
-		}
-		if cerr == nil {
-			rec.Consent = run.consent
-		}
-		if err := s.store.RecordFlow(context.WithoutCancel(r.Context()), rec); err != nil {
-			log.ErrorContext(r.Context(), "record flow", "err", err)
-			if cerr == nil {
-				// The consent record was lost with the flow log: get_consent would contradict
-				// a success.
-				cerr = platformErr(contract.CodeUnknownError, 9, "the platform could not store the flow's consent")
-			}
-		}
-		if cerr != nil {
-			log.DebugContext(r.Context(), "direct connect failed", "error_code", cerr.Code, "source", sourceOf(cerr), "step", cerr.Step)
-			return cerr
-		}
-		log.DebugContext(r.Context(), "direct connect ok", "client_id", run.req.ClientID, "app_id", run.req.AppID)
-		contract.WriteJSON(w, http.StatusOK, resp)
-		return nil
+	end := flowAnswer{
+		step: 9, actor: contract.PartyPlatform + " → " + contract.PartyHostapp, call: "POST /api/v1/connect/ response",
+		name: "direct connect", lost: "the platform could not store the flow's consent",
 	}
+	return s.serveFlow(end, func(w http.ResponseWriter, r *http.Request, f *flowRun, t0 time.Time) (any, FlowRecord, *contract.Error) {
+		run := &directRun{s: s, flow: f}
+		resp, cerr := run.exec(r.Context(), w, r, t0)
+		rec := FlowRecord{Mode: ModeDirect, ClientID: run.req.ClientID, AppID: run.req.AppID, UserReference: run.ref, Consent: run.consent}
+		if cerr != nil {
+			return nil, rec, cerr
+		}
+		return resp, rec, nil
+	})
 }
 
 // directRun is the state of one /api/v1/connect/ request.
@@ -185,10 +146,6 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if cerr != nil {
 		return nil, cerr
 	}
-	fields := app.RequiredFields
-	if len(fields) == 0 {
-		fields = consentPromptFields
-	}
-	d.consent = &Consent{ClientID: req.ClientID, AppID: req.AppID, UserReference: ref, Fields: fields, GrantedAt: s.now()}
+	d.consent = s.consent(req.ClientID, req.AppID, app.RequiredFields, ref)
 	return resp, nil
 }

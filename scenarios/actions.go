@@ -166,17 +166,8 @@ func (p *player) do(ctx context.Context, a *Action) (r ActionResult, out *outcom
 			p.userRefs[user] = o.UserReference
 		}
 		res, err := p.sdk.Connect(ctx, o)
-		if res == nil {
+		if ok, err := p.flowEnded(&r, out, key, res, err); !ok {
 			return r, nil, err
-		}
-		var fe *sdkstub.Error
-		if err != nil && !errors.As(err, &fe) {
-			return r, nil, err
-		}
-		out.res, out.err, out.ok = res, fe, fe == nil && res.OK
-		r.FlowID, r.Steps, r.Error, r.OK = res.FlowID, res.Steps, fe, out.ok
-		if out.ok {
-			p.held[key] = res.Token
 		}
 	case ActConnectDirect:
 		o := sdkstub.Options{User: user, Password: a.Password, AppID: appID, Deny: a.Consent == "deny", TrySavedToken: a.TrySavedToken}
@@ -184,17 +175,8 @@ func (p *player) do(ctx context.Context, a *Action) (r ActionResult, out *outcom
 			o.Password = p.password(user)
 		}
 		res, err := p.sdk.ConnectDirect(ctx, o, nil)
-		if res == nil {
+		if ok, err := p.flowEnded(&r, out, key, res, err); !ok {
 			return r, nil, err
-		}
-		var fe *sdkstub.Error
-		if err != nil && !errors.As(err, &fe) {
-			return r, nil, err
-		}
-		out.res, out.err, out.ok = res, fe, fe == nil && res.OK
-		r.FlowID, r.Steps, r.Error, r.OK = res.FlowID, res.Steps, fe, out.ok
-		if out.ok {
-			p.held[key] = res.Token
 		}
 	case ActRefresh:
 		pl, err := p.sdk.Refresh(ctx, user, appID)
@@ -250,6 +232,25 @@ func (p *player) do(ctx context.Context, a *Action) (r ActionResult, out *outcom
 	r.OK, r.Note = out.ok, out.detail
 	r.DurationMS = float64(time.Since(started).Microseconds()) / 1000
 	return r, out, nil
+}
+
+// flowEnded puts the result of a Connect or Direct flow on r and out and keeps the miniapp
+// token a success leaves the SDK holding. It reports false, with err, when there is no result
+// to check: none at all, or an error other than where the flow stopped.
+func (p *player) flowEnded(r *ActionResult, out *outcome, key tokenKey, res *sdkstub.Result, err error) (bool, error) {
+	if res == nil {
+		return false, err
+	}
+	var fe *sdkstub.Error
+	if err != nil && !errors.As(err, &fe) {
+		return false, err
+	}
+	out.res, out.err, out.ok = res, fe, fe == nil && res.OK
+	r.FlowID, r.Steps, r.Error, r.OK = res.FlowID, res.Steps, fe, out.ok
+	if out.ok {
+		p.held[key] = res.Token
+	}
+	return true, nil
 }
 
 func (p *player) appOf(a *Action) string {
