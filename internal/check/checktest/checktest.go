@@ -509,7 +509,9 @@ func (h *Host) accessToken(w http.ResponseWriter, r *http.Request) {
 	used, known := h.codes[body.AuthCode]
 	if h.o.RacyRedemption && known && !used {
 		h.mu.Unlock()
-		time.Sleep(20 * time.Millisecond) // the gap between its read and its delete
+		// The gap between its read and its delete: wide enough that the checker's concurrent
+		// redemptions all fall in it on a loaded machine too.
+		time.Sleep(200 * time.Millisecond)
 		h.mu.Lock()
 	}
 	switch {
