@@ -1,7 +1,8 @@
 // Package store opens the parties' SQLite databases the same way: per-connection settings in
 // the DSN, one connection (one writer, no SQLITE_BUSY), embedded migrations applied in order
 // and recorded, a transaction helper, group commit for the writes many requests make at
-// once, and a cache for records read often and written seldom.
+// once, WAL checkpoints on a second connection in the background, and a cache for records
+// read often and written seldom.
 package store
 
 import (
@@ -35,8 +36,12 @@ var (
 type DB struct {
 	db    *sql.DB
 	batch batcher
+	ckpt  *checkpointer
 	once  sync.Once
 }
+
+// wrote tells the background checkpointer that a commit happened.
+func (d *DB) wrote() { d.ckpt.commits.Add(1) }
 
 // QueryContext runs a query.
 func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -50,13 +55,19 @@ func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 
 // ExecContext runs a statement in a transaction of its own.
 func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	defer d.wrote()
 	return d.db.ExecContext(ctx, query, args...)
 }
 
-// Close waits for the Batch calls in progress, then closes the connection.
+// Close waits for the Batch calls in progress, stops the background checkpoints, then
+// closes the connection (which checkpoints the rest of the log).
 func (d *DB) Close() error {
 	d.once.Do(d.closeBatches)
-	return d.db.Close()
+	cerr := d.ckpt.close()
+	if err := d.db.Close(); err != nil {
+		return err
+	}
+	return cerr
 }
 
 // Open opens (creating if needed) the SQLite database at path, checks it (PRAGMA
@@ -91,7 +102,7 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	// Reuse prepared statements: preparing every query again costs more than running it.
 	q.Set("_stmt_cache_size", "64")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -114,7 +125,12 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
-	return &DB{db: db}, nil
+	ckpt, err := startCheckpointer(dsn)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return &DB{db: db, ckpt: ckpt}, nil
 }
 
 // ErrDamaged is wrapped by Open's error for a database that fails its integrity check.
@@ -208,6 +224,7 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS) error {
 // InTx runs fn in one transaction, committing when it returns nil and rolling
 // back otherwise.
 func InTx(ctx context.Context, db *DB, fn func(*sql.Tx) error) error {
+	defer db.wrote()
 	return inTx(ctx, db.db, fn)
 }
 
