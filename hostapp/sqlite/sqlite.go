@@ -27,6 +27,7 @@ type DB struct {
 	// Read on every request, seldom written: kept in memory, dropped by their writes.
 	settings store.Cache[struct{}, hostapp.Settings]
 	clients  store.Cache[string, hostapp.Client]
+	users    store.Cache[string, hostapp.User] // by id: each Connect flow reads its user twice
 }
 
 var _ hostapp.Store = (*DB)(nil)
@@ -92,7 +93,9 @@ func (d *DB) GetUser(ctx context.Context, username string) (hostapp.User, error)
 
 // GetUserByID implements hostapp.Store.
 func (d *DB) GetUserByID(ctx context.Context, id string) (hostapp.User, error) {
-	u, err := scanUser(d.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	u, err := d.users.Get(id, func() (hostapp.User, error) {
+		return scanUser(d.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	})
 	return u, mapErr("get user by id", err)
 }
 
@@ -118,6 +121,7 @@ func (d *DB) ListUsers(ctx context.Context) ([]hostapp.User, error) {
 func (d *DB) PutUser(ctx context.Context, u hostapp.User) (hostapp.User, bool, error) {
 	var created bool
 	var stored hostapp.User
+	defer d.users.Clear()
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		old, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = ?`, u.Username))
 		switch {
@@ -156,6 +160,7 @@ func (d *DB) PutUser(ctx context.Context, u hostapp.User) (hostapp.User, bool, e
 
 // DeleteUser implements hostapp.Store.
 func (d *DB) DeleteUser(ctx context.Context, username string) error {
+	defer d.users.Clear()
 	res, err := d.db.ExecContext(ctx, `DELETE FROM users WHERE username = ?`, username)
 	return mapErr("delete user", affected(res, err))
 }

@@ -82,6 +82,9 @@ func TestClientRoundTrip(t *testing.T) {
 func TestPutUser(t *testing.T) {
 	db := openTestDB(t)
 	_, u := fixture(t, db)
+	if _, err := db.GetUserByID(t.Context(), u.ID); err != nil { // now kept in memory
+		t.Fatal(err)
+	}
 	// Replace: id, created_at and (empty hash) password kept.
 	stored, created, err := db.PutUser(t.Context(), hostapp.User{ID: "usr_other", Username: "alice", Reference: "r2", UpdatedAt: t0.Add(time.Minute)})
 	if err != nil || created {
@@ -112,8 +115,14 @@ func TestDeleteUserEndsSessionsKeepsTokens(t *testing.T) {
 	if err := db.CreateTokens(ctx, []hostapp.Token{token("a1", hostapp.TokenAccess, "g")}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.GetUserByID(ctx, "usr_1"); err != nil { // now kept in memory
+		t.Fatal(err)
+	}
 	if err := db.DeleteUser(ctx, "alice"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := db.GetUserByID(ctx, "usr_1"); !errors.Is(err, hostapp.ErrNotFound) {
+		t.Fatalf("user by id after delete: %v", err)
 	}
 	if _, err := db.GetSession(ctx, "s1"); !errors.Is(err, hostapp.ErrNotFound) {
 		t.Fatalf("session after user delete: %v", err)
