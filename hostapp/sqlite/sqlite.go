@@ -27,7 +27,9 @@ type DB struct {
 	// Read on every request, seldom written: kept in memory, dropped by their writes.
 	settings store.Cache[struct{}, hostapp.Settings]
 	clients  store.Cache[string, hostapp.Client]
-	users    store.Cache[string, hostapp.User] // by id: each Connect flow reads its user twice
+	// Each Connect flow reads its user twice and its sign-in session once.
+	users    store.Cache[string, hostapp.User]
+	sessions store.Cache[string, hostapp.Session]
 }
 
 var _ hostapp.Store = (*DB)(nil)
@@ -161,6 +163,7 @@ func (d *DB) PutUser(ctx context.Context, u hostapp.User) (hostapp.User, bool, e
 // DeleteUser implements hostapp.Store.
 func (d *DB) DeleteUser(ctx context.Context, username string) error {
 	defer d.users.Clear()
+	defer d.sessions.Clear() // the user's sessions go with it
 	res, err := d.db.ExecContext(ctx, `DELETE FROM users WHERE username = ?`, username)
 	return mapErr("delete user", affected(res, err))
 }
@@ -362,16 +365,20 @@ func (d *DB) CreateSession(ctx context.Context, s hostapp.Session) error {
 
 // GetSession implements hostapp.Store.
 func (d *DB) GetSession(ctx context.Context, hash string) (hostapp.Session, error) {
-	s := hostapp.Session{Hash: hash}
-	var created, expires int64
-	err := d.db.QueryRowContext(ctx, `SELECT user_id, created_at, expires_at FROM sessions WHERE hash = ?`, hash).
-		Scan(&s.UserID, &created, &expires)
-	s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
+	s, err := d.sessions.Get(hash, func() (hostapp.Session, error) {
+		s := hostapp.Session{Hash: hash}
+		var created, expires int64
+		err := d.db.QueryRowContext(ctx, `SELECT user_id, created_at, expires_at FROM sessions WHERE hash = ?`, hash).
+			Scan(&s.UserID, &created, &expires)
+		s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
+		return s, err
+	})
 	return s, mapErr("get session", err)
 }
 
 // DeleteSession implements hostapp.Store.
 func (d *DB) DeleteSession(ctx context.Context, hash string) error {
+	defer d.sessions.Clear()
 	_, err := d.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
 	return mapErr("delete session", err)
 }
@@ -585,6 +592,7 @@ func (d *DB) ConsumeDemoState(ctx context.Context, hash, browserHash string, now
 func (d *DB) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	at := ms(now)
 	n := 0
+	defer d.sessions.Clear()
 	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM auth_codes WHERE expires_at <= ?`,
