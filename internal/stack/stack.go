@@ -57,7 +57,9 @@ type Config struct {
 	Only []string
 	// DataDir holds hostapp.db, platform.db and miniapp.db; "" means ./.boxo-sim.
 	DataDir string
-	// Ephemeral keeps the databases in a temporary directory removed by Close.
+	// Ephemeral keeps the databases in a temporary directory removed by Close: under $TMPDIR
+	// when set, else on a memory file system (/dev/shm) when there is one with room, else in
+	// the system's temporary directory.
 	Ephemeral bool
 	// Reset deletes the databases in DataDir before opening them (`up --reset`), once the
 	// directory is locked, so the parties start with fresh demo data.
@@ -267,7 +269,7 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 
 	switch {
 	case c.Ephemeral:
-		dir, err := os.MkdirTemp("", "boxo-sim-")
+		dir, err := os.MkdirTemp(ephemeralParent(os.Getenv), "boxo-sim-")
 		if err != nil {
 			return nil, fmt.Errorf("create temporary data directory: %w", err)
 		}
