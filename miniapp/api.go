@@ -15,10 +15,17 @@ import (
 // WWW-Authenticate: Bearer error="invalid_token".
 func handleMe(c Config) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		log := c.logger(r)
-		claims, u, err := authenticate(c, r)
+		ctx, log := r.Context(), c.logger(r)
+		claims, err := authenticate(c, r)
 		if err != nil {
 			return refuse(log, err)
+		}
+		u, err := c.Store.User(ctx, claims.Subject)
+		if errors.Is(err, ErrNotFound) {
+			return refuse(log, invalidToken("the token's user no longer exists"))
+		}
+		if err != nil {
+			return fmt.Errorf("load user: %w", err)
 		}
 		contract.WriteJSON(w, http.StatusOK, contract.Me{
 			ID: u.ID, Reference: u.Reference, ClientID: u.ClientID, Email: u.Email, Phone: u.Phone,
@@ -88,7 +95,7 @@ func handleRefresh(c Config) contract.HandlerFunc {
 func handleLogout(c Config) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx, log := r.Context(), c.logger(r)
-		claims, _, err := authenticate(c, r)
+		claims, err := authenticate(c, r)
 		if err != nil {
 			return refuse(log, err)
 		}
@@ -106,35 +113,34 @@ func handleLogout(c Config) contract.HandlerFunc {
 }
 
 // authenticate checks the request's Bearer auth_token and that its session is still active
-// and belongs to the token's user, and returns that user. Failures are invalid_token errors.
-func authenticate(c Config, r *http.Request) (*authClaims, User, error) {
+// and belongs to the token's user. Failures are invalid_token errors.
+func authenticate(c Config, r *http.Request) (*authClaims, error) {
 	raw, ok := contract.SchemeCredential(r.Header.Get("Authorization"), "Bearer")
 	if !ok {
-		return nil, User{}, invalidToken("Authorization: Bearer <auth_token> is missing")
+		return nil, invalidToken("Authorization: Bearer <auth_token> is missing")
 	}
 	set, err := c.Store.Settings(r.Context())
 	if errors.Is(err, ErrNotFound) {
-		return nil, User{}, invalidToken("the miniapp has no settings, so no token is valid")
+		return nil, invalidToken("the miniapp has no settings, so no token is valid")
 	}
 	if err != nil {
-		return nil, User{}, fmt.Errorf("load miniapp settings: %w", err)
+		return nil, fmt.Errorf("load miniapp settings: %w", err)
 	}
 	claims, err := parseAuthToken(c, set, raw)
 	if err != nil {
-		return nil, User{}, err
+		return nil, err
 	}
-	// A user's sessions are deleted with it: a token whose user is gone finds no session.
-	sess, u, err := c.Store.SessionUser(r.Context(), claims.SID)
+	sess, err := c.Store.Session(r.Context(), claims.SID)
 	if errors.Is(err, ErrNotFound) {
-		return nil, User{}, invalidToken("the token's session does not exist (it ended with its user, if the user was deleted)")
+		return nil, invalidToken("the token's session does not exist")
 	}
 	if err != nil {
-		return nil, User{}, fmt.Errorf("load session: %w", err)
+		return nil, fmt.Errorf("load session: %w", err)
 	}
 	if !sess.Active() || sess.UserID != claims.Subject {
-		return nil, User{}, invalidToken("the token's session has ended")
+		return nil, invalidToken("the token's session has ended")
 	}
-	return claims, u, nil
+	return claims, nil
 }
 
 // invalidToken is RFC 6750's invalid_token: 401 with WWW-Authenticate (PROTOCOL §3.15).

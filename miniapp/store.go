@@ -53,9 +53,8 @@ type Store interface {
 	// Users lists the users matching f (empty fields match anything), oldest first.
 	Users(ctx context.Context, f UserFilter) ([]User, error)
 
-	// SessionUser returns the session with that ID, ended or not, and its user, or
-	// ErrNotFound (a user's sessions are deleted with it).
-	SessionUser(ctx context.Context, id string) (Session, User, error)
+	// Session returns the session with that ID, ended or not, or ErrNotFound.
+	Session(ctx context.Context, id string) (Session, error)
 	// EndSession ends an active session at the given instant and deletes its refresh tokens,
 	// in one transaction. It returns ErrNotFound when no active session has that ID (unknown
 	// or already ended), so of several concurrent calls exactly one succeeds.

@@ -142,29 +142,16 @@ const userColumns = `id, client_id, reference, email, phone, first_name, last_na
 
 func scanUser(row rowScanner) (miniapp.User, error) {
 	var u miniapp.User
-	var c userCells
-	if err := row.Scan(c.dest(&u)...); err != nil {
+	var attrs string
+	var created, updated int64
+	if err := row.Scan(&u.ID, &u.ClientID, &u.Reference, &u.Email, &u.Phone, &u.FirstName, &u.LastName, &attrs, &created, &updated); err != nil {
 		return u, err
 	}
-	c.fill(&u)
-	return u, nil
-}
-
-// userCells are the columns of userColumns that need converting after Scan.
-type userCells struct {
-	attrs            string
-	created, updated int64
-}
-
-func (c *userCells) dest(u *miniapp.User) []any {
-	return []any{&u.ID, &u.ClientID, &u.Reference, &u.Email, &u.Phone, &u.FirstName, &u.LastName, &c.attrs, &c.created, &c.updated}
-}
-
-func (c *userCells) fill(u *miniapp.User) {
-	if c.attrs != "" {
-		u.CustomAttributes = json.RawMessage(c.attrs)
+	if attrs != "" {
+		u.CustomAttributes = json.RawMessage(attrs)
 	}
-	u.CreatedAt, u.UpdatedAt = store.FromMillis(c.created), store.FromMillis(c.updated)
+	u.CreatedAt, u.UpdatedAt = store.FromMillis(created), store.FromMillis(updated)
+	return u, nil
 }
 
 // Login implements miniapp.Store. The create-or-find is one INSERT … ON CONFLICT DO UPDATE
@@ -238,32 +225,18 @@ func (db *DB) Users(ctx context.Context, f miniapp.UserFilter) ([]miniapp.User, 
 	return out, nil
 }
 
-// SessionUser implements miniapp.Store: the session and its user in one query, as /api/me
-// needs them.
-func (db *DB) SessionUser(ctx context.Context, id string) (miniapp.Session, miniapp.User, error) {
+// Session implements miniapp.Store.
+func (db *DB) Session(ctx context.Context, id string) (miniapp.Session, error) {
 	var s miniapp.Session
-	var u miniapp.User
-	var c userCells
 	var created int64
 	var ended sql.NullInt64
-	err := db.db.QueryRowContext(ctx, `SELECT s.id, s.created_at, s.ended_at, `+prefixed("u.", userColumns)+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, id).
-		Scan(append([]any{&s.ID, &created, &ended}, c.dest(&u)...)...)
+	err := db.db.QueryRowContext(ctx, `SELECT id, user_id, created_at, ended_at FROM sessions WHERE id = ?`, id).
+		Scan(&s.ID, &s.UserID, &created, &ended)
 	if err != nil {
-		return miniapp.Session{}, miniapp.User{}, mapErr("session", err)
+		return miniapp.Session{}, mapErr("session", err)
 	}
-	c.fill(&u)
-	s.UserID, s.CreatedAt, s.EndedAt = u.ID, store.FromMillis(created), store.FromNullMillis(ended)
-	return s, u, nil
-}
-
-// prefixed qualifies each column of a comma-separated list with p.
-func prefixed(p, cols string) string {
-	parts := strings.Split(cols, ", ")
-	for i := range parts {
-		parts[i] = p + parts[i]
-	}
-	return strings.Join(parts, ", ")
+	s.CreatedAt, s.EndedAt = store.FromMillis(created), store.FromNullMillis(ended)
+	return s, nil
 }
 
 // EndSession implements miniapp.Store.
