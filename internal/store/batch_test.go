@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -27,7 +26,7 @@ func openTest(t *testing.T) *DB {
 func holdBatches(t *testing.T, db *DB, n int) func() {
 	release, held := make(chan struct{}), make(chan struct{})
 	go func() {
-		_ = db.Batch(t.Context(), func(context.Context, *sql.Tx) error { close(held); <-release; return nil })
+		_ = db.Batch(t.Context(), func(context.Context, Tx) error { close(held); <-release; return nil })
 	}()
 	<-held
 	return func() {
@@ -57,7 +56,7 @@ func TestBatchKeepsEachCallsOutcome(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = db.Batch(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+			errs[i] = db.Batch(t.Context(), func(ctx context.Context, tx Tx) error {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES (?)`, fmt.Sprint("n", i)); err != nil {
 					return err
 				}
@@ -99,7 +98,7 @@ func TestBatchGateHasOneWinner(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := db.Batch(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+			err := db.Batch(t.Context(), func(ctx context.Context, tx Tx) error {
 				res, err := tx.ExecContext(ctx, `UPDATE t SET note = ? WHERE name = 'code' AND note = ''`, fmt.Sprint("winner ", i))
 				if err != nil {
 					return err
@@ -134,20 +133,20 @@ func TestBatchSkipsACanceledCallAndSurvivesAPanic(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	ran := false
-	if err := db.Batch(ctx, func(context.Context, *sql.Tx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+	if err := db.Batch(ctx, func(context.Context, Tx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
 		t.Fatalf("canceled call: %v, ran %v", err, ran)
 	}
-	if err := db.Batch(t.Context(), func(context.Context, *sql.Tx) error { panic("oops") }); err == nil {
+	if err := db.Batch(t.Context(), func(context.Context, Tx) error { panic("oops") }); err == nil {
 		t.Fatal("a panic in a batched write was not reported")
 	}
-	if err := db.Batch(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+	if err := db.Batch(t.Context(), func(ctx context.Context, tx Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES ('after')`)
 		return err
 	}); err != nil {
 		t.Fatalf("Batch stopped working after a panic: %v", err)
 	}
 	db.Close()
-	if err := db.Batch(t.Context(), func(context.Context, *sql.Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+	if err := db.Batch(t.Context(), func(context.Context, Tx) error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Batch after Close: %v", err)
 	}
 }
@@ -158,7 +157,7 @@ func TestReadsSeeBatchedWrites(t *testing.T) {
 	db := openTest(t)
 	for i := range 50 {
 		name := fmt.Sprint("r", i)
-		if err := db.Batch(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.Batch(t.Context(), func(ctx context.Context, tx Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES (?)`, name)
 			return err
 		}); err != nil {

@@ -43,14 +43,17 @@ type DB struct {
 // wrote tells the background checkpointer that a commit happened.
 func (d *DB) wrote() { d.ckpt.commits.Add(1) }
 
-// QueryContext runs a query.
+// QueryContext runs a query. It is not canceled with ctx: a read takes microseconds, and a
+// cancelable context costs each query a goroutine in database/sql and a callback in the
+// driver, which wait for a cancellation that never comes in time to matter.
 func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return d.db.QueryContext(ctx, query, args...)
+	return d.db.QueryContext(context.WithoutCancel(ctx), query, args...)
 }
 
-// QueryRowContext runs a query that returns at most one row.
+// QueryRowContext runs a query that returns at most one row; like QueryContext, it is not
+// canceled with ctx.
 func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return d.db.QueryRowContext(ctx, query, args...)
+	return d.db.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // ExecContext runs a statement in a transaction of its own.
@@ -200,7 +203,7 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS) error {
 			return err
 		}
 		base := filepath.Base(name)
-		err = inTx(ctx, db, func(tx *sql.Tx) error {
+		err = inTx(ctx, db, func(tx Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, base).Scan(&n); err != nil {
 				return err
@@ -221,23 +224,49 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS) error {
 	return nil
 }
 
+// Tx is a transaction as its function sees it: the statements of *sql.Tx.
+type Tx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // InTx runs fn in one transaction, committing when it returns nil and rolling
 // back otherwise.
-func InTx(ctx context.Context, db *DB, fn func(*sql.Tx) error) error {
+func InTx(ctx context.Context, db *DB, fn func(Tx) error) error {
 	defer db.wrote()
 	return inTx(ctx, db.db, fn)
 }
 
-func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+// inTx runs fn between BEGIN IMMEDIATE and COMMIT on the connection, taken for the whole
+// transaction. It does not use database/sql's transactions: each of those starts a goroutine
+// to watch its context, and so does each query inside one — a third of the goroutines a
+// Connect flow started, for cancellations that never come while a transaction of a few
+// statements runs. A statement's own context still cancels it.
+func inTx(ctx context.Context, db *sql.DB, fn func(Tx) error) (err error) {
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
+	defer conn.Close()
+	bg := context.WithoutCancel(ctx)
+	if _, err := conn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
-	return tx.Commit()
+	done := false
+	defer func() {
+		if !done { // fn failed or panicked, or COMMIT failed: leave the connection clean
+			_, _ = conn.ExecContext(bg, "ROLLBACK")
+		}
+	}()
+	if err := fn(conn); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(bg, "COMMIT"); err != nil {
+		return err
+	}
+	done = true
+	return nil
 }
 
 // IsUnique reports whether err is a UNIQUE or PRIMARY KEY constraint violation, by the
