@@ -35,12 +35,12 @@ type DB struct {
 var _ hostapp.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path and applies the migrations.
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string, opts ...store.Option) (*DB, error) {
 	migrations, err := fs.Sub(migrationsFS, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, path, migrations)
+	db, err := store.Open(ctx, path, migrations, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("hostapp store: %w", err)
 	}

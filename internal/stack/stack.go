@@ -30,6 +30,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
 	"github.com/boxo-sim/boxo-sim/internal/seed"
+	"github.com/boxo-sim/boxo-sim/internal/store"
 	"github.com/boxo-sim/boxo-sim/internal/userdata"
 	"github.com/boxo-sim/boxo-sim/miniapp"
 	minisqlite "github.com/boxo-sim/boxo-sim/miniapp/sqlite"
@@ -181,6 +182,7 @@ type Stack struct {
 	cancelBase context.CancelFunc
 	closers    []func() error
 	tmpDir     string
+	storeOpts  []store.Option // how the parties' databases are opened: store.Ephemeral in tmpDir
 	errc       chan error
 	closeOnce  sync.Once
 	closeErr   error
@@ -274,6 +276,7 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 			return nil, fmt.Errorf("create temporary data directory: %w", err)
 		}
 		s.tmpDir, s.DataDir = dir, dir
+		s.storeOpts = []store.Option{store.Ephemeral}
 	case c.DataDir != "":
 		s.DataDir = c.DataDir
 	default:
@@ -406,7 +409,7 @@ func (s *Stack) SeedTarget() seed.Stack {
 }
 
 func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
-	db, err := hostsqlite.Open(ctx, filepath.Join(s.DataDir, "hostapp.db"))
+	db, err := hostsqlite.Open(ctx, filepath.Join(s.DataDir, "hostapp.db"), s.storeOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +446,7 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 }
 
 func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
-	db, err := platsqlite.Open(ctx, filepath.Join(s.DataDir, "platform.db"))
+	db, err := platsqlite.Open(ctx, filepath.Join(s.DataDir, "platform.db"), s.storeOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +482,7 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 }
 
 func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
-	db, err := minisqlite.Open(ctx, filepath.Join(s.DataDir, "miniapp.db"))
+	db, err := minisqlite.Open(ctx, filepath.Join(s.DataDir, "miniapp.db"), s.storeOpts...)
 	if err != nil {
 		return nil, err
 	}

@@ -40,8 +40,12 @@ type DB struct {
 	once  sync.Once
 }
 
-// wrote tells the background checkpointer that a commit happened.
-func (d *DB) wrote() { d.ckpt.commits.Add(1) }
+// wrote tells the background checkpointer, if there is one, that a commit happened.
+func (d *DB) wrote() {
+	if d.ckpt != nil {
+		d.ckpt.commits.Add(1)
+	}
+}
 
 // QueryContext runs a query. It is not canceled with ctx: a read takes microseconds, and a
 // cancelable context costs each query a goroutine in database/sql and a callback in the
@@ -66,7 +70,10 @@ func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 // closes the connection (which checkpoints the rest of the log).
 func (d *DB) Close() error {
 	d.once.Do(d.closeBatches)
-	cerr := d.ckpt.close()
+	var cerr error
+	if d.ckpt != nil {
+		cerr = d.ckpt.close()
+	}
 	if err := d.db.Close(); err != nil {
 		return err
 	}
@@ -79,7 +86,14 @@ func (d *DB) Close() error {
 // transaction). A new database file, and its directory, are readable by the owner only
 // (0600, 0700): they hold signing keys and secrets; SQLite gives its -wal and -shm files the
 // database file's mode.
-func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
+//
+// An Ephemeral database is opened for speed instead: no write-ahead log, no syncs, its file
+// locked by its connection alone.
+func Open(ctx context.Context, path string, migrations fs.FS, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
@@ -96,8 +110,17 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	q := url.Values{}
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", "5000")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "NORMAL")
+	if o.ephemeral {
+		// The rollback journal in memory still undoes a failed transaction or savepoint;
+		// only a crash in the middle of a commit could leave the file damaged, and the file
+		// goes with the process anyway.
+		q.Set("_journal_mode", "MEMORY")
+		q.Set("_synchronous", "OFF")
+		q.Set("_locking_mode", "EXCLUSIVE")
+	} else {
+		q.Set("_journal_mode", "WAL")
+		q.Set("_synchronous", "NORMAL")
+	}
 	q.Set("_txlock", "immediate")
 	// database/sql hands the connection to one goroutine at a time: SQLite's own mutex
 	// around each call would only cost time.
@@ -128,6 +151,9 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
+	if o.ephemeral {
+		return &DB{db: db}, nil
+	}
 	ckpt, err := startCheckpointer(dsn)
 	if err != nil {
 		db.Close()
@@ -135,6 +161,16 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	}
 	return &DB{db: db, ckpt: ckpt}, nil
 }
+
+// Option changes how Open opens a database.
+type Option func(*options)
+
+type options struct{ ephemeral bool }
+
+// Ephemeral is for a database removed with its process (an ephemeral stack's): commits skip
+// the write-ahead log and its checkpoints and are never synced, as nothing is kept anyway.
+// Transactions and savepoints roll back as ever; only a crash can damage the file.
+func Ephemeral(o *options) { o.ephemeral = true }
 
 // ErrDamaged is wrapped by Open's error for a database that fails its integrity check.
 var ErrDamaged = errors.New("database is damaged")

@@ -30,8 +30,8 @@ type DB struct {
 var _ miniapp.Store = (*DB)(nil)
 
 // Open opens (creating when needed) the database at path and migrates it.
-func Open(ctx context.Context, path string) (*DB, error) {
-	db, err := store.Open(ctx, path, migrations)
+func Open(ctx context.Context, path string, opts ...store.Option) (*DB, error) {
+	db, err := store.Open(ctx, path, migrations, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("miniapp store: %w", err)
 	}

@@ -43,8 +43,8 @@ func (d *DB) changed() {
 var _ platform.Store = (*DB)(nil)
 
 // Open opens (creating and migrating if needed) the database at path.
-func Open(ctx context.Context, path string) (*DB, error) {
-	db, err := store.Open(ctx, path, migrations)
+func Open(ctx context.Context, path string, opts ...store.Option) (*DB, error) {
+	db, err := store.Open(ctx, path, migrations, opts...)
 	if err != nil {
 		return nil, err
 	}
