@@ -144,6 +144,7 @@ JSON; --compare FILE prints each figure's ratio to an earlier --json report.`,
 			}
 			defer at.cleanup()
 			token := adminToken(cfg)
+			tuneGC(e.getenv) // the load generator's garbage is as short-lived as the parties'
 			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, AdminToken: token})
 			if err != nil {
 				return err

@@ -463,7 +463,8 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// serverGCPercent is the garbage collector's target for a process that serves the parties:
+// serverGCPercent is the garbage collector's target for a process that serves the parties
+// or drives flows at them (bench):
 // a flow allocates about 100 KB that is garbage once it is answered, and collecting half as
 // often costs about 8 % less CPU per flow under load for about 6 MB more peak memory
 // (measured with 'boxo-sim bench --concurrency 32').
