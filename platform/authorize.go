@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 )
@@ -210,8 +211,8 @@ func (a *authorizeRun) exec(ctx context.Context, w http.ResponseWriter, r *http.
 		return nil, cerr
 	}
 	i := len(a.flow.steps) - 1 // the step-9 answer that gave the user data
-	body, ref, cerr := checkUserData(raw, app.RequiredFields)
-	if p := userDataPhone(raw); p != "" && !contract.ValidE164(p) {
+	body, ref, p, cerr := checkUserData(raw, app.RequiredFields)
+	if p != "" && !contract.ValidE164(p) {
 		// The platform forwards it, but a miniapp refuses it at step 11 (§3.11): the rule
 		// was broken here, by the host, and the trace says so at this step.
 		a.flow.violate(i, "§3.10", "user_data.phone %q is not E.164 (+ and 2 to 15 digits); miniapps refuse it with INVALID_USER_DATA at step 11", p)
@@ -440,32 +441,22 @@ func (s *server) fetchUserData(ctx context.Context, f *flowRun, host HostApp, ap
 	return ud.UserData, nil, a.index
 }
 
-// userDataPhone is user_data.phone of a step-9 user_data object, "" when there is none.
-func userDataPhone(raw json.RawMessage) string {
-	var u struct {
-		Phone any `json:"phone"`
-	}
-	if json.Unmarshal(raw, &u) != nil {
-		return ""
-	}
-	p, _ := u.Phone.(string)
-	return p
-}
-
 // checkUserData applies PROTOCOL §3.10's checks to step 9's user_data and returns the
-// step-10 body and the host's reference. A JSON string (encrypted, §7.2) is forwarded as
-// {"user_data": "<string>"} without checks. Unknown keys are dropped; null counts as absent.
-func checkUserData(raw json.RawMessage, required []string) (body []byte, reference string, cerr *contract.Error) {
+// step-10 body, the host's reference and user_data.phone when it is a string (even when a
+// check fails: the phone's own rule is the caller's). A JSON string (encrypted, §7.2) is
+// forwarded as {"user_data": "<string>"} without checks. Unknown keys are dropped; null
+// counts as absent. The object is decoded once.
+func checkUserData(raw json.RawMessage, required []string) (body []byte, reference, phone string, cerr *contract.Error) {
 	raw = bytes.TrimSpace(raw)
-	invalid := func(format string, args ...any) ([]byte, string, *contract.Error) {
-		return nil, reference, platformErr(contract.CodeInvalidUserData, 9, format, args...)
+	invalid := func(format string, args ...any) ([]byte, string, string, *contract.Error) {
+		return nil, reference, phone, platformErr(contract.CodeInvalidUserData, 9, format, args...)
 	}
 	if len(raw) == 0 {
 		return invalid("user_data is empty")
 	}
 	switch raw[0] {
 	case '"':
-		return mustJSON(map[string]json.RawMessage{"user_data": raw}), "", nil
+		return mustJSON(map[string]json.RawMessage{"user_data": raw}), "", "", nil
 	case '{':
 	default:
 		return invalid("user_data must be an object (or an encrypted string)")
@@ -479,12 +470,17 @@ func checkUserData(raw json.RawMessage, required []string) (body []byte, referen
 		if !ok || string(v) == "null" {
 			return "", true
 		}
+		// Most values are plain strings: no escapes to undo, nothing to replace.
+		if len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+			return string(v[1 : len(v)-1]), true
+		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
 			return "", false
 		}
 		return s, true
 	}
+	phone, _ = str("phone")
 	var u contract.UserData
 	for _, f := range []struct {
 		key string
@@ -525,9 +521,9 @@ func checkUserData(raw json.RawMessage, required []string) (body []byte, referen
 	if len(missing) > 0 {
 		e := platformFill(contract.CodeResponseAttributeMissing, 9, []string{strings.Join(missing, ", ")}, "user_data lacks required fields: %s", strings.Join(missing, ", "))
 		e.Extra = map[string]any{"missing": missing}
-		return nil, reference, e
+		return nil, reference, phone, e
 	}
-	return mustJSON(u), reference, nil
+	return mustJSON(u), reference, phone, nil
 }
 
 // authToken is steps 10 and 11 (PROTOCOL §3.11, §3.12), or 7 and 8 of Direct (§7.3): step is

@@ -130,7 +130,7 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 		d.flow.violate(i, "§7.3", "user_data is a string; Direct takes the user data as an object (encrypted user data is not supported)")
 		return fail(platformErr(contract.CodeInvalidUserData, 6, "user_data must be an object: encrypted user data is not supported in Direct"))
 	}
-	body, ref, cerr := checkUserData(req.UserData, app.RequiredFields)
+	body, ref, _, cerr := checkUserData(req.UserData, app.RequiredFields)
 	d.ref = ref
 	if cerr != nil {
 		cerr.Step = 6

@@ -65,6 +65,13 @@ type benchServer struct {
 	Cores        float64 `json:"cores"`
 	MaxRSSBytes  int64   `json:"max_rss_bytes"` // the largest peak resident memory of the processes
 	RSSBytes     int64   `json:"rss_bytes"`     // their resident memory at the end, summed
+	// Per flow, from the processes' runtime counters (absent from parties that do not
+	// count): heap KB and objects allocated, goroutines started. Unlike time, these hardly
+	// vary from run to run, so they show a change's effect on a noisy machine.
+	AllocKBPerFlow       float64 `json:"alloc_kb_per_flow,omitempty"`
+	AllocsPerFlow        float64 `json:"allocs_per_flow,omitempty"`
+	GoroutinesPerFlow    float64 `json:"goroutines_per_flow,omitempty"`
+	GCCyclesPerKiloFlows float64 `json:"gc_cycles_per_1000_flows,omitempty"`
 	// IncludesClient: the parties ran inside bench's own process, so the figures hold the
 	// load generator's work too.
 	IncludesClient bool `json:"includes_client,omitempty"`
@@ -137,6 +144,7 @@ JSON; --compare FILE prints each figure's ratio to an earlier --json report.`,
 			}
 			defer at.cleanup()
 			token := adminToken(cfg)
+			tuneGC(e.getenv) // the load generator's garbage is as short-lived as the parties'
 			sdk, err := sdkstub.New(sdkstub.Config{PlatformURL: at.platformURL, HostURL: at.hostURL, ClientID: cfg.ClientID, AdminToken: token})
 			if err != nil {
 				return err
@@ -443,6 +451,8 @@ func serverShare(before, after map[string]stack.ProcessStats, flows int, elapsed
 	}
 	s := &benchServer{IncludesClient: inProcess}
 	var cpu float64
+	var bytes, objects, goroutines, gcs uint64
+	counted := true
 	for id, a := range after {
 		b, ok := before[id]
 		if !ok {
@@ -452,9 +462,19 @@ func serverShare(before, after map[string]stack.ProcessStats, flows int, elapsed
 		cpu += a.CPUSeconds - b.CPUSeconds
 		s.MaxRSSBytes = max(s.MaxRSSBytes, a.MaxRSSBytes)
 		s.RSSBytes += a.RSSBytes
+		counted = counted && a.HeapAllocs > 0 // 0: a boxo-sim from before the counters
+		bytes += a.HeapAllocBytes - b.HeapAllocBytes
+		objects += a.HeapAllocs - b.HeapAllocs
+		goroutines += a.GoroutinesStarted - b.GoroutinesStarted
+		gcs += a.GCCycles - b.GCCycles
 	}
-	s.CPUMSPerFlow = cpu * 1000 / float64(flows)
+	n := float64(flows)
+	s.CPUMSPerFlow = cpu * 1000 / n
 	s.Cores = cpu / elapsed.Seconds()
+	if counted {
+		s.AllocKBPerFlow, s.AllocsPerFlow = float64(bytes)/1024/n, float64(objects)/n
+		s.GoroutinesPerFlow, s.GCCyclesPerKiloFlows = float64(goroutines)/n, float64(gcs)*1000/n
+	}
 	return s
 }
 
@@ -519,6 +539,10 @@ func writeBenchReport(w io.Writer, r *benchReport) {
 		}
 		fmt.Fprintf(w, "%s: %.3fms CPU per flow, %.2f cores, peak RSS %.0f MB, RSS now %.0f MB\n",
 			who, s.CPUMSPerFlow, s.Cores, float64(s.MaxRSSBytes)/(1<<20), float64(s.RSSBytes)/(1<<20))
+		if s.AllocsPerFlow > 0 {
+			fmt.Fprintf(w, "  per flow: %.0f KB in %.0f heap allocations, %.1f goroutines started; %.1f garbage collections per 1,000 flows\n",
+				s.AllocKBPerFlow, s.AllocsPerFlow, s.GoroutinesPerFlow, s.GCCyclesPerKiloFlows)
+		}
 	} else {
 		fmt.Fprintln(w, "parties' CPU and memory: not known (they do not answer GET /_sim/process)")
 	}
@@ -577,6 +601,9 @@ func writeBenchComparison(w io.Writer, now, then *benchReport) {
 		row("CPU ms/flow", now.Server.CPUMSPerFlow, then.Server.CPUMSPerFlow, "lower")
 		row("cores", now.Server.Cores, then.Server.Cores, "")
 		row("peak RSS MB", float64(now.Server.MaxRSSBytes)/(1<<20), float64(then.Server.MaxRSSBytes)/(1<<20), "lower")
+		row("KB/flow", now.Server.AllocKBPerFlow, then.Server.AllocKBPerFlow, "lower")
+		row("allocs/flow", now.Server.AllocsPerFlow, then.Server.AllocsPerFlow, "lower")
+		row("goroutines/flow", now.Server.GoroutinesPerFlow, then.Server.GoroutinesPerFlow, "lower")
 	}
 	if now.Concurrency != then.Concurrency || now.FirstLogins != then.FirstLogins {
 		fmt.Fprintf(w, "  note: the runs differ (concurrency %d vs %d, first logins %d vs %d)\n",

@@ -73,6 +73,9 @@ func TestBenchFirstLoginsReportAndProgress(t *testing.T) {
 	}
 	if s := r.Server; s == nil || s.Processes != 1 || s.CPUMSPerFlow <= 0 || s.Cores <= 0 || s.MaxRSSBytes <= 0 {
 		t.Errorf("server figures = %+v", r.Server)
+	} else if s.AllocKBPerFlow <= 0 || s.AllocsPerFlow < 100 || s.GoroutinesPerFlow <= 0 {
+		// A flow is seven HTTP requests: it cannot allocate less than this, nor start nothing.
+		t.Errorf("per-flow runtime counters = %+v", s)
 	}
 	if got := countUsers(t, st.MiniappURL) - miniUsers; got != 20 {
 		t.Errorf("the miniapp made %d users, want 20: one per first login", got)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -178,6 +179,7 @@ func startConfigured(ctx context.Context, e *env, cfg Config, src source, log *s
 	if err := checkEphemeralDataDir(cfg, src); err != nil {
 		return nil, usageError(e, err)
 	}
+	tuneGC(e.getenv)
 	token, tokenFrom := upToken(cfg, src)
 	outbound, err := outboundClient(cfg, e.stderr)
 	if err != nil {
@@ -459,4 +461,18 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// serverGCPercent is the garbage collector's target for a process that serves the parties
+// or drives flows at them (bench):
+// a flow allocates about 100 KB that is garbage once it is answered, and collecting half as
+// often costs about 8 % less CPU per flow under load for about 6 MB more peak memory
+// (measured with 'boxo-sim bench --concurrency 32').
+const serverGCPercent = 200
+
+// tuneGC sets serverGCPercent unless GOGC says otherwise.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }

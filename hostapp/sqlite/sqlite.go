@@ -27,17 +27,20 @@ type DB struct {
 	// Read on every request, seldom written: kept in memory, dropped by their writes.
 	settings store.Cache[struct{}, hostapp.Settings]
 	clients  store.Cache[string, hostapp.Client]
+	// Each Connect flow reads its user twice and its sign-in session once.
+	users    store.Cache[string, hostapp.User]
+	sessions store.Cache[string, hostapp.Session]
 }
 
 var _ hostapp.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path and applies the migrations.
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string, opts ...store.Option) (*DB, error) {
 	migrations, err := fs.Sub(migrationsFS, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, path, migrations)
+	db, err := store.Open(ctx, path, migrations, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("hostapp store: %w", err)
 	}
@@ -92,7 +95,9 @@ func (d *DB) GetUser(ctx context.Context, username string) (hostapp.User, error)
 
 // GetUserByID implements hostapp.Store.
 func (d *DB) GetUserByID(ctx context.Context, id string) (hostapp.User, error) {
-	u, err := scanUser(d.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	u, err := d.users.Get(id, func() (hostapp.User, error) {
+		return scanUser(d.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	})
 	return u, mapErr("get user by id", err)
 }
 
@@ -118,7 +123,8 @@ func (d *DB) ListUsers(ctx context.Context) ([]hostapp.User, error) {
 func (d *DB) PutUser(ctx context.Context, u hostapp.User) (hostapp.User, bool, error) {
 	var created bool
 	var stored hostapp.User
-	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	defer d.users.Clear()
+	err := store.InTx(ctx, d.db, func(tx store.Tx) error {
 		old, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = ?`, u.Username))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -156,6 +162,8 @@ func (d *DB) PutUser(ctx context.Context, u hostapp.User) (hostapp.User, bool, e
 
 // DeleteUser implements hostapp.Store.
 func (d *DB) DeleteUser(ctx context.Context, username string) error {
+	defer d.users.Clear()
+	defer d.sessions.Clear() // the user's sessions go with it
 	res, err := d.db.ExecContext(ctx, `DELETE FROM users WHERE username = ?`, username)
 	return mapErr("delete user", affected(res, err))
 }
@@ -244,7 +252,7 @@ func (d *DB) PutClient(ctx context.Context, c hostapp.Client) (bool, error) {
 	method := c.TokenAuthMethod()
 	var created bool
 	defer d.clients.Clear()
-	err = store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	err = store.InTx(ctx, d.db, func(tx store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE clients SET secret_hash = ?, name = ?, redirect_uris = ?,
 			redirect_match = ?, scopes = ?, skip_consent = ?, updated_at = ?, token_endpoint_auth_method = ?,
 			require_pkce = ? WHERE id = ?`,
@@ -357,16 +365,20 @@ func (d *DB) CreateSession(ctx context.Context, s hostapp.Session) error {
 
 // GetSession implements hostapp.Store.
 func (d *DB) GetSession(ctx context.Context, hash string) (hostapp.Session, error) {
-	s := hostapp.Session{Hash: hash}
-	var created, expires int64
-	err := d.db.QueryRowContext(ctx, `SELECT user_id, created_at, expires_at FROM sessions WHERE hash = ?`, hash).
-		Scan(&s.UserID, &created, &expires)
-	s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
+	s, err := d.sessions.Get(hash, func() (hostapp.Session, error) {
+		s := hostapp.Session{Hash: hash}
+		var created, expires int64
+		err := d.db.QueryRowContext(ctx, `SELECT user_id, created_at, expires_at FROM sessions WHERE hash = ?`, hash).
+			Scan(&s.UserID, &created, &expires)
+		s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(expires)
+		return s, err
+	})
 	return s, mapErr("get session", err)
 }
 
 // DeleteSession implements hostapp.Store.
 func (d *DB) DeleteSession(ctx context.Context, hash string) error {
+	defer d.sessions.Clear()
 	_, err := d.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
 	return mapErr("delete session", err)
 }
@@ -391,7 +403,7 @@ func scanCode(s scanner) (hostapp.AuthCode, error) {
 // CreateAuthCode implements hostapp.Store.
 // Codes issued at the same time share one commit (store.DB.Batch).
 func (d *DB) CreateAuthCode(ctx context.Context, c hostapp.AuthCode) error {
-	err := d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := d.db.Batch(ctx, func(ctx context.Context, tx store.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO auth_codes (`+codeCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			c.Hash, c.Kind, c.ClientID, c.UserID, c.RedirectURI, c.Nonce, joinScopes(c.Scopes),
 			ms(c.IssuedAt), ms(c.ExpiresAt), nullMS(c.UsedAt), c.CodeChallenge, c.CodeChallengeMethod, nullMS(c.AuthTime))
@@ -411,7 +423,7 @@ func (d *DB) GetAuthCode(ctx context.Context, hash string) (hostapp.AuthCode, er
 // Redemptions made at the same time share one commit (store.DB.Batch), each in a savepoint
 // of its own, so the gate holds inside a batch as across batches.
 func (d *DB) RedeemAuthCode(ctx context.Context, hash string, usedAt time.Time, tokens []hostapp.Token) error {
-	err := d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := d.db.Batch(ctx, func(ctx context.Context, tx store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL`, ms(usedAt), hash)
 		if err := affected(res, err); err != nil {
 			if !errors.Is(err, sql.ErrNoRows) {
@@ -436,7 +448,7 @@ func (d *DB) RedeemAuthCode(ctx context.Context, hash string, usedAt time.Time, 
 const tokenCols = `hash, kind, api, client_id, user_id, app_id, scopes, grant_id, issued_at, expires_at, revoked_at, used_at,
 	auth_time`
 
-func insertTokens(ctx context.Context, tx *sql.Tx, tokens []hostapp.Token) error {
+func insertTokens(ctx context.Context, tx store.Tx, tokens []hostapp.Token) error {
 	for _, t := range tokens {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			t.Hash, t.Kind, t.API, t.ClientID, t.UserID, t.AppID, joinScopes(t.Scopes), t.GrantID,
@@ -450,7 +462,7 @@ func insertTokens(ctx context.Context, tx *sql.Tx, tokens []hostapp.Token) error
 
 // CreateTokens implements hostapp.Store.
 func (d *DB) CreateTokens(ctx context.Context, tokens []hostapp.Token) error {
-	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error { return insertTokens(ctx, tx, tokens) })
+	err := store.InTx(ctx, d.db, func(tx store.Tx) error { return insertTokens(ctx, tx, tokens) })
 	return mapErr("create tokens", err)
 }
 
@@ -471,7 +483,7 @@ func (d *DB) GetToken(ctx context.Context, hash string) (hostapp.Token, error) {
 // RotateRefreshToken implements hostapp.Store.
 func (d *DB) RotateRefreshToken(ctx context.Context, hash string, usedAt time.Time, tokens []hostapp.Token) error {
 	at := ms(usedAt)
-	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	err := store.InTx(ctx, d.db, func(tx store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET used_at = ? WHERE hash = ? AND kind = ?
 			AND used_at IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`, at, hash, hostapp.TokenRefresh, at)
 		if err := affected(res, err); err != nil {
@@ -565,7 +577,7 @@ func (d *DB) CreateDemoState(ctx context.Context, s hostapp.DemoState) error {
 func (d *DB) ConsumeDemoState(ctx context.Context, hash, browserHash string, now time.Time) (hostapp.DemoState, error) {
 	s := hostapp.DemoState{Hash: hash, BrowserHash: browserHash}
 	var created, expires int64
-	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	err := store.InTx(ctx, d.db, func(tx store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM demo_states WHERE expires_at <= ?`, ms(now)); err != nil {
 			return err
 		}
@@ -580,7 +592,8 @@ func (d *DB) ConsumeDemoState(ctx context.Context, hash, browserHash string, now
 func (d *DB) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	at := ms(now)
 	n := 0
-	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	defer d.sessions.Clear()
+	err := store.InTx(ctx, d.db, func(tx store.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM auth_codes WHERE expires_at <= ?`,
 			`DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ?`,

@@ -82,6 +82,9 @@ func TestClientRoundTrip(t *testing.T) {
 func TestPutUser(t *testing.T) {
 	db := openTestDB(t)
 	_, u := fixture(t, db)
+	if _, err := db.GetUserByID(t.Context(), u.ID); err != nil { // now kept in memory
+		t.Fatal(err)
+	}
 	// Replace: id, created_at and (empty hash) password kept.
 	stored, created, err := db.PutUser(t.Context(), hostapp.User{ID: "usr_other", Username: "alice", Reference: "r2", UpdatedAt: t0.Add(time.Minute)})
 	if err != nil || created {
@@ -112,8 +115,17 @@ func TestDeleteUserEndsSessionsKeepsTokens(t *testing.T) {
 	if err := db.CreateTokens(ctx, []hostapp.Token{token("a1", hostapp.TokenAccess, "g")}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.GetUserByID(ctx, "usr_1"); err != nil { // now kept in memory
+		t.Fatal(err)
+	}
+	if _, err := db.GetSession(ctx, "s1"); err != nil { // now kept in memory
+		t.Fatal(err)
+	}
 	if err := db.DeleteUser(ctx, "alice"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := db.GetUserByID(ctx, "usr_1"); !errors.Is(err, hostapp.ErrNotFound) {
+		t.Fatalf("user by id after delete: %v", err)
 	}
 	if _, err := db.GetSession(ctx, "s1"); !errors.Is(err, hostapp.ErrNotFound) {
 		t.Fatalf("session after user delete: %v", err)
@@ -123,6 +135,37 @@ func TestDeleteUserEndsSessionsKeepsTokens(t *testing.T) {
 	}
 	if err := db.DeleteUser(ctx, "alice"); !errors.Is(err, hostapp.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
+	}
+}
+
+// TestSessionReadsFollowWrites: a session read once is kept in memory, and each way a
+// session ends (sign-out, expiry sweep) is seen by the next read.
+func TestSessionReadsFollowWrites(t *testing.T) {
+	db := openTestDB(t)
+	fixture(t, db)
+	ctx := t.Context()
+	for _, h := range []string{"s1", "s2"} {
+		if err := db.CreateSession(ctx, hostapp.Session{Hash: h, UserID: "usr_1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := db.GetSession(ctx, h); err != nil || s.UserID != "usr_1" || !s.ExpiresAt.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("session %s: %+v %v", h, s, err)
+		}
+	}
+	if err := db.DeleteSession(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetSession(ctx, "s1"); !errors.Is(err, hostapp.ErrNotFound) {
+		t.Fatalf("session after sign-out: %v", err)
+	}
+	if _, err := db.GetSession(ctx, "s2"); err != nil { // kept again
+		t.Fatal(err)
+	}
+	if n, err := db.DeleteExpired(ctx, t0.Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("sweep removed %d (%v), want 1", n, err)
+	}
+	if _, err := db.GetSession(ctx, "s2"); !errors.Is(err, hostapp.ErrNotFound) {
+		t.Fatalf("session after the expiry sweep: %v", err)
 	}
 }
 

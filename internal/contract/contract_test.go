@@ -219,3 +219,32 @@ func TestMaskExact(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskJSONKeepsWhatItDoesNotMask: MaskJSON masks the string value of each secret key at
+// any depth and keeps everything else as sent (compacted): key order, number literals,
+// escapes, strings that look like JSON.
+func TestMaskJSONKeepsWhatItDoesNotMask(t *testing.T) {
+	const tok = "abcdefghijklmnopqrstuvwxyz"
+	m := Mask(tok)
+	for _, c := range []struct{ in, want string }{
+		{`{"z":1,"access_token":"` + tok + `","a":12345678901234567890}`, `{"z":1,"access_token":"` + m + `","a":12345678901234567890}`},
+		{` { "list" : [ {"refresh_token":"` + tok + `"}, "access_token", 1.50 ] } `, `{"list":[{"refresh_token":"` + m + `"},"access_token",1.50]}`},
+		{`{"acc\u0065ss_token":"` + tok + `","note":"a \"quoted\" {access_token} , ]"}`, `{"acc\u0065ss_token":"` + m + `","note":"a \"quoted\" {access_token} , ]"}`},
+		{`{"access_token":{"access_token":"` + tok + `","n":null},"client_secret":7,"x":"é\u00e9"}`, `{"access_token":{"access_token":"` + m + `","n":null},"client_secret":7,"x":"é\u00e9"}`},
+		{`{"access_token":"short"}`, `{"access_token":"` + Mask("short") + `"}`},
+		{`["access_token","` + tok + `"]`, `["access_token","` + tok + `"]`},
+		{`"` + tok + `"`, `"` + tok + `"`},
+		{`{"access_token":["` + tok + `"]}`, `{"access_token":["` + tok + `"]}`},
+		{`{}`, `{}`},
+	} {
+		got, ok := MaskJSON([]byte(c.in))
+		if !ok || string(got) != c.want {
+			t.Errorf("MaskJSON(%s)\n = %s (%v)\nwant %s", c.in, got, ok, c.want)
+		}
+	}
+	for _, bad := range []string{``, `{`, `{"a":}`, `{"a":1}x`, `nul`} {
+		if got, ok := MaskJSON([]byte(bad)); ok {
+			t.Errorf("MaskJSON(%q) = %s, true; want false", bad, got)
+		}
+	}
+}

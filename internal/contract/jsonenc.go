@@ -4,64 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"unicode/utf8"
 )
 
-// The flow log encodes every exchange it keeps: MaskJSON's decoded tree and the Exchange
-// around it. The functions below write exactly what json.Marshal writes for those values
-// (keys sorted, HTML characters escaped, numbers in ES6 form) without its reflection, and
-// hand json.Marshal the rare string or number they do not write the same way themselves.
-
-// appendJSONValue appends v, a tree as json.Unmarshal decodes into an any, as json.Marshal
-// would encode it.
-func appendJSONValue(dst []byte, v any) ([]byte, error) {
-	switch t := v.(type) {
-	case nil:
-		return append(dst, "null"...), nil
-	case bool:
-		return strconv.AppendBool(dst, t), nil
-	case string:
-		return appendJSONString(dst, t), nil
-	case float64:
-		return appendJSONFloat(dst, t)
-	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		dst = append(dst, '{')
-		for i, k := range keys {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendJSONString(dst, k)
-			dst = append(dst, ':')
-			var err error
-			if dst, err = appendJSONValue(dst, t[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(dst, '}'), nil
-	case []any:
-		dst = append(dst, '[')
-		for i, x := range t {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendJSONValue(dst, x); err != nil {
-				return nil, err
-			}
-		}
-		return append(dst, ']'), nil
-	}
-	b, err := json.Marshal(v)
-	return append(dst, b...), err
-}
+// The flow log encodes every exchange it keeps. The functions below write exactly what
+// json.Marshal writes for an Exchange (keys sorted, HTML characters escaped) without its
+// reflection, and hand json.Marshal the rare string they do not write the same way
+// themselves.
 
 // appendJSONString appends s quoted as json.Marshal quotes it. A string needing more than
 // the quotes (an escape, an invalid byte, U+2028 or U+2029) is left to json.Marshal.
@@ -89,16 +39,6 @@ func appendJSONString(dst []byte, s string) []byte {
 func appendMarshaled(dst []byte, s string) []byte {
 	b, _ := json.Marshal(s) // a string always encodes
 	return append(dst, b...)
-}
-
-// appendJSONFloat appends f as json.Marshal writes a float64: plain decimal between 1e-6
-// and 1e21 (and 0), exponent form, left to json.Marshal, outside.
-func appendJSONFloat(dst []byte, f float64) ([]byte, error) {
-	if abs := math.Abs(f); abs == 0 || abs >= 1e-6 && abs < 1e21 {
-		return strconv.AppendFloat(dst, f, 'f', -1, 64), nil
-	}
-	b, err := json.Marshal(f)
-	return append(dst, b...), err
 }
 
 // EncodeExchange is json.Marshal(x) for the flow log, without reflection.

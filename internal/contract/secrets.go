@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -205,36 +206,89 @@ func (f IPFilter) Allows(remoteAddr string) bool {
 	return false
 }
 
-// MaskJSON returns body with the value of every SecretKeys key masked, at any depth. A body
-// that is not JSON comes back as ok=false.
+// MaskJSON returns body, compacted, with the string value of every SecretKeys key masked,
+// at any depth; everything else is kept as sent (key order, numbers, escapes). A body that
+// is not JSON comes back as ok=false.
 func MaskJSON(body []byte) (masked []byte, ok bool) {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
+	var compact bytes.Buffer
+	compact.Grow(len(body))
+	if err := json.Compact(&compact, body); err != nil {
 		return nil, false
 	}
-	out, err := appendJSONValue(make([]byte, 0, len(body)+16), maskValue(v))
-	if err != nil {
-		return nil, false
+	src := compact.Bytes()
+	out := make([]byte, 0, len(src)+16)
+	var objects []bool // the open containers, innermost last: true for an object
+	wantKey, secret := false, false
+	for i := 0; i < len(src); {
+		switch c := src[i]; c {
+		case '{', '[':
+			objects = append(objects, c == '{')
+			wantKey, secret = c == '{', false
+			out = append(out, c)
+			i++
+		case '}', ']':
+			objects = objects[:len(objects)-1]
+			wantKey, secret = false, false
+			out = append(out, c)
+			i++
+		case ',':
+			wantKey = objects[len(objects)-1]
+			out = append(out, c)
+			i++
+		case ':':
+			out = append(out, c)
+			i++
+		case '"':
+			j := stringEnd(src, i)
+			tok := src[i:j]
+			switch {
+			case wantKey:
+				if bytes.IndexByte(tok, '\\') < 0 {
+					secret = SecretKeys[string(tok[1:len(tok)-1])] // no copy for a lookup
+				} else {
+					secret = SecretKeys[jsonString(tok)]
+				}
+				wantKey = false
+				out = append(out, tok...)
+			case secret:
+				out = appendJSONString(out, Mask(jsonString(tok)))
+				secret = false
+			default:
+				out = append(out, tok...)
+			}
+			i = j
+		default: // a number, true, false or null
+			j := i
+			for j < len(src) && src[j] != ',' && src[j] != '}' && src[j] != ']' {
+				j++
+			}
+			out = append(out, src[i:j]...)
+			secret = false
+			i = j
+		}
 	}
 	return out, true
 }
 
-func maskValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			if s, isStr := x.(string); isStr && SecretKeys[k] {
-				t[k] = Mask(s)
-				continue
-			}
-			t[k] = maskValue(x)
+// stringEnd is the index just past the JSON string starting at src[i] (a '"') in valid JSON.
+func stringEnd(src []byte, i int) int {
+	for j := i + 1; j < len(src); j++ {
+		switch src[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
 		}
-		return t
-	case []any:
-		for i := range t {
-			t[i] = maskValue(t[i])
-		}
-		return t
 	}
-	return v
+	return len(src)
+}
+
+// jsonString is the value of the JSON string token tok, from valid JSON.
+func jsonString(tok []byte) string {
+	if bytes.IndexByte(tok, '\\') < 0 {
+		return string(tok[1 : len(tok)-1])
+	}
+	var s string
+	_ = json.Unmarshal(tok, &s)
+	return s
 }

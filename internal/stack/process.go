@@ -3,6 +3,7 @@ package stack
 import (
 	"net/http"
 	"runtime"
+	"runtime/metrics"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
@@ -21,7 +22,14 @@ type ProcessStats struct {
 	MaxRSSBytes int64   `json:"max_rss_bytes"` // peak resident memory
 	RSSBytes    int64   `json:"rss_bytes"`     // resident memory now; 0 where unknown
 	Goroutines  int     `json:"goroutines"`
-	Measured    bool    `json:"measured"`
+	// The runtime's counters since the process started: heap bytes and objects allocated,
+	// goroutines started, garbage collections. Differences over a run tell what one flow
+	// costs without the noise of time.
+	HeapAllocBytes    uint64 `json:"heap_alloc_bytes"`
+	HeapAllocs        uint64 `json:"heap_allocs"`
+	GoroutinesStarted uint64 `json:"goroutines_started"`
+	GCCycles          uint64 `json:"gc_cycles"`
+	Measured          bool   `json:"measured"`
 	// At is when the figures were read.
 	At time.Time `json:"at"`
 }
@@ -33,6 +41,14 @@ func ReadProcessStats() ProcessStats {
 	p := ProcessStats{Instance: processInstance, PID: pid(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Goroutines: runtime.NumGoroutine(), At: time.Now().UTC()}
 	p.CPUSeconds, p.MaxRSSBytes, p.RSSBytes, p.Measured = usage()
+	m := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"},
+		{Name: "/sched/goroutines-created:goroutines"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(m)
+	for i, dst := range []*uint64{&p.HeapAllocBytes, &p.HeapAllocs, &p.GoroutinesStarted, &p.GCCycles} {
+		if m[i].Value.Kind() == metrics.KindUint64 {
+			*dst = m[i].Value.Uint64()
+		}
+	}
 	return p
 }
 

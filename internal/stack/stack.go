@@ -30,6 +30,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
 	"github.com/boxo-sim/boxo-sim/internal/seed"
+	"github.com/boxo-sim/boxo-sim/internal/store"
 	"github.com/boxo-sim/boxo-sim/internal/userdata"
 	"github.com/boxo-sim/boxo-sim/miniapp"
 	minisqlite "github.com/boxo-sim/boxo-sim/miniapp/sqlite"
@@ -57,7 +58,9 @@ type Config struct {
 	Only []string
 	// DataDir holds hostapp.db, platform.db and miniapp.db; "" means ./.boxo-sim.
 	DataDir string
-	// Ephemeral keeps the databases in a temporary directory removed by Close.
+	// Ephemeral keeps the databases in a temporary directory removed by Close: under $TMPDIR
+	// when set, else on a memory file system (/dev/shm) when there is one with room, else in
+	// the system's temporary directory.
 	Ephemeral bool
 	// Reset deletes the databases in DataDir before opening them (`up --reset`), once the
 	// directory is locked, so the parties start with fresh demo data.
@@ -179,6 +182,7 @@ type Stack struct {
 	cancelBase context.CancelFunc
 	closers    []func() error
 	tmpDir     string
+	storeOpts  []store.Option // how the parties' databases are opened: store.Ephemeral in tmpDir
 	errc       chan error
 	closeOnce  sync.Once
 	closeErr   error
@@ -267,11 +271,12 @@ func Start(ctx context.Context, c Config) (st *Stack, err error) {
 
 	switch {
 	case c.Ephemeral:
-		dir, err := os.MkdirTemp("", "boxo-sim-")
+		dir, err := os.MkdirTemp(ephemeralParent(os.Getenv), "boxo-sim-")
 		if err != nil {
 			return nil, fmt.Errorf("create temporary data directory: %w", err)
 		}
 		s.tmpDir, s.DataDir = dir, dir
+		s.storeOpts = []store.Option{store.Ephemeral}
 	case c.DataDir != "":
 		s.DataDir = c.DataDir
 	default:
@@ -404,7 +409,7 @@ func (s *Stack) SeedTarget() seed.Stack {
 }
 
 func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
-	db, err := hostsqlite.Open(ctx, filepath.Join(s.DataDir, "hostapp.db"))
+	db, err := hostsqlite.Open(ctx, filepath.Join(s.DataDir, "hostapp.db"), s.storeOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +446,7 @@ func (s *Stack) startHost(ctx context.Context, c Config, log *slog.Logger) (http
 }
 
 func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
-	db, err := platsqlite.Open(ctx, filepath.Join(s.DataDir, "platform.db"))
+	db, err := platsqlite.Open(ctx, filepath.Join(s.DataDir, "platform.db"), s.storeOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -477,7 +482,7 @@ func (s *Stack) startPlatform(ctx context.Context, c Config, log *slog.Logger) (
 }
 
 func (s *Stack) startMiniapp(ctx context.Context, c Config, log *slog.Logger) (http.Handler, error) {
-	db, err := minisqlite.Open(ctx, filepath.Join(s.DataDir, "miniapp.db"))
+	db, err := minisqlite.Open(ctx, filepath.Join(s.DataDir, "miniapp.db"), s.storeOpts...)
 	if err != nil {
 		return nil, err
 	}

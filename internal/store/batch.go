@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,7 +15,7 @@ var ErrClosed = errors.New("store: database is closed")
 
 type batchItem struct {
 	ctx context.Context
-	fn  func(context.Context, *sql.Tx) error
+	fn  func(context.Context, Tx) error
 	// wake is signalled once: when the item's transaction is over (done is then set and err
 	// is its outcome), or when the item is to lead the next transaction.
 	wake chan struct{}
@@ -41,14 +40,16 @@ type batcher struct {
 // its own at once, in its own goroutine: alone, it waits for nothing; under load, the calls
 // that arrive while one transaction commits share the next.
 //
-// fn runs inside a savepoint of its own: an error from fn undoes fn's writes alone and is
-// returned to its caller unchanged, while the other calls' writes commit. An error of the
+// An error from fn undoes fn's writes alone and is returned to its caller unchanged, while
+// the other calls' writes commit: the transaction is rolled back and the calls run again,
+// each in a savepoint of its own, so fn may run twice and must leave nothing behind but its
+// writes and the variables it sets. An error of the
 // shared transaction itself (its commit) is returned to every call whose fn succeeded.
 // A call whose ctx is done before its turn comes is left out with ctx's error; once fn runs,
 // it runs to the end. fn gets a context that is never canceled and must use it for its
 // statements (a canceled statement would roll back the whole shared transaction), and must
 // not call the DB.
-func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
 	b := &d.batch
 	it := &batchItem{ctx: ctx, fn: fn, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
@@ -124,26 +125,14 @@ func (d *DB) runBatch(items []*batchItem) {
 		return
 	}
 	errs := make([]error, len(live))
-	err := inTx(ctx, d.db, func(tx *sql.Tx) error {
-		if len(live) == 1 {
-			errs[0] = callSafely(ctx, tx, live[0].fn)
-			return errs[0]
-		}
-		for i, it := range live {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT batch_item`); err != nil {
-				return err
-			}
-			if errs[i] = callSafely(ctx, tx, it.fn); errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO batch_item`); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `RELEASE batch_item`); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	defer d.wrote()
+	err := inTx(ctx, d.db, func(tx Tx) error { return runItems(ctx, tx, live, errs, false) })
+	if errors.Is(err, errItemFailed) {
+		// One call failed inside the shared transaction, which is rolled back: run the calls
+		// again, each in a savepoint of its own, so that one's failure undoes its writes alone.
+		clear(errs)
+		err = inTx(ctx, d.db, func(tx Tx) error { return runItems(ctx, tx, live, errs, true) })
+	}
 	for i, it := range live {
 		if it.err = errs[i]; it.err == nil {
 			it.err = err
@@ -151,9 +140,43 @@ func (d *DB) runBatch(items []*batchItem) {
 	}
 }
 
+// errItemFailed stops the first, savepoint-free pass of a batch at its first failing call.
+var errItemFailed = errors.New("store: a batched call failed")
+
+// runItems runs the batch's calls in tx. Most batches succeed whole, so the first pass
+// runs them one after another with no savepoints (two statements less per call) and gives
+// up at the first error; the second pass, after a rollback, wraps each call in a savepoint.
+// A batch of one call needs no savepoint: its error is the transaction's.
+func runItems(ctx context.Context, tx Tx, live []*batchItem, errs []error, savepoints bool) error {
+	if len(live) == 1 {
+		errs[0] = callSafely(ctx, tx, live[0].fn)
+		return errs[0]
+	}
+	for i, it := range live {
+		if !savepoints {
+			if errs[i] = callSafely(ctx, tx, it.fn); errs[i] != nil {
+				return errItemFailed
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT batch_item`); err != nil {
+			return err
+		}
+		if errs[i] = callSafely(ctx, tx, it.fn); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO batch_item`); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE batch_item`); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // callSafely turns a panic in fn into its error, so one bad write cannot end the process
 // from inside another request's transaction.
-func callSafely(ctx context.Context, tx *sql.Tx, fn func(context.Context, *sql.Tx) error) (err error) {
+func callSafely(ctx context.Context, tx Tx, fn func(context.Context, Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("store: panic in a batched write: %v", p)

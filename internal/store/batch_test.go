@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -11,14 +10,27 @@ import (
 	"time"
 )
 
-func openTest(t *testing.T) *DB {
+func openTest(t *testing.T, opts ...Option) *DB {
 	t.Helper()
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), migrations)
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), migrations, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// modes are the two ways Open opens a database; the tests of transactions run in both.
+var modes = []struct {
+	name string
+	opts []Option
+}{{"wal", nil}, {"ephemeral", []Option{Ephemeral}}}
+
+// inModes runs test once for each of modes, with a database opened that way.
+func inModes(t *testing.T, test func(t *testing.T, db *DB)) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { test(t, openTest(t, m.opts...)) })
+	}
 }
 
 // holdBatches blocks the lead in a write of its own until n calls are queued
@@ -27,7 +39,7 @@ func openTest(t *testing.T) *DB {
 func holdBatches(t *testing.T, db *DB, n int) func() {
 	release, held := make(chan struct{}), make(chan struct{})
 	go func() {
-		_ = db.Batch(t.Context(), func(context.Context, *sql.Tx) error { close(held); <-release; return nil })
+		_ = db.Batch(t.Context(), func(context.Context, Tx) error { close(held); <-release; return nil })
 	}()
 	<-held
 	return func() {
@@ -48,83 +60,85 @@ func holdBatches(t *testing.T, db *DB, n int) func() {
 // them failing after it wrote: the failed ones leave nothing and get their own error, the
 // others all commit.
 func TestBatchKeepsEachCallsOutcome(t *testing.T) {
-	db := openTest(t)
-	boom := errors.New("boom")
-	var wg sync.WaitGroup
-	errs := make([]error, 90)
-	go holdBatches(t, db, len(errs))()
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = db.Batch(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES (?)`, fmt.Sprint("n", i)); err != nil {
-					return err
-				}
-				if i%3 == 0 {
-					return fmt.Errorf("call %d: %w", i, boom)
-				}
-				return nil
-			})
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if (i%3 == 0) != errors.Is(err, boom) || (i%3 != 0 && err != nil) {
-			t.Errorf("call %d: %v", i, err)
+	inModes(t, func(t *testing.T, db *DB) {
+		boom := errors.New("boom")
+		var wg sync.WaitGroup
+		errs := make([]error, 90)
+		go holdBatches(t, db, len(errs))()
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = db.Batch(t.Context(), func(ctx context.Context, tx Tx) error {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES (?)`, fmt.Sprint("n", i)); err != nil {
+						return err
+					}
+					if i%3 == 0 {
+						return fmt.Errorf("call %d: %w", i, boom)
+					}
+					return nil
+				})
+			}()
 		}
-		var n int
-		if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM t WHERE name = ?`, fmt.Sprint("n", i)).Scan(&n); err != nil {
-			t.Fatal(err)
+		wg.Wait()
+		for i, err := range errs {
+			if (i%3 == 0) != errors.Is(err, boom) || (i%3 != 0 && err != nil) {
+				t.Errorf("call %d: %v", i, err)
+			}
+			var n int
+			if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM t WHERE name = ?`, fmt.Sprint("n", i)).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]int{true: 0, false: 1}[i%3 == 0]; n != want {
+				t.Errorf("call %d: %d rows, want %d", i, n, want)
+			}
 		}
-		if want := map[bool]int{true: 0, false: 1}[i%3 == 0]; n != want {
-			t.Errorf("call %d: %d rows, want %d", i, n, want)
-		}
-	}
+	})
 }
 
 // TestBatchGateHasOneWinner: of many calls that each claim the same row with a conditional
 // UPDATE, exactly one succeeds, whether they share a transaction or not.
 func TestBatchGateHasOneWinner(t *testing.T) {
-	db := openTest(t)
-	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name, note) VALUES ('code', '')`); err != nil {
-		t.Fatal(err)
-	}
-	used := errors.New("used")
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	go holdBatches(t, db, 64)()
-	for i := range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := db.Batch(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
-				res, err := tx.ExecContext(ctx, `UPDATE t SET note = ? WHERE name = 'code' AND note = ''`, fmt.Sprint("winner ", i))
-				if err != nil {
+	inModes(t, func(t *testing.T, db *DB) {
+		if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name, note) VALUES ('code', '')`); err != nil {
+			t.Fatal(err)
+		}
+		used := errors.New("used")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		go holdBatches(t, db, 64)()
+		for i := range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := db.Batch(t.Context(), func(ctx context.Context, tx Tx) error {
+					res, err := tx.ExecContext(ctx, `UPDATE t SET note = ? WHERE name = 'code' AND note = ''`, fmt.Sprint("winner ", i))
+					if err != nil {
+						return err
+					}
+					if n, _ := res.RowsAffected(); n == 0 {
+						return used
+					}
+					_, err = tx.ExecContext(ctx, `INSERT INTO t (name) VALUES (?)`, fmt.Sprint("token ", i))
 					return err
+				})
+				if err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				} else if !errors.Is(err, used) {
+					t.Error(err)
 				}
-				if n, _ := res.RowsAffected(); n == 0 {
-					return used
-				}
-				_, err = tx.ExecContext(ctx, `INSERT INTO t (name) VALUES (?)`, fmt.Sprint("token ", i))
-				return err
-			})
-			if err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			} else if !errors.Is(err, used) {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	var tokens int
-	_ = db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM t WHERE name LIKE 'token %'`).Scan(&tokens)
-	if wins != 1 || tokens != 1 {
-		t.Fatalf("%d winners, %d tokens issued; want 1 and 1", wins, tokens)
-	}
+			}()
+		}
+		wg.Wait()
+		var tokens int
+		_ = db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM t WHERE name LIKE 'token %'`).Scan(&tokens)
+		if wins != 1 || tokens != 1 {
+			t.Fatalf("%d winners, %d tokens issued; want 1 and 1", wins, tokens)
+		}
+	})
 }
 
 // TestBatchSkipsACanceledCall and turns a panic into the caller's error, leaving the writer
@@ -134,20 +148,20 @@ func TestBatchSkipsACanceledCallAndSurvivesAPanic(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	ran := false
-	if err := db.Batch(ctx, func(context.Context, *sql.Tx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+	if err := db.Batch(ctx, func(context.Context, Tx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
 		t.Fatalf("canceled call: %v, ran %v", err, ran)
 	}
-	if err := db.Batch(t.Context(), func(context.Context, *sql.Tx) error { panic("oops") }); err == nil {
+	if err := db.Batch(t.Context(), func(context.Context, Tx) error { panic("oops") }); err == nil {
 		t.Fatal("a panic in a batched write was not reported")
 	}
-	if err := db.Batch(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+	if err := db.Batch(t.Context(), func(ctx context.Context, tx Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES ('after')`)
 		return err
 	}); err != nil {
 		t.Fatalf("Batch stopped working after a panic: %v", err)
 	}
 	db.Close()
-	if err := db.Batch(t.Context(), func(context.Context, *sql.Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+	if err := db.Batch(t.Context(), func(context.Context, Tx) error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Batch after Close: %v", err)
 	}
 }
@@ -158,7 +172,7 @@ func TestReadsSeeBatchedWrites(t *testing.T) {
 	db := openTest(t)
 	for i := range 50 {
 		name := fmt.Sprint("r", i)
-		if err := db.Batch(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.Batch(t.Context(), func(ctx context.Context, tx Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES (?)`, name)
 			return err
 		}); err != nil {

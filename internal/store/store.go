@@ -1,7 +1,8 @@
 // Package store opens the parties' SQLite databases the same way: per-connection settings in
 // the DSN, one connection (one writer, no SQLITE_BUSY), embedded migrations applied in order
 // and recorded, a transaction helper, group commit for the writes many requests make at
-// once, and a cache for records read often and written seldom.
+// once, WAL checkpoints on a second connection in the background, and a cache for records
+// read often and written seldom.
 package store
 
 import (
@@ -35,28 +36,48 @@ var (
 type DB struct {
 	db    *sql.DB
 	batch batcher
+	ckpt  *checkpointer
 	once  sync.Once
 }
 
-// QueryContext runs a query.
-func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return d.db.QueryContext(ctx, query, args...)
+// wrote tells the background checkpointer, if there is one, that a commit happened.
+func (d *DB) wrote() {
+	if d.ckpt != nil {
+		d.ckpt.commits.Add(1)
+	}
 }
 
-// QueryRowContext runs a query that returns at most one row.
+// QueryContext runs a query. It is not canceled with ctx: a read takes microseconds, and a
+// cancelable context costs each query a goroutine in database/sql and a callback in the
+// driver, which wait for a cancellation that never comes in time to matter.
+func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.db.QueryContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row; like QueryContext, it is not
+// canceled with ctx.
 func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return d.db.QueryRowContext(ctx, query, args...)
+	return d.db.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 }
 
 // ExecContext runs a statement in a transaction of its own.
 func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	defer d.wrote()
 	return d.db.ExecContext(ctx, query, args...)
 }
 
-// Close waits for the Batch calls in progress, then closes the connection.
+// Close waits for the Batch calls in progress, stops the background checkpoints, then
+// closes the connection (which checkpoints the rest of the log).
 func (d *DB) Close() error {
 	d.once.Do(d.closeBatches)
-	return d.db.Close()
+	var cerr error
+	if d.ckpt != nil {
+		cerr = d.ckpt.close()
+	}
+	if err := d.db.Close(); err != nil {
+		return err
+	}
+	return cerr
 }
 
 // Open opens (creating if needed) the SQLite database at path, checks it (PRAGMA
@@ -65,7 +86,14 @@ func (d *DB) Close() error {
 // transaction). A new database file, and its directory, are readable by the owner only
 // (0600, 0700): they hold signing keys and secrets; SQLite gives its -wal and -shm files the
 // database file's mode.
-func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
+//
+// An Ephemeral database is opened for speed instead: no write-ahead log, no syncs, its file
+// locked by its connection alone.
+func Open(ctx context.Context, path string, migrations fs.FS, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
@@ -82,8 +110,17 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	q := url.Values{}
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", "5000")
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "NORMAL")
+	if o.ephemeral {
+		// The rollback journal in memory still undoes a failed transaction or savepoint;
+		// only a crash in the middle of a commit could leave the file damaged, and the file
+		// goes with the process anyway.
+		q.Set("_journal_mode", "MEMORY")
+		q.Set("_synchronous", "OFF")
+		q.Set("_locking_mode", "EXCLUSIVE")
+	} else {
+		q.Set("_journal_mode", "WAL")
+		q.Set("_synchronous", "NORMAL")
+	}
 	q.Set("_txlock", "immediate")
 	// database/sql hands the connection to one goroutine at a time: SQLite's own mutex
 	// around each call would only cost time.
@@ -91,7 +128,7 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	// Reuse prepared statements: preparing every query again costs more than running it.
 	q.Set("_stmt_cache_size", "64")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -114,8 +151,26 @@ func Open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
-	return &DB{db: db}, nil
+	if o.ephemeral {
+		return &DB{db: db}, nil
+	}
+	ckpt, err := startCheckpointer(dsn)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return &DB{db: db, ckpt: ckpt}, nil
 }
+
+// Option changes how Open opens a database.
+type Option func(*options)
+
+type options struct{ ephemeral bool }
+
+// Ephemeral is for a database removed with its process (an ephemeral stack's): commits skip
+// the write-ahead log and its checkpoints and are never synced, as nothing is kept anyway.
+// Transactions and savepoints roll back as ever; only a crash can damage the file.
+func Ephemeral(o *options) { o.ephemeral = true }
 
 // ErrDamaged is wrapped by Open's error for a database that fails its integrity check.
 var ErrDamaged = errors.New("database is damaged")
@@ -184,7 +239,7 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS) error {
 			return err
 		}
 		base := filepath.Base(name)
-		err = inTx(ctx, db, func(tx *sql.Tx) error {
+		err = inTx(ctx, db, func(tx Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, base).Scan(&n); err != nil {
 				return err
@@ -205,22 +260,49 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS) error {
 	return nil
 }
 
+// Tx is a transaction as its function sees it: the statements of *sql.Tx.
+type Tx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // InTx runs fn in one transaction, committing when it returns nil and rolling
 // back otherwise.
-func InTx(ctx context.Context, db *DB, fn func(*sql.Tx) error) error {
+func InTx(ctx context.Context, db *DB, fn func(Tx) error) error {
+	defer db.wrote()
 	return inTx(ctx, db.db, fn)
 }
 
-func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+// inTx runs fn between BEGIN IMMEDIATE and COMMIT on the connection, taken for the whole
+// transaction. It does not use database/sql's transactions: each of those starts a goroutine
+// to watch its context, and so does each query inside one — a third of the goroutines a
+// Connect flow started, for cancellations that never come while a transaction of a few
+// statements runs. A statement's own context still cancels it.
+func inTx(ctx context.Context, db *sql.DB, fn func(Tx) error) (err error) {
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
+	defer conn.Close()
+	bg := context.WithoutCancel(ctx)
+	if _, err := conn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
-	return tx.Commit()
+	done := false
+	defer func() {
+		if !done { // fn failed or panicked, or COMMIT failed: leave the connection clean
+			_, _ = conn.ExecContext(bg, "ROLLBACK")
+		}
+	}()
+	if err := fn(conn); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(bg, "COMMIT"); err != nil {
+		return err
+	}
+	done = true
+	return nil
 }
 
 // IsUnique reports whether err is a UNIQUE or PRIMARY KEY constraint violation, by the

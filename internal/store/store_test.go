@@ -1,7 +1,6 @@
 package store
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -51,8 +50,8 @@ func TestOpenMigratesOnceAndMapsErrors(t *testing.T) {
 	}
 	// A failing function rolls the whole transaction back.
 	boom := errors.New("boom")
-	err = InTx(t.Context(), db, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO t (name) VALUES ('b')`); err != nil {
+	err = InTx(t.Context(), db, func(tx Tx) error {
+		if _, err := tx.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('b')`); err != nil {
 			return err
 		}
 		return boom
@@ -181,8 +180,8 @@ func TestReadOnlyRefusesWritesAndKeepsReads(t *testing.T) {
 	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('b')`); err == nil {
 		t.Fatal("a write succeeded while read-only")
 	}
-	if err := InTx(t.Context(), db, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`UPDATE t SET note = 'x'`)
+	if err := InTx(t.Context(), db, func(tx Tx) error {
+		_, err := tx.ExecContext(t.Context(), `UPDATE t SET note = 'x'`)
 		return err
 	}); err == nil {
 		t.Fatal("a write in a transaction succeeded while read-only")
@@ -195,5 +194,73 @@ func TestReadOnlyRefusesWritesAndKeepsReads(t *testing.T) {
 	}
 	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('b')`); err != nil {
 		t.Fatalf("write after switching back: %v", err)
+	}
+}
+
+// TestInTxLeavesTheConnectionClean: a transaction whose function panics, or whose COMMIT
+// fails, is rolled back, and the one connection is ready for the next transaction.
+func TestInTxLeavesTheConnectionClean(t *testing.T) {
+	inModes(t, func(t *testing.T, db *DB) {
+		ctx := t.Context()
+		count := func(name string) int {
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t WHERE name = ?`, name).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		func() {
+			defer func() { _ = recover() }()
+			_ = InTx(ctx, db, func(tx Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES ('panicked')`); err != nil {
+					t.Fatal(err)
+				}
+				panic("oops")
+			})
+		}()
+		// COMMIT itself fails on a deferred foreign key that points nowhere.
+		if _, err := db.ExecContext(ctx, `CREATE TABLE child (parent INTEGER REFERENCES t (id) DEFERRABLE INITIALLY DEFERRED)`); err != nil {
+			t.Fatal(err)
+		}
+		err := InTx(ctx, db, func(tx Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES ('uncommitted')`); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO child (parent) VALUES (424242)`)
+			return err
+		})
+		if err == nil {
+			t.Fatal("a COMMIT with a broken foreign key succeeded")
+		}
+		if err := InTx(ctx, db, func(tx Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (name) VALUES ('next')`)
+			return err
+		}); err != nil {
+			t.Fatalf("the transaction after them: %v", err)
+		}
+		if p, u, n := count("panicked"), count("uncommitted"), count("next"); p != 0 || u != 0 || n != 1 {
+			t.Fatalf("rows panicked=%d uncommitted=%d next=%d, want 0 0 1", p, u, n)
+		}
+	})
+}
+
+// TestEphemeralSkipsTheLog: an ephemeral database keeps its rollback journal in memory and
+// writes no log beside its file.
+func TestEphemeralSkipsTheLog(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(t.Context(), filepath.Join(dir, "x.db"), migrations, Ephemeral)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), `INSERT INTO t (name) VALUES ('a')`); err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	if err := db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "memory" {
+		t.Fatalf("journal_mode = %q (%v), want memory", mode, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("files beside the database: %v, want none", entries)
 	}
 }

@@ -30,8 +30,8 @@ type DB struct {
 var _ miniapp.Store = (*DB)(nil)
 
 // Open opens (creating when needed) the database at path and migrates it.
-func Open(ctx context.Context, path string) (*DB, error) {
-	db, err := store.Open(ctx, path, migrations)
+func Open(ctx context.Context, path string, opts ...store.Option) (*DB, error) {
+	db, err := store.Open(ctx, path, migrations, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("miniapp store: %w", err)
 	}
@@ -102,7 +102,7 @@ func (db *DB) CreateSettings(ctx context.Context, s miniapp.Settings) error {
 func (db *DB) UpdateSettings(ctx context.Context, update func(miniapp.Settings) (miniapp.Settings, error)) (miniapp.Settings, error) {
 	defer db.settings.Clear()
 	var out miniapp.Settings
-	err := store.InTx(ctx, db.db, func(tx *sql.Tx) error {
+	err := store.InTx(ctx, db.db, func(tx store.Tx) error {
 		cur, err := scanSettings(tx.QueryRowContext(ctx, `SELECT `+settingsColumns+` FROM settings WHERE id = 1`))
 		if err != nil {
 			return err
@@ -160,7 +160,7 @@ func scanUser(row rowScanner) (miniapp.User, error) {
 // Logins made at the same time share one commit (store.DB.Batch).
 func (db *DB) Login(ctx context.Context, u miniapp.User, s miniapp.Session, rt miniapp.RefreshToken) (miniapp.User, bool, error) {
 	var out miniapp.User
-	err := db.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.db.Batch(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		out, err = scanUser(tx.QueryRowContext(ctx, `
 			INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -241,7 +241,7 @@ func (db *DB) Session(ctx context.Context, id string) (miniapp.Session, error) {
 
 // EndSession implements miniapp.Store.
 func (db *DB) EndSession(ctx context.Context, id string, at time.Time) error {
-	return store.InTx(ctx, db.db, func(tx *sql.Tx) error {
+	return store.InTx(ctx, db.db, func(tx store.Tx) error {
 		ended := at.UnixMilli() // never NULL: NULL is "active", and the epoch is a time like any other
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL`, ended, id)
 		if err != nil {
@@ -264,7 +264,7 @@ func (db *DB) EndSession(ctx context.Context, id string, at time.Time) error {
 func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, next miniapp.RefreshToken) (miniapp.Session, error) {
 	var sess miniapp.Session
 	var found bool
-	err := store.InTx(ctx, db.db, func(tx *sql.Tx) error {
+	err := store.InTx(ctx, db.db, func(tx store.Tx) error {
 		var sessionID string
 		var expires int64
 		err := tx.QueryRowContext(ctx, `DELETE FROM refresh_tokens WHERE hash = ? RETURNING session_id, expires_at`, oldHash).
@@ -319,7 +319,7 @@ func mapErr(what string, err error) error {
 // DeleteExpired implements miniapp.Store.
 func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	n := 0
-	err := store.InTx(ctx, db.db, func(tx *sql.Tx) error {
+	err := store.InTx(ctx, db.db, func(tx store.Tx) error {
 		for _, q := range []struct {
 			sql string
 			at  time.Time

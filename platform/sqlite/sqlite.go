@@ -43,8 +43,8 @@ func (d *DB) changed() {
 var _ platform.Store = (*DB)(nil)
 
 // Open opens (creating and migrating if needed) the database at path.
-func Open(ctx context.Context, path string) (*DB, error) {
-	db, err := store.Open(ctx, path, migrations)
+func Open(ctx context.Context, path string, opts ...store.Option) (*DB, error) {
+	db, err := store.Open(ctx, path, migrations, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func b2i(b bool) int {
 	return 0
 }
 
-// queryer is what *sql.DB and *sql.Tx share.
+// queryer is what *sql.DB and store.Tx share.
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -150,7 +150,7 @@ func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platfor
 	defer d.changed()
 	var out platform.HostApp
 	var created bool
-	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	err := store.InTx(ctx, d.db, func(tx store.Tx) error {
 		old, err := getHostApp(ctx, tx, clientID)
 		exists := err == nil
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -187,7 +187,7 @@ func (d *DB) UpdateHostApp(ctx context.Context, clientID string, fn func(platfor
 // DeleteHostApp implements platform.Store.
 func (d *DB) DeleteHostApp(ctx context.Context, clientID string) error {
 	defer d.changed()
-	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	return store.InTx(ctx, d.db, func(tx store.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM hostapps WHERE client_id = ?`, clientID)
 		if err != nil {
 			return err
@@ -261,7 +261,7 @@ func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.M
 	defer d.changed()
 	var out platform.Miniapp
 	var created bool
-	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	err := store.InTx(ctx, d.db, func(tx store.Tx) error {
 		old, err := getMiniapp(ctx, tx, appID)
 		exists := err == nil
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -295,7 +295,7 @@ func (d *DB) UpdateMiniapp(ctx context.Context, appID string, fn func(platform.M
 // DeleteMiniapp implements platform.Store.
 func (d *DB) DeleteMiniapp(ctx context.Context, appID string) error {
 	defer d.changed()
-	return store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	return store.InTx(ctx, d.db, func(tx store.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM miniapps WHERE app_id = ?`, appID)
 		if err != nil {
 			return err
@@ -351,7 +351,7 @@ func (d *DB) UpdatePartnership(ctx context.Context, clientID, appID string, fn f
 	defer d.changed()
 	var out platform.Partnership
 	var created bool
-	err := store.InTx(ctx, d.db, func(tx *sql.Tx) error {
+	err := store.InTx(ctx, d.db, func(tx store.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM hostapps WHERE client_id = ?) + (SELECT COUNT(*) FROM miniapps WHERE app_id = ?)`,
 			clientID, appID).Scan(&n); err != nil {
@@ -448,7 +448,7 @@ func (d *DB) RecordFlow(ctx context.Context, rec platform.FlowRecord) error {
 	if rec.FlowID == "" {
 		return errors.New("record flow: empty flow id")
 	}
-	return d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error { return recordFlow(ctx, tx, rec, false) })
+	return d.db.Batch(ctx, func(ctx context.Context, tx store.Tx) error { return recordFlow(ctx, tx, rec, false) })
 }
 
 // RecordSDKSteps implements platform.Store.
@@ -456,7 +456,7 @@ func (d *DB) RecordSDKSteps(ctx context.Context, rec platform.FlowRecord, check 
 	if rec.FlowID == "" {
 		return errors.New("record flow: empty flow id")
 	}
-	return d.db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return d.db.Batch(ctx, func(ctx context.Context, tx store.Tx) error {
 		var exists bool
 		mode := rec.Mode
 		switch err := tx.QueryRowContext(ctx, `SELECT mode FROM flows WHERE id = ?`, rec.FlowID).Scan(&mode); {
@@ -496,7 +496,7 @@ func (d *DB) RecordSDKSteps(ctx context.Context, rec platform.FlowRecord, check 
 
 // recordFlow writes rec inside tx. fillOnly keeps the flow's client_id, app_id and
 // user_reference where they are set already (an SDK report never overwrites them).
-func recordFlow(ctx context.Context, tx *sql.Tx, rec platform.FlowRecord, fillOnly bool) error {
+func recordFlow(ctx context.Context, tx store.Tx, rec platform.FlowRecord, fillOnly bool) error {
 	set := `client_id = COALESCE(NULLIF(excluded.client_id, ''), client_id),
 			app_id = COALESCE(NULLIF(excluded.app_id, ''), app_id),
 			user_reference = COALESCE(NULLIF(excluded.user_reference, ''), user_reference)`
@@ -590,7 +590,7 @@ var insertStepsSQL = func() (q [stepsPerInsert + 1]string) {
 
 // insertFlowSteps appends steps to the flow's steps, in order (the rows of one INSERT take
 // their seq in the order of its VALUES).
-func insertFlowSteps(ctx context.Context, tx *sql.Tx, flowID string, steps []contract.FlowStep) error {
+func insertFlowSteps(ctx context.Context, tx store.Tx, flowID string, steps []contract.FlowStep) error {
 	const cols = 13
 	args := make([]any, 0, cols*min(len(steps), stepsPerInsert))
 	for len(steps) > 0 {

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package stack_test
+
+func memoryFS() string { return "" }
