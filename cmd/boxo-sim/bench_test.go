@@ -119,3 +119,15 @@ func TestBenchQuietAndCompare(t *testing.T) {
 		t.Fatalf("--user with --users: exit %d, %s", code, errOut)
 	}
 }
+
+// TestLoadGeneratorProcs: bench runs one thread per 32 flows at once against parties in
+// another process, between one and the CPUs.
+func TestLoadGeneratorProcs(t *testing.T) {
+	for _, c := range []struct{ concurrency, cpus, want int }{
+		{1, 2, 1}, {32, 2, 1}, {33, 2, 2}, {256, 2, 2}, {256, 16, 8}, {0, 4, 1},
+	} {
+		if got := loadGeneratorProcs(c.concurrency, c.cpus); got != c.want {
+			t.Errorf("loadGeneratorProcs(%d, %d) = %d, want %d", c.concurrency, c.cpus, got, c.want)
+		}
+	}
+}
