@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,32 +75,24 @@ func handleConsentLookup(s *server) contract.HandlerFunc {
 // The call is authenticated by the session cookie, so it refuses what a cross-site page
 // could send: a body that is not JSON (a form needs no preflight; JSON does, which this host
 // never grants), Sec-Fetch-Site other than same-origin or none, and an Origin that is not its
-// own. fromPage is a route for the demo home screen, as strict as /web/auth-code: a browser
-// always sends Origin there, so one must be present and this host's own, and the request must
-// carry the session's CSRF token (X-CSRF-Token).
+// own. fromPage is a route for the demo home screen, as strict as /web/auth-code but for
+// Sec-Fetch-Site: none (checkPageCall): a browser always sends Origin there, so one must be
+// present and this host's own, and the request must carry the session's CSRF token.
 func (s *server) userCall(step int, fromPage bool, call func(r *http.Request, u User, appID string, st Settings) (int, []byte, error)) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		fail := func(status int, code, format string, args ...any) error {
 			return &contract.Error{Code: code, Message: fmt.Sprintf(format, args...), Status: status, Source: contract.PartyHostapp, Step: step}
 		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			return fail(http.StatusUnsupportedMediaType, contract.CodeInvalidRequest, "Content-Type must be application/json")
-		}
-		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-			return fail(http.StatusForbidden, contract.CodeAccessDenied, "cross-site request refused (Sec-Fetch-Site: %s)", site)
-		}
-		if origin := r.Header.Get("Origin"); (origin != "" || fromPage) && origin != "http://"+r.Host && origin != "https://"+r.Host {
-			return fail(http.StatusForbidden, contract.CodeAccessDenied, "the request must come from this host app's own pages (Origin %s)", quoteOrNone(origin))
-		}
-		u, ok, err := s.currentUser(r)
-		if err != nil {
+		u, status, msg, err := s.checkPageCall(r, fromPage, true)
+		switch {
+		case err != nil:
 			return err
-		}
-		if !ok {
-			return fail(http.StatusUnauthorized, contract.CodeAccessDenied, "no user is signed in to the host app: sign in at /auth/v1/login first")
-		}
-		if fromPage && !contract.Equal(r.Header.Get(webCSRFHeader), webCSRFToken(r)) {
-			return fail(http.StatusForbidden, contract.CodeAccessDenied, "missing or wrong %s: reload the home screen", webCSRFHeader)
+		case status == http.StatusUnsupportedMediaType:
+			return fail(status, contract.CodeInvalidRequest, "%s", msg)
+		case status == http.StatusUnauthorized:
+			return fail(status, contract.CodeAccessDenied, "no user is signed in to the host app: sign in at /auth/v1/login first")
+		case status != 0:
+			return fail(status, contract.CodeAccessDenied, "%s", msg)
 		}
 		var body contract.DirectTokensRequest
 		if err := contract.DecodeJSON(w, r, &body, contract.CodeInvalidRequest); err != nil {

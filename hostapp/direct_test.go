@@ -213,6 +213,12 @@ func TestWebDirectTokens(t *testing.T) {
 	if reqs, bodies := p.calls(); len(reqs) != 1 || !strings.Contains(bodies[0], `"reference":"u-1003"`) {
 		t.Errorf("the platform got %v", bodies)
 	}
+	// Unlike /web/auth-code, this route lets Sec-Fetch-Site: none through.
+	h := good()
+	h["Sec-Fetch-Site"] = "none"
+	if rec := directTokensAt(e, "/web/direct-tokens", carol, body, h); rec.Code != http.StatusOK {
+		t.Errorf("direct tokens with Sec-Fetch-Site none: %d %s", rec.Code, rec.Body)
+	}
 }
 
 // With signing on, the Direct call is signed with the host's secret and verifies at the

@@ -98,10 +98,7 @@ func keyID(pub *rsa.PublicKey) (string, error) {
 // it stores (of two processes making one at once, the first to store it wins; its key is used).
 func loadSigner(ctx context.Context, st Store, key *rsa.PrivateKey, now time.Time) (*signer, error) {
 	if key != nil {
-		if err := checkKey(key); err != nil {
-			return nil, err
-		}
-		return newSigner(key)
+		return newSigner(key) // newServer has checked it
 	}
 	for attempt := 0; attempt < 2; attempt++ {
 		k, err := st.GetSigningKey(ctx)

@@ -286,27 +286,16 @@ func webCSRFToken(r *http.Request) string {
 // carry the session's CSRF token in X-CSRF-Token.
 func handleWebAuthCode(s *server) contract.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		forbidden := func(msg string) error {
-			return &contract.Error{Code: webForbidden, Message: msg, Status: http.StatusForbidden}
-		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			return &contract.Error{Code: webInvalid, Message: "Content-Type must be application/json", Status: http.StatusUnsupportedMediaType}
-		}
-		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
-			return forbidden("cross-site request refused (Sec-Fetch-Site: " + site + ")")
-		}
-		if origin := r.Header.Get("Origin"); origin != "http://"+r.Host && origin != "https://"+r.Host {
-			return forbidden("the request must come from this host app's own pages (Origin " + quoteOrNone(origin) + ")")
-		}
-		u, ok, err := s.currentUser(r)
-		if err != nil {
+		u, status, msg, err := s.checkPageCall(r, true, false)
+		switch {
+		case err != nil:
 			return err
-		}
-		if !ok {
-			return &contract.Error{Code: webNotSignedIn, Message: "sign in to the host app first", Status: http.StatusUnauthorized}
-		}
-		if want := webCSRFToken(r); !contract.Equal(r.Header.Get(webCSRFHeader), want) {
-			return forbidden("missing or wrong " + webCSRFHeader + ": reload the home screen")
+		case status == http.StatusUnsupportedMediaType:
+			return &contract.Error{Code: webInvalid, Message: msg, Status: status}
+		case status == http.StatusUnauthorized:
+			return &contract.Error{Code: webNotSignedIn, Message: "sign in to the host app first", Status: status}
+		case status != 0:
+			return &contract.Error{Code: webForbidden, Message: msg, Status: status}
 		}
 		var body struct {
 			AppID string `json:"app_id"`
@@ -337,6 +326,30 @@ func handleWebAuthCode(s *server) contract.HandlerFunc {
 		contract.WriteJSON(w, http.StatusOK, map[string]any{"auth_code": code, "expires_in": int(s.AuthCodeTTL / time.Second)})
 		return nil
 	}
+}
+
+// checkPageCall is the cross-site guard that /web/auth-code and userCall share (their comments
+// say why). It returns the signed-in user, or else the status and message to refuse with: 415,
+// 403, or 401 without a message, since each route words that one itself. noneOK lets
+// Sec-Fetch-Site: none through, as userCall always has and /web/auth-code never has.
+func (s *server) checkPageCall(r *http.Request, fromPage, noneOK bool) (u User, status int, msg string, err error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return u, http.StatusUnsupportedMediaType, "Content-Type must be application/json", nil
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && (site != "none" || !noneOK) {
+		return u, http.StatusForbidden, "cross-site request refused (Sec-Fetch-Site: " + site + ")", nil
+	}
+	if origin := r.Header.Get("Origin"); (origin != "" || fromPage) && origin != "http://"+r.Host && origin != "https://"+r.Host {
+		return u, http.StatusForbidden, "the request must come from this host app's own pages (Origin " + quoteOrNone(origin) + ")", nil
+	}
+	u, ok, err := s.currentUser(r)
+	if err != nil || !ok {
+		return u, http.StatusUnauthorized, "", err
+	}
+	if fromPage && !contract.Equal(r.Header.Get(webCSRFHeader), webCSRFToken(r)) {
+		return u, http.StatusForbidden, "missing or wrong " + webCSRFHeader + ": reload the home screen", nil
+	}
+	return u, 0, "", nil
 }
 
 func quoteOrNone(v string) string {

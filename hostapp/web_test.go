@@ -59,6 +59,7 @@ func TestWebAuthCode(t *testing.T) {
 		{"no origin", func(c *call) { delete(c.header, "Origin") }, http.StatusForbidden, "forbidden"},
 		{"cross-site fetch", func(c *call) { c.header["Sec-Fetch-Site"] = "cross-site" }, http.StatusForbidden, "forbidden"},
 		{"same-site fetch", func(c *call) { c.header["Sec-Fetch-Site"] = "same-site" }, http.StatusForbidden, "forbidden"},
+		{"a fetch not from a page", func(c *call) { c.header["Sec-Fetch-Site"] = "none" }, http.StatusForbidden, "forbidden"},
 		{"a form post", func(c *call) { c.header["Content-Type"] = "application/x-www-form-urlencoded" }, http.StatusUnsupportedMediaType, "invalid_request"},
 		{"no app_id", func(c *call) { c.body = `{}` }, http.StatusBadRequest, "invalid_request"},
 	}

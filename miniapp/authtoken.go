@@ -67,8 +67,9 @@ func handleAuthToken(c Config) contract.HandlerFunc {
 		if err := checkPlatformCredentials(set, r); err != nil {
 			return refuse(log, err)
 		}
-		if err := c.verifySignature(w, r, set); err != nil {
-			return refuse(log, err)
+		// The signing headers when signing is on (PROTOCOL §7.8); the body is read and put back.
+		if e := c.verifier.VerifyRequest(w, r, set.RequestSigning, set.RequestSigningSecret); e != nil {
+			return refuse(log, e)
 		}
 		clientID := r.Header.Get(contract.HeaderHostappClientID)
 		if clientID == "" {
@@ -246,15 +247,3 @@ func (b *authTokenBody) user(required []string) (User, error) {
 
 func newUserID() string    { return "mu_" + contract.RandomHex(8) }
 func newSessionID() string { return "ms_" + contract.RandomHex(12) }
-
-// verifySignature checks the signing headers of the platform's call when signing is on
-// (PROTOCOL §7.8): INVALID_SIGNATURE for a missing or wrong signature,
-// SIGNATURE_VALIDATION_ERROR for a stale timestamp or a replayed nonce,
-// MISSING_REQUEST_SIGNATURE_SETTINGS when signing is on without a secret. The body is read
-// and put back for the handler.
-func (c Config) verifySignature(w http.ResponseWriter, r *http.Request, set Settings) error {
-	if e := c.verifier.VerifyRequest(w, r, set.RequestSigning, set.RequestSigningSecret); e != nil {
-		return e
-	}
-	return nil
-}

@@ -289,10 +289,8 @@ func (d *DB) GetSettings(ctx context.Context) (hostapp.Settings, error) {
 func (d *DB) getSettings(ctx context.Context) (hostapp.Settings, error) {
 	var s hostapp.Settings
 	var list, keys, proxies string
-	var signing int
 	err := d.db.QueryRowContext(ctx, `SELECT token_prefix, ip_allowlist, encrypted_user_data, trusted_proxies, signing_enabled, signing_secret FROM settings WHERE id = 1`).Scan(
-		&s.TokenPrefix, &list, &keys, &proxies, &signing, &s.SigningSecret)
-	s.SigningEnabled = signing != 0
+		&s.TokenPrefix, &list, &keys, &proxies, &s.SigningEnabled, &s.SigningSecret)
 	if err != nil {
 		return s, mapErr("get settings", err)
 	}
@@ -341,16 +339,12 @@ func (d *DB) PutSettings(ctx context.Context, s hostapp.Settings) error {
 	if err != nil {
 		return err
 	}
-	signing := 0
-	if s.SigningEnabled {
-		signing = 1
-	}
 	_, err = d.db.ExecContext(ctx, `INSERT INTO settings (id, token_prefix, ip_allowlist, encrypted_user_data, trusted_proxies, signing_enabled, signing_secret)
 		VALUES (1, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET token_prefix = excluded.token_prefix, ip_allowlist = excluded.ip_allowlist,
 			encrypted_user_data = excluded.encrypted_user_data, trusted_proxies = excluded.trusted_proxies,
 			signing_enabled = excluded.signing_enabled, signing_secret = excluded.signing_secret`,
-		s.TokenPrefix, string(b), string(kb), string(pb), signing, s.SigningSecret)
+		s.TokenPrefix, string(b), string(kb), string(pb), s.SigningEnabled, s.SigningSecret)
 	return mapErr("put settings", err)
 }
 

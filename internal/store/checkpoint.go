@@ -54,10 +54,9 @@ func startCheckpointer(dsn string) (*checkpointer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Its one connection stays open between passes: the idle limit follows it down to 1 and
+	// connections have no age limits by default.
 	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxIdleTime(0)
-	db.SetConnMaxLifetime(0)
 	c := &checkpointer{db: db, stop: make(chan struct{})}
 	c.done.Add(1)
 	go c.run()

@@ -132,10 +132,9 @@ func Open(ctx context.Context, path string, migrations fs.FS, opts ...Option) (*
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// One connection (DB says why), kept open for good: the idle limit follows it down to 1
+	// and connections have no age limits by default. PRAGMA query_only (SetReadOnly) lives on it.
 	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxIdleTime(0)
-	db.SetConnMaxLifetime(0)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		if isCorrupt(err) {

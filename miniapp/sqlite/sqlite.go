@@ -49,9 +49,7 @@ const settingsColumns = `app_id, secret_hash, required_fields, ip_allowlist, sig
 func scanSettings(row rowScanner) (miniapp.Settings, error) {
 	var s miniapp.Settings
 	var fields, allow, proxies string
-	var signing int
-	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey, &s.UserDataKey, &proxies, &signing, &s.RequestSigningSecret)
-	s.RequestSigning = signing != 0
+	err := row.Scan(&s.AppID, &s.SecretHash, &fields, &allow, &s.SigningKey, &s.UserDataKey, &proxies, &s.RequestSigning, &s.RequestSigningSecret)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("settings: %w", miniapp.ErrNotFound)
 	}
@@ -64,12 +62,8 @@ func scanSettings(row rowScanner) (miniapp.Settings, error) {
 }
 
 func settingsArgs(s miniapp.Settings) []any {
-	signing := 0
-	if s.RequestSigning {
-		signing = 1
-	}
 	return []any{s.AppID, s.SecretHash, store.JoinList(s.RequiredFields), store.JoinList(s.IPAllowlist), s.SigningKey, s.UserDataKey, store.JoinList(s.TrustedProxies),
-		signing, s.RequestSigningSecret}
+		s.RequestSigning, s.RequestSigningSecret}
 }
 
 // Settings implements miniapp.Store.
