@@ -159,9 +159,7 @@ JSON; --compare FILE prints each figure's ratio to an earlier --json report.`,
 				return err
 			}
 			if o.asJSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(r); err != nil {
+				if err := printIndentedJSON(e.stdout, r); err != nil {
 					return err
 				}
 			} else {
@@ -172,7 +170,7 @@ JSON; --compare FILE prints each figure's ratio to an earlier --json report.`,
 				}
 			}
 			if r.Failed > 0 {
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			return nil
 		},
