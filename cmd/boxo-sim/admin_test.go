@@ -1,18 +1,15 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/stack"
-	"github.com/boxo-sim/boxo-sim/internal/testkit"
 )
 
 // TestUpBeyondLoopbackNeedsTheToken starts up on every interface: it warns, keeps a fresh
@@ -21,31 +18,8 @@ import (
 func TestUpBeyondLoopbackNeedsTheToken(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb testkit.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"up", "--bind", "0.0.0.0", "--data-dir", dir, "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"},
-			func(string) string { return "" }, &out, &errb)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("up did not stop")
-		}
-	})
-	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "Serving."); time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("up exited: %v\n%s\n%s", err, out.String(), errb.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("up did not get ready:\n%s\n%s", out.String(), errb.String())
-		}
-	}
+	up := startUp(t, append([]string{"--bind", "0.0.0.0", "--data-dir", dir}, allPorts0...)...)
+	out, errb := up.out, up.errb
 	if !strings.Contains(errb.String(), "WARNING: --bind 0.0.0.0 is not a loopback address") || !strings.Contains(errb.String(), "require the admin token") {
 		t.Errorf("no warning about the exposed parties:\n%s", errb.String())
 	}
@@ -61,9 +35,8 @@ func TestUpBeyondLoopbackNeedsTheToken(t *testing.T) {
 	}
 
 	urls := map[string]string{}
-	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+http://\S+:(\d+)$`)
-	for _, m := range re.FindAllStringSubmatch(out.String(), -1) {
-		urls[m[1]] = "http://127.0.0.1:" + m[2]
+	for p, u := range up.urls {
+		urls[p] = "http://127.0.0.1:" + portOf(t, u)
 	}
 	if len(urls) != 3 {
 		t.Fatalf("URLs not found in:\n%s", out.String())
@@ -99,9 +72,7 @@ func TestUpBeyondLoopbackNeedsTheToken(t *testing.T) {
 		t.Errorf("trace with the token from the state file: exit %d\n%s\n%s", code, out, errOut)
 	}
 
-	cancel()
-	<-done
-	done <- nil // for the cleanup
+	up.stop()
 	if _, err := os.Stat(filepath.Join(dir, stack.StateFileName)); !os.IsNotExist(err) {
 		t.Errorf("the state file outlived a clean exit: %v", err)
 	}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/demo"
 	"github.com/boxo-sim/boxo-sim/internal/stack"
@@ -154,14 +153,12 @@ JSON; --compare FILE prints each figure's ratio to an earlier --json report.`,
 				return err
 			}
 			defer sdk.CloseIdleConnections()
-			r, err := runBench(ctx, e, sdk, at, token, o)
+			r, err := runBench(ctx, e, sdk, at, adminClient(cfg, 10*time.Second), o)
 			if err != nil {
 				return err
 			}
 			if o.asJSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(r); err != nil {
+				if err := printIndentedJSON(e.stdout, r); err != nil {
 					return err
 				}
 			} else {
@@ -172,7 +169,7 @@ JSON; --compare FILE prints each figure's ratio to an earlier --json report.`,
 				}
 			}
 			if r.Failed > 0 {
-				return exitError{code: 1}
+				return exitError{code: exitFailed}
 			}
 			return nil
 		},
@@ -193,8 +190,7 @@ JSON; --compare FILE prints each figure's ratio to an earlier --json report.`,
 }
 
 // runBench warms up, runs the flows and measures them.
-func runBench(ctx context.Context, e *env, sdk *sdkstub.SDK, at located, token string, o benchOptions) (*benchReport, error) {
-	admins := &http.Client{Timeout: 10 * time.Second, Transport: admin.Transport(nil, token)}
+func runBench(ctx context.Context, e *env, sdk *sdkstub.SDK, at located, admins *http.Client, o benchOptions) (*benchReport, error) {
 	users := []string{o.user}
 	password := ""
 	if o.users > 0 {
@@ -210,7 +206,10 @@ func runBench(ctx context.Context, e *env, sdk *sdkstub.SDK, at located, token s
 		// Warm up: sign in and open connections outside the measurement.
 		return nil, failure(e, fmt.Errorf("warm-up flow failed: %w", err))
 	}
-	procs := serverProcesses(ctx, admins, at.platformURL, at.hostURL)
+	var procs []string // in-process, this process measures itself
+	if !at.inProcess {
+		procs = serverProcesses(ctx, admins, at.platformURL, at.hostURL)
+	}
 	before := measureProcesses(ctx, admins, procs, at.inProcess)
 
 	lat := make([]time.Duration, o.flows)

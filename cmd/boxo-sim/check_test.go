@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,35 +24,61 @@ import (
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
-// upProcess is a running `boxo-sim up`, stopped when the test ends.
+// upProcess is a `boxo-sim up` running in-process, stopped when the test ends.
 type upProcess struct {
 	out, errb *lockedBuffer
 	urls      map[string]string // started parties
+	t         *testing.T
+	cancel    context.CancelFunc
+	done      chan error
+	stopOnce  sync.Once
+	err       error
 }
 
-// startUp runs `up` with args (plus --data-dir) as a user would and waits until it serves.
+// startUp runs `up` with args (plus --data-dir, unless args give one or --ephemeral) as a
+// user would and waits until it serves: until it prints "Serving.", on stderr with --json.
 func startUp(t *testing.T, args ...string) *upProcess {
 	t.Helper()
+	if !slices.Contains(args, "--ephemeral") && !slices.Contains(args, "--data-dir") {
+		args = append([]string{"--data-dir", t.TempDir()}, args...)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &upProcess{out: &lockedBuffer{}, errb: &lockedBuffer{}, urls: map[string]string{}}
-	done := make(chan error, 1)
+	p := &upProcess{out: &lockedBuffer{}, errb: &lockedBuffer{}, t: t, cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		done <- run(ctx, append([]string{"up", "--data-dir", t.TempDir()}, args...), func(string) string { return "" }, p.out, p.errb)
+		p.done <- run(ctx, append([]string{"up"}, args...), func(string) string { return "" }, p.out, p.errb)
 	}()
-	t.Cleanup(func() {
-		cancel()
+	t.Cleanup(func() { p.stop() })
+	watch := p.out
+	if slices.Contains(args, "--json") {
+		watch = p.errb
+	}
+	awaitServing(t, watch, p.out, p.errb, p.done)
+	p.urls = partyURLs(p.out.String())
+	return p
+}
+
+// stop stops up as Ctrl-C would and returns what it exited with; the test fails if up does
+// not stop within 15 s. Later calls return the same.
+func (p *upProcess) stop() error {
+	p.stopOnce.Do(func() {
+		p.cancel()
 		select {
-		case <-done:
+		case p.err = <-p.done:
 		case <-time.After(15 * time.Second):
-			t.Error("up did not stop")
+			p.err = errors.New("up did not stop")
+			p.t.Error(p.err)
 		}
 	})
-	awaitServing(t, p.out, p.out, p.errb, done)
-	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
-	for _, m := range re.FindAllStringSubmatch(p.out.String(), -1) {
-		p.urls[m[1]] = m[2]
+	return p.err
+}
+
+// partyURLs is the URL of each party up's banner says it started.
+func partyURLs(banner string) map[string]string {
+	urls := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`).FindAllStringSubmatch(banner, -1) {
+		urls[m[1]] = m[2]
 	}
-	return p
+	return urls
 }
 
 var allPorts0 = []string{"--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"}

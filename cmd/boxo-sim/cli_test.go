@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,15 +15,8 @@ import (
 // else there, with --demo's flow in it; the parties it names serve.
 func TestUpJSONBanner(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var out, errb lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"up", "--json", "--demo", "--ephemeral"}, allPorts0...), func(string) string { return "" }, &out, &errb)
-	}()
-	awaitServing(t, &errb, &out, &errb, done)
-	line := out.String()
+	up := startUp(t, append([]string{"--json", "--demo", "--ephemeral"}, allPorts0...)...)
+	line := up.out.String()
 	if strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "\n") {
 		t.Fatalf("stdout is not one line:\n%s", line)
 	}
@@ -43,12 +35,11 @@ func TestUpJSONBanner(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := up.stop(); err != nil {
 		t.Fatalf("up after Ctrl-C: %v", err)
 	}
-	if out.String() != line {
-		t.Errorf("up printed more on stdout after its banner:\n%s", out.String())
+	if up.out.String() != line {
+		t.Errorf("up printed more on stdout after its banner:\n%s", up.out.String())
 	}
 }
 

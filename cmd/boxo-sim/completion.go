@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -88,13 +89,7 @@ func commaList(values []string) cobra.CompletionFunc {
 
 func faultSteps(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	var out []string
-	for _, n := range slices.Sorted(func(yield func(int) bool) {
-		for n := range fault.Steps {
-			if !yield(n) {
-				return
-			}
-		}
-	}) {
+	for _, n := range slices.Sorted(maps.Keys(fault.Steps)) {
 		t := fault.Steps[n]
 		out = append(out, strconv.Itoa(n)+"\t"+t.Party+" "+t.Endpoint)
 	}

@@ -36,7 +36,7 @@ var (
 		},
 	}
 	miniappsKind = recordKind{
-		name: "miniapp", party: appsKind.party, path: appsKind.path, listKey: appsKind.listKey, keys: appsKind.keys,
+		name: "miniapp", party: stack.Platform, path: "/_sim/miniapps", listKey: "miniapps", keys: []string{"app_id"},
 		columns: []string{"app_id", "name", "url", "secret_key", "required_fields"},
 		secrets: []string{"secret_key", "signing_secret"},
 		cmdPath: "boxo-sim dashboard miniapps", sample: "app16973",

@@ -148,11 +148,12 @@ func runExec(cmd *cobra.Command, e *env, args []string, o startOptions) error {
 	execDefaults(&cfg, src)
 	self, _ := os.Executable() // "" when unknown: PATH is left as it is
 	path := execPath(os.Getenv("PATH"), self)
-	child := exec.Command(args[0], args[1:]...)
-	if found, err := lookCmd(args[0], path); err == nil {
-		child = exec.Command(found, args[1:]...)
-		child.Args[0] = args[0]
+	found, err := lookCmd(args[0], path)
+	if err != nil {
+		found = args[0] // exec.Command looks it up on exec's own PATH and says if it is missing
 	}
+	child := exec.Command(found, args[1:]...)
+	child.Args[0] = args[0]
 	if child.Err != nil { // not found: say so before starting anything
 		fmt.Fprintf(e.stderr, "boxo-sim exec: %s: command not found%s\n", args[0], map[bool]string{true: " in $PATH"}[!strings.Contains(args[0], "/")])
 		return exitError{code: exitNotFound}
@@ -175,21 +176,20 @@ func runExec(cmd *cobra.Command, e *env, args []string, o startOptions) error {
 	}
 	stackFailed := func(format string, a ...any) error {
 		fmt.Fprintf(e.stderr, "boxo-sim exec: "+format+"\n", a...)
-		st.removeState()
-		if err := st.Close(); err != nil {
+		if err := st.stop(); err != nil {
 			fmt.Fprintf(e.stderr, "boxo-sim exec: stopping the stack: %v\n", err)
 		}
 		return exitError{code: exitStackFailed}
 	}
-	p, ready := waitReady(cmd.Context(), st.Stack, execReadyWait)
+	parties := st.State().Parties
+	p, ready := waitReady(cmd.Context(), st.Started, parties, execReadyWait)
 	if code, stopped := signalledBeforeStart(cmd.Context(), sigc); stopped {
 		fmt.Fprintf(e.stderr, "boxo-sim exec: stopped by a signal before %s started\n", args[0])
-		st.removeState()
-		st.Close()
+		st.stop()
 		return exitError{code: code}
 	}
 	if !ready {
-		return stackFailed("the %s did not answer GET %s/healthz with 200 within %s", p, partyURL(st.Stack, p), execReadyWait)
+		return stackFailed("the %s did not answer GET %s/healthz with 200 within %s", p, parties[p].URL, execReadyWait)
 	}
 
 	child.Env = execEnv(os.Environ(), st, cfg, path)
@@ -201,14 +201,13 @@ func runExec(cmd *cobra.Command, e *env, args []string, o startOptions) error {
 	}
 	ownProcessGroup(child)
 	child.WaitDelay = time.Second // a process CMD left behind may hold its output open
-	fmt.Fprintf(e.stderr, "boxo-sim exec: %s; running %s\n", readyLine(st.Stack), shellWords(args))
+	fmt.Fprintf(e.stderr, "boxo-sim exec: %s; running %s\n", readyLine(parties), shellWords(args))
 	if err := child.Start(); err != nil {
 		code := exitCannotRun
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
 			code = exitNotFound
 		}
-		st.removeState()
-		st.Close()
+		st.stop()
 		fmt.Fprintf(e.stderr, "boxo-sim exec: %v\n", err)
 		return exitError{code: code}
 	}
@@ -234,8 +233,7 @@ wait:
 	}
 	endGroup(child)
 	status := exitStatus(child.ProcessState)
-	st.removeState()
-	closeErr := st.Close()
+	closeErr := st.stop()
 	switch {
 	case stackErr != nil:
 		fmt.Fprintf(e.stderr, "boxo-sim exec: the stack failed while %s ran (%s exited %d): %v\n", args[0], args[0], status, stackErr)
@@ -291,11 +289,11 @@ func exitStatus(ps *os.ProcessState) int {
 
 // waitReady waits until every party started here answers GET /healthz with 200, and
 // returns the first that did not in time.
-func waitReady(ctx context.Context, st *stack.Stack, within time.Duration) (string, bool) {
+func waitReady(ctx context.Context, started []string, parties map[string]stack.PartyState, within time.Duration) (string, bool) {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	for _, p := range st.Started {
-		for !healthy(ctx, partyURL(st, p)) {
+	for _, p := range started {
+		for !healthy(ctx, parties[p].URL) {
 			select {
 			case <-ctx.Done():
 				return p, false
@@ -306,19 +304,15 @@ func waitReady(ctx context.Context, st *stack.Stack, within time.Duration) (stri
 	return "", true
 }
 
-func partyURL(st *stack.Stack, p string) string {
-	return map[string]string{stack.Hostapp: st.HostURL, stack.Platform: st.PlatformURL, stack.Miniapp: st.MiniappURL}[p]
-}
-
 // readyLine names the parties and where they are, for exec's one line before CMD runs.
-func readyLine(st *stack.Stack) string {
+func readyLine(parties map[string]stack.PartyState) string {
 	var parts []string
 	for _, p := range stack.Parties {
-		switch {
-		case contains(st.Started, p):
-			parts = append(parts, p+" "+partyURL(st, p))
-		case st.Relayed(p):
-			parts = append(parts, p+" "+partyURL(st, p)+" (relayed)")
+		switch ps, ok := parties[p]; {
+		case ps.Relayed:
+			parts = append(parts, p+" "+ps.URL+" (relayed)")
+		case ok:
+			parts = append(parts, p+" "+ps.URL)
 		}
 	}
 	return "parties ready: " + strings.Join(parts, ", ")
@@ -343,10 +337,8 @@ func execEnv(environ []string, st *configuredStack, cfg Config, path string) []s
 		"BOXO_SIM_TOKEN_PREFIX": cr.TokenPrefix, "BOXO_SIM_MINIAPP_APP_ID": cr.AppID, "BOXO_SIM_MINIAPP_SECRET": cr.MiniappSecret,
 		"BOXO_SIM_ADMIN_TOKEN": st.token, "BOXO_SIM_DATA_DIR": st.DataDir,
 	}
-	for _, p := range stack.Parties {
-		if contains(st.Started, p) || st.Relayed(p) {
-			vals["BOXO_SIM_"+strings.ToUpper(p)+"_URL"] = partyURL(st.Stack, p)
-		}
+	for p, ps := range st.State().Parties {
+		vals["BOXO_SIM_"+strings.ToUpper(p)+"_URL"] = ps.URL
 	}
 	if contains(st.Started, stack.Hostapp) {
 		u, _ := demo.FindUser(demo.DefaultUser)

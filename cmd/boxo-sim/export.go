@@ -44,7 +44,7 @@ left out.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if schema {
 				if withSecrets || out != "" || asJSON {
-					return usageError(e, errors.New("--schema prints the seed file's JSON Schema and takes no other flag"))
+					return errors.New("--schema prints the seed file's JSON Schema and takes no other flag")
 				}
 				b, err := seed.Schema()
 				if err != nil {

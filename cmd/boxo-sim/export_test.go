@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 const teamSeed = "../../internal/seed/testdata/team.seed.yaml"
@@ -64,24 +63,9 @@ func TestUpSeedThenExport(t *testing.T) {
 
 // TestUpSeedBanner: the seed is applied before the banner and before --demo's flow runs.
 func TestUpSeedBanner(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"up", "--ephemeral", "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0", "--seed", teamSeed, "--demo"},
-			func(string) string { return "" }, &out, &errb)
-	}()
-	for !strings.Contains(out.String(), "Serving.") {
-		select {
-		case err := <-done:
-			t.Fatalf("up exited: %v\n%s\n%s", err, out.String(), errb.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	cancel()
-	<-done
-	s := out.String()
+	up := startUp(t, append([]string{"--ephemeral", "--seed", teamSeed, "--demo"}, allPorts0...)...)
+	up.stop()
+	s := up.out.String()
 	applied, flow := strings.Index(s, "Seed file "+teamSeed+" applied."), strings.Index(s, "STEP")
 	if applied < 0 || flow < 0 || applied > flow {
 		t.Errorf("up --seed --demo printed:\n%s", s)

@@ -1,44 +1,21 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"regexp"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
 	"github.com/boxo-sim/boxo-sim/sdkstub"
 )
 
-// runUpForFaults starts `up` with args on ports 0 in a goroutine, as a user would, waits until
-// it serves, and returns the URL of each party it started. The test's end stops it.
+// runUpForFaults starts `up` with args on ports 0 (startUp) and returns the URL of each party
+// it started. The test's end stops it.
 func runUpForFaults(t *testing.T, args ...string) map[string]string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"up", "--data-dir", t.TempDir(), "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"}, args...),
-			func(string) string { return "" }, &out, &errb)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("up did not stop")
-		}
-	})
-	awaitServing(t, &out, &out, &errb, done)
-	urls := map[string]string{}
-	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
-	for _, m := range re.FindAllStringSubmatch(out.String(), -1) {
-		urls[m[1]] = m[2]
-	}
-	return urls
+	return startUp(t, slices.Concat(allPorts0, args)...).urls
 }
 
 // urlFlags points a command at the parties of a running up.

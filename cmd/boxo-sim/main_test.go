@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -191,21 +190,9 @@ type lockedBuffer = testkit.Buffer
 // `trace`, and stops it with a cancelled context as Ctrl-C would.
 func TestUpConnectTrace(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 	dataDir := t.TempDir()
-	var out, errb lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"up", "--demo", "--data-dir", dataDir, "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"},
-			func(string) string { return "" }, &out, &errb)
-	}()
-	urls := map[string]string{}
-	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
-	awaitServing(t, &out, &out, &errb, done)
-	for _, m := range re.FindAllStringSubmatch(out.String(), -1) {
-		urls[m[1]] = m[2]
-	}
+	up := startUp(t, append([]string{"--demo", "--data-dir", dataDir}, allPorts0...)...)
+	out, urls := up.out, up.urls
 	if len(urls) != 3 {
 		t.Fatalf("up printed %d URLs: %s", len(urls), out.String())
 	}
@@ -287,14 +274,8 @@ func TestUpConnectTrace(t *testing.T) {
 		t.Errorf("connect --mode sideways: exit %d, %s", code, stderr)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("up after Ctrl-C: %v\n%s", err, errb.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("up did not stop after its context was cancelled")
+	if err := up.stop(); err != nil {
+		t.Fatalf("up after Ctrl-C: %v\n%s", err, up.errb.String())
 	}
 	if !strings.Contains(out.String(), "Stopping.") {
 		t.Errorf("up did not say it stopped: %s", out.String())

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -102,10 +101,7 @@ func startProc(t *testing.T, dataDir string, args ...string) *proc {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	re := regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`)
-	for _, m := range re.FindAllStringSubmatch(p.out.String(), -1) {
-		p.urls[m[1]] = m[2]
-	}
+	p.urls = partyURLs(p.out.String())
 	return p
 }
 

@@ -23,7 +23,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/boxo-sim/boxo-sim/internal/admin"
-	"github.com/boxo-sim/boxo-sim/internal/stack"
 )
 
 // recordKind describes one kind of record behind a /_sim/ route.
@@ -112,7 +111,7 @@ type adminAPI struct {
 func newAdminAPI(ctx context.Context, flags *pflag.FlagSet, e *env) (adminAPI, error) {
 	ps, err := simPartiesOf(ctx, flags, e)
 	if err != nil {
-		return adminAPI{}, usageError(e, err)
+		return adminAPI{}, err
 	}
 	return adminAPI{e: e, ps: ps}, nil
 }
@@ -305,10 +304,10 @@ refuses a bad one with its reason.`, k.name)
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body, err := k.bodyOf(cmd, e, file, args)
 			if err != nil {
-				return usageError(e, err)
+				return err
 			}
 			if len(body) == 0 && !k.replaces {
-				return usageError(e, fmt.Errorf("nothing to %s: give a field's flag or --file (see '%s --help')", verb, cmd.CommandPath()))
+				return fmt.Errorf("nothing to %s: give a field's flag or --file (see '%s --help')", verb, cmd.CommandPath())
 			}
 			a, err := newAdminAPI(cmd.Context(), cmd.InheritedFlags(), e)
 			if err != nil {
@@ -639,12 +638,6 @@ func listRecords(ctx context.Context, flags *pflag.FlagSet, e *env, k recordKind
 	}
 	return out
 }
-
-// Kinds other commands complete flag values from.
-var (
-	usersKind = recordKind{name: "user", party: stack.Hostapp, path: "/_sim/users", listKey: "users", keys: []string{"username"}}
-	appsKind  = recordKind{name: "miniapp", party: stack.Platform, path: "/_sim/miniapps", listKey: "miniapps", keys: []string{"app_id"}}
-)
 
 // completeFlagFrom completes a flag's value with the key field of a kind's records, for a
 // command whose own flags locate the stack.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -295,19 +294,7 @@ func TestScenarioNewLintSchema(t *testing.T) {
 // twice: they pass both times, and the running parties keep their settings.
 func TestScenarioRunAgainstUp(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var out, errb lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"up", "--ephemeral", "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0"},
-			func(string) string { return "" }, &out, &errb)
-	}()
-	awaitServing(t, &out, &out, &errb, done)
-	urls := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`).FindAllStringSubmatch(out.String(), -1) {
-		urls[m[1]] = m[2]
-	}
+	urls := startUp(t, append([]string{"--ephemeral"}, allPorts0...)...).urls
 	args := []string{"scenario", "run", "--platform-url", urls["platform"], "--hostapp-url", urls["hostapp"], "--miniapp-url", urls["miniapp"]}
 	for _, f := range []string{"connect-new-user", "credentials-wrong-host-secret", "userdata-response-attribute-missing", "session-refresh", "hostapp-status-500", "consent-revoked"} {
 		args = append(args, filepath.Join(libraryDir, f+".yaml"))
@@ -326,12 +313,6 @@ func TestScenarioRunAgainstUp(t *testing.T) {
 	_, stderr, code = runCmd(t, t.Context(), nil, "scenario", "run", "--platform-url", "http://127.0.0.1:1", filepath.Join(libraryDir, "connect-new-user.yaml"))
 	if code != exitUsage || !strings.Contains(stderr, "boxo-sim up") {
 		t.Errorf("unreachable platform: exit %d, stderr %q", code, stderr)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("up did not stop")
 	}
 }
 

@@ -48,15 +48,15 @@ printed), 2 a usage or setup error (no --user, no stack).`,
 	pf.String("client-id", "", "the host app's client_id at the platform, as given to connect (default "+demo.ClientID+")")
 	pf.String("platform-url", "", "URL of the running platform (default: the up running on --data-dir, else the local one)")
 	addAdminTokenFlag(pf)
-	_ = c.RegisterFlagCompletionFunc("user", completeFlagFrom(e, usersKind))
-	_ = c.RegisterFlagCompletionFunc("app-id", completeFlagFrom(e, appsKind))
+	_ = c.RegisterFlagCompletionFunc("user", completeFlagFrom(e, usersRecords))
+	_ = c.RegisterFlagCompletionFunc("app-id", completeFlagFrom(e, miniappsKind))
 
 	act := func(name, short, example string, do func(cmd *cobra.Command, sdk *sdkstub.SDK, appID string) (map[string]any, string, error)) *cobra.Command {
 		return &cobra.Command{
 			Use: name + " --user USER [--app-id APP_ID]", Short: short, Example: example, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				if user == "" {
-					return usageError(e, fmt.Errorf("--user is required: the host user whose miniapp session to %s", name))
+					return fmt.Errorf("--user is required: the host user whose miniapp session to %s", name)
 				}
 				sdk, cfg, err := sessionSDK(cmd, e)
 				if err != nil {
@@ -120,15 +120,15 @@ printed), 2 a usage or setup error (no --user, no stack).`,
 func sessionSDK(cmd *cobra.Command, e *env) (*sdkstub.SDK, Config, error) {
 	cfg, src, err := loadConfig(cmd.Flags(), e.getenv)
 	if err != nil {
-		return nil, cfg, usageError(e, err)
+		return nil, cfg, err
 	}
 	found, err := findStack(cmd.Context(), cfg, src)
 	if err != nil {
-		return nil, cfg, usageError(e, err)
+		return nil, cfg, err
 	}
 	platformURL := found.url(stack.Platform)
 	if platformURL == "" {
-		return nil, cfg, usageError(e, fmt.Errorf("the stack found through %s has no platform: give --platform-url", found.from))
+		return nil, cfg, fmt.Errorf("the stack found through %s has no platform: give --platform-url", found.from)
 	}
 	file := filepath.Join(cfg.DataDir, sdkstub.TokenFileName)
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {

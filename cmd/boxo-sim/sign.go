@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -41,42 +40,40 @@ timestamp is now and the nonce fresh. The secret is never printed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u, err := url.Parse(args[0])
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return usageError(e, fmt.Errorf("URL %q: give the full request URL, e.g. http://127.0.0.1:8081/boxo/connect/access-token", args[0]))
+				return fmt.Errorf("URL %q: give the full request URL, e.g. http://127.0.0.1:8081/boxo/connect/access-token", args[0])
 			}
 			if secret == "" {
 				secret = e.getenv("BOXO_SIM_SIGNING_SECRET")
 			}
 			if secret == "" {
-				return usageError(e, fmt.Errorf("--signing-secret (or BOXO_SIM_SIGNING_SECRET) is required"))
+				return fmt.Errorf("--signing-secret (or BOXO_SIM_SIGNING_SECRET) is required")
 			}
 			method = strings.ToUpper(method)
 			if method == "" || strings.ContainsAny(method, " \t") {
-				return usageError(e, fmt.Errorf("--method %q is not an HTTP method", method))
+				return fmt.Errorf("--method %q is not an HTTP method", method)
 			}
 			if body != "" && bodyFile != "" {
-				return usageError(e, fmt.Errorf("give --body or --body-file, not both"))
+				return fmt.Errorf("give --body or --body-file, not both")
 			}
 			raw := []byte(body)
 			if bodyFile != "" {
 				var err error
 				if raw, err = os.ReadFile(bodyFile); err != nil {
-					return usageError(e, fmt.Errorf("--body-file: %w", err))
+					return fmt.Errorf("--body-file: %w", err)
 				}
 			}
 			at := time.Now()
 			if timestamp != "" {
 				sec, err := strconv.ParseInt(timestamp, 10, 64)
 				if err != nil {
-					return usageError(e, fmt.Errorf("--timestamp %q: give Unix seconds", timestamp))
+					return fmt.Errorf("--timestamp %q: give Unix seconds", timestamp)
 				}
 				at = time.Unix(sec, 0)
 			}
 			h := signing.Sign(secret, method, args[0], raw, at, nonce)
 			payload := signing.Payload(h.Timestamp, h.Nonce, method, args[0], raw)
 			if asJSON {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{
+				return printIndentedJSON(e.stdout, map[string]any{
 					"headers": map[string]string{signing.HeaderSignature: h.Signature, signing.HeaderTimestamp: h.Timestamp, signing.HeaderNonce: h.Nonce},
 					"payload": payload,
 				})

@@ -41,8 +41,8 @@ func (l *traceList) addFlags(c *cobra.Command, e *env) {
 	_ = c.RegisterFlagCompletionFunc("outcome", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return append([]string{"ok", "error", "running"}, contract.Codes...), cobra.ShellCompDirectiveNoFileComp
 	})
-	_ = c.RegisterFlagCompletionFunc("user", completeFlagFrom(e, usersKind))
-	_ = c.RegisterFlagCompletionFunc("app-id", completeFlagFrom(e, appsKind))
+	_ = c.RegisterFlagCompletionFunc("user", completeFlagFrom(e, usersRecords))
+	_ = c.RegisterFlagCompletionFunc("app-id", completeFlagFrom(e, miniappsKind))
 }
 
 // wanted reports whether the command line asks for the list: --list, or one of its filters
@@ -64,7 +64,7 @@ func (l *traceList) query(cmd *cobra.Command, args []string) (url.Values, error)
 				given = append(given, "--"+f)
 			}
 		}
-		return nil, fmt.Errorf("%s %s only with --list", strings.Join(given, ", "), map[bool]string{true: "works", false: "work"}[len(given) == 1])
+		return nil, fmt.Errorf("%s %s only with --list", strings.Join(given, ", "), pluralOf(len(given), "works", "work"))
 	case len(args) > 0:
 		return nil, fmt.Errorf("--list lists flows: give no FLOW_ID ('boxo-sim trace %s' prints that flow)", args[0])
 	case cmd.Flags().Changed("clear"), cmd.Flags().Changed("verbose"):
@@ -107,7 +107,7 @@ type flowLine struct {
 func (l *traceList) run(cmd *cobra.Command, e *env, args []string, asJSON bool) error {
 	q, err := l.query(cmd, args)
 	if err != nil {
-		return usageError(e, err)
+		return err
 	}
 	ctx := cmd.Context()
 	a, err := newAdminAPI(ctx, cmd.Flags(), e)

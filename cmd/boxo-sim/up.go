@@ -87,8 +87,7 @@ Every party answers GET /healthz.`,
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			defer st.removeState()
+			defer st.stop()
 			// With --json, stdout gets the banner as one JSON line and nothing else; the rest
 			// goes to stderr or nowhere.
 			text, notes, banner := e.stdout, e, newUpBanner(st.Stack, cfg, st.token, st.stateFile)
@@ -154,6 +153,13 @@ type configuredStack struct {
 	token, tokenFrom string // the admin token and where it came from
 	stateFile        string
 	removeState      func() error
+}
+
+// stop removes the state file, so that no client command finds the stack any more, and
+// closes the stack.
+func (s *configuredStack) stop() error {
+	s.removeState()
+	return s.Close()
 }
 
 // startOptions are the command-line choices of up and exec beyond the configuration.
@@ -397,10 +403,16 @@ func printUp(w io.Writer, st *stack.Stack, cfg Config) {
 
 // credentials are a started stack's Dashboard credentials: the demo values, or towards a
 // backend the platform relays to, the ones it sends there. Fields of parties the stack has
-// nothing to do with are "".
+// nothing to do with are "". up --json prints them by their Dashboard field names.
 type credentials struct {
-	ClientID, HostappClientID, HostappSecret, TokenPrefix string
-	AppID, MiniappSecret                                  string
+	ClientID        string `json:"client_id,omitempty"`
+	HostappClientID string `json:"hostapp_client_id,omitempty"`
+	HostappSecret   string `json:"hostapp_secret_key,omitempty"`
+	TokenPrefix     string `json:"token_prefix,omitempty"`
+	AppID           string `json:"app_id,omitempty"`
+	MiniappSecret   string `json:"secret_key,omitempty"`
+	// Users are the host app's demo users, for up --json; credentialsOf leaves them out.
+	Users []hostUser `json:"users,omitempty"`
 }
 
 func credentialsOf(st *stack.Stack, cfg Config) credentials {

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // PROTOCOL §7.2's test vector.
@@ -122,23 +120,11 @@ func TestCheckMiniappUserDataKey(t *testing.T) {
 // reads its trace: steps 9 and 10 carry the ciphertext, masked.
 func TestUpWithEncryptedUserData(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var out, errb lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"up", "--data-dir", t.TempDir(), "--hostapp-port", "0", "--platform-port", "0", "--miniapp-port", "0",
-			"--user-data-key", vectorKey, "--trusted-proxies", "10.0.0.0/8", "--auth-code-ttl", "2m"},
-			func(string) string { return "" }, &out, &errb)
-	}()
-	awaitServing(t, &out, &out, &errb, done)
-	if strings.Contains(out.String()+errb.String(), vectorKey[:10]) {
-		t.Fatalf("up printed the key:\n%s\n%s", out.String(), errb.String())
+	up := startUp(t, append([]string{"--user-data-key", vectorKey, "--trusted-proxies", "10.0.0.0/8", "--auth-code-ttl", "2m"}, allPorts0...)...)
+	if strings.Contains(up.out.String()+up.errb.String(), vectorKey[:10]) {
+		t.Fatalf("up printed the key:\n%s\n%s", up.out.String(), up.errb.String())
 	}
-	urls := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^  (hostapp|platform|miniapp)\s+(http://\S+)$`).FindAllStringSubmatch(out.String(), -1) {
-		urls[m[1]] = m[2]
-	}
+	urls := up.urls
 	resp, err := http.Get(urls["hostapp"] + "/_sim/settings")
 	if err != nil {
 		t.Fatal(err)
@@ -158,11 +144,5 @@ func TestUpWithEncryptedUserData(t *testing.T) {
 	masked := regexp.MustCompile(`(?m)^step (9|10) .*\n(?:  .*\n)*?  (?:response|request) body \{"user_data":"[^"…]{4}…\[\d+\]"\}$`)
 	if code != 0 || len(masked.FindAllString(stdout, -1)) != 2 {
 		t.Fatalf("trace --verbose does not show the masked ciphertext at steps 9 and 10 (exit %d):\n%s", code, stdout)
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("up did not stop")
 	}
 }

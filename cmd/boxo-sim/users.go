@@ -2,12 +2,14 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/boxo-sim/boxo-sim/internal/stack"
 )
 
 // usersRecords: the host app's users (/_sim/users). The route's PUT replaces every field, so put
 // reads the user first; the password is never shown, only whether one is set.
 var usersRecords = recordKind{
-	name: "user", party: usersKind.party, path: usersKind.path, listKey: usersKind.listKey, keys: usersKind.keys,
+	name: "user", party: stack.Hostapp, path: "/_sim/users", listKey: "users", keys: []string{"username"},
 	columns:  []string{"username", "reference", "email", "phone", "first_name", "last_name", "has_password"},
 	readOnly: []string{"id", "has_password", "created_at", "updated_at"},
 	replaces: true,
