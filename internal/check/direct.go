@@ -63,7 +63,8 @@ type directRun struct {
 	got     *directCall
 	ev      *call
 	body    map[string]json.RawMessage
-	missing string // why no call can be judged
+	user    map[string]json.RawMessage // the body's user_data, once direct-user-data found it an object
+	missing string                     // why no call can be judged
 }
 
 func (d *directRun) unreachable() string { return d.missing }
@@ -236,27 +237,18 @@ func (d *directRun) checkIDs(context.Context) verdict {
 	return pass("client_id and app_id as expected", d.ev)
 }
 
-// userData is the call's user_data object, or why it is not one.
-func (d *directRun) userData() (map[string]json.RawMessage, string) {
-	if d.body == nil {
-		return nil, "the body is not a JSON object"
-	}
+// checkUserData runs only on a JSON object body (directNeeds), and keeps its user_data for
+// checkPhone.
+func (d *directRun) checkUserData(context.Context) verdict {
 	raw, ok := d.body["user_data"]
 	if !ok || string(raw) == "null" {
-		return nil, "user_data is missing"
+		return fail("user_data is missing", d.ev)
 	}
 	var m map[string]json.RawMessage
 	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &m) != nil {
-		return nil, "user_data is not an object (encrypted user data is not part of Direct)"
+		return fail("user_data is not an object (encrypted user data is not part of Direct)", d.ev)
 	}
-	return m, ""
-}
-
-func (d *directRun) checkUserData(context.Context) verdict {
-	m, why := d.userData()
-	if why != "" {
-		return fail(why, d.ev)
-	}
+	d.user = m
 	var problems []string
 	values := map[string]string{}
 	for _, k := range []string{"reference", "email", "phone", "first_name", "last_name"} {
@@ -281,12 +273,9 @@ func (d *directRun) checkUserData(context.Context) verdict {
 	return pass("reference "+values["reference"]+" with an email or a phone", d.ev)
 }
 
+// checkPhone runs only once checkUserData passed (directNeeds).
 func (d *directRun) checkPhone(context.Context) verdict {
-	m, why := d.userData()
-	if why != "" {
-		return skip(why + " (direct-user-data)")
-	}
-	phone, present, ok := stringField(m, "phone")
+	phone, present, ok := stringField(d.user, "phone")
 	switch {
 	case !present || phone == "":
 		return pass("no phone sent", d.ev)

@@ -217,6 +217,9 @@ func TestMaskExact(t *testing.T) {
 		if got := Mask(in); got != want {
 			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
 		}
+		if IsMasked(want) != (in != "") || IsMasked(in) {
+			t.Errorf("IsMasked(%q) = %v, IsMasked(%q) = %v; want only the mask masked", want, IsMasked(want), in, IsMasked(in))
+		}
 	}
 }
 

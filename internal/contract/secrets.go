@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -85,6 +86,13 @@ func Mask(s string) string {
 	}
 	return string(head) + "…[" + strconv.Itoa(n) + "]"
 }
+
+// maskedRE is what Mask (and userdata.Mask) prints: up to four characters of any kind, then
+// the length.
+var maskedRE = regexp.MustCompile(`^(?s:.{0,4})…\[\d+\]$`)
+
+// IsMasked reports whether v is a secret as Mask shows it, not a secret.
+func IsMasked(v string) bool { return maskedRE.MatchString(v) }
 
 // Secret is a string that logs and prints masked.
 type Secret string

@@ -120,15 +120,10 @@ type Request struct {
 	Replace bool
 }
 
-// UserBody is the host's PUT /_sim/users/{username} body.
+// UserBody is the host's PUT /_sim/users/{username} body: the user's data and password.
 type UserBody struct {
-	Password         string          `json:"password,omitempty"`
-	Reference        string          `json:"reference"`
-	Email            string          `json:"email,omitempty"`
-	Phone            string          `json:"phone,omitempty"`
-	FirstName        string          `json:"first_name,omitempty"`
-	LastName         string          `json:"last_name,omitempty"`
-	CustomAttributes json.RawMessage `json:"custom_attributes,omitempty"`
+	Password string `json:"password,omitempty"`
+	contract.UserData
 }
 
 // DefaultPassword is the password of a new user whose password is left out.
@@ -156,7 +151,7 @@ func (f *File) Requests(st Stack, hasUser func(string) bool) ([]Request, error) 
 		add(contract.PartyPlatform, "/_sim/settings", f.Platform, "platform", "platform")
 	}
 	for i, u := range f.Users {
-		b := UserBody{Password: u.Password, Reference: u.Reference, Email: u.Email, Phone: u.Phone, FirstName: u.FirstName, LastName: u.LastName}
+		b := UserBody{Password: u.Password, UserData: contract.UserData{Reference: u.Reference, Email: u.Email, Phone: u.Phone, FirstName: u.FirstName, LastName: u.LastName}}
 		if b.Password == "" && (hasUser == nil || !hasUser(u.Username)) {
 			b.Password = DefaultPassword(u.Username)
 		}
@@ -223,11 +218,11 @@ func (f *File) Requests(st Stack, hasUser func(string) bool) ([]Request, error) 
 // Applying the same file twice gives the same state.
 func Apply(ctx context.Context, st Stack, f *File) error {
 	c := &caller{st: st}
-	known, err := c.preflight(ctx, f)
+	users, err := c.preflight(ctx, f)
 	if err != nil {
 		return err
 	}
-	rs, err := f.Requests(st, func(u string) bool { return known.users[u] })
+	rs, err := f.Requests(st, func(u string) bool { return users[u] })
 	if err != nil {
 		return err
 	}
@@ -268,20 +263,16 @@ func ApplyFaults(ctx context.Context, st Stack, faults []fault.Fault) error {
 	return nil
 }
 
-// known is what the stack holds, as far as checking a file needs.
-type known struct {
-	users, clients, hostapps, miniapps map[string]bool
-	miniappSettings                    bool
-}
-
-// preflight checks the file against the stack without changing anything.
-func (c *caller) preflight(ctx context.Context, f *File) (known, error) {
-	k := known{users: map[string]bool{}, clients: map[string]bool{}, hostapps: map[string]bool{}, miniapps: map[string]bool{}}
+// preflight checks the file against the stack without changing anything. It returns the
+// users the host has, when the file names any.
+func (c *caller) preflight(ctx context.Context, f *File) (map[string]bool, error) {
+	users := map[string]bool{}
+	// at starts with the file's top-level key, which the message names.
 	need := func(party, what string, at ...any) error {
 		if c.st.URL(party) != "" {
 			return nil
 		}
-		return fmt.Errorf("%s: the %s is not started here, so %s cannot be set: start it, or leave %s out of the seed file", f.where(at...), party, what, strictDotted(at))
+		return fmt.Errorf("%s: the %s is not started here, so %s cannot be set: start it, or leave %s out of the seed file", f.where(at...), party, what, at[0])
 	}
 	d := f.Dashboard
 	checks := []struct {
@@ -294,20 +285,19 @@ func (c *caller) preflight(ctx context.Context, f *File) (known, error) {
 		{f.Hostapp != nil, contract.PartyHostapp, "its settings", []any{"hostapp"}},
 		{f.Miniapp != nil, contract.PartyMiniapp, "its settings", []any{"miniapp"}},
 		{f.Platform != nil, contract.PartyPlatform, "its settings", []any{"platform"}},
-		{len(d.Hostapps)+len(d.Miniapps)+len(d.Partnerships) > 0 || d.Hostapp != nil || d.Miniapp != nil || d.Partnership != nil,
-			contract.PartyPlatform, "the Dashboard", []any{"dashboard"}},
+		{d.given(), contract.PartyPlatform, "the Dashboard", []any{"dashboard"}},
 	}
 	for _, ch := range checks {
 		if ch.given {
 			if err := need(ch.party, ch.what, ch.at...); err != nil {
-				return k, err
+				return nil, err
 			}
 		}
 	}
 	if f.Faults != nil {
 		for i, ft := range *f.Faults {
 			if err := need(ft.Party, "its faults", "faults", i); err != nil {
-				return k, err
+				return nil, err
 			}
 		}
 	}
@@ -322,10 +312,10 @@ func (c *caller) preflight(ctx context.Context, f *File) (known, error) {
 			} `json:"users"`
 		}
 		if err := c.do(ctx, http.MethodGet, contract.PartyHostapp, "/_sim/users", nil, &l); err != nil {
-			return k, err
+			return nil, err
 		}
 		for _, u := range l.Users {
-			k.users[u.Username] = true
+			users[u.Username] = true
 		}
 	}
 	if len(f.Clients) > 0 {
@@ -335,13 +325,14 @@ func (c *caller) preflight(ctx context.Context, f *File) (known, error) {
 			} `json:"clients"`
 		}
 		if err := c.do(ctx, http.MethodGet, contract.PartyHostapp, "/_sim/clients", nil, &l); err != nil {
-			return k, err
+			return nil, err
 		}
+		clients := map[string]bool{}
 		for _, cl := range l.Clients {
-			k.clients[cl.ClientID] = true
+			clients[cl.ClientID] = true
 		}
 		for i, cl := range f.Clients {
-			if k.clients[cl.ClientID] {
+			if clients[cl.ClientID] {
 				continue
 			}
 			if cl.RedirectURIs == nil {
@@ -353,16 +344,15 @@ func (c *caller) preflight(ctx context.Context, f *File) (known, error) {
 		}
 	}
 	if f.Miniapp != nil {
-		status, err := c.status(ctx, http.MethodGet, contract.PartyMiniapp, "/_sim/settings")
+		exists, err := c.found(ctx, contract.PartyMiniapp, "/_sim/settings", nil)
 		if err != nil {
-			return k, err
+			return nil, err
 		}
-		k.miniappSettings = status == http.StatusOK
-		if !k.miniappSettings && (f.Miniapp.AppID == nil || f.Miniapp.SecretKey == nil) {
+		if !exists && (f.Miniapp.AppID == nil || f.Miniapp.SecretKey == nil) {
 			bad([]any{"miniapp"}, "the miniapp backend has no settings yet: give app_id and secret_key")
 		}
 	}
-	if c.st.PlatformURL != "" && (len(d.Hostapps)+len(d.Miniapps)+len(d.Partnerships) > 0 || d.Hostapp != nil || d.Miniapp != nil || d.Partnership != nil) {
+	if c.st.PlatformURL != "" && d.given() {
 		var hs struct {
 			Hostapps []struct {
 				ClientID string `json:"client_id"`
@@ -374,53 +364,38 @@ func (c *caller) preflight(ctx context.Context, f *File) (known, error) {
 			} `json:"miniapps"`
 		}
 		if err := c.do(ctx, http.MethodGet, contract.PartyPlatform, "/_sim/hostapps", nil, &hs); err != nil {
-			return k, err
+			return nil, err
 		}
 		if err := c.do(ctx, http.MethodGet, contract.PartyPlatform, "/_sim/miniapps", nil, &ms); err != nil {
-			return k, err
+			return nil, err
 		}
+		hostapps, miniapps := map[string]bool{}, map[string]bool{}
 		for _, h := range hs.Hostapps {
-			k.hostapps[h.ClientID] = true
+			hostapps[h.ClientID] = true
 		}
 		for _, m := range ms.Miniapps {
-			k.miniapps[m.AppID] = true
+			miniapps[m.AppID] = true
 		}
-		check := func(exists bool, at []any, what string, fields map[string]bool) {
-			if exists {
-				return
-			}
-			var missing []string
-			for _, name := range []string{"name", "url", "access_token_url", "user_data_url", "auth_token_url", "hostapp_client_id", "hostapp_secret_key", "secret_key"} {
-				if given, ok := fields[name]; ok && !given {
-					missing = append(missing, name)
-				}
-			}
-			if len(missing) > 0 {
+		check := func(exists bool, at []any, what string, missing []string) {
+			if !exists && len(missing) > 0 {
 				bad(at, "a new %s needs %s", what, strings.Join(missing, ", "))
 			}
 		}
-		hostFields := func(h DashboardHostapp) map[string]bool {
-			return map[string]bool{"name": h.Name != nil, "access_token_url": h.AccessTokenURL != nil, "user_data_url": h.UserDataURL != nil,
-				"hostapp_client_id": h.HostappClientID != nil, "hostapp_secret_key": h.HostappSecretKey != nil}
-		}
-		miniFields := func(m DashboardMiniapp) map[string]bool {
-			return map[string]bool{"name": m.Name != nil, "url": m.URL != nil, "auth_token_url": m.AuthTokenURL != nil, "secret_key": m.SecretKey != nil}
-		}
 		declaredHosts, declaredMinis := map[string]bool{}, map[string]bool{}
 		for i, h := range d.Hostapps {
-			check(k.hostapps[h.ClientID], []any{"dashboard", "hostapps", i}, fmt.Sprintf("host app (client_id %q)", h.ClientID), hostFields(h))
+			check(hostapps[h.ClientID], []any{"dashboard", "hostapps", i}, fmt.Sprintf("host app (client_id %q)", h.ClientID), h.missing())
 			declaredHosts[h.ClientID] = true
 		}
 		if d.Hostapp != nil {
-			check(k.hostapps[demo.ClientID], []any{"dashboard", "hostapp"}, "host app (client_id "+demo.ClientID+")", hostFields(*d.Hostapp))
+			check(hostapps[demo.ClientID], []any{"dashboard", "hostapp"}, "host app (client_id "+demo.ClientID+")", d.Hostapp.missing())
 			declaredHosts[demo.ClientID] = true
 		}
 		for i, m := range d.Miniapps {
-			check(k.miniapps[m.AppID], []any{"dashboard", "miniapps", i}, fmt.Sprintf("miniapp (app_id %q)", m.AppID), miniFields(m))
+			check(miniapps[m.AppID], []any{"dashboard", "miniapps", i}, fmt.Sprintf("miniapp (app_id %q)", m.AppID), m.missing())
 			declaredMinis[m.AppID] = true
 		}
 		if d.Miniapp != nil {
-			check(k.miniapps[demo.AppID], []any{"dashboard", "miniapp"}, "miniapp (app_id "+demo.AppID+")", miniFields(*d.Miniapp))
+			check(miniapps[demo.AppID], []any{"dashboard", "miniapp"}, "miniapp (app_id "+demo.AppID+")", d.Miniapp.missing())
 			declaredMinis[demo.AppID] = true
 		}
 		pairs := d.Partnerships
@@ -432,18 +407,45 @@ func (c *caller) preflight(ctx context.Context, f *File) (known, error) {
 			if i == len(d.Partnerships) {
 				at = []any{"dashboard", "partnership"}
 			}
-			if !k.hostapps[p.ClientID] && !declaredHosts[p.ClientID] {
+			if !hostapps[p.ClientID] && !declaredHosts[p.ClientID] {
 				bad(append(at, "client_id"), "no host app %q: declare it under dashboard.hostapps", p.ClientID)
 			}
-			if !k.miniapps[p.AppID] && !declaredMinis[p.AppID] {
+			if !miniapps[p.AppID] && !declaredMinis[p.AppID] {
 				bad(append(at, "app_id"), "no miniapp %q: declare it under dashboard.miniapps", p.AppID)
 			}
 		}
 	}
 	if len(errs) > 0 {
-		return k, &RefusedError{Errs: errs}
+		return nil, &RefusedError{Errs: errs}
 	}
-	return k, nil
+	return users, nil
+}
+
+// given reports whether the file sets anything in the Dashboard.
+func (d Dashboard) given() bool {
+	return len(d.Hostapps)+len(d.Miniapps)+len(d.Partnerships) > 0 || d.Hostapp != nil || d.Miniapp != nil || d.Partnership != nil
+}
+
+// missing names the keys a new host app needs that h leaves out.
+func (h DashboardHostapp) missing() []string {
+	return unset([]string{"name", "access_token_url", "user_data_url", "hostapp_client_id", "hostapp_secret_key"},
+		h.Name, h.AccessTokenURL, h.UserDataURL, h.HostappClientID, h.HostappSecretKey)
+}
+
+// missing names the keys a new miniapp needs that m leaves out.
+func (m DashboardMiniapp) missing() []string {
+	return unset([]string{"name", "url", "auth_token_url", "secret_key"}, m.Name, m.URL, m.AuthTokenURL, m.SecretKey)
+}
+
+// unset names the keys whose values are nil.
+func unset(keys []string, values ...*string) []string {
+	var out []string
+	for i, v := range values {
+		if v == nil {
+			out = append(out, keys[i])
+		}
+	}
+	return out
 }
 
 // Error is a seed file that could not be loaded or applied: a setup error, not a failure of
@@ -471,19 +473,6 @@ func (e *RefusedError) Error() string {
 		lines[i] = err.Error()
 	}
 	return "nothing was changed:\n" + strings.Join(lines, "\n")
-}
-
-func strictDotted(at []any) string {
-	var b strings.Builder
-	for _, s := range at {
-		if k, ok := s.(string); ok {
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(k)
-		}
-	}
-	return b.String()
 }
 
 // caller sends admin requests to a stack's parties.
@@ -555,15 +544,11 @@ func (c *caller) do(ctx context.Context, method, party, path string, in, out any
 	return nil
 }
 
-// status sends a request whose status is the answer (200 or 404).
-func (c *caller) status(ctx context.Context, method, party, path string) (int, error) {
-	err := c.do(ctx, method, party, path, nil, nil)
-	var he *HTTPError
-	switch {
-	case err == nil:
-		return http.StatusOK, nil
-	case errors.As(err, &he) && he.Status == http.StatusNotFound:
-		return http.StatusNotFound, nil
+// found sends a GET that answers 200, whose body it decodes into out, or 404 (found false).
+func (c *caller) found(ctx context.Context, party, path string, out any) (bool, error) {
+	err := c.do(ctx, http.MethodGet, party, path, nil, out)
+	if he := (*HTTPError)(nil); errors.As(err, &he) && he.Status == http.StatusNotFound {
+		return false, nil
 	}
-	return 0, err
+	return err == nil, err
 }

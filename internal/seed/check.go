@@ -19,12 +19,7 @@ var (
 	usernameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	// TokenRE is one RFC 9110 token: a token prefix, a header name.
 	TokenRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-	// maskedRE is how the admin API shows a secret (contract.Mask, userdata.Mask).
-	maskedRE = regexp.MustCompile(`^(?s:.{0,4})…\[\d+\]$`)
 )
-
-// IsMasked reports whether v is a secret as the admin API shows it masked, not a secret.
-func IsMasked(v string) bool { return maskedRE.MatchString(v) }
 
 // Checker checks what the types cannot say about the seed parts of a file — names, URLs,
 // CIDRs, enums, duplicates, masked secrets — and reports each issue at its line. Scenario
@@ -34,6 +29,7 @@ type Checker struct {
 	Root *yaml.Node
 	// Warnings are what is worth saying but not wrong (an earlier error code name).
 	Warnings []strictyaml.Issue
+	masked   bool // a secret was as the admin API shows it masked
 }
 
 func (c *Checker) at(path ...any) int { return strictyaml.LineAt(c.Root, path...) }
@@ -365,9 +361,10 @@ func (c *Checker) secretPtr(v *string, p []any) {
 
 // secret refuses a secret as export writes it without --with-secrets.
 func (c *Checker) secret(v string, p []any) bool {
-	if !IsMasked(v) {
+	if !contract.IsMasked(v) {
 		return false
 	}
+	c.masked = true
 	c.add(p, " is masked (%s), not a secret: this file was exported without --with-secrets; export again with --with-secrets, or write the secret in", v)
 	return true
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/boxo-sim/boxo-sim/internal/admin"
 	"github.com/boxo-sim/boxo-sim/internal/contract"
 	"github.com/boxo-sim/boxo-sim/internal/fault"
+	"github.com/boxo-sim/boxo-sim/internal/strictyaml"
 )
 
 // Export reads a running stack's setup over the parties' admin API: every user, OAuth client
@@ -75,14 +76,11 @@ func Export(ctx context.Context, st Stack, withSecrets bool) (*File, error) {
 	}
 	if st.MiniappURL != "" {
 		var settings MiniSettings
-		status, err := c.status(ctx, http.MethodGet, contract.PartyMiniapp, "/_sim/settings")
+		exists, err := c.found(ctx, contract.PartyMiniapp, "/_sim/settings"+q, &settings)
 		if err != nil {
 			return nil, err
 		}
-		if status == http.StatusOK {
-			if err := c.do(ctx, http.MethodGet, contract.PartyMiniapp, "/_sim/settings"+q, nil, &settings); err != nil {
-				return nil, err
-			}
+		if exists {
 			f.Miniapp = &settings
 		}
 	}
@@ -104,14 +102,15 @@ func Export(ctx context.Context, st Stack, withSecrets bool) (*File, error) {
 	return f, nil
 }
 
-// Masked reports whether the file holds a secret as the admin API shows it masked.
+// Masked reports whether the file holds a secret as the admin API shows it masked: whether
+// checking it meets one. Faults hold no secret, and checking them would complete them in
+// place, so they are left out.
 func (f *File) Masked() bool {
-	b, err := yaml.Marshal(f)
-	if err != nil {
-		return false
-	}
-	_, err = Parse("", b)
-	return err != nil && strings.Contains(err.Error(), "is masked (")
+	g := *f
+	g.Faults = nil
+	c := &Checker{Parser: &strictyaml.Parser{}}
+	c.CheckFile(&g)
+	return c.masked
 }
 
 // Header is the comment an exported file starts with; from says which stack it came from.

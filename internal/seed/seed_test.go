@@ -112,6 +112,10 @@ func export(t *testing.T, st *stack.Stack, withSecrets bool) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every stack here holds a Dashboard secret, which only --with-secrets shows.
+	if f.Masked() == withSecrets {
+		t.Errorf("Masked() = %v for an export with secrets %v", f.Masked(), withSecrets)
+	}
 	b, err := f.YAML()
 	if err != nil {
 		t.Fatal(err)

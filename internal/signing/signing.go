@@ -12,10 +12,8 @@ package signing
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"strconv"
@@ -28,12 +26,11 @@ import (
 
 // Boxo's default header map (PROTOCOL §7.8).
 const (
-	HeaderSignature  = "X-Signature"
-	HeaderTimestamp  = "X-Timestamp"
-	HeaderNonce      = "X-Nonce"
-	HeaderIdentity   = "X-Identity"
-	HeaderClientID   = "X-Client-Id"
-	HeaderMerchantID = "X-Merchant-Id"
+	HeaderSignature = "X-Signature"
+	HeaderTimestamp = "X-Timestamp"
+	HeaderNonce     = "X-Nonce"
+	HeaderIdentity  = "X-Identity"
+	HeaderClientID  = "X-Client-Id"
 )
 
 // The profile's windows (PROTOCOL §7.8).
@@ -86,13 +83,7 @@ func Signature(secret, payload string) string {
 }
 
 // NewNonce returns 16 random bytes as 32 hex digits.
-func NewNonce() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b)
-}
+func NewNonce() string { return contract.RandomHex(16) }
 
 // Sign signs a request at instant now with a fresh nonce; nonce "" means a fresh one.
 func Sign(secret, method, url string, body []byte, now time.Time, nonce string) Headers {

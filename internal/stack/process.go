@@ -2,6 +2,7 @@ package stack
 
 import (
 	"net/http"
+	"os"
 	"runtime"
 	"runtime/metrics"
 	"time"
@@ -38,7 +39,7 @@ var processInstance = contract.RandomHex(8)
 
 // ReadProcessStats measures this process.
 func ReadProcessStats() ProcessStats {
-	p := ProcessStats{Instance: processInstance, PID: pid(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+	p := ProcessStats{Instance: processInstance, PID: os.Getpid(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Goroutines: runtime.NumGoroutine(), At: time.Now().UTC()}
 	p.CPUSeconds, p.MaxRSSBytes, p.RSSBytes, p.Measured = usage()
 	m := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"},

@@ -10,8 +10,6 @@ import (
 	"syscall"
 )
 
-func pid() int { return os.Getpid() }
-
 // usage reads the process's CPU time and peak RSS from getrusage, and its resident memory
 // now from /proc where there is one.
 func usage() (cpuSeconds float64, maxRSS, rss int64, ok bool) {
