@@ -174,7 +174,7 @@ func (p *player) do(ctx context.Context, a *Action) (r ActionResult, out *outcom
 		if o.Password == "" {
 			o.Password = p.password(user)
 		}
-		res, err := p.sdk.ConnectDirect(ctx, o, nil)
+		res, err := p.sdk.ConnectDirect(ctx, o)
 		if ok, err := p.flowEnded(&r, out, key, res, err); !ok {
 			return r, nil, err
 		}
