@@ -754,10 +754,17 @@ var flowDuration = `COALESCE(` + flowSpan(`NOT (s.step BETWEEN 6 AND CASE flows.
 
 // ListFlows implements platform.Store.
 func (d *DB) ListFlows(ctx context.Context, f platform.FlowFilter) ([]platform.FlowSummary, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+flowCols+`, `+flowDuration+` FROM flows
-		WHERE (?1 = '' OR id = ?1) AND (?2 = '' OR client_id = ?2) AND (?3 = '' OR app_id = ?3)
-		AND (?4 = '' OR user_reference = ?4) AND (?5 = '' OR outcome = ?5) AND (?6 = '' OR error_code = ?6)
-		ORDER BY seq DESC LIMIT ?7`, f.ID, f.ClientID, f.AppID, f.UserReference, f.Outcome, f.ErrorCode, f.Limit)
+	// Only the filters that are set are in the WHERE: a term like (? = '' OR id = ?) would keep
+	// SQLite from using the id index, which the console's event stream reads each flow with.
+	where, args := "", []any{}
+	for _, c := range []struct{ col, v string }{{"id", f.ID}, {"client_id", f.ClientID}, {"app_id", f.AppID},
+		{"user_reference", f.UserReference}, {"outcome", f.Outcome}, {"error_code", f.ErrorCode}} {
+		if c.v != "" {
+			where, args = where+" AND "+c.col+" = ?", append(args, c.v)
+		}
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT `+flowCols+`, `+flowDuration+` FROM flows WHERE 1`+where+`
+		ORDER BY seq DESC LIMIT ?`, append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list flows: %w", err)
 	}
