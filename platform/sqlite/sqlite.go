@@ -631,14 +631,11 @@ func insertFlowSteps(ctx context.Context, tx store.Tx, flowID string, steps []co
 // insertion; else ok if the flow's closing step (12 or 16; 9 or 12 in Direct) is ok; else
 // running.
 func newFlowOutcome(mode string, steps []contract.FlowStep) (outcome, code string) {
-	last, closing := 12, [2]int{12, 16}
-	if mode == platform.ModeDirect {
-		last, closing = 9, [2]int{9, 12}
-	}
+	platformLast, last := platform.StepsOf(mode)
 	outcome = "running"
 	first := -1
 	before := func(a, b contract.FlowStep) bool {
-		ina, inb := a.Step >= 6 && a.Step <= last, b.Step >= 6 && b.Step <= last
+		ina, inb := a.Step >= 6 && a.Step <= platformLast, b.Step >= 6 && b.Step <= platformLast
 		if ina != inb {
 			return ina
 		}
@@ -653,7 +650,7 @@ func newFlowOutcome(mode string, steps []contract.FlowStep) (outcome, code strin
 			if first < 0 || before(st, steps[first]) {
 				first = i
 			}
-		case st.Outcome == contract.OutcomeOK && (st.Step == closing[0] || st.Step == closing[1]) && outcome == "running":
+		case st.Outcome == contract.OutcomeOK && (st.Step == platformLast || st.Step == last) && outcome == "running":
 			outcome = contract.OutcomeOK
 		}
 	}
