@@ -276,23 +276,13 @@ func endpointsSet(host *HostApp, app Miniapp, step int) *contract.Error {
 // lookupPair finds the host app, the miniapp and their partnership, as steps 1 and 5 check
 // them (PROTOCOL §3.2, §3.6); needConnect also checks Connect is on for both.
 func (s *server) lookupPair(ctx context.Context, clientID, appID string, step int, needConnect bool) (HostApp, Miniapp, *contract.Error) {
-	host, err := s.store.GetHostApp(ctx, clientID)
-	if errors.Is(err, ErrNotFound) {
-		return HostApp{}, Miniapp{}, platformErr(contract.CodeHostappNotFound, step, "no host app with client_id %q", clientID)
-	} else if err != nil {
-		return HostApp{}, Miniapp{}, s.internal(ctx, step, "get host app", err)
+	host, cerr := s.lookupHost(ctx, clientID, step)
+	if cerr != nil {
+		return HostApp{}, Miniapp{}, cerr
 	}
-	app, err := s.store.GetMiniapp(ctx, appID)
-	if errors.Is(err, ErrNotFound) {
-		return HostApp{}, Miniapp{}, platformErr(contract.CodeMiniappNotFound, step, "no miniapp with app_id %q", appID)
-	} else if err != nil {
-		return HostApp{}, Miniapp{}, s.internal(ctx, step, "get miniapp", err)
-	}
-	part, err := s.store.GetPartnership(ctx, clientID, appID)
-	if errors.Is(err, ErrNotFound) {
-		return HostApp{}, Miniapp{}, platformErr(contract.CodeNoIntegration, step, "miniapp %q is not partnered with host app %q", appID, clientID)
-	} else if err != nil {
-		return HostApp{}, Miniapp{}, s.internal(ctx, step, "get partnership", err)
+	app, part, cerr := s.lookupPartner(ctx, clientID, appID, step)
+	if cerr != nil {
+		return HostApp{}, Miniapp{}, cerr
 	}
 	if needConnect {
 		if !host.ConnectEnabled {
@@ -303,6 +293,35 @@ func (s *server) lookupPair(ctx context.Context, clientID, appID string, step in
 		}
 	}
 	return host, app, nil
+}
+
+// lookupHost is lookupPair's first check, apart for Direct, which checks who calls before it
+// looks at the miniapp.
+func (s *server) lookupHost(ctx context.Context, clientID string, step int) (HostApp, *contract.Error) {
+	host, err := s.store.GetHostApp(ctx, clientID)
+	if errors.Is(err, ErrNotFound) {
+		return HostApp{}, platformErr(contract.CodeHostappNotFound, step, "no host app with client_id %q", clientID)
+	} else if err != nil {
+		return HostApp{}, s.internal(ctx, step, "get host app", err)
+	}
+	return host, nil
+}
+
+// lookupPartner is the rest of lookupPair's finding: the miniapp and its partnership.
+func (s *server) lookupPartner(ctx context.Context, clientID, appID string, step int) (Miniapp, Partnership, *contract.Error) {
+	app, err := s.store.GetMiniapp(ctx, appID)
+	if errors.Is(err, ErrNotFound) {
+		return Miniapp{}, Partnership{}, platformErr(contract.CodeMiniappNotFound, step, "no miniapp with app_id %q", appID)
+	} else if err != nil {
+		return Miniapp{}, Partnership{}, s.internal(ctx, step, "get miniapp", err)
+	}
+	part, err := s.store.GetPartnership(ctx, clientID, appID)
+	if errors.Is(err, ErrNotFound) {
+		return Miniapp{}, Partnership{}, platformErr(contract.CodeNoIntegration, step, "miniapp %q is not partnered with host app %q", appID, clientID)
+	} else if err != nil {
+		return Miniapp{}, Partnership{}, s.internal(ctx, step, "get partnership", err)
+	}
+	return app, part, nil
 }
 
 // setExact sets a header under the exact spelling of PROTOCOL §2.6 ("X-Miniapp-App-ID"),

@@ -446,7 +446,7 @@ func TestConsoleShowsDirectFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sdk.CloseIdleConnections()
-	res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "carol"}, nil)
+	res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "carol"})
 	if err != nil {
 		t.Fatalf("direct flow: %v", err)
 	}

@@ -3,7 +3,6 @@ package platform
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -87,11 +86,9 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 
 	// Who may call (§7.3 "Authentication"): the host app's allowlist, then its signature.
-	host, err := s.store.GetHostApp(ctx, req.ClientID)
-	if errors.Is(err, ErrNotFound) {
-		return fail(platformErr(contract.CodeHostappNotFound, 6, "no host app with client_id %q", req.ClientID))
-	} else if err != nil {
-		return fail(s.internal(ctx, 6, "get host app", err))
+	host, cerr := s.lookupHost(ctx, req.ClientID, 6)
+	if cerr != nil {
+		return fail(cerr)
 	}
 	if ok, err := s.callerAllowed(r, host, req.AppID); err != nil {
 		return fail(s.internal(ctx, 6, "IP filter", err))
@@ -103,7 +100,7 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 
 	// The Dashboard: miniapp, partnership, and the switches.
-	host, app, cerr := s.lookupPair(ctx, req.ClientID, req.AppID, 6, false)
+	app, part, cerr := s.lookupPartner(ctx, req.ClientID, req.AppID, 6)
 	if cerr != nil {
 		return fail(cerr)
 	}
@@ -112,10 +109,6 @@ func (d *directRun) exec(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	if cerr := endpointsSet(nil, app, 6); cerr != nil {
 		return fail(cerr)
-	}
-	part, err := s.store.GetPartnership(ctx, req.ClientID, req.AppID)
-	if err != nil {
-		return fail(s.internal(ctx, 6, "get partnership", err))
 	}
 	if !host.ConnectEnabled {
 		return fail(platformFill(contract.CodeFeatureDisabledInHostapp, 6, []string{"Connect"}, "Connect is not enabled for host app %q", req.ClientID))

@@ -94,7 +94,7 @@ func (s *server) do(ctx context.Context, f *flowRun, c outcall) answer {
 		if c.header == nil {
 			c.header = http.Header{}
 		}
-		s.signOutcall(f, &c)
+		s.signOutcall(&c)
 	}
 	reqStep := contract.FlowStep{
 		Step: c.step, Actor: contract.PartyPlatform + " → " + c.toward, Call: c.method + " " + path,

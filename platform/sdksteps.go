@@ -40,24 +40,11 @@ const (
 // codeFlowClosed is the plain-form code of a report to a flow that has ended.
 const codeFlowClosed = "flow_closed"
 
-// sdkStep reports whether step n is one the SDK side performs (PROTOCOL §3.1).
-func sdkStep(n int) bool { return n >= 1 && n <= 5 || n >= 13 && n <= 16 }
-
-// sdkStepIn is sdkStep for a flow of mode: Direct's SDK and host-app steps are 1–5 and 10–12
-// (PROTOCOL §7.3), the platform's 6–9.
+// sdkStepIn reports whether step n is one the SDK side performs in a flow of mode: 1–5 and
+// 13–16, or in Direct the SDK's and host app's 1–5 and 10–12 (PROTOCOL §3.1, §7.3).
 func sdkStepIn(mode string, n int) bool {
-	if mode == ModeDirect {
-		return n >= 1 && n <= 5 || n >= 10 && n <= 12
-	}
-	return sdkStep(n)
-}
-
-// lastStep is the step that ends a flow of mode: the user continuing.
-func lastStep(mode string) int {
-	if mode == ModeDirect {
-		return 12
-	}
-	return 16
+	platformLast, last := StepsOf(mode)
+	return n >= 1 && n <= 5 || n > platformLast && n <= last
 }
 
 // stepReport is the object form of a report.
@@ -157,13 +144,14 @@ func (s *server) handleReportSteps() contract.HandlerFunc {
 // reportAllowed says whether a flow with these recorded steps still takes n SDK steps: it has
 // not ended (no step 16, no failed SDK step) and stays within maxSDKStepsPerFlow.
 func reportAllowed(id, mode string, steps []contract.FlowStep, n int) error {
+	_, last := StepsOf(mode)
 	held := 0
 	for _, st := range steps {
 		if !sdkStepIn(mode, st.Step) {
 			continue
 		}
 		held++
-		if st.Step == lastStep(mode) || st.Outcome == contract.OutcomeFailed {
+		if st.Step == last || st.Outcome == contract.OutcomeFailed {
 			return &contract.Error{Code: codeFlowClosed, Status: http.StatusConflict,
 				Message: "flow " + quote(id) + " has ended (step " + strconv.Itoa(st.Step) + " is recorded as " + st.Outcome + "): report the steps of a new flow under a new flow id"}
 		}
@@ -244,40 +232,32 @@ func checkExchange(field string, x *contract.Exchange) error {
 	return nil
 }
 
-// noteSDKSilent is the flow note of a flow closed at step 12 with no SDK step reported.
-// noteDirectSilent is noteSDKSilent for a Direct flow (PROTOCOL §7.3).
-const noteDirectSilent = "the SDK's and host app's steps (1–5, 10–12) were not reported: the outcome is the platform's answer at step 9"
-
-const noteSDKSilent = "the SDK's steps (1–5, 13–16) were not reported: the outcome is the platform's answer at step 12"
+// noteSDKSilent is the flow note of a flow closed at step 12 with no SDK step reported;
+// noteDirectSilent is the same for a Direct flow, closed at step 9 (PROTOCOL §7.3).
+const (
+	noteSDKSilent    = "the SDK's steps (1–5, 13–16) were not reported: the outcome is the platform's answer at step 12"
+	noteDirectSilent = "the SDK's and host app's steps (1–5, 10–12) were not reported: the outcome is the platform's answer at step 9"
+)
 
 // flowNote is what a flow's record lacks, for its readers: a flow the platform answered at
-// step 12 whose SDK reported nothing (a team's own web host app) is closed by that answer.
+// step 12 (Direct: 9) whose SDK reported nothing (a team's own web host app) is closed by
+// that answer.
 func flowNote(f contract.Flow) string {
+	platformLast, _ := StepsOf(f.Mode)
 	answered, reported := false, false
-	if f.Mode == ModeDirect {
-		for _, st := range f.Steps {
-			switch {
-			case st.Step == 9:
-				answered = true
-			case sdkStepIn(ModeDirect, st.Step):
-				reported = true
-			}
-		}
-		if answered && !reported {
-			return noteDirectSilent
-		}
-		return ""
-	}
 	for _, st := range f.Steps {
 		switch {
-		case st.Step == 12:
+		case st.Step == platformLast:
 			answered = true
-		case sdkStep(st.Step):
+		case sdkStepIn(f.Mode, st.Step):
 			reported = true
 		}
 	}
-	if answered && !reported {
-		return noteSDKSilent
+	switch {
+	case !answered || reported:
+		return ""
+	case f.Mode == ModeDirect:
+		return noteDirectSilent
 	}
-	return ""
+	return noteSDKSilent
 }

@@ -33,7 +33,7 @@ func signingSettings(host HostApp, app Miniapp, step int) *contract.Error {
 
 // signOutcall adds the signing headers to c, over its method, full URL and body, at the
 // platform's clock.
-func (s *server) signOutcall(_ *flowRun, c *outcall) {
+func (s *server) signOutcall(c *outcall) {
 	h := signing.Sign(c.signWith, c.method, c.url, c.body, s.now(), "")
 	h.Identity = contract.PartyPlatform
 	h.ClientID = c.header.Get(contract.HeaderHostappClientID)
@@ -46,8 +46,8 @@ func (s *server) verifySigned(r *http.Request, body []byte, host HostApp, step i
 	if !host.SigningEnabled {
 		return nil
 	}
-	if host.SigningSecret == "" {
-		return platformErr(contract.CodeMissingRequestSignatureSettings, step, "request signing is on for host app %q but no signing secret is set", host.ClientID)
+	if cerr := signingSettings(host, Miniapp{}, step); cerr != nil {
+		return cerr // no secret to verify with
 	}
 	if e := s.verifier.Verify(r, body, host.SigningSecret); e != nil {
 		return platformErr(e.Code, step, "%s", e.Message)

@@ -125,6 +125,16 @@ const (
 	ModeDirect  = "direct"  // the 12 steps of PROTOCOL §7.3
 )
 
+// StepsOf is the shape of a flow of mode: the platform's steps are 6 to platformLast, whose
+// answer closes the flow on the platform's side; the SDK's (in Direct the host app's too) are
+// 1–5 and those after it, up to last, the user continuing.
+func StepsOf(mode string) (platformLast, last int) {
+	if mode == ModeDirect {
+		return 9, 12
+	}
+	return 12, 16
+}
+
 // FlowFilter selects flows of the flow log (ListFlows). An empty field matches every flow.
 type FlowFilter struct {
 	ID            string

@@ -120,11 +120,7 @@ func (p *player) do(ctx context.Context, a *Action) (r ActionResult, out *outcom
 		return r, out, nil
 	}
 	if slices.Contains(flowActions, a.Do) && len(p.hooks) > 0 {
-		flowApp := appID
-		if a.Do == ActConnectAgain && p.last != nil {
-			flowApp = p.appOf(p.last)
-		}
-		relays, rerr := p.relay(ctx, flowApp)
+		relays, rerr := p.relay(ctx, appID)
 		if rerr != nil {
 			return r, nil, rerr
 		}
@@ -174,7 +170,7 @@ func (p *player) do(ctx context.Context, a *Action) (r ActionResult, out *outcom
 		if o.Password == "" {
 			o.Password = p.password(user)
 		}
-		res, err := p.sdk.ConnectDirect(ctx, o, nil)
+		res, err := p.sdk.ConnectDirect(ctx, o)
 		if ok, err := p.flowEnded(&r, out, key, res, err); !ok {
 			return r, nil, err
 		}
@@ -267,7 +263,7 @@ func (p *player) password(user string) string {
 			if u.Password != "" {
 				return u.Password
 			}
-			return u.Username + "-password"
+			return seed.DefaultPassword(u.Username)
 		}
 	}
 	return "" // sdkstub knows the demo users'
@@ -684,50 +680,33 @@ func (p *player) request(ctx context.Context, a *Action, out *outcome) error {
 	if a.Body != nil {
 		body = strings.NewReader(*a.Body)
 	}
-	u := p.e.partyURL(party) + a.Path
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	var header []string
+	for k, v := range a.Headers {
+		header = append(header, k, v)
+	}
+	status, raw, err := p.e.send(ctx, method, p.e.partyURL(party)+a.Path, body, header...)
 	if err != nil {
 		return err
 	}
-	if a.Body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range a.Headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := p.e.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, u, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, contract.MaxBodyBytes))
-	if err != nil {
-		return fmt.Errorf("%s %s: reading the answer: %w", method, u, err)
-	}
 	var ans struct {
-		ErrorCode        string `json:"error_code"`
-		ErrorMessage     string `json:"error_message"`
+		contract.ErrorEnvelope
 		Error            string `json:"error"`
 		ErrorDescription string `json:"error_description"`
-		CustomAttributes struct {
-			Source string `json:"source"`
-			Step   int    `json:"step"`
-		} `json:"custom_attributes"`
 	}
 	_ = json.Unmarshal(raw, &ans) // a body that is not JSON carries no code
-	out.detail = fmt.Sprintf("%s %s answered %d", method, a.Path, resp.StatusCode)
+	out.detail = fmt.Sprintf("%s %s answered %d", method, a.Path, status)
 	code, msg := ans.ErrorCode, ans.ErrorMessage
-	if code == "" && resp.StatusCode >= 400 {
+	if code == "" && status >= 400 {
 		code, msg = ans.Error, ans.ErrorDescription
 	}
-	if code == "" && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+	if code == "" && status >= 200 && status < 300 {
 		out.ok = true
 		return nil
 	}
-	fe := &sdkstub.Error{Step: ans.CustomAttributes.Step, Party: ans.CustomAttributes.Source, Code: code,
-		Message: fmt.Sprintf("%s answered %d: %s", a.Path, resp.StatusCode, strings.TrimSpace(string(raw)))}
+	fe := &sdkstub.Error{Step: ans.Step(), Party: ans.Source(), Code: code,
+		Message: fmt.Sprintf("%s answered %d: %s", a.Path, status, strings.TrimSpace(string(raw)))}
 	if msg != "" {
-		fe.Message = fmt.Sprintf("%s answered %d: %s", a.Path, resp.StatusCode, msg)
+		fe.Message = fmt.Sprintf("%s answered %d: %s", a.Path, status, msg)
 	}
 	if fe.Party == "" {
 		fe.Party = party

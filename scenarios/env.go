@@ -76,14 +76,29 @@ func (e *env) call(ctx context.Context, method, u string, in, out any, header ..
 		}
 		body = bytes.NewReader(b)
 	}
+	status, b, err := e.send(ctx, method, u, body, append([]string{"Accept", "application/json"}, header...)...)
+	if err != nil {
+		return status, b, err
+	}
+	if out != nil && status >= 200 && status < 300 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return status, b, fmt.Errorf("%s %s answered %d with a body that is not the expected JSON: %v", method, u, status, err)
+		}
+	}
+	return status, b, nil
+}
+
+// send sends a request, as JSON when it has a body, with header's names and values set after
+// (so they may change the Content-Type), and reads the answer. Only a transport failure is an
+// error; the status is returned.
+func (e *env) send(ctx context.Context, method, u string, body io.Reader, header ...string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return 0, nil, err
 	}
-	if in != nil {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Accept", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -95,11 +110,6 @@ func (e *env) call(ctx context.Context, method, u string, in, out any, header ..
 	b, err := io.ReadAll(io.LimitReader(resp.Body, contract.MaxBodyBytes))
 	if err != nil {
 		return resp.StatusCode, nil, fmt.Errorf("%s %s: reading the answer: %w", method, u, err)
-	}
-	if out != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, b, fmt.Errorf("%s %s answered %d with a body that is not the expected JSON: %v", method, u, resp.StatusCode, err)
-		}
 	}
 	return resp.StatusCode, b, nil
 }
@@ -143,18 +153,15 @@ func (e *env) onUndo(f func(context.Context) error) {
 func (e *env) applySetup(ctx context.Context, sc *Scenario) error {
 	s := sc.Setup
 	e.refs = map[string]string{}
-	for _, u := range s.Users {
-		r := u.Reference
-		if e.remote && contract.Len(r)+len(e.suffix) <= contract.MaxReferenceLen {
-			r += e.suffix
-		}
-		e.refs[u.Reference] = r
-	}
 	f := s.Seed(nil)
 	f.Users = make([]seed.User, len(s.Users))
 	existing := map[string]bool{}
 	for i, u := range s.Users {
-		u.Reference = e.ref(u.Reference)
+		r := u.Reference
+		if e.remote && contract.Len(r)+len(e.suffix) <= contract.MaxReferenceLen {
+			r += e.suffix
+		}
+		e.refs[u.Reference], u.Reference = r, r
 		f.Users[i] = u
 		if e.remote {
 			found, err := e.keepUser(ctx, u.Username)

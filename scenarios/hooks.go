@@ -133,6 +133,8 @@ func (p *player) startRelay(ctx context.Context, rl *relay, appID string) error 
 	go rl.srv.Serve(ln)
 	relayURL := *target
 	relayURL.Scheme, relayURL.Host = "http", ln.Addr().String()
+	// Not only unrelay's work: should its put-back fail, or the PUT below fail after the
+	// platform applied it (relay leaves this relay out of unrelay then), restore puts it back.
 	e.onUndo(func(ctx context.Context) error {
 		return e.admin(ctx, http.MethodPut, rl.recordURL, map[string]string{rl.setting: rl.target}, nil)
 	})

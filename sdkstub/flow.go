@@ -250,41 +250,51 @@ func (f *flow) run(ctx context.Context) error {
 			}
 			return err
 		}
-		return f.signedIn(ctx, token)
+		return f.signedIn(ctx, token, 14, 15, 16)
 	}
 
 	// Steps 3–13 happen inside the login call: the SDK's bridge handler runs consent (4), the
 	// auth callback and the platform call (5–12) and answers with the tokens (13).
-	t = time.Now()
+	token, err := f.loginCall(ctx, b, closeBridge, 13, actorHandBack, HandlerLogin+" answer {payload: {token, refresh_token}}")
+	if err != nil {
+		return err
+	}
+	return f.signedIn(ctx, token, 14, 15, 16)
+}
+
+// loginCall is step 3 in both flows, the miniapp's login call over the bridge, and the SDK's
+// answer to it with the tokens (answerStep, by actor, with the call label); the steps between
+// happen in the SDK's handler. It returns the miniapp's new token.
+func (f *flow) loginCall(ctx context.Context, b *bridge, closeBridge func(), answerStep int, actor, label string) (string, error) {
 	text := f.o.ConfirmText
 	if text == "" {
 		text = "This service is requesting access to your account details"
 	}
-	f.step(3, actorBridge, HandlerLogin, 0, t, "", "")
+	f.step(3, actorBridge, HandlerLogin, 0, time.Now(), "", "")
 	data, err := b.call(ctx, HandlerLogin, map[string]any{"confirmModalText": text})
-	t13 := time.Now()
+	t := time.Now()
 	if err != nil {
 		var be *BridgeError
 		if errors.As(err, &be) && f.res.Err != nil {
-			return f.res.Err // the handler recorded where it stopped
+			return "", f.res.Err // the handler recorded where it stopped
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			closeBridge() // the handler may still be writing the flow's steps
-			return ctxErr
+			return "", ctxErr
 		}
-		return f.fail(13, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
+		return "", f.fail(answerStep, contract.PartySDK, 0, contract.CodeUnknownError, err.Error())
 	}
 	var answer struct {
 		Payload LoginPayload `json:"payload"`
 	}
 	if err := json.Unmarshal(data, &answer); err != nil || answer.Payload.Token == "" {
 		// The JS SDK rejects with "No auth token received" (PROTOCOL §4.3 a.3).
-		f.step(13, actorHandBack, HandlerLogin+" answer", 0, t13, CodeNoAuthToken, "No auth token received")
-		return f.fail(13, contract.PartySDK, 0, CodeNoAuthToken, "No auth token received")
+		f.step(answerStep, actor, HandlerLogin+" answer", 0, t, CodeNoAuthToken, "No auth token received")
+		return "", f.fail(answerStep, contract.PartySDK, 0, CodeNoAuthToken, "No auth token received")
 	}
 	f.res.Token, f.res.RefreshToken = answer.Payload.Token, answer.Payload.RefreshToken
-	f.step(13, actorHandBack, HandlerLogin+" answer {payload: {token, refresh_token}}", 0, t13, "", "")
-	return f.signedIn(ctx, answer.Payload.Token)
+	f.step(answerStep, actor, label, 0, t, "", "")
+	return answer.Payload.Token, nil
 }
 
 // trySavedToken is step 2 with the saved token GetInitData handed the miniapp: when
@@ -324,34 +334,43 @@ func (f *flow) trySavedToken(ctx context.Context, init InitData, meStep, userSte
 	return false
 }
 
-// signedIn runs steps 14–16 with the miniapp's new token.
-func (f *flow) signedIn(ctx context.Context, token string) error {
-	// Steps 14–15: the miniapp frontend reads the user from its backend.
+// signedIn is the miniapp reading its user with its new token and the user continuing, in
+// the steps trySavedToken records: 14, 15, 16 in the OAuth flow, 11, 0, 12 in Direct, where
+// meStep records the call and the user JSON both.
+func (f *flow) signedIn(ctx context.Context, token string, meStep, userStep, lastStep int) error {
 	t := time.Now()
 	if f.o.SkipMe {
 		why := "the miniapp's own frontend API is not known here"
-		f.skip(14, actorMe, "(miniapp's own API)", t, why)
-		f.skip(15, actorMeBack, "(miniapp's own API)", t, why)
+		f.skip(meStep, actorMe, "(miniapp's own API)", t, why)
+		if userStep != 0 {
+			f.skip(userStep, actorMeBack, "(miniapp's own API)", t, why)
+		}
 	} else {
+		// Direct hands the miniapp its token as "token" (§7.3), the OAuth flow as "auth_token".
 		meURL := f.meURL()
-		call := "GET " + pathOf(meURL) + " (Bearer auth_token)"
+		call, n, actor, label := "GET "+pathOf(meURL)+" (Bearer auth_token)", userStep, actorMeBack, "user JSON"
+		if userStep == 0 {
+			call = "GET " + pathOf(meURL) + " (Bearer token)"
+			n, actor, label = meStep, actorMe, call
+		}
 		me, status, err := f.sdk.me(ctx, meURL, token, f.o.FlowID)
 		if err != nil {
-			f.step(14, actorMe, call, 0, t, CodeMeFailed, err.Error())
-			return f.failErr(14, contract.PartyMiniapp, status, CodeMeFailed, err)
+			f.step(meStep, actorMe, call, 0, t, CodeMeFailed, err.Error())
+			return f.failErr(meStep, contract.PartyMiniapp, status, CodeMeFailed, err)
 		}
-		f.step(14, actorMe, call, 0, t, "", "")
+		if userStep != 0 {
+			f.step(meStep, actorMe, call, 0, t, "", "")
+		}
 		if status != http.StatusOK {
 			msg := fmt.Sprintf("%s answered %d %s", pathOf(meURL), status, http.StatusText(status))
-			f.step(15, actorMeBack, "user JSON", status, t, CodeMeFailed, msg)
-			return f.fail(15, contract.PartyMiniapp, status, CodeMeFailed, msg)
+			f.step(n, actor, label, status, t, CodeMeFailed, msg)
+			return f.fail(n, contract.PartyMiniapp, status, CodeMeFailed, msg)
 		}
 		f.res.Me = me
-		f.step(15, actorMeBack, "user JSON", status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
+		f.step(n, actor, label, status, t, "", fmt.Sprintf("id %s, created %s", me.ID, me.CreatedText()))
 	}
 
-	// Step 16: the user continues, signed in.
-	f.step(16, actorUser, "continues signed in", 0, time.Now(), "", "")
+	f.step(lastStep, actorUser, "continues signed in", 0, time.Now(), "", "")
 	return nil
 }
 

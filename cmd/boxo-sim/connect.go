@@ -150,7 +150,7 @@ before it, 2 on a usage or setup error (no flow ran).`,
 			var res *sdkstub.Result
 			if mode == "direct" {
 				opts.AuthCode = nil
-				res, err = sdk.ConnectDirect(ctx, opts, nil)
+				res, err = sdk.ConnectDirect(ctx, opts)
 			} else {
 				res, err = sdk.Connect(ctx, opts)
 			}

@@ -142,7 +142,7 @@ func TestConnectDirectTwelveSteps(t *testing.T) {
 	t.Parallel()
 	st, _ := startStack(t)
 	sdk := newSDK(t, st)
-	res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob"}, nil)
+	res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob"})
 	if err != nil {
 		t.Fatalf("direct: %v\n%+v", err, res)
 	}
@@ -162,12 +162,12 @@ func TestConnectDirectTwelveSteps(t *testing.T) {
 		t.Errorf("flow log: mode %s outcome %s, %d steps, note %q", f.Mode, f.Outcome, len(f.Steps), f.Note)
 	}
 
-	_, err = sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob", Deny: true}, nil)
+	_, err = sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob", Deny: true})
 	if fe, ok := err.(*sdkstub.Error); !ok || fe.Step != 4 || fe.Code != sdkstub.CodeUserDenied {
 		t.Errorf("denied: %v", err)
 	}
 	admin(t, http.MethodPut, st.PlatformURL+"/_sim/partnerships/"+demo.ClientID+"/"+demo.AppID, map[string]any{"direct_enabled": false})
-	res, err = sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob"}, nil)
+	res, err = sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob"})
 	if fe, ok := err.(*sdkstub.Error); !ok || fe.Step != 6 || fe.Party != contract.PartyPlatform || fe.Code != contract.CodeFeatureDisabledInIntegration {
 		t.Errorf("Direct off: %v", err)
 	}
@@ -188,7 +188,7 @@ func TestConnectDirectSavedTokenFirst(t *testing.T) {
 	withFile := func(c *sdkstub.Config) { c.TokenFile = file }
 	direct := func(sdk *sdkstub.SDK) *sdkstub.Result {
 		t.Helper()
-		res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob", TrySavedToken: true}, nil)
+		res, err := sdk.ConnectDirect(t.Context(), sdkstub.Options{User: "bob", TrySavedToken: true})
 		if err != nil || !res.OK {
 			t.Fatalf("direct: %v\n%+v", err, res)
 		}
@@ -249,7 +249,7 @@ func TestConsentMemorySigned(t *testing.T) {
 	if s4, _ := findStep(res, 4); !res.ConsentSkipped || !strings.Contains(s4.Call, "/boxo/consent") {
 		t.Errorf("signed get_consent: skipped %t, step 4 %+v; want the prompt skipped through the host backend", res.ConsentSkipped, s4)
 	}
-	dres, err := skip.ConnectDirect(t.Context(), sdkstub.Options{User: "carol", UserReference: "u-1003", Deny: true}, nil)
+	dres, err := skip.ConnectDirect(t.Context(), sdkstub.Options{User: "carol", UserReference: "u-1003", Deny: true})
 	if err != nil || !dres.ConsentSkipped {
 		t.Errorf("Direct with consent recorded: %v, skipped %t", err, dres != nil && dres.ConsentSkipped)
 	}

@@ -631,14 +631,11 @@ func insertFlowSteps(ctx context.Context, tx store.Tx, flowID string, steps []co
 // insertion; else ok if the flow's closing step (12 or 16; 9 or 12 in Direct) is ok; else
 // running.
 func newFlowOutcome(mode string, steps []contract.FlowStep) (outcome, code string) {
-	last, closing := 12, [2]int{12, 16}
-	if mode == platform.ModeDirect {
-		last, closing = 9, [2]int{9, 12}
-	}
+	platformLast, last := platform.StepsOf(mode)
 	outcome = "running"
 	first := -1
 	before := func(a, b contract.FlowStep) bool {
-		ina, inb := a.Step >= 6 && a.Step <= last, b.Step >= 6 && b.Step <= last
+		ina, inb := a.Step >= 6 && a.Step <= platformLast, b.Step >= 6 && b.Step <= platformLast
 		if ina != inb {
 			return ina
 		}
@@ -653,7 +650,7 @@ func newFlowOutcome(mode string, steps []contract.FlowStep) (outcome, code strin
 			if first < 0 || before(st, steps[first]) {
 				first = i
 			}
-		case st.Outcome == contract.OutcomeOK && (st.Step == closing[0] || st.Step == closing[1]) && outcome == "running":
+		case st.Outcome == contract.OutcomeOK && (st.Step == platformLast || st.Step == last) && outcome == "running":
 			outcome = contract.OutcomeOK
 		}
 	}
@@ -754,10 +751,17 @@ var flowDuration = `COALESCE(` + flowSpan(`NOT (s.step BETWEEN 6 AND CASE flows.
 
 // ListFlows implements platform.Store.
 func (d *DB) ListFlows(ctx context.Context, f platform.FlowFilter) ([]platform.FlowSummary, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+flowCols+`, `+flowDuration+` FROM flows
-		WHERE (?1 = '' OR id = ?1) AND (?2 = '' OR client_id = ?2) AND (?3 = '' OR app_id = ?3)
-		AND (?4 = '' OR user_reference = ?4) AND (?5 = '' OR outcome = ?5) AND (?6 = '' OR error_code = ?6)
-		ORDER BY seq DESC LIMIT ?7`, f.ID, f.ClientID, f.AppID, f.UserReference, f.Outcome, f.ErrorCode, f.Limit)
+	// Only the filters that are set are in the WHERE: a term like (? = '' OR id = ?) would keep
+	// SQLite from using the id index, which the console's event stream reads each flow with.
+	where, args := "", []any{}
+	for _, c := range []struct{ col, v string }{{"id", f.ID}, {"client_id", f.ClientID}, {"app_id", f.AppID},
+		{"user_reference", f.UserReference}, {"outcome", f.Outcome}, {"error_code", f.ErrorCode}} {
+		if c.v != "" {
+			where, args = where+" AND "+c.col+" = ?", append(args, c.v)
+		}
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT `+flowCols+`, `+flowDuration+` FROM flows WHERE 1`+where+`
+		ORDER BY seq DESC LIMIT ?`, append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list flows: %w", err)
 	}
