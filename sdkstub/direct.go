@@ -81,7 +81,7 @@ func (s *SDK) ConnectDirect(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("sdkstub: flow id %q: use 1–64 characters of letters, digits and _.:~@+=-", o.FlowID)
 	}
 	if s.cfg.HostURL == "" {
-		return nil, errors.New("sdkstub: no HostURL configured and no AuthTokens given: nothing can set tokens")
+		return nil, errors.New("sdkstub: no HostURL configured: no host backend to ask for the tokens")
 	}
 	f := &flow{sdk: s, o: o, res: &Result{FlowID: o.FlowID, User: o.User, AppID: o.AppID}, started: time.Now()}
 	return f.finish(ctx, f.runDirect(ctx), ModeDirect, 9)

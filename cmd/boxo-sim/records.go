@@ -102,7 +102,6 @@ func (k recordKind) what(args []string) string {
 
 // adminAPI reaches the /_sim/ routes of the stack a command acts on.
 type adminAPI struct {
-	e  *env
 	ps simParties
 }
 
@@ -113,7 +112,7 @@ func newAdminAPI(ctx context.Context, flags *pflag.FlagSet, e *env) (adminAPI, e
 	if err != nil {
 		return adminAPI{}, err
 	}
-	return adminAPI{e: e, ps: ps}, nil
+	return adminAPI{ps: ps}, nil
 }
 
 // missingError says that the record asked for does not exist: the command failed (exit 1),
@@ -135,8 +134,6 @@ func (a adminAPI) call(ctx context.Context, party, method, path string, body any
 	err := a.ps.do(ctx, party, method, path, body, &out)
 	var (
 		refused refusalError
-		nr      notRunningError
-		ue      unlocatedError
 		re      relayedError
 	)
 	switch {
@@ -145,7 +142,7 @@ func (a adminAPI) call(ctx context.Context, party, method, path string, body any
 	case errors.As(err, &refused) && refused.status == http.StatusNotFound && refused.code == "not_found":
 		return nil, missingError{what: what, party: refused.party, url: refused.url}
 	case errors.As(err, &refused) && refused.status == http.StatusUnauthorized:
-		return nil, usageError(a.e, err)
+		return nil, err
 	case errors.As(err, &refused):
 		msg := fmt.Sprintf("the %s at %s refused %s %s: %s", refused.party, refused.url, method, path, refused.code)
 		if refused.message != "" {
@@ -153,10 +150,11 @@ func (a adminAPI) call(ctx context.Context, party, method, path string, body any
 		}
 		return nil, errors.New(msg)
 	case errors.As(err, &re):
-		return nil, usageError(a.e, fmt.Errorf("the %s at %s is a real backend the platform relays to, not a party boxo-sim simulates: it has no /_sim/ routes; change its records in your own system", re.party, re.url))
-	case errors.As(err, &nr), errors.As(err, &ue):
-		return nil, usageError(a.e, err)
+		return nil, fmt.Errorf("the %s at %s is a real backend the platform relays to, not a party boxo-sim simulates: it has no /_sim/ routes; change its records in your own system", re.party, re.url)
 	}
+	// The rest (not running, not located, the token refused) is an error of the setup, which
+	// run reports with exit 2; returned, not printed, so a caller that can do without the
+	// answer says nothing of it.
 	return nil, err
 }
 
@@ -613,8 +611,7 @@ func completeRecordKeys(e *env, k recordKind) cobra.CompletionFunc {
 // listRecords lists a kind's records for completion, their string fields only; nothing
 // when the stack cannot be reached. flags locate the stack.
 func listRecords(ctx context.Context, flags *pflag.FlagSet, e *env, k recordKind) []map[string]string {
-	quiet := &env{getenv: e.getenv, stdout: io.Discard, stderr: io.Discard}
-	a, err := newAdminAPI(ctx, flags, quiet)
+	a, err := newAdminAPI(ctx, flags, e)
 	if err != nil {
 		return nil
 	}

@@ -462,3 +462,16 @@ func TestAdminCommandsNeedTheToken(t *testing.T) {
 		t.Errorf("dashboard hostapps list with the up's --data-dir: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestTraceListBesideARelayedHostapp: trace --list names users from the host app's records;
+// a host app the platform relays to has none to read, and the list says nothing of it on
+// stderr: the users are a nicety, not the command's answer.
+func TestTraceListBesideARelayedHostapp(t *testing.T) {
+	t.Parallel()
+	host := startUp(t, "--only", "hostapp", "--hostapp-port", "0")
+	relay := startUp(t, "--demo", "--platform-port", "0", "--miniapp-port", "0", "--hostapp-url", host.urls["hostapp"])
+	out, errOut, code := runCmd(t, t.Context(), nil, "trace", "--list", "--json", "--platform-url", relay.urls["platform"])
+	if code != 0 || errOut != "" || !strings.Contains(out, `"outcome": "ok"`) {
+		t.Fatalf("trace --list beside a relayed host app: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}

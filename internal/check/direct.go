@@ -212,7 +212,8 @@ func stringField(m map[string]json.RawMessage, key string) (v string, present, o
 	if !present || string(raw) == "null" {
 		return "", false, true
 	}
-	return v, true, json.Unmarshal(raw, &v) == nil
+	err := json.Unmarshal(raw, &v) // before the return: its values are read in no set order
+	return v, true, err == nil
 }
 
 func (d *directRun) checkIDs(context.Context) verdict {
